@@ -1,0 +1,43 @@
+package io.lodestar.core;
+
+/**
+ * A business error: the request is wrong or does not fit the current state. Thrown before any
+ * mutation, so a command that fails leaves the state untouched. Endpoints map {@link Code} to a
+ * protocol status; {@code field} names the offending input, when there is one.
+ */
+public final class LodestarException extends RuntimeException {
+  public enum Code {
+    INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, CONFLICT, TOO_LARGE, UNAVAILABLE
+  }
+
+  private final Code code;
+  private final String field;
+
+  public LodestarException(Code code, String message, String field) {
+    super(message, null, false, false);
+    this.code = code;
+    this.field = field;
+  }
+
+  public static LodestarException invalid(String field, String message) {
+    return new LodestarException(Code.INVALID_ARGUMENT, message, field);
+  }
+
+  public static LodestarException notFound(String message) {
+    return new LodestarException(Code.NOT_FOUND, message, null);
+  }
+
+  public Code code() {
+    return code;
+  }
+
+  /** The input field at fault, or null. */
+  public String field() {
+    return field;
+  }
+
+  /** Lower-case wire name of the code, e.g. {@code invalid_argument}. */
+  public String codeName() {
+    return code.name().toLowerCase(java.util.Locale.ROOT);
+  }
+}

@@ -1,0 +1,80 @@
+package io.lodestar.core;
+
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Input checks shared by every endpoint. Each failure names the field. */
+public final class Validation {
+  public static final int MAX_NAME_LENGTH = 128;
+  public static final int MAX_METADATA_ENTRIES = 64;
+  public static final int MAX_METADATA_KEY = 128;
+  public static final int MAX_METADATA_VALUE = 1024;
+  public static final int MAX_HOST_LENGTH = 253;
+  public static final int MAX_WEIGHT = 10_000;
+
+  // Letters, digits and . _ - : @ — safe in URLs, file names and metric labels alike.
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]*");
+  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
+
+  private Validation() {}
+
+  public static String name(String field, String value) {
+    if (value == null || value.isEmpty()) {
+      throw LodestarException.invalid(field, field + " is required");
+    }
+    if (value.length() > MAX_NAME_LENGTH) {
+      throw LodestarException.invalid(field, field + " is longer than " + MAX_NAME_LENGTH + " characters");
+    }
+    if (!NAME.matcher(value).matches()) {
+      throw LodestarException.invalid(field,
+          field + " '" + value + "' has illegal characters (allowed: letters, digits, . _ - : @; starting with a letter or digit)");
+    }
+    return value;
+  }
+
+  public static String host(String value) {
+    if (value == null || value.isBlank()) {
+      throw LodestarException.invalid("host", "host is required");
+    }
+    if (value.length() > MAX_HOST_LENGTH || !HOST.matcher(value).matches()) {
+      throw LodestarException.invalid("host", "host '" + value + "' is not a host name or IP address");
+    }
+    return value;
+  }
+
+  public static int port(long value) {
+    if (value < 1 || value > 65535) {
+      throw LodestarException.invalid("port", "port must be within 1–65535, got " + value);
+    }
+    return (int) value;
+  }
+
+  public static int weight(long value) {
+    if (value < 0 || value > MAX_WEIGHT) {
+      throw LodestarException.invalid("weight", "weight must be within 0–" + MAX_WEIGHT + ", got " + value);
+    }
+    return (int) value;
+  }
+
+  public static void metadata(String field, Map<String, String> metadata) {
+    if (metadata.size() > MAX_METADATA_ENTRIES) {
+      throw LodestarException.invalid(field, field + " has more than " + MAX_METADATA_ENTRIES + " entries");
+    }
+    for (Map.Entry<String, String> e : metadata.entrySet()) {
+      String k = e.getKey();
+      if (k.isEmpty() || k.length() > MAX_METADATA_KEY) {
+        throw LodestarException.invalid(field, field + " keys must have 1–" + MAX_METADATA_KEY + " characters");
+      }
+      if (e.getValue() == null || e.getValue().length() > MAX_METADATA_VALUE) {
+        throw LodestarException.invalid(field + "." + k, "metadata values must have at most " + MAX_METADATA_VALUE + " characters");
+      }
+    }
+  }
+
+  public static double share(String field, double value) {
+    if (Double.isNaN(value) || value < 0 || value > 1) {
+      throw LodestarException.invalid(field, field + " must be within 0–1, got " + value);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,529 @@
+package io.lodestar.core.naming;
+
+import io.lodestar.api.v1.HealthStatus;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.Namespace;
+import io.lodestar.api.v1.ServiceInfo;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.CommandResult;
+import io.lodestar.api.v1.state.CreateNamespace;
+import io.lodestar.api.v1.state.DeleteNamespace;
+import io.lodestar.api.v1.state.DeleteService;
+import io.lodestar.api.v1.state.DeregisterInstance;
+import io.lodestar.api.v1.state.DeregisterOwned;
+import io.lodestar.api.v1.state.PutService;
+import io.lodestar.api.v1.state.RegisterInstance;
+import io.lodestar.api.v1.state.RegistrySnapshot;
+import io.lodestar.api.v1.state.SetHealth;
+import io.lodestar.core.LodestarException;
+import io.lodestar.core.LodestarException.Code;
+import io.lodestar.core.Validation;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The naming state machine: namespaces, services and instances.
+ *
+ * <p>Threading: {@link #apply} and {@link #flush} run on one thread at a time (the log's applier);
+ * every other method may be called from any thread and reads immutable {@link ServiceView}s
+ * published through volatile fields. Apply is deterministic: it never reads a clock (time comes
+ * from {@link Command#getTimeMs()}), and a command that fails throws before it mutates anything.
+ *
+ * <p>Revisions: one registry-wide counter grows by one for every change to a service; the service
+ * and the changed instance take the new value. Revisions are therefore unique and comparable
+ * across services, and a service's revision grows with each of its changes.
+ *
+ * <p>Views are rebuilt once per batch ({@link #flush}), so a burst of registrations into one
+ * service costs one copy, and listeners see one coalesced change per service per batch.
+ */
+public final class Registry {
+  public static final String DEFAULT_NAMESPACE = "default";
+  public static final double DEFAULT_PROTECT_THRESHOLD = 0.5;
+  public static final int DEFAULT_TTL_SECONDS = 10;
+  public static final int DEFAULT_WEIGHT = 100;
+
+  private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
+  private final Map<ServiceKey, ServiceState> services = new ConcurrentHashMap<>();
+  // owner (SDK client id) -> its instances; applier thread only
+  private final Map<String, Set<InstanceKey>> owned = new HashMap<>();
+  private final Set<ServiceState> dirty = new LinkedHashSet<>();
+  private final List<RegistryListener> listeners = new CopyOnWriteArrayList<>();
+  private volatile long revision;
+  private volatile int instanceCount;  // written by the applier only
+
+  public Registry() {
+    namespaces.put(DEFAULT_NAMESPACE, Namespace.newBuilder().setName(DEFAULT_NAMESPACE).build());
+  }
+
+  public void addListener(RegistryListener listener) {
+    listeners.add(listener);
+  }
+
+  // ------------------------------------------------------------------ reads (any thread)
+
+  public long revision() {
+    return revision;
+  }
+
+  public int instanceCount() {
+    return instanceCount;
+  }
+
+  public Namespace namespace(String name) {
+    return namespaces.get(name);
+  }
+
+  /** Namespaces sorted by name. */
+  public List<Namespace> namespaces() {
+    return new TreeMap<>(namespaces).values().stream().toList();
+  }
+
+  /** The current view of a service, or null if it does not exist. */
+  public ServiceView view(String namespace, String service) {
+    ServiceState s = services.get(new ServiceKey(namespace, service));
+    return s == null ? null : s.view;
+  }
+
+  /** Views of every service in a namespace, sorted by name. */
+  public List<ServiceView> views(String namespace) {
+    List<ServiceView> out = new ArrayList<>();
+    for (ServiceState s : services.values()) {
+      if (s.key.namespace().equals(namespace)) {
+        out.add(s.view);
+      }
+    }
+    out.sort((a, b) -> a.key().compareTo(b.key()));
+    return out;
+  }
+
+  /** Every service's view. */
+  public List<ServiceView> allViews() {
+    List<ServiceView> out = new ArrayList<>(services.size());
+    for (ServiceState s : services.values()) {
+      out.add(s.view);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ validation (any thread)
+
+  /**
+   * Stateless checks, run before a command is logged so that malformed commands never reach the
+   * log. Checks that depend on state (does the namespace exist?) happen in {@link #apply}.
+   */
+  public static void validate(Command cmd) {
+    switch (cmd.getKindCase()) {
+      case CREATE_NAMESPACE -> Validation.name("name", cmd.getCreateNamespace().getName());
+      case DELETE_NAMESPACE -> Validation.name("name", cmd.getDeleteNamespace().getName());
+      case PUT_SERVICE -> {
+        PutService p = cmd.getPutService();
+        Validation.name("namespace", p.getNamespace());
+        Validation.name("service", p.getName());
+        Validation.metadata("metadata", p.getMetadataMap());
+        Validation.share("protectThreshold", p.getProtectThreshold());
+      }
+      case DELETE_SERVICE -> {
+        Validation.name("namespace", cmd.getDeleteService().getNamespace());
+        Validation.name("service", cmd.getDeleteService().getName());
+      }
+      case REGISTER_INSTANCE -> validateInstance(cmd.getRegisterInstance().getInstance());
+      case DEREGISTER_INSTANCE -> {
+        DeregisterInstance d = cmd.getDeregisterInstance();
+        Validation.name("namespace", d.getNamespace());
+        Validation.name("service", d.getService());
+        Validation.name("id", d.getId());
+      }
+      case SET_HEALTH, DEREGISTER_OWNED -> { }
+      case KIND_NOT_SET -> throw LodestarException.invalid("kind", "empty command");
+      default -> throw LodestarException.invalid("kind", "unknown command " + cmd.getKindCase());
+    }
+  }
+
+  public static void validateInstance(Instance i) {
+    Validation.name("namespace", i.getNamespace());
+    Validation.name("service", i.getService());
+    Validation.name("id", i.getId());
+    Validation.host(i.getHost());
+    Validation.port(i.getPort());
+    if (i.hasWeight()) {
+      Validation.weight(i.getWeight());
+    }
+    Validation.metadata("metadata", i.getMetadataMap());
+    if (i.getProtocol().length() > 32) {
+      throw LodestarException.invalid("protocol", "protocol must have at most 32 characters");
+    }
+    if (i.getEphemeral()) {
+      if (i.getTtlSeconds() > 3600) {
+        throw LodestarException.invalid("ttlSeconds", "ttlSeconds must be within 1–3600");
+      }
+      if (i.hasCheck()) {
+        throw LodestarException.invalid("check", "active checks are for persistent instances; ephemeral ones heartbeat");
+      }
+    } else if (i.hasCheck()) {
+      var c = i.getCheck();
+      if (c.getKindCase() == io.lodestar.api.v1.HealthCheck.KindCase.KIND_NOT_SET) {
+        throw LodestarException.invalid("check", "check needs tcp or http");
+      }
+      if (c.hasHttp() && !c.getHttp().getPath().startsWith("/")) {
+        throw LodestarException.invalid("check.http.path", "check.http.path must start with /");
+      }
+      if (c.getIntervalSeconds() > 3600) {
+        throw LodestarException.invalid("check.intervalSeconds", "check.intervalSeconds must be within 1–3600");
+      }
+      if (c.getTimeoutSeconds() > 60) {
+        throw LodestarException.invalid("check.timeoutSeconds", "check.timeoutSeconds must be within 1–60");
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ apply (applier thread)
+
+  /**
+   * Applies one command. Deterministic. Throws {@link LodestarException} for a command that does
+   * not fit the state, before mutating anything. Call {@link #flush} after a batch.
+   */
+  public CommandResult apply(Command cmd) {
+    validate(cmd);
+    long now = cmd.getTimeMs();
+    return switch (cmd.getKindCase()) {
+      case CREATE_NAMESPACE -> createNamespace(cmd.getCreateNamespace(), now);
+      case DELETE_NAMESPACE -> deleteNamespace(cmd.getDeleteNamespace());
+      case PUT_SERVICE -> putService(cmd.getPutService(), now);
+      case DELETE_SERVICE -> deleteService(cmd.getDeleteService());
+      case REGISTER_INSTANCE -> register(cmd.getRegisterInstance(), now);
+      case DEREGISTER_INSTANCE -> deregister(cmd.getDeregisterInstance());
+      case SET_HEALTH -> setHealth(cmd.getSetHealth());
+      case DEREGISTER_OWNED -> deregisterOwned(cmd.getDeregisterOwned());
+      default -> throw LodestarException.invalid("kind", "unknown command " + cmd.getKindCase());
+    };
+  }
+
+  private CommandResult createNamespace(CreateNamespace c, long now) {
+    Namespace existing = namespaces.get(c.getName());
+    if (existing != null) {
+      throw new LodestarException(Code.ALREADY_EXISTS, "namespace " + c.getName() + " already exists", "name");
+    }
+    Namespace ns = Namespace.newBuilder().setName(c.getName()).setDescription(c.getDescription())
+        .setCreatedAtMs(now).build();
+    namespaces.put(ns.getName(), ns);
+    return CommandResult.newBuilder().setNamespace(ns).build();
+  }
+
+  private CommandResult deleteNamespace(DeleteNamespace c) {
+    String name = c.getName();
+    if (!namespaces.containsKey(name)) {
+      throw LodestarException.notFound("namespace " + name + " does not exist");
+    }
+    if (DEFAULT_NAMESPACE.equals(name)) {
+      throw new LodestarException(Code.FAILED_PRECONDITION, "the default namespace cannot be deleted", "name");
+    }
+    List<ServiceState> inNs = new ArrayList<>();
+    for (ServiceState s : services.values()) {
+      if (s.key.namespace().equals(name)) {
+        if (!s.instances.isEmpty()) {
+          throw new LodestarException(Code.FAILED_PRECONDITION,
+              "namespace " + name + " is not empty: service " + s.key.service() + " has instances", "name");
+        }
+        inNs.add(s);
+      }
+    }
+    for (ServiceState s : inNs) {
+      removeService(s);
+    }
+    namespaces.remove(name);
+    return CommandResult.getDefaultInstance();
+  }
+
+  private CommandResult putService(PutService p, long now) {
+    requireNamespace(p.getNamespace());
+    ServiceState s = serviceFor(p.getNamespace(), p.getName(), now);
+    ServiceInfo info = s.info.toBuilder().clearMetadata().putAllMetadata(p.getMetadataMap())
+        .setProtectThreshold(p.getProtectThreshold()).build();
+    if (!info.equals(s.info)) {
+      s.info = info;
+      s.infoChanged = true;
+      bump(s);
+    }
+    return CommandResult.newBuilder().setService(s.info.toBuilder().setRevision(s.revision)).build();
+  }
+
+  private CommandResult deleteService(DeleteService d) {
+    ServiceState s = services.get(new ServiceKey(d.getNamespace(), d.getName()));
+    if (s == null) {
+      throw LodestarException.notFound("service " + d.getNamespace() + "/" + d.getName() + " does not exist");
+    }
+    if (!s.instances.isEmpty()) {
+      throw new LodestarException(Code.FAILED_PRECONDITION,
+          "service " + s.key + " still has " + s.instances.size() + " instances", "service");
+    }
+    removeService(s);
+    return CommandResult.getDefaultInstance();
+  }
+
+  private CommandResult register(RegisterInstance r, long now) {
+    Instance in = r.getInstance();
+    requireNamespace(in.getNamespace());
+    ServiceState s = serviceFor(in.getNamespace(), in.getService(), now);
+    Instance old = s.instances.get(in.getId());
+    Instance.Builder b = in.toBuilder();
+    if (!in.hasWeight()) {
+      b.setWeight(DEFAULT_WEIGHT);
+    }
+    if (in.getEphemeral()) {
+      if (in.getTtlSeconds() == 0) {
+        b.setTtlSeconds(DEFAULT_TTL_SECONDS);
+      }
+      b.setHealth(HealthStatus.HEALTHY);  // registering is a sign of life
+    } else if (old != null && !old.getEphemeral() && old.getCheck().equals(in.getCheck())) {
+      b.setHealth(old.getHealth());       // keep what the probe found
+    } else {
+      b.setHealth(HealthStatus.HEALTHY);
+    }
+    b.setRegisteredAtMs(old != null ? old.getRegisteredAtMs() : now);
+    if (old != null) {
+      // A re-assertion of what is already there changes nothing: no revision, no push.
+      Instance same = b.setRevision(old.getRevision()).build();
+      if (same.equals(old)) {
+        return CommandResult.newBuilder().setInstance(old).build();
+      }
+      unown(old);
+    }
+    long rev = bump(s);
+    Instance stored = b.setRevision(rev).build();
+    putInstance(s, stored, old == null);
+    return CommandResult.newBuilder().setInstance(stored).build();
+  }
+
+  private CommandResult deregister(DeregisterInstance d) {
+    ServiceState s = services.get(new ServiceKey(d.getNamespace(), d.getService()));
+    Instance old = s == null ? null : s.instances.get(d.getId());
+    if (old == null) {
+      throw LodestarException.notFound("instance " + d.getId() + " of " + d.getNamespace() + "/" + d.getService()
+          + " does not exist");
+    }
+    removeInstance(s, old);
+    return CommandResult.newBuilder().setInstance(old).build();
+  }
+
+  private CommandResult setHealth(SetHealth h) {
+    int applied = 0;
+    for (SetHealth.Change c : h.getChangesList()) {
+      ServiceState s = services.get(new ServiceKey(c.getRef().getNamespace(), c.getRef().getService()));
+      Instance old = s == null ? null : s.instances.get(c.getRef().getId());
+      if (old == null) {
+        continue;  // raced with a deregistration: nothing to do
+      }
+      if (c.getRemove()) {
+        removeInstance(s, old);
+        applied++;
+      } else if (old.getHealth() != c.getStatus()) {
+        long rev = bump(s);
+        putInstance(s, old.toBuilder().setHealth(c.getStatus()).setRevision(rev).build(), false);
+        applied++;
+      }
+    }
+    return CommandResult.newBuilder().setCount(applied).build();
+  }
+
+  private CommandResult deregisterOwned(DeregisterOwned d) {
+    Set<InstanceKey> keys = owned.get(d.getOwner());
+    int n = 0;
+    if (keys != null) {
+      for (InstanceKey k : new ArrayList<>(keys)) {
+        ServiceState s = services.get(k.service());
+        Instance old = s == null ? null : s.instances.get(k.id());
+        if (old != null) {
+          removeInstance(s, old);
+          n++;
+        }
+      }
+      owned.remove(d.getOwner());
+    }
+    return CommandResult.newBuilder().setCount(n).build();
+  }
+
+  // ------------------------------------------------------------------ batch end (applier thread)
+
+  /** Publishes new views for the services changed since the last flush and tells listeners. */
+  public void flush() {
+    if (dirty.isEmpty()) {
+      return;
+    }
+    List<ServiceState> changed = new ArrayList<>(dirty);
+    dirty.clear();
+    for (ServiceState s : changed) {
+      long previous = s.view == null ? 0 : s.view.revision();
+      ServiceView view = new ServiceView(s.key, s.info.toBuilder().setRevision(s.revision).build(), s.revision,
+          sorted(s.instances.values()));
+      s.view = view;
+      ServiceChange change = new ServiceChange(s.resetBase ? 0 : previous, view,
+          List.copyOf(s.pendingUpserts.values()), List.copyOf(s.pendingRemoved), s.infoChanged, s.deleted);
+      s.pendingUpserts.clear();
+      s.pendingRemoved.clear();
+      s.infoChanged = false;
+      s.resetBase = false;
+      for (RegistryListener l : listeners) {
+        l.onServiceChanged(change);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  /** The whole state, in a deterministic order. Call on the applier thread. */
+  public RegistrySnapshot snapshot() {
+    RegistrySnapshot.Builder b = RegistrySnapshot.newBuilder().setRevision(revision);
+    new TreeMap<>(namespaces).values().forEach(b::addNamespaces);
+    List<ServiceState> sortedServices = new ArrayList<>(services.values());
+    sortedServices.sort((x, y) -> x.key.compareTo(y.key));
+    for (ServiceState s : sortedServices) {
+      b.addServices(s.info.toBuilder().setRevision(s.revision));
+      b.addAllInstances(sorted(s.instances.values()));
+    }
+    return b.build();
+  }
+
+  /** Replaces the whole state. Listeners then see every service with no usable base revision. */
+  public void restore(RegistrySnapshot snap) {
+    for (ServiceState s : services.values()) {
+      s.deleted = true;
+      s.resetBase = true;
+      s.instances.clear();
+      dirty.add(s);
+    }
+    services.clear();
+    owned.clear();
+    instanceCount = 0;
+    namespaces.clear();
+    namespaces.put(DEFAULT_NAMESPACE, Namespace.newBuilder().setName(DEFAULT_NAMESPACE).build());
+    snap.getNamespacesList().forEach(n -> namespaces.put(n.getName(), n));
+    for (ServiceInfo info : snap.getServicesList()) {
+      ServiceState s = new ServiceState(new ServiceKey(info.getNamespace(), info.getName()), info);
+      s.revision = info.getRevision();
+      s.resetBase = true;
+      services.put(s.key, s);
+      dirty.add(s);
+    }
+    for (Instance i : snap.getInstancesList()) {
+      ServiceState s = services.get(new ServiceKey(i.getNamespace(), i.getService()));
+      if (s == null) {
+        throw new IllegalStateException("snapshot has an instance of an unknown service: " + i.getService());
+      }
+      s.instances.put(i.getId(), i);
+      own(i);
+    }
+    instanceCount = snap.getInstancesCount();
+    revision = snap.getRevision();
+    flush();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private void requireNamespace(String ns) {
+    if (!namespaces.containsKey(ns)) {
+      throw LodestarException.notFound("namespace " + ns + " does not exist");
+    }
+  }
+
+  private ServiceState serviceFor(String ns, String name, long now) {
+    ServiceKey key = new ServiceKey(ns, name);
+    ServiceState s = services.get(key);
+    if (s == null) {
+      s = new ServiceState(key, ServiceInfo.newBuilder().setNamespace(ns).setName(name).setCreatedAtMs(now).build());
+      s.infoChanged = true;
+      services.put(key, s);
+      bump(s);
+    }
+    return s;
+  }
+
+  private long bump(ServiceState s) {
+    long rev = ++revision;
+    s.revision = rev;
+    dirty.add(s);
+    return rev;
+  }
+
+  private void putInstance(ServiceState s, Instance i, boolean added) {
+    if (s.instances.put(i.getId(), i) == null) {
+      instanceCount++;
+    }
+    s.pendingUpserts.put(i.getId(), i);
+    s.pendingRemoved.remove(i.getId());
+    if (added || !i.getOwner().isEmpty()) {
+      own(i);
+    }
+  }
+
+  private void removeInstance(ServiceState s, Instance old) {
+    s.instances.remove(old.getId());
+    instanceCount--;
+    s.pendingUpserts.remove(old.getId());
+    s.pendingRemoved.add(old.getId());
+    unown(old);
+    bump(s);
+  }
+
+  private void removeService(ServiceState s) {
+    services.remove(s.key);
+    s.deleted = true;
+    bump(s);
+  }
+
+  private void own(Instance i) {
+    if (!i.getOwner().isEmpty()) {
+      owned.computeIfAbsent(i.getOwner(), o -> new HashSet<>())
+          .add(new InstanceKey(new ServiceKey(i.getNamespace(), i.getService()), i.getId()));
+    }
+  }
+
+  private void unown(Instance i) {
+    if (!i.getOwner().isEmpty()) {
+      Set<InstanceKey> keys = owned.get(i.getOwner());
+      if (keys != null) {
+        keys.remove(new InstanceKey(new ServiceKey(i.getNamespace(), i.getService()), i.getId()));
+        if (keys.isEmpty()) {
+          owned.remove(i.getOwner());
+        }
+      }
+    }
+  }
+
+  private static List<Instance> sorted(Collection<Instance> instances) {
+    List<Instance> list = new ArrayList<>(instances);
+    list.sort((a, b) -> a.getId().compareTo(b.getId()));
+    return list;
+  }
+
+  private record InstanceKey(ServiceKey service, String id) {}
+
+  /** Mutable per-service state, touched by the applier thread only. */
+  private static final class ServiceState {
+    final ServiceKey key;
+    final Map<String, Instance> instances = new HashMap<>();
+    final Map<String, Instance> pendingUpserts = new LinkedHashMap<>();
+    final Set<String> pendingRemoved = new LinkedHashSet<>();
+    ServiceInfo info;
+    long revision;
+    boolean infoChanged;
+    boolean resetBase;
+    boolean deleted;
+    volatile ServiceView view;
+
+    ServiceState(ServiceKey key, ServiceInfo info) {
+      this.key = key;
+      this.info = info;
+      this.view = new ServiceView(key, info, 0, List.of());
+    }
+  }
+}

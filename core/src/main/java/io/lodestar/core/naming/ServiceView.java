@@ -1,0 +1,53 @@
+package io.lodestar.core.naming;
+
+import io.lodestar.api.v1.HealthStatus;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.ServiceInfo;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An immutable picture of one service at one revision. Readers on any thread take the current
+ * view with one volatile read; the applying thread publishes a new view per batch of changes.
+ */
+public record ServiceView(ServiceKey key, ServiceInfo info, long revision, List<Instance> instances) {
+
+  public ServiceView {
+    instances = List.copyOf(instances);
+  }
+
+  /** The share of unhealthy instances above which discovery returns everything. */
+  public double protectThreshold() {
+    double t = info.getProtectThreshold();
+    return t <= 0 ? Registry.DEFAULT_PROTECT_THRESHOLD : t;
+  }
+
+  public long healthyCount() {
+    return instances.stream().filter(i -> i.getHealth() != HealthStatus.UNHEALTHY).count();
+  }
+
+  /**
+   * Instances to hand a caller that asked for healthy ones only. When the unhealthy share exceeds
+   * the protection threshold, every instance is returned (each still marked with its status), so
+   * that a network blip never empties a caller's list.
+   */
+  public Selection healthy() {
+    if (instances.isEmpty()) {
+      return new Selection(instances, false);
+    }
+    List<Instance> healthy = new ArrayList<>(instances.size());
+    for (Instance i : instances) {
+      if (i.getHealth() != HealthStatus.UNHEALTHY) {
+        healthy.add(i);
+      }
+    }
+    double unhealthyShare = 1.0 - (double) healthy.size() / instances.size();
+    if (unhealthyShare > protectThreshold() && protectThreshold() < 1.0) {
+      return new Selection(instances, true);
+    }
+    return new Selection(healthy, false);
+  }
+
+  /** The instances chosen, and whether protection replaced the healthy-only list by all. */
+  public record Selection(List<Instance> instances, boolean protectionApplied) {}
+}
