@@ -86,7 +86,11 @@ final class Table {
       return DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(Instant.ofEpochMilli(ms).atOffset(ZoneOffset.UTC)
           .withNano(0).toLocalDateTime()) + "Z";
     }
-    return t.asText();
+    try {
+      return Instant.parse(t.asText()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    } catch (java.time.format.DateTimeParseException e) {
+      return t.asText();
+    }
   }
 
   static String plural(long n, String word) {

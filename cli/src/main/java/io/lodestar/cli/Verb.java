@@ -11,6 +11,9 @@ import picocli.CommandLine.Spec;
 abstract class Verb implements Callable<Integer> {
   @Spec CommandSpec spec;
 
+  @picocli.CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+  boolean help;
+
   Main main() {
     return (Main) spec.root().userObject();
   }
