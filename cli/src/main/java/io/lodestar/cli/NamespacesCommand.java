@@ -86,7 +86,11 @@ final class NamespacesCommand extends Verb {
       JsonNode n = res.json();
       out().println("name:        " + n.path("name").asText(name));
       out().println("description: " + n.path("description").asText(""));
-      out().println("created:     " + Table.time(n.path("createdAt")));
+      String created = Table.time(n.path("createdAt"));
+      out().println("created:     " + (created.isEmpty() ? "-" : created));
+      if (n.has("services")) {
+        out().println("services:    " + n.path("services").asText());
+      }
       out().flush();
       return 0;
     }

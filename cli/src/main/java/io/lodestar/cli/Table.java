@@ -87,7 +87,9 @@ final class Table {
           .withNano(0).toLocalDateTime()) + "Z";
     }
     try {
-      return Instant.parse(t.asText()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+      Instant i = Instant.parse(t.asText());
+      // epoch 0 means "not recorded" (the built-in default namespace)
+      return i.equals(Instant.EPOCH) ? "" : i.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
     } catch (java.time.format.DateTimeParseException e) {
       return t.asText();
     }

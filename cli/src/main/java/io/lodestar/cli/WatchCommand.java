@@ -37,6 +37,7 @@ final class WatchCommand extends Verb {
   int waitSeconds;
 
   private Map<String, JsonNode> current = new LinkedHashMap<>();
+  private boolean protecting;
 
   @Override
   public Integer call() throws Exception {
@@ -59,6 +60,10 @@ final class WatchCommand extends Verb {
       for (JsonNode i : current.values()) {
         out().println("  " + describe(i));
       }
+      protecting = first.json().path("protectionApplied").asBoolean(false);
+      if (protecting) {
+        out().println("! protection applied: too many instances are unhealthy, so all are listed");
+      }
       out().flush();
     }
     Duration pollTimeout = Duration.ofSeconds(waitSeconds + main().timeoutSeconds);
@@ -69,14 +74,20 @@ final class WatchCommand extends Verb {
       LodestarApi.Response res;
       try {
         res = api().get(servicePath(service, "instances"), query(revision), pollTimeout);
-      } catch (CliException.Unreachable e) {
+      } catch (CliException e) {
+        // unreachable, or a 5xx such as a server shutting down: transient, keep trying.
+        // A 4xx (say, the namespace was deleted) is final.
+        if (e instanceof CliException.ServerError se && se.status < 500) {
+          throw e;
+        }
         if (!e.getMessage().equals(trouble)) {
           trouble = e.getMessage();
-          err().println("lodestar: " + trouble + "; retrying");
+          err().println("lodestar: " + (e instanceof CliException.ServerError ? "the server answered: " : "")
+              + trouble + "; retrying");
           err().flush();
         }
         Thread.sleep(backoffMillis);
-        backoffMillis = Math.min(backoffMillis * 2, 5000);
+        backoffMillis = Math.min(backoffMillis * 2, 2000);
         continue;
       }
       if (trouble != null) {
@@ -122,7 +133,7 @@ final class WatchCommand extends Verb {
     }
     for (Map.Entry<String, JsonNode> e : current.entrySet()) {
       if (!now.containsKey(e.getKey())) {
-        lines.add(tag + "- " + e.getKey() + "  " + Table.address(e.getValue()));
+        lines.add(tag + "- " + label(e.getValue()));
       }
     }
     for (Map.Entry<String, JsonNode> e : now.entrySet()) {
@@ -132,24 +143,35 @@ final class WatchCommand extends Verb {
       } else {
         String diff = diff(before, e.getValue());
         if (diff != null) {
-          lines.add(tag + "~ " + e.getKey() + "  " + Table.address(e.getValue()) + "  " + diff);
+          lines.add(tag + "~ " + label(e.getValue()) + "  " + diff);
         }
       }
     }
     if (lines.isEmpty()) {
       lines.add(tag + "= no change to the instances (" + Table.plural(now.size(), "instance") + ")");
     }
-    if (protection) {
+    if (protection && !protecting) {
       lines.add(tag + "! protection applied: too many instances are unhealthy, so all are listed");
+    } else if (!protection && protecting) {
+      lines.add(tag + "! protection lifted: only healthy instances are listed again");
     }
+    protecting = protection;
     lines.forEach(out()::println);
     out().flush();
+  }
+
+  /** {@code id  host:port}, or just {@code host:port} when that is the id. */
+  static String label(JsonNode i) {
+    String id = i.path("id").asText();
+    String address = Table.address(i);
+    return id.equals(address) || id.equals(i.path("host").asText() + ":" + i.path("port").asText())
+        ? address : id + "  " + address;
   }
 
   /** {@code id  host:port  weight=100  HEALTHY  k=v}. */
   static String describe(JsonNode i) {
     StringBuilder b = new StringBuilder();
-    b.append(i.path("id").asText()).append("  ").append(Table.address(i))
+    b.append(label(i))
         .append("  weight=").append(i.path("weight").asText())
         .append("  ").append(i.path("health").asText());
     String meta = Table.metadata(i.path("metadata"));

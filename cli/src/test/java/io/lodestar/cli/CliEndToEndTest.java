@@ -291,4 +291,29 @@ class CliEndToEndTest {
     assertThat(keep.err()).contains("deregistered kept from default/" + svc);
     assertThat(cli("instances", svc).expect(0).out()).startsWith("no instances");
   }
+
+  @Test
+  void watchRidesOutAServerRestart(@TempDir Path ownData) throws Exception {
+    LodestarServer own = LodestarServer.builder().bind("127.0.0.1").port(0).dataDir(ownData).build().start();
+    int port = own.port();
+    String at = "127.0.0.1:" + port;
+    CliRun watch = new CliRun();
+    Thread t = new Thread(() -> watch.exec(Map.of(), "watch", "phoenix", "--count", "1", "--server", at));
+    t.start();
+    try {
+      await().atMost(Duration.ofSeconds(10)).until(() -> watch.out().contains("watching default/phoenix"));
+      own.close();
+      await().atMost(Duration.ofSeconds(10)).until(() -> watch.err().contains("; retrying"));
+      own = LodestarServer.builder().bind("127.0.0.1").port(port).dataDir(ownData).build().start();
+      CliRun.run(Map.of(), "register", "phoenix", "--host", "10.0.7.1", "--port", "80", "--server", at).expect(0);
+      t.join(Duration.ofSeconds(15).toMillis());
+      assertThat(t.isAlive()).isFalse();
+      watch.expect(0);
+      assertThat(watch.out()).containsPattern("\\[revision \\d+\\] \\+ 10\\.0\\.7\\.1:80  weight=100  HEALTHY\\n$");
+      assertThat(watch.err()).contains("back in contact with " + at);
+    } finally {
+      t.interrupt();
+      own.close();
+    }
+  }
 }
