@@ -1,33 +1,196 @@
 package io.lodestar.server;
 
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.grpc.GrpcService;
+import com.linecorp.armeria.server.metric.MetricCollectingService;
+import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
+import com.linecorp.armeria.server.prometheus.PrometheusExpositionService;
+import io.lodestar.core.StateMachine;
+import io.lodestar.server.http.ErrorHandler;
+import io.lodestar.server.naming.HealthChecker;
+import io.lodestar.server.naming.NamingGrpcService;
+import io.lodestar.server.naming.NamingRestService;
+import io.lodestar.server.naming.PushHub;
+import io.lodestar.server.storage.LocalLog;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** One Lodestar node. Skeleton: the implementation lands next. */
+/**
+ * One Lodestar node: storage, the state machine, health checks, push fan-out, and one Armeria
+ * port serving gRPC, REST, /health and /metrics.
+ */
 public final class LodestarServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LodestarServer.class);
+  public static final int DEFAULT_PORT = 8700;
+  public static final int MAX_REQUEST_BYTES = 1 << 20;
+
   public static Builder builder() {
     return new Builder();
   }
 
+  /** Settings of one node. Validated on {@link #build()}. */
   public static final class Builder {
-    String bind = "127.0.0.1";
-    int port = 8700;
-    Path dataDir = Path.of("data");
+    private String bind = "127.0.0.1";
+    private int port = DEFAULT_PORT;
+    private Path dataDir = Path.of("data");
+    private int snapshotEvery = 50_000;
 
-    public Builder bind(String bind) { this.bind = bind; return this; }
-    public Builder port(int port) { this.port = port; return this; }   // 0 = a free port
-    public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
-    public LodestarServer build() { return new LodestarServer(this); }
+    public Builder bind(String bind) {
+      this.bind = Objects.requireNonNull(bind, "bind");
+      return this;
+    }
+
+    /** The client port; 0 picks a free one. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be within 0–65535, got " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    public Builder dataDir(Path dataDir) {
+      this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+      return this;
+    }
+
+    /** How many logged commands between snapshots. */
+    public Builder snapshotEvery(int entries) {
+      if (entries < 1) {
+        throw new IllegalArgumentException("snapshotEvery must be at least 1");
+      }
+      this.snapshotEvery = entries;
+      return this;
+    }
+
+    public LodestarServer build() {
+      return new LodestarServer(this);
+    }
   }
 
-  private LodestarServer(Builder b) {}
+  private final Builder config;
+  private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final StateMachine stateMachine = new StateMachine();
+  private final ExecutorService notifier = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "lodestar-notify");
+    t.setDaemon(true);
+    return t;
+  });
+  private LocalLog commandLog;
+  private HealthChecker health;
+  private PushHub hub;
+  private Server server;
+  private volatile boolean closed;
 
-  /** Replays storage, then starts serving. Returns once /health answers 200. */
-  public LodestarServer start() { throw new UnsupportedOperationException("not yet"); }
+  private LodestarServer(Builder b) {
+    this.config = b;
+  }
+
+  /** Replays storage, then starts serving; returns once the port answers. */
+  public LodestarServer start() {
+    long t0 = System.nanoTime();
+    new JvmMemoryMetrics().bindTo(meters);
+    new JvmGcMetrics().bindTo(meters);
+    new JvmThreadMetrics().bindTo(meters);
+    new ProcessorMetrics().bindTo(meters);
+    new UptimeMetrics().bindTo(meters);
+
+    commandLog = new LocalLog(config.dataDir.resolve("state"), stateMachine, config.snapshotEvery, meters);
+    health = new HealthChecker(stateMachine.registry(), commandLog, System::nanoTime);
+    hub = new PushHub(stateMachine.registry(), meters);
+    stateMachine.registry().addListener(health);
+    stateMachine.registry().addListener(hub);
+    try {
+      commandLog.open();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open storage in " + config.dataDir.toAbsolutePath(), e);
+    }
+    health.start();
+    meters.gauge("lodestar.instances", stateMachine.registry(), r -> r.instanceCount());
+    meters.gauge("lodestar.services", stateMachine.registry(), r -> r.allViews().size());
+    meters.gauge("lodestar.leases", health, h -> h.leaseCount());
+
+    String address = config.bind + ":" + config.port;
+    NamingGrpcService grpc = new NamingGrpcService(commandLog, health, hub, address, List.of(address), meters);
+
+    ServerBuilder sb = Server.builder()
+        .port(new InetSocketAddress(config.bind, config.port), com.linecorp.armeria.common.SessionProtocol.HTTP)
+        .meterRegistry(meters)
+        .maxRequestLength(MAX_REQUEST_BYTES)
+        // Long polls and SDK streams are long-lived; each REST handler bounds its own wait.
+        .requestTimeout(Duration.ZERO)
+        .errorHandler(new ErrorHandler())
+        .gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(3))
+        .service(GrpcService.builder().addService(grpc).useBlockingTaskExecutor(false)
+            .maxRequestMessageLength(MAX_REQUEST_BYTES).build())
+        .annotatedService(new NamingRestService(stateMachine.registry(), commandLog, health, notifier, meters))
+        .service("/health", (ctx, req) -> closed
+            ? HttpResponse.of(HttpStatus.SERVICE_UNAVAILABLE, MediaType.JSON_UTF_8, "{\"status\":\"DOWN\"}")
+            : HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, "{\"status\":\"UP\"}"))
+        .service("/metrics", PrometheusExpositionService.of(meters.getPrometheusRegistry()))
+        .decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("lodestar.http")));
+    server = sb.build();
+    server.start().join();
+    log.info("Lodestar ready on http://{}:{} (gRPC, REST, /metrics on one port; data in {}) in {} ms",
+        config.bind, port(), config.dataDir.toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000);
+    return this;
+  }
 
   /** The port actually bound. */
-  public int port() { throw new UnsupportedOperationException("not yet"); }
+  public int port() {
+    return server.activeLocalPort();
+  }
 
-  /** Stops serving and closes storage (a clean shutdown). */
+  public StateMachine stateMachine() {
+    return stateMachine;
+  }
+
+  /** Forces a snapshot of the state now (tests and operators). */
+  public void snapshot() {
+    commandLog.snapshotNow();
+  }
+
+  /** Stops serving, then closes storage: a clean shutdown. */
   @Override
-  public void close() {}
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    log.info("Lodestar stopping");
+    if (server != null) {
+      server.stop().join();
+    }
+    if (health != null) {
+      health.close();
+    }
+    if (hub != null) {
+      hub.close();
+    }
+    if (commandLog != null) {
+      commandLog.close();
+    }
+    notifier.shutdownNow();
+    log.info("Lodestar stopped");
+  }
 }

@@ -1,0 +1,42 @@
+package io.lodestar.core;
+
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.CommandResult;
+import io.lodestar.api.v1.state.StateSnapshot;
+import io.lodestar.core.naming.Registry;
+
+/**
+ * Lodestar's replicated state: the one place a {@link Command} is applied. The log (local today,
+ * Raft tomorrow) hands it commands in log order on one thread; it dispatches each to the domain
+ * that owns it. Deterministic: same commands in, same state out.
+ */
+public final class StateMachine {
+  private final Registry registry = new Registry();
+
+  public Registry registry() {
+    return registry;
+  }
+
+  /** Stateless checks, before a command is logged. Throws {@link LodestarException}. */
+  public static void validate(Command cmd) {
+    Registry.validate(cmd);
+  }
+
+  /** Applies one command; a {@link LodestarException} means it was refused and changed nothing. */
+  public CommandResult apply(Command cmd) {
+    return registry.apply(cmd);
+  }
+
+  /** Ends a batch: publishes views and notifies listeners. */
+  public void flush() {
+    registry.flush();
+  }
+
+  public StateSnapshot snapshot(long appliedIndex) {
+    return StateSnapshot.newBuilder().setAppliedIndex(appliedIndex).setRegistry(registry.snapshot()).build();
+  }
+
+  public void restore(StateSnapshot snapshot) {
+    registry.restore(snapshot.getRegistry());
+  }
+}

@@ -1,0 +1,79 @@
+package io.lodestar.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.ResponseHeaders;
+import io.lodestar.core.LodestarException;
+
+/** JSON in and out of the REST API, and the one error shape: {"error": {code, message, field?}}. */
+public final class Json {
+  public static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private Json() {}
+
+  public static ObjectNode object() {
+    return MAPPER.createObjectNode();
+  }
+
+  /** Parses a request body that must be a JSON object. */
+  public static JsonNode parseObject(String body) {
+    if (body == null || body.isBlank()) {
+      throw LodestarException.invalid("body", "request body is empty; expected a JSON object");
+    }
+    JsonNode node;
+    try {
+      node = MAPPER.readTree(body);
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? ""
+          : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      throw LodestarException.invalid("body", "malformed JSON" + where + ": " + e.getOriginalMessage());
+    }
+    if (node == null || !node.isObject()) {
+      throw LodestarException.invalid("body", "expected a JSON object");
+    }
+    return node;
+  }
+
+  public static HttpResponse ok(JsonNode body) {
+    return respond(HttpStatus.OK, body);
+  }
+
+  public static HttpResponse respond(HttpStatus status, JsonNode body) {
+    return HttpResponse.of(status, MediaType.JSON_UTF_8, body.toString());
+  }
+
+  public static HttpResponse respond(ResponseHeaders headers, JsonNode body) {
+    return HttpResponse.of(headers, com.linecorp.armeria.common.HttpData.ofUtf8(body.toString()));
+  }
+
+  public static HttpStatus statusOf(LodestarException e) {
+    return switch (e.code()) {
+      case INVALID_ARGUMENT -> HttpStatus.BAD_REQUEST;
+      case NOT_FOUND -> HttpStatus.NOT_FOUND;
+      case ALREADY_EXISTS, FAILED_PRECONDITION, CONFLICT -> HttpStatus.CONFLICT;
+      case TOO_LARGE -> HttpStatus.REQUEST_ENTITY_TOO_LARGE;
+      case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
+    };
+  }
+
+  public static ObjectNode errorBody(String code, String message, String field) {
+    ObjectNode err = object();
+    err.put("code", code);
+    err.put("message", message);
+    if (field != null) {
+      err.put("field", field);
+    }
+    ObjectNode root = object();
+    root.set("error", err);
+    return root;
+  }
+
+  public static HttpResponse error(LodestarException e) {
+    return respond(statusOf(e), errorBody(e.codeName(), e.getMessage(), e.field()));
+  }
+}

@@ -1,0 +1,270 @@
+package io.lodestar.server.naming;
+
+import io.lodestar.api.v1.HealthCheck;
+import io.lodestar.api.v1.HealthStatus;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.InstanceRef;
+import io.lodestar.api.v1.state.SetHealth;
+import io.lodestar.core.naming.Registry;
+import io.lodestar.core.naming.RegistryListener;
+import io.lodestar.core.naming.ServiceChange;
+import io.lodestar.core.naming.ServiceKey;
+import io.lodestar.core.naming.ServiceView;
+import io.lodestar.server.storage.CommandLog;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides instance health on this node and writes only the transitions to the log.
+ *
+ * <p>Ephemeral instances hold a lease renewed by heartbeats (REST, or an SDK stream's heartbeat
+ * that renews everything the stream owns). Renewal is a volatile write to an in-memory lease:
+ * heartbeats never touch the log. A scan each second turns leases older than the TTL into
+ * UNHEALTHY and older than 3 × TTL into removal, one batched command per scan.
+ *
+ * <p>Persistent instances with a check are probed (TCP connect or HTTP GET expecting 2xx) at their
+ * interval; they are marked, never removed. After a restart every lease starts fresh: an instance
+ * is only expired once a full TTL has passed without a sign of life on this node.
+ */
+public final class HealthChecker implements RegistryListener, AutoCloseable {
+  public static final int DEFAULT_INTERVAL_SECONDS = 10;
+  public static final int DEFAULT_TIMEOUT_SECONDS = 2;
+  private static final Logger log = LoggerFactory.getLogger(HealthChecker.class);
+
+  private final Registry registry;
+  private final CommandLog commandLog;
+  private final LongSupplier nanoClock;
+  private final Map<InstanceKey, Lease> leases = new ConcurrentHashMap<>();
+  private final Map<InstanceKey, Probe> probes = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "lodestar-health");
+    t.setDaemon(true);
+    return t;
+  });
+  private final ExecutorService probeExecutor = Executors.newFixedThreadPool(4, r -> {
+    Thread t = new Thread(r, "lodestar-probe");
+    t.setDaemon(true);
+    return t;
+  });
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(DEFAULT_TIMEOUT_SECONDS))
+      .executor(probeExecutor).build();
+
+  public record InstanceKey(ServiceKey service, String id) {
+    static InstanceKey of(Instance i) {
+      return new InstanceKey(new ServiceKey(i.getNamespace(), i.getService()), i.getId());
+    }
+  }
+
+  private static final class Lease {
+    final long ttlNanos;
+    volatile long lastSeen;
+    volatile HealthStatus health;
+
+    Lease(long ttlNanos, long now, HealthStatus health) {
+      this.ttlNanos = ttlNanos;
+      this.lastSeen = now;
+      this.health = health;
+    }
+  }
+
+  private static final class Probe {
+    volatile Instance instance;
+    volatile long nextAt;
+    volatile boolean running;
+
+    Probe(Instance instance, long nextAt) {
+      this.instance = instance;
+      this.nextAt = nextAt;
+    }
+  }
+
+  public HealthChecker(Registry registry, CommandLog commandLog, LongSupplier nanoClock) {
+    this.registry = registry;
+    this.commandLog = commandLog;
+    this.nanoClock = nanoClock;
+  }
+
+  /** Takes over every instance already in the registry (after a restart) and starts scanning. */
+  public void start() {
+    long now = nanoClock.getAsLong();
+    for (ServiceView v : registry.allViews()) {
+      for (Instance i : v.instances()) {
+        track(i, now);
+      }
+    }
+    scheduler.scheduleWithFixedDelay(this::scan, 1, 1, TimeUnit.SECONDS);
+  }
+
+  /** Renews an ephemeral instance's lease. False when this node holds no lease for it. */
+  public boolean renew(InstanceKey key) {
+    Lease l = leases.get(key);
+    if (l == null) {
+      return false;
+    }
+    l.lastSeen = nanoClock.getAsLong();
+    return true;
+  }
+
+  public int leaseCount() {
+    return leases.size();
+  }
+
+  @Override
+  public void onServiceChanged(ServiceChange change) {
+    long now = nanoClock.getAsLong();
+    if (change.previousRevision() == 0 || change.deleted()) {
+      // No usable base (a snapshot replaced the state): resync this service from its view.
+      leases.keySet().removeIf(k -> k.service().equals(change.key()));
+      probes.keySet().removeIf(k -> k.service().equals(change.key()));
+      if (!change.deleted()) {
+        change.view().instances().forEach(i -> track(i, now));
+      }
+      return;
+    }
+    for (Instance i : change.upserts()) {
+      track(i, now);
+    }
+    for (String id : change.removedIds()) {
+      InstanceKey k = new InstanceKey(change.key(), id);
+      leases.remove(k);
+      probes.remove(k);
+    }
+  }
+
+  private void track(Instance i, long now) {
+    InstanceKey k = InstanceKey.of(i);
+    if (i.getEphemeral()) {
+      probes.remove(k);
+      Lease l = leases.get(k);
+      long ttl = TimeUnit.SECONDS.toNanos(i.getTtlSeconds());
+      if (l == null || l.ttlNanos != ttl) {
+        leases.put(k, new Lease(ttl, l == null ? now : l.lastSeen, i.getHealth()));
+      } else {
+        l.health = i.getHealth(); // registrations renew explicitly, through renew()
+      }
+    } else {
+      leases.remove(k);
+      if (i.hasCheck()) {
+        Probe p = probes.get(k);
+        if (p == null) {
+          probes.put(k, new Probe(i, now)); // probe at once
+        } else {
+          p.instance = i;
+        }
+      } else {
+        probes.remove(k);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ scanning
+
+  private void scan() {
+    try {
+      long now = nanoClock.getAsLong();
+      List<SetHealth.Change> changes = new ArrayList<>();
+      for (Map.Entry<InstanceKey, Lease> e : leases.entrySet()) {
+        Lease l = e.getValue();
+        long age = now - l.lastSeen;
+        if (age > 3 * l.ttlNanos) {
+          changes.add(change(e.getKey(), HealthStatus.UNHEALTHY, true));
+        } else if (age > l.ttlNanos) {
+          if (l.health != HealthStatus.UNHEALTHY) {
+            changes.add(change(e.getKey(), HealthStatus.UNHEALTHY, false));
+          }
+        } else if (l.health == HealthStatus.UNHEALTHY) {
+          changes.add(change(e.getKey(), HealthStatus.HEALTHY, false));
+        }
+      }
+      for (Map.Entry<InstanceKey, Probe> e : probes.entrySet()) {
+        Probe p = e.getValue();
+        if (!p.running && now >= p.nextAt) {
+          p.running = true;
+          probeExecutor.execute(() -> runProbe(e.getKey(), p));
+        }
+      }
+      if (!changes.isEmpty()) {
+        long expired = changes.stream().filter(SetHealth.Change::getRemove).count();
+        log.info("Health: {} instance(s) changed state ({} expired)", changes.size(), expired);
+        commandLog.submit(Command.newBuilder().setSetHealth(SetHealth.newBuilder().addAllChanges(changes)).build())
+            .get(30, TimeUnit.SECONDS);
+      }
+    } catch (Exception e) {
+      log.warn("Health scan failed: {}", e.toString());
+    }
+  }
+
+  private void runProbe(InstanceKey key, Probe p) {
+    Instance i = p.instance;
+    HealthCheck check = i.getCheck();
+    int timeout = check.getTimeoutSeconds() == 0 ? DEFAULT_TIMEOUT_SECONDS : check.getTimeoutSeconds();
+    int interval = check.getIntervalSeconds() == 0 ? DEFAULT_INTERVAL_SECONDS : check.getIntervalSeconds();
+    boolean up;
+    try {
+      up = check.hasHttp() ? probeHttp(i, check.getHttp().getPath(), timeout) : probeTcp(i, timeout);
+    } catch (RuntimeException e) {
+      up = false;
+    }
+    p.nextAt = nanoClock.getAsLong() + TimeUnit.SECONDS.toNanos(interval);
+    p.running = false;
+    HealthStatus status = up ? HealthStatus.HEALTHY : HealthStatus.UNHEALTHY;
+    if (probes.get(key) == p && p.instance.getHealth() != status) {
+      log.info("Probe of {}/{} {}: now {}", key.service(), key.id(), check.hasHttp() ? "http" : "tcp", status);
+      commandLog.submit(Command.newBuilder().setSetHealth(SetHealth.newBuilder()
+          .addChanges(change(key, status, false))).build());
+    }
+  }
+
+  private static boolean probeTcp(Instance i, int timeoutSeconds) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(i.getHost(), i.getPort()), timeoutSeconds * 1000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private boolean probeHttp(Instance i, String path, int timeoutSeconds) {
+    String host = i.getHost().contains(":") && !i.getHost().startsWith("[") ? "[" + i.getHost() + "]" : i.getHost();
+    try {
+      HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + host + ":" + i.getPort() + path))
+          .timeout(Duration.ofSeconds(timeoutSeconds)).GET().build();
+      HttpResponse<Void> resp = http.send(req, HttpResponse.BodyHandlers.discarding());
+      return resp.statusCode() / 100 == 2;
+    } catch (IOException | IllegalArgumentException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static SetHealth.Change change(InstanceKey k, HealthStatus status, boolean remove) {
+    return SetHealth.Change.newBuilder().setRef(InstanceRef.newBuilder().setNamespace(k.service().namespace())
+        .setService(k.service().service()).setId(k.id())).setStatus(status).setRemove(remove).build();
+  }
+
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+    probeExecutor.shutdownNow();
+  }
+}

@@ -1,0 +1,202 @@
+package io.lodestar.server.naming;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lodestar.api.v1.HealthCheck;
+import io.lodestar.api.v1.HealthStatus;
+import io.lodestar.api.v1.HttpCheck;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.Namespace;
+import io.lodestar.api.v1.ServiceInfo;
+import io.lodestar.api.v1.TcpCheck;
+import io.lodestar.core.LodestarException;
+import io.lodestar.server.http.Json;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+
+/** The REST API's JSON form of the naming model. */
+final class InstanceJson {
+  private static final Set<String> REGISTER_FIELDS = Set.of("id", "host", "port", "protocol", "weight", "metadata",
+      "ephemeral", "ttlSeconds", "check");
+
+  private InstanceJson() {}
+
+  /** Reads a registration body; every problem names its field. Namespace and service come from the path. */
+  static Instance parseRegistration(JsonNode body, String namespace, String service) {
+    for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!REGISTER_FIELDS.contains(f)) {
+        throw LodestarException.invalid(f, "unknown field '" + f + "'");
+      }
+    }
+    Instance.Builder b = Instance.newBuilder().setNamespace(namespace).setService(service);
+    b.setHost(text(body, "host", true));
+    b.setPort((int) integer(body, "port", true, 0));
+    String id = text(body, "id", false);
+    b.setId(id == null ? defaultId(b.getHost(), b.getPort()) : id);
+    String protocol = text(body, "protocol", false);
+    if (protocol != null) {
+      b.setProtocol(protocol);
+    }
+    if (body.has("weight")) {
+      long w = integer(body, "weight", true, 0);
+      if (w < 0 || w > 10_000) {
+        throw LodestarException.invalid("weight", "weight must be within 0–10000, got " + w);
+      }
+      b.setWeight((int) w);
+    }
+    if (body.has("metadata") && !body.get("metadata").isNull()) {
+      JsonNode md = body.get("metadata");
+      if (!md.isObject()) {
+        throw LodestarException.invalid("metadata", "metadata must be an object of strings");
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> it = md.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (!e.getValue().isTextual() && !e.getValue().isNumber() && !e.getValue().isBoolean()) {
+          throw LodestarException.invalid("metadata." + e.getKey(), "metadata values must be strings");
+        }
+        b.putMetadata(e.getKey(), e.getValue().asText());
+      }
+    }
+    boolean ephemeral = true;
+    if (body.has("ephemeral")) {
+      if (!body.get("ephemeral").isBoolean()) {
+        throw LodestarException.invalid("ephemeral", "ephemeral must be true or false");
+      }
+      ephemeral = body.get("ephemeral").asBoolean();
+    }
+    b.setEphemeral(ephemeral);
+    if (body.has("ttlSeconds")) {
+      long ttl = integer(body, "ttlSeconds", true, 0);
+      if (ttl < 1 || ttl > 3600) {
+        throw LodestarException.invalid("ttlSeconds", "ttlSeconds must be within 1–3600, got " + ttl);
+      }
+      b.setTtlSeconds((int) ttl);
+    }
+    if (body.has("check") && !body.get("check").isNull()) {
+      b.setCheck(parseCheck(body.get("check")));
+    }
+    return b.build();
+  }
+
+  static String defaultId(String host, int port) {
+    return host + ":" + port;
+  }
+
+  private static HealthCheck parseCheck(JsonNode c) {
+    if (!c.isObject()) {
+      throw LodestarException.invalid("check", "check must be an object");
+    }
+    HealthCheck.Builder b = HealthCheck.newBuilder();
+    String type = text(c, "type", true);
+    switch (type) {
+      case "tcp" -> b.setTcp(TcpCheck.getDefaultInstance());
+      case "http" -> {
+        String path = c.has("path") ? text(c, "path", true) : "/";
+        b.setHttp(HttpCheck.newBuilder().setPath(path));
+      }
+      default -> throw LodestarException.invalid("check.type", "check.type must be tcp or http, got '" + type + "'");
+    }
+    if (c.has("intervalSeconds")) {
+      long v = integer(c, "intervalSeconds", true, 0);
+      if (v < 1 || v > 3600) {
+        throw LodestarException.invalid("check.intervalSeconds", "check.intervalSeconds must be within 1–3600");
+      }
+      b.setIntervalSeconds((int) v);
+    }
+    if (c.has("timeoutSeconds")) {
+      long v = integer(c, "timeoutSeconds", true, 0);
+      if (v < 1 || v > 60) {
+        throw LodestarException.invalid("check.timeoutSeconds", "check.timeoutSeconds must be within 1–60");
+      }
+      b.setTimeoutSeconds((int) v);
+    }
+    return b.build();
+  }
+
+  static String text(JsonNode body, String field, boolean required) {
+    JsonNode n = body.get(field);
+    if (n == null || n.isNull()) {
+      if (required) {
+        throw LodestarException.invalid(field, field + " is required");
+      }
+      return null;
+    }
+    if (!n.isTextual()) {
+      throw LodestarException.invalid(field, field + " must be a string");
+    }
+    return n.asText();
+  }
+
+  static long integer(JsonNode body, String field, boolean required, long dflt) {
+    JsonNode n = body.get(field);
+    if (n == null || n.isNull()) {
+      if (required) {
+        throw LodestarException.invalid(field, field + " is required");
+      }
+      return dflt;
+    }
+    if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+      throw LodestarException.invalid(field, field + " must be an integer");
+    }
+    return n.asLong();
+  }
+
+  static ObjectNode toJson(Instance i) {
+    ObjectNode o = Json.object();
+    o.put("id", i.getId());
+    o.put("namespace", i.getNamespace());
+    o.put("service", i.getService());
+    o.put("host", i.getHost());
+    o.put("port", i.getPort());
+    o.put("protocol", i.getProtocol());
+    o.put("weight", i.getWeight());
+    ObjectNode md = o.putObject("metadata");
+    new java.util.TreeMap<>(i.getMetadataMap()).forEach(md::put);
+    o.put("ephemeral", i.getEphemeral());
+    if (i.getEphemeral()) {
+      o.put("ttlSeconds", i.getTtlSeconds());
+    }
+    if (i.hasCheck()) {
+      ObjectNode c = o.putObject("check");
+      HealthCheck hc = i.getCheck();
+      c.put("type", hc.hasHttp() ? "http" : "tcp");
+      if (hc.hasHttp()) {
+        c.put("path", hc.getHttp().getPath());
+      }
+      c.put("intervalSeconds", hc.getIntervalSeconds() == 0 ? HealthChecker.DEFAULT_INTERVAL_SECONDS
+          : hc.getIntervalSeconds());
+      c.put("timeoutSeconds", hc.getTimeoutSeconds() == 0 ? HealthChecker.DEFAULT_TIMEOUT_SECONDS
+          : hc.getTimeoutSeconds());
+    }
+    o.put("health", i.getHealth() == HealthStatus.UNHEALTHY ? "UNHEALTHY" : "HEALTHY");
+    o.put("revision", i.getRevision());
+    o.put("registeredAt", Instant.ofEpochMilli(i.getRegisteredAtMs()).toString());
+    if (!i.getOwner().isEmpty()) {
+      o.put("owner", i.getOwner());
+    }
+    return o;
+  }
+
+  static ObjectNode toJson(Namespace n) {
+    ObjectNode o = Json.object();
+    o.put("name", n.getName());
+    o.put("description", n.getDescription());
+    o.put("createdAt", Instant.ofEpochMilli(n.getCreatedAtMs()).toString());
+    return o;
+  }
+
+  static ObjectNode toJson(ServiceInfo s) {
+    ObjectNode o = Json.object();
+    o.put("namespace", s.getNamespace());
+    o.put("name", s.getName());
+    ObjectNode md = o.putObject("metadata");
+    new java.util.TreeMap<>(s.getMetadataMap()).forEach(md::put);
+    o.put("protectThreshold", s.getProtectThreshold() <= 0 ? io.lodestar.core.naming.Registry.DEFAULT_PROTECT_THRESHOLD
+        : s.getProtectThreshold());
+    o.put("revision", s.getRevision());
+    return o;
+  }
+}

@@ -1,0 +1,258 @@
+package io.lodestar.server.naming;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.lodestar.api.v1.Ack;
+import io.lodestar.api.v1.ClientMessage;
+import io.lodestar.api.v1.Error;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.NamingGrpc;
+import io.lodestar.api.v1.RegisterResponse;
+import io.lodestar.api.v1.ServerMessage;
+import io.lodestar.api.v1.Welcome;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.DeregisterInstance;
+import io.lodestar.api.v1.state.DeregisterOwned;
+import io.lodestar.api.v1.state.RegisterInstance;
+import io.lodestar.core.LodestarException;
+import io.lodestar.core.Validation;
+import io.lodestar.core.naming.ServiceKey;
+import io.lodestar.server.naming.HealthChecker.InstanceKey;
+import io.lodestar.server.storage.CommandLog;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The SDK's stream: one per client, carrying its registrations, heartbeats and subscriptions, and
+ * the pushes back. Instances registered on a stream are owned by its client id: the stream's
+ * heartbeat renews them all; a clean close (Goodbye, or the client completing the stream)
+ * deregisters them at once; a broken stream leaves them to their TTL.
+ */
+public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
+  static final int HEARTBEAT_INTERVAL_MS = 3000;
+  private static final Logger log = LoggerFactory.getLogger(NamingGrpcService.class);
+
+  private final CommandLog commandLog;
+  private final HealthChecker health;
+  private final PushHub hub;
+  private final String serverId;
+  private final List<String> members;
+  private final AtomicInteger connected = new AtomicInteger();
+  private final Counter registrations;
+
+  public NamingGrpcService(CommandLog commandLog, HealthChecker health, PushHub hub, String serverId,
+      List<String> members, MeterRegistry meters) {
+    this.commandLog = commandLog;
+    this.health = health;
+    this.hub = hub;
+    this.serverId = serverId;
+    this.members = members;
+    meters.gauge("lodestar.clients.connected", connected);
+    this.registrations = Counter.builder("lodestar.registrations").tag("api", "grpc")
+        .description("instance registrations accepted").register(meters);
+  }
+
+  public int connectedClients() {
+    return connected.get();
+  }
+
+  @Override
+  public StreamObserver<ClientMessage> connect(StreamObserver<ServerMessage> responseObserver) {
+    Connection c = new Connection((ServerCallStreamObserver<ServerMessage>) responseObserver);
+    connected.incrementAndGet();
+    return c;
+  }
+
+  private final class Connection implements StreamObserver<ClientMessage>, PushHub.Target {
+    private final ServerCallStreamObserver<ServerMessage> out;
+    // instances this stream registered, with what it asked for, so that it can re-assert them
+    private final Map<InstanceKey, Instance> owned = new ConcurrentHashMap<>();
+    private volatile String clientId;
+    private boolean closed; // guarded by this
+
+    Connection(ServerCallStreamObserver<ServerMessage> out) {
+      this.out = out;
+      out.setOnReadyHandler(() -> hub.onReady(this));
+      out.setOnCancelHandler(this::broken);
+    }
+
+    @Override
+    public boolean isReady() {
+      return out.isReady();
+    }
+
+    @Override
+    public synchronized void send(ServerMessage message) {
+      if (!closed) {
+        try {
+          out.onNext(message);
+        } catch (RuntimeException e) {
+          closed = true; // cancelled under us; the cancel handler cleans up
+        }
+      }
+    }
+
+    @Override
+    public void onNext(ClientMessage m) {
+      long rid = m.getRequestId();
+      try {
+        if (clientId == null && m.getBodyCase() != ClientMessage.BodyCase.HELLO) {
+          throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION,
+              "the first message of a stream must be hello", "hello");
+        }
+        switch (m.getBodyCase()) {
+          case HELLO -> hello(rid, m);
+          case REGISTER -> register(rid, m);
+          case DEREGISTER -> deregister(rid, m);
+          case HEARTBEAT -> heartbeat();
+          case SUBSCRIBE -> {
+            var s = m.getSubscribe();
+            Validation.name("namespace", s.getNamespace());
+            Validation.name("service", s.getService());
+            hub.subscribe(this, new ServiceKey(s.getNamespace(), s.getService()), s.getKnownRevision());
+          }
+          case UNSUBSCRIBE -> hub.unsubscribe(this,
+              new ServiceKey(m.getUnsubscribe().getNamespace(), m.getUnsubscribe().getService()));
+          case GOODBYE -> goodbye();
+          default -> throw LodestarException.invalid("body", "unknown message " + m.getBodyCase());
+        }
+      } catch (LodestarException e) {
+        sendError(rid, e);
+      }
+    }
+
+    private void hello(long rid, ClientMessage m) {
+      String id = m.getHello().getClientId();
+      Validation.name("clientId", id);
+      clientId = id;
+      send(ServerMessage.newBuilder().setRequestId(rid).setWelcome(Welcome.newBuilder().setServerId(serverId)
+          .setHeartbeatIntervalMs(HEARTBEAT_INTERVAL_MS).addAllMembers(members)).build());
+      log.debug("Client {} connected", id);
+    }
+
+    private void register(long rid, ClientMessage m) {
+      var r = m.getRegister();
+      Instance.Builder b = r.getInstance().toBuilder();
+      if (b.getNamespace().isEmpty()) {
+        b.setNamespace(r.getNamespace().isEmpty() ? "default" : r.getNamespace());
+      }
+      if (b.getService().isEmpty()) {
+        b.setService(r.getService());
+      }
+      if (b.getId().isEmpty()) {
+        b.setId(InstanceJson.defaultId(b.getHost(), b.getPort()));
+      }
+      b.setEphemeral(true).setOwner(clientId).clearRevision().clearHealth().clearRegisteredAtMs().clearCheck();
+      Instance spec = b.build();
+      submitRegistration(spec).whenComplete((stored, err) -> {
+        if (err != null) {
+          sendError(rid, err);
+        } else {
+          send(ServerMessage.newBuilder().setRequestId(rid)
+              .setRegistered(RegisterResponse.newBuilder().setInstance(stored)).build());
+        }
+      });
+    }
+
+    private java.util.concurrent.CompletableFuture<Instance> submitRegistration(Instance spec) {
+      return commandLog.submit(Command.newBuilder().setRegisterInstance(RegisterInstance.newBuilder()
+          .setInstance(spec)).build()).thenApply(res -> {
+            InstanceKey key = InstanceKey.of(spec);
+            owned.put(key, spec);
+            health.renew(key);
+            registrations.increment();
+            return res.getInstance();
+          });
+    }
+
+    private void deregister(long rid, ClientMessage m) {
+      var d = m.getDeregister();
+      String ns = d.getNamespace().isEmpty() ? "default" : d.getNamespace();
+      owned.remove(new InstanceKey(new ServiceKey(ns, d.getService()), d.getInstanceId()));
+      commandLog.submit(Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder()
+          .setNamespace(ns).setService(d.getService()).setId(d.getInstanceId())).build())
+          .whenComplete((res, err) -> {
+            if (err != null) {
+              sendError(rid, err);
+            } else {
+              send(ServerMessage.newBuilder().setRequestId(rid).setAck(Ack.getDefaultInstance()).build());
+            }
+          });
+    }
+
+    private void heartbeat() {
+      for (Map.Entry<InstanceKey, Instance> e : owned.entrySet()) {
+        if (!health.renew(e.getKey())) {
+          // Expired while the client was alive but silent (a long pause): re-assert it.
+          log.info("Re-registering {}/{} for client {} after its lease lapsed", e.getKey().service(),
+              e.getKey().id(), clientId);
+          submitRegistration(e.getValue());
+        }
+      }
+    }
+
+    private void goodbye() {
+      owned.clear();
+      commandLog.submit(Command.newBuilder().setDeregisterOwned(DeregisterOwned.newBuilder().setOwner(clientId))
+          .build());
+    }
+
+    private void sendError(long rid, Throwable t) {
+      Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+      Error.Builder e = Error.newBuilder();
+      if (c instanceof LodestarException le) {
+        e.setCode(le.codeName()).setMessage(le.getMessage());
+        if (le.field() != null) {
+          e.setField(le.field());
+        }
+      } else {
+        log.warn("Stream request failed", c);
+        e.setCode("internal").setMessage(String.valueOf(c.getMessage()));
+      }
+      send(ServerMessage.newBuilder().setRequestId(rid).setError(e).build());
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      broken();
+    }
+
+    private void broken() {
+      if (markClosed()) {
+        hub.remove(this);
+        log.debug("Client {} stream broken; its instances now run on their TTL", clientId);
+      }
+    }
+
+    @Override
+    public void onCompleted() {
+      if (clientId != null && !owned.isEmpty()) {
+        goodbye(); // completing the stream is a clean close
+      }
+      if (markClosed()) {
+        hub.remove(this);
+        try {
+          out.onCompleted();
+        } catch (RuntimeException ignored) {
+          // already cancelled
+        }
+      }
+    }
+
+    private synchronized boolean markClosed() {
+      if (closed) {
+        return false;
+      }
+      closed = true;
+      connected.decrementAndGet();
+      return true;
+    }
+  }
+}

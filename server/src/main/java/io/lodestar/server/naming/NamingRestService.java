@@ -1,0 +1,363 @@
+package io.lodestar.server.naming;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.linecorp.armeria.common.AggregatedHttpRequest;
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.annotation.Delete;
+import com.linecorp.armeria.server.annotation.Get;
+import com.linecorp.armeria.server.annotation.Param;
+import com.linecorp.armeria.server.annotation.Post;
+import com.linecorp.armeria.server.annotation.Put;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.Namespace;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.CreateNamespace;
+import io.lodestar.api.v1.state.DeleteNamespace;
+import io.lodestar.api.v1.state.DeleteService;
+import io.lodestar.api.v1.state.DeregisterInstance;
+import io.lodestar.api.v1.state.PutService;
+import io.lodestar.api.v1.state.RegisterInstance;
+import io.lodestar.core.LodestarException;
+import io.lodestar.core.Validation;
+import io.lodestar.core.naming.Registry;
+import io.lodestar.core.naming.ServiceKey;
+import io.lodestar.core.naming.ServiceView;
+import io.lodestar.server.http.Json;
+import io.lodestar.server.naming.HealthChecker.InstanceKey;
+import io.lodestar.server.storage.CommandLog;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/** The naming REST API under /v1/namespaces. Paths are a public contract (docs/api.md). */
+public final class NamingRestService {
+  static final Duration DEFAULT_WAIT = Duration.ofSeconds(30);
+  static final Duration MAX_WAIT = Duration.ofMinutes(10);
+  public static final String INDEX_HEADER = "X-Lodestar-Index";
+
+  private final Registry registry;
+  private final CommandLog commandLog;
+  private final HealthChecker health;
+  private final Watchers watchers;
+  private final Counter registrations;
+
+  public NamingRestService(Registry registry, CommandLog commandLog, HealthChecker health, Executor notifier,
+      MeterRegistry meters) {
+    this.registry = registry;
+    this.commandLog = commandLog;
+    this.health = health;
+    this.watchers = new Watchers(notifier);
+    registry.addListener(watchers);
+    this.registrations = Counter.builder("lodestar.registrations").tag("api", "rest")
+        .description("instance registrations accepted").register(meters);
+  }
+
+  // ------------------------------------------------------------------ namespaces
+
+  @Get("/v1/namespaces")
+  public HttpResponse listNamespaces() {
+    ObjectNode root = Json.object();
+    ArrayNode arr = root.putArray("namespaces");
+    registry.namespaces().forEach(n -> arr.add(InstanceJson.toJson(n)));
+    return Json.ok(root);
+  }
+
+  @Post("/v1/namespaces")
+  public CompletableFuture<HttpResponse> createNamespace(AggregatedHttpRequest req) {
+    JsonNode body = Json.parseObject(req.contentUtf8());
+    String name = InstanceJson.text(body, "name", true);
+    String description = InstanceJson.text(body, "description", false);
+    return createNamespace(name, description);
+  }
+
+  @Post("/v1/namespaces/{ns}")
+  public CompletableFuture<HttpResponse> createNamespaceAt(@Param("ns") String ns, AggregatedHttpRequest req) {
+    String description = null;
+    if (!req.content().isEmpty()) {
+      description = InstanceJson.text(Json.parseObject(req.contentUtf8()), "description", false);
+    }
+    return createNamespace(ns, description);
+  }
+
+  private CompletableFuture<HttpResponse> createNamespace(String name, String description) {
+    Validation.name("name", name);
+    if (description != null && description.length() > 1024) {
+      throw LodestarException.invalid("description", "description must have at most 1024 characters");
+    }
+    return commandLog.submit(Command.newBuilder().setCreateNamespace(CreateNamespace.newBuilder().setName(name)
+        .setDescription(description == null ? "" : description)).build())
+        .thenApply(r -> Json.respond(HttpStatus.CREATED, InstanceJson.toJson(r.getNamespace())));
+  }
+
+  @Get("/v1/namespaces/{ns}")
+  public HttpResponse getNamespace(@Param("ns") String ns) {
+    Namespace n = requireNamespace(ns);
+    ObjectNode o = InstanceJson.toJson(n);
+    o.put("services", registry.views(ns).size());
+    return Json.ok(o);
+  }
+
+  @Delete("/v1/namespaces/{ns}")
+  public CompletableFuture<HttpResponse> deleteNamespace(@Param("ns") String ns) {
+    Validation.name("namespace", ns);
+    return commandLog.submit(Command.newBuilder().setDeleteNamespace(DeleteNamespace.newBuilder().setName(ns))
+        .build()).thenApply(r -> Json.ok(Json.object().put("deleted", ns)));
+  }
+
+  // ------------------------------------------------------------------ services
+
+  @Get("/v1/namespaces/{ns}/services")
+  public HttpResponse listServices(@Param("ns") String ns) {
+    requireNamespace(ns);
+    ObjectNode root = Json.object();
+    ArrayNode arr = root.putArray("services");
+    for (ServiceView v : registry.views(ns)) {
+      ObjectNode o = arr.addObject();
+      o.put("name", v.key().service());
+      o.put("instances", v.instances().size());
+      o.put("healthy", v.healthyCount());
+      o.put("revision", v.revision());
+      ObjectNode md = o.putObject("metadata");
+      new java.util.TreeMap<>(v.info().getMetadataMap()).forEach(md::put);
+    }
+    return Json.ok(root);
+  }
+
+  @Get("/v1/namespaces/{ns}/services/{svc}")
+  public HttpResponse getService(@Param("ns") String ns, @Param("svc") String svc) {
+    ServiceView v = requireService(ns, svc);
+    ObjectNode o = InstanceJson.toJson(v.info());
+    o.put("instances", v.instances().size());
+    o.put("healthy", v.healthyCount());
+    return Json.ok(o);
+  }
+
+  @Put("/v1/namespaces/{ns}/services/{svc}")
+  public CompletableFuture<HttpResponse> putService(@Param("ns") String ns, @Param("svc") String svc,
+      AggregatedHttpRequest req) {
+    Validation.name("namespace", ns);
+    Validation.name("service", svc);
+    JsonNode body = req.content().isEmpty() ? Json.object() : Json.parseObject(req.contentUtf8());
+    PutService.Builder p = PutService.newBuilder().setNamespace(ns).setName(svc);
+    for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!f.equals("metadata") && !f.equals("protectThreshold")) {
+        throw LodestarException.invalid(f, "unknown field '" + f + "'");
+      }
+    }
+    if (body.has("metadata")) {
+      JsonNode md = body.get("metadata");
+      if (!md.isObject()) {
+        throw LodestarException.invalid("metadata", "metadata must be an object of strings");
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> it = md.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+          throw LodestarException.invalid("metadata." + e.getKey(), "metadata values must be strings");
+        }
+        p.putMetadata(e.getKey(), e.getValue().asText());
+      }
+    }
+    if (body.has("protectThreshold")) {
+      JsonNode t = body.get("protectThreshold");
+      if (!t.isNumber()) {
+        throw LodestarException.invalid("protectThreshold", "protectThreshold must be a number within 0–1");
+      }
+      p.setProtectThreshold(Validation.share("protectThreshold", t.asDouble()));
+    }
+    return commandLog.submit(Command.newBuilder().setPutService(p).build())
+        .thenApply(r -> Json.ok(InstanceJson.toJson(r.getService())));
+  }
+
+  @Delete("/v1/namespaces/{ns}/services/{svc}")
+  public CompletableFuture<HttpResponse> deleteService(@Param("ns") String ns, @Param("svc") String svc) {
+    Validation.name("namespace", ns);
+    Validation.name("service", svc);
+    return commandLog.submit(Command.newBuilder().setDeleteService(DeleteService.newBuilder().setNamespace(ns)
+        .setName(svc)).build()).thenApply(r -> Json.ok(Json.object().put("deleted", svc)));
+  }
+
+  // ------------------------------------------------------------------ instances
+
+  @Post("/v1/namespaces/{ns}/services/{svc}/instances")
+  public CompletableFuture<HttpResponse> register(@Param("ns") String ns, @Param("svc") String svc,
+      AggregatedHttpRequest req) {
+    Validation.name("namespace", ns);
+    Validation.name("service", svc);
+    Instance spec = InstanceJson.parseRegistration(Json.parseObject(req.contentUtf8()), ns, svc);
+    Registry.validateInstance(spec);
+    return commandLog.submit(Command.newBuilder().setRegisterInstance(RegisterInstance.newBuilder()
+        .setInstance(spec)).build()).thenApply(r -> {
+          Instance stored = r.getInstance();
+          health.renew(InstanceKey.of(stored));
+          registrations.increment();
+          return Json.respond(HttpStatus.CREATED, InstanceJson.toJson(stored));
+        });
+  }
+
+  @Put("/v1/namespaces/{ns}/services/{svc}/instances/{id}/heartbeat")
+  public HttpResponse heartbeat(@Param("ns") String ns, @Param("svc") String svc, @Param("id") String id) {
+    Validation.name("namespace", ns);
+    Validation.name("service", svc);
+    Validation.name("id", id);
+    if (!health.renew(new InstanceKey(new ServiceKey(ns, svc), id))) {
+      ServiceView v = registry.view(ns, svc);
+      Instance i = v == null ? null : find(v, id);
+      if (i != null && !i.getEphemeral()) {
+        throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION,
+            "instance " + id + " is persistent: the server probes it, it does not heartbeat", "id");
+      }
+      throw LodestarException.notFound("instance " + id + " of " + ns + "/" + svc + " is not registered");
+    }
+    return Json.ok(Json.object().put("id", id).put("ok", true));
+  }
+
+  @Delete("/v1/namespaces/{ns}/services/{svc}/instances/{id}")
+  public CompletableFuture<HttpResponse> deregister(@Param("ns") String ns, @Param("svc") String svc,
+      @Param("id") String id) {
+    Validation.name("namespace", ns);
+    Validation.name("service", svc);
+    Validation.name("id", id);
+    return commandLog.submit(Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder()
+        .setNamespace(ns).setService(svc).setId(id)).build())
+        .thenApply(r -> Json.ok(Json.object().put("deregistered", id)));
+  }
+
+  @Get("/v1/namespaces/{ns}/services/{svc}/instances")
+  public HttpResponse instances(ServiceRequestContext ctx, @Param("ns") String ns, @Param("svc") String svc,
+      @Param("healthy") Optional<String> healthy, @Param("index") Optional<String> index,
+      @Param("wait") Optional<String> wait) {
+    Validation.name("service", svc);
+    requireNamespace(ns);
+    boolean healthyOnly = healthy.map(h -> parseBool("healthy", h)).orElse(false);
+    ServiceKey key = new ServiceKey(ns, svc);
+    if (index.isEmpty()) {
+      return render(key, healthyOnly);
+    }
+    long since = parseIndex(index.get());
+    Duration w = wait.map(NamingRestService::parseWait).orElse(DEFAULT_WAIT);
+    CompletableFuture<Void> next = watchers.next(key);
+    if (revisionOf(key) > since) {
+      next.cancel(false);
+      return render(key, healthyOnly);
+    }
+    ctx.setRequestTimeout(w.plusSeconds(10));
+    CompletableFuture<HttpResponse> resp = new CompletableFuture<>();
+    // Woken by the next change or by the end of the wait; either way answer with the current state.
+    next.orTimeout(w.toMillis(), TimeUnit.MILLISECONDS).whenComplete((v, e) -> resp.complete(render(key, healthyOnly)));
+    return HttpResponse.of(resp);
+  }
+
+  private long revisionOf(ServiceKey key) {
+    ServiceView v = registry.view(key.namespace(), key.service());
+    return v == null ? 0 : v.revision();
+  }
+
+  private HttpResponse render(ServiceKey key, boolean healthyOnly) {
+    ServiceView v = registry.view(key.namespace(), key.service());
+    ObjectNode root = Json.object();
+    long rev = v == null ? 0 : v.revision();
+    root.put("revision", rev);
+    ArrayNode arr;
+    if (v == null) {
+      root.put("protectionApplied", false);
+      arr = root.putArray("instances");
+    } else if (healthyOnly) {
+      ServiceView.Selection sel = v.healthy();
+      root.put("protectionApplied", sel.protectionApplied());
+      arr = root.putArray("instances");
+      sel.instances().forEach(i -> arr.add(InstanceJson.toJson(i)));
+    } else {
+      root.put("protectionApplied", false);
+      arr = root.putArray("instances");
+      v.instances().forEach(i -> arr.add(InstanceJson.toJson(i)));
+    }
+    return Json.respond(ResponseHeaders.builder(HttpStatus.OK).contentType(MediaType.JSON_UTF_8)
+        .add(INDEX_HEADER, Long.toString(rev)).build(), root);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private Namespace requireNamespace(String ns) {
+    Validation.name("namespace", ns);
+    Namespace n = registry.namespace(ns);
+    if (n == null) {
+      throw LodestarException.notFound("namespace " + ns + " does not exist");
+    }
+    return n;
+  }
+
+  private ServiceView requireService(String ns, String svc) {
+    requireNamespace(ns);
+    Validation.name("service", svc);
+    ServiceView v = registry.view(ns, svc);
+    if (v == null) {
+      throw LodestarException.notFound("service " + ns + "/" + svc + " does not exist");
+    }
+    return v;
+  }
+
+  private static Instance find(ServiceView v, String id) {
+    for (Instance i : v.instances()) {
+      if (i.getId().equals(id)) {
+        return i;
+      }
+    }
+    return null;
+  }
+
+  private static boolean parseBool(String field, String v) {
+    return switch (v) {
+      case "true", "1", "" -> true;
+      case "false", "0" -> false;
+      default -> throw LodestarException.invalid(field, field + " must be true or false");
+    };
+  }
+
+  private static long parseIndex(String v) {
+    try {
+      long n = Long.parseLong(v);
+      if (n < 0) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw LodestarException.invalid("index", "index must be a non-negative integer");
+    }
+  }
+
+  /** "30s", "500ms", "2m" or a plain number of seconds; capped at 10 minutes. */
+  static Duration parseWait(String v) {
+    try {
+      Duration d;
+      if (v.endsWith("ms")) {
+        d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+      } else if (v.endsWith("s")) {
+        d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+      } else if (v.endsWith("m")) {
+        d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+      } else {
+        d = Duration.ofSeconds(Long.parseLong(v));
+      }
+      if (d.isNegative()) {
+        throw new NumberFormatException();
+      }
+      return d.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : d;
+    } catch (NumberFormatException e) {
+      throw LodestarException.invalid("wait", "wait must look like 30s, 500ms or 2m");
+    }
+  }
+}

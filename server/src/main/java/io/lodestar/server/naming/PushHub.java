@@ -1,0 +1,224 @@
+package io.lodestar.server.naming;
+
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.ServerMessage;
+import io.lodestar.api.v1.ServiceInfo;
+import io.lodestar.api.v1.ServiceUpdate;
+import io.lodestar.core.naming.Registry;
+import io.lodestar.core.naming.RegistryListener;
+import io.lodestar.core.naming.ServiceChange;
+import io.lodestar.core.naming.ServiceKey;
+import io.lodestar.core.naming.ServiceView;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Fans service changes out to subscribed streams.
+ *
+ * <p>One thread owns every subscription, and both subscribing and publishing run on it, so each
+ * stream sees a service's updates in revision order with no gap: a subscriber at the change's base
+ * revision gets the delta (built once, shared by all such subscribers); anyone else gets a
+ * snapshot. A stream that is not ready to take more (slow reader) is marked dirty instead of being
+ * queued to: when it drains it gets one snapshot of the latest state, so bursts coalesce and a slow
+ * client never makes the server buffer without bound.
+ */
+public final class PushHub implements RegistryListener, AutoCloseable {
+  /** A subscriber's side of a stream. */
+  public interface Target {
+    boolean isReady();
+
+    void send(ServerMessage message);
+  }
+
+  private static final class Sub {
+    long sentRevision;
+    boolean dirty;
+  }
+
+  private final Registry registry;
+  private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "lodestar-push");
+    t.setDaemon(true);
+    return t;
+  });
+  // push thread only
+  private final Map<ServiceKey, Map<Target, Sub>> topics = new HashMap<>();
+  private final Map<Target, Set<ServiceKey>> byTarget = new HashMap<>();
+  private final Counter pushes;
+  private final Counter snapshots;
+
+  public PushHub(Registry registry, MeterRegistry meters) {
+    this.registry = registry;
+    this.pushes = Counter.builder("lodestar.push.updates").description("service updates sent to subscribers")
+        .tag("kind", "delta").register(meters);
+    this.snapshots = Counter.builder("lodestar.push.updates").description("service updates sent to subscribers")
+        .tag("kind", "snapshot").register(meters);
+    meters.gauge("lodestar.push.subscriptions", topics, t -> subscriptionCount());
+  }
+
+  private double subscriptionCount() {
+    // Approximate read from another thread: only for the gauge.
+    int n = 0;
+    for (Set<ServiceKey> s : List.copyOf(byTarget.values())) {
+      n += s.size();
+    }
+    return n;
+  }
+
+  public void subscribe(Target target, ServiceKey key, long knownRevision) {
+    thread.execute(() -> {
+      Sub sub = topics.computeIfAbsent(key, k -> new HashMap<>()).computeIfAbsent(target, t -> new Sub());
+      byTarget.computeIfAbsent(target, t -> new HashSet<>()).add(key);
+      ServiceView view = currentView(key);
+      if (knownRevision != 0 && knownRevision == view.revision()) {
+        // Already current: an empty delta says so.
+        sub.sentRevision = knownRevision;
+        target.send(update(ServiceUpdate.newBuilder().setNamespace(key.namespace()).setService(key.service())
+            .setRevision(knownRevision).setBaseRevision(knownRevision).build()));
+        pushes.increment();
+      } else {
+        sendSnapshot(target, sub, view);
+      }
+    });
+  }
+
+  public void unsubscribe(Target target, ServiceKey key) {
+    thread.execute(() -> {
+      Map<Target, Sub> subs = topics.get(key);
+      if (subs != null) {
+        subs.remove(target);
+        if (subs.isEmpty()) {
+          topics.remove(key);
+        }
+      }
+      Set<ServiceKey> keys = byTarget.get(target);
+      if (keys != null) {
+        keys.remove(key);
+      }
+    });
+  }
+
+  /** The stream ended: forget all its subscriptions. */
+  public void remove(Target target) {
+    thread.execute(() -> {
+      Set<ServiceKey> keys = byTarget.remove(target);
+      if (keys != null) {
+        for (ServiceKey k : keys) {
+          Map<Target, Sub> subs = topics.get(k);
+          if (subs != null) {
+            subs.remove(target);
+            if (subs.isEmpty()) {
+              topics.remove(k);
+            }
+          }
+        }
+      }
+    });
+  }
+
+  /** The stream can take more: catch up every subscription that was skipped while it could not. */
+  public void onReady(Target target) {
+    thread.execute(() -> {
+      Set<ServiceKey> keys = byTarget.get(target);
+      if (keys == null) {
+        return;
+      }
+      for (ServiceKey k : keys) {
+        Sub sub = topics.get(k).get(target);
+        if (sub.dirty && target.isReady()) {
+          sub.dirty = false;
+          sendSnapshot(target, sub, currentView(k));
+        }
+      }
+    });
+  }
+
+  @Override
+  public void onServiceChanged(ServiceChange change) {
+    thread.execute(() -> publish(change));
+  }
+
+  private void publish(ServiceChange change) {
+    Map<Target, Sub> subs = topics.get(change.key());
+    if (subs == null || subs.isEmpty()) {
+      return;
+    }
+    ServiceView view = change.view();
+    ServerMessage delta = null;
+    ServerMessage snapshot = null;
+    for (Map.Entry<Target, Sub> e : subs.entrySet()) {
+      Target t = e.getKey();
+      Sub sub = e.getValue();
+      if (sub.sentRevision >= view.revision() && change.previousRevision() != 0) {
+        continue; // the subscription's snapshot already had this change
+      }
+      if (!t.isReady()) {
+        sub.dirty = true;
+        continue;
+      }
+      if (sub.dirty) {
+        continue; // onReady will send the latest snapshot
+      }
+      if (change.previousRevision() != 0 && sub.sentRevision == change.previousRevision()) {
+        if (delta == null) {
+          ServiceUpdate.Builder u = ServiceUpdate.newBuilder().setNamespace(view.key().namespace())
+              .setService(view.key().service()).setRevision(view.revision())
+              .setBaseRevision(change.previousRevision()).addAllInstances(change.upserts())
+              .addAllRemovedIds(change.removedIds());
+          if (change.infoChanged()) {
+            u.setInfo(view.info());
+          }
+          delta = update(u.build());
+        }
+        t.send(delta);
+        pushes.increment();
+      } else {
+        if (snapshot == null) {
+          snapshot = update(snapshotOf(view));
+        }
+        t.send(snapshot);
+        snapshots.increment();
+      }
+      sub.sentRevision = view.revision();
+    }
+  }
+
+  private void sendSnapshot(Target target, Sub sub, ServiceView view) {
+    target.send(update(snapshotOf(view)));
+    sub.sentRevision = view.revision();
+    snapshots.increment();
+  }
+
+  private ServiceView currentView(ServiceKey key) {
+    ServiceView v = registry.view(key.namespace(), key.service());
+    return v != null ? v : new ServiceView(key, ServiceInfo.newBuilder().setNamespace(key.namespace())
+        .setName(key.service()).build(), 0, List.<Instance>of());
+  }
+
+  private static ServiceUpdate snapshotOf(ServiceView view) {
+    return ServiceUpdate.newBuilder().setNamespace(view.key().namespace()).setService(view.key().service())
+        .setRevision(view.revision()).setSnapshot(true).addAllInstances(view.instances()).setInfo(view.info()).build();
+  }
+
+  private static ServerMessage update(ServiceUpdate u) {
+    return ServerMessage.newBuilder().setUpdate(u).build();
+  }
+
+  @Override
+  public void close() {
+    thread.shutdown();
+    try {
+      thread.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
