@@ -429,10 +429,15 @@ final class Connection {
     });
   }
 
-  /** Subscribes on the current stream; false when none is ready (the cache retries on connect). */
-  boolean subscribe(String namespace, String service, long knownRevision, Consumer<io.lodestar.api.v1.Error> onError) {
+  /**
+   * Subscribes on the current stream. Returns the request id, to {@link #forget} once an update
+   * for the service arrives (the server answers a subscription with updates, which carry no
+   * request id, or with an error that does); 0 when no stream is ready (the cache resubscribes on
+   * connect).
+   */
+  long subscribe(String namespace, String service, long knownRevision, Consumer<io.lodestar.api.v1.Error> onError) {
     if (!isReady()) {
-      return false;
+      return 0;
     }
     long id = nextRequestId++;
     ClientMessage m = ClientMessage.newBuilder().setRequestId(id).setSubscribe(SubscribeRequest.newBuilder()
@@ -442,8 +447,13 @@ final class Connection {
         onError.accept(r.getError());
       }
     }, null));
-    Session s = session;
-    return send(s, m);
+    send(session, m);
+    return id;
+  }
+
+  /** Drops a request whose answer no longer matters. */
+  void forget(long requestId) {
+    pending.remove(requestId);
   }
 
   void unsubscribe(String namespace, String service) {

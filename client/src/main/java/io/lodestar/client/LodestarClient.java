@@ -199,7 +199,7 @@ public final class LodestarClient implements AutoCloseable {
    * protection flag, picker). Same first-call behaviour as {@link #getInstances}.
    */
   public ServiceSnapshot snapshot(String namespace, String service) {
-    ServiceEntry e = cache.find(namespace, service);
+    ServiceEntry e = namespace == null || service == null ? null : cache.find(namespace, service);
     if (e != null && e.pinned) {
       ServiceSnapshot s = e.snapshot;
       if (s != null) {
@@ -262,7 +262,7 @@ public final class LodestarClient implements AutoCloseable {
    * ones start. The service's subscription ends when nothing else uses it.
    */
   public void unsubscribe(String namespace, String service, ServiceListener listener) {
-    ServiceEntry e = cache.find(namespace, service);
+    ServiceEntry e = namespace == null || service == null ? null : cache.find(namespace, service);
     if (e == null) {
       return;
     }

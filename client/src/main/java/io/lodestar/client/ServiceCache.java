@@ -101,6 +101,10 @@ final class ServiceCache {
     }
     e.active = false;
     connection.unsubscribe(e.namespace, e.service);
+    if (e.subscribeRequestId != 0) {
+      connection.forget(e.subscribeRequestId);
+      e.subscribeRequestId = 0;
+    }
     e.snapshot = null;
     e.snapshotFromDisk = false;
     e.byId = Map.of();
@@ -149,6 +153,10 @@ final class ServiceCache {
     if (e == null || !e.active) {
       return;  // unsubscribed meanwhile
     }
+    if (e.subscribeRequestId != 0) {
+      connection.forget(e.subscribeRequestId);  // answered
+      e.subscribeRequestId = 0;
+    }
     ServiceInfo info = u.hasInfo() ? u.getInfo() : e.info;
     if (u.getSnapshot()) {
       Map<String, Instance> next = new HashMap<>(u.getInstancesCount() * 2);
@@ -181,8 +189,12 @@ final class ServiceCache {
 
   private void subscribe(ServiceEntry e) {
     long known = e.revisionTrusted ? e.revision : 0;
-    connection.subscribe(e.namespace, e.service, known, err -> {
+    if (e.subscribeRequestId != 0) {
+      connection.forget(e.subscribeRequestId);
+    }
+    e.subscribeRequestId = connection.subscribe(e.namespace, e.service, known, err -> {
       LOG.log(Level.WARNING, "Lodestar: subscribing to {0} failed: {1}: {2}", e, err.getCode(), err.getMessage());
+      e.subscribeRequestId = 0;
       e.resyncPending = false;
       if (e.snapshot == null) {
         CompletableFuture<Void> old = e.ready;

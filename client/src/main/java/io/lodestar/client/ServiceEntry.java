@@ -34,6 +34,7 @@ final class ServiceEntry {
   boolean revisionTrusted;      // false for lists loaded from disk: resubscribe from 0
   boolean resyncPending;        // a resubscribe was sent after a delta did not fit
   boolean diskLoadRequested;
+  long subscribeRequestId;      // of the subscription awaiting its first update (0 = none)
   Map<String, Instance> byId = Map.of();
   ServiceInfo info = ServiceInfo.getDefaultInstance();
 
