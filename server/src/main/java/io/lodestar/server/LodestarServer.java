@@ -5,6 +5,7 @@ import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.metric.MetricCollectingService;
 import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
@@ -141,7 +142,9 @@ public final class LodestarServer implements AutoCloseable {
         .requestTimeout(Duration.ZERO)
         .errorHandler(new ErrorHandler())
         .gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(3))
+        // Binary protobuf only: the gRPC-JSON marshallers cost seconds of start-up code generation.
         .service(GrpcService.builder().addService(grpc).useBlockingTaskExecutor(false)
+            .supportedSerializationFormats(GrpcSerializationFormats.PROTO)
             .maxRequestMessageLength(MAX_REQUEST_BYTES).build())
         .annotatedService(new NamingRestService(stateMachine.registry(), commandLog, health, notifier, meters))
         .service("/health", (ctx, req) -> closed

@@ -27,6 +27,15 @@ public final class ErrorHandler implements ServerErrorHandler {
     if (c instanceof LodestarException e) {
       return Json.error(e);
     }
+    if (c instanceof com.linecorp.armeria.common.ShuttingDownException
+        || c instanceof com.linecorp.armeria.common.ClosedSessionException) {
+      return Json.respond(HttpStatus.SERVICE_UNAVAILABLE,
+          Json.errorBody("unavailable", "the server is shutting down; retry on another node", null));
+    }
+    if (c instanceof com.linecorp.armeria.server.HttpStatusException hse) {
+      HttpStatus st = hse.httpStatus();
+      return Json.respond(st, Json.errorBody(codeFor(st), st.reasonPhrase(), st.code() == 413 ? "body" : null));
+    }
     if (c instanceof ContentTooLargeException) {
       return Json.respond(HttpStatus.REQUEST_ENTITY_TOO_LARGE,
           Json.errorBody("too_large", "request body is larger than the limit", "body"));
@@ -46,7 +55,14 @@ public final class ErrorHandler implements ServerErrorHandler {
       return AggregatedHttpResponse.of(Json.statusOf(e), MediaType.JSON_UTF_8,
           Json.errorBody(e.codeName(), e.getMessage(), e.field()).toString());
     }
-    String code = switch (status.code()) {
+    String code = codeFor(status);
+    String message = description != null ? description : status.reasonPhrase();
+    return AggregatedHttpResponse.of(status, MediaType.JSON_UTF_8,
+        Json.errorBody(code, message, status.code() == 413 ? "body" : null).toString());
+  }
+
+  private static String codeFor(HttpStatus status) {
+    return switch (status.code()) {
       case 404 -> "not_found";
       case 405 -> "method_not_allowed";
       case 413 -> "too_large";
@@ -54,9 +70,6 @@ public final class ErrorHandler implements ServerErrorHandler {
       case 503 -> "unavailable";
       default -> status.code() >= 500 ? "internal" : "error";
     };
-    String message = description != null ? description : status.reasonPhrase();
-    return AggregatedHttpResponse.of(status, MediaType.JSON_UTF_8,
-        Json.errorBody(code, message, status.code() == 413 ? "body" : null).toString());
   }
 
   private static Throwable unwrap(Throwable t) {

@@ -1,0 +1,110 @@
+package io.lodestar.core.naming;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lodestar.api.v1.HealthStatus;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.DeregisterInstance;
+import io.lodestar.api.v1.state.DeregisterOwned;
+import io.lodestar.api.v1.state.InstanceRef;
+import io.lodestar.api.v1.state.RegisterInstance;
+import io.lodestar.api.v1.state.SetHealth;
+import io.lodestar.core.LodestarException;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.Size;
+
+/** What Raft relies on: the same commands give the same state, and a snapshot restores it exactly. */
+class DeterminismProperties {
+
+  @Property(tries = 200)
+  void sameCommandsSameState(@ForAll("commands") @Size(max = 60) List<Command> commands) {
+    Registry a = run(commands);
+    Registry b = run(commands);
+    assertThat(a.snapshot()).isEqualTo(b.snapshot());
+  }
+
+  @Property(tries = 200)
+  void snapshotRestoresEverything(@ForAll("commands") @Size(max = 60) List<Command> commands) {
+    Registry a = run(commands);
+    Registry b = new Registry();
+    b.restore(a.snapshot());
+    assertThat(b.snapshot()).isEqualTo(a.snapshot());
+    assertThat(b.instanceCount()).isEqualTo(a.instanceCount());
+    // and both keep evolving identically
+    Command next = RegistryTest.register(RegistryTest.inst("svc0", "z", 9));
+    a.apply(next);
+    b.apply(next);
+    assertThat(b.snapshot()).isEqualTo(a.snapshot());
+  }
+
+  @Property(tries = 100)
+  void viewsMatchStateAfterEveryBatch(@ForAll("commands") @Size(max = 60) List<Command> commands) {
+    Registry r = new Registry();
+    java.util.Map<ServiceKey, java.util.Map<String, Instance>> mirror = new java.util.HashMap<>();
+    r.addListener(c -> {
+      var m = mirror.computeIfAbsent(c.key(), k -> new java.util.HashMap<>());
+      if (c.previousRevision() == 0) {
+        m.clear();
+        c.view().instances().forEach(i -> m.put(i.getId(), i));
+      } else {
+        c.removedIds().forEach(m::remove);
+        c.upserts().forEach(i -> m.put(i.getId(), i));
+      }
+    });
+    for (Command c : commands) {
+      try {
+        r.apply(c);
+      } catch (LodestarException ignored) {
+        // refused commands change nothing
+      }
+      r.flush();
+    }
+    for (ServiceView v : r.allViews()) {
+      assertThat(mirror.getOrDefault(v.key(), java.util.Map.of()).values())
+          .containsExactlyInAnyOrderElementsOf(v.instances());
+    }
+  }
+
+  private static Registry run(List<Command> commands) {
+    Registry r = new Registry();
+    for (Command c : commands) {
+      try {
+        r.apply(c);
+      } catch (LodestarException ignored) {
+        // deterministic refusal
+      }
+      r.flush();
+    }
+    return r;
+  }
+
+  @Provide
+  Arbitrary<List<Command>> commands() {
+    Arbitrary<String> svc = Arbitraries.of("svc0", "svc1", "svc2");
+    Arbitrary<String> id = Arbitraries.of("a", "b", "c", "d");
+    Arbitrary<Command> reg = Combinators.combine(svc, id, Arbitraries.integers().between(1, 3),
+        Arbitraries.of("", "o1", "o2")).as((s, i, p, owner) -> Command.newBuilder().setTimeMs(p * 1000L)
+            .setRegisterInstance(RegisterInstance.newBuilder().setInstance(Instance.newBuilder()
+                .setNamespace("default").setService(s).setId(i).setHost("h").setPort(p).setEphemeral(p != 3)
+                .setOwner(owner))).build());
+    Arbitrary<Command> dereg = Combinators.combine(svc, id).as((s, i) -> Command.newBuilder()
+        .setDeregisterInstance(DeregisterInstance.newBuilder().setNamespace("default").setService(s).setId(i))
+        .build());
+    Arbitrary<Command> health = Combinators.combine(svc, id, Arbitraries.of(HealthStatus.HEALTHY,
+        HealthStatus.UNHEALTHY), Arbitraries.of(true, false, false)).as((s, i, h, rm) -> Command.newBuilder()
+            .setSetHealth(SetHealth.newBuilder().addChanges(SetHealth.Change.newBuilder().setRef(InstanceRef
+                .newBuilder().setNamespace("default").setService(s).setId(i)).setStatus(h).setRemove(rm))).build());
+    Arbitrary<Command> owned = Arbitraries.of("o1", "o2").map(o -> Command.newBuilder()
+        .setDeregisterOwned(DeregisterOwned.newBuilder().setOwner(o)).build());
+    return Arbitraries.frequencyOf(
+        net.jqwik.api.Tuple.of(5, reg), net.jqwik.api.Tuple.of(2, dereg), net.jqwik.api.Tuple.of(2, health),
+        net.jqwik.api.Tuple.of(1, owned)).list();
+  }
+}

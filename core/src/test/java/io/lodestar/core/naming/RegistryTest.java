@@ -1,0 +1,168 @@
+package io.lodestar.core.naming;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lodestar.api.v1.HealthStatus;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.CreateNamespace;
+import io.lodestar.api.v1.state.DeleteNamespace;
+import io.lodestar.api.v1.state.DeregisterInstance;
+import io.lodestar.api.v1.state.DeregisterOwned;
+import io.lodestar.api.v1.state.InstanceRef;
+import io.lodestar.api.v1.state.PutService;
+import io.lodestar.api.v1.state.RegisterInstance;
+import io.lodestar.api.v1.state.SetHealth;
+import io.lodestar.core.LodestarException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RegistryTest {
+  private final Registry registry = new Registry();
+  private final List<ServiceChange> changes = new ArrayList<>();
+
+  RegistryTest() {
+    registry.addListener(changes::add);
+  }
+
+  static Instance inst(String svc, String id, int port) {
+    return Instance.newBuilder().setNamespace("default").setService(svc).setId(id).setHost("10.0.0.1").setPort(port)
+        .setEphemeral(true).build();
+  }
+
+  static Command register(Instance i) {
+    return Command.newBuilder().setTimeMs(1000).setRegisterInstance(RegisterInstance.newBuilder().setInstance(i)).build();
+  }
+
+  private void apply(Command... cmds) {
+    for (Command c : cmds) {
+      registry.apply(c);
+    }
+    registry.flush();
+  }
+
+  @Test
+  void registrationAppliesDefaultsAndGrowsRevisions() {
+    apply(register(inst("orders", "a", 1)));
+    ServiceView v = registry.view("default", "orders");
+    assertThat(v.instances()).singleElement().satisfies(i -> {
+      assertThat(i.getWeight()).isEqualTo(Registry.DEFAULT_WEIGHT);
+      assertThat(i.getTtlSeconds()).isEqualTo(Registry.DEFAULT_TTL_SECONDS);
+      assertThat(i.getHealth()).isEqualTo(HealthStatus.HEALTHY);
+      assertThat(i.getRegisteredAtMs()).isEqualTo(1000);
+    });
+    long first = v.revision();
+    apply(register(inst("orders", "b", 2)));
+    assertThat(registry.view("default", "orders").revision()).isGreaterThan(first);
+    assertThat(registry.instanceCount()).isEqualTo(2);
+  }
+
+  @Test
+  void reassertingTheSameInstanceChangesNothing() {
+    apply(register(inst("orders", "a", 1)));
+    long rev = registry.revision();
+    changes.clear();
+    apply(register(inst("orders", "a", 1)));
+    assertThat(registry.revision()).isEqualTo(rev);
+    assertThat(changes).isEmpty();
+  }
+
+  @Test
+  void aBatchIsOneCoalescedChangePerService() {
+    changes.clear();
+    apply(register(inst("orders", "a", 1)), register(inst("orders", "b", 2)),
+        Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder().setNamespace("default")
+            .setService("orders").setId("a")).build());
+    assertThat(changes).singleElement().satisfies(c -> {
+      assertThat(c.upserts()).extracting(Instance::getId).containsExactly("b");
+      assertThat(c.removedIds()).containsExactly("a");
+      assertThat(c.previousRevision()).isZero(); // a new service has no base
+    });
+    changes.clear();
+    apply(register(inst("orders", "c", 3)));
+    ServiceChange c = changes.get(0);
+    assertThat(c.previousRevision()).isLessThan(c.view().revision()).isPositive();
+  }
+
+  @Test
+  void unknownNamespaceIsRefusedWithoutChange() {
+    Instance i = inst("orders", "a", 1).toBuilder().setNamespace("nope").build();
+    assertThatThrownBy(() -> registry.apply(register(i))).isInstanceOf(LodestarException.class)
+        .extracting(e -> ((LodestarException) e).code()).isEqualTo(LodestarException.Code.NOT_FOUND);
+    assertThat(registry.revision()).isZero();
+  }
+
+  @Test
+  void invalidInstancesNameTheField() {
+    assertThatThrownBy(() -> Registry.validate(register(inst("orders", "a", 70000))))
+        .isInstanceOf(LodestarException.class).extracting(e -> ((LodestarException) e).field()).isEqualTo("port");
+    assertThatThrownBy(() -> Registry.validate(register(inst("bad name", "a", 1))))
+        .extracting(e -> ((LodestarException) e).field()).isEqualTo("service");
+    assertThatThrownBy(() -> Registry.validate(register(inst("x".repeat(129), "a", 1))))
+        .extracting(e -> ((LodestarException) e).field()).isEqualTo("service");
+    assertThatThrownBy(() -> Registry.validate(register(inst("orders", "a", 1).toBuilder().setWeight(10_001).build())))
+        .extracting(e -> ((LodestarException) e).field()).isEqualTo("weight");
+    assertThatThrownBy(() -> Registry.validate(register(inst("orders", "a", 1).toBuilder().setHost("").build())))
+        .extracting(e -> ((LodestarException) e).field()).isEqualTo("host");
+  }
+
+  @Test
+  void namespaceDeletionRefusesNonEmptyAndDefault() {
+    apply(Command.newBuilder().setCreateNamespace(CreateNamespace.newBuilder().setName("prod")).build());
+    apply(register(inst("orders", "a", 1).toBuilder().setNamespace("prod").build()));
+    Command delete = Command.newBuilder().setDeleteNamespace(DeleteNamespace.newBuilder().setName("prod")).build();
+    assertThatThrownBy(() -> registry.apply(delete)).extracting(e -> ((LodestarException) e).code())
+        .isEqualTo(LodestarException.Code.FAILED_PRECONDITION);
+    assertThatThrownBy(() -> registry.apply(Command.newBuilder().setDeleteNamespace(
+        DeleteNamespace.newBuilder().setName("default")).build())).isInstanceOf(LodestarException.class);
+    apply(Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder().setNamespace("prod")
+        .setService("orders").setId("a")).build());
+    apply(delete);
+    assertThat(registry.namespace("prod")).isNull();
+    assertThat(registry.views("prod")).isEmpty();
+  }
+
+  @Test
+  void healthTransitionsAndExpiry() {
+    apply(register(inst("orders", "a", 1)), register(inst("orders", "b", 2)));
+    InstanceRef ref = InstanceRef.newBuilder().setNamespace("default").setService("orders").setId("a").build();
+    apply(Command.newBuilder().setSetHealth(SetHealth.newBuilder().addChanges(SetHealth.Change.newBuilder()
+        .setRef(ref).setStatus(HealthStatus.UNHEALTHY))).build());
+    assertThat(registry.view("default", "orders").healthyCount()).isEqualTo(1);
+    apply(Command.newBuilder().setSetHealth(SetHealth.newBuilder().addChanges(SetHealth.Change.newBuilder()
+        .setRef(ref).setRemove(true))).build());
+    assertThat(registry.view("default", "orders").instances()).extracting(Instance::getId).containsExactly("b");
+  }
+
+  @Test
+  void protectionReturnsEveryInstanceWhenMostAreUnhealthy() {
+    apply(register(inst("orders", "a", 1)), register(inst("orders", "b", 2)), register(inst("orders", "c", 3)));
+    SetHealth.Builder sh = SetHealth.newBuilder();
+    for (String id : List.of("a", "b")) {
+      sh.addChanges(SetHealth.Change.newBuilder().setStatus(HealthStatus.UNHEALTHY).setRef(InstanceRef.newBuilder()
+          .setNamespace("default").setService("orders").setId(id)));
+    }
+    apply(Command.newBuilder().setSetHealth(sh).build());
+    ServiceView.Selection sel = registry.view("default", "orders").healthy();
+    assertThat(sel.protectionApplied()).isTrue();
+    assertThat(sel.instances()).hasSize(3);
+    // a threshold of 1.0 turns protection off
+    apply(Command.newBuilder().setPutService(PutService.newBuilder().setNamespace("default").setName("orders")
+        .setProtectThreshold(1.0)).build());
+    sel = registry.view("default", "orders").healthy();
+    assertThat(sel.protectionApplied()).isFalse();
+    assertThat(sel.instances()).extracting(Instance::getId).containsExactly("c");
+  }
+
+  @Test
+  void deregisterOwnedRemovesOnlyThatOwnersInstances() {
+    apply(register(inst("orders", "a", 1).toBuilder().setOwner("c1").build()),
+        register(inst("orders", "b", 2).toBuilder().setOwner("c2").build()),
+        register(inst("users", "u", 3).toBuilder().setOwner("c1").build()));
+    apply(Command.newBuilder().setDeregisterOwned(DeregisterOwned.newBuilder().setOwner("c1")).build());
+    assertThat(registry.view("default", "orders").instances()).extracting(Instance::getId).containsExactly("b");
+    assertThat(registry.view("default", "users").instances()).isEmpty();
+  }
+}
