@@ -82,6 +82,20 @@ class NamingIntegrationTest {
   }
 
   @Test
+  void triesEachListedServerInTurn() throws Exception {
+    int dead;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      dead = s.getLocalPort();
+    }
+    LodestarClient c = LodestarClient.builder().servers("127.0.0.1:" + dead, server.address())
+        .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100)).build();
+    clients.add(c);
+    assertThat(c.register(spec(svc, 1).build()).getId()).isEqualTo("10.1.0.1:1");
+    assertThat(c.status().state()).isEqualTo(ClientStatus.State.CONNECTED);
+    assertThat(c.status().server()).isEqualTo(server.address());
+  }
+
+  @Test
   void explicitIdsAndNamespacesAreKept() {
     LodestarClient a = client();
     Instance i = a.register(spec(svc, 1).id("node-1").build());
@@ -202,6 +216,21 @@ class NamingIntegrationTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> b.getInstances("default", svc).isEmpty());
     assertThatThrownBy(() -> a.register(spec(svc, 3).build()))
         .isInstanceOfSatisfying(LodestarClientException.class, e -> assertThat(e.code()).isEqualTo("closed"));
+  }
+
+  /**
+   * The stream's heartbeats (every Welcome.heartbeat_interval_ms, 3 s on this server) renew the
+   * instance: with a 5 s TTL it would be UNHEALTHY after 5 s without them.
+   */
+  @Test
+  void heartbeatsKeepAnInstanceHealthyBeyondItsTtl() {
+    LodestarClient a = client();
+    LodestarClient b = client();
+    a.register(RegistrationSpec.builder().service(svc).host("10.1.0.1").port(1).ttlSeconds(5).build());
+    await().until(() -> b.getInstances("default", svc).size() == 1);
+    await().during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(12)).until(() ->
+        b.getHealthyInstances("default", svc).size() == 1
+            && b.getInstances("default", svc).get(0).getHealth() == HealthStatus.HEALTHY);
   }
 
   @Test
