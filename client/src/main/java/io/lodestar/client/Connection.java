@@ -60,6 +60,7 @@ final class Connection {
   static final long DEFAULT_HEARTBEAT_MILLIS = 3_000;
   static final int MAX_INBOUND_MESSAGE_BYTES = 64 << 20;
 
+  /** The seed list, then every cluster member a Welcome names (control thread only after start). */
   private final List<ServerAddress> servers;
   private final String clientId;
   private final Map<String, String> labels;
@@ -86,7 +87,7 @@ final class Connection {
 
   Connection(List<ServerAddress> servers, String clientId, Map<String, String> labels, Duration connectTimeout,
       Backoff backoff, ScheduledExecutorService control, Executor listenerExecutor) {
-    this.servers = List.copyOf(servers);
+    this.servers = new ArrayList<>(servers);
     this.clientId = clientId;
     this.labels = Map.copyOf(labels);
     this.connectTimeout = connectTimeout;
@@ -270,6 +271,7 @@ final class Connection {
     }, hb, hb, TimeUnit.MILLISECONDS);
     setStatus(ClientStatus.State.CONNECTED, s.server.toString(),
         w.getServerId().isEmpty() ? "" : "server " + w.getServerId());
+    learnMembers(w.getMembersList());
 
     // 1. what was registered, same ids; 2. queued requests in order; 3. subscriptions.
     for (Instance i : new ArrayList<>(registrations.values())) {
@@ -288,6 +290,33 @@ final class Connection {
       }
     }
     cache.onConnected();
+  }
+
+  /**
+   * Adds the cluster members a Welcome names to the servers to fail over to. Members are only
+   * added, never dropped: a seed stays a seed, and a member that left simply fails to connect.
+   */
+  private void learnMembers(List<String> members) {
+    for (String m : members) {
+      ServerAddress a;
+      try {
+        a = Names.server("member", m);
+      } catch (IllegalArgumentException e) {
+        continue;
+      }
+      if (a.host().equals("0.0.0.0") || a.host().equals("::")) {
+        continue; // a wildcard bind address names no one host
+      }
+      if (!servers.contains(a)) {
+        servers.add(a);
+        LOG.log(Level.DEBUG, "Lodestar client {0}: learned cluster member {1}", clientId, a);
+      }
+    }
+  }
+
+  /** The servers this client knows: its seeds and the members it learned. */
+  List<ServerAddress> knownServers() {
+    return List.copyOf(servers);
   }
 
   /** Control thread. Ends the session if it is current, and schedules the next attempt. */

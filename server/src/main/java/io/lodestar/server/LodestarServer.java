@@ -16,7 +16,10 @@ import io.lodestar.server.naming.HealthChecker;
 import io.lodestar.server.naming.NamingGrpcService;
 import io.lodestar.server.naming.NamingRestService;
 import io.lodestar.server.naming.PushHub;
+import io.lodestar.server.storage.ClusterConfig;
+import io.lodestar.server.storage.CommandLog;
 import io.lodestar.server.storage.LocalLog;
+import io.lodestar.server.storage.RaftLog;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -55,6 +58,23 @@ public final class LodestarServer implements AutoCloseable {
     private int port = DEFAULT_PORT;
     private Path dataDir = Path.of("data");
     private int snapshotEvery = 50_000;
+    private ClusterConfig cluster;
+    private long raftSegmentBytes = 8L << 20;
+
+    /** Runs as a member of a Raft cluster; null (the default) runs a single node on its local log. */
+    public Builder cluster(ClusterConfig cluster) {
+      this.cluster = cluster;
+      return this;
+    }
+
+    /** Size of a Raft log segment; only closed segments are purged after a snapshot. */
+    public Builder raftSegmentBytes(long bytes) {
+      if (bytes < 64 * 1024) {
+        throw new IllegalArgumentException("raftSegmentBytes must be at least 64 KiB");
+      }
+      this.raftSegmentBytes = bytes;
+      return this;
+    }
 
     public Builder bind(String bind) {
       this.bind = Objects.requireNonNull(bind, "bind");
@@ -97,7 +117,9 @@ public final class LodestarServer implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
-  private LocalLog commandLog;
+  private CommandLog commandLog;
+  private LocalLog localLog;
+  private RaftLog raftLog;
   private HealthChecker health;
   private PushHub hub;
   private NamingGrpcService grpc;
@@ -117,13 +139,25 @@ public final class LodestarServer implements AutoCloseable {
     new ProcessorMetrics().bindTo(meters);
     new UptimeMetrics().bindTo(meters);
 
-    commandLog = new LocalLog(config.dataDir.resolve("state"), stateMachine, config.snapshotEvery, meters);
-    health = new HealthChecker(stateMachine.registry(), commandLog, System::nanoTime);
+    if (config.cluster == null) {
+      localLog = new LocalLog(config.dataDir.resolve("state"), stateMachine, config.snapshotEvery, meters);
+      commandLog = localLog;
+    } else {
+      raftLog = new RaftLog(config.cluster, config.dataDir.resolve("raft"), stateMachine, config.snapshotEvery,
+          config.raftSegmentBytes, meters);
+      commandLog = raftLog;
+    }
+    health = new HealthChecker(stateMachine.registry(), commandLog, System::nanoTime,
+        raftLog == null ? HealthChecker.LeaseScope.SINGLE_NODE : clusterLeases(raftLog));
     hub = new PushHub(stateMachine.registry(), meters);
     stateMachine.registry().addListener(health);
     stateMachine.registry().addListener(hub);
     try {
-      commandLog.open();
+      if (localLog != null) {
+        localLog.open();
+      } else {
+        raftLog.open();
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open storage in " + config.dataDir.toAbsolutePath(), e);
     }
@@ -134,7 +168,10 @@ public final class LodestarServer implements AutoCloseable {
 
     // The bound port is known only once started (port 0 picks one): resolve the address lazily.
     java.util.function.Supplier<String> address = () -> config.bind + ":" + port();
-    grpc = new NamingGrpcService(commandLog, health, hub, address, () -> List.of(address.get()), meters);
+    java.util.function.Supplier<List<String>> members = raftLog == null ? () -> List.of(address.get())
+        : raftLog::memberClientAddresses;
+    grpc = new NamingGrpcService(commandLog, health, hub, address, members, meters);
+    ClusterRestService clusterRest = new ClusterRestService(raftLog, address);
 
     ServerBuilder sb = Server.builder()
         .port(new InetSocketAddress(config.bind, config.port), com.linecorp.armeria.common.SessionProtocol.HTTP)
@@ -149,6 +186,8 @@ public final class LodestarServer implements AutoCloseable {
             .supportedSerializationFormats(GrpcSerializationFormats.PROTO)
             .maxRequestMessageLength(MAX_REQUEST_BYTES).build())
         .annotatedService(new NamingRestService(stateMachine.registry(), commandLog, health, notifier, meters))
+        .annotatedService(clusterRest)
+        .decorator(ClusterRestService.consistentReads(commandLog))
         .service("/health", (ctx, req) -> closed
             ? HttpResponse.of(HttpStatus.SERVICE_UNAVAILABLE, MediaType.JSON_UTF_8, "{\"status\":\"DOWN\"}")
             : HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, "{\"status\":\"UP\"}"))
@@ -159,6 +198,26 @@ public final class LodestarServer implements AutoCloseable {
     log.info("Lodestar ready on http://{}:{} (gRPC, REST, /metrics on one port; data in {}) in {} ms",
         config.bind, port(), config.dataDir.toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000);
     return this;
+  }
+
+  /** In a cluster, a node decides the leases it holds; the leader also those whose holder is gone. */
+  private static HealthChecker.LeaseScope clusterLeases(RaftLog raft) {
+    return new HealthChecker.LeaseScope() {
+      @Override
+      public String localId() {
+        return raft.nodeId();
+      }
+
+      @Override
+      public boolean isLeader() {
+        return raft.isLeaderReady();
+      }
+
+      @Override
+      public boolean holderAlive(String holder) {
+        return raft.holderAlive(holder);
+      }
+    };
   }
 
   /** The port actually bound. */
@@ -172,7 +231,16 @@ public final class LodestarServer implements AutoCloseable {
 
   /** Forces a snapshot of the state now (tests and operators). */
   public void snapshot() {
-    commandLog.snapshotNow();
+    if (localLog != null) {
+      localLog.snapshotNow();
+    } else {
+      raftLog.snapshotNow();
+    }
+  }
+
+  /** The Raft log in cluster mode, else null. */
+  public RaftLog raftLog() {
+    return raftLog;
   }
 
   /** Stops serving, then closes storage: a clean shutdown. */

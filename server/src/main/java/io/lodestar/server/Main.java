@@ -23,12 +23,42 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--snapshot-every", description = "logged writes between snapshots; default ${DEFAULT-VALUE}")
   int snapshotEvery = 50_000;
 
+  @Option(names = "--node-id", description = "this node's id in --cluster")
+  String nodeId;
+
+  @Option(names = "--cluster", description = "the cluster's members: id=host:port,... (client ports; a member's "
+      + "Raft port is its client port + 1 unless written id=host:port/raftPort)")
+  String cluster;
+
+  @Option(names = "--raft-port", description = "this node's Raft port; default: client port + 1")
+  int raftPort;
+
+  @Option(names = "--join", description = "start with no membership and wait to be added (lodestar cluster add)")
+  boolean join;
+
+  @Option(names = "--raft-segment-bytes", hidden = true, description = "Raft log segment size")
+  long raftSegmentBytes = 8L << 20;
+
+  @Option(names = "--config", description = "a properties file with the same settings (node-id, cluster, "
+      + "raft-port, port, bind, data-dir, snapshot-every); command-line options win")
+  Path configFile;
+
   @Override
   public Integer call() throws Exception {
     LodestarServer server;
     try {
-      server = LodestarServer.builder().port(port).bind(bind).dataDir(dataDir).snapshotEvery(snapshotEvery).build()
-          .start();
+      if (configFile != null) {
+        applyConfigFile();
+      }
+      LodestarServer.Builder b = LodestarServer.builder().port(port).bind(bind).dataDir(dataDir)
+          .snapshotEvery(snapshotEvery).raftSegmentBytes(raftSegmentBytes);
+      if (cluster != null) {
+        b.cluster(io.lodestar.server.storage.ClusterConfig.parse(nodeId, cluster, raftPort, join));
+      } else if (nodeId != null || join) {
+        System.err.println("lodestar server: --node-id and --join need --cluster");
+        return 2;
+      }
+      server = b.build().start();
     } catch (RuntimeException e) {
       System.err.println("lodestar server: cannot start: " + rootMessage(e));
       return 1;
@@ -40,6 +70,35 @@ public final class Main implements Callable<Integer> {
     }, "lodestar-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  private void applyConfigFile() throws java.io.IOException {
+    java.util.Properties p = new java.util.Properties();
+    try (var in = java.nio.file.Files.newBufferedReader(configFile)) {
+      p.load(in);
+    }
+    // a setting given on the command line wins over the file
+    if (nodeId == null && p.containsKey("node-id")) {
+      nodeId = p.getProperty("node-id").trim();
+    }
+    if (cluster == null && p.containsKey("cluster")) {
+      cluster = p.getProperty("cluster").trim();
+    }
+    if (raftPort == 0 && p.containsKey("raft-port")) {
+      raftPort = Integer.parseInt(p.getProperty("raft-port").trim());
+    }
+    if (port == LodestarServer.DEFAULT_PORT && p.containsKey("port")) {
+      port = Integer.parseInt(p.getProperty("port").trim());
+    }
+    if ("127.0.0.1".equals(bind) && p.containsKey("bind")) {
+      bind = p.getProperty("bind").trim();
+    }
+    if (Path.of("data").equals(dataDir) && p.containsKey("data-dir")) {
+      dataDir = Path.of(p.getProperty("data-dir").trim());
+    }
+    if (snapshotEvery == 50_000 && p.containsKey("snapshot-every")) {
+      snapshotEvery = Integer.parseInt(p.getProperty("snapshot-every").trim());
+    }
   }
 
   private static String rootMessage(Throwable t) {

@@ -50,6 +50,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   private final Registry registry;
   private final CommandLog commandLog;
   private final LongSupplier nanoClock;
+  private final LeaseScope scope;
   private final PerService<Lease> leases = new PerService<>();
   private final PerService<Probe> probes = new PerService<>();
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -71,15 +72,52 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     }
   }
 
+  /**
+   * Which leases this node decides. A single node decides all. In a cluster, the node an
+   * instance's heartbeats reach (its lease holder, recorded in the replicated instance) decides
+   * it; when the holder is gone, the leader takes over.
+   */
+  public interface LeaseScope {
+    /** This node's id; empty on a single node. */
+    String localId();
+
+    boolean isLeader();
+
+    /** Whether the given lease holder is a live member (asked on the leader only). */
+    boolean holderAlive(String holder);
+
+    LeaseScope SINGLE_NODE = new LeaseScope() {
+      @Override
+      public String localId() {
+        return "";
+      }
+
+      @Override
+      public boolean isLeader() {
+        return true;
+      }
+
+      @Override
+      public boolean holderAlive(String holder) {
+        return true;
+      }
+    };
+  }
+
   private static final class Lease {
     final long ttlNanos;
+    volatile String holder;
     volatile long lastSeen;
     volatile HealthStatus health;
+    // whether this node decided this lease at the last scan; a takeover starts a full TTL afresh
+    volatile boolean responsible;
 
-    Lease(long ttlNanos, long now, HealthStatus health) {
+    Lease(long ttlNanos, String holder, long now, HealthStatus health, boolean responsible) {
       this.ttlNanos = ttlNanos;
+      this.holder = holder;
       this.lastSeen = now;
       this.health = health;
+      this.responsible = responsible;
     }
   }
 
@@ -95,9 +133,19 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   }
 
   public HealthChecker(Registry registry, CommandLog commandLog, LongSupplier nanoClock) {
+    this(registry, commandLog, nanoClock, LeaseScope.SINGLE_NODE);
+  }
+
+  public HealthChecker(Registry registry, CommandLog commandLog, LongSupplier nanoClock, LeaseScope scope) {
     this.registry = registry;
     this.commandLog = commandLog;
     this.nanoClock = nanoClock;
+    this.scope = scope;
+  }
+
+  /** The lease holder this node writes into the ephemeral instances registered through it. */
+  public String localId() {
+    return scope.localId();
   }
 
   /** Takes over every instance already in the registry (after a restart) and starts scanning. */
@@ -111,10 +159,13 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     scheduler.scheduleWithFixedDelay(this::scan, 1, 1, TimeUnit.SECONDS);
   }
 
-  /** Renews an ephemeral instance's lease. False when this node holds no lease for it. */
+  /**
+   * Renews an ephemeral instance's lease. False when this node holds no lease for it (unknown, or
+   * held by another node): the caller then re-asserts the instance here, which moves the lease.
+   */
   public boolean renew(InstanceKey key) {
     Lease l = leases.get(key);
-    if (l == null) {
+    if (l == null || !l.holder.equals(scope.localId())) {
       return false;
     }
     l.lastSeen = nanoClock.getAsLong();
@@ -153,8 +204,12 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       probes.remove(k);
       Lease l = leases.get(k);
       long ttl = TimeUnit.SECONDS.toNanos(i.getTtlSeconds());
-      if (l == null || l.ttlNanos != ttl) {
-        leases.put(k, new Lease(ttl, l == null ? now : l.lastSeen, i.getHealth()));
+      String holder = i.getLeaseHolder();
+      if (l == null || l.ttlNanos != ttl || !l.holder.equals(holder)) {
+        boolean mine = holder.equals(scope.localId());
+        // a lease that moves here starts afresh; one that stays keeps its last sign of life
+        long seen = l != null && l.holder.equals(holder) ? l.lastSeen : now;
+        leases.put(k, new Lease(ttl, holder, seen, i.getHealth(), mine));
       } else {
         l.health = i.getHealth(); // registrations renew explicitly, through renew()
       }
@@ -179,7 +234,25 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     try {
       long now = nanoClock.getAsLong();
       List<SetHealth.Change> changes = new ArrayList<>();
+      boolean leader = scope.isLeader();
+      String self = scope.localId();
+      java.util.Map<String, Boolean> alive = new java.util.HashMap<>();
+      java.util.concurrent.atomic.AtomicInteger takenOver = new java.util.concurrent.atomic.AtomicInteger();
       leases.forEach((key, l) -> {
+        boolean responsible = l.holder.equals(self)
+            || (leader && !alive.computeIfAbsent(l.holder, scope::holderAlive));
+        if (!responsible) {
+          l.responsible = false;
+          return;
+        }
+        if (!l.responsible) {
+          // taking over from a holder that is gone: its last heartbeat is unknown here, so the
+          // instance gets a full TTL from now — it never expires before its TTL really passed
+          l.responsible = true;
+          l.lastSeen = now;
+          takenOver.incrementAndGet();
+          return;
+        }
         long age = now - l.lastSeen;
         if (age > 3 * l.ttlNanos) {
           changes.add(change(key, HealthStatus.UNHEALTHY, true));
@@ -191,8 +264,12 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
           changes.add(change(key, HealthStatus.HEALTHY, false));
         }
       });
+      if (takenOver.get() > 0) {
+        log.info("Health: took over {} lease(s) whose holder is gone; each gets a full TTL from now", takenOver.get());
+      }
       probes.forEach((key, p) -> {
-        if (!p.running && now >= p.nextAt) {
+        // one node probes: the leader (a single node is its own leader)
+        if (leader && !p.running && now >= p.nextAt) {
           p.running = true;
           probeExecutor.execute(() -> runProbe(key, p));
         }

@@ -174,6 +174,9 @@ final class InstanceJson {
     o.put("health", i.getHealth() == HealthStatus.UNHEALTHY ? "UNHEALTHY" : "HEALTHY");
     o.put("revision", i.getRevision());
     o.put("registeredAt", Instant.ofEpochMilli(i.getRegisteredAtMs()).toString());
+    if (!i.getLeaseHolder().isEmpty()) {
+      o.put("leaseHolder", i.getLeaseHolder());
+    }
     if (!i.getOwner().isEmpty()) {
       o.put("owner", i.getOwner());
     }

@@ -165,7 +165,7 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
         Validation.port(b.getPort());
         b.setId(InstanceJson.defaultId(b.getHost(), b.getPort()));
       }
-      b.setEphemeral(true).setOwner(clientId).clearRevision().clearHealth().clearRegisteredAtMs().clearCheck();
+      b.setEphemeral(true).setOwner(clientId).setLeaseHolder(health.localId()).clearRevision().clearHealth().clearRegisteredAtMs().clearCheck();
       Instance spec = b.build();
       submitRegistration(spec).whenComplete((stored, err) -> {
         if (err != null) {

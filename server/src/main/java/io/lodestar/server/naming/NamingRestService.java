@@ -199,6 +199,9 @@ public final class NamingRestService {
     Validation.name("service", svc);
     Instance spec = InstanceJson.parseRegistration(Json.parseObject(req.contentUtf8()), ns, svc);
     Registry.validateInstance(spec);
+    if (spec.getEphemeral()) {
+      spec = spec.toBuilder().setLeaseHolder(health.localId()).build(); // its heartbeats come here
+    }
     return commandLog.submit(Command.newBuilder().setRegisterInstance(RegisterInstance.newBuilder()
         .setInstance(spec)).build()).thenApply(r -> {
           Instance stored = r.getInstance();
@@ -209,20 +212,33 @@ public final class NamingRestService {
   }
 
   @Put("/v1/namespaces/{ns}/services/{svc}/instances/{id}/heartbeat")
-  public HttpResponse heartbeat(@Param("ns") String ns, @Param("svc") String svc, @Param("id") String id) {
+  public CompletableFuture<HttpResponse> heartbeat(@Param("ns") String ns, @Param("svc") String svc,
+      @Param("id") String id) {
     Validation.name("namespace", ns);
     Validation.name("service", svc);
     Validation.name("id", id);
-    if (!health.renew(new InstanceKey(new ServiceKey(ns, svc), id))) {
+    InstanceKey key = new InstanceKey(new ServiceKey(ns, svc), id);
+    HttpResponse ok = Json.ok(Json.object().put("id", id).put("ok", true));
+    if (!health.renew(key)) {
       ServiceView v = registry.view(ns, svc);
       Instance i = v == null ? null : find(v, id);
       if (i != null && !i.getEphemeral()) {
         throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION,
             "instance " + id + " is persistent: the server probes it, it does not heartbeat", "id");
       }
-      throw LodestarException.notFound("instance " + id + " of " + ns + "/" + svc + " is not registered");
+      if (i == null) {
+        throw LodestarException.notFound("instance " + id + " of " + ns + "/" + svc + " is not registered");
+      }
+      // Cluster: its lease is held by another node (the client moved here): take the lease over.
+      Instance claim = i.toBuilder().setLeaseHolder(health.localId()).clearRevision().clearHealth()
+          .clearRegisteredAtMs().build();
+      return commandLog.submit(Command.newBuilder().setRegisterInstance(RegisterInstance.newBuilder()
+          .setInstance(claim)).build()).thenApply(r -> {
+            health.renew(key);
+            return ok;
+          });
     }
-    return Json.ok(Json.object().put("id", id).put("ok", true));
+    return CompletableFuture.completedFuture(ok);
   }
 
   @Delete("/v1/namespaces/{ns}/services/{svc}/instances/{id}")

@@ -16,6 +16,14 @@ public interface CommandLog extends AutoCloseable {
    */
   CompletableFuture<CommandResult> submit(Command command);
 
+  /**
+   * Completes once this node has applied every write acknowledged anywhere before the call: what a
+   * consistent read waits for. A single node is always up to date.
+   */
+  default CompletableFuture<Void> barrier() {
+    return CompletableFuture.completedFuture(null);
+  }
+
   @Override
   void close();
 }

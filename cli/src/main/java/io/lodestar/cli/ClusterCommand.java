@@ -1,0 +1,99 @@
+package io.lodestar.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(
+    name = "cluster",
+    description = "Show the cluster (the default), or add or remove one member at a time.",
+    subcommands = {
+        ClusterCommand.Status.class,
+        ClusterCommand.Add.class,
+        ClusterCommand.Remove.class,
+    })
+final class ClusterCommand extends Verb {
+  @Override
+  public Integer call() throws Exception {
+    return status(this);
+  }
+
+  static int status(Verb v) throws InterruptedException {
+    LodestarApi.Response res = v.api().get(LodestarApi.path("v1", "cluster"), Map.of());
+    if (v.json()) {
+      v.printJson(res.json());
+      return 0;
+    }
+    JsonNode c = res.json();
+    v.out().println("leader: " + (c.path("leader").isNull() ? "(none)" : c.path("leader").asText()) + "   term: "
+        + c.path("term").asText());
+    Table t = new Table("ID", "ADDRESS", "ROLE", "LAST APPLIED");
+    for (JsonNode m : c.path("members")) {
+      t.row(m.path("id").asText(), m.path("address").asText(), m.path("role").asText(),
+          m.path("lastApplied").isNull() ? "-" : m.path("lastApplied").asText());
+    }
+    t.print(v.out());
+    return 0;
+  }
+
+  @Command(name = "status", description = "Show the leader, the term and each member's role and applied index.")
+  static final class Status extends Verb {
+    @Override
+    public Integer call() throws Exception {
+      return status(this);
+    }
+  }
+
+  @Command(name = "add", description = "Add a member. Start it first with --node-id ID --join --cluster ...; "
+      + "add one node at a time.")
+  static final class Add extends Verb {
+    @Parameters(index = "0", paramLabel = "ID=HOST:PORT", description = "The new member and its client address.")
+    String member;
+
+    @Option(names = "--raft-port", paramLabel = "PORT", description = "Its Raft port (default: client port + 1).")
+    Integer raftPort;
+
+    @Override
+    public Integer call() throws Exception {
+      int eq = member.indexOf('=');
+      if (eq <= 0 || eq == member.length() - 1) {
+        throw usage("expected ID=HOST:PORT, got '" + member + "'");
+      }
+      ObjectNode body = LodestarApi.JSON.createObjectNode();
+      body.put("id", member.substring(0, eq));
+      body.put("address", member.substring(eq + 1));
+      if (raftPort != null) {
+        body.put("raftPort", raftPort);
+      }
+      LodestarApi.Response res = api().post(LodestarApi.path("v1", "cluster", "members"), body);
+      if (json()) {
+        printJson(res.json());
+      } else {
+        out().println("added member " + member.substring(0, eq));
+        out().flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "remove", aliases = "rm", description = "Remove a member; stop its process afterwards.")
+  static final class Remove extends Verb {
+    @Parameters(index = "0", paramLabel = "ID", description = "The member's id.")
+    String id;
+
+    @Override
+    public Integer call() throws Exception {
+      LodestarApi.Response res = api().delete(LodestarApi.path("v1", "cluster", "members", id));
+      if (json()) {
+        printJson(res.json());
+      } else {
+        out().println("removed member " + id);
+        out().flush();
+      }
+      return 0;
+    }
+  }
+}

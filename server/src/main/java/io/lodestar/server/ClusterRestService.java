@@ -1,0 +1,175 @@
+package io.lodestar.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.linecorp.armeria.common.AggregatedHttpRequest;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
+import com.linecorp.armeria.server.annotation.Blocking;
+import com.linecorp.armeria.server.annotation.Delete;
+import com.linecorp.armeria.server.annotation.Get;
+import com.linecorp.armeria.server.annotation.Param;
+import com.linecorp.armeria.server.annotation.Post;
+import io.lodestar.core.LodestarException;
+import io.lodestar.server.http.Json;
+import io.lodestar.server.storage.ClusterConfig;
+import io.lodestar.server.storage.CommandLog;
+import io.lodestar.server.storage.RaftLog;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * {@code /v1/cluster}: who leads, the term, and each member's role and applied index (asked of
+ * the member itself, so a member that does not answer shows as {@code unreachable}); membership
+ * changes one node at a time. Also the {@code ?consistent=true} read decorator.
+ */
+final class ClusterRestService {
+  private final RaftLog raft;
+  private final Supplier<String> address;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1))
+      .version(HttpClient.Version.HTTP_1_1).build();
+
+  ClusterRestService(RaftLog raft, Supplier<String> address) {
+    this.raft = raft;
+    this.address = address;
+  }
+
+  /** A GET with {@code consistent=true} first waits until this node has applied what the leader committed. */
+  static DecoratingHttpServiceFunction consistentReads(CommandLog log) {
+    return (delegate, ctx, req) -> {
+      if (req.method() != HttpMethod.GET || !"true".equals(ctx.queryParam("consistent"))) {
+        return delegate.serve(ctx, req);
+      }
+      return HttpResponse.of(log.barrier().handle((v, err) -> {
+        if (err != null) {
+          Throwable c = err.getCause() != null ? err.getCause() : err;
+          return Json.error(c instanceof LodestarException le ? le
+              : new LodestarException(LodestarException.Code.UNAVAILABLE, "no leader for a consistent read", null));
+        }
+        try {
+          return delegate.serve(ctx, req);
+        } catch (Exception e) {
+          return HttpResponse.ofFailure(e);
+        }
+      }));
+    };
+  }
+
+  private ObjectNode local() {
+    ObjectNode o = Json.object();
+    if (raft == null) {
+      o.put("id", address.get()).put("role", "leader").put("term", 0).put("leader", address.get())
+          .put("lastApplied", 0);
+    } else {
+      o.put("id", raft.nodeId()).put("role", raft.role()).put("term", raft.term()).put("leader", raft.leaderId())
+          .put("lastApplied", raft.appliedIndex());
+    }
+    return o;
+  }
+
+  @Get("/v1/cluster/node")
+  public HttpResponse node() {
+    return Json.ok(local());
+  }
+
+  @Get("/v1/cluster")
+  public CompletableFuture<HttpResponse> cluster() {
+    ObjectNode self = local();
+    ObjectNode root = Json.object();
+    if (raft == null) {
+      root.put("leader", address.get()).put("term", 0);
+      ObjectNode m = root.putArray("members").addObject();
+      m.put("id", address.get()).put("address", address.get()).put("role", "leader").put("lastApplied", 0);
+      return CompletableFuture.completedFuture(Json.ok(root));
+    }
+    root.put("leader", raft.leaderId()).put("term", raft.term());
+    List<CompletableFuture<ObjectNode>> asks = new ArrayList<>();
+    for (RaftLog.Peer p : raft.members()) {
+      if (p.id().equals(raft.nodeId())) {
+        asks.add(CompletableFuture.completedFuture(member(p, self)));
+        continue;
+      }
+      HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + p.clientAddress() + "/v1/cluster/node"))
+          .timeout(Duration.ofSeconds(1)).GET().build();
+      asks.add(http.sendAsync(req, java.net.http.HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+        JsonNode n = Json.parseObject(r.body());
+        return member(p, n);
+      }).exceptionally(e -> {
+        ObjectNode o = member(p, null);
+        o.put("role", "unreachable");
+        return o;
+      }));
+    }
+    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      ArrayNode arr = root.putArray("members");
+      asks.forEach(a -> arr.add(a.join()));
+      return Json.ok(root);
+    });
+  }
+
+  private ObjectNode member(RaftLog.Peer p, JsonNode info) {
+    ObjectNode o = Json.object();
+    o.put("id", p.id()).put("address", p.clientAddress()).put("raftAddress", p.raftAddress());
+    String leader = raft.leaderId();
+    if (info != null) {
+      o.put("role", info.path("role").asText());
+      o.put("lastApplied", info.path("lastApplied").asLong());
+    } else {
+      o.put("role", p.id().equals(leader) ? "leader" : "follower");
+      o.putNull("lastApplied");
+    }
+    return o;
+  }
+
+  /** Adds a member: {@code {"id":"n4","address":"host:port","raftPort":8731}} (raftPort optional). */
+  @Post("/v1/cluster/members")
+  @Blocking
+  public HttpResponse addMember(AggregatedHttpRequest req) throws IOException {
+    requireCluster();
+    JsonNode body = Json.parseObject(req.contentUtf8());
+    String id = body.path("id").asText("");
+    String addr = body.path("address").asText("");
+    if (id.isEmpty()) {
+      throw LodestarException.invalid("id", "id is required");
+    }
+    if (addr.isEmpty()) {
+      throw LodestarException.invalid("address", "address (host:port of the new node's client port) is required");
+    }
+    if (body.hasNonNull("raftPort")) {
+      addr = addr + "/" + body.get("raftPort").asInt();
+    }
+    ClusterConfig.Member m;
+    try {
+      m = ClusterConfig.Member.parse(id + "=" + addr);
+    } catch (IllegalArgumentException e) {
+      throw LodestarException.invalid("address", e.getMessage());
+    }
+    raft.addMember(m);
+    return Json.respond(HttpStatus.CREATED, Json.object().put("added", id));
+  }
+
+  @Delete("/v1/cluster/members/{id}")
+  @Blocking
+  public HttpResponse removeMember(@Param("id") String id) throws IOException {
+    requireCluster();
+    raft.removeMember(id);
+    return Json.ok(Json.object().put("removed", id));
+  }
+
+  private void requireCluster() {
+    if (raft == null) {
+      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION,
+          "this server runs as a single node (no --cluster); membership cannot change", null);
+    }
+  }
+}

@@ -1,0 +1,244 @@
+package io.lodestar.server.storage;
+
+import io.lodestar.api.v1.state.BatchOutcome;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.CommandBatch;
+import io.lodestar.api.v1.state.Outcome;
+import io.lodestar.api.v1.state.RaftSnapshot;
+import io.lodestar.api.v1.state.Rejection;
+import io.lodestar.api.v1.state.StateSnapshot;
+import io.lodestar.core.LodestarException;
+import io.lodestar.core.StateMachine;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.zip.CRC32C;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.LifeCycle;
+import org.apache.ratis.util.MD5FileUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The thin adapter between Ratis and core's {@link StateMachine}: a log entry is a
+ * {@link CommandBatch}; applying it applies each command in order, flushes once, and answers a
+ * {@link BatchOutcome} with one result or rejection per command. Knows nothing of command kinds,
+ * so every kind the state machine has is replicated.
+ *
+ * <p>Business errors are outcomes, not exceptions: one rejected command must not fail the others
+ * of its batch. Apply is deterministic (time comes from the command). Snapshots are the state
+ * machine's {@link StateSnapshot}, named by term and index, with a CRC-32C checked on load (and
+ * Ratis' MD5 for snapshot installation).
+ */
+final class RatisStateMachine extends BaseStateMachine {
+  private static final Logger log = LoggerFactory.getLogger(RatisStateMachine.class);
+
+  private final StateMachine stateMachine;
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  // local waiters for "applied up to index" (read-your-writes after a forwarded write)
+  private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> waiters = new ConcurrentSkipListMap<>();
+  private final Object applyLock = new Object();
+
+  RatisStateMachine(StateMachine stateMachine) {
+    this.stateMachine = stateMachine;
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    getLifeCycle().transition(LifeCycle.State.STARTING);
+    loadLatest();
+    getLifeCycle().transition(LifeCycle.State.RUNNING);
+  }
+
+  /** Ratis pauses the state machine before it installs a snapshot from the leader, then reinitializes it. */
+  @Override
+  public void pause() {
+    if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+      getLifeCycle().transition(LifeCycle.State.PAUSING);
+      getLifeCycle().transition(LifeCycle.State.PAUSED);
+    }
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    // after a snapshot was installed from the leader
+    boolean paused = getLifeCycleState() == LifeCycle.State.PAUSED;
+    if (paused) {
+      getLifeCycle().transition(LifeCycle.State.STARTING);
+    }
+    loadLatest();
+    if (paused) {
+      getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
+    log.info("Installed a snapshot from the leader; applied index now {}", appliedIndex());
+  }
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  private void loadLatest() throws IOException {
+    SingleFileSnapshotInfo info = storage.loadLatestSnapshot();
+    if (info == null) {
+      return;
+    }
+    File file = info.getFile().getPath().toFile();
+    if (info.getFile().getFileDigest() != null) {
+      MD5FileUtil.verifySavedMD5(file, info.getFile().getFileDigest());
+    }
+    RaftSnapshot snap = RaftSnapshot.parseFrom(Files.readAllBytes(file.toPath()));
+    CRC32C crc = new CRC32C();
+    crc.update(snap.getState().asReadOnlyByteBuffer());
+    if ((int) crc.getValue() != snap.getCrc32C()) {
+      throw new IOException("snapshot " + file + " has a bad checksum; refusing to load it");
+    }
+    TermIndex ti = info.getTermIndex();
+    synchronized (applyLock) {
+      stateMachine.restore(StateSnapshot.parseFrom(snap.getState()));
+      setLastAppliedTermIndex(ti);
+    }
+    log.info("Loaded snapshot {} (term {}, index {})", file.getName(), ti.getTerm(), ti.getIndex());
+    release(ti.getIndex());
+  }
+
+  /** Runs on the leader, in parallel, before the entry is logged: a batch that does not parse never reaches the log. */
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    ByteString data = request.getMessage().getContent();
+    CommandBatch batch = CommandBatch.parseFrom(data.asReadOnlyByteBuffer());
+    for (Command c : batch.getCommandsList()) {
+      StateMachine.validate(c); // stateless; the accepting node checked already, this guards the log
+    }
+    return TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request).setLogData(data).build();
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    TermIndex ti = TermIndex.valueOf(entry);
+    CommandBatch batch;
+    try {
+      batch = CommandBatch.parseFrom(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+    } catch (IOException e) {
+      // startTransaction parsed it; a damaged entry here is a bug, not a business error
+      return CompletableFuture.failedFuture(e);
+    }
+    BatchOutcome.Builder out = BatchOutcome.newBuilder();
+    synchronized (applyLock) {
+      for (Command c : batch.getCommandsList()) {
+        Outcome.Builder o = Outcome.newBuilder();
+        try {
+          o.setResult(stateMachine.apply(c));
+        } catch (LodestarException e) {
+          Rejection.Builder r = Rejection.newBuilder().setCode(e.code().name()).setMessage(e.getMessage());
+          if (e.field() != null) {
+            r.setField(e.field());
+          }
+          o.setRejection(r);
+        } catch (RuntimeException e) {
+          log.error("Applying {} at index {} failed", c.getKindCase(), ti.getIndex(), e);
+          o.setRejection(Rejection.newBuilder().setCode("INTERNAL").setMessage(String.valueOf(e.getMessage())));
+        }
+        out.addOutcomes(o);
+      }
+      stateMachine.flush();
+      updateLastAppliedTermIndex(ti.getTerm(), ti.getIndex());
+    }
+    release(ti.getIndex());
+    return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(out.build().toByteArray())));
+  }
+
+  @Override
+  public void notifyTermIndexUpdated(long term, long index) {
+    // Ratis' own entries (configuration, leader no-ops) move the applied index too
+    synchronized (applyLock) {
+      super.notifyTermIndexUpdated(term, index);
+    }
+    release(index);
+  }
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    return CompletableFuture.completedFuture(Message.EMPTY);
+  }
+
+  /** Writes the state machine's state as a snapshot named by the last applied term and index. */
+  @Override
+  public long takeSnapshot() throws IOException {
+    StateSnapshot state;
+    TermIndex ti;
+    synchronized (applyLock) {
+      ti = getLastAppliedTermIndex();
+      state = stateMachine.snapshot(ti.getIndex());
+    }
+    byte[] bytes = state.toByteArray();
+    CRC32C crc = new CRC32C();
+    crc.update(bytes);
+    RaftSnapshot snap = RaftSnapshot.newBuilder().setTerm(ti.getTerm()).setIndex(ti.getIndex())
+        .setCrc32C((int) crc.getValue()).setState(com.google.protobuf.ByteString.copyFrom(bytes)).build();
+    File target = storage.getSnapshotFile(ti.getTerm(), ti.getIndex());
+    File tmp = new File(target.getParentFile(), target.getName() + ".tmp");
+    try (var outFile = new java.io.FileOutputStream(tmp)) {
+      snap.writeTo(outFile);
+      outFile.getFD().sync();
+    }
+    Files.move(tmp.toPath(), target.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    var md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
+    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), ti));
+    log.info("Raft snapshot at term {} index {}: {} KiB", ti.getTerm(), ti.getIndex(), bytes.length / 1024);
+    return ti.getIndex();
+  }
+
+  long appliedIndex() {
+    return getLastAppliedTermIndex() == null ? 0 : getLastAppliedTermIndex().getIndex();
+  }
+
+  /** Completes once this node has applied the given index. */
+  CompletableFuture<Void> whenApplied(long index) {
+    if (appliedIndex() >= index) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<Void> f = waiters.computeIfAbsent(index, i -> new CompletableFuture<>());
+    if (appliedIndex() >= index) {
+      release(index);
+    }
+    return f;
+  }
+
+  private void release(long upTo) {
+    Map<Long, CompletableFuture<Void>> done = waiters.headMap(upTo, true);
+    for (var it = done.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      it.remove();
+      e.getValue().complete(null);
+    }
+  }
+
+  void failWaiters(Throwable t) {
+    for (var it = waiters.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      it.remove();
+      e.getValue().completeExceptionally(t);
+    }
+  }
+}

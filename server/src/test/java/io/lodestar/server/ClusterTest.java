@@ -1,0 +1,370 @@
+package io.lodestar.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A three-node cluster of real processes on loopback, shared by the tests in order; each test
+ * leaves the three nodes running. Faults: kill -9, SIGSTOP, full restart, membership change.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterTest {
+  private static final Duration LONG = Duration.ofSeconds(90);
+
+  @TempDir static Path dir;
+  private final Map<String, Integer> ports = new LinkedHashMap<>();
+  private final Map<String, ServerProcess> nodes = new LinkedHashMap<>();
+  private String clusterSpec;
+
+  @BeforeAll
+  void startCluster() throws IOException {
+    for (String id : List.of("n1", "n2", "n3", "n4", "n5")) {
+      ports.put(id, ServerProcess.freePortPair());
+    }
+    clusterSpec = List.of("n1", "n2", "n3").stream().map(id -> id + "=127.0.0.1:" + ports.get(id))
+        .collect(Collectors.joining(","));
+    for (String id : List.of("n1", "n2", "n3")) {
+      nodes.put(id, process(id, clusterSpec).startAsync());
+    }
+    nodes.values().forEach(ServerProcess::awaitUp);
+    awaitOneLeader(List.of("n1", "n2", "n3"));
+  }
+
+  @AfterAll
+  void stopCluster() throws InterruptedException, IOException {
+    for (ServerProcess p : nodes.values()) {
+      p.close();
+    }
+    // keep the nodes' logs for a post-mortem: target/cluster-logs
+    Path keep = Path.of("target", "cluster-logs");
+    Files.createDirectories(keep);
+    try (var files = Files.list(dir)) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".log")).toList()) {
+        Files.copy(f, keep.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+  }
+
+  private ServerProcess process(String id, String cluster, String... more) {
+    List<String> args = new ArrayList<>(List.of("--node-id", id, "--cluster", cluster,
+        // small snapshots and segments, so that catching up from far behind needs a snapshot
+        "--snapshot-every", "200", "--raft-segment-bytes", "65536"));
+    args.addAll(List.of(more));
+    return new ServerProcess(ports.get(id), dir.resolve(id), args.toArray(String[]::new));
+  }
+
+  private Http http(String id) {
+    return new Http(ports.get(id));
+  }
+
+  private JsonNode node(String id) {
+    return http(id).get("/v1/cluster/node").json();
+  }
+
+  /** Waits until every listed node names the same leader, which is one of them; returns it. */
+  private String awaitOneLeader(List<String> ids) {
+    String[] leader = new String[1];
+    await().atMost(LONG).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
+      Set<String> seen = new HashSet<>();
+      int leaders = 0;
+      for (String id : ids) {
+        JsonNode n = node(id);
+        seen.add(n.path("leader").asText(""));
+        if ("leader".equals(n.path("role").asText())) {
+          leaders++;
+        }
+      }
+      leader[0] = seen.iterator().next();
+      return seen.size() == 1 && ids.contains(leader[0]) && leaders == 1;
+    });
+    return leader[0];
+  }
+
+  private List<String> followers(String leader) {
+    return nodes.keySet().stream().filter(id -> !id.equals(leader)).toList();
+  }
+
+  private static Set<String> ids(Http http, String ns, String svc) {
+    Set<String> ids = new HashSet<>();
+    Http.Response r = http.get("/v1/namespaces/" + ns + "/services/" + svc + "/instances");
+    if (r.status() != 200) {
+      return ids;
+    }
+    for (JsonNode i : r.json().get("instances")) {
+      ids.add(i.get("id").asText());
+    }
+    return ids;
+  }
+
+  private static String instance(String id, int n) {
+    return "{\"id\":\"" + id + "\",\"host\":\"10.0.0.1\",\"port\":" + (1000 + n % 60000) + ",\"ephemeral\":false}";
+  }
+
+  /** Writers that spread persistent registrations over the given nodes, and count what was acknowledged. */
+  private final class Load implements AutoCloseable {
+    final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+    final AtomicInteger appliedTwice = new AtomicInteger();
+    final AtomicBoolean stop = new AtomicBoolean();
+    final ExecutorService pool;
+    final List<Future<?>> running = new ArrayList<>();
+
+    Load(String svc, List<String> targets, int writers) {
+      pool = Executors.newFixedThreadPool(writers);
+      for (int w = 0; w < writers; w++) {
+        int writer = w;
+        running.add(pool.submit(() -> {
+          for (int n = 0; !stop.get(); n++) {
+            String target = targets.get((writer + n) % targets.size());
+            ServerProcess p = nodes.get(target);
+            if (p == null || !p.isAlive()) {
+              continue;
+            }
+            String id = svc + "-w" + writer + "-" + n;
+            try {
+              Http.Response r = http(target).post("/v1/namespaces/prod/services/" + svc + "/instances",
+                  instance(id, n));
+              if (r.status() == 201) {
+                acknowledged.add(id);
+              }
+              if (n % 10 == 0) {
+                // not idempotent: applied twice, the caller would see already_exists
+                Http.Response ns = http(target).post("/v1/namespaces", "{\"name\":\"" + id + "\"}");
+                if (ns.status() == 409) {
+                  appliedTwice.incrementAndGet();
+                }
+              }
+            } catch (RuntimeException e) {
+              // the node died under us: not acknowledged
+            }
+          }
+        }));
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      stop.set(true);
+      for (Future<?> f : running) {
+        f.get(120, TimeUnit.SECONDS);
+      }
+      pool.shutdown();
+    }
+  }
+
+  private void assertAllPresent(String svc, Set<String> acknowledged, List<String> on) {
+    for (String id : on) {
+      await().atMost(LONG).pollInterval(Duration.ofMillis(300)).ignoreExceptions()
+          .untilAsserted(() -> assertThat(ids(http(id), "prod", svc)).containsAll(acknowledged));
+    }
+    // the nodes converge on one state
+    await().atMost(LONG).pollInterval(Duration.ofMillis(300)).ignoreExceptions().untilAsserted(() -> {
+      Set<Set<String>> states = new HashSet<>();
+      for (String id : on) {
+        states.add(ids(http(id), "prod", svc));
+      }
+      assertThat(states).hasSize(1);
+    });
+  }
+
+  @Test
+  @Order(1)
+  void writesOnAFollowerAreForwardedAndEveryNodeServesReads() {
+    String leader = awaitOneLeader(List.of("n1", "n2", "n3"));
+    String follower = followers(leader).get(0);
+    JsonNode cluster = http(follower).get("/v1/cluster").json();
+    assertThat(cluster.get("leader").asText()).isEqualTo(leader);
+    assertThat(cluster.get("term").asLong()).isPositive();
+    assertThat(cluster.get("members")).hasSize(3);
+    for (JsonNode m : cluster.get("members")) {
+      assertThat(m.get("role").asText()).isIn("leader", "follower");
+      assertThat(m.get("address").asText()).isEqualTo("127.0.0.1:" + ports.get(m.get("id").asText()));
+    }
+
+    assertThat(http(follower).post("/v1/namespaces", "{\"name\":\"prod\"}").status()).isEqualTo(201);
+    Http.Response again = http(follower).post("/v1/namespaces", "{\"name\":\"prod\"}");
+    assertThat(again.status()).isEqualTo(409);
+    assertThat(again.json().get("error").get("code").asText()).isEqualTo("already_exists");
+    assertThat(http(follower).post("/v1/namespaces/prod/services/db/instances", instance("first", 1)).status())
+        .isEqualTo(201);
+    // read-your-writes on the node written to; consistent reads on any node
+    assertThat(ids(http(follower), "prod", "db")).contains("first");
+    for (String id : nodes.keySet()) {
+      Http.Response r = http(id).get("/v1/namespaces/prod/services/db/instances?consistent=true");
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.body()).contains("\"first\"");
+    }
+  }
+
+  @Test
+  @Order(2)
+  void leaderKilledUnderLoadLosesNothingAcknowledged() throws Exception {
+    String leader = awaitOneLeader(List.of("n1", "n2", "n3"));
+    Set<String> acknowledged;
+    int twice;
+    try (Load load = new Load("killed", List.of("n1", "n2", "n3"), 4)) {
+      await().atMost(LONG).until(() -> load.acknowledged.size() >= 200);
+      nodes.get(leader).kill();
+      long killedAt = System.nanoTime();
+      List<String> survivors = followers(leader);
+      String next = awaitOneLeader(survivors);
+      long electionMs = (System.nanoTime() - killedAt) / 1_000_000;
+      assertThat(next).isNotEqualTo(leader);
+      assertThat(electionMs).as("new leader after %d ms", electionMs).isLessThan(5000);
+      int before = load.acknowledged.size();
+      await().atMost(LONG).until(() -> load.acknowledged.size() >= before + 100); // writes continue
+      acknowledged = load.acknowledged;
+      twice = load.appliedTwice.get();
+      load.close();
+      acknowledged = Set.copyOf(load.acknowledged);
+      twice = load.appliedTwice.get();
+    }
+    assertThat(twice).as("writes applied twice").isZero();
+    nodes.get(leader).startAsync().awaitUp();
+    assertAllPresent("killed", acknowledged, List.of("n1", "n2", "n3"));
+  }
+
+  @Test
+  @Order(3)
+  void followerRestartedFarBehindCatchesUpBySnapshot() throws Exception {
+    String leader = awaitOneLeader(List.of("n1", "n2", "n3"));
+    String victim = followers(leader).get(0);
+    nodes.get(victim).kill();
+    List<String> alive = followers(victim);
+    Set<String> acknowledged;
+    try (Load load = new Load("behind", alive, 6)) {
+      // far more entries than a snapshot interval and a log segment: the leader purges what the victim misses
+      await().atMost(LONG).until(() -> load.acknowledged.size() >= 800);
+      load.close();
+      acknowledged = Set.copyOf(load.acknowledged);
+    }
+    Files.writeString(nodes.get(victim).logFile(), "", java.nio.file.StandardOpenOption.APPEND);
+    long logBefore = Files.size(nodes.get(victim).logFile());
+    nodes.get(victim).startAsync().awaitUp();
+    assertAllPresent("behind", acknowledged, List.of("n1", "n2", "n3"));
+    String log = Files.readString(nodes.get(victim).logFile()).substring((int) logBefore);
+    assertThat(log).contains("Installed a snapshot");
+  }
+
+  @Test
+  @Order(4)
+  void frozenLeaderServesNoWritesAndRejoinsWithoutSplitBrain() throws Exception {
+    String leader = awaitOneLeader(List.of("n1", "n2", "n3"));
+    ServerProcess frozen = nodes.get(leader);
+    frozen.freeze();
+    try {
+      List<String> others = followers(leader);
+      String next = awaitOneLeader(others);
+      assertThat(next).isNotEqualTo(leader);
+      assertThat(http(others.get(0)).post("/v1/namespaces/prod/services/frozen/instances", instance("during", 1))
+          .status()).isEqualTo(201);
+      HttpClient quick = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      boolean answered;
+      try {
+        quick.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(leader)
+                + "/v1/namespaces/prod/services/frozen/instances")).timeout(Duration.ofSeconds(2))
+            .POST(HttpRequest.BodyPublishers.ofString(instance("to-frozen", 2))).build(),
+            java.net.http.HttpResponse.BodyHandlers.discarding());
+        answered = true;
+      } catch (IOException e) {
+        answered = false;
+      }
+      assertThat(answered).as("a frozen node answers a write").isFalse();
+    } finally {
+      frozen.resume();
+    }
+    String after = awaitOneLeader(List.of("n1", "n2", "n3"));
+    assertThat(after).isNotEqualTo(leader);
+    assertThat(node(leader).get("role").asText()).isEqualTo("follower");
+    assertAllPresent("frozen", Set.of("during"), List.of("n1", "n2", "n3"));
+  }
+
+  @Test
+  @Order(5)
+  void membershipGrowsToFiveAndShrinksBackWhileWritesContinue() throws Exception {
+    String five = List.of("n1", "n2", "n3", "n4", "n5").stream().map(id -> id + "=127.0.0.1:" + ports.get(id))
+        .collect(Collectors.joining(","));
+    Set<String> acknowledged;
+    try (Load load = new Load("members", List.of("n1", "n2", "n3"), 3)) {
+      for (String id : List.of("n4", "n5")) {
+        nodes.put(id, process(id, five, "--join").startAsync().awaitUp());
+        Http.Response r = http("n1").post("/v1/cluster/members",
+            "{\"id\":\"" + id + "\",\"address\":\"127.0.0.1:" + ports.get(id) + "\"}");
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+      }
+      JsonNode cluster = http("n2").get("/v1/cluster").json();
+      assertThat(cluster.get("members")).hasSize(5);
+      awaitOneLeader(List.of("n1", "n2", "n3", "n4", "n5"));
+      int before = load.acknowledged.size();
+      await().atMost(LONG).until(() -> load.acknowledged.size() >= before + 50);
+      assertAllPresent("members", Set.copyOf(load.acknowledged), List.of("n4", "n5"));
+
+      for (String id : List.of("n5", "n4")) {
+        Http.Response r = http("n1").delete("/v1/cluster/members/" + id);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        nodes.remove(id).terminate();
+      }
+      assertThat(http("n3").get("/v1/cluster").json().get("members")).hasSize(3);
+      int mid = load.acknowledged.size();
+      await().atMost(LONG).until(() -> load.acknowledged.size() >= mid + 50);
+      load.close();
+      acknowledged = Set.copyOf(load.acknowledged);
+    }
+    assertAllPresent("members", acknowledged, List.of("n1", "n2", "n3"));
+  }
+
+  @Test
+  @Order(6)
+  void fullClusterRestartBringsBackEveryPersistentObject() throws Exception {
+    assertThat(http("n1").put("/v1/namespaces/prod/services/db", "{\"metadata\":{\"owner\":\"dba\"}}").status())
+        .isEqualTo(200);
+    Set<String> before = ids(http("n1"), "prod", "killed");
+    String namespaces = http("n1").get("/v1/namespaces?consistent=true").body();
+    assertThat(before).isNotEmpty();
+    for (ServerProcess p : nodes.values()) {
+      p.kill();
+    }
+    for (ServerProcess p : nodes.values()) {
+      p.startAsync();
+    }
+    nodes.values().forEach(ServerProcess::awaitUp);
+    awaitOneLeader(List.of("n1", "n2", "n3"));
+    assertAllPresent("killed", before, List.of("n1", "n2", "n3"));
+    await().atMost(LONG).ignoreExceptions().untilAsserted(() -> {
+      assertThat(http("n2").get("/v1/namespaces").body()).isEqualTo(namespaces);
+      assertThat(http("n3").get("/v1/namespaces/prod/services/db").json().get("metadata").get("owner").asText())
+          .isEqualTo("dba");
+    });
+  }
+}
