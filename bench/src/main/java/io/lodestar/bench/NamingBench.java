@@ -43,6 +43,10 @@ final class NamingBench implements Callable<Integer> {
   @Option(names = "--server-heap", description = "heap of the server this tool starts; default ${DEFAULT-VALUE}")
   String serverHeap = "1g";
 
+  @Option(names = "--cluster-nodes", description = "after the single node, run the same load against a cluster of "
+      + "this many nodes started here (0: skip); default ${DEFAULT-VALUE}")
+  int clusterNodes = 3;
+
   @Option(names = "--instances", description = "ephemeral instances; default ${DEFAULT-VALUE}")
   int instances = 100_000;
 
@@ -75,8 +79,23 @@ final class NamingBench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     try (ServerUnderTest s = server == null ? ServerUnderTest.start(serverHeap) : ServerUnderTest.existing(server)) {
-      System.out.printf("Lodestar naming benchmark against %s (%s)%n", s.address(),
-          s.owned() ? "started here, heap " + serverHeap : "already running");
+      run(s);
+    }
+    if (server == null && clusterNodes > 1) {
+      System.out.printf("%n");
+      try (ServerUnderTest s = ServerUnderTest.start(serverHeap, clusterNodes)) {
+        run(s);
+      }
+    }
+    return 0;
+  }
+
+  private void run(ServerUnderTest s) throws Exception {
+    {
+      System.out.printf("Lodestar naming benchmark against %s (%s)%n",
+          s.nodes() > 1 ? "a " + s.nodes() + "-node cluster (streams spread over its nodes)" : s.address(),
+          s.owned() ? "started here, heap " + serverHeap + (s.nodes() > 1 ? " per node; CPU, RSS, heap summed" : "")
+              : "already running");
       System.out.printf("  %,d instances (%d metadata entries) over %d streams and %,d services; "
           + "heartbeat every %d s; %,d subscribers, %d changes%n%n", instances, metadata, connections, services,
           heartbeatSeconds, subscribers, changes);
@@ -96,7 +115,6 @@ final class NamingBench implements Callable<Integer> {
         channels.forEach(ManagedChannel::shutdownNow);
       }
     }
-    return 0;
   }
 
   /** One SDK-like stream. */
@@ -141,7 +159,7 @@ final class NamingBench implements Callable<Integer> {
   private List<Client> register(ServerUnderTest s, List<ManagedChannel> channels) throws Exception {
     List<Client> clients = new ArrayList<>();
     for (int c = 0; c < connections; c++) {
-      ManagedChannel ch = ManagedChannelBuilder.forAddress(s.host(), s.port()).usePlaintext()
+      ManagedChannel ch = ManagedChannelBuilder.forAddress(s.host(c), s.port(c)).usePlaintext()
           .maxInboundMessageSize(64 << 20).build();
       channels.add(ch);
       clients.add(new Client(NamingGrpc.newStub(ch), "bench-" + c));
@@ -227,8 +245,8 @@ final class NamingBench implements Callable<Integer> {
     ManagedChannel ch = null;
     for (int k = 0; k < subscribers; k++) {
       if (k % perChannel == 0) {
-        ch = ManagedChannelBuilder.forAddress(s.host(), s.port()).usePlaintext().maxInboundMessageSize(64 << 20)
-            .build();
+        ch = ManagedChannelBuilder.forAddress(s.host(k / perChannel), s.port(k / perChannel)).usePlaintext()
+            .maxInboundMessageSize(64 << 20).build();
         channels.add(ch);
       }
       boolean[] seen = new boolean[changes];

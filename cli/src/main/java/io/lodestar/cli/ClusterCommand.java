@@ -14,6 +14,8 @@ import picocli.CommandLine.Parameters;
         ClusterCommand.Status.class,
         ClusterCommand.Add.class,
         ClusterCommand.Remove.class,
+        ClusterCommand.Backup.class,
+        ClusterCommand.Restore.class,
     })
 final class ClusterCommand extends Verb {
   @Override
@@ -91,6 +93,45 @@ final class ClusterCommand extends Verb {
         printJson(res.json());
       } else {
         out().println("removed member " + id);
+        out().flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "backup", description = "Write a backup of the whole state into <data-dir>/backups/ on the "
+      + "node --server names; prints its file.")
+  static final class Backup extends Verb {
+    @Override
+    public Integer call() throws Exception {
+      LodestarApi.Response res = api().post(LodestarApi.path("v1", "cluster", "backup"),
+          LodestarApi.JSON.createObjectNode());
+      if (json()) {
+        printJson(res.json());
+      } else {
+        out().println("backup at index " + res.json().path("index").asText() + ": " + res.json().path("file").asText());
+        out().flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "restore", description = "Replace the whole cluster's state with a backup. The file must be in "
+      + "<data-dir>/backups/ on the node --server names (a cluster backup-*.bin or a single node's snapshot-*.bin).")
+  static final class Restore extends Verb {
+    @Parameters(index = "0", paramLabel = "NAME", description = "The backup's file name.")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+      ObjectNode body = LodestarApi.JSON.createObjectNode();
+      body.put("name", name);
+      LodestarApi.Response res = api().post(LodestarApi.path("v1", "cluster", "restore"), body);
+      if (json()) {
+        printJson(res.json());
+      } else {
+        out().println("restored " + name + ": " + res.json().path("namespaces").asText() + " namespaces, "
+            + res.json().path("instances").asText() + " instances");
         out().flush();
       }
       return 0;

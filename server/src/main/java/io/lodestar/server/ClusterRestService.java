@@ -36,12 +36,14 @@ import java.util.function.Supplier;
 final class ClusterRestService {
   private final RaftLog raft;
   private final Supplier<String> address;
+  private final java.nio.file.Path backups;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1))
       .version(HttpClient.Version.HTTP_1_1).build();
 
-  ClusterRestService(RaftLog raft, Supplier<String> address) {
+  ClusterRestService(RaftLog raft, Supplier<String> address, java.nio.file.Path backups) {
     this.raft = raft;
     this.address = address;
+    this.backups = backups;
   }
 
   /** A GET with {@code consistent=true} first waits until this node has applied what the leader committed. */
@@ -164,6 +166,46 @@ final class ClusterRestService {
     requireCluster();
     raft.removeMember(id);
     return Json.ok(Json.object().put("removed", id));
+  }
+
+  /** Writes a backup of the whole state into {@code <data-dir>/backups/} on this node. */
+  @Post("/v1/cluster/backup")
+  @Blocking
+  public HttpResponse backup() throws IOException {
+    requireCluster();
+    java.nio.file.Files.createDirectories(backups);
+    long index = raft.appliedIndex();
+    java.nio.file.Path file = backups.resolve(String.format("backup-%020d.bin", index));
+    long at = raft.backup(file);
+    java.nio.file.Path named = backups.resolve(String.format("backup-%020d.bin", at));
+    if (!named.equals(file)) {
+      java.nio.file.Files.move(file, named, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    return Json.respond(HttpStatus.CREATED, Json.object().put("name", named.getFileName().toString())
+        .put("file", named.toAbsolutePath().toString()).put("index", at));
+  }
+
+  /**
+   * Replaces the whole cluster's state with a backup found in {@code <data-dir>/backups/} on this
+   * node: a cluster backup ({@code backup-*.bin}, or a Raft snapshot file) or a single node's
+   * {@code snapshot-*.bin}. Every node applies it at the same log index.
+   */
+  @Post("/v1/cluster/restore")
+  @Blocking
+  public HttpResponse restore(AggregatedHttpRequest req) throws IOException {
+    requireCluster();
+    String name = Json.parseObject(req.contentUtf8()).path("name").asText("");
+    if (!name.matches("[A-Za-z0-9._-]{1,200}") || name.startsWith(".")) {
+      throw LodestarException.invalid("name", "name is the file name of a backup in " + backups.toAbsolutePath());
+    }
+    java.nio.file.Path file = backups.resolve(name);
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw LodestarException.notFound("no backup " + name + " in " + backups.toAbsolutePath() + " on this node");
+    }
+    io.lodestar.api.v1.state.StateSnapshot state = Backups.read(file);
+    raft.restore(state).join();
+    return Json.ok(Json.object().put("restored", name).put("instances", state.getRegistry().getInstancesCount())
+        .put("namespaces", state.getRegistry().getNamespacesCount()));
   }
 
   private void requireCluster() {

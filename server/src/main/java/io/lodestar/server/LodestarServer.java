@@ -171,7 +171,7 @@ public final class LodestarServer implements AutoCloseable {
     java.util.function.Supplier<List<String>> members = raftLog == null ? () -> List.of(address.get())
         : raftLog::memberClientAddresses;
     grpc = new NamingGrpcService(commandLog, health, hub, address, members, meters);
-    ClusterRestService clusterRest = new ClusterRestService(raftLog, address);
+    ClusterRestService clusterRest = new ClusterRestService(raftLog, address, config.dataDir.resolve("backups"));
 
     ServerBuilder sb = Server.builder()
         .port(new InetSocketAddress(config.bind, config.port), com.linecorp.armeria.common.SessionProtocol.HTTP)

@@ -316,9 +316,13 @@ class ClusterTest {
     String five = List.of("n1", "n2", "n3", "n4", "n5").stream().map(id -> id + "=127.0.0.1:" + ports.get(id))
         .collect(Collectors.joining(","));
     Set<String> acknowledged;
-    try (Load load = new Load("members", List.of("n1", "n2", "n3"), 3)) {
+    for (String id : List.of("n4", "n5")) {
+      nodes.put(id, process(id, five, "--join").startAsync());
+    }
+    nodes.get("n4").awaitUp();
+    nodes.get("n5").awaitUp();
+    try (Load load = new Load("members", List.of("n1", "n2", "n3"), 2)) {
       for (String id : List.of("n4", "n5")) {
-        nodes.put(id, process(id, five, "--join").startAsync().awaitUp());
         Http.Response r = http("n1").post("/v1/cluster/members",
             "{\"id\":\"" + id + "\",\"address\":\"127.0.0.1:" + ports.get(id) + "\"}");
         assertThat(r.status()).as(r.body()).isEqualTo(201);
@@ -366,5 +370,87 @@ class ClusterTest {
       assertThat(http("n3").get("/v1/namespaces/prod/services/db").json().get("metadata").get("owner").asText())
           .isEqualTo("dba");
     });
+  }
+
+  private static String health(Http http, String svc, String id) {
+    Http.Response r = http.get("/v1/namespaces/prod/services/" + svc + "/instances");
+    if (r.status() != 200) {
+      return "absent";
+    }
+    for (JsonNode i : r.json().get("instances")) {
+      if (i.get("id").asText().equals(id)) {
+        return i.get("health").asText();
+      }
+    }
+    return "absent";
+  }
+
+  @Test
+  @Order(7)
+  void ephemeralLeasesAreDecidedByTheNodeTheirHeartbeatsReach() throws Exception {
+    String leader = awaitOneLeader(List.of("n1", "n2", "n3"));
+    String holder = followers(leader).get(0);
+    String other = followers(leader).get(1);
+    String ttl2 = "\"ephemeral\":true,\"ttlSeconds\":2}";
+    for (String id : List.of("beating", "silent", "orphan")) {
+      assertThat(http(holder).post("/v1/namespaces/prod/services/eph/instances",
+          "{\"id\":\"" + id + "\",\"host\":\"10.0.0.9\",\"port\":80," + ttl2).status()).isEqualTo(201);
+    }
+    // heartbeats reach `holder` only; a client whose node dies moves them to another node
+    String[] target = {holder};
+    java.util.concurrent.ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor();
+    AtomicBoolean orphanBeats = new AtomicBoolean(true);
+    beats.scheduleAtFixedRate(() -> {
+      try {
+        http(target[0]).put("/v1/namespaces/prod/services/eph/instances/beating/heartbeat", "");
+        if (orphanBeats.get()) {
+          http(holder).put("/v1/namespaces/prod/services/eph/instances/orphan/heartbeat", "");
+        }
+      } catch (RuntimeException e) {
+        // the node is down; the next beat goes elsewhere
+      }
+    }, 0, 500, TimeUnit.MILLISECONDS);
+    try {
+      // 'silent' going unhealthy shows its TTL passed; the nodes that never see the heartbeats did
+      // not expire 'beating' meanwhile
+      await().atMost(LONG).until(() -> health(http(other), "eph", "silent").equals("UNHEALTHY"));
+      for (String id : List.of("n1", "n2", "n3")) {
+        assertThat(health(http(id), "eph", "beating")).isEqualTo("HEALTHY");
+        assertThat(health(http(id), "eph", "orphan")).isEqualTo("HEALTHY");
+      }
+      // the holder dies: 'beating' moves to another node (the client fails over), 'orphan' does not
+      orphanBeats.set(false);
+      nodes.get(holder).kill();
+      target[0] = other;
+      // the leader takes over the orphan's lease and, its TTL having passed, marks it
+      await().atMost(LONG).until(() -> health(http(other), "eph", "orphan").equals("UNHEALTHY"));
+      assertThat(health(http(other), "eph", "beating")).isEqualTo("HEALTHY");
+      assertThat(http(leader).get("/v1/namespaces/prod/services/eph/instances").body())
+          .contains("\"leaseHolder\":\"" + other + "\"");
+    } finally {
+      beats.shutdownNow();
+    }
+    nodes.get(holder).startAsync().awaitUp();
+  }
+
+  @Test
+  @Order(8)
+  void backupRestoresTheWholeClusterThroughTheLog() {
+    Http n1 = http("n1");
+    Http.Response b = n1.post("/v1/cluster/backup", "{}");
+    assertThat(b.status()).as(b.body()).isEqualTo(201);
+    String name = b.json().get("name").asText();
+    Set<String> before = ids(n1, "prod", "killed");
+    assertThat(n1.post("/v1/namespaces/prod/services/restored/instances", instance("after-backup", 1)).status())
+        .isEqualTo(201);
+    Http.Response r = n1.post("/v1/cluster/restore", "{\"name\":\"" + name + "\"}");
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    for (String id : List.of("n1", "n2", "n3")) {
+      await().atMost(LONG).ignoreExceptions().untilAsserted(() -> {
+        assertThat(ids(http(id), "prod", "restored")).isEmpty();
+        assertThat(ids(http(id), "prod", "killed")).isEqualTo(before);
+      });
+    }
+    assertThat(n1.post("/v1/cluster/restore", "{\"name\":\"../etc/passwd\"}").status()).isEqualTo(400);
   }
 }

@@ -65,6 +65,8 @@ public final class RaftLog implements CommandLog {
   private static final int MAX_BATCH = 4096;
   private static final int MAX_BATCH_BYTES = 1 << 20;
   private static final int MAX_IN_FLIGHT = 16;
+  /** The largest Raft entry: a restore carries the whole state. */
+  public static final long MAX_ENTRY_BYTES = 32L << 20;
 
   /** One member as this node sees it. */
   public record Peer(String id, String clientAddress, String raftAddress) {}
@@ -133,6 +135,12 @@ public final class RaftLog implements CommandLog {
     RaftServerConfigKeys.Log.setPurgeGap(p, Math.max(1, Math.min(1024, snapshotEvery)));
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(segmentBytes));
     RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(Math.min(segmentBytes, 4L << 20)));
+    // a restore entry carries the whole state: let entries and messages up to 32 MiB through
+    // (the log's write buffer, allocated once per node, must hold the largest entry)
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(MAX_ENTRY_BYTES));
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(MAX_ENTRY_BYTES + (64 << 10)));
+    RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(2L * MAX_ENTRY_BYTES));
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(MAX_ENTRY_BYTES + (1 << 20)));
 
     List<RaftPeer> peers = config.members().stream().map(RaftLog::peer).toList();
     boolean existing = Files.isDirectory(dir.resolve(GROUP_ID.getUuid().toString()));
@@ -144,6 +152,7 @@ public final class RaftLog implements CommandLog {
     server.start();
 
     RaftProperties cp = new RaftProperties();
+    GrpcConfigKeys.setMessageSizeMax(cp, SizeInBytes.valueOf(MAX_ENTRY_BYTES + (1 << 20)));
     org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(cp, TimeDuration.valueOf(5, TimeUnit.SECONDS));
     client = RaftClient.newBuilder().setProperties(cp).setRaftGroup(RaftGroup.valueOf(GROUP_ID, peers))
         // a write waits out an election, then fails UNAVAILABLE
@@ -418,6 +427,31 @@ public final class RaftLog implements CommandLog {
       }
     }
     log.info("Membership is now {}", peers.stream().map(p -> p.getId().toString()).toList());
+  }
+
+  /**
+   * Writes a backup of the whole state (a {@code RaftSnapshot} file with its checksum) to
+   * {@code file}, atomically; returns the log index it reflects.
+   */
+  public long backup(Path file) throws IOException {
+    io.lodestar.api.v1.state.RaftSnapshot snap = adapter.exportState();
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (var out = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
+        java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+      out.write(java.nio.ByteBuffer.wrap(snap.toByteArray()));
+      out.force(true);
+    }
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    return snap.getIndex();
+  }
+
+  /**
+   * Replaces the state of the whole cluster with a backup, through the log: every node applies it
+   * at the same index. Completes once this node applied it.
+   */
+  public CompletableFuture<Void> restore(io.lodestar.api.v1.state.StateSnapshot state) {
+    return send(CommandBatch.newBuilder().setRestore(state).build())
+        .thenCompose(reply -> adapter.whenApplied(reply.getLogIndex()));
   }
 
   /** Forces a Raft snapshot now (tests and operators). */

@@ -145,6 +145,11 @@ final class RatisStateMachine extends BaseStateMachine {
     }
     BatchOutcome.Builder out = BatchOutcome.newBuilder();
     synchronized (applyLock) {
+      if (batch.hasRestore()) {
+        stateMachine.restore(batch.getRestore());
+        log.warn("State restored from a backup at index {} ({} instances)", ti.getIndex(),
+            batch.getRestore().getRegistry().getInstancesCount());
+      }
       for (Command c : batch.getCommandsList()) {
         Outcome.Builder o = Outcome.newBuilder();
         try {
@@ -207,6 +212,21 @@ final class RatisStateMachine extends BaseStateMachine {
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), ti));
     log.info("Raft snapshot at term {} index {}: {} KiB", ti.getTerm(), ti.getIndex(), bytes.length / 1024);
     return ti.getIndex();
+  }
+
+  /** The whole state now, as a snapshot file would hold it (for a backup). */
+  RaftSnapshot exportState() {
+    StateSnapshot state;
+    TermIndex ti;
+    synchronized (applyLock) {
+      ti = getLastAppliedTermIndex();
+      state = stateMachine.snapshot(ti.getIndex());
+    }
+    byte[] bytes = state.toByteArray();
+    CRC32C crc = new CRC32C();
+    crc.update(bytes);
+    return RaftSnapshot.newBuilder().setTerm(ti.getTerm()).setIndex(ti.getIndex()).setCrc32C((int) crc.getValue())
+        .setState(com.google.protobuf.ByteString.copyFrom(bytes)).build();
   }
 
   long appliedIndex() {
