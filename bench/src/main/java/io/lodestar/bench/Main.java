@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "lodestar", mixinStandardHelpOptions = true, subcommands = {Main.Bench.class})
 public final class Main {
   @Command(name = "bench", mixinStandardHelpOptions = true, description = "Load tools against a real server.",
-      subcommands = {NamingBench.class})
+      subcommands = {NamingBench.class, ConfigBench.class})
   static final class Bench {}
 
   public static void main(String[] args) {
