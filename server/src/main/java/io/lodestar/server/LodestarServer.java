@@ -109,6 +109,7 @@ public final class LodestarServer implements AutoCloseable {
   private HealthChecker health;
   private PushHub hub;
   private ConfigPushHub configHub;
+  private NamingGrpcService grpc;
   private Server server;
   private volatile boolean closed;
 
@@ -144,8 +145,9 @@ public final class LodestarServer implements AutoCloseable {
     meters.gauge("lodestar.services", stateMachine.registry(), r -> r.allViews().size());
     meters.gauge("lodestar.leases", health, h -> h.leaseCount());
 
-    String address = config.bind + ":" + config.port;
-    NamingGrpcService grpc = new NamingGrpcService(commandLog, health, hub, configHub, address, List.of(address), meters);
+    // The bound port is known only once started (port 0 picks one): resolve the address lazily.
+    java.util.function.Supplier<String> address = () -> config.bind + ":" + port();
+    grpc = new NamingGrpcService(commandLog, health, hub, configHub, address, () -> List.of(address.get()), meters);
 
     ServerBuilder sb = Server.builder()
         .port(new InetSocketAddress(config.bind, config.port), com.linecorp.armeria.common.SessionProtocol.HTTP)
@@ -200,6 +202,9 @@ public final class LodestarServer implements AutoCloseable {
     }
     closed = true;
     log.info("Lodestar stopping");
+    if (grpc != null) {
+      grpc.shutdown();
+    }
     if (server != null) {
       server.stop().join();
     }

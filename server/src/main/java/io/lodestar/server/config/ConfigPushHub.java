@@ -75,8 +75,7 @@ public final class ConfigPushHub implements ConfigListener, AutoCloseable {
       bySubscriber.computeIfAbsent(s, x -> new HashSet<>()).add(key);
       sub.sentVersion = knownVersion;
       sub.dirty = false;
-      ConfigUpdate u = updateFor(store.viewOrTombstone(key), key, s, new HashMap<>(), knownVersion);
-      send(s, key, sub, u);
+      send(s, key, sub, updateFor(store.viewOrTombstone(key), key, s, new HashMap<>(), knownVersion));
     });
   }
 
@@ -111,9 +110,9 @@ public final class ConfigPushHub implements ConfigListener, AutoCloseable {
         Sub sub = topics.get(k).get(s);
         if (sub.dirty && s.isReady()) {
           sub.dirty = false;
-          ConfigUpdate u = updateFor(store.viewOrTombstone(k), k, s, new HashMap<>(), sub.sentVersion);
-          if (u.getVersion() > sub.sentVersion) {
-            send(s, k, sub, u);
+          ServerMessage m = updateFor(store.viewOrTombstone(k), k, s, new HashMap<>(), sub.sentVersion);
+          if (m.getConfigUpdate().getVersion() > sub.sentVersion) {
+            send(s, k, sub, m);
           }
         }
       }
@@ -130,7 +129,8 @@ public final class ConfigPushHub implements ConfigListener, AutoCloseable {
     if (subs == null) {
       return;
     }
-    Map<Long, ConfigUpdate> built = new HashMap<>();  // at most two: the release and the candidate
+    // At most two: the release and the candidate. Shared messages memoize their serialized size.
+    Map<Long, ServerMessage> built = new HashMap<>();
     for (Map.Entry<Subscriber, Sub> e : subs.entrySet()) {
       Subscriber s = e.getKey();
       Sub sub = e.getValue();
@@ -141,15 +141,16 @@ public final class ConfigPushHub implements ConfigListener, AutoCloseable {
         sub.dirty = true;
         continue;
       }
-      ConfigUpdate u = updateFor(view, view.key(), s, built, sub.sentVersion);
-      if (u.getVersion() > sub.sentVersion) {
-        send(s, view.key(), sub, u);
+      ServerMessage m = updateFor(view, view.key(), s, built, sub.sentVersion);
+      if (m.getConfigUpdate().getVersion() > sub.sentVersion) {
+        send(s, view.key(), sub, m);
       }
     }
   }
 
-  private void send(Subscriber s, ConfigKey key, Sub sub, ConfigUpdate u) {
-    s.send(ServerMessage.newBuilder().setConfigUpdate(u).build());
+  private void send(Subscriber s, ConfigKey key, Sub sub, ServerMessage m) {
+    ConfigUpdate u = m.getConfigUpdate();
+    s.send(m);
     sub.sentVersion = Math.max(sub.sentVersion, u.getVersion());
     pushes.increment();
     if (u.getDeleted()) {
@@ -174,22 +175,26 @@ public final class ConfigPushHub implements ConfigListener, AutoCloseable {
    * The update for one subscriber. When it already holds that version, the update carries no
    * content: it only confirms the subscription.
    */
-  private ConfigUpdate updateFor(ConfigView view, ConfigKey key, Subscriber s, Map<Long, ConfigUpdate> built,
+  private ServerMessage updateFor(ConfigView view, ConfigKey key, Subscriber s, Map<Long, ServerMessage> built,
       long held) {
     if (view == null || view.deleted()) {
-      return ConfigUpdate.newBuilder().setNamespace(key.namespace()).setGroup(key.group()).setName(key.name())
-          .setDeleted(true).setVersion(view == null ? 0 : view.version()).build();
+      return wrap(ConfigUpdate.newBuilder().setNamespace(key.namespace()).setGroup(key.group()).setName(key.name())
+          .setDeleted(true).setVersion(view == null ? 0 : view.version()));
     }
     ConfigVersion v = view.versionFor(s.clientId(), s.address(), s.labels());
     if (v.getVersion() <= held) {
-      return ConfigUpdate.newBuilder().setNamespace(key.namespace()).setGroup(key.group()).setName(key.name())
+      return wrap(ConfigUpdate.newBuilder().setNamespace(key.namespace()).setGroup(key.group()).setName(key.name())
           .setVersion(v.getVersion()).setFormat(v.getFormat()).setHash(v.getHash())
-          .setGray(view.candidate() == v).setUpdatedAtMs(v.getCreatedAtMs()).build();
+          .setGray(view.candidate() == v).setUpdatedAtMs(v.getCreatedAtMs()));
     }
-    return built.computeIfAbsent(v.getVersion(), n -> ConfigUpdate.newBuilder().setNamespace(key.namespace())
+    return built.computeIfAbsent(v.getVersion(), n -> wrap(ConfigUpdate.newBuilder().setNamespace(key.namespace())
         .setGroup(key.group()).setName(key.name()).setVersion(n).setFormat(v.getFormat()).setHash(v.getHash())
         .setGray(view.candidate() == v).setUpdatedAtMs(v.getCreatedAtMs())
-        .setContent(ByteString.copyFrom(secrets.plaintext(key, view.secret(), v))).build());
+        .setContent(ByteString.copyFrom(secrets.plaintext(key, view.secret(), v)))));
+  }
+
+  private static ServerMessage wrap(ConfigUpdate.Builder u) {
+    return ServerMessage.newBuilder().setConfigUpdate(u).build();
   }
 
   @Override
