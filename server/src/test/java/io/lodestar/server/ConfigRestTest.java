@@ -112,6 +112,11 @@ class ConfigRestTest {
         .startsWith("application/yaml");
     assertThat(http.put(BASE + "formats/bad?format=xml", "<a/>").json().get("error").get("field").asText())
         .isEqualTo("format");
+    // Every format, text included, must be UTF-8.
+    Http.Response binary = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + BASE
+        + "formats/bin.txt")).PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[] {'a', (byte) 0xC3, '('})));
+    assertThat(binary.status()).isEqualTo(400);
+    assertThat(binary.json().get("error").get("message").asText()).contains("UTF-8");
   }
 
   @Test
