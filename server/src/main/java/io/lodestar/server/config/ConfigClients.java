@@ -14,6 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ConfigClients {
   static final long REST_TTL_MS = 10 * 60_000;
+  /** REST readers tracked per config at most, so that clients inventing ids cannot grow memory without bound. */
+  static final int MAX_REST_READERS = 10_000;
 
   /** One client's copy. {@code via} is {@code stream} or {@code rest}. */
   public record Holder(String clientId, String address, long version, boolean gray, String via, long atMs) {}
@@ -21,7 +23,14 @@ public final class ConfigClients {
   private final Map<ConfigKey, Map<String, Holder>> byConfig = new ConcurrentHashMap<>();
 
   void record(ConfigKey key, Holder h) {
-    byConfig.computeIfAbsent(key, k -> new ConcurrentHashMap<>()).put(h.clientId(), h);
+    Map<String, Holder> m = byConfig.computeIfAbsent(key, k -> new ConcurrentHashMap<>());
+    if (h.via().equals("rest") && m.size() >= MAX_REST_READERS && !m.containsKey(h.clientId())) {
+      m.values().removeIf(x -> x.via().equals("rest") && h.atMs() - x.atMs() > REST_TTL_MS);
+      if (m.size() >= MAX_REST_READERS) {
+        return;  // full of live readers: this one is served, just not listed
+      }
+    }
+    m.put(h.clientId(), h);
   }
 
   void forget(ConfigKey key, String clientId) {
