@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.lodestar.api.v1.ClientMessage;
+import io.lodestar.api.v1.ConfigSubscribe;
 import io.lodestar.api.v1.DeregisterRequest;
 import io.lodestar.api.v1.Goodbye;
 import io.lodestar.api.v1.Heartbeat;
@@ -69,6 +70,7 @@ final class Connection {
   private final ScheduledExecutorService control;
   private final Executor listenerExecutor;
   private ServiceCache cache;
+  private ConfigCache configCache;
 
   // ---- control thread only
   private Session session;
@@ -101,6 +103,10 @@ final class Connection {
 
   void setCache(ServiceCache cache) {
     this.cache = cache;
+  }
+
+  void setConfigCache(ConfigCache configCache) {
+    this.configCache = configCache;
   }
 
   void start() {
@@ -237,6 +243,7 @@ final class Connection {
     switch (m.getBodyCase()) {
       case WELCOME -> onWelcome(s, m.getWelcome());
       case UPDATE -> cache.onUpdate(m.getUpdate());
+      case CONFIG_UPDATE -> configCache.onUpdate(m.getConfigUpdate());
       case REGISTERED, ACK, ERROR -> {
         Pending p = m.getRequestId() == 0 ? null : pending.remove(m.getRequestId());
         if (p != null) {
@@ -290,6 +297,7 @@ final class Connection {
       }
     }
     cache.onConnected();
+    configCache.onConnected();
   }
 
   /**
@@ -352,6 +360,7 @@ final class Connection {
       setStatus(ClientStatus.State.CONNECTING, addr.toString(), "lost " + addr + ": " + cause);
     }
     cache.onTrouble();
+    configCache.onTrouble();
     long delay = backoff.nextDelayMillis();
     LOG.log(Level.DEBUG, "Lodestar client {0}: attempt on {1} failed ({2}); next attempt in {3} ms", clientId, addr,
         cause, delay);
@@ -489,6 +498,14 @@ final class Connection {
     if (isReady()) {
       send(session, ClientMessage.newBuilder().setUnsubscribe(UnsubscribeRequest.newBuilder()
           .setNamespace(namespace).setService(service)).build());
+    }
+  }
+
+  /** Follows a config on the current stream; the config cache resubscribes on every connect. */
+  void subscribeConfig(String namespace, String group, String name, long knownVersion) {
+    if (isReady()) {
+      send(session, ClientMessage.newBuilder().setConfigSubscribe(ConfigSubscribe.newBuilder()
+          .setNamespace(namespace).setGroup(group).setName(name).setKnownVersion(knownVersion)).build());
     }
   }
 

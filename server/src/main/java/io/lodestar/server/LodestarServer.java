@@ -11,6 +11,12 @@ import com.linecorp.armeria.server.metric.MetricCollectingService;
 import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
 import com.linecorp.armeria.server.prometheus.PrometheusExpositionService;
 import io.lodestar.core.StateMachine;
+import io.lodestar.core.config.ConfigStore;
+import io.lodestar.server.config.ConfigClients;
+import io.lodestar.server.config.ConfigPushHub;
+import io.lodestar.server.config.ConfigRestService;
+import io.lodestar.server.config.GrayRestService;
+import io.lodestar.server.config.SecretBox;
 import io.lodestar.server.http.ErrorHandler;
 import io.lodestar.server.naming.HealthChecker;
 import io.lodestar.server.naming.NamingGrpcService;
@@ -47,6 +53,8 @@ public final class LodestarServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LodestarServer.class);
   public static final int DEFAULT_PORT = 8700;
   public static final int MAX_REQUEST_BYTES = 1 << 20;
+  /** Config routes take up to 1 MiB of content; the slack lets the handler answer 413 itself at exactly 1 MiB + 1. */
+  public static final int MAX_CONFIG_REQUEST_BYTES = ConfigStore.MAX_CONTENT_BYTES + (64 << 10);
 
   public static Builder builder() {
     return new Builder();
@@ -122,6 +130,7 @@ public final class LodestarServer implements AutoCloseable {
   private RaftLog raftLog;
   private HealthChecker health;
   private PushHub hub;
+  private ConfigPushHub configHub;
   private NamingGrpcService grpc;
   private Server server;
   private volatile boolean closed;
@@ -152,6 +161,10 @@ public final class LodestarServer implements AutoCloseable {
     hub = new PushHub(stateMachine.registry(), meters);
     stateMachine.registry().addListener(health);
     stateMachine.registry().addListener(hub);
+    SecretBox secrets = SecretBox.open(config.dataDir);
+    ConfigClients configClients = new ConfigClients();
+    configHub = new ConfigPushHub(stateMachine.configs(), secrets, configClients, meters);
+    stateMachine.configs().addListener(configHub);
     try {
       if (localLog != null) {
         localLog.open();
@@ -170,7 +183,7 @@ public final class LodestarServer implements AutoCloseable {
     java.util.function.Supplier<String> address = () -> config.bind + ":" + port();
     java.util.function.Supplier<List<String>> members = raftLog == null ? () -> List.of(address.get())
         : raftLog::memberClientAddresses;
-    grpc = new NamingGrpcService(commandLog, health, hub, address, members, meters);
+    grpc = new NamingGrpcService(commandLog, health, hub, configHub, address, members, meters);
     ClusterRestService clusterRest = new ClusterRestService(raftLog, address, config.dataDir.resolve("backups"));
 
     ServerBuilder sb = Server.builder()
@@ -186,6 +199,12 @@ public final class LodestarServer implements AutoCloseable {
             .supportedSerializationFormats(GrpcSerializationFormats.PROTO)
             .maxRequestMessageLength(MAX_REQUEST_BYTES).build())
         .annotatedService(new NamingRestService(stateMachine.registry(), commandLog, health, notifier, meters))
+        .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
+            .build(new ConfigRestService(stateMachine.registry(), stateMachine.configs(), commandLog, secrets,
+                configClients, notifier))
+        .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
+            .build(new GrayRestService(stateMachine.registry(), stateMachine.configs(), commandLog, secrets,
+                configClients))
         .annotatedService(clusterRest)
         .decorator(ClusterRestService.consistentReads(commandLog))
         .service("/health", (ctx, req) -> closed
@@ -262,6 +281,9 @@ public final class LodestarServer implements AutoCloseable {
     }
     if (hub != null) {
       hub.close();
+    }
+    if (configHub != null) {
+      configHub.close();
     }
     if (commandLog != null) {
       commandLog.close();
