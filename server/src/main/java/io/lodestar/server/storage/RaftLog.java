@@ -223,6 +223,7 @@ public final class RaftLog implements CommandLog {
         batch.add(first);
         inFlight.acquire(); // while all slots are busy, more commands queue up for the next batch
       } catch (InterruptedException e) {
+        batch.forEach(p -> p.future.completeExceptionally(unavailable("server is shutting down")));
         if (!running) {
           break;
         }
