@@ -316,4 +316,10 @@ class CliEndToEndTest {
       own.close();
     }
   }
+
+  @Test
+  void clusterVerbsOnASingleNode() {
+    assertThat(cli("cluster").expect(0).out()).contains("leader: " + address).contains(address);
+    assertThat(cli("cluster", "add", "n4=127.0.0.1:9").expect(1).err()).contains("single node");
+  }
 }
