@@ -11,6 +11,8 @@ import picocli.CommandLine.Option;
 @Command(name = "lodestar server", mixinStandardHelpOptions = true,
     description = "Runs a Lodestar node: gRPC, REST, /health and /metrics on one port, state under --data-dir.")
 public final class Main implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--port", description = "client port (gRPC, REST, console); default ${DEFAULT-VALUE}")
   int port = LodestarServer.DEFAULT_PORT;
 
@@ -72,32 +74,36 @@ public final class Main implements Callable<Integer> {
     return 0;
   }
 
-  private void applyConfigFile() throws java.io.IOException {
+  void applyConfigFile() throws java.io.IOException {
     java.util.Properties p = new java.util.Properties();
     try (var in = java.nio.file.Files.newBufferedReader(configFile)) {
       p.load(in);
     }
+    CommandLine.ParseResult given = spec.commandLine().getParseResult();
     // a setting given on the command line wins over the file
-    if (nodeId == null && p.containsKey("node-id")) {
-      nodeId = p.getProperty("node-id").trim();
+    java.util.function.Function<String, String> fromFile = key ->
+        given.hasMatchedOption("--" + key) || !p.containsKey(key) ? null : p.getProperty(key).trim();
+    String v;
+    if ((v = fromFile.apply("node-id")) != null) {
+      nodeId = v;
     }
-    if (cluster == null && p.containsKey("cluster")) {
-      cluster = p.getProperty("cluster").trim();
+    if ((v = fromFile.apply("cluster")) != null) {
+      cluster = v;
     }
-    if (raftPort == 0 && p.containsKey("raft-port")) {
-      raftPort = Integer.parseInt(p.getProperty("raft-port").trim());
+    if ((v = fromFile.apply("raft-port")) != null) {
+      raftPort = Integer.parseInt(v);
     }
-    if (port == LodestarServer.DEFAULT_PORT && p.containsKey("port")) {
-      port = Integer.parseInt(p.getProperty("port").trim());
+    if ((v = fromFile.apply("port")) != null) {
+      port = Integer.parseInt(v);
     }
-    if ("127.0.0.1".equals(bind) && p.containsKey("bind")) {
-      bind = p.getProperty("bind").trim();
+    if ((v = fromFile.apply("bind")) != null) {
+      bind = v;
     }
-    if (Path.of("data").equals(dataDir) && p.containsKey("data-dir")) {
-      dataDir = Path.of(p.getProperty("data-dir").trim());
+    if ((v = fromFile.apply("data-dir")) != null) {
+      dataDir = Path.of(v);
     }
-    if (snapshotEvery == 50_000 && p.containsKey("snapshot-every")) {
-      snapshotEvery = Integer.parseInt(p.getProperty("snapshot-every").trim());
+    if ((v = fromFile.apply("snapshot-every")) != null) {
+      snapshotEvery = Integer.parseInt(v);
     }
   }
 
