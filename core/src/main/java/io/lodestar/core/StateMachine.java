@@ -3,6 +3,7 @@ package io.lodestar.core;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.CommandResult;
 import io.lodestar.api.v1.state.StateSnapshot;
+import io.lodestar.core.governance.Governance;
 import io.lodestar.core.naming.Registry;
 
 /**
@@ -19,11 +20,18 @@ public final class StateMachine {
 
   /** Stateless checks, before a command is logged. Throws {@link LodestarException}. */
   public static void validate(Command cmd) {
+    if (Governance.handles(cmd)) {
+      Governance.validate(cmd);
+      return;
+    }
     Registry.validate(cmd);
   }
 
   /** Applies one command; a {@link LodestarException} means it was refused and changed nothing. */
   public CommandResult apply(Command cmd) {
+    if (Governance.handles(cmd)) {
+      return Governance.apply(cmd, registry);
+    }
     return registry.apply(cmd);
   }
 

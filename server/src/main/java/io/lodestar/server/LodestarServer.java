@@ -11,6 +11,7 @@ import com.linecorp.armeria.server.metric.MetricCollectingService;
 import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
 import com.linecorp.armeria.server.prometheus.PrometheusExpositionService;
 import io.lodestar.core.StateMachine;
+import io.lodestar.server.governance.RulesRestService;
 import io.lodestar.server.http.ErrorHandler;
 import io.lodestar.server.naming.HealthChecker;
 import io.lodestar.server.naming.NamingGrpcService;
@@ -147,6 +148,7 @@ public final class LodestarServer implements AutoCloseable {
             .supportedSerializationFormats(GrpcSerializationFormats.PROTO)
             .maxRequestMessageLength(MAX_REQUEST_BYTES).build())
         .annotatedService(new NamingRestService(stateMachine.registry(), commandLog, health, notifier, meters))
+        .annotatedService(new RulesRestService(stateMachine.registry(), commandLog))
         .service("/health", (ctx, req) -> closed
             ? HttpResponse.of(HttpStatus.SERVICE_UNAVAILABLE, MediaType.JSON_UTF_8, "{\"status\":\"DOWN\"}")
             : HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, "{\"status\":\"UP\"}"))
