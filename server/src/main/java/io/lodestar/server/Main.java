@@ -20,11 +20,15 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--data-dir", description = "where state is kept; default ${DEFAULT-VALUE}")
   Path dataDir = Path.of("data");
 
+  @Option(names = "--snapshot-every", description = "logged writes between snapshots; default ${DEFAULT-VALUE}")
+  int snapshotEvery = 50_000;
+
   @Override
   public Integer call() throws Exception {
     LodestarServer server;
     try {
-      server = LodestarServer.builder().port(port).bind(bind).dataDir(dataDir).build().start();
+      server = LodestarServer.builder().port(port).bind(bind).dataDir(dataDir).snapshotEvery(snapshotEvery).build()
+          .start();
     } catch (RuntimeException e) {
       System.err.println("lodestar server: cannot start: " + rootMessage(e));
       return 1;

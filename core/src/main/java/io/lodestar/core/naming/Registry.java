@@ -1,5 +1,7 @@
 package io.lodestar.core.naming;
 
+import com.google.common.collect.Interner;
+import com.google.common.collect.Interners;
 import io.lodestar.api.v1.GovernanceRules;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
@@ -53,6 +55,9 @@ public final class Registry {
   public static final double DEFAULT_PROTECT_THRESHOLD = 0.5;
   public static final int DEFAULT_TTL_SECONDS = 10;
   public static final int DEFAULT_WEIGHT = 100;
+
+  // Shared copies of strings that repeat across instances; weak, so unused ones go away.
+  private static final Interner<String> STRINGS = Interners.newWeakInterner();
 
   private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
   private final Map<ServiceKey, ServiceState> services = new ConcurrentHashMap<>();
@@ -283,7 +288,13 @@ public final class Registry {
     requireNamespace(in.getNamespace());
     ServiceState s = serviceFor(in.getNamespace(), in.getService(), now);
     Instance old = s.instances.get(in.getId());
-    Instance.Builder b = in.toBuilder();
+    Instance.Builder b = in.toBuilder().setNamespace(s.key.namespace()).setService(s.key.service())
+        .setHost(STRINGS.intern(in.getHost())).setProtocol(STRINGS.intern(in.getProtocol()));
+    if (in.getMetadataCount() > 0) {
+      // Metadata keys and values repeat across instances (zone, version, ...): share them.
+      b.clearMetadata();
+      in.getMetadataMap().forEach((k, v) -> b.putMetadata(STRINGS.intern(k), STRINGS.intern(v)));
+    }
     if (!in.hasWeight()) {
       b.setWeight(DEFAULT_WEIGHT);
     }

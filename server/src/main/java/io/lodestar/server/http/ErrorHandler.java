@@ -27,6 +27,11 @@ public final class ErrorHandler implements ServerErrorHandler {
     if (c instanceof LodestarException e) {
       return Json.error(e);
     }
+    if (c instanceof com.linecorp.armeria.common.ShuttingDownException
+        || c instanceof com.linecorp.armeria.common.ClosedSessionException) {
+      return Json.respond(HttpStatus.SERVICE_UNAVAILABLE,
+          Json.errorBody("unavailable", "the server is shutting down; retry on another node", null));
+    }
     if (c instanceof com.linecorp.armeria.server.HttpStatusException hse) {
       HttpStatus st = hse.httpStatus();
       return Json.respond(st, Json.errorBody(codeFor(st), st.reasonPhrase(), st.code() == 413 ? "body" : null));

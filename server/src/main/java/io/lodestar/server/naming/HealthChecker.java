@@ -22,8 +22,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -52,8 +50,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   private final Registry registry;
   private final CommandLog commandLog;
   private final LongSupplier nanoClock;
-  private final Map<InstanceKey, Lease> leases = new ConcurrentHashMap<>();
-  private final Map<InstanceKey, Probe> probes = new ConcurrentHashMap<>();
+  private final PerService<Lease> leases = new PerService<>();
+  private final PerService<Probe> probes = new PerService<>();
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "lodestar-health");
     t.setDaemon(true);
@@ -132,8 +130,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     long now = nanoClock.getAsLong();
     if (change.previousRevision() == 0 || change.deleted()) {
       // No usable base (a snapshot replaced the state): resync this service from its view.
-      leases.keySet().removeIf(k -> k.service().equals(change.key()));
-      probes.keySet().removeIf(k -> k.service().equals(change.key()));
+      leases.removeService(change.key());
+      probes.removeService(change.key());
       if (!change.deleted()) {
         change.view().instances().forEach(i -> track(i, now));
       }
@@ -181,26 +179,24 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     try {
       long now = nanoClock.getAsLong();
       List<SetHealth.Change> changes = new ArrayList<>();
-      for (Map.Entry<InstanceKey, Lease> e : leases.entrySet()) {
-        Lease l = e.getValue();
+      leases.forEach((key, l) -> {
         long age = now - l.lastSeen;
         if (age > 3 * l.ttlNanos) {
-          changes.add(change(e.getKey(), HealthStatus.UNHEALTHY, true));
+          changes.add(change(key, HealthStatus.UNHEALTHY, true));
         } else if (age > l.ttlNanos) {
           if (l.health != HealthStatus.UNHEALTHY) {
-            changes.add(change(e.getKey(), HealthStatus.UNHEALTHY, false));
+            changes.add(change(key, HealthStatus.UNHEALTHY, false));
           }
         } else if (l.health == HealthStatus.UNHEALTHY) {
-          changes.add(change(e.getKey(), HealthStatus.HEALTHY, false));
+          changes.add(change(key, HealthStatus.HEALTHY, false));
         }
-      }
-      for (Map.Entry<InstanceKey, Probe> e : probes.entrySet()) {
-        Probe p = e.getValue();
+      });
+      probes.forEach((key, p) -> {
         if (!p.running && now >= p.nextAt) {
           p.running = true;
-          probeExecutor.execute(() -> runProbe(e.getKey(), p));
+          probeExecutor.execute(() -> runProbe(key, p));
         }
-      }
+      });
       if (!changes.isEmpty()) {
         long expired = changes.stream().filter(SetHealth.Change::getRemove).count();
         log.info("Health: {} instance(s) changed state ({} expired)", changes.size(), expired);

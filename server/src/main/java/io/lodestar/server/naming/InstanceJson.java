@@ -32,8 +32,8 @@ final class InstanceJson {
       }
     }
     Instance.Builder b = Instance.newBuilder().setNamespace(namespace).setService(service);
-    b.setHost(text(body, "host", true));
-    b.setPort((int) integer(body, "port", true, 0));
+    b.setHost(io.lodestar.core.Validation.host(text(body, "host", true)));
+    b.setPort(io.lodestar.core.Validation.port(integer(body, "port", true, 0)));
     String id = text(body, "id", false);
     b.setId(id == null ? defaultId(b.getHost(), b.getPort()) : id);
     String protocol = text(body, "protocol", false);
@@ -184,7 +184,11 @@ final class InstanceJson {
     ObjectNode o = Json.object();
     o.put("name", n.getName());
     o.put("description", n.getDescription());
-    o.put("createdAt", Instant.ofEpochMilli(n.getCreatedAtMs()).toString());
+    if (n.getCreatedAtMs() != 0) { // the built-in default namespace has no creation time
+      o.put("createdAt", Instant.ofEpochMilli(n.getCreatedAtMs()).toString());
+    } else {
+      o.putNull("createdAt");
+    }
     return o;
   }
 

@@ -147,6 +147,8 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
         b.setService(r.getService());
       }
       if (b.getId().isEmpty()) {
+        Validation.host(b.getHost());
+        Validation.port(b.getPort());
         b.setId(InstanceJson.defaultId(b.getHost(), b.getPort()));
       }
       b.setEphemeral(true).setOwner(clientId).clearRevision().clearHealth().clearRegisteredAtMs().clearCheck();

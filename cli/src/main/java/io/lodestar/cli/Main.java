@@ -1,0 +1,208 @@
+package io.lodestar.cli;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code lodestar} command line. Every verb talks to a server over its REST API.
+ *
+ * <p>Exit codes: 0 success, 1 the server refused the request (4xx/5xx), 2 usage error, 3 the
+ * server could not be reached, 130 interrupted.
+ */
+@Command(
+    name = "lodestar",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Command line for a Lodestar server: register and discover service instances, watch changes, manage namespaces.",
+    synopsisSubcommandLabel = "COMMAND",
+    subcommands = {
+        RegisterCommand.class,
+        DeregisterCommand.class,
+        HeartbeatCommand.class,
+        InstancesCommand.class,
+        ServicesCommand.class,
+        WatchCommand.class,
+        NamespacesCommand.class,
+        CommandLine.HelpCommand.class,
+    },
+    footerHeading = "%nExit codes:%n",
+    footer = {
+        "  0  success",
+        "  1  the server refused the request (its message and field are shown)",
+        "  2  usage error",
+        "  3  the server could not be reached",
+        "",
+        "The server address comes from --server, else $LODESTAR_SERVER, else " + ServerAddress.DEFAULT + ".",
+    })
+public final class Main implements Runnable {
+  static final int INTERRUPTED = 130;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--server", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT",
+      description = "Server address (default: $LODESTAR_SERVER, else " + ServerAddress.DEFAULT + "). Also accepts http(s)://host:port.")
+  String server;
+
+  @Option(names = "--json", scope = ScopeType.INHERIT,
+      description = "Print the server's JSON instead of text, for scripts.")
+  boolean json;
+
+  @Option(names = {"-n", "--namespace"}, scope = ScopeType.INHERIT, paramLabel = "NAMESPACE", defaultValue = "default",
+      description = "Namespace (default: ${DEFAULT-VALUE}).")
+  String namespace;
+
+  @Option(names = "--timeout", scope = ScopeType.INHERIT, paramLabel = "SECONDS", defaultValue = "10",
+      description = "Seconds to wait for each request (default: ${DEFAULT-VALUE}).")
+  int timeoutSeconds;
+
+  /** The process environment; replaced in tests. */
+  Map<String, String> env = System.getenv();
+  PrintStream out;
+  PrintStream err;
+  private LodestarApi api;
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs one command line; returns the exit code. Never throws and never prints a stack trace. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, out, err, System.getenv());
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+    Main main = new Main();
+    main.env = env;
+    main.out = out;
+    main.err = err;
+    CommandLine cl = new CommandLine(main);
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.setParameterExceptionHandler(Main::usageError);
+    cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> failure(e, err));
+    try {
+      return cl.execute(args == null ? new String[0] : args);
+    } catch (RuntimeException | Error e) {  // defensive: handlers above should catch everything
+      return failure(e, err);
+    } finally {
+      out.flush();
+      err.flush();
+    }
+  }
+
+  @Override
+  public void run() {
+    // no verb given
+    throw new ParameterException(spec.commandLine(), "missing command");
+  }
+
+  private static int usageError(ParameterException e, String[] args) {
+    CommandLine cl = e.getCommandLine();
+    PrintWriter w = cl.getErr();
+    boolean root = cl.getCommandSpec().userObject() instanceof Main;
+    String message = e.getMessage();
+    if (root && e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
+        && !u.getUnmatched().get(0).startsWith("-")) {
+      message = "unknown command '" + u.getUnmatched().get(0) + "'";
+    }
+    w.println("lodestar: " + message);
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, w);
+    String name = cl.getCommandSpec().qualifiedName();
+    if (root) {
+      w.println("Commands: " + String.join(", ", visibleSubcommands(cl)) + ". Run 'lodestar --help' for usage.");
+    } else {
+      w.println("Run '" + name + " --help' for usage.");
+    }
+    w.flush();
+    return CliException.USAGE;
+  }
+
+  private static java.util.List<String> visibleSubcommands(CommandLine cl) {
+    return cl.getSubcommands().values().stream()
+        .distinct()
+        .filter(sub -> !sub.getCommandSpec().usageMessage().hidden())
+        .map(CommandLine::getCommandName)
+        .filter(k -> !k.equals("help"))
+        .toList();
+  }
+
+  static int failure(Throwable e, PrintStream err) {
+    if (e instanceof InterruptedException) {
+      err.println("lodestar: interrupted");
+      return INTERRUPTED;
+    }
+    if (e instanceof CliException c) {
+      err.println("lodestar: " + c.getMessage());
+      return c.exitCode();
+    }
+    String m = e.getMessage();
+    err.println("lodestar: unexpected error: " + e.getClass().getSimpleName() + (m == null ? "" : ": " + m));
+    return CliException.SERVER_ERROR;
+  }
+
+  // ------------------------------------------------------------------ shared by the verbs
+
+  ServerAddress serverAddress() {
+    String s = server;
+    String origin = "--server";
+    if (s == null) {
+      s = env.get("LODESTAR_SERVER");
+      origin = "LODESTAR_SERVER";
+    }
+    if (s == null || s.isBlank()) {
+      s = ServerAddress.DEFAULT;
+    }
+    try {
+      return ServerAddress.parse(s);
+    } catch (IllegalArgumentException e) {
+      throw new CliException(CliException.USAGE, e.getMessage() + " (from " + origin + ")");
+    }
+  }
+
+  LodestarApi api() {
+    if (api == null) {
+      if (timeoutSeconds < 1) {
+        throw new CliException(CliException.USAGE, "--timeout must be at least 1 second");
+      }
+      api = new LodestarApi(serverAddress(), Duration.ofSeconds(timeoutSeconds));
+    }
+    return api;
+  }
+
+  /** Prints a server response as JSON: pretty, or one line when {@code oneLine}. */
+  void printJson(com.fasterxml.jackson.databind.JsonNode json, boolean oneLine) {
+    if (json == null || json.isMissingNode()) {
+      out.println("{}");
+      return;
+    }
+    try {
+      out.println(oneLine ? LodestarApi.JSON.writeValueAsString(json)
+          : LodestarApi.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      out.println(json.toString());
+    }
+    out.flush();
+  }
+
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "0.1.0-SNAPSHOT" : v;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"lodestar " + version()};
+    }
+  }
+}

@@ -1,0 +1,140 @@
+package io.lodestar.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What the CLI does without a server: usage errors, an unreachable server, parsing helpers. */
+class CliOfflineTest {
+  private static final Map<String, String> NO_ENV = Map.of();
+
+  private static int closedPort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void helpAndVersionExitZero() {
+    CliRun help = CliRun.run(NO_ENV, "--help").expect(0);
+    assertThat(help.out()).contains("register", "deregister", "instances", "services", "watch", "namespaces");
+    CliRun reg = CliRun.run(NO_ENV, "register", "--help").expect(0);
+    assertThat(reg.out()).contains("--host", "--port", "--keepalive", "--check", "--server", "--json", "--namespace");
+    assertThat(CliRun.run(NO_ENV, "--version").expect(0).out()).startsWith("lodestar ");
+  }
+
+  @Test
+  void noVerbIsAUsageError() {
+    CliRun r = CliRun.run(NO_ENV).expect(2);
+    assertThat(r.err()).contains("lodestar: missing command").contains("register");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void unknownVerbSuggestsTheRightOne() {
+    CliRun r = CliRun.run(NO_ENV, "servics").expect(2);
+    assertThat(r.err()).contains("unknown command 'servics'").contains("services");
+  }
+
+  @Test
+  void missingRequiredOptionIsAUsageError() {
+    CliRun r = CliRun.run(NO_ENV, "register", "orders", "--host", "10.0.0.1").expect(2);
+    assertThat(r.err()).startsWith("lodestar: Missing required option: '--port=PORT'")
+        .contains("lodestar register --help");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void badOptionValuesAreUsageErrors() {
+    assertThat(CliRun.run(NO_ENV, "register", "s", "--host", "h", "--port", "eighty").expect(2).err())
+        .contains("'eighty' is not an int");
+    assertThat(CliRun.run(NO_ENV, "register", "s", "--host", "h", "--port", "80", "--check", "ftp").expect(2).err())
+        .contains("'ftp' is not a check: use tcp, http or http:/PATH");
+    assertThat(CliRun.run(NO_ENV, "register", "s", "--host", "h", "--port", "80", "--meta", "novalue=").code)
+        .isNotEqualTo(2);  // empty values are fine; they only fail later, on the unreachable server
+    assertThat(CliRun.run(NO_ENV, "register", "s", "--host", "h", "--port", "80", "--persistent", "--keepalive")
+        .expect(2).err()).contains("--keepalive applies to ephemeral instances only");
+    assertThat(CliRun.run(NO_ENV, "register", "s", "--host", "h", "--port", "80", "--persistent", "--ttl", "5")
+        .expect(2).err()).contains("--ttl applies to ephemeral instances only");
+    assertThat(CliRun.run(NO_ENV, "register", "s", "--host", "h", "--port", "80", "--check-interval", "5")
+        .expect(2).err()).contains("need --check");
+    assertThat(CliRun.run(NO_ENV, "watch", "s", "--count", "0").expect(2).err())
+        .contains("--count must be at least 1");
+    assertThat(CliRun.run(NO_ENV, "deregister", "s").expect(2).err()).contains("Missing required parameter: 'ID'");
+    assertThat(CliRun.run(NO_ENV, "namespaces", "create").expect(2).err()).contains("Missing required parameter: 'NAME'");
+    assertThat(CliRun.run(NO_ENV, "services", "--bogus").expect(2).err()).contains("Unknown option: '--bogus'");
+  }
+
+  @Test
+  void badServerAddressIsAUsageError() {
+    assertThat(CliRun.run(NO_ENV, "services", "--server", "localhost:http").expect(2).err())
+        .isEqualTo("lodestar: invalid port 'http' in server address 'localhost:http' (from --server)\n");
+    assertThat(CliRun.run(Map.of("LODESTAR_SERVER", "h:0"), "services").expect(2).err())
+        .contains("invalid port 0").contains("(from LODESTAR_SERVER)");
+  }
+
+  @Test
+  void unreachableServerExitsThree() throws IOException {
+    int port = closedPort();
+    CliRun r = CliRun.run(NO_ENV, "services", "--server", "127.0.0.1:" + port).expect(3);
+    assertThat(r.err()).isEqualTo("lodestar: cannot reach Lodestar at 127.0.0.1:" + port + ": connection refused\n");
+    assertThat(r.out()).isEmpty();
+    // the same through the environment, and for a verb that writes
+    CliRun w = CliRun.run(Map.of("LODESTAR_SERVER", "127.0.0.1:" + port),
+        "register", "orders", "--host", "10.0.0.1", "--port", "80").expect(3);
+    assertThat(w.err()).contains("cannot reach Lodestar at 127.0.0.1:" + port + ": connection refused");
+  }
+
+  @Test
+  void unknownHostExitsThree() {
+    CliRun r = CliRun.run(NO_ENV, "instances", "orders", "--server", "no-such-host.invalid:8700").expect(3);
+    assertThat(r.err()).startsWith("lodestar: cannot reach Lodestar at no-such-host.invalid:8700: ");
+  }
+
+  @Test
+  void serverAddresses() {
+    assertThat(ServerAddress.parse("127.0.0.1:8700")).isEqualTo(new ServerAddress("http", "127.0.0.1", 8700));
+    assertThat(ServerAddress.parse("lodestar.internal")).isEqualTo(new ServerAddress("http", "lodestar.internal", 8700));
+    assertThat(ServerAddress.parse("http://h:9000/")).isEqualTo(new ServerAddress("http", "h", 9000));
+    assertThat(ServerAddress.parse("https://h")).isEqualTo(new ServerAddress("https", "h", 443));
+    assertThat(ServerAddress.parse("[::1]:8701")).isEqualTo(new ServerAddress("http", "[::1]", 8701));
+    assertThat(ServerAddress.parse("[::1]").base().toString()).isEqualTo("http://[::1]:8700");
+    assertThatThrownBy(() -> ServerAddress.parse("::1")).hasMessageContaining("[addr]:port");
+    assertThatThrownBy(() -> ServerAddress.parse("h:99999")).hasMessageContaining("invalid port 99999");
+    assertThatThrownBy(() -> ServerAddress.parse("ftp://h")).hasMessageContaining("unsupported scheme");
+    assertThatThrownBy(() -> ServerAddress.parse(":80")).hasMessageContaining("missing host");
+  }
+
+  @Test
+  void checkSpecs() {
+    RegisterCommand.CheckConverter c = new RegisterCommand.CheckConverter();
+    assertThat(c.convert("tcp").toString()).isEqualTo("{\"type\":\"tcp\"}");
+    assertThat(c.convert("http").toString()).isEqualTo("{\"type\":\"http\",\"path\":\"/\"}");
+    assertThat(c.convert("http:/healthz").toString()).isEqualTo("{\"type\":\"http\",\"path\":\"/healthz\"}");
+    assertThat(c.convert("http:ready").path("path").asText()).isEqualTo("/ready");
+    assertThatThrownBy(() -> c.convert("http://h/x")).hasMessageContaining("give a path, not a URL");
+  }
+
+  @Test
+  void pathSegmentsAreEncoded() {
+    assertThat(LodestarApi.path("v1", "namespaces", "a b/c", "services", "x@y:z"))
+        .isEqualTo("/v1/namespaces/a%20b%2Fc/services/x@y:z");
+  }
+
+  @Test
+  void instanceDiffs() throws Exception {
+    JsonNode a = LodestarApi.JSON.readTree(
+        "{\"id\":\"i\",\"host\":\"h\",\"port\":1,\"weight\":100,\"health\":\"HEALTHY\",\"metadata\":{\"z\":\"1\"},\"revision\":3}");
+    JsonNode b = LodestarApi.JSON.readTree(
+        "{\"id\":\"i\",\"host\":\"h\",\"port\":2,\"weight\":50,\"health\":\"UNHEALTHY\",\"metadata\":{\"z\":\"2\"},\"revision\":4}");
+    assertThat(WatchCommand.diff(a, b))
+        .isEqualTo("address h:1->h:2, weight 100->50, health HEALTHY->UNHEALTHY, metadata {z=1}->{z=2}");
+    assertThat(WatchCommand.diff(a, a)).isNull();
+    assertThat(Table.address(LodestarApi.JSON.readTree("{\"host\":\"fe80::1\",\"port\":80}"))).isEqualTo("[fe80::1]:80");
+  }
+}

@@ -1,0 +1,253 @@
+package io.lodestar.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.linecorp.armeria.client.grpc.GrpcClients;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import io.lodestar.api.v1.ClientMessage;
+import io.lodestar.api.v1.Goodbye;
+import io.lodestar.api.v1.Hello;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.NamingGrpc;
+import io.lodestar.api.v1.RegisterRequest;
+import io.lodestar.api.v1.ServerMessage;
+import io.lodestar.api.v1.ServiceUpdate;
+import io.lodestar.api.v1.SubscribeRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The SDK stream spoken raw: pushes in order without gaps, clean close versus broken stream. */
+class StreamTest {
+  @TempDir static Path dir;
+  static LodestarServer server;
+  static Http http;
+  static NamingGrpc.NamingStub stub;
+
+  @BeforeAll
+  static void start() {
+    server = LodestarServer.builder().port(0).dataDir(dir).build().start();
+    http = new Http(server.port());
+    stub = GrpcClients.newClient("http://127.0.0.1:" + server.port(), NamingGrpc.NamingStub.class);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  /** A raw client: records every message; applies updates to a local copy, checking the protocol. */
+  static final class RawClient implements ClientResponseObserver<ClientMessage, ServerMessage> {
+    final List<ServerMessage> received = new CopyOnWriteArrayList<>();
+    final Map<String, Instance> state = new TreeMap<>();
+    final List<String> violations = new CopyOnWriteArrayList<>();
+    volatile long revision = -1;
+    volatile boolean done;
+    ClientCallStreamObserver<ClientMessage> out;
+
+    static RawClient connect(String clientId) {
+      RawClient c = new RawClient();
+      StreamObserver<ClientMessage> o = stub.connect(c);
+      c.send(ClientMessage.newBuilder().setHello(Hello.newBuilder().setClientId(clientId)).build());
+      await().until(() -> c.received.stream().anyMatch(ServerMessage::hasWelcome));
+      return c;
+    }
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<ClientMessage> requestStream) {
+      this.out = requestStream;
+    }
+
+    synchronized void send(ClientMessage m) {
+      out.onNext(m);
+    }
+
+    @Override
+    public synchronized void onNext(ServerMessage m) {
+      received.add(m);
+      if (!m.hasUpdate()) {
+        return;
+      }
+      ServiceUpdate u = m.getUpdate();
+      if (u.getSnapshot()) {
+        state.clear();
+        u.getInstancesList().forEach(i -> state.put(i.getId(), i));
+      } else {
+        if (u.getBaseRevision() != revision) {
+          violations.add("delta from " + u.getBaseRevision() + " while at " + revision);
+        }
+        u.getRemovedIdsList().forEach(state::remove);
+        u.getInstancesList().forEach(i -> state.put(i.getId(), i));
+      }
+      if (u.getRevision() < revision) {
+        violations.add("revision went back from " + revision + " to " + u.getRevision());
+      }
+      revision = u.getRevision();
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      done = true;
+    }
+
+    @Override
+    public void onCompleted() {
+      done = true;
+    }
+
+    synchronized Set<String> ids() {
+      return new HashSet<>(state.keySet());
+    }
+  }
+
+  private static Set<String> restIds(String svc) {
+    Set<String> ids = new HashSet<>();
+    for (JsonNode i : http.get("/v1/namespaces/default/services/" + svc + "/instances").json().get("instances")) {
+      ids.add(i.get("id").asText());
+    }
+    return ids;
+  }
+
+  @Test
+  void subscribersSeeEveryChangeInOrderWithoutGaps() throws Exception {
+    RawClient sub = RawClient.connect("watcher-1");
+    RawClient sub2 = RawClient.connect("watcher-2");
+    for (RawClient c : List.of(sub, sub2)) {
+      c.send(ClientMessage.newBuilder().setSubscribe(SubscribeRequest.newBuilder().setNamespace("default")
+          .setService("burst")).build());
+    }
+    await().until(() -> sub.revision >= 0 && sub2.revision >= 0);
+
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    List<java.util.concurrent.Future<?>> writes = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      int n = i;
+      writes.add(pool.submit(() -> {
+        http.post("/v1/namespaces/default/services/burst/instances", "{\"id\":\"i" + n + "\",\"host\":\"h\",\"port\":"
+            + (1 + n) + ",\"ttlSeconds\":3600}");
+        if (n % 3 == 0) {
+          http.delete("/v1/namespaces/default/services/burst/instances/i" + n);
+        }
+      }));
+    }
+    for (var f : writes) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+    Set<String> expected = restIds("burst");
+    assertThat(expected).hasSize(200);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sub.ids().equals(expected) && sub2.ids().equals(expected));
+    assertThat(sub.violations).isEmpty();
+    assertThat(sub2.violations).isEmpty();
+    long rest = http.get("/v1/namespaces/default/services/burst/instances").json().get("revision").asLong();
+    await().until(() -> sub.revision == rest);
+  }
+
+  @Test
+  void resubscribingWithTheCurrentRevisionGetsAnEmptyDelta() {
+    http.post("/v1/namespaces/default/services/resub/instances", "{\"host\":\"h\",\"port\":1,\"ttlSeconds\":3600}");
+    long rev = http.get("/v1/namespaces/default/services/resub/instances").json().get("revision").asLong();
+    RawClient c = RawClient.connect("resub");
+    c.revision = rev;
+    c.send(ClientMessage.newBuilder().setSubscribe(SubscribeRequest.newBuilder().setNamespace("default")
+        .setService("resub").setKnownRevision(rev)).build());
+    await().until(() -> c.received.stream().anyMatch(ServerMessage::hasUpdate));
+    ServiceUpdate u = c.received.stream().filter(ServerMessage::hasUpdate).findFirst().get().getUpdate();
+    assertThat(u.getSnapshot()).isFalse();
+    assertThat(u.getBaseRevision()).isEqualTo(rev);
+    assertThat(u.getRevision()).isEqualTo(rev);
+    assertThat(u.getInstancesList()).isEmpty();
+    // a stale revision gets a full snapshot
+    RawClient stale = RawClient.connect("stale");
+    stale.send(ClientMessage.newBuilder().setSubscribe(SubscribeRequest.newBuilder().setNamespace("default")
+        .setService("resub").setKnownRevision(rev - 1)).build());
+    await().until(() -> stale.received.stream().anyMatch(ServerMessage::hasUpdate));
+    assertThat(stale.received.stream().filter(ServerMessage::hasUpdate).findFirst().get().getUpdate().getSnapshot())
+        .isTrue();
+  }
+
+  private static void register(RawClient c, long rid, String svc, String id, int ttl) {
+    c.send(ClientMessage.newBuilder().setRequestId(rid).setRegister(RegisterRequest.newBuilder()
+        .setNamespace("default").setService(svc).setInstance(Instance.newBuilder().setId(id).setHost("127.0.0.1")
+            .setPort(9000).setTtlSeconds(ttl))).build());
+    await().until(() -> c.received.stream().anyMatch(m -> m.getRequestId() == rid));
+    assertThat(c.received.stream().filter(m -> m.getRequestId() == rid).findFirst().get().hasRegistered()).isTrue();
+  }
+
+  @Test
+  void cleanCloseDeregistersAtOnce() {
+    RawClient c = RawClient.connect("leaving");
+    register(c, 1, "close", "mine", 3600);
+    assertThat(restIds("close")).containsExactly("mine");
+    c.send(ClientMessage.newBuilder().setGoodbye(Goodbye.getDefaultInstance()).build());
+    c.out.onCompleted();
+    // TTL is an hour: only the clean close can remove it
+    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("close").isEmpty());
+  }
+
+  @Test
+  void brokenStreamLeavesInstancesToTheirTtl() {
+    RawClient c = RawClient.connect("crashing");
+    register(c, 1, "broken", "mine", 1);
+    c.out.cancel("simulated crash", null);
+    // still there right after the break, then unhealthy, then gone once 3 × TTL passed
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      JsonNode list = http.get("/v1/namespaces/default/services/broken/instances").json().get("instances");
+      return list.size() == 1 && "UNHEALTHY".equals(list.get(0).get("health").asText());
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("broken").isEmpty());
+  }
+
+  @Test
+  void streamHeartbeatsKeepOwnedInstancesAlive() {
+    RawClient alive = RawClient.connect("beating");
+    register(alive, 1, "hb", "alive", 1);
+    RawClient silent = RawClient.connect("silent");
+    register(silent, 1, "hb", "silent", 1);
+    // the silent one expiring proves time passed; the beating one must still be there and healthy
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      alive.send(ClientMessage.newBuilder().setHeartbeat(io.lodestar.api.v1.Heartbeat.getDefaultInstance()).build());
+      return !restIds("hb").contains("silent");
+    });
+    JsonNode list = http.get("/v1/namespaces/default/services/hb/instances").json().get("instances");
+    assertThat(list).hasSize(1);
+    assertThat(list.get(0).get("id").asText()).isEqualTo("alive");
+    assertThat(list.get(0).get("health").asText()).isEqualTo("HEALTHY");
+  }
+
+  @Test
+  void requestsBeforeHelloAndBadRegistrationsGetErrors() {
+    RawClient c = new RawClient();
+    stub.connect(c);
+    c.send(ClientMessage.newBuilder().setRequestId(7).setSubscribe(SubscribeRequest.newBuilder()
+        .setNamespace("default").setService("x")).build());
+    await().until(() -> c.received.stream().anyMatch(m -> m.getRequestId() == 7));
+    assertThat(c.received.get(0).getError().getCode()).isEqualTo("failed_precondition");
+
+    RawClient ok = RawClient.connect("validating");
+    ok.send(ClientMessage.newBuilder().setRequestId(9).setRegister(RegisterRequest.newBuilder()
+        .setNamespace("default").setService("v").setInstance(Instance.newBuilder().setHost("h").setPort(0))).build());
+    await().until(() -> ok.received.stream().anyMatch(m -> m.getRequestId() == 9));
+    ServerMessage err = ok.received.stream().filter(m -> m.getRequestId() == 9).findFirst().get();
+    assertThat(err.getError().getField()).isEqualTo("port");
+    assertThat(new ConcurrentLinkedQueue<>(restIds("v"))).isEmpty();
+  }
+}
