@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
         ServicesCommand.class,
         WatchCommand.class,
         NamespacesCommand.class,
+        RulesCommand.class,
         CommandLine.HelpCommand.class,
     },
     footerHeading = "%nExit codes:%n",
