@@ -101,6 +101,7 @@ public final class LodestarServer implements AutoCloseable {
   private LocalLog commandLog;
   private HealthChecker health;
   private PushHub hub;
+  private NamingGrpcService grpc;
   private Server server;
   private volatile boolean closed;
 
@@ -132,8 +133,9 @@ public final class LodestarServer implements AutoCloseable {
     meters.gauge("lodestar.services", stateMachine.registry(), r -> r.allViews().size());
     meters.gauge("lodestar.leases", health, h -> h.leaseCount());
 
-    String address = config.bind + ":" + config.port;
-    NamingGrpcService grpc = new NamingGrpcService(commandLog, health, hub, address, List.of(address), meters);
+    // The bound port is known only once started (port 0 picks one): resolve the address lazily.
+    java.util.function.Supplier<String> address = () -> config.bind + ":" + port();
+    grpc = new NamingGrpcService(commandLog, health, hub, address, () -> List.of(address.get()), meters);
 
     ServerBuilder sb = Server.builder()
         .port(new InetSocketAddress(config.bind, config.port), com.linecorp.armeria.common.SessionProtocol.HTTP)
@@ -183,6 +185,9 @@ public final class LodestarServer implements AutoCloseable {
     }
     closed = true;
     log.info("Lodestar stopping");
+    if (grpc != null) {
+      grpc.shutdown();
+    }
     if (server != null) {
       server.stop().join();
     }

@@ -42,13 +42,15 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
   private final CommandLog commandLog;
   private final HealthChecker health;
   private final PushHub hub;
-  private final String serverId;
-  private final List<String> members;
+  private final java.util.function.Supplier<String> serverId;
+  private final java.util.function.Supplier<List<String>> members;
+  private final java.util.Set<Connection> open = ConcurrentHashMap.newKeySet();
   private final AtomicInteger connected = new AtomicInteger();
   private final Counter registrations;
 
-  public NamingGrpcService(CommandLog commandLog, HealthChecker health, PushHub hub, String serverId,
-      List<String> members, MeterRegistry meters) {
+  public NamingGrpcService(CommandLog commandLog, HealthChecker health, PushHub hub,
+      java.util.function.Supplier<String> serverId, java.util.function.Supplier<List<String>> members,
+      MeterRegistry meters) {
     this.commandLog = commandLog;
     this.health = health;
     this.hub = hub;
@@ -67,7 +69,19 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
   public StreamObserver<ClientMessage> connect(StreamObserver<ServerMessage> responseObserver) {
     Connection c = new Connection((ServerCallStreamObserver<ServerMessage>) responseObserver);
     connected.incrementAndGet();
+    open.add(c);
     return c;
+  }
+
+  /**
+   * Ends every stream with UNAVAILABLE so that SDKs fail over to another node at once instead of
+   * waiting out the graceful-shutdown period. Their instances stay, on their TTL, for them to
+   * re-assert elsewhere.
+   */
+  public void shutdown() {
+    for (Connection c : open) {
+      c.abort(io.grpc.Status.UNAVAILABLE.withDescription("server shutting down"));
+    }
   }
 
   private final class Connection implements StreamObserver<ClientMessage>, PushHub.Target {
@@ -132,8 +146,8 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
       String id = m.getHello().getClientId();
       Validation.name("clientId", id);
       clientId = id;
-      send(ServerMessage.newBuilder().setRequestId(rid).setWelcome(Welcome.newBuilder().setServerId(serverId)
-          .setHeartbeatIntervalMs(HEARTBEAT_INTERVAL_MS).addAllMembers(members)).build());
+      send(ServerMessage.newBuilder().setRequestId(rid).setWelcome(Welcome.newBuilder().setServerId(serverId.get())
+          .setHeartbeatIntervalMs(HEARTBEAT_INTERVAL_MS).addAllMembers(members.get())).build());
       log.debug("Client {} connected", id);
     }
 
@@ -248,12 +262,26 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
       }
     }
 
+    void abort(io.grpc.Status status) {
+      if (markClosed()) {
+        hub.remove(this);
+        synchronized (this) {
+          try {
+            out.onError(status.asRuntimeException());
+          } catch (RuntimeException ignored) {
+            // already cancelled
+          }
+        }
+      }
+    }
+
     private synchronized boolean markClosed() {
       if (closed) {
         return false;
       }
       closed = true;
       connected.decrementAndGet();
+      open.remove(this);
       return true;
     }
   }

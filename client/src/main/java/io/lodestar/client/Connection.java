@@ -1,0 +1,595 @@
+package io.lodestar.client;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.lodestar.api.v1.ClientMessage;
+import io.lodestar.api.v1.DeregisterRequest;
+import io.lodestar.api.v1.Goodbye;
+import io.lodestar.api.v1.Heartbeat;
+import io.lodestar.api.v1.Hello;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.NamingGrpc;
+import io.lodestar.api.v1.RegisterRequest;
+import io.lodestar.api.v1.ServerMessage;
+import io.lodestar.api.v1.SubscribeRequest;
+import io.lodestar.api.v1.UnsubscribeRequest;
+import io.lodestar.api.v1.Welcome;
+import io.lodestar.client.Names.ServerAddress;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The client's one stream to a Lodestar server: connecting, failing over, heartbeats, requests
+ * and the registrations to restore after a reconnect.
+ *
+ * <p>Concurrency: every mutable field is owned by one single-threaded scheduler, the control
+ * thread. gRPC callbacks (which arrive on Netty threads) and caller requests only post tasks to
+ * it, so no lock is needed and messages go out in one order. Callbacks carry the {@link Session}
+ * they belong to; one from a session that is no longer current is ignored, so a late error from an
+ * old stream can never tear down a new one. {@link #status} is the one field read elsewhere; it is
+ * replaced, never mutated.
+ *
+ * <p>Lifecycle: {@code connect} opens a channel and stream to the next server in the list and
+ * sends Hello. The Welcome makes the session ready: heartbeats start, registrations are sent again
+ * (same ids), queued requests go out, and the {@link ServiceCache} resubscribes. Losing the stream
+ * (error, server completion, no Welcome within the connect timeout) ends the session and schedules
+ * the next attempt, on the next server, after an exponential backoff with jitter. Requests that
+ * must survive (register, deregister) stay queued across sessions until answered or abandoned by
+ * their caller.
+ */
+final class Connection {
+  private static final System.Logger LOG = System.getLogger(LodestarClient.class.getName());
+  /** Used when the Welcome gives no heartbeat interval. */
+  static final long DEFAULT_HEARTBEAT_MILLIS = 3_000;
+  static final int MAX_INBOUND_MESSAGE_BYTES = 64 << 20;
+
+  private final List<ServerAddress> servers;
+  private final String clientId;
+  private final Map<String, String> labels;
+  private final Duration connectTimeout;
+  private final Backoff backoff;
+  private final ScheduledExecutorService control;
+  private final Executor listenerExecutor;
+  private ServiceCache cache;
+
+  // ---- control thread only
+  private Session session;
+  private int nextServer;
+  private int failuresSinceReady;
+  private boolean closed;
+  private long nextRequestId = 1;
+  private ScheduledFuture<?> reconnectTimer;
+  private final LinkedHashMap<Long, Pending> pending = new LinkedHashMap<>();
+  /** What to register again after a reconnect, by namespace/service/id. */
+  private final LinkedHashMap<InstanceKey, Instance> registrations = new LinkedHashMap<>();
+
+  // ---- any thread
+  private volatile ClientStatus status;
+  private final CopyOnWriteArrayList<StatusHandle> statusListeners = new CopyOnWriteArrayList<>();
+
+  Connection(List<ServerAddress> servers, String clientId, Map<String, String> labels, Duration connectTimeout,
+      Backoff backoff, ScheduledExecutorService control, Executor listenerExecutor) {
+    this.servers = List.copyOf(servers);
+    this.clientId = clientId;
+    this.labels = Map.copyOf(labels);
+    this.connectTimeout = connectTimeout;
+    this.backoff = backoff;
+    this.control = control;
+    this.listenerExecutor = listenerExecutor;
+    this.status = new ClientStatus(ClientStatus.State.CONNECTING, "", Instant.now(), "");
+    // start from a random server so that a fleet spreads over the cluster
+    this.nextServer = servers.size() == 1 ? 0 : java.util.concurrent.ThreadLocalRandom.current().nextInt(servers.size());
+  }
+
+  void setCache(ServiceCache cache) {
+    this.cache = cache;
+  }
+
+  void start() {
+    post(this::connect);
+  }
+
+  /** Runs a task on the control thread; dropped once the client is closed. */
+  void post(Runnable task) {
+    try {
+      control.execute(task);
+    } catch (RejectedExecutionException closedAlready) {
+      // closed: nothing to do any more
+    }
+  }
+
+  ClientStatus status() {
+    return status;
+  }
+
+  // ------------------------------------------------------------------ status listeners
+
+  void addStatusListener(StatusListener l) {
+    StatusHandle h = new StatusHandle(l, new SerialDispatcher<>(listenerExecutor, l::onStatus, "status " + l));
+    statusListeners.add(h);
+  }
+
+  void removeStatusListener(StatusListener l) {
+    for (StatusHandle h : statusListeners) {
+      if (h.listener == l && statusListeners.remove(h)) {
+        h.dispatcher.cancel();
+        return;
+      }
+    }
+  }
+
+  private record StatusHandle(StatusListener listener, SerialDispatcher<ClientStatus> dispatcher) {}
+
+  /** Control thread. A no-op when the state does not change; logs and notifies otherwise. */
+  private void setStatus(ClientStatus.State state, String server, String detail) {
+    ClientStatus old = status;
+    if (old.state() == state) {
+      return;
+    }
+    ClientStatus next = new ClientStatus(state, server, Instant.now(), detail);
+    status = next;
+    switch (state) {
+      case CONNECTED -> LOG.log(Level.INFO, "Lodestar client {0}: {1} {2}{3}", clientId,
+          old.state() == ClientStatus.State.CONNECTING ? "connected to" : "reconnected to", server,
+          detail.isEmpty() ? "" : " (" + detail + ")");
+      case CONNECTING -> LOG.log(Level.WARNING, "Lodestar client {0}: {1}; trying the other servers", clientId, detail);
+      case DISCONNECTED_SERVING_CACHE -> LOG.log(Level.WARNING,
+          "Lodestar client {0}: no server reachable (tried {1}): {2}; serving the last known lists of {3} services"
+              + " and retrying in the background", clientId, servers, detail, cache == null ? 0 : cache.knownCount());
+      case CLOSED -> LOG.log(Level.INFO, "Lodestar client {0}: closed", clientId);
+      default -> { }
+    }
+    for (StatusHandle h : statusListeners) {
+      h.dispatcher.offer(next);
+    }
+  }
+
+  // ------------------------------------------------------------------ connecting
+
+  private void connect() {
+    reconnectTimer = null;
+    if (closed || session != null) {
+      return;
+    }
+    ServerAddress addr = servers.get(nextServer);
+    nextServer = (nextServer + 1) % servers.size();
+    ManagedChannel channel;
+    try {
+      channel = NettyChannelBuilder.forAddress(addr.host(), addr.port())
+          .usePlaintext()
+          .directExecutor()  // callbacks only post to the control thread
+          .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+          .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+          .userAgent("lodestar-java/" + LodestarClient.VERSION)
+          .build();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "cannot build a channel to " + addr, e);
+      attemptFailed(addr, false, describe(e));
+      return;
+    }
+    Session s = new Session(addr, channel);
+    session = s;
+    LOG.log(Level.DEBUG, "Lodestar client {0}: connecting to {1}", clientId, addr);
+    try {
+      @SuppressWarnings("unchecked")
+      ClientCallStreamObserver<ClientMessage> out =
+          (ClientCallStreamObserver<ClientMessage>) NamingGrpc.newStub(channel).connect(new Responses(s));
+      s.out = out;
+      out.onNext(ClientMessage.newBuilder().setHello(Hello.newBuilder()
+          .setClientId(clientId).setClientVersion(LodestarClient.VERSION).putAllLabels(labels)).build());
+    } catch (RuntimeException e) {
+      lost(s, describe(e));
+      return;
+    }
+    s.welcomeTimer = control.schedule(() -> {
+      if (session == s && !s.ready) {
+        lost(s, "no Welcome from " + addr + " within " + connectTimeout.toMillis() + " ms");
+      }
+    }, connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Receives one session's stream; only posts to the control thread. */
+  private final class Responses implements StreamObserver<ServerMessage> {
+    private final Session s;
+
+    Responses(Session s) {
+      this.s = s;
+    }
+
+    @Override
+    public void onNext(ServerMessage m) {
+      post(() -> handle(s, m));
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      post(() -> lost(s, describe(t)));
+    }
+
+    @Override
+    public void onCompleted() {
+      post(() -> lost(s, "the server closed the stream"));
+    }
+  }
+
+  private void handle(Session s, ServerMessage m) {
+    if (session != s || closed) {
+      return;
+    }
+    switch (m.getBodyCase()) {
+      case WELCOME -> onWelcome(s, m.getWelcome());
+      case UPDATE -> cache.onUpdate(m.getUpdate());
+      case REGISTERED, ACK, ERROR -> {
+        Pending p = m.getRequestId() == 0 ? null : pending.remove(m.getRequestId());
+        if (p != null) {
+          p.onResponse.accept(m);
+        } else if (m.hasError()) {
+          io.lodestar.api.v1.Error e = m.getError();
+          if (!s.ready) {
+            lost(s, "refused: " + e.getCode() + ": " + e.getMessage());
+          } else {
+            LOG.log(Level.WARNING, "Lodestar client {0}: server error: {1}: {2}", clientId, e.getCode(), e.getMessage());
+          }
+        }
+      }
+      default -> LOG.log(Level.DEBUG, "ignoring server message {0}", m.getBodyCase());
+    }
+  }
+
+  private void onWelcome(Session s, Welcome w) {
+    if (s.ready) {
+      return;
+    }
+    s.ready = true;
+    cancel(s.welcomeTimer);
+    backoff.reset();
+    failuresSinceReady = 0;
+    long hb = w.getHeartbeatIntervalMs() > 0 ? w.getHeartbeatIntervalMs() : DEFAULT_HEARTBEAT_MILLIS;
+    ClientMessage heartbeat = ClientMessage.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build();
+    s.heartbeatTimer = control.scheduleAtFixedRate(() -> {
+      if (session == s) {
+        send(s, heartbeat);
+      }
+    }, hb, hb, TimeUnit.MILLISECONDS);
+    setStatus(ClientStatus.State.CONNECTED, s.server.toString(),
+        w.getServerId().isEmpty() ? "" : "server " + w.getServerId());
+
+    // 1. what was registered, same ids; 2. queued requests in order; 3. subscriptions.
+    for (Instance i : new ArrayList<>(registrations.values())) {
+      long id = nextRequestId++;
+      pending.put(id, new Pending(id, registerMessage(id, i), false, m -> {
+        if (m.hasError()) {
+          LOG.log(Level.WARNING, "Lodestar client {0}: re-registering {1}/{2}/{3} failed: {4}: {5}", clientId,
+              i.getNamespace(), i.getService(), i.getId(), m.getError().getCode(), m.getError().getMessage());
+        }
+      }, null));
+      send(s, pending.get(id).message);
+    }
+    for (Pending p : new ArrayList<>(pending.values())) {
+      if (!p.sent && p.resend) {
+        p.sent = send(s, p.message);
+      }
+    }
+    cache.onConnected();
+  }
+
+  /** Control thread. Ends the session if it is current, and schedules the next attempt. */
+  private void lost(Session s, String cause) {
+    if (session != s) {
+      return;
+    }
+    session = null;
+    end(s, true);
+    boolean wasReady = s.ready;
+    for (Iterator<Pending> it = pending.values().iterator(); it.hasNext(); ) {
+      Pending p = it.next();
+      if (!p.resend || (p.future != null && p.future.isDone())) {
+        it.remove();  // session-bound (re-sent by their owner) or abandoned by the caller
+      } else {
+        p.sent = false;
+      }
+    }
+    if (closed) {
+      return;
+    }
+    if (wasReady) {
+      LOG.log(Level.DEBUG, "Lodestar client {0}: stream to {1} ended: {2}", clientId, s.server, cause);
+    }
+    attemptFailed(s.server, wasReady, cause);
+  }
+
+  private void attemptFailed(ServerAddress addr, boolean wasReady, String cause) {
+    failuresSinceReady = wasReady ? 1 : failuresSinceReady + 1;
+    if (failuresSinceReady >= servers.size()) {
+      setStatus(ClientStatus.State.DISCONNECTED_SERVING_CACHE, addr.toString(), cause);
+    } else if (wasReady) {
+      setStatus(ClientStatus.State.CONNECTING, addr.toString(), "lost " + addr + ": " + cause);
+    }
+    cache.onTrouble();
+    long delay = backoff.nextDelayMillis();
+    LOG.log(Level.DEBUG, "Lodestar client {0}: attempt on {1} failed ({2}); next attempt in {3} ms", clientId, addr,
+        cause, delay);
+    reconnectTimer = control.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+  }
+
+  /** True once an attempt failed and no stream is ready: callers should fall back to the cache. */
+  boolean inTrouble() {
+    return failuresSinceReady > 0 && !isReady();
+  }
+
+  boolean isReady() {
+    return session != null && session.ready;
+  }
+
+  private void end(Session s, boolean abort) {
+    cancel(s.welcomeTimer);
+    cancel(s.heartbeatTimer);
+    if (abort) {
+      if (s.out != null) {
+        try {
+          s.out.cancel("lodestar client: session ended", null);
+        } catch (RuntimeException ignored) {
+          // already closed
+        }
+      }
+      s.channel.shutdownNow();
+    }
+  }
+
+  private static void cancel(ScheduledFuture<?> f) {
+    if (f != null) {
+      f.cancel(false);
+    }
+  }
+
+  /** Sends on the session; a failure ends it (later, not re-entrantly). */
+  private boolean send(Session s, ClientMessage m) {
+    try {
+      s.out.onNext(m);
+      return true;
+    } catch (RuntimeException e) {
+      post(() -> lost(s, describe(e)));
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------------ requests (control thread)
+
+  /**
+   * Registers: queued until a session is ready, survives reconnects, and once answered is
+   * remembered for re-registration. If the caller gave up (timeout or cancel) before the answer, a
+   * success is undone with a deregister, so nothing stays registered that the caller thinks failed.
+   */
+  void register(Instance instance, CompletableFuture<Instance> result) {
+    if (closed) {
+      result.completeExceptionally(closedException());
+      return;
+    }
+    long id = nextRequestId++;
+    Pending p = new Pending(id, registerMessage(id, instance), true, m -> {
+      if (m.hasError()) {
+        result.completeExceptionally(toException(m.getError()));
+        return;
+      }
+      Instance got = m.getRegistered().getInstance();
+      InstanceKey key = new InstanceKey(got.getNamespace().isEmpty() ? instance.getNamespace() : got.getNamespace(),
+          got.getService().isEmpty() ? instance.getService() : got.getService(), got.getId());
+      if (result.complete(got)) {
+        registrations.put(key, instance.toBuilder().setId(got.getId()).build());
+      } else if (!registrations.containsKey(key)) {
+        LOG.log(Level.INFO, "Lodestar client {0}: registration of {1} answered after its caller gave up; undoing it",
+            clientId, key);
+        fireAndForget(deregisterMessage(0, key));
+      }
+    }, result);
+    enqueue(p);
+    result.whenComplete((ok, err) -> {
+      if (err != null) {
+        post(() -> dropUnsent(p));
+      }
+    });
+  }
+
+  void deregister(InstanceKey key, CompletableFuture<Void> result) {
+    if (closed) {
+      result.completeExceptionally(closedException());
+      return;
+    }
+    registrations.remove(key);  // whatever happens, do not re-register it
+    long id = nextRequestId++;
+    Pending p = new Pending(id, deregisterMessage(id, key), true, m -> {
+      if (m.hasError()) {
+        result.completeExceptionally(toException(m.getError()));
+      } else {
+        result.complete(null);
+      }
+    }, result);
+    enqueue(p);
+    result.whenComplete((ok, err) -> {
+      if (err != null) {
+        post(() -> dropUnsent(p));
+      }
+    });
+  }
+
+  /**
+   * Subscribes on the current stream. Returns the request id, to {@link #forget} once an update
+   * for the service arrives (the server answers a subscription with updates, which carry no
+   * request id, or with an error that does); 0 when no stream is ready (the cache resubscribes on
+   * connect).
+   */
+  long subscribe(String namespace, String service, long knownRevision, Consumer<io.lodestar.api.v1.Error> onError) {
+    if (!isReady()) {
+      return 0;
+    }
+    long id = nextRequestId++;
+    ClientMessage m = ClientMessage.newBuilder().setRequestId(id).setSubscribe(SubscribeRequest.newBuilder()
+        .setNamespace(namespace).setService(service).setKnownRevision(knownRevision)).build();
+    pending.put(id, new Pending(id, m, false, r -> {
+      if (r.hasError()) {
+        onError.accept(r.getError());
+      }
+    }, null));
+    send(session, m);
+    return id;
+  }
+
+  /** Drops a request whose answer no longer matters. */
+  void forget(long requestId) {
+    pending.remove(requestId);
+  }
+
+  void unsubscribe(String namespace, String service) {
+    if (isReady()) {
+      send(session, ClientMessage.newBuilder().setUnsubscribe(UnsubscribeRequest.newBuilder()
+          .setNamespace(namespace).setService(service)).build());
+    }
+  }
+
+  private void enqueue(Pending p) {
+    pending.put(p.id, p);
+    if (isReady()) {
+      p.sent = send(session, p.message);
+    }
+  }
+
+  private void dropUnsent(Pending p) {
+    if (!p.sent) {
+      pending.remove(p.id);
+    }
+  }
+
+  private void fireAndForget(ClientMessage m) {
+    if (isReady()) {
+      send(session, m);
+    }
+  }
+
+  private static ClientMessage registerMessage(long id, Instance i) {
+    return ClientMessage.newBuilder().setRequestId(id).setRegister(RegisterRequest.newBuilder()
+        .setNamespace(i.getNamespace()).setService(i.getService()).setInstance(i)).build();
+  }
+
+  private static ClientMessage deregisterMessage(long id, InstanceKey key) {
+    return ClientMessage.newBuilder().setRequestId(id).setDeregister(DeregisterRequest.newBuilder()
+        .setNamespace(key.namespace()).setService(key.service()).setInstanceId(key.id())).build();
+  }
+
+  static LodestarClientException toException(io.lodestar.api.v1.Error e) {
+    return new LodestarClientException(e.getCode(), e.getMessage(), e.getField());
+  }
+
+  static LodestarClientException closedException() {
+    return new LodestarClientException(LodestarClientException.CLOSED, "the Lodestar client is closed", "");
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  /**
+   * Control thread. Says Goodbye (the server deregisters our instances at once), half-closes the
+   * stream and starts a graceful channel shutdown. Returns the channel to await, or null.
+   */
+  ManagedChannel shutdown() {
+    if (closed) {
+      return null;
+    }
+    closed = true;
+    cancel(reconnectTimer);
+    setStatus(ClientStatus.State.CLOSED, status.server(), "");
+    LodestarClientException ex = closedException();
+    for (Pending p : pending.values()) {
+      if (p.future != null) {
+        p.future.completeExceptionally(ex);
+      }
+    }
+    pending.clear();
+    Session s = session;
+    session = null;
+    if (s == null) {
+      return null;
+    }
+    if (s.ready) {
+      end(s, false);
+      try {
+        s.out.onNext(ClientMessage.newBuilder().setGoodbye(Goodbye.getDefaultInstance()).build());
+        s.out.onCompleted();
+      } catch (RuntimeException e) {
+        LOG.log(Level.DEBUG, "Goodbye failed", e);
+      }
+      s.channel.shutdown();
+    } else {
+      end(s, true);
+    }
+    return s.channel;
+  }
+
+  static String describe(Throwable t) {
+    if (t instanceof io.grpc.StatusRuntimeException sre) {
+      io.grpc.Status st = sre.getStatus();
+      String d = st.getDescription();
+      Throwable c = st.getCause();
+      return st.getCode() + (d != null ? ": " + d : "") + (c != null && c.getMessage() != null ? " (" + c.getMessage() + ")" : "");
+    }
+    return t.getClass().getSimpleName() + (t.getMessage() != null ? ": " + t.getMessage() : "");
+  }
+
+  // ------------------------------------------------------------------ types
+
+  /** One stream attempt. Control thread only. */
+  private static final class Session {
+    final ServerAddress server;
+    final ManagedChannel channel;
+    ClientCallStreamObserver<ClientMessage> out;
+    boolean ready;
+    ScheduledFuture<?> welcomeTimer;
+    ScheduledFuture<?> heartbeatTimer;
+
+    Session(ServerAddress server, ManagedChannel channel) {
+      this.server = server;
+      this.channel = channel;
+    }
+  }
+
+  /** A request awaiting its answer. */
+  private static final class Pending {
+    final long id;
+    final ClientMessage message;
+    final boolean resend;                     // re-send on the next session if unanswered
+    final Consumer<ServerMessage> onResponse; // control thread
+    final CompletableFuture<?> future;        // the caller's, if any
+    boolean sent;
+
+    Pending(long id, ClientMessage message, boolean resend, Consumer<ServerMessage> onResponse,
+        CompletableFuture<?> future) {
+      this.id = id;
+      this.message = message;
+      this.resend = resend;
+      this.onResponse = onResponse;
+      this.future = future;
+    }
+  }
+
+  record InstanceKey(String namespace, String service, String id) {
+    @Override
+    public String toString() {
+      return namespace + "/" + service + "/" + id;
+    }
+  }
+}

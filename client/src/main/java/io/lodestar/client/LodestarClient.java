@@ -1,0 +1,507 @@
+package io.lodestar.client;
+
+import io.grpc.ManagedChannel;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Connection.InstanceKey;
+import io.lodestar.client.Names.ServerAddress;
+import io.lodestar.client.ServiceEntry.ListenerHandle;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The Lodestar Java SDK: registers this process's instances and discovers others, over one
+ * bidirectional gRPC stream to one server of the cluster.
+ *
+ * <pre>{@code
+ * try (LodestarClient client = LodestarClient.builder().servers(List.of("10.0.0.1:8700")).build()) {
+ *   client.register(RegistrationSpec.builder().service("orders").host("10.0.0.7").port(8080).build());
+ *   Instance target = client.selectOne("default", "payments");
+ * }
+ * }</pre>
+ *
+ * <p>Design. The client owns one control thread; the stream's callbacks and every request post
+ * tasks to it, so all connection and cache state is single-threaded and lock-free (see
+ * {@link Connection} and {@link ServiceCache}). Discovery reads never go there: per service, the
+ * control thread publishes an immutable {@link ServiceSnapshot} with one volatile write, and
+ * {@link #selectOne}, {@link #getInstances} and {@link #getHealthyInstances} are two lock-free map
+ * lookups and one volatile read once the service is known. Listeners run on the listener executor,
+ * one serial queue per listener.
+ *
+ * <p>Failover. If no server is reachable, at start or later, the client keeps serving the last
+ * known lists (from memory, or from the failover cache directory when one is configured), reports
+ * {@link ClientStatus.State#DISCONNECTED_SERVING_CACHE}, and reconnects in the background with
+ * exponential backoff and jitter, trying each listed server in turn. After reconnecting it
+ * registers its instances again (same ids) and resubscribes from the revisions it holds.
+ *
+ * <p>Instances registered here are ephemeral: owned by this client's id, kept alive by the
+ * stream's heartbeats, and deregistered at once by {@link #close()}.
+ */
+public final class LodestarClient implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(LodestarClient.class.getName());
+  static final String VERSION = versionOrDev();
+
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(3);
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(100);
+  public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(10);
+  /** How long {@link #close()} waits for the server to take the Goodbye. */
+  static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(3);
+
+  private final String clientId;
+  private final Duration requestTimeout;
+  private final ScheduledExecutorService control;
+  private final ExecutorService ownListenerExecutor;  // null when the caller supplied one
+  private final Connection connection;
+  private final ServiceCache cache;
+  private final DiskCache disk;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private LodestarClient(Builder b, List<ServerAddress> servers) {
+    this.clientId = b.clientId != null ? b.clientId : UUID.randomUUID().toString();
+    this.requestTimeout = b.requestTimeout;
+    String tag = shortId(clientId);
+    ScheduledThreadPoolExecutor ctl = new ScheduledThreadPoolExecutor(1, daemon("lodestar-client-" + tag));
+    ctl.setRemoveOnCancelPolicy(true);
+    this.control = ctl;
+    Executor listeners;
+    if (b.listenerExecutor != null) {
+      listeners = b.listenerExecutor;
+      this.ownListenerExecutor = null;
+    } else {
+      this.ownListenerExecutor = Executors.newSingleThreadExecutor(daemon("lodestar-listener-" + tag));
+      listeners = ownListenerExecutor;
+    }
+    this.disk = b.cacheDir == null ? null : new DiskCache(b.cacheDir, "lodestar-cache-" + tag);
+    this.connection = new Connection(servers, clientId, b.labels, b.connectTimeout,
+        new Backoff(b.initialBackoff, b.maxBackoff), control, listeners);
+    this.cache = new ServiceCache(connection, disk, listeners);
+    connection.setCache(cache);
+    connection.start();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The id this client says Hello with; it owns the instances registered here. */
+  public String clientId() {
+    return clientId;
+  }
+
+  // ------------------------------------------------------------------ registration
+
+  /**
+   * Registers an ephemeral instance and waits (up to the request timeout) for the server's answer.
+   * If no server is reachable yet, the request waits for one within that time.
+   *
+   * @return the instance as stored, with its id (assigned as "host:port" when the spec had none)
+   * @throws LodestarClientException when the server refuses it, on timeout, or when closed
+   */
+  public Instance register(RegistrationSpec spec) {
+    return await(registerAsync(spec), "register " + spec);
+  }
+
+  /** {@link #register} without blocking; the future fails with a timeout after the request timeout. */
+  public CompletableFuture<Instance> registerAsync(RegistrationSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    CompletableFuture<Instance> result = new CompletableFuture<>();
+    if (closed.get()) {
+      result.completeExceptionally(Connection.closedException());
+      return result;
+    }
+    Instance instance = spec.toInstance();
+    connection.post(() -> connection.register(instance, result));
+    return withTimeout(result, "register " + spec);
+  }
+
+  /**
+   * Deregisters an instance (this client's or any other) and waits for the server's answer. The
+   * client stops re-registering it after reconnects in any case.
+   *
+   * @throws LodestarClientException when the server refuses (e.g. {@code not_found}), on timeout,
+   *     or when closed
+   */
+  public void deregister(String namespace, String service, String id) {
+    await(deregisterAsync(namespace, service, id), "deregister " + namespace + "/" + service + "/" + id);
+  }
+
+  public CompletableFuture<Void> deregisterAsync(String namespace, String service, String id) {
+    InstanceKey key = new InstanceKey(Names.name("namespace", namespace), Names.name("service", service),
+        Names.name("id", id));
+    CompletableFuture<Void> result = new CompletableFuture<>();
+    if (closed.get()) {
+      result.completeExceptionally(Connection.closedException());
+      return result;
+    }
+    connection.post(() -> connection.deregister(key, result));
+    return withTimeout(result, "deregister " + key);
+  }
+
+  // ------------------------------------------------------------------ discovery
+
+  /**
+   * Every instance of a service, healthy or not, sorted by id. The first call for a service
+   * subscribes and waits (up to the request timeout) for its list; later calls read the local
+   * cache, which the subscription keeps current. A service that does not exist yet has an empty
+   * list.
+   *
+   * @throws LodestarClientException on timeout (no list from a server nor the failover cache)
+   */
+  public List<Instance> getInstances(String namespace, String service) {
+    return snapshot(namespace, service).instances();
+  }
+
+  /**
+   * The healthy instances of a service, sorted by id; when the unhealthy share exceeds the
+   * service's protection threshold, every instance instead (each marked by its health). See
+   * {@link #getInstances} for the first call.
+   */
+  public List<Instance> getHealthyInstances(String namespace, String service) {
+    return snapshot(namespace, service).healthyInstances();
+  }
+
+  /**
+   * A weighted random pick among {@link #getHealthyInstances}. After the first call for a service,
+   * this is two lock-free map lookups, a volatile read, a random draw and a binary search.
+   *
+   * @throws LodestarClientException with code {@value LodestarClientException#NO_INSTANCE} when the
+   *     service has no instance to pick
+   */
+  public Instance selectOne(String namespace, String service) {
+    Instance i = snapshot(namespace, service).selectOne();
+    if (i == null) {
+      throw new LodestarClientException(LodestarClientException.NO_INSTANCE,
+          "service " + namespace + "/" + service + " has no instance", "");
+    }
+    return i;
+  }
+
+  /**
+   * The current {@link ServiceSnapshot} of a service (all instances, healthy-filtered list,
+   * protection flag, picker). Same first-call behaviour as {@link #getInstances}.
+   */
+  public ServiceSnapshot snapshot(String namespace, String service) {
+    ServiceEntry e = namespace == null || service == null ? null : cache.find(namespace, service);
+    if (e != null && e.pinned) {
+      ServiceSnapshot s = e.snapshot;
+      if (s != null) {
+        return s;
+      }
+    }
+    return awaitSnapshot(namespace, service);
+  }
+
+  private ServiceSnapshot awaitSnapshot(String namespace, String service) {
+    Names.name("namespace", namespace);
+    Names.name("service", service);
+    checkOpen();
+    ServiceEntry e = cache.getOrCreate(namespace, service);
+    e.pinned = true;
+    long deadline = System.nanoTime() + requestTimeout.toNanos();
+    while (true) {
+      ServiceSnapshot s = e.snapshot;
+      if (s != null) {
+        return s;
+      }
+      CompletableFuture<Void> ready = e.ready;
+      connection.post(() -> cache.ensureActive(e));
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new LodestarClientException(LodestarClientException.TIMEOUT, "no list for " + e + " within "
+            + requestTimeout.toMillis() + " ms (status " + connection.status() + ")", "");
+      }
+      try {
+        ready.get(left, TimeUnit.NANOSECONDS);
+      } catch (TimeoutException timeout) {
+        // loop: the deadline check throws
+      } catch (ExecutionException ee) {
+        throw asClientException(ee.getCause(), "list of " + e);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        throw new LodestarClientException(LodestarClientException.TIMEOUT, "interrupted waiting for " + e, ie);
+      }
+    }
+  }
+
+  /**
+   * Tells a listener about a service: first its current list (once known), then each change, in
+   * revision order, on the listener executor, never concurrently for this listener. Does not block.
+   * Subscribing the same listener twice delivers twice.
+   */
+  public void subscribe(String namespace, String service, ServiceListener listener) {
+    Names.name("namespace", namespace);
+    Names.name("service", service);
+    Objects.requireNonNull(listener, "listener");
+    checkOpen();
+    ServiceEntry e = cache.getOrCreate(namespace, service);
+    ListenerHandle h = cache.newHandle(e, listener);
+    e.listeners.add(h);
+    connection.post(() -> cache.attach(e, h));
+  }
+
+  /**
+   * Stops a listener (one registration of it). Events already being delivered complete; no later
+   * ones start. The service's subscription ends when nothing else uses it.
+   */
+  public void unsubscribe(String namespace, String service, ServiceListener listener) {
+    ServiceEntry e = namespace == null || service == null ? null : cache.find(namespace, service);
+    if (e == null) {
+      return;
+    }
+    for (ListenerHandle h : e.listeners) {
+      if (h.listener == listener && e.listeners.remove(h)) {
+        h.dispatcher.cancel();
+        connection.post(() -> cache.maybeDeactivate(e));
+        return;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ status
+
+  /** Where the connection is. A volatile read. */
+  public ClientStatus status() {
+    return connection.status();
+  }
+
+  /** Told about each status change, on the listener executor. */
+  public void addStatusListener(StatusListener listener) {
+    connection.addStatusListener(Objects.requireNonNull(listener, "listener"));
+  }
+
+  public void removeStatusListener(StatusListener listener) {
+    connection.removeStatusListener(listener);
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  /**
+   * Says Goodbye (the server deregisters this client's instances at once), closes the stream and
+   * the channel, writes pending failover files and stops the client's threads. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    CompletableFuture<ManagedChannel> channel = new CompletableFuture<>();
+    try {
+      control.execute(() -> {
+        try {
+          channel.complete(connection.shutdown());
+          cache.onClosed();
+        } catch (Throwable t) {
+          channel.completeExceptionally(t);
+        }
+      });
+      ManagedChannel ch = channel.get(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      if (ch != null && !ch.awaitTermination(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.log(Level.DEBUG, "channel did not terminate within {0}; forcing", CLOSE_TIMEOUT);
+        ch.shutdownNow();
+      }
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      LOG.log(Level.WARNING, "Lodestar client " + clientId + ": unclean close", e);
+    } finally {
+      control.shutdownNow();
+      if (disk != null) {
+        disk.close();
+      }
+      if (ownListenerExecutor != null) {
+        ownListenerExecutor.shutdown();  // lets the CLOSED status event and queued events run
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private void checkOpen() {
+    if (closed.get()) {
+      throw Connection.closedException();
+    }
+  }
+
+  private <T> CompletableFuture<T> withTimeout(CompletableFuture<T> f, String what) {
+    long ms = requestTimeout.toMillis();
+    try {
+      java.util.concurrent.ScheduledFuture<?> timer = control.schedule(() -> f.completeExceptionally(
+          new LodestarClientException(LodestarClientException.TIMEOUT,
+              what + ": no answer within " + ms + " ms (status " + connection.status().state() + ")", "")),
+          ms, TimeUnit.MILLISECONDS);
+      f.whenComplete((ok, err) -> timer.cancel(false));
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      f.completeExceptionally(Connection.closedException());
+    }
+    return f;
+  }
+
+  private static <T> T await(CompletableFuture<T> f, String what) {
+    try {
+      return f.get();
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+      f.cancel(false);
+      throw new LodestarClientException(LodestarClientException.TIMEOUT, what + ": interrupted", ie);
+    } catch (ExecutionException | CancellationException e) {
+      throw asClientException(e instanceof ExecutionException ? e.getCause() : e, what);
+    }
+  }
+
+  private static LodestarClientException asClientException(Throwable t, String what) {
+    if (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof LodestarClientException lce) {
+      // a fresh exception keeps the caller's stack; the cause keeps the original
+      LodestarClientException copy = new LodestarClientException(lce.code(), lce.getMessage(), lce.field());
+      copy.initCause(lce);
+      return copy;
+    }
+    return new LodestarClientException(LodestarClientException.UNAVAILABLE, what + ": " + t, t);
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private static String shortId(String id) {
+    return id.length() <= 8 ? id : id.substring(0, 8);
+  }
+
+  private static String versionOrDev() {
+    String v = LodestarClient.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  // ------------------------------------------------------------------ builder
+
+  /**
+   * Configures a client. Each setter rejects a bad value at once with an
+   * {@link IllegalArgumentException} naming the field; {@link #build()} checks the required ones.
+   */
+  public static final class Builder {
+    private List<String> servers;
+    private String clientId;
+    private Path cacheDir;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+    private Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
+    private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
+    private Executor listenerExecutor;
+    private final Map<String, String> labels = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    /** Required: the cluster's client addresses, "host:port" (IPv6 as "[addr]:port"). */
+    public Builder servers(List<String> servers) {
+      Names.servers("servers", servers);
+      this.servers = List.copyOf(servers);
+      return this;
+    }
+
+    public Builder servers(String... servers) {
+      Objects.requireNonNull(servers, "servers");
+      return servers(List.of(servers));
+    }
+
+    /** Stable id of this client (owner of its instances). Default: a random UUID. */
+    public Builder clientId(String clientId) {
+      this.clientId = Names.name("clientId", clientId);
+      return this;
+    }
+
+    /** Directory for the failover cache (created if missing). Default: none. */
+    public Builder cacheDir(Path cacheDir) {
+      if (cacheDir == null) {
+        throw new IllegalArgumentException("cacheDir must not be null");
+      }
+      this.cacheDir = cacheDir;
+      return this;
+    }
+
+    /** Limit for a TCP connect plus the server's Welcome. Default 3 s. */
+    public Builder connectTimeout(Duration connectTimeout) {
+      this.connectTimeout = positive("connectTimeout", connectTimeout);
+      return this;
+    }
+
+    /** Limit for register, deregister and the first list of a service. Default 5 s. */
+    public Builder requestTimeout(Duration requestTimeout) {
+      this.requestTimeout = positive("requestTimeout", requestTimeout);
+      return this;
+    }
+
+    /** Reconnect delays: initial, doubling up to max, each ±20%. Default 100 ms to 10 s. */
+    public Builder reconnectBackoff(Duration initial, Duration max) {
+      positive("reconnectBackoff.initial", initial);
+      positive("reconnectBackoff.max", max);
+      if (max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException("reconnectBackoff.max must be >= reconnectBackoff.initial");
+      }
+      this.initialBackoff = initial;
+      this.maxBackoff = max;
+      return this;
+    }
+
+    /** Where listeners run. Default: one daemon thread owned (and stopped) by the client. */
+    public Builder listenerExecutor(Executor listenerExecutor) {
+      if (listenerExecutor == null) {
+        throw new IllegalArgumentException("listenerExecutor must not be null");
+      }
+      this.listenerExecutor = listenerExecutor;
+      return this;
+    }
+
+    /** Labels sent in Hello (e.g. zone, version), for the server's routing and gray release. */
+    public Builder labels(Map<String, String> labels) {
+      Names.metadata("labels", labels);
+      this.labels.clear();
+      this.labels.putAll(labels);
+      return this;
+    }
+
+    /** Starts connecting in the background. Never fails because servers are down. */
+    public LodestarClient build() {
+      if (servers == null) {
+        throw new IllegalArgumentException("servers is required: at least one host:port");
+      }
+      return new LodestarClient(this, Names.servers("servers", servers));
+    }
+
+    private static Duration positive(String field, Duration d) {
+      if (d == null) {
+        throw new IllegalArgumentException(field + " must not be null");
+      }
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(field + " must be positive, got " + d);
+      }
+      if (d.toMillis() == 0) {
+        throw new IllegalArgumentException(field + " must be at least 1 ms, got " + d);
+      }
+      return d;
+    }
+  }
+}

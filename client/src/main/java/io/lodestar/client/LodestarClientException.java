@@ -1,0 +1,38 @@
+package io.lodestar.client;
+
+/**
+ * A request the SDK could not complete: the server refused it ({@link #code()} is the server's,
+ * e.g. {@code invalid_argument}, {@code not_found}), it timed out ({@value #TIMEOUT}), or the
+ * client is closed ({@value #CLOSED}).
+ */
+public class LodestarClientException extends RuntimeException {
+  public static final String TIMEOUT = "timeout";
+  public static final String CLOSED = "closed";
+  public static final String NO_INSTANCE = "no_instance";
+  public static final String UNAVAILABLE = "unavailable";
+
+  private final String code;
+  private final String field;
+
+  public LodestarClientException(String code, String message, String field) {
+    super(message);
+    this.code = code == null ? "" : code;
+    this.field = field == null ? "" : field;
+  }
+
+  public LodestarClientException(String code, String message, Throwable cause) {
+    super(message, cause);
+    this.code = code == null ? "" : code;
+    this.field = "";
+  }
+
+  /** Machine-readable reason: a server error code or one of the constants of this class. */
+  public String code() {
+    return code;
+  }
+
+  /** The offending request field, when the server named one; else empty. */
+  public String field() {
+    return field;
+  }
+}

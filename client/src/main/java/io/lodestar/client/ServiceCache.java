@@ -1,0 +1,301 @@
+package io.lodestar.client;
+
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.ServiceInfo;
+import io.lodestar.api.v1.ServiceUpdate;
+import io.lodestar.client.ServiceEntry.ListenerHandle;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+
+/**
+ * The services this client discovers: their current lists, their subscriptions on the stream,
+ * their listeners and their failover files.
+ *
+ * <p>Concurrency: the entry maps are concurrent and only ever grow, so a lookup is two lock-free
+ * {@code get}s with no allocation. Everything else runs on the control thread (owned by
+ * {@link Connection}): updates are applied there in stream order, each one producing a new
+ * {@link ServiceSnapshot} published by one volatile write, then an event per listener, then a
+ * (coalesced) disk write.
+ *
+ * <p>Revisions: a snapshot replaces the list whatever its revision (the server may have lost
+ * state). A delta applies only on top of the revision it names; otherwise the entry resubscribes
+ * with the revision it holds and ignores further deltas until the answer arrives. Lists loaded
+ * from disk are served but never trusted as a delta base: they resubscribe from revision 0.
+ *
+ * <p>A server being down never empties an entry: only a server's snapshot or delta, or the last
+ * subscriber leaving, changes it.
+ */
+final class ServiceCache {
+  private static final System.Logger LOG = System.getLogger(LodestarClient.class.getName());
+
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, ServiceEntry>> byNamespace =
+      new ConcurrentHashMap<>();
+  private final Connection connection;
+  private final DiskCache disk;  // null: no failover cache
+  private final Executor listenerExecutor;
+
+  ServiceCache(Connection connection, DiskCache disk, Executor listenerExecutor) {
+    this.connection = connection;
+    this.disk = disk;
+    this.listenerExecutor = listenerExecutor;
+  }
+
+  // ------------------------------------------------------------------ any thread
+
+  /** The entry, or null: two lock-free lookups, no allocation. */
+  ServiceEntry find(String namespace, String service) {
+    ConcurrentHashMap<String, ServiceEntry> m = byNamespace.get(namespace);
+    return m == null ? null : m.get(service);
+  }
+
+  ServiceEntry getOrCreate(String namespace, String service) {
+    ServiceEntry e = find(namespace, service);
+    if (e != null) {
+      return e;
+    }
+    return byNamespace.computeIfAbsent(namespace, k -> new ConcurrentHashMap<>())
+        .computeIfAbsent(service, k -> new ServiceEntry(namespace, service));
+  }
+
+  ListenerHandle newHandle(ServiceEntry e, ServiceListener l) {
+    return new ListenerHandle(l, new SerialDispatcher<>(listenerExecutor, l::onChange, e + " listener " + l));
+  }
+
+  // ------------------------------------------------------------------ control thread
+
+  int knownCount() {
+    int n = 0;
+    for (Map<String, ServiceEntry> m : byNamespace.values()) {
+      for (ServiceEntry e : m.values()) {
+        if (e.snapshot != null) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  void ensureActive(ServiceEntry e) {
+    if (e.active) {
+      return;
+    }
+    e.active = true;
+    if (connection.isReady()) {
+      subscribe(e);
+    } else if (connection.inTrouble()) {
+      loadFromDisk(e);
+    }
+  }
+
+  /** Called after a listener left: stops the subscription when nobody needs it any more. */
+  void maybeDeactivate(ServiceEntry e) {
+    if (!e.active || e.pinned || !e.listeners.isEmpty()) {
+      return;
+    }
+    e.active = false;
+    connection.unsubscribe(e.namespace, e.service);
+    if (e.subscribeRequestId != 0) {
+      connection.forget(e.subscribeRequestId);
+      e.subscribeRequestId = 0;
+    }
+    e.snapshot = null;
+    e.snapshotFromDisk = false;
+    e.byId = Map.of();
+    e.revision = 0;
+    e.revisionTrusted = false;
+    e.resyncPending = false;
+    e.info = ServiceInfo.getDefaultInstance();
+    CompletableFuture<Void> old = e.ready;
+    e.ready = new CompletableFuture<>();
+    old.complete(null);  // any waiter re-checks and finds the new future
+  }
+
+  /** Starts a listener: the current list as its first event (if one is known), then every change. */
+  void attach(ServiceEntry e, ListenerHandle h) {
+    if (h.attached || !e.listeners.contains(h)) {
+      return;
+    }
+    h.attached = true;
+    ensureActive(e);
+    ServiceSnapshot s = e.snapshot;
+    if (s != null) {
+      h.dispatcher.offer(new ServiceEvent(s, s.instances(), List.of(), List.of(), e.snapshotFromDisk));
+    }
+  }
+
+  void onConnected() {
+    forEachActive(this::subscribe);
+  }
+
+  /** No stream: entries that have no list yet take the one on disk, if any. */
+  void onTrouble() {
+    forEachActive(e -> {
+      if (e.snapshot == null) {
+        loadFromDisk(e);
+      }
+    });
+  }
+
+  void onClosed() {
+    LodestarClientException ex = Connection.closedException();
+    forEachEntry(e -> e.ready.completeExceptionally(ex));
+  }
+
+  void onUpdate(ServiceUpdate u) {
+    ServiceEntry e = find(u.getNamespace(), u.getService());
+    if (e == null || !e.active) {
+      return;  // unsubscribed meanwhile
+    }
+    if (e.subscribeRequestId != 0) {
+      connection.forget(e.subscribeRequestId);  // answered
+      e.subscribeRequestId = 0;
+    }
+    ServiceInfo info = u.hasInfo() ? u.getInfo() : e.info;
+    if (u.getSnapshot()) {
+      Map<String, Instance> next = new HashMap<>(u.getInstancesCount() * 2);
+      for (Instance i : u.getInstancesList()) {
+        next.put(i.getId(), i);
+      }
+      publish(e, next, u.getRevision(), info, false);
+      return;
+    }
+    if (!e.revisionTrusted || u.getBaseRevision() != e.revision) {
+      if (!e.resyncPending) {
+        LOG.log(Level.DEBUG, "{0}: delta from {1} does not fit revision {2}; resubscribing", e, u.getBaseRevision(),
+            e.revision);
+        e.resyncPending = true;
+        subscribe(e);
+      }
+      return;
+    }
+    Map<String, Instance> next = new HashMap<>(e.byId);
+    for (Instance i : u.getInstancesList()) {
+      next.put(i.getId(), i);
+    }
+    for (String id : u.getRemovedIdsList()) {
+      next.remove(id);
+    }
+    publish(e, next, u.getRevision(), info, false);
+  }
+
+  // ------------------------------------------------------------------ internals (control thread)
+
+  private void subscribe(ServiceEntry e) {
+    long known = e.revisionTrusted ? e.revision : 0;
+    if (e.subscribeRequestId != 0) {
+      connection.forget(e.subscribeRequestId);
+    }
+    e.subscribeRequestId = connection.subscribe(e.namespace, e.service, known, err -> {
+      LOG.log(Level.WARNING, "Lodestar: subscribing to {0} failed: {1}: {2}", e, err.getCode(), err.getMessage());
+      e.subscribeRequestId = 0;
+      e.resyncPending = false;
+      if (e.snapshot == null) {
+        CompletableFuture<Void> old = e.ready;
+        e.ready = new CompletableFuture<>();
+        old.completeExceptionally(Connection.toException(err));
+      }
+    });
+  }
+
+  private void loadFromDisk(ServiceEntry e) {
+    if (disk == null || e.diskLoadRequested) {
+      return;
+    }
+    e.diskLoadRequested = true;
+    disk.loadAsync(e.namespace, e.service, found -> connection.post(() -> applyFromDisk(e, found)));
+  }
+
+  private void applyFromDisk(ServiceEntry e, Optional<ServiceUpdate> found) {
+    e.diskLoadRequested = false;
+    if (!e.active || e.snapshot != null || found.isEmpty()) {
+      return;
+    }
+    ServiceUpdate u = found.get();
+    Map<String, Instance> next = new HashMap<>();
+    for (Instance i : u.getInstancesList()) {
+      next.put(i.getId(), i);
+    }
+    LOG.log(Level.INFO, "Lodestar: serving {0} from the failover cache ({1} instances, revision {2})", e,
+        next.size(), u.getRevision());
+    publish(e, next, u.getRevision(), u.getInfo(), true);
+  }
+
+  private void publish(ServiceEntry e, Map<String, Instance> next, long revision, ServiceInfo info,
+      boolean fromDisk) {
+    Map<String, Instance> prev = e.byId;
+    List<Instance> added = new ArrayList<>();
+    List<Instance> changed = new ArrayList<>();
+    List<Instance> removed = new ArrayList<>();
+    for (Instance i : next.values()) {
+      Instance old = prev.get(i.getId());
+      if (old == null) {
+        added.add(i);
+      } else if (!old.equals(i)) {
+        changed.add(i);
+      }
+    }
+    for (Instance old : prev.values()) {
+      if (!next.containsKey(old.getId())) {
+        removed.add(old);
+      }
+    }
+    ServiceSnapshot before = e.snapshot;
+    ServiceSnapshot snap = ServiceSnapshot.of(e.namespace, e.service, revision, List.copyOf(next.values()),
+        ServiceSnapshot.effectiveThreshold(info.getProtectThreshold()));
+    e.byId = next;
+    e.revision = revision;
+    e.revisionTrusted = !fromDisk;
+    e.resyncPending = false;
+    e.info = info;
+    e.snapshotFromDisk = fromDisk;
+    e.snapshot = snap;  // the publication
+    e.ready.complete(null);
+
+    boolean firstList = before == null;
+    boolean selectionChanged = before != null && (before.protectionApplied() != snap.protectionApplied()
+        || before.protectThreshold() != snap.protectThreshold());
+    if (firstList || !added.isEmpty() || !removed.isEmpty() || !changed.isEmpty() || selectionChanged) {
+      sortById(added);
+      sortById(changed);
+      sortById(removed);
+      ServiceEvent ev = new ServiceEvent(snap, added, removed, changed, fromDisk);
+      for (ListenerHandle h : e.listeners) {
+        if (h.attached) {
+          h.dispatcher.offer(ev);
+        }
+      }
+    }
+    if (!fromDisk && disk != null) {
+      disk.markDirty(e);
+    }
+  }
+
+  private static void sortById(List<Instance> l) {
+    if (l.size() > 1) {
+      l.sort((a, b) -> a.getId().compareTo(b.getId()));
+    }
+  }
+
+  private void forEachActive(java.util.function.Consumer<ServiceEntry> action) {
+    forEachEntry(e -> {
+      if (e.active) {
+        action.accept(e);
+      }
+    });
+  }
+
+  private void forEachEntry(java.util.function.Consumer<ServiceEntry> action) {
+    for (Map<String, ServiceEntry> m : byNamespace.values()) {
+      for (ServiceEntry e : m.values()) {
+        action.accept(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,268 @@
+package io.lodestar.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.lodestar.api.v1.HealthStatus;
+import io.lodestar.api.v1.Instance;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real server, real SDK, on loopback; each test uses its own service names. */
+class NamingIntegrationTest {
+  @TempDir
+  static Path dataDir;
+  static TestServer server;
+
+  private final List<LodestarClient> clients = new ArrayList<>();
+  private String svc;
+
+  @BeforeAll
+  static void startServer() {
+    server = TestServer.start(dataDir);
+  }
+
+  @AfterAll
+  static void stopServer() {
+    server.close();
+  }
+
+  @org.junit.jupiter.api.BeforeEach
+  void name(TestInfo info) {
+    svc = info.getTestMethod().orElseThrow().getName();
+  }
+
+  @AfterEach
+  void closeClients() {
+    clients.forEach(LodestarClient::close);
+  }
+
+  LodestarClient client() {
+    LodestarClient c = LodestarClient.builder().servers(server.address()).build();
+    clients.add(c);
+    return c;
+  }
+
+  static RegistrationSpec.Builder spec(String service, int port) {
+    return RegistrationSpec.builder().service(service).host("10.1.0.1").port(port).ttlSeconds(60);
+  }
+
+  @Test
+  void registeredInstanceIsVisibleToAnotherClient() {
+    LodestarClient a = client();
+    LodestarClient b = client();
+    Instance registered = a.register(spec(svc, 8080).putMetadata("zone", "z1").weight(7).build());
+    assertThat(registered.getId()).isEqualTo("10.1.0.1:8080");
+    assertThat(registered.getOwner()).isEqualTo(a.clientId());
+    assertThat(registered.getHealth()).isEqualTo(HealthStatus.HEALTHY);
+
+    await().untilAsserted(() -> assertThat(b.getInstances("default", svc)).singleElement().satisfies(i -> {
+      assertThat(i.getId()).isEqualTo("10.1.0.1:8080");
+      assertThat(i.getMetadataMap()).containsEntry("zone", "z1");
+      assertThat(i.getWeight()).isEqualTo(7);
+    }));
+    assertThat(b.getHealthyInstances("default", svc)).hasSize(1);
+    assertThat(b.selectOne("default", svc).getId()).isEqualTo("10.1.0.1:8080");
+    assertThat(a.status().state()).isEqualTo(ClientStatus.State.CONNECTED);
+  }
+
+  @Test
+  void triesEachListedServerInTurn() throws Exception {
+    int dead;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      dead = s.getLocalPort();
+    }
+    LodestarClient c = LodestarClient.builder().servers("127.0.0.1:" + dead, server.address())
+        .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100)).build();
+    clients.add(c);
+    assertThat(c.register(spec(svc, 1).build()).getId()).isEqualTo("10.1.0.1:1");
+    assertThat(c.status().state()).isEqualTo(ClientStatus.State.CONNECTED);
+    assertThat(c.status().server()).isEqualTo(server.address());
+  }
+
+  @Test
+  void explicitIdsAndNamespacesAreKept() {
+    LodestarClient a = client();
+    Instance i = a.register(spec(svc, 1).id("node-1").build());
+    assertThat(i.getId()).isEqualTo("node-1");
+    assertThat(i.getNamespace()).isEqualTo("default");
+  }
+
+  @Test
+  void serverRefusalsCarryCodeAndField() {
+    LodestarClient a = client();
+    assertThatThrownBy(() -> a.register(spec(svc, 1).namespace("no-such-namespace").build()))
+        .isInstanceOfSatisfying(LodestarClientException.class, e -> assertThat(e.code()).isEqualTo("not_found"));
+    assertThatThrownBy(() -> a.deregister("default", svc, "never-registered"))
+        .isInstanceOfSatisfying(LodestarClientException.class, e -> assertThat(e.code()).isEqualTo("not_found"));
+  }
+
+  @Test
+  void unknownServiceHasAnEmptyListThenLearnsOfInstances() {
+    LodestarClient b = client();
+    assertThat(b.getInstances("default", svc)).isEmpty();
+    assertThatThrownBy(() -> b.selectOne("default", svc))
+        .isInstanceOfSatisfying(LodestarClientException.class, e -> assertThat(e.code()).isEqualTo("no_instance"));
+    client().register(spec(svc, 9000).build());
+    await().until(() -> b.getInstances("default", svc).size() == 1);
+  }
+
+  @Test
+  void subscriberGetsTheSnapshotThenEachDifference() throws Exception {
+    LodestarClient a = client();
+    LodestarClient b = client();
+    a.register(spec(svc, 1).build());
+    BlockingQueue<ServiceEvent> events = new LinkedBlockingQueue<>();
+    b.subscribe("default", svc, events::add);
+
+    ServiceEvent first = poll(events);
+    assertThat(first.instances()).extracting(Instance::getId).containsExactly("10.1.0.1:1");
+    assertThat(first.added()).extracting(Instance::getId).containsExactly("10.1.0.1:1");
+    assertThat(first.removed()).isEmpty();
+    assertThat(first.fromCache()).isFalse();
+
+    a.register(spec(svc, 2).build());
+    ServiceEvent joined = poll(events);
+    assertThat(joined.added()).extracting(Instance::getId).containsExactly("10.1.0.1:2");
+    assertThat(joined.removed()).isEmpty();
+    assertThat(joined.instances()).hasSize(2);
+    assertThat(joined.revision()).isGreaterThan(first.revision());
+
+    a.register(spec(svc, 2).weight(50).build());
+    ServiceEvent changed = poll(events);
+    assertThat(changed.changed()).extracting(Instance::getWeight).containsExactly(50);
+    assertThat(changed.added()).isEmpty();
+
+    a.deregister("default", svc, "10.1.0.1:1");
+    ServiceEvent left = poll(events);
+    assertThat(left.removed()).extracting(Instance::getId).containsExactly("10.1.0.1:1");
+    assertThat(left.added()).isEmpty();
+    assertThat(left.instances()).extracting(Instance::getId).containsExactly("10.1.0.1:2");
+
+    b.unsubscribe("default", svc, events::add);  // a different lambda instance: no effect
+    a.register(spec(svc, 3).build());
+    assertThat(poll(events).added()).extracting(Instance::getId).containsExactly("10.1.0.1:3");
+  }
+
+  @Test
+  void unsubscribedListenerHearsNothingMore() throws Exception {
+    LodestarClient a = client();
+    LodestarClient b = client();
+    BlockingQueue<ServiceEvent> stopped = new LinkedBlockingQueue<>();
+    BlockingQueue<ServiceEvent> kept = new LinkedBlockingQueue<>();
+    ServiceListener stoppedListener = stopped::add;
+    b.subscribe("default", svc, stoppedListener);
+    b.subscribe("default", svc, kept::add);
+    assertThat(poll(stopped).instances()).isEmpty();
+    assertThat(poll(kept).instances()).isEmpty();
+    b.unsubscribe("default", svc, stoppedListener);
+    a.register(spec(svc, 1).build());
+    assertThat(poll(kept).added()).hasSize(1);
+    assertThat(stopped).isEmpty();
+  }
+
+  @Test
+  void listenerIsNeverCalledConcurrentlyAndSeesRevisionsInOrder() throws Exception {
+    LodestarClient a = client();
+    LodestarClient b = LodestarClient.builder().servers(server.address())
+        .listenerExecutor(java.util.concurrent.Executors.newFixedThreadPool(4)).build();
+    clients.add(b);
+    AtomicInteger inside = new AtomicInteger();
+    AtomicInteger overlaps = new AtomicInteger();
+    List<Long> revisions = java.util.Collections.synchronizedList(new ArrayList<>());
+    b.subscribe("default", svc, ev -> {
+      if (inside.incrementAndGet() > 1) {
+        overlaps.incrementAndGet();
+      }
+      revisions.add(ev.revision());
+      inside.decrementAndGet();
+    });
+    int n = 20;
+    for (int k = 1; k <= n; k++) {
+      a.registerAsync(spec(svc, k).build());
+    }
+    await().until(() -> b.getInstances("default", svc).size() == n);
+    await().until(() -> revisions.size() > 1 && revisions.get(revisions.size() - 1)
+        == b.snapshot("default", svc).revision());
+    assertThat(overlaps).hasValue(0);
+    assertThat(revisions).isSorted();
+  }
+
+  @Test
+  void cleanCloseDeregistersAtOnce() {
+    LodestarClient a = LodestarClient.builder().servers(server.address()).build();
+    LodestarClient b = client();
+    a.register(spec(svc, 1).build());  // ttl 60 s: only the Goodbye can remove it in time
+    a.register(spec(svc, 2).build());
+    await().until(() -> b.getInstances("default", svc).size() == 2);
+    a.close();
+    a.close();  // idempotent
+    assertThat(a.status().state()).isEqualTo(ClientStatus.State.CLOSED);
+    await().atMost(Duration.ofSeconds(10)).until(() -> b.getInstances("default", svc).isEmpty());
+    assertThatThrownBy(() -> a.register(spec(svc, 3).build()))
+        .isInstanceOfSatisfying(LodestarClientException.class, e -> assertThat(e.code()).isEqualTo("closed"));
+  }
+
+  /**
+   * The stream's heartbeats (every Welcome.heartbeat_interval_ms, 3 s on this server) renew the
+   * instance: with a 5 s TTL it would be UNHEALTHY after 5 s without them.
+   */
+  @Test
+  void heartbeatsKeepAnInstanceHealthyBeyondItsTtl() {
+    LodestarClient a = client();
+    LodestarClient b = client();
+    a.register(RegistrationSpec.builder().service(svc).host("10.1.0.1").port(1).ttlSeconds(5).build());
+    await().until(() -> b.getInstances("default", svc).size() == 1);
+    await().during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(12)).until(() ->
+        b.getHealthyInstances("default", svc).size() == 1
+            && b.getInstances("default", svc).get(0).getHealth() == HealthStatus.HEALTHY);
+  }
+
+  @Test
+  void deregisterRemovesAndIsNotUndoneLater() {
+    LodestarClient a = client();
+    LodestarClient b = client();
+    a.register(spec(svc, 1).build());
+    await().until(() -> b.getInstances("default", svc).size() == 1);
+    a.deregister("default", svc, "10.1.0.1:1");
+    await().until(() -> b.getInstances("default", svc).isEmpty());
+  }
+
+  @Test
+  void selectOneFollowsWeights() {
+    LodestarClient a = client();
+    LodestarClient b = client();
+    a.register(spec(svc, 1).weight(1).build());
+    a.register(spec(svc, 3).weight(3).build());
+    await().until(() -> b.getInstances("default", svc).size() == 2);
+    Map<String, Integer> counts = new HashMap<>();
+    int picks = 40_000;
+    for (int k = 0; k < picks; k++) {
+      counts.merge(b.selectOne("default", svc).getId(), 1, Integer::sum);
+    }
+    // ThreadLocalRandom: the standard deviation of each share is 0.2 %; ±2 % is 9 of them.
+    assertThat(counts.get("10.1.0.1:1") / (double) picks).isCloseTo(0.25, org.assertj.core.api.Assertions.within(0.02));
+    assertThat(counts.get("10.1.0.1:3") / (double) picks).isCloseTo(0.75, org.assertj.core.api.Assertions.within(0.02));
+  }
+
+  static ServiceEvent poll(BlockingQueue<ServiceEvent> q) throws InterruptedException {
+    ServiceEvent e = q.poll(10, TimeUnit.SECONDS);
+    assertThat(e).as("an event within 10 s").isNotNull();
+    return e;
+  }
+}
