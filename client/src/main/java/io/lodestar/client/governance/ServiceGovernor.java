@@ -1,7 +1,6 @@
 package io.lodestar.client.governance;
 
 import io.lodestar.api.v1.GovernanceRules;
-import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.client.breaker.CircuitBreaker;
 import io.lodestar.client.governance.GovernanceException.Reason;
@@ -38,8 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * a CAS-guarded loop that also absorbs requests made while it ran); everyone else keeps using the
  * current plan.
  *
- * <p>Instances whose health is UNHEALTHY are left out, unless every instance is unhealthy. Time
- * comes from the injected {@link Ticker}, randomness from the injected {@link RandomSource}.
+ * <p>Time comes from the injected {@link Ticker}, randomness from the injected {@link RandomSource}.
  */
 public final class ServiceGovernor {
   private static final int PICK_ATTEMPTS = 3;
@@ -77,8 +75,11 @@ public final class ServiceGovernor {
 
   // ------------------------------------------------------------------ control (one thread)
 
-  /** New instances or rules. Call from one thread (the SDK's control thread) at a time. */
-  public void update(List<Instance> instances, GovernanceRules rules) {
+  /**
+   * New instances or rules. {@code instances} are the ones to route over (the SDK passes the
+   * healthy list after its protection threshold). Call from one thread at a time.
+   */
+  public synchronized void update(List<Instance> instances, GovernanceRules rules) {
     Inputs old = inputs;
     CompiledRules previous = old == null ? null : old.rules;
     CompiledRules compiled = previous != null && previous.source().equals(rules) ? previous
@@ -89,15 +90,7 @@ public final class ServiceGovernor {
         oldById.put(m.id(), m);
       }
     }
-    List<Instance> usable = new ArrayList<>(instances.size());
-    for (Instance i : instances) {
-      if (i.getHealth() != HealthStatus.UNHEALTHY) {
-        usable.add(i);
-      }
-    }
-    if (usable.isEmpty()) {
-      usable.addAll(instances);  // all unhealthy: better to try them than to fail every call
-    }
+    List<Instance> usable = new ArrayList<>(instances);
     usable.sort(Comparator.comparing(Instance::getId));
     Member[] members = new Member[usable.size()];
     for (int k = 0; k < members.length; k++) {
@@ -232,6 +225,16 @@ public final class ServiceGovernor {
   }
 
   // ------------------------------------------------------------------ views (tests, demo, quota)
+
+  /** How many instances the governor routes over. */
+  public int size() {
+    return plan.all.length;
+  }
+
+  /** The rules in force (as last given to {@link #update}). */
+  public GovernanceRules rules() {
+    return plan.rules.source();
+  }
 
   public RateLimitTable rateLimits() {
     return plan.rules.rateLimits();
