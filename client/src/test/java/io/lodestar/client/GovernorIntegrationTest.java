@@ -37,8 +37,8 @@ class GovernorIntegrationTest {
   @BeforeAll
   static void start() {
     server = TestServer.start(dataDir);
-    provider = LodestarClient.builder().servers(server.address()).build();
-    consumer = LodestarClient.builder().servers(server.address()).build();
+    provider = LodestarClient.builder().servers(server.address()).requestTimeout(Duration.ofSeconds(30)).build();
+    consumer = LodestarClient.builder().servers(server.address()).requestTimeout(Duration.ofSeconds(30)).build();
   }
 
   @AfterAll

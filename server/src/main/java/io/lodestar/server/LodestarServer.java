@@ -11,6 +11,7 @@ import com.linecorp.armeria.server.metric.MetricCollectingService;
 import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
 import com.linecorp.armeria.server.prometheus.PrometheusExpositionService;
 import io.lodestar.core.StateMachine;
+import io.lodestar.server.governance.QuotaService;
 import io.lodestar.server.governance.RulesRestService;
 import io.lodestar.server.http.ErrorHandler;
 import io.lodestar.server.naming.HealthChecker;
@@ -136,6 +137,8 @@ public final class LodestarServer implements AutoCloseable {
     // The bound port is known only once started (port 0 picks one): resolve the address lazily.
     java.util.function.Supplier<String> address = () -> config.bind + ":" + port();
     grpc = new NamingGrpcService(commandLog, health, hub, address, () -> List.of(address.get()), meters);
+    // cluster rate limits: shares of each global limit, handed out on the SDK stream
+    grpc.setQuotaHandler(new QuotaService(stateMachine.registry(), System::currentTimeMillis));
 
     ServerBuilder sb = Server.builder()
         .port(new InetSocketAddress(config.bind, config.port), com.linecorp.armeria.common.SessionProtocol.HTTP)

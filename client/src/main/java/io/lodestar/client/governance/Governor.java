@@ -32,9 +32,12 @@ import java.util.function.Supplier;
  * primed from the client's current snapshot and then kept current by a subscription: instances and
  * the pushed rules arrive together, on the client's listener thread, and each update builds new
  * immutable pickers. The hot path is two lock-free map lookups plus the governor's choose: no
- * lock, no allocation.
+ * lock, no allocation. Cluster-scoped rate limits are kept in step with the server by a
+ * {@link QuotaClient} (one report per second; the client's quota-grant handler is taken by the
+ * last Governor built on it).
  */
 public final class Governor implements AutoCloseable {
+  public static final java.time.Duration DEFAULT_QUOTA_REPORT_INTERVAL = java.time.Duration.ofSeconds(1);
   private final LodestarClient client;
   private final String namespace;
   private final Map<String, String> callerLabels;
@@ -43,6 +46,7 @@ public final class Governor implements AutoCloseable {
   private final Sleeper sleeper;
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, Entry>> services = new ConcurrentHashMap<>();
   private final List<Runnable> onClose = new ArrayList<>();
+  private final QuotaClient quota;
 
   /** One service's governor and the revision it was last updated to. */
   private final class Entry {
@@ -75,6 +79,24 @@ public final class Governor implements AutoCloseable {
     this.ticker = b.ticker;
     this.random = b.random;
     this.sleeper = b.sleeper;
+    this.quota = new QuotaClient(client, this::governed, this::clusterLimiter, ticker, b.quotaReportInterval);
+  }
+
+  private List<QuotaClient.Governed> governed() {
+    List<QuotaClient.Governed> out = new ArrayList<>();
+    services.forEach((ns, byName) -> byName.forEach((svc, e) -> {
+      if (e.primed) {
+        out.add(new QuotaClient.Governed(ns, svc, e.governor));
+      }
+    }));
+    return out;
+  }
+
+  private io.lodestar.client.ratelimit.ClusterLimiter clusterLimiter(io.lodestar.api.v1.QuotaShare s) {
+    ConcurrentHashMap<String, Entry> byName = services.get(s.getNamespace());
+    Entry e = byName == null ? null : byName.get(s.getService());
+    var rule = e == null ? null : e.governor.rateLimits().find(s.getRule());
+    return rule != null && rule.limiter() instanceof io.lodestar.client.ratelimit.ClusterLimiter c ? c : null;
   }
 
   public static Builder builder(LodestarClient client) {
@@ -229,6 +251,7 @@ public final class Governor implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    quota.close();
     onClose.forEach(Runnable::run);
     onClose.clear();
     services.clear();
@@ -241,6 +264,7 @@ public final class Governor implements AutoCloseable {
     private Ticker ticker = Ticker.system();
     private RandomSource random = RandomSource.threadLocal();
     private Sleeper sleeper = Sleeper.system();
+    private java.time.Duration quotaReportInterval = DEFAULT_QUOTA_REPORT_INTERVAL;
 
     private Builder(LodestarClient client) {
       this.client = Objects.requireNonNull(client, "client");
@@ -270,6 +294,15 @@ public final class Governor implements AutoCloseable {
 
     public Builder sleeper(Sleeper sleeper) {
       this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
+    /** How often cluster rate-limit usage is reported (and shares rebalanced). Default 1 s. */
+    public Builder quotaReportInterval(java.time.Duration interval) {
+      if (interval == null || interval.toMillis() < 10) {
+        throw new IllegalArgumentException("quotaReportInterval must be at least 10 ms");
+      }
+      this.quotaReportInterval = interval;
       return this;
     }
 

@@ -17,7 +17,10 @@ public final class ClusterLimiter implements RateLimiter {
   private final boolean failClosed;
   private final TokenBucket bucket;
   private final AtomicLong used = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
   private volatile boolean known;
+  private volatile int lastSharers;
+  private final AtomicLong grants = new AtomicLong();
 
   public ClusterLimiter(String name, double globalRatePerSecond, int burst, boolean failClosed, Ticker ticker,
       Sleeper sleeper) {
@@ -35,10 +38,25 @@ public final class ClusterLimiter implements RateLimiter {
     return globalRate;
   }
 
-  /** The server granted this SDK {@code permitsPerSecond}. */
-  public void grant(double permitsPerSecond) {
+  /** The server granted this SDK {@code permitsPerSecond}, shared now by {@code sharers} SDKs. */
+  public void grant(double permitsPerSecond, int sharers) {
     bucket.setRate(Math.max(0, permitsPerSecond), burstFor(permitsPerSecond));
+    lastSharers = sharers;
     known = true;
+    grants.incrementAndGet();
+  }
+
+  /** How many grants the server has sent so far. */
+  public long grants() {
+    return grants.get();
+  }
+
+  /** Grants have stopped coming: enforce global ÷ the sharers last known (nothing if never known). */
+  public void fallBackToLastKnown() {
+    int n = lastSharers;
+    if (n > 0) {
+      fallBack(n);
+    }
   }
 
   /** No grant can be had: enforce global ÷ sharers (sharers ≥ 1). */
@@ -53,6 +71,11 @@ public final class ClusterLimiter implements RateLimiter {
     return used.getAndSet(0);
   }
 
+  /** Permits refused since the last call: the unmet demand the SDK reports. */
+  public long drainRefused() {
+    return refused.getAndSet(0);
+  }
+
   private static int burstFor(double rate) {
     // a tenth of a second of traffic at once: enough to absorb jitter, too little to overshoot
     return (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.ceil(rate / 10)));
@@ -60,25 +83,15 @@ public final class ClusterLimiter implements RateLimiter {
 
   @Override
   public boolean tryAcquire() {
-    if (failClosed && !known) {
-      return false;
-    }
-    boolean ok = bucket.tryAcquire();
-    if (ok) {
-      used.incrementAndGet();
-    }
+    boolean ok = (!failClosed || known) && bucket.tryAcquire();
+    (ok ? used : refused).incrementAndGet();
     return ok;
   }
 
   @Override
   public boolean tryAcquire(long timeout, TimeUnit unit) throws InterruptedException {
-    if (failClosed && !known) {
-      return false;
-    }
-    boolean ok = bucket.tryAcquire(timeout, unit);
-    if (ok) {
-      used.incrementAndGet();
-    }
+    boolean ok = (!failClosed || known) && bucket.tryAcquire(timeout, unit);
+    (ok ? used : refused).incrementAndGet();
     return ok;
   }
 

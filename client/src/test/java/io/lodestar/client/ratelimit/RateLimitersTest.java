@@ -94,11 +94,15 @@ class RateLimitersTest {
     closed.fallBack(4);
     assertThat(closed.rate()).isEqualTo(25.0);
     assertThat(closed.tryAcquire()).isTrue();
-    closed.grant(60);
+    closed.grant(60, 3);
     assertThat(closed.rate()).isEqualTo(60.0);
     assertThat(closed.drainUsage()).isEqualTo(1);
     assertThat(closed.drainUsage()).isZero();
+    closed.fallBackToLastKnown();
+    assertThat(closed.rate()).isCloseTo(100 / 3.0, org.assertj.core.api.Assertions.within(1e-9));
     ClusterLimiter open = new ClusterLimiter("q", 100, 10, false, ticker, ticker.sleeper());
     assertThat(open.tryAcquire()).isTrue();
+    open.fallBackToLastKnown();  // nothing known: stays at the global limit
+    assertThat(open.rate()).isEqualTo(100.0);
   }
 }
