@@ -100,9 +100,7 @@ public final class GovernanceDemo implements Callable<Integer> {
     rounds(gov, g, 3);
     out.println("   p3 heals; after the 2 s open period its breaker lets 3 probes through and closes:");
     failing[3] = false;
-    for (int r = 0; r < 8 && (r < 2 || g.breakerState(id(3)) != CircuitBreaker.State.CLOSED); r++) {
-      rounds(gov, g, 1);
-    }
+    rounds(gov, g, 8, () -> g.breakerState(id(3)) == CircuitBreaker.State.CLOSED);
   }
 
   private void canary(Governor gov, ServiceGovernor g, LodestarClient providers) throws Exception {
@@ -140,6 +138,12 @@ public final class GovernanceDemo implements Callable<Integer> {
   // ------------------------------------------------------------------ rounds and printing
 
   private void rounds(Governor gov, ServiceGovernor g, int n) {
+    rounds(gov, g, n, () -> false);
+  }
+
+  /** Up to {@code n} rounds; once {@code done} holds, shows that round and two more, then stops. */
+  private void rounds(Governor gov, ServiceGovernor g, int n, BooleanSupplier done) {
+    int extra = 2;
     int size = g.size();
     StringBuilder header = new StringBuilder("   round ");
     for (int i = 0; i < size; i++) {
@@ -165,6 +169,9 @@ public final class GovernanceDemo implements Callable<Integer> {
       }
       row.append(breakers(g, size));
       out.println(row);
+      if (done.getAsBoolean() && --extra < 0) {
+        return;
+      }
     }
   }
 
