@@ -116,6 +116,50 @@ class ServiceGovernorTest {
   }
 
   @Test
+  void nearbyFallsBackToTheRegionWhenBreakersEmptyTheZone() {
+    ServiceGovernor near = new ServiceGovernor("orders", Map.of("zone", "z1", "region", "r1"), ticker, rnd::nextLong,
+        ticker.sleeper());
+    List<Instance> all = new ArrayList<>();
+    String[][] where = {{"a", "z1", "r1"}, {"b", "z1", "r1"}, {"c", "z2", "r1"}, {"d", "z3", "r2"}};
+    for (String[] w : where) {
+      all.add(Instance.newBuilder().setId(w[0]).setHost("h").setPort(1).setWeight(100).putMetadata("zone", w[1])
+          .putMetadata("region", w[2]).build());
+    }
+    near.update(all, GovernanceRules.newBuilder()
+        .setRoute(RouteRules.newBuilder().setNearby(io.lodestar.api.v1.Nearby.newBuilder().setEnabled(true)
+            .setMinHealthyShare(0.3)))
+        .setCircuitbreaker(CircuitBreakerRule.newBuilder().setInstance(BreakerSettings.newBuilder()
+            .setConsecutiveErrors(1)).setMaxEjectionShare(0.5)).build());
+    assertThat(ids(near, 1000)).containsExactlyInAnyOrder("a", "b");
+    near.report(all.get(0), CallContext.empty(), false, 0);
+    assertThat(ids(near, 1000)).containsExactly("b");         // 1 of 2 healthy in the zone ≥ 30 %
+    near.report(all.get(1), CallContext.empty(), false, 0);
+    assertThat(ids(near, 1000)).containsExactly("c");         // zone empty; region: 1 of 3 ≥ 30 %
+  }
+
+  private static java.util.Set<String> ids(ServiceGovernor g, int calls) {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    for (int i = 0; i < calls; i++) {
+      out.add(g.choose(CallContext.empty()).getId());
+    }
+    return out;
+  }
+
+  @Test
+  void methodBreakerOpensForItsMethodOnly() {
+    gov.update(instances(2, "1"), GovernanceRules.newBuilder().setCircuitbreaker(CircuitBreakerRule.newBuilder()
+        .putMethods("/pay", BreakerSettings.newBuilder().setConsecutiveErrors(2).build())).build());
+    CallContext pay = CallContext.builder().method("/pay").build();
+    CallContext list = CallContext.builder().method("/list").build();
+    for (int i = 0; i < 2; i++) {
+      Instance in = gov.choose(pay);
+      gov.report(in, pay, false, 0);
+    }
+    assertThatThrownBy(() -> gov.choose(pay)).hasMessageContaining("method /pay");
+    assertThat(gov.choose(list)).isNotNull();
+  }
+
+  @Test
   void serviceBreakerFailsCallsClearly() {
     gov.update(instances(2, "1"), GovernanceRules.newBuilder().setCircuitbreaker(CircuitBreakerRule.newBuilder()
         .setService(BreakerSettings.newBuilder().setConsecutiveErrors(2))).build());
