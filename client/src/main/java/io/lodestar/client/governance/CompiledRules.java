@@ -23,6 +23,10 @@ record CompiledRules(GovernanceRules source, LbPolicy policy, String hashHeader,
     AdaptiveConfig adaptive, RouteTable route, CircuitBreakerConfig instanceBreaker, CircuitBreaker serviceBreaker,
     Map<String, CircuitBreaker> methodBreakers, double maxEjectionShare, RateLimitTable rateLimits) {
 
+  private static CircuitBreakerRule unversioned(CircuitBreakerRule r) {
+    return r.toBuilder().clearVersion().clearUpdatedAtMs().build();
+  }
+
   static CompiledRules compile(String service, GovernanceRules rules, Map<String, String> caller,
       CompiledRules previous, Ticker ticker, Sleeper sleeper, CircuitBreaker.Listener listener) {
     LoadBalanceRule lb = rules.getLoadbalance();
@@ -33,7 +37,8 @@ record CompiledRules(GovernanceRules source, LbPolicy policy, String hashHeader,
     CircuitBreakerRule cb = rules.getCircuitbreaker();
     CircuitBreakerConfig instanceCfg = cb.getDisabled() ? null
         : CircuitBreakerConfig.fromProto(cb.getInstance(), cb.getMaxEjectionShare());
-    boolean sameBreakers = previous != null && previous.source.getCircuitbreaker().equals(cb);
+    // a re-put of the same settings (new version only) keeps the breakers and their state
+    boolean sameBreakers = previous != null && unversioned(previous.source.getCircuitbreaker()).equals(unversioned(cb));
     CircuitBreaker serviceBreaker = sameBreakers ? previous.serviceBreaker
         : cb.hasService() ? new CircuitBreaker(service, CircuitBreakerConfig.fromProto(cb.getService(), 0), ticker,
             listener) : null;
