@@ -54,6 +54,9 @@ public final class PushHub implements RegistryListener, AutoCloseable {
   private final Map<Target, Set<ServiceKey>> byTarget = new HashMap<>();
   private final Counter pushes;
   private final Counter snapshots;
+  // written on the push thread, read by the metrics scrape
+  private final java.util.concurrent.atomic.AtomicInteger subscriptionCount =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   public PushHub(Registry registry, MeterRegistry meters) {
     this.registry = registry;
@@ -61,22 +64,15 @@ public final class PushHub implements RegistryListener, AutoCloseable {
         .tag("kind", "delta").register(meters);
     this.snapshots = Counter.builder("lodestar.push.updates").description("service updates sent to subscribers")
         .tag("kind", "snapshot").register(meters);
-    meters.gauge("lodestar.push.subscriptions", topics, t -> subscriptionCount());
-  }
-
-  private double subscriptionCount() {
-    // Approximate read from another thread: only for the gauge.
-    int n = 0;
-    for (Set<ServiceKey> s : List.copyOf(byTarget.values())) {
-      n += s.size();
-    }
-    return n;
+    meters.gauge("lodestar.push.subscriptions", subscriptionCount);
   }
 
   public void subscribe(Target target, ServiceKey key, long knownRevision) {
     thread.execute(() -> {
       Sub sub = topics.computeIfAbsent(key, k -> new HashMap<>()).computeIfAbsent(target, t -> new Sub());
-      byTarget.computeIfAbsent(target, t -> new HashSet<>()).add(key);
+      if (byTarget.computeIfAbsent(target, t -> new HashSet<>()).add(key)) {
+        subscriptionCount.incrementAndGet();
+      }
       ServiceView view = currentView(key);
       if (knownRevision != 0 && knownRevision == view.revision()) {
         // Already current: an empty delta says so.
@@ -100,8 +96,8 @@ public final class PushHub implements RegistryListener, AutoCloseable {
         }
       }
       Set<ServiceKey> keys = byTarget.get(target);
-      if (keys != null) {
-        keys.remove(key);
+      if (keys != null && keys.remove(key)) {
+        subscriptionCount.decrementAndGet();
       }
     });
   }
@@ -111,6 +107,7 @@ public final class PushHub implements RegistryListener, AutoCloseable {
     thread.execute(() -> {
       Set<ServiceKey> keys = byTarget.remove(target);
       if (keys != null) {
+        subscriptionCount.addAndGet(-keys.size());
         for (ServiceKey k : keys) {
           Map<Target, Sub> subs = topics.get(k);
           if (subs != null) {

@@ -141,6 +141,11 @@ public final class LocalLog implements CommandLog {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // Anything that slipped in after the applier stopped is refused, never left hanging.
+    for (Pending p; (p = queue.poll()) != null; ) {
+      p.future.completeExceptionally(new LodestarException(LodestarException.Code.UNAVAILABLE,
+          "server is shutting down", null));
+    }
     try {
       if (failure == null && sinceSnapshot > 0) {
         writeSnapshot();
