@@ -118,6 +118,23 @@ class GovernorIntegrationTest {
   }
 
   @Test
+  void namespaceDefaultsReachTheSdkAsEffectiveRules() throws Exception {
+    register("defaults", 1, "1");
+    Governor gov = Governor.builder(consumer).build();
+    await().atMost(Duration.ofSeconds(30)).until(() -> gov.governor("default", "defaults").size() == 1);
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + server.address()
+        + "/v1/namespaces/default/rules/circuitbreaker")).PUT(HttpRequest.BodyPublishers.ofString(
+        "{\"maxEjectionShare\":0.25}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        gov.governor("default", "defaults").rules().getCircuitbreaker().getMaxEjectionShare() == 0.25);
+    HTTP.send(HttpRequest.newBuilder(URI.create("http://" + server.address()
+        + "/v1/namespaces/default/rules/circuitbreaker")).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !gov.governor("default", "defaults").rules().hasCircuitbreaker());
+    gov.close();
+  }
+
+  @Test
   void rateLimitRuleRefusesBeyondTheLimit() throws Exception {
     register("limited", 1, "1");
     putRule("limited", "ratelimit", "{\"rules\":[{\"name\":\"per-minute\",\"limit\":5,\"intervalMs\":60000}]}");
