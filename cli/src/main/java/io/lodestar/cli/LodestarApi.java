@@ -85,6 +85,48 @@ final class LodestarApi {
     return send("DELETE", path, Map.of(), null, timeout);
   }
 
+  /** An answer with a raw body (config content), and its headers keyed in lower case. */
+  record RawResponse(int status, byte[] body, Map<String, String> headers) {
+    String header(String name) {
+      return headers.get(name.toLowerCase(Locale.ROOT));
+    }
+  }
+
+  /**
+   * A request whose body and answer are raw bytes rather than JSON (config content). Errors come
+   * out as {@link CliException}s, as for every other call.
+   */
+  RawResponse raw(String method, String path, Map<String, String> query, byte[] body, Map<String, String> headers,
+      Duration timeout) throws InterruptedException {
+    StringJoiner q = new StringJoiner("&", "?", "");
+    q.setEmptyValue("");
+    query.forEach((k, v) -> q.add(encode(k) + "=" + encode(v)));
+    HttpRequest.Builder req = HttpRequest.newBuilder(server.base().resolve(path + q)).timeout(timeout)
+        .header("User-Agent", "lodestar-cli/" + Main.version());
+    headers.forEach(req::header);
+    req.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+    HttpResponse<byte[]> res;
+    try {
+      res = http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
+    } catch (IOException e) {
+      throw new CliException.Unreachable(server, describe(e));
+    } catch (UnresolvedAddressException e) {
+      throw new CliException.Unreachable(server, "unknown host");
+    }
+    Map<String, String> h = new LinkedHashMap<>();
+    res.headers().map().forEach((k, v) -> {
+      if (!v.isEmpty()) {
+        h.put(k.toLowerCase(Locale.ROOT), v.get(0));
+      }
+    });
+    byte[] bytes = res.body() == null ? new byte[0] : res.body();
+    if (res.statusCode() >= 400) {
+      String text = new String(bytes, StandardCharsets.UTF_8);
+      throw error(res.statusCode(), parse(text), text);
+    }
+    return new RawResponse(res.statusCode(), bytes, h);
+  }
+
   /** Builds {@code /v1/a/b} from raw segments, percent-encoding each one. */
   static String path(String... segments) {
     StringBuilder b = new StringBuilder();

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
     name = "lodestar",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    description = "Command line for a Lodestar server: register and discover service instances, watch changes, manage namespaces.",
+    description = "Command line for a Lodestar server: register and discover service instances, watch changes, manage namespaces and configs.",
     synopsisSubcommandLabel = "COMMAND",
     subcommands = {
         RegisterCommand.class,
@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
         ServicesCommand.class,
         WatchCommand.class,
         NamespacesCommand.class,
+        ConfigCommand.class,
         RulesCommand.class,
         CommandLine.HelpCommand.class,
     },
@@ -69,6 +70,8 @@ public final class Main implements Runnable {
   Map<String, String> env = System.getenv();
   PrintStream out;
   PrintStream err;
+  /** Standard input, for {@code config put -}; replaced in tests. */
+  java.io.InputStream in = System.in;
   private LodestarApi api;
 
   public static void main(String[] args) {
@@ -81,8 +84,13 @@ public final class Main implements Runnable {
   }
 
   static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+    return run(args, out, err, env, System.in);
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env, java.io.InputStream in) {
     Main main = new Main();
     main.env = env;
+    main.in = in;
     main.out = out;
     main.err = err;
     CommandLine cl = new CommandLine(main);

@@ -20,9 +20,20 @@ final class CliRun {
   }
 
   void exec(Map<String, String> env, String... args) {
+    exec(env, System.in, args);
+  }
+
+  /** Runs with {@code stdin} as standard input. */
+  static CliRun withInput(String stdin, Map<String, String> env, String... args) {
+    CliRun r = new CliRun();
+    r.exec(env, new java.io.ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), args);
+    return r;
+  }
+
+  void exec(Map<String, String> env, java.io.InputStream in, String... args) {
     PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
     PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
-    code = Main.run(args, out, err, env);
+    code = Main.run(args, out, err, env, in);
   }
 
   String out() {

@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.lodestar.api.v1.ClientMessage;
+import io.lodestar.api.v1.ConfigSubscribe;
 import io.lodestar.api.v1.DeregisterRequest;
 import io.lodestar.api.v1.Goodbye;
 import io.lodestar.api.v1.Heartbeat;
@@ -68,6 +69,7 @@ final class Connection {
   private final ScheduledExecutorService control;
   private final Executor listenerExecutor;
   private ServiceCache cache;
+  private ConfigCache configCache;
 
   // ---- control thread only
   private Session session;
@@ -100,6 +102,10 @@ final class Connection {
 
   void setCache(ServiceCache cache) {
     this.cache = cache;
+  }
+
+  void setConfigCache(ConfigCache configCache) {
+    this.configCache = configCache;
   }
 
   // Governance: cluster quota grants go to this handler, on the control thread.
@@ -250,6 +256,7 @@ final class Connection {
     switch (m.getBodyCase()) {
       case WELCOME -> onWelcome(s, m.getWelcome());
       case UPDATE -> cache.onUpdate(m.getUpdate());
+      case CONFIG_UPDATE -> configCache.onUpdate(m.getConfigUpdate());
       case REGISTERED, ACK, ERROR -> {
         Pending p = m.getRequestId() == 0 ? null : pending.remove(m.getRequestId());
         if (p != null) {
@@ -308,6 +315,7 @@ final class Connection {
       }
     }
     cache.onConnected();
+    configCache.onConnected();
   }
 
   /** Control thread. Ends the session if it is current, and schedules the next attempt. */
@@ -343,6 +351,7 @@ final class Connection {
       setStatus(ClientStatus.State.CONNECTING, addr.toString(), "lost " + addr + ": " + cause);
     }
     cache.onTrouble();
+    configCache.onTrouble();
     long delay = backoff.nextDelayMillis();
     LOG.log(Level.DEBUG, "Lodestar client {0}: attempt on {1} failed ({2}); next attempt in {3} ms", clientId, addr,
         cause, delay);
@@ -480,6 +489,14 @@ final class Connection {
     if (isReady()) {
       send(session, ClientMessage.newBuilder().setUnsubscribe(UnsubscribeRequest.newBuilder()
           .setNamespace(namespace).setService(service)).build());
+    }
+  }
+
+  /** Follows a config on the current stream; the config cache resubscribes on every connect. */
+  void subscribeConfig(String namespace, String group, String name, long knownVersion) {
+    if (isReady()) {
+      send(session, ClientMessage.newBuilder().setConfigSubscribe(ConfigSubscribe.newBuilder()
+          .setNamespace(namespace).setGroup(group).setName(name).setKnownVersion(knownVersion)).build());
     }
   }
 

@@ -72,6 +72,8 @@ public final class LodestarClient implements AutoCloseable {
   private final Connection connection;
   private final ServiceCache cache;
   private final DiskCache disk;
+  private final ConfigFiles configFiles;
+  private final ConfigCache configs;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private LodestarClient(Builder b, List<ServerAddress> servers) {
@@ -94,6 +96,9 @@ public final class LodestarClient implements AutoCloseable {
         new Backoff(b.initialBackoff, b.maxBackoff), control, listeners);
     this.cache = new ServiceCache(connection, disk, listeners);
     connection.setCache(cache);
+    this.configFiles = b.cacheDir == null ? null : new ConfigFiles(b.cacheDir, "lodestar-config-cache-" + tag);
+    this.configs = new ConfigCache(connection, configFiles, listeners, b.requestTimeout);
+    connection.setConfigCache(configs);
     connection.start();
   }
 
@@ -297,6 +302,13 @@ public final class LodestarClient implements AutoCloseable {
     }
   }
 
+  // ------------------------------------------------------------------ configs
+
+  /** The config centre: get configs and listen to their changes, over this client's stream. */
+  public io.lodestar.client.config.ConfigService configs() {
+    return configs;
+  }
+
   // ------------------------------------------------------------------ status
 
   /** Where the connection is. A volatile read. */
@@ -330,6 +342,7 @@ public final class LodestarClient implements AutoCloseable {
         try {
           channel.complete(connection.shutdown());
           cache.onClosed();
+          configs.onClosed();
         } catch (Throwable t) {
           channel.completeExceptionally(t);
         }
@@ -347,6 +360,9 @@ public final class LodestarClient implements AutoCloseable {
       control.shutdownNow();
       if (disk != null) {
         disk.close();
+      }
+      if (configFiles != null) {
+        configFiles.close();
       }
       if (ownListenerExecutor != null) {
         ownListenerExecutor.shutdown();  // lets the CLOSED status event and queued events run

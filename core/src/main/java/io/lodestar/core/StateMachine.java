@@ -3,6 +3,7 @@ package io.lodestar.core;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.CommandResult;
 import io.lodestar.api.v1.state.StateSnapshot;
+import io.lodestar.core.config.ConfigStore;
 import io.lodestar.core.governance.Governance;
 import io.lodestar.core.naming.Registry;
 
@@ -13,24 +14,38 @@ import io.lodestar.core.naming.Registry;
  */
 public final class StateMachine {
   private final Registry registry = new Registry();
+  private final ConfigStore configs = new ConfigStore(ns -> registry.namespace(ns) != null);
 
   public Registry registry() {
     return registry;
   }
 
+  public ConfigStore configs() {
+    return configs;
+  }
+
   /** Stateless checks, before a command is logged. Throws {@link LodestarException}. */
   public static void validate(Command cmd) {
-    if (Governance.handles(cmd)) {
+    if (ConfigStore.handles(cmd)) {
+      ConfigStore.validate(cmd);
+    } else if (Governance.handles(cmd)) {
       Governance.validate(cmd);
-      return;
+    } else {
+      Registry.validate(cmd);
     }
-    Registry.validate(cmd);
   }
 
   /** Applies one command; a {@link LodestarException} means it was refused and changed nothing. */
   public CommandResult apply(Command cmd) {
+    if (ConfigStore.handles(cmd)) {
+      return configs.apply(cmd);
+    }
     if (Governance.handles(cmd)) {
       return Governance.apply(cmd, registry);
+    }
+    if (cmd.hasDeleteNamespace() && configs.hasConfigs(cmd.getDeleteNamespace().getName())) {
+      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION,
+          "namespace " + cmd.getDeleteNamespace().getName() + " is not empty: it has configs", "name");
     }
     return registry.apply(cmd);
   }
@@ -38,13 +53,16 @@ public final class StateMachine {
   /** Ends a batch: publishes views and notifies listeners. */
   public void flush() {
     registry.flush();
+    configs.flush();
   }
 
   public StateSnapshot snapshot(long appliedIndex) {
-    return StateSnapshot.newBuilder().setAppliedIndex(appliedIndex).setRegistry(registry.snapshot()).build();
+    return StateSnapshot.newBuilder().setAppliedIndex(appliedIndex).setRegistry(registry.snapshot())
+        .setConfigs(configs.snapshot()).build();
   }
 
   public void restore(StateSnapshot snapshot) {
     registry.restore(snapshot.getRegistry());
+    configs.restore(snapshot.getConfigs());
   }
 }

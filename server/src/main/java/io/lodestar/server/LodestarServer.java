@@ -11,6 +11,12 @@ import com.linecorp.armeria.server.metric.MetricCollectingService;
 import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
 import com.linecorp.armeria.server.prometheus.PrometheusExpositionService;
 import io.lodestar.core.StateMachine;
+import io.lodestar.core.config.ConfigStore;
+import io.lodestar.server.config.ConfigClients;
+import io.lodestar.server.config.ConfigPushHub;
+import io.lodestar.server.config.ConfigRestService;
+import io.lodestar.server.config.GrayRestService;
+import io.lodestar.server.config.SecretBox;
 import io.lodestar.server.governance.QuotaService;
 import io.lodestar.server.governance.RulesRestService;
 import io.lodestar.server.http.ErrorHandler;
@@ -46,6 +52,8 @@ public final class LodestarServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LodestarServer.class);
   public static final int DEFAULT_PORT = 8700;
   public static final int MAX_REQUEST_BYTES = 1 << 20;
+  /** Config routes take up to 1 MiB of content; the slack lets the handler answer 413 itself at exactly 1 MiB + 1. */
+  public static final int MAX_CONFIG_REQUEST_BYTES = ConfigStore.MAX_CONTENT_BYTES + (64 << 10);
 
   public static Builder builder() {
     return new Builder();
@@ -102,6 +110,7 @@ public final class LodestarServer implements AutoCloseable {
   private LocalLog commandLog;
   private HealthChecker health;
   private PushHub hub;
+  private ConfigPushHub configHub;
   private NamingGrpcService grpc;
   private Server server;
   private volatile boolean closed;
@@ -124,6 +133,10 @@ public final class LodestarServer implements AutoCloseable {
     hub = new PushHub(stateMachine.registry(), meters);
     stateMachine.registry().addListener(health);
     stateMachine.registry().addListener(hub);
+    SecretBox secrets = SecretBox.open(config.dataDir);
+    ConfigClients configClients = new ConfigClients();
+    configHub = new ConfigPushHub(stateMachine.configs(), secrets, configClients, meters);
+    stateMachine.configs().addListener(configHub);
     try {
       commandLog.open();
     } catch (IOException e) {
@@ -136,7 +149,7 @@ public final class LodestarServer implements AutoCloseable {
 
     // The bound port is known only once started (port 0 picks one): resolve the address lazily.
     java.util.function.Supplier<String> address = () -> config.bind + ":" + port();
-    grpc = new NamingGrpcService(commandLog, health, hub, address, () -> List.of(address.get()), meters);
+    grpc = new NamingGrpcService(commandLog, health, hub, configHub, address, () -> List.of(address.get()), meters);
     // cluster rate limits: shares of each global limit, handed out on the SDK stream
     grpc.setQuotaHandler(new QuotaService(stateMachine.registry(), System::currentTimeMillis));
 
@@ -153,6 +166,12 @@ public final class LodestarServer implements AutoCloseable {
             .supportedSerializationFormats(GrpcSerializationFormats.PROTO)
             .maxRequestMessageLength(MAX_REQUEST_BYTES).build())
         .annotatedService(new NamingRestService(stateMachine.registry(), commandLog, health, notifier, meters))
+        .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
+            .build(new ConfigRestService(stateMachine.registry(), stateMachine.configs(), commandLog, secrets,
+                configClients, notifier))
+        .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
+            .build(new GrayRestService(stateMachine.registry(), stateMachine.configs(), commandLog, secrets,
+                configClients))
         .annotatedService(new RulesRestService(stateMachine.registry(), commandLog))
         .service("/health", (ctx, req) -> closed
             ? HttpResponse.of(HttpStatus.SERVICE_UNAVAILABLE, MediaType.JSON_UTF_8, "{\"status\":\"DOWN\"}")
@@ -199,6 +218,9 @@ public final class LodestarServer implements AutoCloseable {
     }
     if (hub != null) {
       hub.close();
+    }
+    if (configHub != null) {
+      configHub.close();
     }
     if (commandLog != null) {
       commandLog.close();

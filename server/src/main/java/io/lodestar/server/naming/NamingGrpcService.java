@@ -1,5 +1,6 @@
 package io.lodestar.server.naming;
 
+import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.lodestar.api.v1.Ack;
@@ -17,6 +18,8 @@ import io.lodestar.api.v1.state.RegisterInstance;
 import io.lodestar.core.LodestarException;
 import io.lodestar.core.Validation;
 import io.lodestar.core.naming.ServiceKey;
+import io.lodestar.server.config.ConfigPushHub;
+import io.lodestar.server.config.ConfigStreams;
 import io.lodestar.server.naming.HealthChecker.InstanceKey;
 import io.lodestar.server.storage.CommandLog;
 import io.micrometer.core.instrument.Counter;
@@ -42,18 +45,20 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
   private final CommandLog commandLog;
   private final HealthChecker health;
   private final PushHub hub;
+  private final ConfigPushHub configHub;
   private final java.util.function.Supplier<String> serverId;
   private final java.util.function.Supplier<List<String>> members;
   private final java.util.Set<Connection> open = ConcurrentHashMap.newKeySet();
   private final AtomicInteger connected = new AtomicInteger();
   private final Counter registrations;
 
-  public NamingGrpcService(CommandLog commandLog, HealthChecker health, PushHub hub,
+  public NamingGrpcService(CommandLog commandLog, HealthChecker health, PushHub hub, ConfigPushHub configHub,
       java.util.function.Supplier<String> serverId, java.util.function.Supplier<List<String>> members,
       MeterRegistry meters) {
     this.commandLog = commandLog;
     this.health = health;
     this.hub = hub;
+    this.configHub = configHub;
     this.serverId = serverId;
     this.members = members;
     meters.gauge("lodestar.clients.connected", connected);
@@ -80,7 +85,9 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
 
   @Override
   public StreamObserver<ClientMessage> connect(StreamObserver<ServerMessage> responseObserver) {
-    Connection c = new Connection((ServerCallStreamObserver<ServerMessage>) responseObserver);
+    ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+    String address = ctx == null ? "" : ctx.clientAddress().getHostAddress();
+    Connection c = new Connection((ServerCallStreamObserver<ServerMessage>) responseObserver, address);
     connected.incrementAndGet();
     open.add(c);
     return c;
@@ -97,17 +104,38 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
     }
   }
 
-  private final class Connection implements StreamObserver<ClientMessage>, PushHub.Target {
+  private final class Connection implements StreamObserver<ClientMessage>, PushHub.Target, ConfigPushHub.Subscriber {
     private final ServerCallStreamObserver<ServerMessage> out;
     // instances this stream registered, with what it asked for, so that it can re-assert them
     private final Map<InstanceKey, Instance> owned = new ConcurrentHashMap<>();
+    private final String address;
     private volatile String clientId;
+    private volatile Map<String, String> labels = Map.of();
     private boolean closed; // guarded by this
 
-    Connection(ServerCallStreamObserver<ServerMessage> out) {
+    Connection(ServerCallStreamObserver<ServerMessage> out, String address) {
       this.out = out;
-      out.setOnReadyHandler(() -> hub.onReady(this));
+      this.address = address;
+      out.setOnReadyHandler(() -> {
+        hub.onReady(this);
+        configHub.onReady(this);
+      });
       out.setOnCancelHandler(this::broken);
+    }
+
+    @Override
+    public String clientId() {
+      return clientId;
+    }
+
+    @Override
+    public String address() {
+      return address;
+    }
+
+    @Override
+    public Map<String, String> labels() {
+      return labels;
     }
 
     @Override
@@ -148,6 +176,7 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
           case UNSUBSCRIBE -> hub.unsubscribe(this,
               new ServiceKey(m.getUnsubscribe().getNamespace(), m.getUnsubscribe().getService()));
           case GOODBYE -> goodbye();
+          case CONFIG_SUBSCRIBE, CONFIG_UNSUBSCRIBE -> ConfigStreams.handle(configHub, this, m);
           case QUOTA_REPORT -> {
             QuotaHandler q = quota;
             if (q != null) {
@@ -165,6 +194,7 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
     private void hello(long rid, ClientMessage m) {
       String id = m.getHello().getClientId();
       Validation.name("clientId", id);
+      labels = Map.copyOf(m.getHello().getLabelsMap());
       clientId = id;
       send(ServerMessage.newBuilder().setRequestId(rid).setWelcome(Welcome.newBuilder().setServerId(serverId.get())
           .setHeartbeatIntervalMs(HEARTBEAT_INTERVAL_MS).addAllMembers(members.get())).build());
@@ -263,6 +293,7 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
     private void broken() {
       if (markClosed()) {
         hub.remove(this);
+        configHub.remove(this);
         forgetQuota();
         log.debug("Client {} stream broken; its instances now run on their TTL", clientId);
       }
@@ -275,6 +306,7 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
       }
       if (markClosed()) {
         hub.remove(this);
+        configHub.remove(this);
         forgetQuota();
         try {
           out.onCompleted();
@@ -294,6 +326,7 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
     void abort(io.grpc.Status status) {
       if (markClosed()) {
         hub.remove(this);
+        configHub.remove(this);
         forgetQuota();
         synchronized (this) {
           try {

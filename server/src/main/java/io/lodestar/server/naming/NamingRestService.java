@@ -340,7 +340,7 @@ public final class NamingRestService {
   }
 
   /** "30s", "500ms", "2m" or a plain number of seconds; capped at 10 minutes. */
-  static Duration parseWait(String v) {
+  public static Duration parseWait(String v) {
     try {
       Duration d;
       if (v.endsWith("ms")) {
