@@ -4,11 +4,15 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code lodestar bench ...} and {@code lodestar demo ...}: load tools and demonstrations. */
-@Command(name = "lodestar", mixinStandardHelpOptions = true, subcommands = {Main.Bench.class})
+@Command(name = "lodestar", mixinStandardHelpOptions = true, subcommands = {Main.Bench.class, Main.Demo.class})
 public final class Main {
   @Command(name = "bench", mixinStandardHelpOptions = true, description = "Load tools against a real server.",
       subcommands = {NamingBench.class, ConfigBench.class, Main.Jmh.class})
   static final class Bench {}
+
+  @Command(name = "demo", mixinStandardHelpOptions = true, description = "Self-contained demonstrations.",
+      subcommands = {GovernanceDemo.class})
+  static final class Demo {}
 
   /** {@code lodestar bench jmh [JMH options]}: the in-process micro-benchmarks; JMH parses the rest. */
   @Command(name = "jmh", description = "JMH micro-benchmarks of the SDK's hot paths; JMH's own options follow.")

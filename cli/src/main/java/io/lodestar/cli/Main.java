@@ -33,6 +33,7 @@ import picocli.CommandLine.Spec;
         WatchCommand.class,
         NamespacesCommand.class,
         ConfigCommand.class,
+        RulesCommand.class,
         ClusterCommand.class,
         CommandLine.HelpCommand.class,
     },

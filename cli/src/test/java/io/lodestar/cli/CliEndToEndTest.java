@@ -277,10 +277,12 @@ class CliEndToEndTest {
     Thread t = new Thread(() -> keep.exec(Map.of(), "register", svc, "--host", "10.0.6.1", "--port", "80",
         "--id", "kept", "--ttl", "2", "--keepalive", "--server", address));
     t.start();
-    await().atMost(Duration.ofSeconds(10)).until(() -> keep.out().equals("kept\n"));
-    assertThat(keep.err()).contains("keeping kept alive in default/" + svc + " (heartbeat every 1s)");
+    await().atMost(Duration.ofSeconds(30)).until(() -> keep.out().equals("kept\n"));
+    // stderr and stdout are separate streams: wait for the line rather than race it
+    await().atMost(Duration.ofSeconds(30)).until(() -> keep.err().contains("keeping kept alive in default/" + svc
+        + " (heartbeat every 1s)"));
     // well past the 2 s TTL, the instance stays healthy
-    await().during(Duration.ofMillis(3500)).atMost(Duration.ofSeconds(6)).pollInterval(Duration.ofMillis(250))
+    await().during(Duration.ofMillis(3500)).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
         .until(() -> cli("instances", svc).expect(0).out().contains("HEALTHY  ephemeral"));
     assertThat(keep.out()).isEqualTo("kept\n");  // nothing per beat
 

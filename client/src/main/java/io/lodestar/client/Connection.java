@@ -109,6 +109,20 @@ final class Connection {
     this.configCache = configCache;
   }
 
+  // Governance: cluster quota grants go to this handler, on the control thread.
+  private volatile java.util.function.Consumer<io.lodestar.api.v1.QuotaGrant> quotaHandler;
+
+  void setQuotaHandler(java.util.function.Consumer<io.lodestar.api.v1.QuotaGrant> handler) {
+    this.quotaHandler = handler;
+  }
+
+  /** Control thread: sends a quota report if a session is up; false when there is none. */
+  boolean sendQuotaReport(io.lodestar.api.v1.QuotaReport report) {
+    Session s = session;
+    return s != null && s.ready && !closed
+        && send(s, ClientMessage.newBuilder().setQuotaReport(report).build());
+  }
+
   void start() {
     post(this::connect);
   }
@@ -255,6 +269,12 @@ final class Connection {
           } else {
             LOG.log(Level.WARNING, "Lodestar client {0}: server error: {1}: {2}", clientId, e.getCode(), e.getMessage());
           }
+        }
+      }
+      case QUOTA_GRANT -> {
+        var h = quotaHandler;
+        if (h != null) {
+          h.accept(m.getQuotaGrant());
         }
       }
       default -> LOG.log(Level.DEBUG, "ignoring server message {0}", m.getBodyCase());

@@ -115,6 +115,7 @@ final class DiskCache implements AutoCloseable {
             .setNamespace(s.namespace())
             .setName(s.service())
             .setProtectThreshold(s.protectThreshold())
+            .setRules(s.rules())  // governance rules are served from the cache too
             .setRevision(s.revision()))
         .build();
     Path file = fileFor(s.namespace(), s.service());

@@ -106,6 +106,28 @@ public final class LodestarClient implements AutoCloseable {
     return new Builder();
   }
 
+  // ------------------------------------------------------------------ governance hooks
+
+  /**
+   * Governance: sends a cluster quota report on this client's stream. Completes with false when no
+   * server is connected (the caller then falls back to its local share). Does not block.
+   */
+  public CompletableFuture<Boolean> sendQuotaReport(io.lodestar.api.v1.QuotaReport report) {
+    Objects.requireNonNull(report, "report");
+    CompletableFuture<Boolean> sent = new CompletableFuture<>();
+    if (closed.get()) {
+      sent.complete(false);
+      return sent;
+    }
+    connection.post(() -> sent.complete(connection.sendQuotaReport(report)));
+    return sent;
+  }
+
+  /** Governance: where the server's quota grants go (on the client's control thread: be quick). */
+  public void onQuotaGrant(java.util.function.Consumer<io.lodestar.api.v1.QuotaGrant> handler) {
+    connection.setQuotaHandler(handler);
+  }
+
   /** The id this client says Hello with; it owns the instances registered here. */
   public String clientId() {
     return clientId;

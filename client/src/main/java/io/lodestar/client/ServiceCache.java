@@ -248,7 +248,7 @@ final class ServiceCache {
     }
     ServiceSnapshot before = e.snapshot;
     ServiceSnapshot snap = ServiceSnapshot.of(e.namespace, e.service, revision, List.copyOf(next.values()),
-        ServiceSnapshot.effectiveThreshold(info.getProtectThreshold()));
+        ServiceSnapshot.effectiveThreshold(info.getProtectThreshold()), info.getRules());
     e.byId = next;
     e.revision = revision;
     e.revisionTrusted = !fromDisk;
@@ -260,7 +260,8 @@ final class ServiceCache {
 
     boolean firstList = before == null;
     boolean selectionChanged = before != null && (before.protectionApplied() != snap.protectionApplied()
-        || before.protectThreshold() != snap.protectThreshold());
+        || before.protectThreshold() != snap.protectThreshold()
+        || !before.rules().equals(snap.rules()));  // governance rules ride the same events
     if (firstList || !added.isEmpty() || !removed.isEmpty() || !changed.isEmpty() || selectionChanged) {
       sortById(added);
       sortById(changed);

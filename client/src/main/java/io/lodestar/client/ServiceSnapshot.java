@@ -1,5 +1,6 @@
 package io.lodestar.client;
 
+import io.lodestar.api.v1.GovernanceRules;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
 import java.util.ArrayList;
@@ -47,9 +48,11 @@ public final class ServiceSnapshot {
   private final long[] cumulative;  // cumulative[i] = sum of weights of picks[0..i]
   private final long totalWeight;
   private final boolean protectionApplied;
+  private final GovernanceRules rules;
 
   private ServiceSnapshot(String namespace, String service, long revision, List<Instance> all,
-      double protectThreshold) {
+      double protectThreshold, GovernanceRules rules) {
+    this.rules = rules;
     this.namespace = namespace;
     this.service = service;
     this.revision = revision;
@@ -97,13 +100,25 @@ public final class ServiceSnapshot {
    */
   public static ServiceSnapshot of(String namespace, String service, long revision, List<Instance> instances,
       double protectThreshold) {
+    return of(namespace, service, revision, instances, protectThreshold, GovernanceRules.getDefaultInstance());
+  }
+
+  /** A snapshot that also carries the service's effective governance rules, as pushed. */
+  public static ServiceSnapshot of(String namespace, String service, long revision, List<Instance> instances,
+      double protectThreshold, GovernanceRules rules) {
     Objects.requireNonNull(namespace, "namespace");
     Objects.requireNonNull(service, "service");
     Objects.requireNonNull(instances, "instances");
+    Objects.requireNonNull(rules, "rules");
     if (Double.isNaN(protectThreshold) || protectThreshold < 0 || protectThreshold > 1) {
       throw new IllegalArgumentException("protectThreshold must be within 0–1, got " + protectThreshold);
     }
-    return new ServiceSnapshot(namespace, service, revision, instances, protectThreshold);
+    return new ServiceSnapshot(namespace, service, revision, instances, protectThreshold, rules);
+  }
+
+  /** The service's effective governance rules (its own, completed by its namespace's defaults). */
+  public GovernanceRules rules() {
+    return rules;
   }
 
   /** The threshold actually applied for a configured value (0 → the default). */

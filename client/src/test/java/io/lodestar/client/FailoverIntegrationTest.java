@@ -44,7 +44,8 @@ class FailoverIntegrationTest {
 
   private LodestarClient client(String server, Path cacheDir) {
     LodestarClient.Builder b = LodestarClient.builder().servers(server)
-        .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500));
+        .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
+        .requestTimeout(Duration.ofSeconds(30)); // a loaded machine can be slow; the tests assert outcomes
     if (cacheDir != null) {
       b.cacheDir(cacheDir);
     }

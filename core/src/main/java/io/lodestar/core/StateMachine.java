@@ -4,6 +4,7 @@ import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.CommandResult;
 import io.lodestar.api.v1.state.StateSnapshot;
 import io.lodestar.core.config.ConfigStore;
+import io.lodestar.core.governance.Governance;
 import io.lodestar.core.naming.Registry;
 
 /**
@@ -27,6 +28,8 @@ public final class StateMachine {
   public static void validate(Command cmd) {
     if (ConfigStore.handles(cmd)) {
       ConfigStore.validate(cmd);
+    } else if (Governance.handles(cmd)) {
+      Governance.validate(cmd);
     } else {
       Registry.validate(cmd);
     }
@@ -36,6 +39,9 @@ public final class StateMachine {
   public CommandResult apply(Command cmd) {
     if (ConfigStore.handles(cmd)) {
       return configs.apply(cmd);
+    }
+    if (Governance.handles(cmd)) {
+      return Governance.apply(cmd, registry);
     }
     if (cmd.hasDeleteNamespace() && configs.hasConfigs(cmd.getDeleteNamespace().getName())) {
       throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION,

@@ -17,6 +17,8 @@ import io.lodestar.server.config.ConfigPushHub;
 import io.lodestar.server.config.ConfigRestService;
 import io.lodestar.server.config.GrayRestService;
 import io.lodestar.server.config.SecretBox;
+import io.lodestar.server.governance.QuotaService;
+import io.lodestar.server.governance.RulesRestService;
 import io.lodestar.server.http.ErrorHandler;
 import io.lodestar.server.naming.HealthChecker;
 import io.lodestar.server.naming.NamingGrpcService;
@@ -184,6 +186,8 @@ public final class LodestarServer implements AutoCloseable {
     java.util.function.Supplier<List<String>> members = raftLog == null ? () -> List.of(address.get())
         : raftLog::memberClientAddresses;
     grpc = new NamingGrpcService(commandLog, health, hub, configHub, address, members, meters);
+    // cluster rate limits: shares of each global limit, handed out on the SDK stream
+    grpc.setQuotaHandler(new QuotaService(stateMachine.registry(), System::currentTimeMillis));
     ClusterRestService clusterRest = new ClusterRestService(raftLog, address, config.dataDir.resolve("backups"));
 
     ServerBuilder sb = Server.builder()
@@ -205,6 +209,7 @@ public final class LodestarServer implements AutoCloseable {
         .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
             .build(new GrayRestService(stateMachine.registry(), stateMachine.configs(), commandLog, secrets,
                 configClients))
+        .annotatedService(new RulesRestService(stateMachine.registry(), commandLog))
         .annotatedService(clusterRest)
         .decorator(ClusterRestService.consistentReads(commandLog))
         .service("/health", (ctx, req) -> closed

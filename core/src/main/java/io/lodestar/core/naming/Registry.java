@@ -2,6 +2,7 @@ package io.lodestar.core.naming;
 
 import com.google.common.collect.Interner;
 import com.google.common.collect.Interners;
+import io.lodestar.api.v1.GovernanceRules;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.Namespace;
@@ -20,6 +21,7 @@ import io.lodestar.api.v1.state.SetHealth;
 import io.lodestar.core.LodestarException;
 import io.lodestar.core.LodestarException.Code;
 import io.lodestar.core.Validation;
+import io.lodestar.core.governance.RuleKind;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -97,6 +99,12 @@ public final class Registry {
   public ServiceView view(String namespace, String service) {
     ServiceState s = services.get(new ServiceKey(namespace, service));
     return s == null ? null : s.view;
+  }
+
+  /** A service's own governance rules (no namespace defaults); empty when it has none. */
+  public GovernanceRules ownRules(String namespace, String service) {
+    ServiceState s = services.get(new ServiceKey(namespace, service));
+    return s == null ? GovernanceRules.getDefaultInstance() : s.info.getRules();
   }
 
   /** Views of every service in a namespace, sorted by name. */
@@ -363,6 +371,45 @@ public final class Registry {
     return CommandResult.newBuilder().setCount(n).build();
   }
 
+  // ------------------------------------------------------------------ governance (applier thread)
+
+  /**
+   * Replaces a service's own governance rules, creating the service if needed. A change bumps the
+   * service's revision and marks its info changed, so subscribers get the rules with the next push.
+   */
+  public void setServiceRules(String namespace, String service, GovernanceRules rules, long now) {
+    requireNamespace(namespace);
+    ServiceState s = serviceFor(namespace, service, now);
+    if (!s.info.getRules().equals(rules)) {
+      s.info = s.info.toBuilder().setRules(rules).build();
+      s.infoChanged = true;
+      bump(s);
+    }
+  }
+
+  /** Replaces a namespace's default rules; every service of the namespace is re-published. */
+  public void setNamespaceRules(String namespace, GovernanceRules rules) {
+    Namespace ns = namespaces.get(namespace);
+    if (ns == null) {
+      throw LodestarException.notFound("namespace " + namespace + " does not exist");
+    }
+    if (ns.getRules().equals(rules)) {
+      return;
+    }
+    namespaces.put(namespace, ns.toBuilder().setRules(rules).build());
+    List<ServiceState> inNs = new ArrayList<>();
+    for (ServiceState s : services.values()) {
+      if (s.key.namespace().equals(namespace)) {
+        inNs.add(s);
+      }
+    }
+    inNs.sort((x, y) -> x.key.compareTo(y.key));  // deterministic revisions
+    for (ServiceState s : inNs) {
+      s.infoChanged = true;
+      bump(s);
+    }
+  }
+
   // ------------------------------------------------------------------ batch end (applier thread)
 
   /** Publishes new views for the services changed since the last flush and tells listeners. */
@@ -374,8 +421,8 @@ public final class Registry {
     dirty.clear();
     for (ServiceState s : changed) {
       long previous = s.view == null ? 0 : s.view.revision();
-      ServiceView view = new ServiceView(s.key, s.info.toBuilder().setRevision(s.revision).build(), s.revision,
-          sorted(s.instances.values()));
+      ServiceView view = new ServiceView(s.key, effectiveInfo(s).toBuilder().setRevision(s.revision).build(),
+          s.revision, sorted(s.instances.values()));
       s.view = view;
       ServiceChange change = new ServiceChange(s.resetBase ? 0 : previous, view,
           List.copyOf(s.pendingUpserts.values()), List.copyOf(s.pendingRemoved), s.infoChanged, s.deleted);
@@ -458,6 +505,15 @@ public final class Registry {
     return s;
   }
 
+  /** The info views and pushes carry: the service's own rules, completed by its namespace's defaults. */
+  private ServiceInfo effectiveInfo(ServiceState s) {
+    Namespace ns = namespaces.get(s.key.namespace());
+    if (ns == null || !ns.hasRules()) {
+      return s.info;
+    }
+    return s.info.toBuilder().setRules(RuleKind.effective(s.info.getRules(), ns.getRules())).build();
+  }
+
   private long bump(ServiceState s) {
     long rev = ++revision;
     s.revision = rev;
@@ -524,7 +580,7 @@ public final class Registry {
     final Map<String, Instance> instances = new HashMap<>();
     final Map<String, Instance> pendingUpserts = new LinkedHashMap<>();
     final Set<String> pendingRemoved = new LinkedHashSet<>();
-    ServiceInfo info;
+    volatile ServiceInfo info;  // written by the applier; read by ownRules() on any thread
     long revision;
     boolean infoChanged;
     boolean resetBase;

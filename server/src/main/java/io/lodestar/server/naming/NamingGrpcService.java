@@ -66,6 +66,19 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
         .description("instance registrations accepted").register(meters);
   }
 
+  /** Where cluster quota reports go (governance); none: reports are ignored. */
+  public interface QuotaHandler {
+    io.lodestar.api.v1.QuotaGrant report(String clientId, io.lodestar.api.v1.QuotaReport report);
+
+    void forget(String clientId);
+  }
+
+  private volatile QuotaHandler quota;
+
+  public void setQuotaHandler(QuotaHandler quota) {
+    this.quota = quota;
+  }
+
   public int connectedClients() {
     return connected.get();
   }
@@ -164,6 +177,13 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
               new ServiceKey(m.getUnsubscribe().getNamespace(), m.getUnsubscribe().getService()));
           case GOODBYE -> goodbye();
           case CONFIG_SUBSCRIBE, CONFIG_UNSUBSCRIBE -> ConfigStreams.handle(configHub, this, m);
+          case QUOTA_REPORT -> {
+            QuotaHandler q = quota;
+            if (q != null) {
+              send(ServerMessage.newBuilder().setRequestId(rid).setQuotaGrant(q.report(clientId, m.getQuotaReport()))
+                  .build());
+            }
+          }
           default -> throw LodestarException.invalid("body", "unknown message " + m.getBodyCase());
         }
       } catch (LodestarException e) {
@@ -274,6 +294,7 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
       if (markClosed()) {
         hub.remove(this);
         configHub.remove(this);
+        forgetQuota();
         log.debug("Client {} stream broken; its instances now run on their TTL", clientId);
       }
     }
@@ -286,6 +307,7 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
       if (markClosed()) {
         hub.remove(this);
         configHub.remove(this);
+        forgetQuota();
         try {
           out.onCompleted();
         } catch (RuntimeException ignored) {
@@ -294,10 +316,18 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
       }
     }
 
+    private void forgetQuota() {
+      QuotaHandler q = quota;
+      if (q != null && clientId != null) {
+        q.forget(clientId);
+      }
+    }
+
     void abort(io.grpc.Status status) {
       if (markClosed()) {
         hub.remove(this);
         configHub.remove(this);
+        forgetQuota();
         synchronized (this) {
           try {
             out.onError(status.asRuntimeException());

@@ -1,0 +1,9 @@
+package io.lodestar.client.governance;
+
+import io.lodestar.api.v1.Instance;
+
+/** A call to one chosen instance, which may throw. */
+@FunctionalInterface
+public interface InstanceCall<T> {
+  T call(Instance instance) throws Exception;
+}

@@ -1,0 +1,111 @@
+package io.lodestar.core.governance;
+
+import io.lodestar.api.v1.GovernanceRules;
+import io.lodestar.core.LodestarException;
+import java.util.Locale;
+
+/**
+ * The four kinds of governance rule, and the one place that knows which field of
+ * {@link GovernanceRules} holds each, its version, and how a service's rules fall back to its
+ * namespace's defaults (kind by kind: a kind the service sets replaces the default whole).
+ */
+public enum RuleKind {
+  LOADBALANCE, ROUTE, CIRCUITBREAKER, RATELIMIT;
+
+  public String wireName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  public static RuleKind parse(String field, String name) {
+    for (RuleKind k : values()) {
+      if (k.wireName().equals(name)) {
+        return k;
+      }
+    }
+    throw LodestarException.invalid(field, field + " must be one of loadbalance, route, circuitbreaker, ratelimit; got '"
+        + name + "'");
+  }
+
+  public boolean isSet(GovernanceRules r) {
+    return switch (this) {
+      case LOADBALANCE -> r.hasLoadbalance();
+      case ROUTE -> r.hasRoute();
+      case CIRCUITBREAKER -> r.hasCircuitbreaker();
+      case RATELIMIT -> r.hasRatelimit();
+    };
+  }
+
+  public long version(GovernanceRules r) {
+    return switch (this) {
+      case LOADBALANCE -> r.getLoadbalance().getVersion();
+      case ROUTE -> r.getRoute().getVersion();
+      case CIRCUITBREAKER -> r.getCircuitbreaker().getVersion();
+      case RATELIMIT -> r.getRatelimit().getVersion();
+    };
+  }
+
+  /** {@code into} with this kind taken from {@code from} (cleared when {@code from} lacks it). */
+  public GovernanceRules copy(GovernanceRules from, GovernanceRules into) {
+    GovernanceRules.Builder b = into.toBuilder();
+    switch (this) {
+      case LOADBALANCE -> {
+        if (from.hasLoadbalance()) b.setLoadbalance(from.getLoadbalance()); else b.clearLoadbalance();
+      }
+      case ROUTE -> {
+        if (from.hasRoute()) b.setRoute(from.getRoute()); else b.clearRoute();
+      }
+      case CIRCUITBREAKER -> {
+        if (from.hasCircuitbreaker()) b.setCircuitbreaker(from.getCircuitbreaker()); else b.clearCircuitbreaker();
+      }
+      case RATELIMIT -> {
+        if (from.hasRatelimit()) b.setRatelimit(from.getRatelimit()); else b.clearRatelimit();
+      }
+    }
+    return b.build();
+  }
+
+  /** This kind of {@code r}, stamped with a version and time (the server owns both). */
+  public GovernanceRules stamp(GovernanceRules r, long version, long nowMs) {
+    GovernanceRules.Builder b = r.toBuilder();
+    switch (this) {
+      case LOADBALANCE -> b.setLoadbalance(r.getLoadbalance().toBuilder().setVersion(version).setUpdatedAtMs(nowMs));
+      case ROUTE -> b.setRoute(r.getRoute().toBuilder().setVersion(version).setUpdatedAtMs(nowMs));
+      case CIRCUITBREAKER -> b.setCircuitbreaker(r.getCircuitbreaker().toBuilder().setVersion(version)
+          .setUpdatedAtMs(nowMs));
+      case RATELIMIT -> b.setRatelimit(r.getRatelimit().toBuilder().setVersion(version).setUpdatedAtMs(nowMs));
+    }
+    return b.build();
+  }
+
+  /** The one kind set in {@code r}; refuses none or several. */
+  public static RuleKind only(GovernanceRules r) {
+    RuleKind found = null;
+    for (RuleKind k : values()) {
+      if (k.isSet(r)) {
+        if (found != null) {
+          throw LodestarException.invalid("rules", "a put carries exactly one kind of rule; got " + found.wireName()
+              + " and " + k.wireName());
+        }
+        found = k;
+      }
+    }
+    if (found == null) {
+      throw LodestarException.invalid("rules", "a put carries exactly one kind of rule; got none");
+    }
+    return found;
+  }
+
+  /** The effective rules: each kind the service's own, else the namespace's default. */
+  public static GovernanceRules effective(GovernanceRules own, GovernanceRules defaults) {
+    if (defaults.equals(GovernanceRules.getDefaultInstance())) {
+      return own;
+    }
+    GovernanceRules out = own;
+    for (RuleKind k : values()) {
+      if (!k.isSet(own) && k.isSet(defaults)) {
+        out = k.copy(defaults, out);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,101 @@
+package io.lodestar.core.governance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lodestar.api.v1.GovernanceRules;
+import io.lodestar.api.v1.LoadBalanceRule;
+import io.lodestar.api.v1.RateLimitRule;
+import io.lodestar.api.v1.RateLimitRules;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.DeleteRules;
+import io.lodestar.api.v1.state.PutRules;
+import io.lodestar.core.LodestarException;
+import io.lodestar.core.StateMachine;
+import io.lodestar.core.naming.ServiceChange;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class GovernanceTest {
+  final StateMachine sm = new StateMachine();
+  final List<ServiceChange> changes = new ArrayList<>();
+
+  GovernanceTest() {
+    sm.registry().addListener(changes::add);
+  }
+
+  static Command put(String svc, GovernanceRules rules, long expected) {
+    return Command.newBuilder().setTimeMs(42).setPutRules(PutRules.newBuilder().setNamespace("default")
+        .setService(svc).setRules(rules).setExpectedVersion(expected)).build();
+  }
+
+  static GovernanceRules lb(String policy) {
+    return GovernanceRules.newBuilder().setLoadbalance(LoadBalanceRule.newBuilder().setPolicy(policy)).build();
+  }
+
+  GovernanceRules apply(Command c) {
+    StateMachine.validate(c);
+    GovernanceRules r = sm.apply(c).getRules();
+    sm.flush();
+    return r;
+  }
+
+  @Test
+  void putsAreVersionedStampedAndPushedAsAServiceChange() {
+    GovernanceRules r = apply(put("orders", lb("maglev"), 0));
+    assertThat(r.getLoadbalance().getVersion()).isEqualTo(1);
+    assertThat(r.getLoadbalance().getUpdatedAtMs()).isEqualTo(42);
+    assertThat(changes).hasSize(1);
+    assertThat(changes.get(0).infoChanged()).isTrue();
+    assertThat(changes.get(0).view().info().getRules().getLoadbalance().getPolicy()).isEqualTo("maglev");
+
+    assertThat(apply(put("orders", lb("adaptive"), 1)).getLoadbalance().getVersion()).isEqualTo(2);
+    long revision = sm.registry().revision();
+    assertThatThrownBy(() -> sm.apply(put("orders", lb("round_robin"), 1)))
+        .isInstanceOf(LodestarException.class).hasMessageContaining("expected 1, current 2");
+    assertThat(sm.registry().revision()).isEqualTo(revision);
+  }
+
+  @Test
+  void namespaceDefaultsFillMissingKindsAndRepublishEveryService() {
+    apply(put("a", lb("maglev"), 0));
+    apply(put("b", GovernanceRules.newBuilder().setRatelimit(RateLimitRules.newBuilder()
+        .addRules(RateLimitRule.newBuilder().setName("x").setLimit(5))).build(), 0));
+    changes.clear();
+    apply(put("", lb("least_request"), 0));  // the namespace's default
+    assertThat(changes).extracting(c -> c.key().service()).containsExactly("a", "b");
+    assertThat(sm.registry().view("default", "a").info().getRules().getLoadbalance().getPolicy()).isEqualTo("maglev");
+    assertThat(sm.registry().view("default", "b").info().getRules().getLoadbalance().getPolicy())
+        .isEqualTo("least_request");
+    assertThat(sm.registry().ownRules("default", "b").hasLoadbalance()).isFalse();
+  }
+
+  @Test
+  void deleteRemovesOneKindAndRulesSurviveASnapshot() {
+    apply(put("orders", lb("maglev"), 0));
+    apply(put("", lb("ring_hash"), 0));
+    StateMachine copy = new StateMachine();
+    copy.restore(sm.snapshot(7));
+    assertThat(copy.registry().view("default", "orders").info().getRules().getLoadbalance().getPolicy())
+        .isEqualTo("maglev");
+    assertThat(copy.registry().namespace("default").getRules().getLoadbalance().getPolicy()).isEqualTo("ring_hash");
+    assertThat(copy.snapshot(7)).isEqualTo(sm.snapshot(7));
+
+    apply(Command.newBuilder().setDeleteRules(DeleteRules.newBuilder().setNamespace("default").setService("orders")
+        .setKind("loadbalance")).build());
+    assertThat(sm.registry().view("default", "orders").info().getRules().getLoadbalance().getPolicy())
+        .isEqualTo("ring_hash");  // the default shows through
+    assertThatThrownBy(() -> sm.apply(Command.newBuilder().setDeleteRules(DeleteRules.newBuilder()
+        .setNamespace("default").setService("orders").setKind("loadbalance")).build()))
+        .hasMessageContaining("no loadbalance rule");
+  }
+
+  @Test
+  void aPutCarriesExactlyOneKind() {
+    assertThatThrownBy(() -> StateMachine.validate(put("orders", GovernanceRules.getDefaultInstance(), 0)))
+        .hasMessageContaining("got none");
+    assertThatThrownBy(() -> StateMachine.validate(put("orders", lb("maglev").toBuilder()
+        .setRatelimit(RateLimitRules.getDefaultInstance()).build(), 0))).hasMessageContaining("exactly one kind");
+  }
+}

@@ -1,0 +1,78 @@
+package io.lodestar.server.governance;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+import io.lodestar.api.v1.CircuitBreakerRule;
+import io.lodestar.api.v1.GovernanceRules;
+import io.lodestar.api.v1.LoadBalanceRule;
+import io.lodestar.api.v1.RateLimitRules;
+import io.lodestar.api.v1.RouteRules;
+import io.lodestar.core.LodestarException;
+import io.lodestar.core.governance.RuleKind;
+import io.lodestar.server.http.Json;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Rules in and out of JSON. The JSON of a rule is the proto3 JSON mapping of its message
+ * (lowerCamelCase names), so docs/api.md, the CLI and the SDK share one schema.
+ */
+final class RuleJson {
+  private static final JsonFormat.Printer PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
+  private static final JsonFormat.Parser PARSER = JsonFormat.parser();
+  private static final Pattern UNKNOWN = Pattern.compile("Cannot find field: (\\S+)");
+
+  private RuleJson() {}
+
+  /** Parses the body of a put into rules holding only that kind. Version fields are the server's. */
+  static GovernanceRules parse(RuleKind kind, String body) {
+    Json.parseObject(body);  // malformed JSON gets the API's usual message, naming "body"
+    GovernanceRules.Builder r = GovernanceRules.newBuilder();
+    switch (kind) {
+      case LOADBALANCE -> r.setLoadbalance(merge(LoadBalanceRule.newBuilder(), body).clearVersion().clearUpdatedAtMs());
+      case ROUTE -> r.setRoute(merge(RouteRules.newBuilder(), body).clearVersion().clearUpdatedAtMs());
+      case CIRCUITBREAKER -> r.setCircuitbreaker(merge(CircuitBreakerRule.newBuilder(), body).clearVersion()
+          .clearUpdatedAtMs());
+      case RATELIMIT -> r.setRatelimit(merge(RateLimitRules.newBuilder(), body).clearVersion().clearUpdatedAtMs());
+    }
+    return r.build();
+  }
+
+  private static <B extends Message.Builder> B merge(B builder, String body) {
+    try {
+      PARSER.merge(body, builder);
+      return builder;
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      String msg = e.getMessage() == null ? "invalid rule" : e.getMessage();
+      Matcher m = UNKNOWN.matcher(msg);
+      if (m.find()) {
+        throw LodestarException.invalid(m.group(1), "unknown field '" + m.group(1) + "'");
+      }
+      throw LodestarException.invalid("body", "invalid rule: " + msg);
+    }
+  }
+
+  /** One kind of {@code rules} as a JSON tree, or null when that kind is not set. */
+  static JsonNode kind(RuleKind kind, GovernanceRules rules) {
+    if (!kind.isSet(rules)) {
+      return null;
+    }
+    return tree(switch (kind) {
+      case LOADBALANCE -> rules.getLoadbalance();
+      case ROUTE -> rules.getRoute();
+      case CIRCUITBREAKER -> rules.getCircuitbreaker();
+      case RATELIMIT -> rules.getRatelimit();
+    });
+  }
+
+  static JsonNode tree(Message m) {
+    try {
+      return Json.MAPPER.readTree(PRINTER.print(m));
+    } catch (InvalidProtocolBufferException | JsonProcessingException e) {
+      throw new IllegalStateException("cannot print " + m.getDescriptorForType().getName(), e);
+    }
+  }
+}
