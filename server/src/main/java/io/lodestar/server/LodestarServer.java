@@ -187,7 +187,9 @@ public final class LodestarServer implements AutoCloseable {
         : raftLog::memberClientAddresses;
     grpc = new NamingGrpcService(commandLog, health, hub, configHub, address, members, meters);
     // cluster rate limits: shares of each global limit, handed out on the SDK stream
-    grpc.setQuotaHandler(new QuotaService(stateMachine.registry(), System::currentTimeMillis));
+    RaftLog raft = raftLog;
+    grpc.setQuotaHandler(new QuotaService(stateMachine.registry(), System::currentTimeMillis,
+        raft == null ? () -> 1 : () -> raft.members().size()));
     ClusterRestService clusterRest = new ClusterRestService(raftLog, address, config.dataDir.resolve("backups"));
 
     ServerBuilder sb = Server.builder()

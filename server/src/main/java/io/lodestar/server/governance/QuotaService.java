@@ -40,11 +40,22 @@ public final class QuotaService implements NamingGrpcService.QuotaHandler {
 
   private final Registry registry;
   private final LongSupplier clockMs;
+  private final java.util.function.IntSupplier nodes;
   private final Map<Key, Map<String, Sharer>> sharers = new HashMap<>();  // guarded by this
 
   public QuotaService(Registry registry, LongSupplier clockMs) {
+    this(registry, clockMs, () -> 1);
+  }
+
+  /**
+   * In a cluster each node sees only the SDKs connected to it, so it shares out 1/nodes of each
+   * global limit: the sum of all grants never exceeds the limit (at the price of unused quota when
+   * clients are spread unevenly; see docs/operations.md).
+   */
+  public QuotaService(Registry registry, LongSupplier clockMs, java.util.function.IntSupplier nodes) {
     this.registry = registry;
     this.clockMs = clockMs;
+    this.nodes = nodes;
   }
 
   /** Takes one SDK's report and answers its current shares. */
@@ -57,7 +68,8 @@ public final class QuotaService implements NamingGrpcService.QuotaHandler {
       if (rule == null) {
         continue;  // not (or no longer) a cluster rule: the SDK will learn from the next push
       }
-      double limit = rule.getLimit() * 1000.0 / (rule.getIntervalMs() == 0 ? 1000 : rule.getIntervalMs());
+      double limit = rule.getLimit() * 1000.0 / (rule.getIntervalMs() == 0 ? 1000 : rule.getIntervalMs())
+          / Math.max(1, nodes.getAsInt());
       Key key = new Key(u.getNamespace(), u.getService(), u.getRule());
       // sorted by client id: allocation order is deterministic
       Map<String, Sharer> bySdk = sharers.computeIfAbsent(key, k -> new TreeMap<>());
@@ -78,6 +90,8 @@ public final class QuotaService implements NamingGrpcService.QuotaHandler {
         }
         demands[i++] = e.getValue().demandEwma;
       }
+      // In a cluster "global" is this node's part: an SDK that loses its node falls back to it divided
+      // by the sharers it knew, which is its fair part of the true global limit.
       double[] shares = QuotaAllocator.allocate(limit, demands, QuotaAllocator.DEFAULT_MIN_FRACTION);
       grant.addShares(QuotaShare.newBuilder().setNamespace(key.namespace()).setService(key.service())
           .setRule(key.rule()).setPermitsPerSecond(shares[mine]).setSharers(bySdk.size()).setGlobalPerSecond(limit));
