@@ -49,6 +49,9 @@ public final class PushHub implements RegistryListener, AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  private final Object pendingLock = new Object();
+  private Map<ServiceKey, ServiceChange> pending = new java.util.LinkedHashMap<>(); // guarded by pendingLock
+  private boolean drainScheduled; // guarded by pendingLock
   // push thread only
   private final Map<ServiceKey, Map<Target, Sub>> topics = new HashMap<>();
   private final Map<Target, Set<ServiceKey>> byTarget = new HashMap<>();
@@ -140,7 +143,43 @@ public final class PushHub implements RegistryListener, AutoCloseable {
 
   @Override
   public void onServiceChanged(ServiceChange change) {
-    thread.execute(() -> publish(change));
+    // Changes that arrive while the push thread is still fanning out earlier ones are merged per
+    // service, so a burst costs one fan-out, not one per change, and latency stays bounded.
+    synchronized (pendingLock) {
+      pending.merge(change.key(), change, PushHub::merge);
+      if (!drainScheduled) {
+        drainScheduled = true;
+        thread.execute(this::drain);
+      }
+    }
+  }
+
+  private void drain() {
+    Map<ServiceKey, ServiceChange> batch;
+    synchronized (pendingLock) {
+      batch = pending;
+      pending = new java.util.LinkedHashMap<>();
+      drainScheduled = false;
+    }
+    batch.values().forEach(this::publish);
+  }
+
+  /** Two consecutive changes of one service as one: the later state, the union of what changed. */
+  static ServiceChange merge(ServiceChange a, ServiceChange b) {
+    boolean consecutive = a.previousRevision() != 0 && b.previousRevision() == a.view().revision();
+    java.util.LinkedHashMap<String, Instance> upserts = new java.util.LinkedHashMap<>();
+    a.upserts().forEach(i -> upserts.put(i.getId(), i));
+    java.util.LinkedHashSet<String> removed = new java.util.LinkedHashSet<>(a.removedIds());
+    for (String id : b.removedIds()) {
+      upserts.remove(id);
+      removed.add(id);
+    }
+    for (Instance i : b.upserts()) {
+      upserts.put(i.getId(), i);
+      removed.remove(i.getId());
+    }
+    return new ServiceChange(consecutive ? a.previousRevision() : 0, b.view(), List.copyOf(upserts.values()),
+        List.copyOf(removed), a.infoChanged() || b.infoChanged(), b.deleted());
   }
 
   private void publish(ServiceChange change) {
