@@ -95,6 +95,27 @@ public final class Registry {
     return new TreeMap<>(namespaces).values().stream().toList();
   }
 
+  /** The namespace, or {@link LodestarException} (invalid name, or not found). */
+  public Namespace requireNamespace(String ns) {
+    Validation.name("namespace", ns);
+    Namespace n = namespaces.get(ns);
+    if (n == null) {
+      throw LodestarException.notFound("namespace " + ns + " does not exist");
+    }
+    return n;
+  }
+
+  /** The service's current view, or {@link LodestarException} (invalid name, or not found). */
+  public ServiceView requireView(String ns, String svc) {
+    requireNamespace(ns);
+    Validation.name("service", svc);
+    ServiceView v = view(ns, svc);
+    if (v == null) {
+      throw LodestarException.notFound("service " + ns + "/" + svc + " does not exist");
+    }
+    return v;
+  }
+
   /** The current view of a service, or null if it does not exist. */
   public ServiceView view(String namespace, String service) {
     ServiceState s = services.get(new ServiceKey(namespace, service));
@@ -486,12 +507,6 @@ public final class Registry {
   }
 
   // ------------------------------------------------------------------ internals
-
-  private void requireNamespace(String ns) {
-    if (!namespaces.containsKey(ns)) {
-      throw LodestarException.notFound("namespace " + ns + " does not exist");
-    }
-  }
 
   private ServiceState serviceFor(String ns, String name, long now) {
     ServiceKey key = new ServiceKey(ns, name);

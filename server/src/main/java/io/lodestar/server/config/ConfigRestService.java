@@ -26,6 +26,7 @@ import io.lodestar.core.config.ConfigKey;
 import io.lodestar.core.config.ConfigStore;
 import io.lodestar.core.config.ConfigView;
 import io.lodestar.server.http.Json;
+import io.lodestar.server.http.LongPolls;
 import io.lodestar.server.naming.NamingRestService;
 import io.lodestar.server.storage.CommandLog;
 import java.time.Duration;
@@ -51,7 +52,7 @@ public final class ConfigRestService {
   private final ConfigRequests requests;
   private final SecretBox secrets;
   private final ConfigClients clients;
-  private final ConfigWatchers watchers;
+  private final LongPolls<io.lodestar.core.config.ConfigKey> watchers;
 
   public ConfigRestService(io.lodestar.core.naming.Registry registry, ConfigStore store, CommandLog commandLog,
       SecretBox secrets, ConfigClients clients, Executor notifier) {
@@ -60,8 +61,8 @@ public final class ConfigRestService {
     this.requests = new ConfigRequests(registry, store, secrets);
     this.secrets = secrets;
     this.clients = clients;
-    this.watchers = new ConfigWatchers(notifier);
-    store.addListener(watchers);
+    this.watchers = new LongPolls<>(notifier);
+    store.addListener(view -> watchers.wake(view.key()));
   }
 
   @Get("/v1/namespaces/{ns}/configs")

@@ -43,7 +43,7 @@ public final class RulesRestService {
 
   @Get("/v1/namespaces/{ns}/services/{svc}/rules")
   public HttpResponse getServiceRules(@Param("ns") String ns, @Param("svc") String svc) {
-    ServiceView v = requireService(ns, svc);
+    ServiceView v = registry.requireView(ns, svc);
     ObjectNode o = Json.object();
     o.put("namespace", ns);
     o.put("service", svc);
@@ -57,7 +57,7 @@ public final class RulesRestService {
   public HttpResponse getServiceRule(@Param("ns") String ns, @Param("svc") String svc, @Param("kind") String kind,
       @Param("effective") @Default("false") boolean effective) {
     RuleKind k = RuleKind.parse("kind", kind);
-    ServiceView v = requireService(ns, svc);
+    ServiceView v = registry.requireView(ns, svc);
     GovernanceRules rules = effective ? v.info().getRules() : registry.ownRules(ns, svc);
     return kindOr404(k, rules, "service " + ns + "/" + svc);
   }
@@ -80,7 +80,7 @@ public final class RulesRestService {
 
   @Get("/v1/namespaces/{ns}/rules")
   public HttpResponse getNamespaceRules(@Param("ns") String ns) {
-    Namespace n = requireNamespace(ns);
+    Namespace n = registry.requireNamespace(ns);
     ObjectNode o = Json.object();
     o.put("namespace", ns);
     o.set("rules", RuleJson.tree(n.getRules()));
@@ -90,7 +90,7 @@ public final class RulesRestService {
   @Get("/v1/namespaces/{ns}/rules/{kind}")
   public HttpResponse getNamespaceRule(@Param("ns") String ns, @Param("kind") String kind) {
     RuleKind k = RuleKind.parse("kind", kind);
-    return kindOr404(k, requireNamespace(ns).getRules(), "namespace " + ns);
+    return kindOr404(k, registry.requireNamespace(ns).getRules(), "namespace " + ns);
   }
 
   @Put("/v1/namespaces/{ns}/rules/{kind}")
@@ -141,22 +141,4 @@ public final class RulesRestService {
     return Json.ok(node);
   }
 
-  private Namespace requireNamespace(String ns) {
-    Validation.name("namespace", ns);
-    Namespace n = registry.namespace(ns);
-    if (n == null) {
-      throw LodestarException.notFound("namespace " + ns + " does not exist");
-    }
-    return n;
-  }
-
-  private ServiceView requireService(String ns, String svc) {
-    requireNamespace(ns);
-    Validation.name("service", svc);
-    ServiceView v = registry.view(ns, svc);
-    if (v == null) {
-      throw LodestarException.notFound("service " + ns + "/" + svc + " does not exist");
-    }
-    return v;
-  }
 }

@@ -30,6 +30,7 @@ import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceKey;
 import io.lodestar.core.naming.ServiceView;
 import io.lodestar.server.http.Json;
+import io.lodestar.server.http.LongPolls;
 import io.lodestar.server.naming.HealthChecker.InstanceKey;
 import io.lodestar.server.storage.CommandLog;
 import io.micrometer.core.instrument.Counter;
@@ -51,7 +52,7 @@ public final class NamingRestService {
   private final Registry registry;
   private final CommandLog commandLog;
   private final HealthChecker health;
-  private final Watchers watchers;
+  private final LongPolls<ServiceKey> watchers;
   private final Counter registrations;
 
   public NamingRestService(Registry registry, CommandLog commandLog, HealthChecker health, Executor notifier,
@@ -59,8 +60,8 @@ public final class NamingRestService {
     this.registry = registry;
     this.commandLog = commandLog;
     this.health = health;
-    this.watchers = new Watchers(notifier);
-    registry.addListener(watchers);
+    this.watchers = new LongPolls<>(notifier);
+    registry.addListener(change -> watchers.wake(change.key()));
     this.registrations = Counter.builder("lodestar.registrations").tag("api", "rest")
         .description("instance registrations accepted").register(meters);
   }
@@ -104,7 +105,7 @@ public final class NamingRestService {
 
   @Get("/v1/namespaces/{ns}")
   public HttpResponse getNamespace(@Param("ns") String ns) {
-    Namespace n = requireNamespace(ns);
+    Namespace n = registry.requireNamespace(ns);
     ObjectNode o = InstanceJson.toJson(n);
     o.put("services", registry.views(ns).size());
     return Json.ok(o);
@@ -121,7 +122,7 @@ public final class NamingRestService {
 
   @Get("/v1/namespaces/{ns}/services")
   public HttpResponse listServices(@Param("ns") String ns) {
-    requireNamespace(ns);
+    registry.requireNamespace(ns);
     ObjectNode root = Json.object();
     ArrayNode arr = root.putArray("services");
     for (ServiceView v : registry.views(ns)) {
@@ -138,7 +139,7 @@ public final class NamingRestService {
 
   @Get("/v1/namespaces/{ns}/services/{svc}")
   public HttpResponse getService(@Param("ns") String ns, @Param("svc") String svc) {
-    ServiceView v = requireService(ns, svc);
+    ServiceView v = registry.requireView(ns, svc);
     ObjectNode o = InstanceJson.toJson(v.info());
     o.put("instances", v.instances().size());
     o.put("healthy", v.healthyCount());
@@ -257,7 +258,7 @@ public final class NamingRestService {
       @Param("healthy") Optional<String> healthy, @Param("index") Optional<String> index,
       @Param("wait") Optional<String> wait) {
     Validation.name("service", svc);
-    requireNamespace(ns);
+    registry.requireNamespace(ns);
     boolean healthyOnly = healthy.map(h -> parseBool("healthy", h)).orElse(false);
     ServiceKey key = new ServiceKey(ns, svc);
     if (index.isEmpty()) {
@@ -307,24 +308,6 @@ public final class NamingRestService {
 
   // ------------------------------------------------------------------ helpers
 
-  private Namespace requireNamespace(String ns) {
-    Validation.name("namespace", ns);
-    Namespace n = registry.namespace(ns);
-    if (n == null) {
-      throw LodestarException.notFound("namespace " + ns + " does not exist");
-    }
-    return n;
-  }
-
-  private ServiceView requireService(String ns, String svc) {
-    requireNamespace(ns);
-    Validation.name("service", svc);
-    ServiceView v = registry.view(ns, svc);
-    if (v == null) {
-      throw LodestarException.notFound("service " + ns + "/" + svc + " does not exist");
-    }
-    return v;
-  }
 
   private static Instance find(ServiceView v, String id) {
     for (Instance i : v.instances()) {
