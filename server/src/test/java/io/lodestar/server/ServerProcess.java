@@ -24,27 +24,48 @@ public final class ServerProcess implements AutoCloseable {
     this.extraArgs = List.of(extraArgs);
   }
 
+  /**
+   * A port that is free now and outside the kernel's ephemeral range (32768–60999 on Linux), so
+   * that the outgoing connections of the nodes themselves cannot take it before a process that
+   * was handed it (perhaps minutes later, after a restart) binds it.
+   */
   public static int freePort() {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    return freeRun(1);
   }
 
   /** A free port whose successor (the default Raft port) is free too. */
   public static int freePortPair() {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int p = freePort();
-      if (p < 65535) {
-        try (ServerSocket s = new ServerSocket(p + 1, 1, java.net.InetAddress.getLoopbackAddress())) {
-          return p;
-        } catch (IOException e) {
-          // taken: try another
+    return freeRun(2);
+  }
+
+  private static int freeRun(int length) {
+    java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int p = r.nextInt(20_000, 32_000 - length);
+      if (PORTS_HANDED_OUT.contains(p) || (length > 1 && PORTS_HANDED_OUT.contains(p + 1))) {
+        continue;
+      }
+      if (bindable(p) && (length == 1 || bindable(p + 1))) {
+        for (int i = 0; i < length; i++) {
+          PORTS_HANDED_OUT.add(p + i);
         }
+        return p;
       }
     }
-    throw new IllegalStateException("no two consecutive free ports");
+    throw new IllegalStateException("no free port run of " + length);
+  }
+
+  // Ports this JVM already handed out: never hand the same one to two nodes.
+  private static final java.util.Set<Integer> PORTS_HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private static boolean bindable(int p) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), p), 1);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   public int port() {
