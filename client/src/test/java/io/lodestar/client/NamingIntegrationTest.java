@@ -196,8 +196,8 @@ class NamingIntegrationTest {
     for (int k = 1; k <= n; k++) {
       a.registerAsync(spec(svc, k).build());
     }
-    await().until(() -> b.getInstances("default", svc).size() == n);
-    await().until(() -> revisions.size() > 1 && revisions.get(revisions.size() - 1)
+    await().atMost(java.time.Duration.ofSeconds(30)).until(() -> b.getInstances("default", svc).size() == n);
+    await().atMost(java.time.Duration.ofSeconds(30)).until(() -> revisions.size() > 1 && revisions.get(revisions.size() - 1)
         == b.snapshot("default", svc).revision());
     assertThat(overlaps).hasValue(0);
     assertThat(revisions).isSorted();

@@ -49,6 +49,13 @@ public final class PushHub implements RegistryListener, AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  private int dirtyCount; // push thread only
+  private final java.util.concurrent.ScheduledExecutorService sweeper =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "lodestar-push-sweep");
+        t.setDaemon(true);
+        return t;
+      });
   private final Object pendingLock = new Object();
   private Map<ServiceKey, ServiceChange> pending = new java.util.LinkedHashMap<>(); // guarded by pendingLock
   private boolean drainScheduled; // guarded by pendingLock
@@ -68,6 +75,7 @@ public final class PushHub implements RegistryListener, AutoCloseable {
     this.snapshots = Counter.builder("lodestar.push.updates").description("service updates sent to subscribers")
         .tag("kind", "snapshot").register(meters);
     meters.gauge("lodestar.push.subscriptions", subscriptionCount);
+    sweeper.scheduleWithFixedDelay(() -> thread.execute(this::sweepDirty), 200, 200, TimeUnit.MILLISECONDS);
   }
 
   public void subscribe(Target target, ServiceKey key, long knownRevision) {
@@ -93,7 +101,10 @@ public final class PushHub implements RegistryListener, AutoCloseable {
     thread.execute(() -> {
       Map<Target, Sub> subs = topics.get(key);
       if (subs != null) {
-        subs.remove(target);
+        Sub gone = subs.remove(target);
+        if (gone != null && gone.dirty) {
+          dirtyCount--;
+        }
         if (subs.isEmpty()) {
           topics.remove(key);
         }
@@ -114,7 +125,10 @@ public final class PushHub implements RegistryListener, AutoCloseable {
         for (ServiceKey k : keys) {
           Map<Target, Sub> subs = topics.get(k);
           if (subs != null) {
-            subs.remove(target);
+            Sub gone = subs.remove(target);
+        if (gone != null && gone.dirty) {
+          dirtyCount--;
+        }
             if (subs.isEmpty()) {
               topics.remove(k);
             }
@@ -135,10 +149,31 @@ public final class PushHub implements RegistryListener, AutoCloseable {
         Sub sub = topics.get(k).get(target);
         if (sub.dirty && target.isReady()) {
           sub.dirty = false;
+          dirtyCount--;
           sendSnapshot(target, sub, currentView(k));
         }
       }
     });
+  }
+
+  /**
+   * A safety net under onReady: every so often, catch up any subscription left dirty whose stream
+   * can take more, so that a missed readiness signal can never leave a subscriber behind for good.
+   */
+  private void sweepDirty() {
+    if (dirtyCount == 0) {
+      return;
+    }
+    for (Map.Entry<ServiceKey, Map<Target, Sub>> topic : topics.entrySet()) {
+      for (Map.Entry<Target, Sub> e : topic.getValue().entrySet()) {
+        Sub sub = e.getValue();
+        if (sub.dirty && e.getKey().isReady()) {
+          sub.dirty = false;
+          dirtyCount--;
+          sendSnapshot(e.getKey(), sub, currentView(topic.getKey()));
+        }
+      }
+    }
   }
 
   @Override
@@ -198,10 +233,15 @@ public final class PushHub implements RegistryListener, AutoCloseable {
       }
       if (!t.isReady()) {
         sub.dirty = true;
+        dirtyCount++;
         continue;
       }
       if (sub.dirty) {
-        continue; // onReady will send the latest snapshot
+        // it skipped earlier changes and can take more now: catch it up with the latest state
+        sub.dirty = false;
+        dirtyCount--;
+        sendSnapshot(t, sub, view);
+        continue;
       }
       if (change.previousRevision() != 0 && sub.sentRevision == change.previousRevision()) {
         if (delta == null) {
@@ -250,6 +290,7 @@ public final class PushHub implements RegistryListener, AutoCloseable {
 
   @Override
   public void close() {
+    sweeper.shutdownNow();
     thread.shutdown();
     try {
       thread.awaitTermination(5, TimeUnit.SECONDS);
