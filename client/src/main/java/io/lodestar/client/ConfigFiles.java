@@ -3,14 +3,10 @@ package io.lodestar.client;
 import io.lodestar.api.v1.ConfigUpdate;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.System.Logger.Level;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -85,35 +81,7 @@ final class ConfigFiles implements AutoCloseable {
 
   private void write(ConfigUpdate u) {
     Path file = fileFor(u.getNamespace(), u.getGroup(), u.getName());
-    Path tmp = null;
-    try {
-      Files.createDirectories(file.getParent());
-      try {
-        tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      } catch (UnsupportedOperationException notPosix) {
-        tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-      }
-      try (OutputStream out = Files.newOutputStream(tmp)) {
-        u.writeTo(out);
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException notAtomic) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-      tmp = null;
-    } catch (IOException | RuntimeException ex) {
-      LOG.log(Level.WARNING, "could not write failover cache file " + file, ex);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // best effort
-        }
-      }
-    }
+    AtomicFiles.write(file, u);
   }
 
   /** Finishes queued writes (bounded wait), then stops the thread. */

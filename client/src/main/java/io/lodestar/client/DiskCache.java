@@ -4,13 +4,10 @@ import io.lodestar.api.v1.ServiceInfo;
 import io.lodestar.api.v1.ServiceUpdate;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.System.Logger.Level;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -119,30 +116,7 @@ final class DiskCache implements AutoCloseable {
             .setRevision(s.revision()))
         .build();
     Path file = fileFor(s.namespace(), s.service());
-    Path tmp = null;
-    try {
-      Files.createDirectories(file.getParent());
-      tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-      try (OutputStream out = Files.newOutputStream(tmp)) {
-        u.writeTo(out);
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException notAtomic) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-      tmp = null;
-    } catch (IOException | RuntimeException ex) {
-      LOG.log(Level.WARNING, "could not write failover cache file " + file, ex);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // best effort
-        }
-      }
-    }
+    AtomicFiles.write(file, u);
   }
 
   /** Writes what is still dirty, then stops the cache thread (bounded wait). */
