@@ -192,6 +192,8 @@ class NamingIntegrationTest {
       revisions.add(ev.revision());
       inside.decrementAndGet();
     });
+    // Without this, b's stream may connect after all 20 registrations and see one snapshot only.
+    await().atMost(java.time.Duration.ofSeconds(30)).until(() -> !revisions.isEmpty());
     int n = 20;
     for (int k = 1; k <= n; k++) {
       a.registerAsync(spec(svc, k).build());

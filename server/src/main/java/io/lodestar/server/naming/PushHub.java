@@ -126,9 +126,9 @@ public final class PushHub implements RegistryListener, AutoCloseable {
           Map<Target, Sub> subs = topics.get(k);
           if (subs != null) {
             Sub gone = subs.remove(target);
-        if (gone != null && gone.dirty) {
-          dirtyCount--;
-        }
+            if (gone != null && gone.dirty) {
+              dirtyCount--;
+            }
             if (subs.isEmpty()) {
               topics.remove(k);
             }
@@ -232,8 +232,10 @@ public final class PushHub implements RegistryListener, AutoCloseable {
         continue; // the subscription's snapshot already had this change
       }
       if (!t.isReady()) {
-        sub.dirty = true;
-        dirtyCount++;
+        if (!sub.dirty) {
+          sub.dirty = true;
+          dirtyCount++;
+        }
         continue;
       }
       if (sub.dirty) {
