@@ -1,0 +1,120 @@
+package io.lodestar.bench.compare;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A peer's server process, read from outside: CPU, RSS and live heap, as the report needs them. */
+final class Proc {
+  private static final double CLK_TCK = 100;
+
+  private Proc() {}
+
+  /** Starts a command with its output appended to {@code log}. */
+  static Process start(List<String> command, Path log, Path dir) throws IOException {
+    return new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+  }
+
+  /** The java executable this tool runs on: every JVM peer runs on the same one. */
+  static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  /** A free loopback port below the ephemeral range's usual start, so clients cannot take it first. */
+  static int freePort() throws IOException {
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = 20000 + (int) (Math.random() * 12000);
+      try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+        return s.getLocalPort();
+      } catch (IOException taken) {
+        // try another
+      }
+    }
+    throw new IOException("no free port between 20000 and 32000");
+  }
+
+  /**
+   * Polls {@code ready} until it returns true, the process dies or {@code timeout} passes: waiting
+   * for a child process to start, not test synchronisation.
+   */
+  static void awaitReady(Process process, Duration timeout, Path log, Callable<Boolean> ready) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        if (ready.call()) {
+          return;
+        }
+      } catch (Exception notYet) {
+        // not up yet
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException("exited with " + process.exitValue() + " during start; see " + log);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("not ready within " + timeout.toSeconds() + " s; see " + log);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** Stops a process: SIGTERM, then SIGKILL after 10 s. */
+  static void stop(Process process) throws InterruptedException {
+    if (process == null) {
+      return;
+    }
+    process.destroy();
+    if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor();
+    }
+  }
+
+  /** CPU seconds (user + system) the process has used. */
+  static double cpuSeconds(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / CLK_TCK;
+  }
+
+  /** Resident set size in bytes. */
+  static long rssBytes(long pid) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("\\D+", "")) * 1024;
+      }
+    }
+    throw new IOException("no VmRSS for " + pid);
+  }
+
+  /** Heap in use right after a full GC, via jcmd (GC.run, then GC.heap_info); -1 if unreadable. */
+  static long liveHeapBytes(long pid) throws IOException, InterruptedException {
+    jcmd(pid, "GC.run");
+    String info = jcmd(pid, "GC.heap_info");
+    // G1: " garbage-first heap   total 1048576K, used 23456K"; Serial/Parallel: per generation
+    Matcher m = Pattern.compile("used (\\d+)K").matcher(info);
+    long sum = 0;
+    boolean g1 = info.contains("garbage-first heap");
+    while (m.find()) {
+      sum += Long.parseLong(m.group(1)) * 1024;
+      if (g1) {
+        break; // the first line is the whole heap
+      }
+    }
+    return sum == 0 ? -1 : sum;
+  }
+
+  private static String jcmd(long pid, String command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(pid), command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    p.waitFor();
+    return out;
+  }
+}
