@@ -1,0 +1,92 @@
+package io.lodestar.bench.compare;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.data.category.DefaultCategoryDataset;
+
+/** The report's bar charts, as PNG files beside docs/benchmarks.md. */
+final class Charts {
+  private static final int WIDTH = 640;
+  private static final int HEIGHT = 360;
+  private static final Color[] SERIES = {new Color(0x2b6cb0), new Color(0xdd6b20), new Color(0x38a169),
+      new Color(0x805ad5)};
+
+  private Charts() {}
+
+  static void write(List<Results> results, Plan plan, Path dir) throws IOException {
+    System.setProperty("java.awt.headless", "true");
+    Files.createDirectories(dir);
+    DefaultCategoryDataset w1 = new DefaultCategoryDataset();
+    add(w1, results, "instances/s", r -> r.registrationsPerSecond);
+    save(bar("W1 registration: instances/s (higher is better)", "instances/s", w1, false), dir, "compare-w1.png");
+
+    DefaultCategoryDataset w2 = new DefaultCategoryDataset();
+    add(w2, results, "p50", r -> r.notifyP50Ms);
+    add(w2, results, "p99", r -> r.notifyP99Ms);
+    add(w2, results, "max", r -> r.notifyMaxMs);
+    save(bar("W2 change to watcher: ms, log scale (lower is better)", "ms", w2, true), dir, "compare-w2.png");
+
+    DefaultCategoryDataset cpu = new DefaultCategoryDataset();
+    DefaultCategoryDataset memory = new DefaultCategoryDataset();
+    for (int count : plan.keepAliveCounts()) {
+      String tier = String.format(java.util.Locale.ROOT, "%,d instances", count);
+      add(cpu, results, tier, r -> r.tier(count) == null ? Double.NaN : r.tier(count).cpuSeconds());
+      add(memory, results, "RSS, " + tier, r -> r.tier(count) == null ? Double.NaN
+          : r.tier(count).rssBytes() / 1048576.0);
+    }
+    save(bar("W3 server CPU seconds per " + plan.keepAliveWindow().toSeconds() + " s (lower is better)",
+        "CPU s", cpu, false), dir, "compare-w3-cpu.png");
+    save(bar("W3 resident memory: MiB (lower is better)", "MiB", memory, false), dir, "compare-w3-memory.png");
+
+    DefaultCategoryDataset w4 = new DefaultCategoryDataset();
+    add(w4, results, "reads/s", r -> r.readsPerSecond);
+    save(bar("W4 uncached discovery reads/s (higher is better)", "reads/s", w4, false), dir, "compare-w4.png");
+  }
+
+  private static void add(DefaultCategoryDataset data, List<Results> results, String series,
+      ToDoubleFunction<Results> f) {
+    for (Results r : results) {
+      double v = f.applyAsDouble(r);
+      if (!Double.isNaN(v) && v >= 0) {
+        data.addValue(v, series, r.peer);
+      }
+    }
+  }
+
+  private static JFreeChart bar(String title, String axis, DefaultCategoryDataset data, boolean log) {
+    JFreeChart chart = ChartFactory.createBarChart(title, null, axis, data, PlotOrientation.VERTICAL,
+        data.getRowCount() > 1, false, false);
+    chart.setBackgroundPaint(Color.WHITE);
+    CategoryPlot plot = chart.getCategoryPlot();
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    if (log) {
+      LogAxis logAxis = new LogAxis(axis);
+      logAxis.setSmallestValue(0.1);
+      plot.setRangeAxis(logAxis);
+    }
+    BarRenderer renderer = (BarRenderer) plot.getRenderer();
+    renderer.setBarPainter(new StandardBarPainter());
+    renderer.setShadowVisible(false);
+    for (int s = 0; s < data.getRowCount(); s++) {
+      renderer.setSeriesPaint(s, SERIES[s % SERIES.length]);
+    }
+    return chart;
+  }
+
+  private static void save(JFreeChart chart, Path dir, String name) throws IOException {
+    ChartUtils.saveChartAsPNG(dir.resolve(name).toFile(), chart, WIDTH, HEIGHT);
+  }
+}

@@ -1,0 +1,146 @@
+package io.lodestar.bench.compare;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lodestar bench compare}: starts etcd, ZooKeeper, Eureka and Lodestar on loopback one after
+ * another, runs the same four workloads against each, and writes the side-by-side section of
+ * docs/benchmarks.md with charts.
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+    description = "Side-by-side benchmark against etcd, ZooKeeper and Eureka; writes docs/benchmarks.md.")
+public final class CompareBench implements Callable<Integer> {
+  // Held so the setting survives: the SDK's per-connection INFO lines would drown the progress.
+  private static final java.util.logging.Logger SDK_LOG = java.util.logging.Logger.getLogger("io.lodestar.client");
+
+  @Option(names = "--quick", description = "Shorter workloads: within 5 minutes on 2 cores (full: 30).")
+  boolean quick;
+
+  @Option(names = "--peers", split = ",", defaultValue = "etcd,zookeeper,eureka,lodestar",
+      description = "Which systems to run, in order (default: ${DEFAULT-VALUE}).")
+  List<String> peers;
+
+  @Option(names = "--heap", defaultValue = "1g", description = "-Xmx of every JVM server (default: ${DEFAULT-VALUE}).")
+  String heap;
+
+  @Option(names = "--report", description = "Markdown file whose side-by-side section is rewritten "
+      + "(default: docs/benchmarks.md of this checkout).")
+  Path report;
+
+  @Option(names = "--no-report", description = "Print the results only; write no files.")
+  boolean noReport;
+
+  @Override
+  public Integer call() throws Exception {
+    Plan plan = quick ? Plan.quick() : Plan.full();
+    SDK_LOG.setLevel(java.util.logging.Level.WARNING);
+    List<Supplier<Peer>> chosen = new ArrayList<>();
+    for (String name : peers) {
+      Supplier<Peer> p = peer(name.trim().toLowerCase(Locale.ROOT));
+      if (p == null) {
+        System.err.println("bench compare: unknown peer '" + name + "' (choose from etcd, zookeeper, eureka, lodestar)");
+        return 2;
+      }
+      chosen.add(p);
+    }
+    Path home = Path.of(System.getProperty("lodestar.home", ".")).toAbsolutePath().normalize();
+    Path file = report != null ? report : home.resolve("docs/benchmarks.md");
+    String load = loadAverage();
+    long start = System.nanoTime();
+    List<Results> all = run(chosen, plan, heap, System.out);
+    String header = String.format(Locale.ROOT, "Measured on %s with `./lodestar bench compare%s` (%s plan, "
+        + "%.0f minutes): %d cores, %s, Java %s; load average %s before and %s after. Every server ran alone on "
+        + "loopback, one after another, with its clients in the benchmark's JVM on the same cores; figures are "
+        + "from one run.", LocalDate.now(), quick ? " --quick" : "", plan.label(), (System.nanoTime() - start) / 6e10,
+        Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"), load,
+        loadAverage());
+    Report r = new Report(all, plan, header);
+    if (noReport) {
+      System.out.println(r.markdown());
+    } else {
+      r.writeInto(file);
+      Charts.write(all, plan, file.resolveSibling("bench"));
+      System.out.println("bench compare: wrote " + file + " and charts in " + file.resolveSibling("bench"));
+    }
+    return all.stream().anyMatch(x -> x.error != null) ? 1 : 0;
+  }
+
+  /** Runs the plan against each peer in turn; a peer that fails is reported, not fatal. */
+  static List<Results> run(List<Supplier<Peer>> peers, Plan plan, String heap, PrintStream out) throws Exception {
+    List<Results> all = new ArrayList<>();
+    for (Supplier<Peer> supplier : peers) {
+      Path work = Files.createTempDirectory("lodestar-compare-");
+      try (Peer peer = supplier.get()) {
+        out.println("== " + peer.name());
+        Results results;
+        long t0 = System.nanoTime();
+        try {
+          peer.start(work, heap);
+          results = new Results(peer.name(), peer.version(), peer.settings());
+          results.startSeconds = (System.nanoTime() - t0) / 1e9;
+          out.printf("  %s: ready in %.1f s (%s)%n", peer.name(), results.startSeconds, results.version);
+          new Workloads(peer, plan, out, results).run();
+        } catch (Exception e) {
+          results = new Results(peer.name(), safe(peer::version), safe(peer::settings));
+          results.error = e.getMessage() == null ? e.toString() : e.getMessage();
+          out.println("  " + peer.name() + " FAILED: " + results.error + " (work directory kept: " + work + ")");
+          all.add(results);
+          continue;
+        }
+        all.add(results);
+      }
+      delete(work);
+    }
+    return all;
+  }
+
+  static Supplier<Peer> peer(String name) {
+    return switch (name) {
+      case "lodestar" -> LodestarPeer::new;
+      default -> null;
+    };
+  }
+
+  private static String safe(Callable<String> f) {
+    try {
+      return f.call();
+    } catch (Exception e) {
+      return "?";
+    }
+  }
+
+  private static void delete(Path dir) throws java.io.IOException {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " / " + f[1] + " / " + f[2];
+    } catch (Exception e) {
+      return "unknown";
+    }
+  }
+
+  private static String cpuModel() {
+    try {
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+          .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown CPU");
+    } catch (Exception e) {
+      return "unknown CPU";
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package io.lodestar.bench.compare;
+
+import io.lodestar.api.v1.Instance;
+import io.lodestar.bench.ServerUnderTest;
+import io.lodestar.client.LodestarClient;
+import io.lodestar.client.RegistrationSpec;
+import io.lodestar.client.ServiceListener;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/** Lodestar itself: the server of this checkout in its own JVM, driven through the Java SDK. */
+class LodestarPeer implements Peer {
+  private static final String NS = "default";
+  private ServerUnderTest server;
+  private String heap = "?";
+
+  @Override
+  public String name() {
+    return "Lodestar";
+  }
+
+  @Override
+  public String version() {
+    return "0.1.0-SNAPSHOT (" + gitRevision() + "), SDK and server of this checkout";
+  }
+
+  @Override
+  public String settings() {
+    return "-Xmx" + heap + ", embedded storage (write-ahead log, fsync per group commit), ephemeral instances "
+        + "with 10 s TTL renewed by one stream per client, discovery pushed; W4 reads over REST (JSON)";
+  }
+
+  @Override
+  public void start(Path workDir, String heap) throws Exception {
+    this.heap = heap;
+    server = ServerUnderTest.start(java.util.List.of("-Xmx" + heap));
+  }
+
+  @Override
+  public long pid() {
+    return server.pid();
+  }
+
+  @Override
+  public boolean jvm() {
+    return true;
+  }
+
+  @Override
+  public PeerClient client() {
+    return new Client(server.address());
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private static String gitRevision() {
+    try {
+      Process p = new ProcessBuilder("git", "-C", System.getProperty("lodestar.home", "."), "rev-parse", "--short",
+          "HEAD").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      return p.waitFor() == 0 ? "git " + out : "unknown revision";
+    } catch (Exception e) {
+      return "unknown revision";
+    }
+  }
+
+  private static final class Client implements PeerClient {
+    private final LodestarClient sdk;
+    private final String address;
+    // Reads bypass the SDK's pushed cache: one REST call each, as a tool without the SDK would make.
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5)).build();
+
+    Client(String address) {
+      this.address = address;
+      this.sdk = LodestarClient.builder().servers(address).requestTimeout(Duration.ofSeconds(30)).build();
+    }
+
+    @Override
+    public void register(Inst inst) {
+      sdk.register(RegistrationSpec.builder().service(inst.service()).id(inst.id()).host(inst.host())
+          .port(inst.port()).metadata(inst.metadata()).ttlSeconds(10).build());
+    }
+
+    @Override
+    public void deregister(Inst inst) {
+      sdk.deregister(NS, inst.service(), inst.id());
+    }
+
+    @Override
+    public AutoCloseable watch(String service, Consumer<Set<String>> onChange) {
+      ServiceListener listener = ev -> onChange.accept(
+          ev.instances().stream().map(Instance::getId).collect(Collectors.toUnmodifiableSet()));
+      sdk.subscribe(NS, service, listener);
+      return () -> sdk.unsubscribe(NS, service, listener);
+    }
+
+    @Override
+    public int read(String service) throws Exception {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+          URI.create("http://" + address + "/v1/namespaces/" + NS + "/services/" + service + "/instances")).GET()
+          .build(), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 404) {
+        return 0;
+      }
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException("read " + service + ": HTTP " + r.statusCode() + " " + r.body());
+      }
+      return count(r.body(), "\"id\":");
+    }
+
+    private static int count(String body, String token) {
+      int n = 0;
+      for (int i = body.indexOf(token); i >= 0; i = body.indexOf(token, i + token.length())) {
+        n++;
+      }
+      return n;
+    }
+
+    @Override
+    public void close() {
+      sdk.close();
+    }
+  }
+
+}

@@ -1,0 +1,48 @@
+package io.lodestar.bench.compare;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** What one peer measured; NaN or -1 where a figure does not apply or was not reached. */
+final class Results {
+  final String peer;
+  final String version;
+  final String settings;
+  double startSeconds = Double.NaN;
+  /** W1: instances registered per second, and the per-call latency. */
+  double registrationsPerSecond = Double.NaN;
+  double registerP50Ms = Double.NaN;
+  double registerP99Ms = Double.NaN;
+  /** W2: time from issuing a change to each watcher seeing it. */
+  double notifyP50Ms = Double.NaN;
+  double notifyP99Ms = Double.NaN;
+  double notifyMaxMs = Double.NaN;
+  long notifyMissed = -1;
+  /** W3, one entry per tier. */
+  final List<KeepAlive> keepAlive = new ArrayList<>();
+  long baselineRssBytes = -1;
+  long baselineHeapBytes = -1;
+  /** W4: uncached reads of one service's instances per second. */
+  double readsPerSecond = Double.NaN;
+  String error;
+
+  Results(String peer, String version, String settings) {
+    this.peer = peer;
+    this.version = version;
+    this.settings = settings;
+  }
+
+  /** W3 at one size: server CPU over the window, RSS and live heap at its end. */
+  record KeepAlive(int instances, double windowSeconds, double cpuSeconds, long rssBytes, long liveHeapBytes,
+      long baselineHeapBytes) {
+    /** Live heap per instance above the empty server's; NaN when the peer is not a JVM. */
+    double heapBytesPerInstance() {
+      return liveHeapBytes < 0 || baselineHeapBytes < 0 ? Double.NaN
+          : (liveHeapBytes - baselineHeapBytes) / (double) instances;
+    }
+  }
+
+  KeepAlive tier(int instances) {
+    return keepAlive.stream().filter(k -> k.instances() == instances).findFirst().orElse(null);
+  }
+}

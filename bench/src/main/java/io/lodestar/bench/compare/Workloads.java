@@ -1,0 +1,361 @@
+package io.lodestar.bench.compare;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Runs the four workloads against one started peer, in the order that lets one registration
+ * serve two of them: W1 times registering the first tier, W3 then holds it, W4 reads from it;
+ * W2 runs on its own service; the larger W3 tier comes last.
+ */
+final class Workloads {
+  private final Peer peer;
+  private final Plan plan;
+  private final PrintStream out;
+  private final Results results;
+
+  Workloads(Peer peer, Plan plan, PrintStream out, Results results) {
+    this.peer = peer;
+    this.plan = plan;
+    this.out = out;
+    this.results = results;
+  }
+
+  void run() throws Exception {
+    results.baselineRssBytes = Proc.rssBytes(peer.pid());
+    results.baselineHeapBytes = peer.jvm() ? Proc.liveHeapBytes(peer.pid()) : -1;
+    boolean first = true;
+    for (int count : plan.keepAliveCounts()) {
+      List<PeerClient> clients = clients(plan.clients());
+      try {
+        register(clients, count, first);
+        keepAlive(count);
+        if (first) {
+          reads();
+        }
+      } finally {
+        closeAll(clients);
+      }
+      if (first) {
+        notifications();
+        first = false;
+      }
+    }
+  }
+
+  /** The {@code i}-th instance of a tier: services of {@code perService}, five metadata entries. */
+  private Inst instance(int i) {
+    int service = i / plan.perService();
+    Map<String, String> metadata = new LinkedHashMap<>();
+    String[][] entries = {{"version", "1.4." + (i % 7)}, {"zone", "zone-" + (i % 3)}, {"region", "region-1"},
+        {"env", "bench"}, {"protocol", "grpc"}};
+    for (int k = 0; k < plan.metadataEntries() && k < entries.length; k++) {
+      metadata.put(entries[k][0], entries[k][1]);
+    }
+    for (int k = entries.length; k < plan.metadataEntries(); k++) {
+      metadata.put("key" + k, "value" + k);
+    }
+    return new Inst(String.format("svc-%04d", service), "i-" + i, "10." + (i >> 16 & 255) + "." + (i >> 8 & 255)
+        + "." + (i & 255), 8000 + i % 1000, metadata);
+  }
+
+  /** W1 (timed on the first tier): each client registers its share, one call at a time. */
+  private void register(List<PeerClient> clients, int count, boolean timed) throws Exception {
+    out.printf("  %s: registering %,d instances from %d clients...%n", peer.name(), count, clients.size());
+    Recorder latency = new Recorder(3);
+    AtomicLong done = new AtomicLong();
+    ExecutorService pool = Executors.newFixedThreadPool(clients.size());
+    long start = System.nanoTime();
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int c = 0; c < clients.size(); c++) {
+        PeerClient client = clients.get(c);
+        int from = c;
+        futures.add(pool.submit(() -> {
+          for (int i = from; i < count; i += clients.size()) {
+            long t0 = System.nanoTime();
+            client.register(instance(i));
+            latency.recordValue((System.nanoTime() - t0) / 1000);
+            done.incrementAndGet();
+          }
+          return null;
+        }));
+      }
+      Progress progress = new Progress(out, "    registered", count, done::get);
+      for (Future<?> f : futures) {
+        f.get();
+      }
+      progress.stop();
+    } finally {
+      pool.shutdownNow();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Histogram h = latency.getIntervalHistogram();
+    out.printf("    %,.0f instances/s (p50 %.1f ms, p99 %.1f ms)%n", count / seconds, h.getValueAtPercentile(50) / 1e3,
+        h.getValueAtPercentile(99) / 1e3);
+    if (timed) {
+      results.registrationsPerSecond = count / seconds;
+      results.registerP50Ms = h.getValueAtPercentile(50) / 1e3;
+      results.registerP99Ms = h.getValueAtPercentile(99) / 1e3;
+    }
+  }
+
+  /** W3: the registered instances stay alive for the window; the server's cost is read from outside. */
+  private void keepAlive(int count) throws Exception {
+    out.printf("  %s: holding %,d live instances for %d s...%n", peer.name(), count,
+        plan.keepAliveWindow().toSeconds());
+    double cpu0 = Proc.cpuSeconds(peer.pid());
+    long t0 = System.nanoTime();
+    Thread.sleep(plan.keepAliveWindow().toMillis()); // the measured window itself
+    double cpu = Proc.cpuSeconds(peer.pid()) - cpu0;
+    double window = (System.nanoTime() - t0) / 1e9;
+    long rss = Proc.rssBytes(peer.pid());
+    long heap = peer.jvm() ? Proc.liveHeapBytes(peer.pid()) : -1;
+    Results.KeepAlive k = new Results.KeepAlive(count, window, cpu, rss, heap, results.baselineHeapBytes);
+    results.keepAlive.add(k);
+    out.printf("    CPU %.2f s in %.0f s, RSS %,d MiB, live heap %s%n", cpu, window, rss >> 20,
+        heap < 0 ? "n/a" : String.format("%,d MiB (%.0f B/instance)", heap >> 20, k.heapBytesPerInstance()));
+  }
+
+  /** W4: readers, each with its own client, read one service of 100 instances as fast as they can. */
+  private void reads() throws Exception {
+    String service = instance(0).service();
+    out.printf("  %s: %d readers reading %s for %d s...%n", peer.name(), plan.readers(), service,
+        plan.readWindow().toSeconds());
+    List<PeerClient> readers = clients(plan.readers());
+    ExecutorService pool = Executors.newFixedThreadPool(readers.size());
+    AtomicLong reads = new AtomicLong();
+    AtomicLong shortReads = new AtomicLong();
+    try {
+      for (PeerClient r : readers) {
+        r.read(service); // warm the connection
+      }
+      long deadline = System.nanoTime() + plan.readWindow().toNanos();
+      long start = System.nanoTime();
+      List<Future<?>> futures = new ArrayList<>();
+      for (PeerClient r : readers) {
+        futures.add(pool.submit(() -> {
+          while (System.nanoTime() < deadline) {
+            if (r.read(service) != plan.perService()) {
+              shortReads.incrementAndGet();
+            }
+            reads.incrementAndGet();
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : futures) {
+        f.get();
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      results.readsPerSecond = reads.get() / seconds;
+      out.printf("    %,.0f reads/s%s%n", results.readsPerSecond,
+          shortReads.get() == 0 ? "" : " (" + shortReads.get() + " reads saw fewer than " + plan.perService() + ")");
+    } finally {
+      pool.shutdownNow();
+      closeAll(readers);
+    }
+  }
+
+  /** W2: watchers on one service; a writer adds one instance per interval; each sighting is timed. */
+  private void notifications() throws Exception {
+    String service = "watched";
+    int changes = plan.changes();
+    out.printf("  %s: %d watchers, %d changes every %d ms...%n", peer.name(), plan.watchers(), changes,
+        plan.changeEvery().toMillis());
+    AtomicLongArray issued = new AtomicLongArray(changes);
+    Histogram histogram = new Histogram(3);
+    List<PeerClient> watchers = clients(plan.watchers());
+    PeerClient writer = peer.client();
+    List<AutoCloseable> watches = new ArrayList<>();
+    Watcher[] state = new Watcher[watchers.size()];
+    try {
+      for (int w = 0; w < watchers.size(); w++) {
+        Watcher s = new Watcher(changes);
+        state[w] = s;
+        watches.add(watchers.get(w).watch(service, ids -> s.saw(ids, issued, histogram)));
+      }
+      awaitUntil(Duration.ofSeconds(90), () -> allStarted(state), "every watcher's first view");
+      ScheduledRun writes = new ScheduledRun(plan.changeEvery());
+      for (int k = 0; k < changes; k++) {
+        writes.next();
+        issued.set(k, System.nanoTime());
+        Inst change = new Inst(service, "c-" + k, "10.9." + (k >> 8) + "." + (k & 255), 9000, Map.of("seq",
+            Integer.toString(k)));
+        writer.register(change);
+      }
+      long seenBy = System.nanoTime() + plan.notifyDeadline().toNanos();
+      Progress progress = new Progress(out, "    sightings", (long) changes * watchers.size(), () -> seen(state));
+      while (seen(state) < (long) changes * watchers.size() && System.nanoTime() < seenBy) {
+        Thread.sleep(50); // waiting for peers' watchers, bounded by the deadline
+      }
+      progress.stop();
+    } finally {
+      for (AutoCloseable w : watches) {
+        w.close();
+      }
+      closeAll(watchers);
+      writer.close();
+    }
+    synchronized (histogram) {
+      results.notifyMissed = (long) changes * watchers.size() - histogram.getTotalCount();
+      if (histogram.getTotalCount() > 0) {
+        results.notifyP50Ms = histogram.getValueAtPercentile(50) / 1e3;
+        results.notifyP99Ms = histogram.getValueAtPercentile(99) / 1e3;
+        results.notifyMaxMs = histogram.getMaxValue() / 1e3;
+      }
+    }
+    out.printf("    p50 %.1f ms, p99 %.1f ms, max %.1f ms%s%n", results.notifyP50Ms, results.notifyP99Ms,
+        results.notifyMaxMs, results.notifyMissed == 0 ? "" : ", " + results.notifyMissed + " sightings missed");
+  }
+
+  private static boolean allStarted(Watcher[] state) {
+    for (Watcher w : state) {
+      if (!w.started()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static long seen(Watcher[] state) {
+    long n = 0;
+    for (Watcher w : state) {
+      n += w.seenCount();
+    }
+    return n;
+  }
+
+  /** One watcher's sightings: the first time it sees each change's instance. */
+  private static final class Watcher {
+    private final boolean[] seen;
+    private int seenCount;
+    private boolean started;
+
+    Watcher(int changes) {
+      seen = new boolean[changes];
+    }
+
+    synchronized void saw(Set<String> ids, AtomicLongArray issued, Histogram histogram) {
+      long now = System.nanoTime();
+      started = true;
+      for (String id : ids) {
+        if (!id.startsWith("c-")) {
+          continue;
+        }
+        int k = Integer.parseInt(id.substring(2));
+        if (k < seen.length && !seen[k]) {
+          long at = issued.get(k);
+          if (at == 0) {
+            continue; // cannot happen: issued before the write
+          }
+          seen[k] = true;
+          seenCount++;
+          synchronized (histogram) {
+            histogram.recordValue(Math.max(0, (now - at) / 1000));
+          }
+        }
+      }
+    }
+
+    synchronized boolean started() {
+      return started;
+    }
+
+    synchronized int seenCount() {
+      return seenCount;
+    }
+  }
+
+  private List<PeerClient> clients(int n) throws Exception {
+    List<PeerClient> clients = new ArrayList<>();
+    try {
+      for (int k = 0; k < n; k++) {
+        clients.add(peer.client());
+      }
+    } catch (Exception e) {
+      closeAll(clients);
+      throw e;
+    }
+    return clients;
+  }
+
+  /** Closes clients in parallel (a clean shutdown of each, as an application would). */
+  private void closeAll(List<PeerClient> clients) throws InterruptedException {
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(16, clients.size())));
+    for (PeerClient c : clients) {
+      pool.execute(() -> {
+        try {
+          c.close();
+        } catch (Exception e) {
+          out.println("    (closing a client: " + e + ")");
+        }
+      });
+    }
+    pool.shutdown();
+    if (!pool.awaitTermination(5, TimeUnit.MINUTES)) {
+      out.println("    (clients still closing after 5 minutes; going on)");
+    }
+  }
+
+  private static void awaitUntil(Duration timeout, java.util.function.BooleanSupplier done, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out waiting for " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** Paces a loop at a fixed rate (not a fixed delay), so slow writes do not stretch the schedule. */
+  private static final class ScheduledRun {
+    private final long periodNanos;
+    private long next = System.nanoTime();
+
+    ScheduledRun(Duration period) {
+      this.periodNanos = period.toNanos();
+    }
+
+    void next() throws InterruptedException {
+      long wait = next - System.nanoTime();
+      if (wait > 0) {
+        TimeUnit.NANOSECONDS.sleep(wait);
+      }
+      next += periodNanos;
+    }
+  }
+
+  /** Prints a progress line every five seconds while a long step runs. */
+  static final class Progress {
+    private final java.util.concurrent.ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "bench-progress");
+          t.setDaemon(true);
+          return t;
+        });
+
+    Progress(PrintStream out, String what, long total, java.util.function.LongSupplier done) {
+      timer.scheduleAtFixedRate(() -> out.printf("%s %,d of %,d%n", what, done.getAsLong(), total), 5, 5,
+          TimeUnit.SECONDS);
+    }
+
+    void stop() {
+      timer.shutdownNow();
+    }
+  }
+}

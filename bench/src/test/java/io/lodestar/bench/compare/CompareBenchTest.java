@@ -1,0 +1,99 @@
+package io.lodestar.bench.compare;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The comparison's harness end to end, against real servers, at a size that proves the plumbing. */
+class CompareBenchTest {
+  private static final Plan TINY = new Plan("tiny", 2, 5, 2, 5, 3, 3, Duration.ofMillis(50), Duration.ofSeconds(30),
+      List.of(10), Duration.ofSeconds(1), 2, Duration.ofSeconds(1));
+
+  @BeforeAll
+  static void home() {
+    // the bench module's tests run in bench/; the server jar is in ../server/target
+    System.setProperty("lodestar.home", Path.of("..").toAbsolutePath().normalize().toString());
+  }
+
+  @Test
+  void lodestarClientRegistersWatchesAndReads(@TempDir Path work) throws Exception {
+    try (Peer peer = new LodestarPeer()) {
+      peer.start(work, "256m");
+      AtomicReference<Set<String>> seen = new AtomicReference<>(Set.of());
+      try (PeerClient writer = peer.client(); PeerClient watcher = peer.client()) {
+        AutoCloseable watch = watcher.watch("svc", seen::set);
+        Inst one = new Inst("svc", "a", "10.0.0.1", 1, Map.of("zone", "z1"));
+        writer.register(one);
+        writer.register(new Inst("svc", "b", "10.0.0.2", 2, Map.of()));
+        await().atMost(Duration.ofSeconds(30)).until(() -> seen.get().equals(Set.of("a", "b")));
+        assertThat(watcher.read("svc")).isEqualTo(2);
+        writer.deregister(one);
+        await().atMost(Duration.ofSeconds(30)).until(() -> seen.get().equals(Set.of("b")));
+        writer.close();
+        await().atMost(Duration.ofSeconds(30)).until(() -> watcher.read("svc") == 0);
+        watch.close();
+      }
+    }
+  }
+
+  @Test
+  void runMeasuresEveryWorkloadAndWritesTheReport(@TempDir Path dir) throws Exception {
+    List<Supplier<Peer>> peers = List.of(CompareBench.peer("lodestar"));
+    List<Results> results = CompareBench.run(peers, TINY, "256m", System.out);
+
+    assertThat(results).hasSize(1);
+    Results r = results.get(0);
+    assertThat(r.error).isNull();
+    assertThat(r.registrationsPerSecond).isPositive();
+    assertThat(r.notifyMissed).isZero();
+    assertThat(r.notifyP99Ms).isPositive();
+    assertThat(r.readsPerSecond).isPositive();
+    assertThat(r.tier(10).cpuSeconds()).isNotNegative();
+    assertThat(r.tier(10).rssBytes()).isPositive();
+    assertThat(r.tier(10).liveHeapBytes()).isPositive();
+
+    Path md = dir.resolve("benchmarks.md");
+    Files.writeString(md, "# Benchmarks\n\nEarlier text stays.\n");
+    Report report = new Report(results, TINY, "header line");
+    report.writeInto(md);
+    report.writeInto(md); // a second run replaces the section, not appends another
+    String text = Files.readString(md);
+    assertThat(text).startsWith("# Benchmarks\n\nEarlier text stays.");
+    assertThat(text.split(java.util.regex.Pattern.quote(Report.BEGIN), -1)).hasSize(2);
+    assertThat(text).contains("| W1 registration, 10 instances from 2 clients (instances/s) |")
+        .contains("| W4 uncached reads of 5 instances").contains("header line");
+
+    Charts.write(results, TINY, dir.resolve("bench"));
+    for (String png : List.of("compare-w1.png", "compare-w2.png", "compare-w3-cpu.png", "compare-w3-memory.png",
+        "compare-w4.png")) {
+      BufferedImage image = ImageIO.read(dir.resolve("bench").resolve(png).toFile());
+      assertThat(image.getWidth()).as(png).isEqualTo(640);
+    }
+  }
+
+  @Test
+  void aPeerThatFailsToStartIsReportedAndTheRunGoesOn() throws Exception {
+    Supplier<Peer> broken = () -> new LodestarPeer() {
+      @Override
+      public void start(Path workDir, String heap) {
+        throw new IllegalStateException("cannot start");
+      }
+    };
+    List<Results> results = CompareBench.run(List.of(broken), TINY, "256m", System.out);
+    assertThat(results).singleElement().satisfies(r -> assertThat(r.error).isEqualTo("cannot start"));
+    assertThat(new Report(results, TINY, "h").markdown()).contains("**Failed: cannot start**");
+  }
+}
