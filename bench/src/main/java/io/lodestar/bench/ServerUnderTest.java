@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * that its CPU, RSS and live heap can be read), a cluster of nodes this tool starts (figures are
  * summed over the nodes), or one already running (then only /metrics).
  */
-public final class ServerUnderTest implements AutoCloseable {
+final class ServerUnderTest implements AutoCloseable {
   private static final long CLK_TCK = 100;
   private final List<String> addresses;
   private final List<Process> processes;
@@ -38,21 +38,12 @@ public final class ServerUnderTest implements AutoCloseable {
   }
 
   /** Starts {@code lodestar server} from this checkout with the given heap, on a free port. */
-  public static ServerUnderTest start(String heap) throws Exception {
+  static ServerUnderTest start(String heap) throws Exception {
     return start(heap, 1);
   }
 
   /** Starts one node, or a cluster of {@code nodes} on loopback (each with the given heap). */
   static ServerUnderTest start(String heap, int nodes) throws Exception {
-    return start(List.of("-Xms" + heap, "-Xmx" + heap), nodes);
-  }
-
-  /** Starts one node with these JVM options (e.g. only -Xmx, as every peer in a comparison gets). */
-  public static ServerUnderTest start(List<String> jvmOptions) throws Exception {
-    return start(jvmOptions, 1);
-  }
-
-  private static ServerUnderTest start(List<String> jvmOptions, int nodes) throws Exception {
     Path home = Path.of(System.getProperty("lodestar.home", "."));
     Path jar;
     try (var files = Files.list(home.resolve("server/target"))) {
@@ -80,9 +71,8 @@ public final class ServerUnderTest implements AutoCloseable {
     List<Path> dirs = new ArrayList<>();
     for (int k = 0; k < nodes; k++) {
       Path data = Files.createTempDirectory("lodestar-bench-");
-      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-      cmd.addAll(jvmOptions);
-      cmd.addAll(List.of("-Dcom.linecorp.armeria.warnNettyVersions=false",
+      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Xms" + heap, "-Xmx" + heap, "-Dcom.linecorp.armeria.warnNettyVersions=false",
           "-cp", jar + java.io.File.pathSeparator + home.resolve("server/target/lib") + "/*",
           "io.lodestar.server.Main", "--port", Integer.toString(ports.get(k)), "--data-dir", data.toString()));
       if (nodes > 1) {
@@ -116,13 +106,8 @@ public final class ServerUnderTest implements AutoCloseable {
     return s;
   }
 
-  /** The first node's process id. */
-  public long pid() {
-    return processes.get(0).pid();
-  }
-
   /** The first node's address (the only one, unless a cluster). */
-  public String address() {
+  String address() {
     return addresses.get(0);
   }
 

@@ -1,7 +1,6 @@
 package io.lodestar.bench.compare;
 
 import io.lodestar.api.v1.Instance;
-import io.lodestar.bench.ServerUnderTest;
 import io.lodestar.client.LodestarClient;
 import io.lodestar.client.RegistrationSpec;
 import io.lodestar.client.ServiceListener;
@@ -18,7 +17,8 @@ import java.util.stream.Collectors;
 /** Lodestar itself: the server of this checkout in its own JVM, driven through the Java SDK. */
 class LodestarPeer implements Peer {
   private static final String NS = "default";
-  private ServerUnderTest server;
+  private Process server;
+  private String address;
   private String heap = "?";
 
   @Override
@@ -40,12 +40,25 @@ class LodestarPeer implements Peer {
   @Override
   public void start(Path workDir, String heap) throws Exception {
     this.heap = heap;
-    server = ServerUnderTest.start(java.util.List.of("-Xmx" + heap));
+    // Started as a user starts it, through the launcher, so the product's own JVM settings apply.
+    Path home = Path.of(System.getProperty("lodestar.home", ".")).toAbsolutePath();
+    int port = Proc.freePort();
+    address = "127.0.0.1:" + port;
+    Path log = workDir.resolve("lodestar.log");
+    ProcessBuilder pb = new ProcessBuilder(home.resolve("lodestar").toString(), "server", "--port",
+        Integer.toString(port), "--data-dir", workDir.resolve("data").toString()).directory(workDir.toFile())
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().put("JAVA_OPTS", "-Xmx" + heap);
+    server = pb.start();
+    HttpClient http = HttpClient.newHttpClient();
+    Proc.awaitReady(server, Duration.ofSeconds(120), log, () -> http.send(HttpRequest.newBuilder(
+        URI.create("http://" + address + "/health")).build(), HttpResponse.BodyHandlers.discarding())
+        .statusCode() == 200);
   }
 
   @Override
   public long pid() {
-    return server.pid();
+    return server.pid(); // the launcher execs the JVM
   }
 
   @Override
@@ -55,14 +68,12 @@ class LodestarPeer implements Peer {
 
   @Override
   public PeerClient client() {
-    return new Client(server.address());
+    return new Client(address);
   }
 
   @Override
   public void close() throws Exception {
-    if (server != null) {
-      server.close();
-    }
+    Proc.stop(server);
   }
 
   private static String gitRevision() {
