@@ -107,6 +107,7 @@ public final class CompareBench implements Callable<Integer> {
 
   static Supplier<Peer> peer(String name) {
     return switch (name) {
+      case "etcd" -> EtcdPeer::new;
       case "lodestar" -> LodestarPeer::new;
       default -> null;
     };
