@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.linecorp.armeria.common.AggregatedHttpRequest;
 import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
@@ -54,6 +55,8 @@ public final class NamingRestService {
   private final HealthChecker health;
   private final LongPolls<ServiceKey> watchers;
   private final Counter registrations;
+  private final Map<ServiceKey, Rendered> renderedAll = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<ServiceKey, Rendered> renderedHealthy = new java.util.concurrent.ConcurrentHashMap<>();
 
   public NamingRestService(Registry registry, CommandLog commandLog, HealthChecker health, Executor notifier,
       MeterRegistry meters) {
@@ -285,6 +288,15 @@ public final class NamingRestService {
 
   private HttpResponse render(ServiceKey key, boolean healthyOnly) {
     ServiceView v = registry.view(key.namespace(), key.service());
+    Map<ServiceKey, Rendered> cache = healthyOnly ? renderedHealthy : renderedAll;
+    if (v == null) {
+      cache.remove(key);
+    } else {
+      Rendered r = cache.get(key);
+      if (r != null && r.view() == v) {
+        return HttpResponse.of(r.headers(), HttpData.wrap(r.body()));
+      }
+    }
     ObjectNode root = Json.object();
     long rev = v == null ? 0 : v.revision();
     root.put("revision", rev);
@@ -302,9 +314,20 @@ public final class NamingRestService {
       arr = root.putArray("instances");
       v.instances().forEach(i -> arr.add(InstanceJson.toJson(i)));
     }
-    return Json.respond(ResponseHeaders.builder(HttpStatus.OK).contentType(MediaType.JSON_UTF_8)
-        .add(INDEX_HEADER, Long.toString(rev)).build(), root);
+    ResponseHeaders headers = ResponseHeaders.builder(HttpStatus.OK).contentType(MediaType.JSON_UTF_8)
+        .add(INDEX_HEADER, Long.toString(rev)).build();
+    byte[] body = root.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (v != null) {
+      cache.put(key, new Rendered(v, headers, body));
+    }
+    return HttpResponse.of(headers, HttpData.wrap(body));
   }
+
+  /**
+   * A service's last rendered list. Views are immutable and replaced on every change, so a body
+   * rendered from the current view is current: reads of an unchanged service cost no JSON work.
+   */
+  private record Rendered(ServiceView view, ResponseHeaders headers, byte[] body) {}
 
   // ------------------------------------------------------------------ helpers
 
