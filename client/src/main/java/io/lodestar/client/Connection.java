@@ -258,7 +258,7 @@ final class Connection {
       case WELCOME -> onWelcome(s, m.getWelcome());
       case UPDATE -> cache.onUpdate(m.getUpdate());
       case CONFIG_UPDATE -> configCache.onUpdate(m.getConfigUpdate());
-      case REGISTERED, ACK, ERROR -> {
+      case REGISTERED, ACK, ERROR, FETCHED -> {
         Pending p = m.getRequestId() == 0 ? null : pending.remove(m.getRequestId());
         if (p != null) {
           p.onResponse.accept(m);
@@ -483,6 +483,30 @@ final class Connection {
     result.whenComplete((ok, err) -> {
       if (err != null) {
         post(() -> dropUnsent(p));
+      }
+    });
+  }
+
+  /** Reads a service once, outside the cache; re-sent on the next stream if this one breaks. */
+  void fetch(String namespace, String service, CompletableFuture<io.lodestar.api.v1.ServiceUpdate> result) {
+    if (closed) {
+      result.completeExceptionally(closedException());
+      return;
+    }
+    long id = nextRequestId++;
+    ClientMessage m = ClientMessage.newBuilder().setRequestId(id).setFetch(io.lodestar.api.v1.FetchRequest.newBuilder()
+        .setNamespace(namespace).setService(service)).build();
+    Pending p = new Pending(id, m, true, r -> {
+      if (r.hasError()) {
+        result.completeExceptionally(toException(r.getError()));
+      } else {
+        result.complete(r.getFetched());
+      }
+    }, result);
+    enqueue(p);
+    result.whenComplete((ok, err) -> {
+      if (err != null) {
+        post(() -> pending.remove(p.id));
       }
     });
   }

@@ -185,6 +185,31 @@ public final class LodestarClient implements AutoCloseable {
   // ------------------------------------------------------------------ discovery
 
   /**
+   * Reads a service's instances from the server once, without subscribing and without touching
+   * the cache: for batch jobs and tools that want the server's current answer. Applications that
+   * call a service repeatedly should use {@link #getInstances} (pushed, read locally).
+   *
+   * @throws LodestarClientException on timeout, or {@code not_found} when the namespace does not exist
+   */
+  public ServiceSnapshot fetch(String namespace, String service) {
+    return await(fetchAsync(namespace, service), "fetch " + namespace + "/" + service);
+  }
+
+  public CompletableFuture<ServiceSnapshot> fetchAsync(String namespace, String service) {
+    String ns = Names.name("namespace", namespace);
+    String svc = Names.name("service", service);
+    CompletableFuture<io.lodestar.api.v1.ServiceUpdate> result = new CompletableFuture<>();
+    if (closed.get()) {
+      result.completeExceptionally(Connection.closedException());
+    } else {
+      connection.post(() -> connection.fetch(ns, svc, result));
+    }
+    return withTimeout(result, "fetch " + ns + "/" + svc).thenApply(u -> ServiceSnapshot.of(ns, svc, u.getRevision(),
+        u.getInstancesList(), ServiceSnapshot.effectiveThreshold(u.getInfo().getProtectThreshold()),
+        u.getInfo().getRules()));
+  }
+
+  /**
    * Every instance of a service, healthy or not, sorted by id. The first call for a service
    * subscribes and waits (up to the request timeout) for its list; later calls read the local
    * cache, which the subscription keeps current. A service that does not exist yet has an empty

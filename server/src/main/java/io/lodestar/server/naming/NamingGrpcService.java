@@ -176,6 +176,7 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
           case UNSUBSCRIBE -> hub.unsubscribe(this,
               new ServiceKey(m.getUnsubscribe().getNamespace(), m.getUnsubscribe().getService()));
           case GOODBYE -> goodbye();
+          case FETCH -> fetch(rid, m);
           case CONFIG_SUBSCRIBE, CONFIG_UNSUBSCRIBE -> ConfigStreams.handle(configHub, this, m);
           case QUOTA_REPORT -> {
             QuotaHandler q = quota;
@@ -251,6 +252,14 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
               send(ServerMessage.newBuilder().setRequestId(rid).setAck(Ack.getDefaultInstance()).build());
             }
           });
+    }
+
+    private void fetch(long rid, ClientMessage m) {
+      var f = m.getFetch();
+      String ns = f.getNamespace().isEmpty() ? "default" : f.getNamespace();
+      Validation.name("service", f.getService());
+      send(ServerMessage.newBuilder().setRequestId(rid).setFetched(hub.fetch(new ServiceKey(ns, f.getService())))
+          .build());
     }
 
     private void heartbeat() {

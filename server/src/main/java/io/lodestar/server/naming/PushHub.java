@@ -275,6 +275,18 @@ public final class PushHub implements RegistryListener, AutoCloseable {
     snapshots.increment();
   }
 
+  /**
+   * A one-shot snapshot of a service's current state, for a fetch outside any subscription; any
+   * thread (views are immutable and published whole).
+   *
+   * @throws io.lodestar.core.LodestarException when the namespace does not exist
+   */
+  public ServiceUpdate fetch(ServiceKey key) {
+    registry.requireNamespace(key.namespace());
+    return snapshotOf(currentView(key));
+  }
+
+  /** A service's current view; a service that does not exist is an empty one at revision 0. */
   private ServiceView currentView(ServiceKey key) {
     ServiceView v = registry.view(key.namespace(), key.service());
     return v != null ? v : new ServiceView(key, ServiceInfo.newBuilder().setNamespace(key.namespace())
