@@ -108,6 +108,7 @@ public final class CompareBench implements Callable<Integer> {
   static Supplier<Peer> peer(String name) {
     return switch (name) {
       case "etcd" -> EtcdPeer::new;
+      case "zookeeper" -> ZooKeeperPeer::new;
       case "eureka" -> EurekaPeer::new;
       case "lodestar" -> LodestarPeer::new;
       default -> null;
