@@ -160,6 +160,24 @@ class NamingIntegrationTest {
   }
 
   @Test
+  void fetchReadsTheServerWithoutSubscribing() {
+    LodestarClient a = client();
+    LodestarClient b = client();
+    assertThat(b.fetch("default", svc).instances()).isEmpty();
+    a.register(spec(svc, 1).build());
+    a.register(spec(svc, 2).build());
+    ServiceSnapshot fetched = b.fetch("default", svc);
+    // registrations are acknowledged once applied, so a later fetch sees both at once
+    assertThat(fetched.instances()).extracting(Instance::getId).containsExactlyInAnyOrder("10.1.0.1:1", "10.1.0.1:2");
+    assertThat(fetched.revision()).isPositive();
+    a.deregister("default", svc, "10.1.0.1:1");
+    assertThat(b.fetch("default", svc).instances()).extracting(Instance::getId).containsExactly("10.1.0.1:2");
+    assertThatThrownBy(() -> b.fetch("no-such-namespace", svc))
+        .isInstanceOfSatisfying(LodestarClientException.class, e -> assertThat(e.code()).isEqualTo("not_found"));
+    assertThatThrownBy(() -> b.fetch("default", "bad name!")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void unsubscribedListenerHearsNothingMore() throws Exception {
     LodestarClient a = client();
     LodestarClient b = client();

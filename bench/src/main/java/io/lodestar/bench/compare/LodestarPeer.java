@@ -34,7 +34,7 @@ class LodestarPeer implements Peer {
   @Override
   public String settings() {
     return "-Xmx" + heap + ", embedded storage (write-ahead log, fsync per group commit), ephemeral instances "
-        + "with 10 s TTL renewed by one stream per client, discovery pushed; W4 reads over REST (JSON)";
+        + "with 10 s TTL renewed by one stream per client, discovery pushed; W4 reads with the SDK's fetch (one request on its gRPC stream, no cache)";
   }
 
   @Override
@@ -89,13 +89,8 @@ class LodestarPeer implements Peer {
 
   private static final class Client implements PeerClient {
     private final LodestarClient sdk;
-    private final String address;
-    // Reads bypass the SDK's pushed cache: one REST call each, as a tool without the SDK would make.
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5)).build();
 
     Client(String address) {
-      this.address = address;
       this.sdk = LodestarClient.builder().servers(address).requestTimeout(Duration.ofSeconds(30)).build();
     }
 
@@ -119,25 +114,8 @@ class LodestarPeer implements Peer {
     }
 
     @Override
-    public int read(String service) throws Exception {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-          URI.create("http://" + address + "/v1/namespaces/" + NS + "/services/" + service + "/instances")).GET()
-          .build(), HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() == 404) {
-        return 0;
-      }
-      if (r.statusCode() != 200) {
-        throw new IllegalStateException("read " + service + ": HTTP " + r.statusCode() + " " + r.body());
-      }
-      return count(r.body(), "\"id\":");
-    }
-
-    private static int count(String body, String token) {
-      int n = 0;
-      for (int i = body.indexOf(token); i >= 0; i = body.indexOf(token, i + token.length())) {
-        n++;
-      }
-      return n;
+    public int read(String service) {
+      return sdk.fetch(NS, service).instances().size(); // one request on the stream; the cache is not used
     }
 
     @Override

@@ -51,11 +51,18 @@ class CompareBenchTest {
 
   @Test
   void runMeasuresEveryWorkloadAndWritesTheReport(@TempDir Path dir) throws Exception {
-    List<Supplier<Peer>> peers = List.of(CompareBench.peer("lodestar"));
+    // ZooKeeper runs from jars on the class path, so CI needs nothing installed for it
+    List<Supplier<Peer>> peers = List.of(CompareBench.peer("zookeeper"), CompareBench.peer("lodestar"));
     List<Results> results = CompareBench.run(peers, TINY, "256m", System.out);
 
-    assertThat(results).hasSize(1);
-    Results r = results.get(0);
+    assertThat(results).extracting(x -> x.peer).containsExactly("ZooKeeper", "Lodestar");
+    assertThat(results).allSatisfy(x -> {
+      assertThat(x.error).isNull();
+      assertThat(x.registrationsPerSecond).isPositive();
+      assertThat(x.notifyMissed).isZero();
+      assertThat(x.readsPerSecond).isPositive();
+    });
+    Results r = results.get(1);
     assertThat(r.error).isNull();
     assertThat(r.registrationsPerSecond).isPositive();
     assertThat(r.notifyMissed).isZero();
@@ -73,6 +80,11 @@ class CompareBenchTest {
     String text = Files.readString(md);
     assertThat(text).startsWith("# Benchmarks\n\nEarlier text stays.");
     assertThat(text.split(java.util.regex.Pattern.quote(Report.BEGIN), -1)).hasSize(2);
+    double ratio = r.registrationsPerSecond / results.get(0).registrationsPerSecond;
+    assertThat(text).containsPattern("\\| W1 registration, 10 instances from 2 clients \\(instances/s\\) \\| [0-9,]+ \\| "
+        + "[0-9,]+ \\| " + java.util.regex.Pattern.quote(String.format(java.util.Locale.ROOT, "%.2f", ratio))
+        + " \\| ≥ 2× best \\| (\\*\\*met\\*\\*|not met) \\|")
+        .contains("Live heap per instance at 10: Lodestar");
     assertThat(text).contains("| W1 registration, 10 instances from 2 clients (instances/s) |")
         .contains("| W4 uncached reads of 5 instances").contains("header line");
 
