@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -17,6 +18,7 @@ import java.util.stream.Collectors;
 /** Lodestar itself: the server of this checkout in its own JVM, driven through the Java SDK. */
 class LodestarPeer implements Peer {
   private static final String NS = "default";
+  private final java.util.Set<Client> clients = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private Process server;
   private String address;
   private String heap = "?";
@@ -68,11 +70,15 @@ class LodestarPeer implements Peer {
 
   @Override
   public PeerClient client() {
-    return new Client(address);
+    Client c = new Client(address, clients::remove);
+    clients.add(c);
+    return c;
   }
 
   @Override
   public void close() throws Exception {
+    // clients first, in parallel: each says goodbye, so the server drops their instances at once
+    List.copyOf(clients).parallelStream().forEach(Client::close);
     Proc.stop(server);
   }
 
@@ -90,7 +96,10 @@ class LodestarPeer implements Peer {
   private static final class Client implements PeerClient {
     private final LodestarClient sdk;
 
-    Client(String address) {
+    private final java.util.function.Consumer<Client> onClose;
+
+    Client(String address, java.util.function.Consumer<Client> onClose) {
+      this.onClose = onClose;
       this.sdk = LodestarClient.builder().servers(address).requestTimeout(Duration.ofSeconds(30)).build();
     }
 
@@ -121,6 +130,7 @@ class LodestarPeer implements Peer {
     @Override
     public void close() {
       sdk.close();
+      onClose.accept(this);
     }
   }
 
