@@ -97,7 +97,7 @@ final class EurekaPeer implements Peer {
   public void start(Path workDir, String heap) throws Exception {
     this.heap = heap;
     Path jar = jar();
-    if (!Files.exists(jar)) {
+    if (!Files.exists(jar) || sourcesNewerThan(jar)) {
       build(workDir);
     }
     version = versionsIn(jar);
@@ -120,7 +120,17 @@ final class EurekaPeer implements Peer {
     }
   }
 
-  /** Builds the server's fat jar with Maven, once per checkout (CI never builds it). */
+  /** True when the server project's pom or sources changed after the jar was built. */
+  private static boolean sourcesNewerThan(Path jar) throws java.io.IOException {
+    long built = Files.getLastModifiedTime(jar).toMillis();
+    Path project = home().resolve(PROJECT);
+    try (var files = Files.walk(project)) {
+      return files.filter(p -> !p.startsWith(project.resolve("target")) && Files.isRegularFile(p))
+          .anyMatch(p -> p.toFile().lastModified() > built);
+    }
+  }
+
+  /** Builds the server's fat jar with Maven, once per checkout and after changes (CI never builds it). */
   private static void build(Path workDir) throws Exception {
     Path pom = home().resolve(PROJECT).resolve("pom.xml");
     if (!Files.exists(pom)) {

@@ -56,6 +56,9 @@ final class Report {
     row(md, "W1 registration, " + String.format(Locale.ROOT, "%,d", plan.registrations()) + " instances from "
         + plan.clients() + " clients (instances/s)", r -> r.registrationsPerSecond, "%,.0f", true, 2.0, "≥ 2× best");
     row(md, "W1 registration latency p99 (ms)", r -> r.registerP99Ms, "%.1f", false, Double.NaN, "");
+    row(md, "W1 server CPU s per 1,000 registrations", r -> r.registerServerCpuPer1k, "%.2f", false, Double.NaN, "");
+    row(md, "W1 client CPU s per 1,000 registrations (all clients)", r -> r.registerClientCpuPer1k, "%.2f", false,
+        Double.NaN, "");
     row(md, "W2 notification p50 (ms)", r -> r.notifyP50Ms, "%.1f", false, Double.NaN, "");
     row(md, "W2 notification p99 (ms)", r -> r.notifyP99Ms, "%.1f", false, 0.5, "≤ ½ best");
     row(md, "W2 notification max (ms)", r -> r.notifyMaxMs, "%.1f", false, Double.NaN, "");

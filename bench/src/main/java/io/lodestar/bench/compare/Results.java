@@ -13,6 +13,9 @@ final class Results {
   double registrationsPerSecond = Double.NaN;
   double registerP50Ms = Double.NaN;
   double registerP99Ms = Double.NaN;
+  /** W1: CPU seconds per 1,000 registrations, of the server and of the clients (the bench JVM). */
+  double registerServerCpuPer1k = Double.NaN;
+  double registerClientCpuPer1k = Double.NaN;
   /** W2: time from issuing a change to each watcher seeing it. */
   double notifyP50Ms = Double.NaN;
   double notifyP99Ms = Double.NaN;

@@ -123,6 +123,8 @@ final class Workloads {
       results.registrationsPerSecond = count / seconds;
       results.registerP50Ms = h.getValueAtPercentile(50) / 1e3;
       results.registerP99Ms = h.getValueAtPercentile(99) / 1e3;
+      results.registerServerCpuPer1k = serverCpu * 1000 / count;
+      results.registerClientCpuPer1k = ownCpu * 1000 / count;
     }
   }
 
