@@ -76,7 +76,13 @@ final class Report {
     row(md, "W4 uncached reads of " + plan.perService() + " instances (reads/s, " + plan.readers() + " readers)",
         r -> r.readsPerSecond, "%,.0f", true, 2.0, "≥ 2× best");
     md.append('\n');
-    md.append(absoluteTargets()).append('\n');
+    md.append(absoluteTargets());
+    for (Results r : results) {
+      for (String note : r.notes) {
+        md.append("- ").append(r.peer).append(": ").append(note).append(".\n");
+      }
+    }
+    md.append('\n');
 
     md.append("| Peer | Versions | Settings | Start to ready (s) |\n|---|---|---|---:|\n");
     for (Results r : results) {

@@ -28,6 +28,8 @@ final class Results {
   /** W4: uncached reads of one service's instances per second. */
   double readsPerSecond = Double.NaN;
   String error;
+  /** What the table cannot say: tiers not reached and the like. */
+  final List<String> notes = new ArrayList<>();
 
   Results(String peer, String version, String settings) {
     this.peer = peer;

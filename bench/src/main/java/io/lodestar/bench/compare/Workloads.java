@@ -44,8 +44,9 @@ final class Workloads {
       List<PeerClient> clients = clients(plan.clients());
       boolean done = false;
       try {
-        register(clients, count, first);
-        keepAlive(count);
+        if (register(clients, count, first)) {
+          keepAlive(count);
+        }
         if (first) {
           reads();
         }
@@ -80,8 +81,11 @@ final class Workloads {
         + "." + (i & 255), 8000 + i % 1000, metadata);
   }
 
-  /** W1 (timed on the first tier): each client registers its share, one call at a time. */
-  private void register(List<PeerClient> clients, int count, boolean timed) throws Exception {
+  /**
+   * W1 (timed on the first tier): each client registers its share, one call at a time. Returns
+   * false when the plan's time budget ran out first.
+   */
+  private boolean register(List<PeerClient> clients, int count, boolean timed) throws Exception {
     out.printf("  %s: registering %,d instances from %d clients...%n", peer.name(), count, clients.size());
     Recorder latency = new Recorder(3);
     AtomicLong done = new AtomicLong();
@@ -89,13 +93,14 @@ final class Workloads {
     double serverCpu0 = Proc.cpuSeconds(peer.pid());
     double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
     long start = System.nanoTime();
+    long deadline = start + plan.registrationBudget().toNanos();
     try {
       List<Future<?>> futures = new ArrayList<>();
       for (int c = 0; c < clients.size(); c++) {
         PeerClient client = clients.get(c);
         int from = c;
         futures.add(pool.submit(() -> {
-          for (int i = from; i < count; i += clients.size()) {
+          for (int i = from; i < count && System.nanoTime() < deadline; i += clients.size()) {
             long t0 = System.nanoTime();
             client.register(instance(i));
             latency.recordValue((System.nanoTime() - t0) / 1000);
@@ -113,6 +118,17 @@ final class Workloads {
       pool.shutdownNow();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
+    if (done.get() < count) {
+      String note = String.format(java.util.Locale.ROOT, "registered %,d of %,d instances in the %d-minute budget "
+          + "(%,.0f/s); that tier was not held", done.get(), count, plan.registrationBudget().toMinutes(),
+          done.get() / seconds);
+      out.println("    " + note);
+      results.notes.add(note);
+      if (timed) {
+        results.registrationsPerSecond = done.get() / seconds;
+      }
+      return false;
+    }
     double serverCpu = Proc.cpuSeconds(peer.pid()) - serverCpu0;
     double ownCpu = Proc.cpuSeconds(ProcessHandle.current().pid()) - ownCpu0;
     Histogram h = latency.getIntervalHistogram();
@@ -126,6 +142,7 @@ final class Workloads {
       results.registerServerCpuPer1k = serverCpu * 1000 / count;
       results.registerClientCpuPer1k = ownCpu * 1000 / count;
     }
+    return true;
   }
 
   /** W3: the registered instances stay alive for the window; the server's cost is read from outside. */

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The comparison's harness end to end, against real servers, at a size that proves the plumbing. */
 class CompareBenchTest {
   private static final Plan TINY = new Plan("tiny", 2, 5, 2, 5, 3, 3, Duration.ofMillis(50), Duration.ofSeconds(30),
-      List.of(10), Duration.ofSeconds(1), 2, Duration.ofSeconds(1));
+      List.of(10), Duration.ofSeconds(1), 2, Duration.ofSeconds(1), Duration.ofMinutes(2));
 
   @BeforeAll
   static void home() {
