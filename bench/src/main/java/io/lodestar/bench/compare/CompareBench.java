@@ -83,7 +83,7 @@ public final class CompareBench implements Callable<Integer> {
       Path work = Files.createTempDirectory("lodestar-compare-");
       try (Peer peer = supplier.get()) {
         out.println("== " + peer.name());
-        Results results;
+        Results results = null;
         long t0 = System.nanoTime();
         try {
           peer.start(work, heap);
@@ -92,7 +92,10 @@ public final class CompareBench implements Callable<Integer> {
           out.printf("  %s: ready in %.1f s (%s)%n", peer.name(), results.startSeconds, results.version);
           new Workloads(peer, plan, out, results).run();
         } catch (Exception e) {
-          results = new Results(peer.name(), safe(peer::version), safe(peer::settings));
+          // what was measured before the failure stays in the report
+          if (results == null) {
+            results = new Results(peer.name(), safe(peer::version), safe(peer::settings));
+          }
           results.error = e.getMessage() == null ? e.toString() : e.getMessage();
           out.println("  " + peer.name() + " FAILED: " + results.error + " (work directory kept: " + work + ")");
           all.add(results);

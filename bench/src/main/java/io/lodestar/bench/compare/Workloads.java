@@ -94,34 +94,45 @@ final class Workloads {
     double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
     long start = System.nanoTime();
     long deadline = start + plan.registrationBudget().toNanos();
+    // A peer that starts refusing under load (timeouts, errors) ends the tier; it is reported, and
+    // what was measured before stays in the report.
+    java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    Progress progress = new Progress(out, "    registered", count, done::get);
     try {
       List<Future<?>> futures = new ArrayList<>();
       for (int c = 0; c < clients.size(); c++) {
         PeerClient client = clients.get(c);
         int from = c;
         futures.add(pool.submit(() -> {
-          for (int i = from; i < count && System.nanoTime() < deadline; i += clients.size()) {
+          for (int i = from; i < count && System.nanoTime() < deadline && failure.get() == null;
+              i += clients.size()) {
             long t0 = System.nanoTime();
-            client.register(instance(i));
+            try {
+              client.register(instance(i));
+            } catch (Exception e) {
+              failure.compareAndSet(null, e);
+              return null;
+            }
             latency.recordValue((System.nanoTime() - t0) / 1000);
             done.incrementAndGet();
           }
           return null;
         }));
       }
-      Progress progress = new Progress(out, "    registered", count, done::get);
       for (Future<?> f : futures) {
         f.get();
       }
-      progress.stop();
     } finally {
+      progress.stop();
       pool.shutdownNow();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     if (done.get() < count) {
-      String note = String.format(java.util.Locale.ROOT, "registered %,d of %,d instances in the %d-minute budget "
-          + "(%,.0f/s); that tier was not held", done.get(), count, plan.registrationBudget().toMinutes(),
-          done.get() / seconds);
+      Exception e = failure.get();
+      String why = e != null ? "registration failed (" + (e.getMessage() == null ? e.toString() : e.getMessage())
+          + ")" : "the " + plan.registrationBudget().toMinutes() + "-minute budget ran out";
+      String note = String.format(java.util.Locale.ROOT, "registered %,d of %,d instances (%,.0f/s), then %s; "
+          + "that tier was not held", done.get(), count, done.get() / seconds, why);
       out.println("    " + note);
       results.notes.add(note);
       if (timed) {
