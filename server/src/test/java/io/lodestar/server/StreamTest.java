@@ -234,6 +234,18 @@ class StreamTest {
   }
 
   @Test
+  void aHeartbeatAfterALongSilenceReassertsInstancesThatExpiredMeanwhile() {
+    RawClient paused = RawClient.connect("paused");
+    register(paused, 1, "pause", "a", 1);
+    register(paused, 2, "pause", "b", 1);
+    // silent (a long GC pause, a frozen VM) for longer than 3 × TTL: both expire and go
+    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("pause").isEmpty());
+    // the stream is still open; its next heartbeat puts both back at once
+    paused.send(ClientMessage.newBuilder().setHeartbeat(io.lodestar.api.v1.Heartbeat.getDefaultInstance()).build());
+    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("pause").equals(Set.of("a", "b")));
+  }
+
+  @Test
   void requestsBeforeHelloAndBadRegistrationsGetErrors() {
     RawClient c = new RawClient();
     stub.connect(c);

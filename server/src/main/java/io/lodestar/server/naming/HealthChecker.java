@@ -104,10 +104,28 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     };
   }
 
+  /**
+   * One stream's sign of life, shared by every lease registered through it: a heartbeat renews
+   * them all with one write, however many instances the stream carries (etcd's lease per client,
+   * L5's agent per host). A broken stream stops renewing, and each of its leases starts its TTL.
+   */
+  public final class KeepAlive {
+    private volatile long lastSeen = nanoClock.getAsLong();
+
+    /** Renews every lease bound to this keep-alive; returns nanoseconds since the previous renewal. */
+    public long touch() {
+      long now = nanoClock.getAsLong();
+      long since = now - lastSeen;
+      lastSeen = now;
+      return since;
+    }
+  }
+
   private static final class Lease {
     final long ttlNanos;
     volatile String holder;
     volatile long lastSeen;
+    volatile KeepAlive keepAlive; // the stream that renews it, if any
     volatile HealthStatus health;
     // whether this node decided this lease at the last scan; a takeover starts a full TTL afresh
     volatile boolean responsible;
@@ -168,6 +186,25 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     if (l == null || !l.holder.equals(scope.localId())) {
       return false;
     }
+    l.lastSeen = nanoClock.getAsLong();
+    return true;
+  }
+
+  /** A keep-alive for one stream, alive from now. */
+  public KeepAlive newKeepAlive() {
+    return new KeepAlive();
+  }
+
+  /**
+   * Renews a lease and ties it to a stream's keep-alive, so that the stream's heartbeats renew it
+   * from now on. False when this node holds no lease for it, as for {@link #renew}.
+   */
+  public boolean bind(InstanceKey key, KeepAlive keepAlive) {
+    Lease l = leases.get(key);
+    if (l == null || !l.holder.equals(scope.localId())) {
+      return false;
+    }
+    l.keepAlive = keepAlive;
     l.lastSeen = nanoClock.getAsLong();
     return true;
   }
@@ -260,7 +297,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
           takenOver.incrementAndGet();
           return;
         }
-        long age = now - l.lastSeen;
+        KeepAlive ka = l.keepAlive;
+        long age = now - (ka == null ? l.lastSeen : Math.max(l.lastSeen, ka.lastSeen));
         if (age > 3 * l.ttlNanos) {
           changes.add(change(key, HealthStatus.UNHEALTHY, true));
         } else if (age > l.ttlNanos) {

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
   static final int HEARTBEAT_INTERVAL_MS = 3000;
+  /** Every this many heartbeats, a stream checks each of its leases (else one write renews all). */
+  static final int FULL_CHECK_EVERY = 10;
+  /** A gap between heartbeats this long means the client paused: check every lease at once. */
+  static final long SILENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(2L * HEARTBEAT_INTERVAL_MS);
   private static final Logger log = LoggerFactory.getLogger(NamingGrpcService.class);
 
   private final CommandLog commandLog;
@@ -108,6 +113,10 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
     private final ServerCallStreamObserver<ServerMessage> out;
     // instances this stream registered, with what it asked for, so that it can re-assert them
     private final Map<InstanceKey, Instance> owned = new ConcurrentHashMap<>();
+    private final HealthChecker.KeepAlive keepAlive = health.newKeepAlive();
+    private int heartbeats; // the stream's inbound messages arrive one at a time
+    // the shortest TTL this stream registered: a silence that long may have let a lease lapse
+    private volatile long shortestTtlNanos = Long.MAX_VALUE;
     private final String address;
     private volatile String clientId;
     private volatile Map<String, String> labels = Map.of();
@@ -233,7 +242,8 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
           .setInstance(spec)).build()).thenApply(res -> {
             InstanceKey key = InstanceKey.of(spec);
             owned.put(key, spec);
-            health.renew(key);
+            shortestTtlNanos = Math.min(shortestTtlNanos, TimeUnit.SECONDS.toNanos(res.getInstance().getTtlSeconds()));
+            health.bind(key, keepAlive);
             registrations.increment();
             return res.getInstance();
           });
@@ -263,8 +273,14 @@ public final class NamingGrpcService extends NamingGrpc.NamingImplBase {
     }
 
     private void heartbeat() {
+      long sincePrevious = keepAlive.touch(); // renews every lease bound to this stream
+      // Every lease is checked one by one only now and then, or at once after a silence long
+      // enough for one to have lapsed (a long pause): a lapsed or moved lease is re-asserted.
+      if (++heartbeats % FULL_CHECK_EVERY != 0 && sincePrevious < Math.min(SILENCE_NANOS, shortestTtlNanos)) {
+        return;
+      }
       for (Map.Entry<InstanceKey, Instance> e : owned.entrySet()) {
-        if (!health.renew(e.getKey())) {
+        if (!health.bind(e.getKey(), keepAlive)) {
           // Expired while the client was alive but silent (a long pause): re-assert it.
           log.info("Re-registering {}/{} for client {} after its lease lapsed", e.getKey().service(),
               e.getKey().id(), clientId);
