@@ -97,14 +97,20 @@ final class Proc {
   static long liveHeapBytes(long pid) throws IOException, InterruptedException {
     jcmd(pid, "GC.run");
     String info = jcmd(pid, "GC.heap_info");
-    // G1: " garbage-first heap   total 1048576K, used 23456K"; Serial/Parallel: per generation
-    Matcher m = Pattern.compile("used (\\d+)K").matcher(info);
+    // G1: " garbage-first heap   total 1048576K, used 23456K"; Serial/Parallel: one line per
+    // generation. Metaspace and class space lines say "used" too, and are not heap.
+    Pattern used = Pattern.compile("used (\\d+)K");
     long sum = 0;
-    boolean g1 = info.contains("garbage-first heap");
-    while (m.find()) {
-      sum += Long.parseLong(m.group(1)) * 1024;
-      if (g1) {
-        break; // the first line is the whole heap
+    for (String line : info.split("\n")) {
+      if (line.contains("Metaspace") || line.contains("class space")) {
+        continue;
+      }
+      Matcher m = used.matcher(line);
+      if (m.find()) {
+        sum += Long.parseLong(m.group(1)) * 1024;
+        if (line.contains("garbage-first heap")) {
+          break; // G1's first line is the whole heap
+        }
       }
     }
     return sum == 0 ? -1 : sum;
