@@ -75,6 +75,8 @@ final class Charts {
     if (log) {
       LogAxis logAxis = new LogAxis(axis);
       logAxis.setSmallestValue(0.1);
+      logAxis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1)); // one tick per power of ten
+      logAxis.setNumberFormatOverride(new java.text.DecimalFormat("#,##0.#"));
       plot.setRangeAxis(logAxis);
     }
     BarRenderer renderer = (BarRenderer) plot.getRenderer();
