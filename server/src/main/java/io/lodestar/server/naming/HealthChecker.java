@@ -253,7 +253,10 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         boolean mine = holder.equals(scope.localId());
         // a lease that moves here starts afresh; one that stays keeps its last sign of life
         long seen = l != null && l.holder.equals(holder) ? l.lastSeen : now;
-        leases.put(k, new Lease(ttl, holder, seen, i.getHealth(), mine));
+        Lease next = new Lease(ttl, holder, seen, i.getHealth(), mine);
+        // a stream may have bound the old lease just before this replaced it: keep its keep-alive
+        next.keepAlive = l == null ? null : l.keepAlive;
+        leases.put(k, next);
       } else {
         l.health = i.getHealth(); // registrations renew explicitly, through renew()
       }
