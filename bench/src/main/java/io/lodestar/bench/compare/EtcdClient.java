@@ -14,7 +14,6 @@ import io.etcd.jetcd.watch.WatchEvent;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -65,7 +64,7 @@ final class EtcdClient implements PeerClient {
   @Override
   public void register(Inst instance) throws Exception {
     client.getKVClient()
-        .put(key(instance), ByteSequence.from(json(instance), StandardCharsets.UTF_8),
+        .put(key(instance), ByteSequence.from(instance.json(), StandardCharsets.UTF_8),
             PutOption.builder().withLeaseId(leaseId).build())
         .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
@@ -146,35 +145,5 @@ final class EtcdClient implements PeerClient {
   private static String id(ByteSequence key) {
     String path = key.toString(StandardCharsets.UTF_8);
     return path.substring(path.lastIndexOf('/') + 1);
-  }
-
-  /** The value a registering application would store: address and metadata, as JSON. */
-  private static String json(Inst instance) {
-    StringBuilder out = new StringBuilder("{\"host\":").append(quote(instance.host()))
-        .append(",\"port\":").append(instance.port()).append(",\"metadata\":{");
-    String separator = "";
-    for (Map.Entry<String, String> e : instance.metadata().entrySet()) {
-      out.append(separator).append(quote(e.getKey())).append(':').append(quote(e.getValue()));
-      separator = ",";
-    }
-    return out.append("}}").toString();
-  }
-
-  private static String quote(String s) {
-    StringBuilder out = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    return out.append('"').toString();
   }
 }

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The little JSON the Eureka peer speaks, without a JSON library on the bench classpath: the
+ * The little JSON the peers need, without a JSON library on the bench classpath: quoting, the
  * registration body Eureka's clients send, and the instance ids of an application response.
  */
 final class EurekaJson {

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -216,7 +215,7 @@ final class ZooKeeperPeer implements Peer {
     @Override
     public void register(Inst instance) throws Exception {
       curator.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL)
-          .forPath(path(instance), json(instance).getBytes(StandardCharsets.UTF_8));
+          .forPath(path(instance), instance.json().getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
@@ -296,40 +295,6 @@ final class ZooKeeperPeer implements Peer {
 
     private static String path(Inst instance) {
       return ZKPaths.makePath(ROOT, instance.service(), instance.id());
-    }
-
-    /** The znode's payload, hand-built: Jackson is not on the bench class path. */
-    private static String json(Inst instance) {
-      StringBuilder b = new StringBuilder("{\"service\":").append(quote(instance.service()))
-          .append(",\"id\":").append(quote(instance.id()))
-          .append(",\"host\":").append(quote(instance.host()))
-          .append(",\"port\":").append(instance.port())
-          .append(",\"metadata\":{");
-      String sep = "";
-      for (Map.Entry<String, String> e : instance.metadata().entrySet()) {
-        b.append(sep).append(quote(e.getKey())).append(':').append(quote(e.getValue()));
-        sep = ",";
-      }
-      return b.append("}}").toString();
-    }
-
-    private static String quote(String s) {
-      StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-      for (int i = 0; i < s.length(); i++) {
-        char c = s.charAt(i);
-        switch (c) {
-          case '"' -> b.append("\\\"");
-          case '\\' -> b.append("\\\\");
-          default -> {
-            if (c < 0x20) {
-              b.append(String.format("\\u%04x", (int) c));
-            } else {
-              b.append(c);
-            }
-          }
-        }
-      }
-      return b.append('"').toString();
     }
   }
 }
