@@ -379,7 +379,11 @@ public final class Registry {
     Set<InstanceKey> keys = owned.get(d.getOwner());
     int n = 0;
     if (keys != null) {
-      for (InstanceKey k : new ArrayList<>(keys)) {
+      // in key order, never the set's hash order: that depends on the set's history, which a node
+      // restored from a snapshot does not share, and the order decides the revisions
+      List<InstanceKey> inOrder = new ArrayList<>(keys);
+      inOrder.sort(InstanceKey.ORDER);
+      for (InstanceKey k : inOrder) {
         ServiceState s = services.get(k.service());
         Instance old = s == null ? null : s.instances.get(k.id());
         if (old != null) {
@@ -587,7 +591,10 @@ public final class Registry {
     return list;
   }
 
-  private record InstanceKey(ServiceKey service, String id) {}
+  private record InstanceKey(ServiceKey service, String id) {
+    static final java.util.Comparator<InstanceKey> ORDER =
+        java.util.Comparator.comparing(InstanceKey::service).thenComparing(InstanceKey::id);
+  }
 
   /** Mutable per-service state, touched by the applier thread only. */
   private static final class ServiceState {
