@@ -81,6 +81,10 @@ final class LodestarApi {
     return send("PUT", path, Map.of(), body, timeout);
   }
 
+  Response patch(String path, JsonNode body) throws InterruptedException {
+    return send("PATCH", path, Map.of(), body, timeout);
+  }
+
   Response delete(String path) throws InterruptedException {
     return send("DELETE", path, Map.of(), null, timeout);
   }

@@ -27,6 +27,9 @@ import picocli.CommandLine.Spec;
     subcommands = {
         RegisterCommand.class,
         DeregisterCommand.class,
+        InstanceUpdate.Isolate.class,
+        InstanceUpdate.Restore.class,
+        InstanceUpdate.Weight.class,
         HeartbeatCommand.class,
         InstancesCommand.class,
         ServicesCommand.class,

@@ -108,6 +108,19 @@ class CliEndToEndTest {
   }
 
   @Test
+  void isolateRestoreAndWeight() throws Exception {
+    String svc = uniqueService();
+    cli("register", svc, "--host", "10.0.0.5", "--port", "80", "--id", "iso-1").expect(0);
+    assertThat(cli("isolate", svc, "iso-1").expect(0).out())
+        .isEqualTo("isolated iso-1 of default/" + svc + " (still registered; restore to undo)\n");
+    assertThat(json(cli("weight", svc, "iso-1", "40", "--json").expect(0)).path("isolated").asBoolean()).isTrue();
+    assertThat(cli("restore", svc, "iso-1").expect(0).out()).isEqualTo("restored iso-1 of default/" + svc
+        + " to discovery\n");
+    CliRun bad = cli("weight", svc, "iso-1", "20000").expect(1);
+    assertThat(bad.err()).startsWith("lodestar: ").contains("weight");
+  }
+
+  @Test
   void heartbeatOfAnUnknownInstanceExitsOne() {
     String svc = uniqueService();
     CliRun r = cli("heartbeat", svc, "nope").expect(1);

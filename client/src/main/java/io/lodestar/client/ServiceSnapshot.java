@@ -26,6 +26,10 @@ import java.util.random.RandomGenerator;
  * empties a caller's list. A threshold of 0 means the default ({@value #DEFAULT_PROTECT_THRESHOLD});
  * 1.0 disables protection.
  *
+ * <p>Isolation: an instance an operator isolated ({@code Instance.isolated}) stays registered and
+ * in {@link #instances()}, but is never in {@link #healthyInstances()} nor picked, and does not
+ * count towards protection.
+ *
  * <p>Weights: an instance without a weight counts {@value #DEFAULT_WEIGHT}; weight 0 is never
  * picked, unless every candidate has weight 0, in which case the pick is uniform (an empty traffic
  * share for everyone is an operator mistake, not a reason to fail every call).
@@ -62,19 +66,26 @@ public final class ServiceSnapshot {
     sorted.sort(BY_ID);
     this.instances = List.copyOf(sorted);
 
+    // Isolated instances (an operator's choice) are never selectable and do not count towards
+    // protection; they stay in instances(), marked.
+    List<Instance> candidates = new ArrayList<>(sorted.size());
     List<Instance> healthy = new ArrayList<>(sorted.size());
     for (Instance i : sorted) {
+      if (i.getIsolated()) {
+        continue;
+      }
+      candidates.add(i);
       if (i.getHealth() != HealthStatus.UNHEALTHY) {
         healthy.add(i);
       }
     }
     boolean protect = false;
-    if (!sorted.isEmpty() && this.protectThreshold < 1.0) {
-      double unhealthyShare = 1.0 - (double) healthy.size() / sorted.size();
+    if (!candidates.isEmpty() && this.protectThreshold < 1.0) {
+      double unhealthyShare = 1.0 - (double) healthy.size() / candidates.size();
       protect = unhealthyShare > this.protectThreshold;
     }
     this.protectionApplied = protect;
-    this.selectable = protect ? this.instances : List.copyOf(healthy);
+    this.selectable = List.copyOf(protect ? candidates : healthy);
 
     this.picks = selectable.toArray(new Instance[0]);
     this.cumulative = new long[picks.length];
@@ -149,14 +160,14 @@ public final class ServiceSnapshot {
     return protectThreshold;
   }
 
-  /** Every instance, healthy or not, sorted by id. Immutable. */
+  /** Every instance, healthy or not, isolated or not, sorted by id. Immutable. */
   public List<Instance> instances() {
     return instances;
   }
 
   /**
    * The instances to hand a caller that wants healthy ones: the healthy instances, or every
-   * instance when {@link #protectionApplied()}. Sorted by id. Immutable.
+   * instance that is not isolated when {@link #protectionApplied()}. Sorted by id. Immutable.
    */
   public List<Instance> healthyInstances() {
     return selectable;

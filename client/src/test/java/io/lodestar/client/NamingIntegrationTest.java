@@ -62,6 +62,36 @@ class NamingIntegrationTest {
     return RegistrationSpec.builder().service(service).host("10.1.0.1").port(port).ttlSeconds(60);
   }
 
+  /** An operator's PATCH over REST, as the console and curl send it. */
+  private static int patch(String svc, String id, String body) throws Exception {
+    var http = java.net.http.HttpClient.newHttpClient();
+    var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + server.address()
+        + "/v1/namespaces/default/services/" + svc + "/instances/" + id))
+        .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();
+    return http.send(req, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  @Test
+  void isolatedInstanceLeavesDiscoveryAndAWeightEditArrives() throws Exception {
+    LodestarClient a = client();
+    LodestarClient b = client();
+    a.register(spec(svc, 8080).build());
+    a.register(spec(svc, 8081).build());
+    await().until(() -> b.getHealthyInstances("default", svc).size() == 2);
+    assertThat(patch(svc, "10.1.0.1:8080", "{\"isolated\":true}")).isEqualTo(200);
+    await().untilAsserted(() -> assertThat(b.getHealthyInstances("default", svc)).extracting(Instance::getId)
+        .containsExactly("10.1.0.1:8081"));
+    assertThat(b.getInstances("default", svc)).filteredOn(Instance::getIsolated).extracting(Instance::getId)
+        .containsExactly("10.1.0.1:8080");
+    for (int k = 0; k < 20; k++) {
+      assertThat(b.selectOne("default", svc).getId()).isEqualTo("10.1.0.1:8081");
+    }
+    assertThat(patch(svc, "10.1.0.1:8080", "{\"isolated\":false,\"weight\":5}")).isEqualTo(200);
+    await().untilAsserted(() -> assertThat(b.getHealthyInstances("default", svc))
+        .filteredOn(i -> i.getId().equals("10.1.0.1:8080")).singleElement()
+        .satisfies(i -> assertThat(i.getWeight()).isEqualTo(5)));
+  }
+
   @Test
   void registeredInstanceIsVisibleToAnotherClient() {
     LodestarClient a = client();

@@ -69,6 +69,43 @@ class NamingRestTest {
   }
 
   @Test
+  void isolateRestoreAndWeightEditKeepTheInstanceRegistered() {
+    http.post(BASE + "iso/instances", "{\"id\":\"a\",\"host\":\"h1\",\"port\":1}");
+    http.post(BASE + "iso/instances", "{\"id\":\"b\",\"host\":\"h2\",\"port\":1}");
+    Http.Response r = http.patch(BASE + "iso/instances/a", "{\"isolated\":true,\"weight\":30}");
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.json().get("isolated").asBoolean()).isTrue();
+    assertThat(r.json().get("weight").asInt()).isEqualTo(30);
+    // out of discovery, still registered and listed, marked
+    assertThat(http.get(BASE + "iso/instances?healthy=true").json().get("instances").findValuesAsText("id"))
+        .containsExactly("b");
+    JsonNode all = http.get(BASE + "iso/instances").json().get("instances");
+    assertThat(all.findValuesAsText("id")).containsExactly("a", "b");
+    // a re-registration (an SDK reconnecting) does not undo the operator's isolation
+    http.post(BASE + "iso/instances", "{\"id\":\"a\",\"host\":\"h1\",\"port\":1}");
+    assertThat(http.get(BASE + "iso/instances?healthy=true").json().get("instances").findValuesAsText("id"))
+        .containsExactly("b");
+    assertThat(http.patch(BASE + "iso/instances/a", "{\"isolated\":false}").status()).isEqualTo(200);
+    assertThat(http.get(BASE + "iso/instances?healthy=true").json().get("instances").findValuesAsText("id"))
+        .containsExactly("a", "b");
+  }
+
+  @Test
+  void badInstanceUpdatesNameTheField() {
+    http.post(BASE + "iso2/instances", "{\"id\":\"a\",\"host\":\"h1\",\"port\":1}");
+    Http.Response r = http.patch(BASE + "iso2/instances/a", "{\"weight\":20000}");
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().at("/error/field").asText()).isEqualTo("weight");
+    r = http.patch(BASE + "iso2/instances/a", "{\"isolated\":\"yes\"}");
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().at("/error/field").asText()).isEqualTo("isolated");
+    r = http.patch(BASE + "iso2/instances/a", "{\"colour\":1}");
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().at("/error/field").asText()).isEqualTo("colour");
+    assertThat(http.patch(BASE + "iso2/instances/nope", "{\"isolated\":true}").status()).isEqualTo(404);
+  }
+
+  @Test
   void namespacesLifecycle() {
     assertThat(http.post("/v1/namespaces", "{\"name\":\"prod\",\"description\":\"production\"}").status())
         .isEqualTo(201);

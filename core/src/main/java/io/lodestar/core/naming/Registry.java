@@ -17,7 +17,9 @@ import io.lodestar.api.v1.state.DeregisterOwned;
 import io.lodestar.api.v1.state.PutService;
 import io.lodestar.api.v1.state.RegisterInstance;
 import io.lodestar.api.v1.state.RegistrySnapshot;
+import io.lodestar.api.v1.state.InstanceRef;
 import io.lodestar.api.v1.state.SetHealth;
+import io.lodestar.api.v1.state.UpdateInstance;
 import io.lodestar.core.LodestarException;
 import io.lodestar.core.LodestarException.Code;
 import io.lodestar.core.Validation;
@@ -177,6 +179,18 @@ public final class Registry {
         Validation.name("service", d.getService());
         Validation.name("id", d.getId());
       }
+      case UPDATE_INSTANCE -> {
+        UpdateInstance u = cmd.getUpdateInstance();
+        Validation.name("namespace", u.getRef().getNamespace());
+        Validation.name("service", u.getRef().getService());
+        Validation.name("id", u.getRef().getId());
+        if (u.hasWeight()) {
+          Validation.weight(u.getWeight());
+        }
+        if (!u.hasWeight() && !u.hasIsolated()) {
+          throw LodestarException.invalid("weight", "nothing to change: set weight or isolated");
+        }
+      }
       case SET_HEALTH, DEREGISTER_OWNED -> { }
       case KIND_NOT_SET -> throw LodestarException.invalid("kind", "empty command");
       default -> throw LodestarException.invalid("kind", "unknown command " + cmd.getKindCase());
@@ -238,6 +252,7 @@ public final class Registry {
       case DEREGISTER_INSTANCE -> deregister(cmd.getDeregisterInstance());
       case SET_HEALTH -> setHealth(cmd.getSetHealth());
       case DEREGISTER_OWNED -> deregisterOwned(cmd.getDeregisterOwned());
+      case UPDATE_INSTANCE -> update(cmd.getUpdateInstance());
       default -> throw LodestarException.invalid("kind", "unknown command " + cmd.getKindCase());
     };
   }
@@ -330,6 +345,9 @@ public final class Registry {
       b.setHealth(HealthStatus.HEALTHY);
     }
     b.setRegisteredAtMs(old != null ? old.getRegisteredAtMs() : now);
+    // Isolation is the operator's, not the registrant's: an SDK re-asserting its instance after a
+    // reconnect must not put an isolated instance back into discovery.
+    b.setIsolated(old != null && old.getIsolated());
     if (old != null) {
       // A re-assertion of what is already there changes nothing: no revision, no push.
       Instance same = b.setRevision(old.getRevision()).build();
@@ -353,6 +371,29 @@ public final class Registry {
     }
     removeInstance(s, old);
     return CommandResult.newBuilder().setInstance(old).build();
+  }
+
+  private CommandResult update(UpdateInstance u) {
+    InstanceRef ref = u.getRef();
+    ServiceState s = services.get(new ServiceKey(ref.getNamespace(), ref.getService()));
+    Instance old = s == null ? null : s.instances.get(ref.getId());
+    if (old == null) {
+      throw LodestarException.notFound("instance " + ref.getId() + " of " + ref.getNamespace() + "/"
+          + ref.getService() + " does not exist");
+    }
+    Instance.Builder b = old.toBuilder();
+    if (u.hasWeight()) {
+      b.setWeight(u.getWeight());
+    }
+    if (u.hasIsolated()) {
+      b.setIsolated(u.getIsolated());
+    }
+    if (b.build().equals(old)) {
+      return CommandResult.newBuilder().setInstance(old).build();  // no change: no revision, no push
+    }
+    Instance stored = b.setRevision(bump(s)).build();
+    putInstance(s, stored, false);
+    return CommandResult.newBuilder().setInstance(stored).build();
   }
 
   private CommandResult setHealth(SetHealth h) {

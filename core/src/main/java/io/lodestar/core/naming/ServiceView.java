@@ -27,25 +27,36 @@ public record ServiceView(ServiceKey key, ServiceInfo info, long revision, List<
   }
 
   /**
-   * Instances to hand a caller that asked for healthy ones only. When the unhealthy share exceeds
-   * the protection threshold, every instance is returned (each still marked with its status), so
-   * that a network blip never empties a caller's list.
+   * Instances to hand a caller that asked for healthy ones only. Isolated instances are never
+   * handed out and do not count towards protection (an operator took them out on purpose). When
+   * the unhealthy share of the rest exceeds the protection threshold, all of the rest is returned
+   * (each still marked with its status), so that a network blip never empties a caller's list.
    */
   public Selection healthy() {
-    if (instances.isEmpty()) {
-      return new Selection(instances, false);
-    }
+    List<Instance> candidates = new ArrayList<>(instances.size());
     List<Instance> healthy = new ArrayList<>(instances.size());
     for (Instance i : instances) {
+      if (i.getIsolated()) {
+        continue;
+      }
+      candidates.add(i);
       if (i.getHealth() != HealthStatus.UNHEALTHY) {
         healthy.add(i);
       }
     }
-    double unhealthyShare = 1.0 - (double) healthy.size() / instances.size();
+    if (candidates.isEmpty()) {
+      return new Selection(candidates, false);
+    }
+    double unhealthyShare = 1.0 - (double) healthy.size() / candidates.size();
     if (unhealthyShare > protectThreshold() && protectThreshold() < 1.0) {
-      return new Selection(instances, true);
+      return new Selection(candidates, true);
     }
     return new Selection(healthy, false);
+  }
+
+  /** Instances an operator isolated: registered, but out of discovery. */
+  public long isolatedCount() {
+    return instances.stream().filter(Instance::getIsolated).count();
   }
 
   /** The instances chosen, and whether protection replaced the healthy-only list by all. */

@@ -43,6 +43,41 @@ class RegistryTest {
     registry.flush();
   }
 
+  static Command update(String svc, String id, Integer weight, Boolean isolated) {
+    var u = io.lodestar.api.v1.state.UpdateInstance.newBuilder().setRef(io.lodestar.api.v1.state.InstanceRef
+        .newBuilder().setNamespace("default").setService(svc).setId(id));
+    if (weight != null) {
+      u.setWeight(weight);
+    }
+    if (isolated != null) {
+      u.setIsolated(isolated);
+    }
+    return Command.newBuilder().setTimeMs(2000).setUpdateInstance(u).build();
+  }
+
+  @Test
+  void isolationTakesAnInstanceOutOfDiscoveryAndSurvivesReRegistration() {
+    apply(register(inst("orders", "a", 1)), register(inst("orders", "b", 2)));
+    long before = registry.view("default", "orders").revision();
+    apply(update("orders", "a", 7, true));
+    ServiceView v = registry.view("default", "orders");
+    assertThat(v.revision()).isGreaterThan(before);
+    assertThat(v.instances()).hasSize(2);
+    assertThat(v.healthy().instances()).extracting(Instance::getId).containsExactly("b");
+    assertThat(v.isolatedCount()).isEqualTo(1);
+    apply(register(inst("orders", "a", 1)));  // the registrant re-asserts: isolation is kept
+    assertThat(registry.view("default", "orders").healthy().instances()).extracting(Instance::getId)
+        .containsExactly("b");
+    long rev = registry.view("default", "orders").revision();
+    apply(update("orders", "a", null, false));
+    v = registry.view("default", "orders");
+    assertThat(v.healthy().instances()).extracting(Instance::getId).containsExactly("a", "b");
+    apply(update("orders", "a", null, false));  // no change: no revision
+    assertThat(registry.view("default", "orders").revision()).isEqualTo(v.revision()).isGreaterThan(rev);
+    assertThatThrownBy(() -> registry.apply(update("orders", "zz", 1, null))).isInstanceOf(LodestarException.class);
+    assertThatThrownBy(() -> registry.apply(update("orders", "a", null, null))).isInstanceOf(LodestarException.class);
+  }
+
   @Test
   void registrationAppliesDefaultsAndGrowsRevisions() {
     apply(register(inst("orders", "a", 1)));

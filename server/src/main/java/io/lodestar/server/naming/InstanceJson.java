@@ -23,6 +23,34 @@ final class InstanceJson {
 
   private InstanceJson() {}
 
+  private static final Set<String> UPDATE_FIELDS = Set.of("weight", "isolated");
+
+  /** Reads an operator's update of an instance (PATCH): weight and/or isolated; every problem names its field. */
+  static io.lodestar.api.v1.state.UpdateInstance parseUpdate(JsonNode body, String namespace, String service,
+      String id) {
+    for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!UPDATE_FIELDS.contains(f)) {
+        throw LodestarException.invalid(f, "unknown field '" + f + "'; an update sets weight and/or isolated");
+      }
+    }
+    var b = io.lodestar.api.v1.state.UpdateInstance.newBuilder().setRef(io.lodestar.api.v1.state.InstanceRef
+        .newBuilder().setNamespace(namespace).setService(service).setId(id));
+    if (body.has("weight")) {
+      b.setWeight(io.lodestar.core.Validation.weight(integer(body, "weight", true, 0)));
+    }
+    if (body.has("isolated")) {
+      if (!body.get("isolated").isBoolean()) {
+        throw LodestarException.invalid("isolated", "isolated must be true or false");
+      }
+      b.setIsolated(body.get("isolated").asBoolean());
+    }
+    if (!b.hasWeight() && !b.hasIsolated()) {
+      throw LodestarException.invalid("weight", "nothing to change: set weight and/or isolated");
+    }
+    return b.build();
+  }
+
   /** Reads a registration body; every problem names its field. Namespace and service come from the path. */
   static Instance parseRegistration(JsonNode body, String namespace, String service) {
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
@@ -172,6 +200,7 @@ final class InstanceJson {
           : hc.getTimeoutSeconds());
     }
     o.put("health", i.getHealth() == HealthStatus.UNHEALTHY ? "UNHEALTHY" : "HEALTHY");
+    o.put("isolated", i.getIsolated());
     o.put("revision", i.getRevision());
     o.put("registeredAt", Instant.ofEpochMilli(i.getRegisteredAtMs()).toString());
     if (!i.getLeaseHolder().isEmpty()) {

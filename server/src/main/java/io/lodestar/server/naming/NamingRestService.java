@@ -14,6 +14,7 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.annotation.Delete;
 import com.linecorp.armeria.server.annotation.Get;
 import com.linecorp.armeria.server.annotation.Param;
+import com.linecorp.armeria.server.annotation.Patch;
 import com.linecorp.armeria.server.annotation.Post;
 import com.linecorp.armeria.server.annotation.Put;
 import io.lodestar.api.v1.Instance;
@@ -43,9 +44,12 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The naming REST API under /v1/namespaces. Paths are a public contract (docs/api.md). */
 public final class NamingRestService {
+  private static final Logger log = LoggerFactory.getLogger(NamingRestService.class);
   static final Duration DEFAULT_WAIT = Duration.ofSeconds(30);
   static final Duration MAX_WAIT = Duration.ofMinutes(10);
   public static final String INDEX_HEADER = "X-Lodestar-Index";
@@ -243,6 +247,21 @@ public final class NamingRestService {
           });
     }
     return CompletableFuture.completedFuture(ok);
+  }
+
+  /** An operator's change: weight and/or isolation (out of discovery, still registered). */
+  @Patch("/v1/namespaces/{ns}/services/{svc}/instances/{id}")
+  public CompletableFuture<HttpResponse> update(@Param("ns") String ns, @Param("svc") String svc,
+      @Param("id") String id, AggregatedHttpRequest req) {
+    Validation.name("namespace", ns);
+    Validation.name("service", svc);
+    Validation.name("id", id);
+    var update = InstanceJson.parseUpdate(Json.parseObject(req.contentUtf8()), ns, svc, id);
+    return commandLog.submit(Command.newBuilder().setUpdateInstance(update).build()).thenApply(r -> {
+      Instance i = r.getInstance();
+      log.info("instance {} of {}/{} updated: weight {}, isolated {}", id, ns, svc, i.getWeight(), i.getIsolated());
+      return Json.ok(InstanceJson.toJson(i));
+    });
   }
 
   @Delete("/v1/namespaces/{ns}/services/{svc}/instances/{id}")
