@@ -5,6 +5,7 @@ import io.lodestar.api.v1.state.CommandResult;
 import io.lodestar.api.v1.state.StateSnapshot;
 import io.lodestar.core.config.ConfigStore;
 import io.lodestar.core.governance.Governance;
+import io.lodestar.core.kv.KvStore;
 import io.lodestar.core.naming.Registry;
 
 /**
@@ -15,6 +16,7 @@ import io.lodestar.core.naming.Registry;
 public final class StateMachine {
   private final Registry registry = new Registry();
   private final ConfigStore configs = new ConfigStore(ns -> registry.namespace(ns) != null);
+  private final KvStore kv = new KvStore(ns -> registry.namespace(ns) != null);
 
   public Registry registry() {
     return registry;
@@ -24,10 +26,16 @@ public final class StateMachine {
     return configs;
   }
 
+  public KvStore kv() {
+    return kv;
+  }
+
   /** Stateless checks, before a command is logged. Throws {@link LodestarException}. */
   public static void validate(Command cmd) {
     if (ConfigStore.handles(cmd)) {
       ConfigStore.validate(cmd);
+    } else if (KvStore.handles(cmd)) {
+      KvStore.validate(cmd);
     } else if (Governance.handles(cmd)) {
       Governance.validate(cmd);
     } else {
@@ -40,12 +48,19 @@ public final class StateMachine {
     if (ConfigStore.handles(cmd)) {
       return configs.apply(cmd);
     }
+    if (KvStore.handles(cmd)) {
+      return kv.apply(cmd);
+    }
     if (Governance.handles(cmd)) {
       return Governance.apply(cmd, registry);
     }
     if (cmd.hasDeleteNamespace() && configs.hasConfigs(cmd.getDeleteNamespace().getName())) {
       throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION,
           "namespace " + cmd.getDeleteNamespace().getName() + " is not empty: it has configs", "name");
+    }
+    if (cmd.hasDeleteNamespace() && kv.hasKeys(cmd.getDeleteNamespace().getName())) {
+      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION,
+          "namespace " + cmd.getDeleteNamespace().getName() + " is not empty: it has keys", "name");
     }
     return registry.apply(cmd);
   }
@@ -54,15 +69,17 @@ public final class StateMachine {
   public void flush() {
     registry.flush();
     configs.flush();
+    kv.flush();
   }
 
   public StateSnapshot snapshot(long appliedIndex) {
     return StateSnapshot.newBuilder().setAppliedIndex(appliedIndex).setRegistry(registry.snapshot())
-        .setConfigs(configs.snapshot()).build();
+        .setConfigs(configs.snapshot()).setKv(kv.snapshot()).build();
   }
 
   public void restore(StateSnapshot snapshot) {
     registry.restore(snapshot.getRegistry());
     configs.restore(snapshot.getConfigs());
+    kv.restore(snapshot.getKv());
   }
 }

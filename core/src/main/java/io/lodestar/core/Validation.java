@@ -11,6 +11,10 @@ public final class Validation {
   public static final int MAX_METADATA_VALUE = 1024;
   public static final int MAX_HOST_LENGTH = 253;
   public static final int MAX_WEIGHT = 10_000;
+  public static final int MAX_TAGS = 64;
+  public static final int MAX_TAG_LENGTH = 256;
+  public static final int MAX_CHECK_ID = 256;
+  public static final int MAX_REMOVE_AFTER_SECONDS = 7 * 24 * 3600;
 
   // Letters, digits and . _ - : @ — safe in URLs, file names and metric labels alike.
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]*");
@@ -67,6 +71,17 @@ public final class Validation {
       }
       if (e.getValue() == null || e.getValue().length() > MAX_METADATA_VALUE) {
         throw LodestarException.invalid(field + "." + k, "metadata values must have at most " + MAX_METADATA_VALUE + " characters");
+      }
+    }
+  }
+
+  public static void tags(String field, java.util.List<String> tags) {
+    if (tags.size() > MAX_TAGS) {
+      throw LodestarException.invalid(field, field + " has more than " + MAX_TAGS + " entries");
+    }
+    for (String t : tags) {
+      if (t.isEmpty() || t.length() > MAX_TAG_LENGTH) {
+        throw LodestarException.invalid(field, field + " entries must have 1–" + MAX_TAG_LENGTH + " characters");
       }
     }
   }

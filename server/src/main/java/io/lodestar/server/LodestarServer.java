@@ -17,6 +17,8 @@ import io.lodestar.server.config.ConfigPushHub;
 import io.lodestar.server.config.ConfigRestService;
 import io.lodestar.server.config.GrayRestService;
 import io.lodestar.server.config.SecretBox;
+import io.lodestar.server.consul.ConsulApi;
+import io.lodestar.server.prometheus.PrometheusSdService;
 import io.lodestar.server.governance.QuotaService;
 import io.lodestar.server.governance.RulesRestService;
 import io.lodestar.server.http.ErrorHandler;
@@ -70,6 +72,27 @@ public final class LodestarServer implements AutoCloseable {
     private int snapshotEvery = 50_000;
     private ClusterConfig cluster;
     private long raftSegmentBytes = 8L << 20;
+    private int consulPort = -1;
+    private String datacenter = "dc1";
+
+    /**
+     * A second listener (same bind address) serving only the Consul API, for tools hard-wired to
+     * Consul's port; -1 (the default) for none, 0 to pick a free one. The Consul API is always
+     * served on the client port too.
+     */
+    public Builder consulPort(int port) {
+      if (port < -1 || port > 65535) {
+        throw new IllegalArgumentException("consulPort must be within 0–65535, got " + port);
+      }
+      this.consulPort = port;
+      return this;
+    }
+
+    /** The datacenter name the Consul API reports; default dc1. */
+    public Builder datacenter(String datacenter) {
+      this.datacenter = io.lodestar.core.Validation.name("datacenter", datacenter);
+      return this;
+    }
 
     /** Runs as a member of a Raft cluster; null (the default) runs a single node on its local log. */
     public Builder cluster(ClusterConfig cluster) {
@@ -135,6 +158,7 @@ public final class LodestarServer implements AutoCloseable {
   private ConfigPushHub configHub;
   private NamingGrpcService grpc;
   private Server server;
+  private Server consulServer;
   private volatile boolean closed;
 
   private LodestarServer(Builder b) {
@@ -167,6 +191,12 @@ public final class LodestarServer implements AutoCloseable {
     ConfigClients configClients = new ConfigClients();
     configHub = new ConfigPushHub(stateMachine.configs(), secrets, configClients, meters);
     stateMachine.configs().addListener(configHub);
+    // The bound port is known only once started (port 0 picks one): resolve the address lazily.
+    java.util.function.Supplier<String> address = () -> config.bind + ":" + port();
+    java.util.function.Supplier<List<String>> members = raftLog == null ? () -> List.of(address.get())
+        : raftLog::memberClientAddresses;
+    // before the log opens: the Consul directory learns the replayed state from the registry's changes
+    ConsulApi consul = consulApi(address, members);
     try {
       if (localLog != null) {
         localLog.open();
@@ -180,11 +210,8 @@ public final class LodestarServer implements AutoCloseable {
     meters.gauge("lodestar.instances", stateMachine.registry(), r -> r.instanceCount());
     meters.gauge("lodestar.services", stateMachine.registry(), r -> r.allViews().size());
     meters.gauge("lodestar.leases", health, h -> h.leaseCount());
+    meters.gauge("lodestar.kv.index", stateMachine.kv(), k -> k.index());
 
-    // The bound port is known only once started (port 0 picks one): resolve the address lazily.
-    java.util.function.Supplier<String> address = () -> config.bind + ":" + port();
-    java.util.function.Supplier<List<String>> members = raftLog == null ? () -> List.of(address.get())
-        : raftLog::memberClientAddresses;
     grpc = new NamingGrpcService(commandLog, health, hub, configHub, address, members, meters);
     // cluster rate limits: shares of each global limit, handed out on the SDK stream
     RaftLog raft = raftLog;
@@ -213,17 +240,47 @@ public final class LodestarServer implements AutoCloseable {
                 configClients))
         .annotatedService(new RulesRestService(stateMachine.registry(), commandLog))
         .annotatedService(clusterRest)
+        .annotatedService(new PrometheusSdService(stateMachine.registry()))
         .decorator(ClusterRestService.consistentReads(commandLog))
         .service("/health", (ctx, req) -> closed
             ? HttpResponse.of(HttpStatus.SERVICE_UNAVAILABLE, MediaType.JSON_UTF_8, "{\"status\":\"DOWN\"}")
             : HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, "{\"status\":\"UP\"}"))
         .service("/metrics", PrometheusExpositionService.of(meters.getPrometheusRegistry()))
         .decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("lodestar.http")));
+    consul.mount(sb);
     server = sb.build();
     server.start().join();
+    if (config.consulPort >= 0) {
+      // its own listener serving the Consul routes only (the same services, so the same state)
+      ServerBuilder cb = Server.builder()
+          .port(new InetSocketAddress(config.bind, config.consulPort), com.linecorp.armeria.common.SessionProtocol.HTTP)
+          .meterRegistry(meters).requestTimeout(Duration.ZERO).errorHandler(new ErrorHandler())
+          .gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(3))
+          .decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("lodestar.consul.http")));
+      consul.mount(cb);
+      consulServer = cb.build();
+      consulServer.start().join();
+      log.info("Consul API also on http://{}:{} (--consul-port)", config.bind, consulPort());
+    }
     log.info("Lodestar ready on http://{}:{} (gRPC, REST, /metrics on one port; data in {}) in {} ms",
         config.bind, port(), config.dataDir.toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000);
     return this;
+  }
+
+  private ConsulApi consulApi(java.util.function.Supplier<String> address,
+      java.util.function.Supplier<List<String>> members) {
+    String nodeName = raftLog == null ? "lodestar" : raftLog.nodeId();
+    String nodeAddress = config.bind.equals("0.0.0.0") || config.bind.equals("::") ? "127.0.0.1" : config.bind;
+    RaftLog raft = raftLog;
+    java.util.function.Supplier<String> leader = raft == null ? address : () -> raft.members().stream()
+        .filter(m -> m.id().equals(raft.leaderId())).map(RaftLog.Peer::clientAddress).findFirst().orElse("");
+    return new ConsulApi(stateMachine, commandLog, health, notifier, meters, nodeName, nodeAddress,
+        config.datacenter, leader, members);
+  }
+
+  /** The port of the Consul-only listener, or -1 when there is none. */
+  public int consulPort() {
+    return consulServer == null ? -1 : consulServer.activeLocalPort();
   }
 
   /** In a cluster, a node decides the leases it holds; the leader also those whose holder is gone. */
@@ -279,6 +336,9 @@ public final class LodestarServer implements AutoCloseable {
     log.info("Lodestar stopping");
     if (grpc != null) {
       grpc.shutdown();
+    }
+    if (consulServer != null) {
+      consulServer.stop().join();
     }
     if (server != null) {
       server.stop().join();

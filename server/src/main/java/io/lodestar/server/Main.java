@@ -19,6 +19,10 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--bind", description = "address to listen on; default ${DEFAULT-VALUE} (loopback only)")
   String bind = "127.0.0.1";
 
+  @Option(names = "--consul-port", description = "also serve the Consul API alone on this port (e.g. 8500), for "
+      + "tools hard-wired to Consul's; the client port serves it anyway; default: none")
+  int consulPort = -1;
+
   @Option(names = "--data-dir", description = "where state is kept; default ${DEFAULT-VALUE}")
   Path dataDir = Path.of("data");
 
@@ -53,7 +57,7 @@ public final class Main implements Callable<Integer> {
         applyConfigFile();
       }
       LodestarServer.Builder b = LodestarServer.builder().port(port).bind(bind).dataDir(dataDir)
-          .snapshotEvery(snapshotEvery).raftSegmentBytes(raftSegmentBytes);
+          .snapshotEvery(snapshotEvery).raftSegmentBytes(raftSegmentBytes).consulPort(consulPort);
       if (cluster != null) {
         b.cluster(io.lodestar.server.storage.ClusterConfig.parse(nodeId, cluster, raftPort, join));
       } else if (nodeId != null || join) {
@@ -98,6 +102,9 @@ public final class Main implements Callable<Integer> {
     }
     if ((v = fromFile.apply("bind")) != null) {
       bind = v;
+    }
+    if ((v = fromFile.apply("consul-port")) != null) {
+      consulPort = Integer.parseInt(v);
     }
     if ((v = fromFile.apply("data-dir")) != null) {
       dataDir = Path.of(v);

@@ -210,6 +210,14 @@ public final class Registry {
     if (i.getProtocol().length() > 32) {
       throw LodestarException.invalid("protocol", "protocol must have at most 32 characters");
     }
+    Validation.tags("tags", i.getTagsList());
+    if (i.getCheckId().length() > Validation.MAX_CHECK_ID) {
+      throw LodestarException.invalid("checkId", "checkId must have at most " + Validation.MAX_CHECK_ID + " characters");
+    }
+    if (i.getRemoveAfterSeconds() > Validation.MAX_REMOVE_AFTER_SECONDS) {
+      throw LodestarException.invalid("removeAfterSeconds",
+          "removeAfterSeconds must be at most " + Validation.MAX_REMOVE_AFTER_SECONDS);
+    }
     if (i.getEphemeral()) {
       if (i.getTtlSeconds() > 3600) {
         throw LodestarException.invalid("ttlSeconds", "ttlSeconds must be within 1–3600");
@@ -222,8 +230,16 @@ public final class Registry {
       if (c.getKindCase() == io.lodestar.api.v1.HealthCheck.KindCase.KIND_NOT_SET) {
         throw LodestarException.invalid("check", "check needs tcp or http");
       }
-      if (c.hasHttp() && !c.getHttp().getPath().startsWith("/")) {
+      if (c.hasHttp() && !c.getHttp().getUrl().isEmpty()) {
+        String url = c.getHttp().getUrl();
+        if (!(url.startsWith("http://") || url.startsWith("https://")) || url.length() > 2048) {
+          throw LodestarException.invalid("check.http.url", "check.http.url must be an http:// or https:// URL");
+        }
+      } else if (c.hasHttp() && !c.getHttp().getPath().startsWith("/")) {
         throw LodestarException.invalid("check.http.path", "check.http.path must start with /");
+      }
+      if (c.hasTcp() && !c.getTcp().getAddress().isEmpty() && c.getTcp().getAddress().lastIndexOf(':') < 1) {
+        throw LodestarException.invalid("check.tcp.address", "check.tcp.address must be host:port");
       }
       if (c.getIntervalSeconds() > 3600) {
         throw LodestarException.invalid("check.intervalSeconds", "check.intervalSeconds must be within 1–3600");
@@ -334,10 +350,14 @@ public final class Registry {
     if (!in.hasWeight()) {
       b.setWeight(DEFAULT_WEIGHT);
     }
-    if (in.getEphemeral()) {
-      if (in.getTtlSeconds() == 0) {
-        b.setTtlSeconds(DEFAULT_TTL_SECONDS);
-      }
+    boolean startsUnhealthy = r.getInitialHealth() == HealthStatus.UNHEALTHY;
+    if (in.getEphemeral() && in.getTtlSeconds() == 0) {
+      b.setTtlSeconds(DEFAULT_TTL_SECONDS);
+    }
+    if (startsUnhealthy) {
+      // a check that must pass first (Consul's start critical); re-registering keeps what it was
+      b.setHealth(old != null ? old.getHealth() : HealthStatus.UNHEALTHY);
+    } else if (in.getEphemeral()) {
       b.setHealth(HealthStatus.HEALTHY);  // registering is a sign of life
     } else if (old != null && !old.getEphemeral() && old.getCheck().equals(in.getCheck())) {
       b.setHealth(old.getHealth());       // keep what the probe found

@@ -67,7 +67,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       .executor(probeExecutor).build();
 
   public record InstanceKey(ServiceKey service, String id) {
-    static InstanceKey of(Instance i) {
+    public static InstanceKey of(Instance i) {
       return new InstanceKey(new ServiceKey(i.getNamespace(), i.getService()), i.getId());
     }
   }
@@ -123,15 +123,20 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
 
   private static final class Lease {
     final long ttlNanos;
+    final long removeAfterNanos;  // silence after which the instance is removed
     volatile String holder;
     volatile long lastSeen;
     volatile KeepAlive keepAlive; // the stream that renews it, if any
     volatile HealthStatus health;
+    // what the instance last said of itself while its lease is current (a Consul TTL check may
+    // report itself failing); HEALTHY unless told otherwise
+    volatile HealthStatus reported = HealthStatus.HEALTHY;
     // whether this node decided this lease at the last scan; a takeover starts a full TTL afresh
     volatile boolean responsible;
 
-    Lease(long ttlNanos, String holder, long now, HealthStatus health, boolean responsible) {
+    Lease(long ttlNanos, long removeAfterNanos, String holder, long now, HealthStatus health, boolean responsible) {
       this.ttlNanos = ttlNanos;
+      this.removeAfterNanos = removeAfterNanos;
       this.holder = holder;
       this.lastSeen = now;
       this.health = health;
@@ -143,6 +148,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     volatile Instance instance;
     volatile long nextAt;
     volatile boolean running;
+    volatile long unhealthySince;  // nanos of the first failed probe in a row; 0 when passing
 
     Probe(Instance instance, long nextAt) {
       this.instance = instance;
@@ -186,8 +192,29 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     if (l == null || !l.holder.equals(scope.localId())) {
       return false;
     }
+    l.reported = HealthStatus.HEALTHY;
     l.lastSeen = nanoClock.getAsLong();
     return true;
+  }
+
+  /**
+   * Renews a lease with the status the instance reports of itself (a Consul TTL check's pass or
+   * fail). When that changes the instance's health, the transition is written at once and the
+   * future completes after it is applied, so the caller's next read sees it. Completes with false
+   * when this node holds no lease for the instance, as for {@link #renew}.
+   */
+  public java.util.concurrent.CompletableFuture<Boolean> report(InstanceKey key, HealthStatus status) {
+    Lease l = leases.get(key);
+    if (l == null || !l.holder.equals(scope.localId())) {
+      return java.util.concurrent.CompletableFuture.completedFuture(false);
+    }
+    l.reported = status;
+    l.lastSeen = nanoClock.getAsLong();
+    if (l.health == status) {
+      return java.util.concurrent.CompletableFuture.completedFuture(true);
+    }
+    return commandLog.submit(Command.newBuilder().setSetHealth(SetHealth.newBuilder()
+        .addChanges(change(key, status, false))).build()).thenApply(r -> true);
   }
 
   /** A keep-alive for one stream, alive from now. */
@@ -249,11 +276,19 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       Lease l = leases.get(k);
       long ttl = TimeUnit.SECONDS.toNanos(i.getTtlSeconds());
       String holder = i.getLeaseHolder();
-      if (l == null || l.ttlNanos != ttl || !l.holder.equals(holder)) {
+      long removeAfter = i.getRemoveAfterSeconds() > 0
+          ? ttl + TimeUnit.SECONDS.toNanos(i.getRemoveAfterSeconds()) : 3 * ttl;
+      if (l == null || l.ttlNanos != ttl || l.removeAfterNanos != removeAfter || !l.holder.equals(holder)) {
         boolean mine = holder.equals(scope.localId());
-        // a lease that moves here starts afresh; one that stays keeps its last sign of life
-        long seen = l != null && l.holder.equals(holder) ? l.lastSeen : now;
-        Lease next = new Lease(ttl, holder, seen, i.getHealth(), mine);
+        // a lease that moves here starts afresh; one that stays keeps its last sign of life; a new
+        // one of an unhealthy instance (a check that must pass first) starts lapsed, so that only
+        // a sign of life makes it healthy
+        long seen = l != null && l.holder.equals(holder) ? l.lastSeen
+            : l == null && i.getHealth() == HealthStatus.UNHEALTHY ? now - ttl - 1 : now;
+        Lease next = new Lease(ttl, removeAfter, holder, seen, i.getHealth(), mine);
+        if (l != null) {
+          next.reported = l.reported;
+        }
         // a stream may have bound the old lease just before this replaced it: keep its keep-alive
         next.keepAlive = l == null ? null : l.keepAlive;
         leases.put(k, next);
@@ -302,14 +337,14 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         }
         KeepAlive ka = l.keepAlive;
         long age = now - (ka == null ? l.lastSeen : Math.max(l.lastSeen, ka.lastSeen));
-        if (age > 3 * l.ttlNanos) {
+        if (age > l.removeAfterNanos) {
           changes.add(change(key, HealthStatus.UNHEALTHY, true));
         } else if (age > l.ttlNanos) {
           if (l.health != HealthStatus.UNHEALTHY) {
             changes.add(change(key, HealthStatus.UNHEALTHY, false));
           }
-        } else if (l.health == HealthStatus.UNHEALTHY) {
-          changes.add(change(key, HealthStatus.HEALTHY, false));
+        } else if (l.health != l.reported) {
+          changes.add(change(key, l.reported, false));
         }
       });
       if (takenOver.get() > 0) {
@@ -340,33 +375,57 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     int interval = check.getIntervalSeconds() == 0 ? DEFAULT_INTERVAL_SECONDS : check.getIntervalSeconds();
     boolean up;
     try {
-      up = check.hasHttp() ? probeHttp(i, check.getHttp().getPath(), timeout) : probeTcp(i, timeout);
+      up = check.hasHttp() ? probeHttp(i, check.getHttp(), timeout) : probeTcp(i, check.getTcp(), timeout);
     } catch (RuntimeException e) {
       up = false;
     }
-    p.nextAt = nanoClock.getAsLong() + TimeUnit.SECONDS.toNanos(interval);
+    long now = nanoClock.getAsLong();
+    p.nextAt = now + TimeUnit.SECONDS.toNanos(interval);
     p.running = false;
     HealthStatus status = up ? HealthStatus.HEALTHY : HealthStatus.UNHEALTHY;
-    if (probes.get(key) == p && p.instance.getHealth() != status) {
+    if (up) {
+      p.unhealthySince = 0;
+    } else if (p.unhealthySince == 0) {
+      p.unhealthySince = now;
+    }
+    if (probes.get(key) == p && !up && i.getRemoveAfterSeconds() > 0
+        && now - p.unhealthySince > TimeUnit.SECONDS.toNanos(i.getRemoveAfterSeconds())) {
+      log.info("Probe of {}/{}: failing for more than {} s, removed", key.service(), key.id(),
+          i.getRemoveAfterSeconds());
+      commandLog.submit(Command.newBuilder().setSetHealth(SetHealth.newBuilder()
+          .addChanges(change(key, status, true))).build());
+    } else if (probes.get(key) == p && p.instance.getHealth() != status) {
       log.info("Probe of {}/{} {}: now {}", key.service(), key.id(), check.hasHttp() ? "http" : "tcp", status);
       commandLog.submit(Command.newBuilder().setSetHealth(SetHealth.newBuilder()
           .addChanges(change(key, status, false))).build());
     }
   }
 
-  private static boolean probeTcp(Instance i, int timeoutSeconds) {
+  private static boolean probeTcp(Instance i, io.lodestar.api.v1.TcpCheck tcp, int timeoutSeconds) {
+    String host = i.getHost();
+    int port = i.getPort();
+    if (!tcp.getAddress().isEmpty()) {
+      int colon = tcp.getAddress().lastIndexOf(':');
+      host = tcp.getAddress().substring(0, colon).replace("[", "").replace("]", "");
+      try {
+        port = Integer.parseInt(tcp.getAddress().substring(colon + 1));
+      } catch (NumberFormatException e) {
+        return false;
+      }
+    }
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(i.getHost(), i.getPort()), timeoutSeconds * 1000);
+      s.connect(new InetSocketAddress(host, port), timeoutSeconds * 1000);
       return true;
     } catch (IOException e) {
       return false;
     }
   }
 
-  private boolean probeHttp(Instance i, String path, int timeoutSeconds) {
+  private boolean probeHttp(Instance i, io.lodestar.api.v1.HttpCheck check, int timeoutSeconds) {
     String host = i.getHost().contains(":") && !i.getHost().startsWith("[") ? "[" + i.getHost() + "]" : i.getHost();
+    String url = check.getUrl().isEmpty() ? "http://" + host + ":" + i.getPort() + check.getPath() : check.getUrl();
     try {
-      HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + host + ":" + i.getPort() + path))
+      HttpRequest req = HttpRequest.newBuilder(URI.create(url))
           .timeout(Duration.ofSeconds(timeoutSeconds)).GET().build();
       HttpResponse<Void> resp = http.send(req, HttpResponse.BodyHandlers.discarding());
       return resp.statusCode() / 100 == 2;

@@ -183,6 +183,9 @@ final class InstanceJson {
     o.put("weight", i.getWeight());
     ObjectNode md = o.putObject("metadata");
     new java.util.TreeMap<>(i.getMetadataMap()).forEach(md::put);
+    if (i.getTagsCount() > 0) {
+      i.getTagsList().forEach(o.putArray("tags")::add);
+    }
     o.put("ephemeral", i.getEphemeral());
     if (i.getEphemeral()) {
       o.put("ttlSeconds", i.getTtlSeconds());
@@ -193,11 +196,20 @@ final class InstanceJson {
       c.put("type", hc.hasHttp() ? "http" : "tcp");
       if (hc.hasHttp()) {
         c.put("path", hc.getHttp().getPath());
+        if (!hc.getHttp().getUrl().isEmpty()) {
+          c.put("url", hc.getHttp().getUrl());
+        }
+      }
+      if (hc.hasTcp() && !hc.getTcp().getAddress().isEmpty()) {
+        c.put("address", hc.getTcp().getAddress());
       }
       c.put("intervalSeconds", hc.getIntervalSeconds() == 0 ? HealthChecker.DEFAULT_INTERVAL_SECONDS
           : hc.getIntervalSeconds());
       c.put("timeoutSeconds", hc.getTimeoutSeconds() == 0 ? HealthChecker.DEFAULT_TIMEOUT_SECONDS
           : hc.getTimeoutSeconds());
+    }
+    if (i.getRemoveAfterSeconds() > 0) {
+      o.put("removeAfterSeconds", i.getRemoveAfterSeconds());
     }
     o.put("health", i.getHealth() == HealthStatus.UNHEALTHY ? "UNHEALTHY" : "HEALTHY");
     o.put("isolated", i.getIsolated());

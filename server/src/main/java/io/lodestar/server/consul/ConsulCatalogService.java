@@ -1,0 +1,129 @@
+package io.lodestar.server.consul;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.annotation.Get;
+import com.linecorp.armeria.server.annotation.Param;
+import io.lodestar.api.v1.HealthStatus;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.core.Validation;
+import io.lodestar.core.naming.ServiceKey;
+import io.lodestar.server.http.Json;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * Consul's catalog, health and status reads, with blocking queries. The index of a service's
+ * queries is its registry revision (it moves on each change to that service only); the index of
+ * {@code catalog/services} moves only when a service appears, goes or changes its tags.
+ */
+final class ConsulCatalogService {
+  private final ConsulDirectory directory;
+  private final ConsulNode node;
+  private final Supplier<String> leader;
+  private final Supplier<List<String>> peers;
+
+  ConsulCatalogService(ConsulDirectory directory, ConsulNode node, Supplier<String> leader,
+      Supplier<List<String>> peers) {
+    this.directory = directory;
+    this.node = node;
+    this.leader = leader;
+    this.peers = peers;
+  }
+
+  @Get("/v1/catalog/services")
+  public HttpResponse services(ServiceRequestContext ctx) {
+    String ns = ConsulQuery.namespace(ctx);
+    CompletableFuture<Void> ready = Blocking.await(ctx, directory.catalogs, ns, () -> directory.catalogIndex(ns),
+        ConsulQuery.index(ctx));
+    return HttpResponse.of(ready.thenApply(v -> {
+      long index = directory.catalogIndex(ns);  // read before the body: a later change moves it past this
+      ObjectNode out = Json.object();
+      for (Map.Entry<String, SortedSet<String>> e : directory.catalog(ns).entrySet()) {
+        ArrayNode tags = out.putArray(e.getKey());
+        e.getValue().forEach(tags::add);
+      }
+      return ConsulResponses.json(out, index);
+    }));
+  }
+
+  @Get("/v1/catalog/service/{name}")
+  public HttpResponse service(ServiceRequestContext ctx, @Param("name") String name) {
+    ServiceKey key = serviceKey(ctx, name);
+    List<String> tags = ctx.queryParams("tag");
+    return HttpResponse.of(blockOn(ctx, key).thenApply(v -> {
+      long index = directory.serviceIndex(key);
+      ArrayNode out = Json.MAPPER.createArrayNode();
+      for (Instance i : directory.instances(key)) {
+        if (i.getTagsList().containsAll(tags)) {
+          out.add(ConsulJson.catalogService(node, i));
+        }
+      }
+      return ConsulResponses.json(out, index);
+    }));
+  }
+
+  @Get("/v1/health/service/{name}")
+  public HttpResponse health(ServiceRequestContext ctx, @Param("name") String name) {
+    ServiceKey key = serviceKey(ctx, name);
+    List<String> tags = ctx.queryParams("tag");
+    boolean passing = ConsulQuery.flag(ctx, "passing");
+    Predicate<JsonNode> filter = ConsulAgentService.filter(ctx);
+    return HttpResponse.of(blockOn(ctx, key).thenApply(v -> {
+      long index = directory.serviceIndex(key);
+      ArrayNode out = Json.MAPPER.createArrayNode();
+      for (Instance i : directory.instances(key)) {
+        boolean critical = i.getHealth() == HealthStatus.UNHEALTHY || i.getIsolated();
+        if ((passing && critical) || !i.getTagsList().containsAll(tags)) {
+          continue;
+        }
+        ObjectNode entry = ConsulJson.healthEntry(node, i);
+        if (filter.test(entry)) {
+          out.add(entry);
+        }
+      }
+      return ConsulResponses.json(out, index);
+    }));
+  }
+
+  @Get("/v1/catalog/nodes")
+  public HttpResponse nodes() {
+    ArrayNode out = Json.MAPPER.createArrayNode();
+    ObjectNode n = ConsulJson.node(node);
+    n.put("CreateIndex", 1).put("ModifyIndex", 1);
+    out.add(n);
+    return ConsulResponses.json(out, 1);
+  }
+
+  @Get("/v1/catalog/datacenters")
+  public HttpResponse datacenters() {
+    return ConsulResponses.json(Json.MAPPER.createArrayNode().add(node.datacenter()), 1);
+  }
+
+  @Get("/v1/status/leader")
+  public HttpResponse leader() {
+    return ConsulResponses.json(Json.MAPPER.getNodeFactory().textNode(leader.get()), 1);
+  }
+
+  @Get("/v1/status/peers")
+  public HttpResponse peers() {
+    ArrayNode out = Json.MAPPER.createArrayNode();
+    peers.get().forEach(out::add);
+    return ConsulResponses.json(out, 1);
+  }
+
+  private CompletableFuture<Void> blockOn(ServiceRequestContext ctx, ServiceKey key) {
+    return Blocking.await(ctx, directory.services, key, () -> directory.serviceIndex(key), ConsulQuery.index(ctx));
+  }
+
+  private static ServiceKey serviceKey(ServiceRequestContext ctx, String name) {
+    return new ServiceKey(ConsulQuery.namespace(ctx), Validation.name("service", name));
+  }
+}

@@ -1,0 +1,157 @@
+package io.lodestar.server.consul;
+
+import io.lodestar.api.v1.Instance;
+import io.lodestar.core.naming.Registry;
+import io.lodestar.core.naming.RegistryListener;
+import io.lodestar.core.naming.ServiceChange;
+import io.lodestar.core.naming.ServiceKey;
+import io.lodestar.core.naming.ServiceView;
+import io.lodestar.server.http.LongPolls;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+
+/**
+ * What the Consul API needs beyond the registry's views, kept current from its changes (applier
+ * thread; read from any thread):
+ *
+ * <ul>
+ *   <li>service ids and check ids → the instance: Consul's agent addresses an instance by its id
+ *       alone ({@code deregister/<id>}, {@code check/pass/<checkId>}), not by service;
+ *   <li>per namespace, the catalog's name → tags and the index at which it last changed: the
+ *       index of {@code /v1/catalog/services}, which must move when a service appears, goes or
+ *       changes its tags, and only then (an instance's health is not the catalog's business);
+ *   <li>the long-poll keys blocking queries park on: a service, a namespace's catalog.
+ * </ul>
+ */
+final class ConsulDirectory implements RegistryListener {
+  record NsId(String namespace, String id) {}
+
+  record InstanceRef(ServiceKey service, String id) {}
+
+  private final Registry registry;
+  private final Map<NsId, ServiceKey> serviceIds = new ConcurrentHashMap<>();
+  private final Map<NsId, InstanceRef> checkIds = new ConcurrentHashMap<>();
+  private final Map<ServiceKey, SortedSet<String>> catalog = new ConcurrentHashMap<>();
+  private final Map<String, Long> catalogIndex = new ConcurrentHashMap<>();
+  final LongPolls<ServiceKey> services;
+  final LongPolls<String> catalogs;
+
+  ConsulDirectory(Registry registry, Executor notifier) {
+    this.registry = registry;
+    this.services = new LongPolls<>(notifier);
+    this.catalogs = new LongPolls<>(notifier);
+  }
+
+  @Override
+  public void onServiceChanged(ServiceChange change) {
+    ServiceKey key = change.key();
+    ServiceView view = change.view();
+    if (change.previousRevision() == 0 || change.deleted()) {
+      serviceIds.values().removeIf(key::equals);
+      checkIds.values().removeIf(r -> r.service().equals(key));
+      if (!change.deleted()) {
+        view.instances().forEach(this::index);
+      }
+    } else {
+      for (String id : change.removedIds()) {
+        serviceIds.remove(new NsId(key.namespace(), id), key);
+        checkIds.values().removeIf(r -> r.service().equals(key) && r.id().equals(id));
+      }
+      change.upserts().forEach(this::index);
+    }
+    SortedSet<String> tags = null;
+    if (!change.deleted() && !view.instances().isEmpty()) {
+      tags = new TreeSet<>();
+      for (Instance i : view.instances()) {
+        tags.addAll(i.getTagsList());
+      }
+    }
+    SortedSet<String> before = tags == null ? catalog.remove(key) : catalog.put(key, tags);
+    if (!java.util.Objects.equals(before, tags)) {
+      catalogIndex.merge(key.namespace(), view.revision(), Math::max);
+      catalogs.wake(key.namespace());
+    }
+    services.wake(key);
+  }
+
+  private void index(Instance i) {
+    serviceIds.put(new NsId(i.getNamespace(), i.getId()), new ServiceKey(i.getNamespace(), i.getService()));
+    if (!i.getCheckId().isEmpty()) {
+      checkIds.put(new NsId(i.getNamespace(), i.getCheckId()),
+          new InstanceRef(new ServiceKey(i.getNamespace(), i.getService()), i.getId()));
+    }
+  }
+
+  /** The instance with this Consul service id, or null. */
+  Instance byServiceId(String namespace, String id) {
+    ServiceKey k = serviceIds.get(new NsId(namespace, id));
+    return k == null ? null : find(k, id);
+  }
+
+  /** The instance whose check has this id (its own, or the default {@code service:<id>}), or null. */
+  Instance byCheckId(String namespace, String checkId) {
+    InstanceRef r = checkIds.get(new NsId(namespace, checkId));
+    if (r != null) {
+      return find(r.service(), r.id());
+    }
+    if (checkId.startsWith("service:")) {
+      Instance i = byServiceId(namespace, checkId.substring("service:".length()));
+      return i != null && i.getCheckId().isEmpty() ? i : null;
+    }
+    return null;
+  }
+
+  private Instance find(ServiceKey k, String id) {
+    ServiceView v = registry.view(k.namespace(), k.service());
+    if (v == null) {
+      return null;
+    }
+    for (Instance i : v.instances()) {
+      if (i.getId().equals(id)) {
+        return i;
+      }
+    }
+    return null;
+  }
+
+  /** A namespace's catalog: service name → union of its instances' tags, for services with instances. */
+  Map<String, SortedSet<String>> catalog(String namespace) {
+    Map<String, SortedSet<String>> out = new TreeMap<>();
+    catalog.forEach((k, tags) -> {
+      if (k.namespace().equals(namespace)) {
+        out.put(k.service(), tags);
+      }
+    });
+    return out;
+  }
+
+  /** The index of a namespace's catalog: where its names or tags last changed; at least 1. */
+  long catalogIndex(String namespace) {
+    return Math.max(1, catalogIndex.getOrDefault(namespace, 1L));
+  }
+
+  /**
+   * A service's index: its revision, which moves on each change to it and on nothing else. A
+   * missing service answers 1 rather than the registry's revision, which moves on every write
+   * anywhere and would wake its watchers for nothing.
+   */
+  long serviceIndex(ServiceKey key) {
+    ServiceView v = registry.view(key.namespace(), key.service());
+    return v == null ? 1 : Math.max(1, v.revision());
+  }
+
+  List<Instance> instances(ServiceKey key) {
+    ServiceView v = registry.view(key.namespace(), key.service());
+    return v == null ? List.of() : v.instances();
+  }
+
+  Set<ServiceKey> keys() {
+    return catalog.keySet();
+  }
+}

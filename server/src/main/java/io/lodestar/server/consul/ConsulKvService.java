@@ -1,0 +1,152 @@
+package io.lodestar.server.consul;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
+import com.linecorp.armeria.common.AggregatedHttpRequest;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.annotation.Delete;
+import com.linecorp.armeria.server.annotation.Get;
+import com.linecorp.armeria.server.annotation.Put;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.KvDelete;
+import io.lodestar.api.v1.state.KvEntry;
+import io.lodestar.api.v1.state.KvPut;
+import io.lodestar.core.LodestarException;
+import io.lodestar.core.kv.KvStore;
+import io.lodestar.server.http.Json;
+import io.lodestar.server.http.LongPolls;
+import io.lodestar.server.storage.CommandLog;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * Consul's KV API on Lodestar's key/value store ({@link KvStore}): reads with {@code recurse},
+ * {@code keys}, {@code separator}, {@code raw} and blocking; writes with {@code cas} and
+ * {@code flags}, answered {@code true}/{@code false} once on disk (and, in a cluster, committed).
+ */
+final class ConsulKvService {
+  private final KvStore kv;
+  private final CommandLog commandLog;
+  final LongPolls<String> polls;
+
+  ConsulKvService(KvStore kv, CommandLog commandLog, Executor notifier) {
+    this.kv = kv;
+    this.commandLog = commandLog;
+    this.polls = new LongPolls<>(notifier);
+    kv.addListener(polls::wake);
+  }
+
+  @Get("prefix:/v1/kv/")
+  public HttpResponse get(ServiceRequestContext ctx) {
+    String ns = ConsulQuery.namespace(ctx);
+    String key = key(ctx);
+    boolean keys = ctx.queryParam("keys") != null;
+    boolean recurse = keys || ConsulQuery.flag(ctx, "recurse");
+    String separator = ctx.queryParam("separator");
+    boolean raw = ConsulQuery.flag(ctx, "raw");
+    KvStore.key(key, recurse);
+    CompletableFuture<Void> ready = Blocking.await(ctx, polls, ns, () -> kv.indexOf(ns, key, !recurse),
+        ConsulQuery.index(ctx));
+    return HttpResponse.of(ready.thenApply(v -> {
+      long index = kv.indexOf(ns, key, !recurse);
+      if (!recurse) {
+        KvEntry e = kv.get(ns, key);
+        if (e == null) {
+          return ConsulResponses.notFound(index);
+        }
+        if (raw) {
+          return ConsulResponses.raw(e.getValue().toByteArray(), index);
+        }
+        return ConsulResponses.json(Json.MAPPER.createArrayNode().add(entry(e)), index);
+      }
+      List<KvEntry> entries = kv.list(ns, key);
+      if (entries.isEmpty()) {
+        return ConsulResponses.notFound(index);
+      }
+      ArrayNode out = Json.MAPPER.createArrayNode();
+      if (keys) {
+        Set<String> names = new LinkedHashSet<>();
+        for (KvEntry e : entries) {
+          String k = e.getKey();
+          int cut = separator == null || separator.isEmpty() ? -1 : k.indexOf(separator, key.length());
+          names.add(cut < 0 ? k : k.substring(0, cut + separator.length()));
+        }
+        names.forEach(out::add);
+      } else {
+        entries.forEach(e -> out.add(entry(e)));
+      }
+      return ConsulResponses.json(out, index);
+    }));
+  }
+
+  @Put("prefix:/v1/kv/")
+  public CompletableFuture<HttpResponse> put(ServiceRequestContext ctx, AggregatedHttpRequest req) {
+    if (ctx.queryParam("acquire") != null || ctx.queryParam("release") != null) {
+      throw LodestarException.invalid("acquire", "Sessions are not supported: acquire and release are not available");
+    }
+    KvPut.Builder p = KvPut.newBuilder().setNamespace(ConsulQuery.namespace(ctx)).setKey(KvStore.key(key(ctx), false));
+    if (req.content().length() > KvStore.MAX_VALUE_BYTES) {
+      throw new LodestarException(LodestarException.Code.TOO_LARGE, "Value exceeds " + KvStore.MAX_VALUE_BYTES
+          + " byte limit", "value");
+    }
+    p.setValue(ByteString.copyFrom(req.content().array()));
+    String flags = ctx.queryParam("flags");
+    if (flags != null && !flags.isEmpty()) {
+      p.setFlags(unsigned("flags", flags));
+    }
+    String cas = ctx.queryParam("cas");
+    if (cas != null && !cas.isEmpty()) {
+      p.setCas(unsigned("cas", cas));
+    }
+    return commandLog.submit(Command.newBuilder().setKvPut(p).build())
+        .thenApply(r -> ConsulResponses.bool(r.getKv().getOk()));
+  }
+
+  @Delete("prefix:/v1/kv/")
+  public CompletableFuture<HttpResponse> delete(ServiceRequestContext ctx) {
+    boolean recurse = ConsulQuery.flag(ctx, "recurse");
+    KvDelete.Builder d = KvDelete.newBuilder().setNamespace(ConsulQuery.namespace(ctx))
+        .setKey(KvStore.key(key(ctx), recurse)).setRecurse(recurse);
+    String cas = ctx.queryParam("cas");
+    if (cas != null && !cas.isEmpty()) {
+      d.setCas(unsigned("cas", cas));
+    }
+    return commandLog.submit(Command.newBuilder().setKvDelete(d).build())
+        .thenApply(r -> ConsulResponses.bool(r.getKv().getOk()));
+  }
+
+  private static ObjectNode entry(KvEntry e) {
+    ObjectNode o = Json.object();
+    o.put("LockIndex", 0);
+    o.put("Key", e.getKey());
+    o.put("Flags", e.getFlags());
+    if (e.getValue().isEmpty()) {
+      o.putNull("Value");
+    } else {
+      o.put("Value", Base64.getEncoder().encodeToString(e.getValue().toByteArray()));
+    }
+    o.put("CreateIndex", e.getCreateIndex());
+    o.put("ModifyIndex", e.getModifyIndex());
+    return o;
+  }
+
+  /** The key: the path after {@code /v1/kv/}, decoded. */
+  private static String key(ServiceRequestContext ctx) {
+    String k = ctx.decodedMappedPath();
+    return k.startsWith("/") ? k.substring(1) : k;
+  }
+
+  private static long unsigned(String field, String v) {
+    try {
+      return Long.parseUnsignedLong(v);
+    } catch (NumberFormatException e) {
+      throw LodestarException.invalid(field, "Invalid " + field + ": " + v);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package io.lodestar.server.prometheus;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.server.annotation.Get;
+import com.linecorp.armeria.server.annotation.Param;
+import io.lodestar.api.v1.HealthStatus;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.core.Validation;
+import io.lodestar.core.naming.Registry;
+import io.lodestar.core.naming.ServiceView;
+import io.lodestar.server.http.Json;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Prometheus HTTP service discovery ({@code http_sd_configs}) over the registry: one target group
+ * per instance, labelled with its service, namespace, id, health and metadata. Debian's Prometheus
+ * is built without Consul SD; this works with any Prometheus since 2.28.
+ */
+public final class PrometheusSdService {
+  static final String PREFIX = "__meta_lodestar_";
+
+  private final Registry registry;
+
+  public PrometheusSdService(Registry registry) {
+    this.registry = registry;
+  }
+
+  @Get("/v1/prometheus/sd")
+  public HttpResponse targets(@Param("ns") Optional<String> ns, @Param("service") Optional<String> service,
+      @Param("tag") Optional<String> tag) {
+    String namespace = ns.filter(s -> !s.isEmpty()).orElse(Registry.DEFAULT_NAMESPACE);
+    registry.requireNamespace(namespace);
+    List<ServiceView> views;
+    if (service.isPresent() && !service.get().isEmpty()) {
+      Validation.name("service", service.get());
+      ServiceView v = registry.view(namespace, service.get());
+      views = v == null ? List.of() : List.of(v);
+    } else {
+      views = registry.views(namespace);
+    }
+    ArrayNode out = Json.MAPPER.createArrayNode();
+    for (ServiceView v : views) {
+      for (Instance i : v.instances()) {
+        if (tag.isPresent() && !tag.get().isEmpty() && !i.getTagsList().contains(tag.get())) {
+          continue;
+        }
+        ObjectNode group = out.addObject();
+        String host = i.getHost().contains(":") && !i.getHost().startsWith("[") ? "[" + i.getHost() + "]" : i.getHost();
+        group.putArray("targets").add(host + ":" + i.getPort());
+        ObjectNode labels = group.putObject("labels");
+        labels.put(PREFIX + "service", i.getService());
+        labels.put(PREFIX + "namespace", i.getNamespace());
+        labels.put(PREFIX + "instance_id", i.getId());
+        labels.put(PREFIX + "health", i.getHealth() == HealthStatus.UNHEALTHY ? "unhealthy" : "healthy");
+        if (i.getTagsCount() > 0) {
+          // Consul SD's convention: the tags joined with commas, with a comma at each end
+          labels.put(PREFIX + "tags", "," + String.join(",", i.getTagsList()) + ",");
+        }
+        new TreeMap<>(i.getMetadataMap()).forEach((k, val) -> labels.put(PREFIX + "metadata_" + labelName(k), val));
+      }
+    }
+    return HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, out.toString());
+  }
+
+  /** A metadata key as a label name: characters outside [a-zA-Z0-9_] become '_'. */
+  static String labelName(String key) {
+    StringBuilder b = new StringBuilder(key.length());
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      b.append((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ? c : '_');
+    }
+    return b.toString();
+  }
+}

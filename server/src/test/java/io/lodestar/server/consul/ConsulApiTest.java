@@ -1,0 +1,262 @@
+package io.lodestar.server.consul;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.lodestar.server.Http;
+import io.lodestar.server.LodestarServer;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Consul API over plain HTTP, for what real clients depend on but do not show directly:
+ * X-Consul-Index semantics, blocking that ignores unrelated writes, the query-parameter and token
+ * forms clients send, health checks, errors, namespaces and the Consul-only port.
+ */
+class ConsulApiTest {
+  @TempDir static Path dir;
+  static LodestarServer server;
+  static Http http;
+
+  @BeforeAll
+  static void start() {
+    server = LodestarServer.builder().port(0).consulPort(0).dataDir(dir).build().start();
+    http = new Http(server.port());
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  static long index(Http.Response r) {
+    return Long.parseLong(r.headers().firstValue("X-Consul-Index").orElseThrow());
+  }
+
+  static Http.Response register(String body) {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/agent/service/register"))
+        .header("Content-Type", "text/plain; charset=UTF-8")  // as ecwid sends JSON
+        .PUT(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
+  static CompletableFuture<Http.Response> async(String path) {
+    return CompletableFuture.supplyAsync(() -> http.get(path));
+  }
+
+  @Test
+  void everyReadCarriesAnIndexOfAtLeastOneEvenA404() {
+    Http.Response missing = http.get("/v1/kv/does/not/exist");
+    assertThat(missing.status()).isEqualTo(404);
+    assertThat(index(missing)).isGreaterThanOrEqualTo(1);
+    Http.Response none = http.get("/v1/health/service/nobody");
+    assertThat(none.status()).isEqualTo(200);
+    assertThat(none.json()).isEmpty();
+    assertThat(index(none)).isGreaterThanOrEqualTo(1);
+    assertThat(index(http.get("/v1/catalog/services"))).isGreaterThanOrEqualTo(1);
+    assertThat(index(http.get("/v1/agent/services"))).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void catalogIndexMovesOnNamesAndTagsOnlyAndItsBlockingQueryIgnoresTheRest() {
+    assertThat(register("{\"Name\":\"cat\",\"ID\":\"cat-1\",\"Port\":7001,\"Tags\":[\"a\"],"
+        + "\"Check\":{\"TTL\":\"30s\"}}").status()).isEqualTo(200);
+    Http.Response before = http.get("/v1/catalog/services");
+    assertThat(before.json().get("cat")).extracting(JsonNode::asText).containsExactly("a");
+    long index = index(before);
+    CompletableFuture<Http.Response> blocked = async("/v1/catalog/services?index=" + index + "&wait=30s");
+    // a health change and a KV write are not the catalog's business
+    assertThat(http.put("/v1/agent/check/pass/service:cat-1", "").status()).isEqualTo(200);
+    assertThat(http.put("/v1/kv/elsewhere", "x").body()).isEqualTo("true");
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(() -> !blocked.isDone());
+    assertThat(index(http.get("/v1/catalog/services"))).isEqualTo(index);
+
+    assertThat(register("{\"Name\":\"cat\",\"ID\":\"cat-2\",\"Port\":7002,\"Tags\":[\"b\"]}").status()).isEqualTo(200);
+    Http.Response woke = blocked.join();
+    assertThat(index(woke)).isGreaterThan(index);
+    assertThat(woke.json().get("cat")).extracting(JsonNode::asText).containsExactly("a", "b");
+  }
+
+  @Test
+  void aBlockingKeyReadIgnoresOtherKeysAndWakesOnItsOwn() {
+    http.put("/v1/kv/watch/me", "1");
+    long index = index(http.get("/v1/kv/watch/me"));
+    CompletableFuture<Http.Response> blocked = async("/v1/kv/watch/me?index=" + index + "&wait=120000ms");
+    CompletableFuture<Http.Response> prefix = async("/v1/kv/watch/?recurse&index=" + index + "&wait=30s");
+    http.put("/v1/kv/watch-not/me", "x");
+    http.put("/v1/kv/other", "x");
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+        .until(() -> !blocked.isDone() && !prefix.isDone());
+    http.put("/v1/kv/watch/me", "2");
+    Http.Response woke = blocked.join();
+    assertThat(index(woke)).isGreaterThan(index);
+    assertThat(woke.json().get(0).get("Value").asText()).isEqualTo("Mg==");  // base64 of "2"
+    assertThat(index(prefix.join())).isEqualTo(index(woke));
+    // a blocking read of a missing key wakes when it is created
+    long missing = index(http.get("/v1/kv/later"));
+    CompletableFuture<Http.Response> later = async("/v1/kv/later?index=" + missing + "&wait=30s");
+    http.put("/v1/kv/later", "now");
+    assertThat(later.join().status()).isEqualTo(200);
+    // a wait that runs out answers the same index
+    Http.Response timedOut = http.get("/v1/kv/watch/me?index=" + index(woke) + "&wait=1s");
+    assertThat(index(timedOut)).isEqualTo(index(woke));
+  }
+
+  @Test
+  void keysSeparatorRawAndFlags() {
+    http.put("/v1/kv/tree/a/1", "x");
+    http.put("/v1/kv/tree/a/2", "y");
+    http.put("/v1/kv/tree/b?flags=7", "z");
+    assertThat(http.get("/v1/kv/tree/?keys&separator=/").json()).extracting(JsonNode::asText)
+        .containsExactly("tree/a/", "tree/b");
+    assertThat(http.get("/v1/kv/tree/?keys").json()).hasSize(3);
+    assertThat(http.get("/v1/kv/tree/b?raw").body()).isEqualTo("z");
+    assertThat(http.get("/v1/kv/tree/b").json().get(0).get("Flags").asLong()).isEqualTo(7);
+    assertThat(http.delete("/v1/kv/tree?recurse").body()).isEqualTo("true");
+    assertThat(http.get("/v1/kv/tree/?recurse").status()).isEqualTo(404);
+  }
+
+  @Test
+  void queryParameterAndTokenFormsClientsSend() {
+    register("{\"Name\":\"forms\",\"ID\":\"forms-1\",\"Port\":7101,\"Meta\":{\"version\":\"1\"},"
+        + "\"Check\":{\"TTL\":\"30s\"}}");
+    register("{\"Name\":\"forms\",\"ID\":\"forms-2\",\"Port\":7102,\"Meta\":{\"version\":\"2\"},"
+        + "\"Check\":{\"TTL\":\"30s\"}}");
+    http.put("/v1/agent/check/pass/service:forms-2?token=", "");
+    assertThat(http.get("/v1/health/service/forms?passing").json()).hasSize(1);
+    assertThat(http.get("/v1/health/service/forms?passing=true&stale=&token=").json()).hasSize(1);
+    assertThat(http.get("/v1/health/service/forms?passing=false").json()).hasSize(2);
+    assertThat(http.get("/v1/health/service/forms?filter=" + enc("Service.Meta.version == \"1\"")).json())
+        .extracting(e -> e.get("Service").get("ID").asText()).containsExactly("forms-1");
+    assertThat(http.get("/v1/health/service/forms?filter=" + enc("Checks.Status == passing and Service.Port != 7101"))
+        .json()).extracting(e -> e.get("Service").get("ID").asText()).containsExactly("forms-2");
+    Http.Response prom = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+        + "/v1/health/service/forms?stale")).header("Authorization", "Basic Og==").header("X-Consul-Token", ""));
+    assertThat(prom.status()).isEqualTo(200);
+    assertThat(http.get("/v1/agent/self").json().get("Config").get("Datacenter").asText()).isEqualTo("dc1");
+  }
+
+  @Test
+  void ttlChecksLapseAndDeregisterCriticalServiceAfterRemoves() {
+    register("{\"Name\":\"lapse\",\"ID\":\"lapse-1\",\"Port\":7201,"
+        + "\"Check\":{\"CheckID\":\"my-check\",\"TTL\":\"1s\",\"DeregisterCriticalServiceAfter\":\"1s\"}}");
+    assertThat(http.put("/v1/agent/check/pass/service:lapse-1", "").status()).isEqualTo(404);  // it has its own id
+    assertThat(http.put("/v1/agent/check/pass/my-check", "").status()).isEqualTo(200);
+    assertThat(statusOf("lapse")).isEqualTo("passing");
+    assertThat(http.get("/v1/agent/checks").json().get("my-check").get("Type").asText()).isEqualTo("ttl");
+    assertThat(http.put("/v1/agent/check/update/my-check", "{\"Status\":\"critical\",\"Output\":\"down\"}").status())
+        .isEqualTo(200);
+    assertThat(statusOf("lapse")).isEqualTo("critical");
+    // no more passes: after the TTL plus DeregisterCriticalServiceAfter it is gone
+    await().atMost(Duration.ofSeconds(15)).until(() -> http.get("/v1/health/service/lapse").json().isEmpty());
+  }
+
+  @Test
+  void httpAndTcpChecksAreTheServersProbes() {
+    String health = "http://127.0.0.1:" + server.port() + "/health";
+    register("{\"Name\":\"probed\",\"ID\":\"probed-http\",\"Port\":7301,\"Check\":{\"HTTP\":\"" + health
+        + "\",\"Interval\":\"1s\",\"Timeout\":\"1s\"}}");
+    register("{\"Name\":\"probed\",\"ID\":\"probed-tcp\",\"Port\":7302,\"Check\":{\"TCP\":\"127.0.0.1:1\","
+        + "\"Interval\":\"1s\"}}");
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        http.get("/v1/health/service/probed?passing").json().size() == 1);
+    assertThat(http.get("/v1/health/service/probed?passing").json().get(0).get("Service").get("ID").asText())
+        .isEqualTo("probed-http");
+    assertThat(http.put("/v1/agent/check/pass/service:probed-http", "").status()).isEqualTo(400);
+  }
+
+  @Test
+  void servicesAreVisibleBothWays() {
+    // registered through Lodestar's REST API, seen through Consul's
+    assertThat(http.post("/v1/namespaces/default/services/both/instances",
+        "{\"id\":\"both-1\",\"host\":\"10.0.0.1\",\"port\":8080,\"metadata\":{\"zone\":\"sh\"}}").status()).isEqualTo(201);
+    JsonNode e = http.get("/v1/health/service/both").json().get(0);
+    assertThat(e.get("Service").get("Address").asText()).isEqualTo("10.0.0.1");
+    assertThat(e.get("Service").get("Meta").get("zone").asText()).isEqualTo("sh");
+    assertThat(e.get("Checks").get(0).get("Status").asText()).isEqualTo("passing");
+    // and the reverse
+    register("{\"Name\":\"both\",\"ID\":\"both-2\",\"Address\":\"10.0.0.2\",\"Port\":8080,\"Tags\":[\"t\"]}");
+    JsonNode list = http.get("/v1/namespaces/default/services/both/instances").json().get("instances");
+    assertThat(list).extracting(i -> i.get("id").asText()).containsExactly("both-1", "both-2");
+    assertThat(list.get(1).get("tags")).extracting(JsonNode::asText).containsExactly("t");
+    // an instance an operator isolates is in maintenance for Consul: critical, left out of passing
+    assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+        + "/v1/namespaces/default/services/both/instances/both-1")).method("PATCH",
+            HttpRequest.BodyPublishers.ofString("{\"isolated\":true}"))).status()).isEqualTo(200);
+    assertThat(http.get("/v1/health/service/both?passing").json()).extracting(h -> h.get("Service").get("ID").asText())
+        .containsExactly("both-2");
+  }
+
+  @Test
+  void namespacesComeFromNs() {
+    assertThat(http.post("/v1/namespaces", "{\"name\":\"prod\"}").status()).isEqualTo(201);
+    register("{\"Name\":\"nsd\",\"ID\":\"nsd-1\",\"Port\":7401}");
+    assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+        + "/v1/agent/service/register?ns=prod")).PUT(HttpRequest.BodyPublishers.ofString(
+            "{\"Name\":\"nsd\",\"ID\":\"nsd-prod\",\"Port\":7402}"))).status()).isEqualTo(200);
+    assertThat(http.get("/v1/catalog/service/nsd?ns=prod").json()).extracting(s -> s.get("ServiceID").asText())
+        .containsExactly("nsd-prod");
+    assertThat(http.get("/v1/catalog/service/nsd").json()).extracting(s -> s.get("ServiceID").asText())
+        .containsExactly("nsd-1");
+    assertThat(http.put("/v1/kv/k?ns=prod", "p").body()).isEqualTo("true");
+    assertThat(http.get("/v1/kv/k").status()).isEqualTo(404);
+    assertThat(http.get("/v1/kv/k?ns=nowhere").status()).isEqualTo(404);
+  }
+
+  @Test
+  void badInputGetsAPlainTextReasonAndStoresNothing() {
+    long revision = server.stateMachine().registry().revision();
+    long kvIndex = server.stateMachine().kv().index();
+    List<Http.Response> bad = new ArrayList<>();
+    bad.add(register("{\"ID\":\"x\",\"Port\":1}"));                                   // no Name
+    bad.add(register("{\"Name\":\"x\",\"Port\":0}"));                                  // no port
+    bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Check\":{\"TTL\":\"soon\"}}"));      // bad duration
+    bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Check\":{\"Script\":\"/bin/true\"}}"));
+    bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Tags\":\"notalist\"}"));
+    bad.add(register("{not json"));
+    bad.add(register("{\"Name\":\"bad name!\",\"Port\":1}"));
+    bad.add(http.get("/v1/health/service/x?filter=" + enc("Service.ID ==")));
+    bad.add(http.get("/v1/health/service/x?index=abc"));
+    bad.add(http.get("/v1/kv/x?index=1&wait=forever"));
+    bad.add(http.put("/v1/kv/x?cas=minus", "v"));
+    bad.add(http.put("/v1/kv/x?acquire=session", "v"));
+    bad.add(http.put("/v1/kv/" + "k".repeat(513), "v"));
+    for (Http.Response r : bad) {
+      assertThat(r.status()).as(r.body()).isEqualTo(400);
+      assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
+      assertThat(r.body()).isNotBlank().doesNotContain("Exception").doesNotContain("\tat ");
+    }
+    Http.Response big = http.put("/v1/kv/big", "x".repeat(512 * 1024 + 1));
+    assertThat(big.status()).isEqualTo(413);
+    assertThat(http.put("/v1/agent/check/pass/nope", "").status()).isEqualTo(404);
+    assertThat(http.put("/v1/agent/service/deregister/nope", "").status()).isEqualTo(404);
+    assertThat(server.stateMachine().registry().revision()).isEqualTo(revision);
+    assertThat(server.stateMachine().kv().index()).isEqualTo(kvIndex);
+  }
+
+  @Test
+  void theConsulPortServesTheConsulApiOnly() {
+    Http consulOnly = new Http(server.consulPort());
+    assertThat(server.consulPort()).isPositive().isNotEqualTo(server.port());
+    assertThat(consulOnly.get("/v1/catalog/datacenters").json()).extracting(JsonNode::asText).containsExactly("dc1");
+    assertThat(consulOnly.get("/v1/status/leader").json().asText()).isEqualTo("127.0.0.1:" + server.port());
+    assertThat(consulOnly.get("/v1/namespaces").status()).isEqualTo(404);
+  }
+
+  static String statusOf(String service) {
+    return http.get("/v1/health/service/" + service).json().get(0).get("Checks").get(0).get("Status").asText();
+  }
+
+  static String enc(String s) {
+    return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+  }
+}
