@@ -1,0 +1,47 @@
+package io.lodestar.grpc;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+
+/**
+ * Reports every call's status and latency to Lodestar's governance (instance breakers, method
+ * breakers, the adaptive balancer, least-request counts), and passes the call's metadata into the
+ * route context, for channels on a {@code lodestar:} target:
+ *
+ * <pre>{@code
+ * ManagedChannel ch = ManagedChannelBuilder.forTarget("lodestar:///greeter")
+ *     .intercept(new LodestarClientInterceptor()).usePlaintext().build();
+ * }</pre>
+ *
+ * The governance balancer picks the instance and records it in the call's options; this
+ * interceptor measures from {@code start} to {@code onClose}. Without it, calls are still routed
+ * and balanced, but breakers and adaptive weights learn nothing from them.
+ */
+public final class LodestarClientInterceptor implements ClientInterceptor {
+  @Override
+  public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+    CallRecord record = new CallRecord();
+    ClientCall<Q, R> call = next.newCall(method, options.withOption(CallRecord.KEY, record));
+    return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
+      @Override
+      public void start(Listener<R> listener, Metadata headers) {
+        record.context = GrpcCallContexts.of(method, headers);
+        record.startNanos = System.nanoTime();
+        super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+          @Override
+          public void onClose(Status status, Metadata trailers) {
+            record.report(status);
+            super.onClose(status, trailers);
+          }
+        }, headers);
+      }
+    };
+  }
+}

@@ -1,0 +1,53 @@
+package io.lodestar.grpc;
+
+import io.lodestar.client.LodestarClient;
+import io.lodestar.client.governance.Governor;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One SDK client and one {@link Governor} per server list, shared by every channel of the process
+ * that resolves {@code lodestar:} targets against those servers: one stream per process, as the SDK
+ * intends, however many channels there are. Reference-counted; the last resolver to let go closes
+ * them. Name resolvers are created by grpc through {@link java.util.ServiceLoader}, with no way to
+ * hand them an object, which is why this registry is static.
+ */
+final class SharedClients {
+  private static final Map<String, Shared> BY_SERVERS = new HashMap<>();
+
+  private SharedClients() {}
+
+  /** The client and governor of a server list, as one counted reference. */
+  static final class Shared {
+    final String servers;
+    final LodestarClient client;
+    final Governor governor;
+    private int refs;
+
+    private Shared(String servers) {
+      this.servers = servers;
+      List<String> list = Arrays.stream(servers.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+      this.client = LodestarClient.builder().servers(list).build();
+      this.governor = Governor.builder(client).build();
+    }
+  }
+
+  static synchronized Shared acquire(String servers) {
+    Shared s = BY_SERVERS.computeIfAbsent(servers, Shared::new);
+    s.refs++;
+    return s;
+  }
+
+  static void release(Shared s) {
+    boolean last;
+    synchronized (SharedClients.class) {
+      last = --s.refs == 0 && BY_SERVERS.remove(s.servers, s);
+    }
+    if (last) {
+      s.governor.close();
+      s.client.close();
+    }
+  }
+}
