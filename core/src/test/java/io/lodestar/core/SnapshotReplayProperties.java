@@ -13,6 +13,8 @@ import io.lodestar.api.v1.state.DeleteRules;
 import io.lodestar.api.v1.state.DeregisterInstance;
 import io.lodestar.api.v1.state.DeregisterOwned;
 import io.lodestar.api.v1.state.InstanceRef;
+import io.lodestar.api.v1.state.KvDelete;
+import io.lodestar.api.v1.state.KvPut;
 import io.lodestar.api.v1.state.PublishConfig;
 import io.lodestar.api.v1.state.PutRules;
 import io.lodestar.api.v1.state.RegisterInstance;
@@ -33,8 +35,9 @@ import net.jqwik.api.constraints.Size;
 /**
  * What a Raft follower (and a restarted node) relies on, for every domain the state machine has:
  * restoring a snapshot taken after any prefix of the log, then applying the rest, gives the same
- * answers and the same state as applying the whole log. A node that installed a snapshot must
- * number later changes exactly as a node that replayed everything.
+ * answers and the same state as applying the whole log (naming, config, governance, key/value). A
+ * node that installed a snapshot must number later changes exactly as a node that replayed
+ * everything.
  */
 class SnapshotReplayProperties {
 
@@ -108,9 +111,28 @@ class SnapshotReplayProperties {
                 .setLoadbalance(LoadBalanceRule.newBuilder().setPolicy(policy)))).build());
     Arbitrary<Command> deleteRules = Arbitraries.of("", "s0", "s1").map(s -> cmd(11).setDeleteRules(
         DeleteRules.newBuilder().setNamespace("default").setService(s).setKind("loadbalance")).build());
+    // a Consul registration: tags, a check id, and a TTL check that starts critical
+    Arbitrary<Command> consulRegister = Combinators.combine(svc, id).as((s, i) -> cmd(12).setRegisterInstance(
+        RegisterInstance.newBuilder().setInitialHealth(HealthStatus.UNHEALTHY).setInstance(Instance.newBuilder()
+            .setNamespace("default").setService(s).setId(i).setHost("10.0.1.1").setPort(8500).setEphemeral(true)
+            .setTtlSeconds(5).addTags("t-" + i).setCheckId("check-" + i).setRemoveAfterSeconds(60))).build());
+    // key/value writes: plain, compare-and-set (often stale), deletes of a key or a prefix
+    Arbitrary<String> key = Arbitraries.of("a/x", "a/y", "a/z/1", "b", "b/c");
+    Arbitrary<Command> kvPut = Combinators.combine(key, Arbitraries.integers().between(0, 5))
+        .as((k, n) -> {
+          KvPut.Builder p = KvPut.newBuilder().setNamespace("default").setKey(k)
+              .setValue(ByteString.copyFromUtf8("v" + n)).setFlags(n);
+          if (n >= 3) {
+            p.setCas(n - 3);  // 0: only if absent; 1, 2: an index that may or may not be current
+          }
+          return cmd(13).setKvPut(p).build();
+        });
+    Arbitrary<Command> kvDelete = Combinators.combine(Arbitraries.of("a/", "a/x", "b", ""), Arbitraries.of(true, false))
+        .as((k, recurse) -> cmd(14).setKvDelete(KvDelete.newBuilder().setNamespace("default").setKey(k)
+            .setRecurse(recurse || k.isEmpty())).build());
     return Arbitraries.frequencyOf(Tuple.of(8, register), Tuple.of(2, deregister), Tuple.of(2, health),
         Tuple.of(2, dropOwned), Tuple.of(2, publish), Tuple.of(1, deleteConfig), Tuple.of(1, putRules),
-        Tuple.of(1, deleteRules)).list();
+        Tuple.of(1, deleteRules), Tuple.of(2, consulRegister), Tuple.of(3, kvPut), Tuple.of(2, kvDelete)).list();
   }
 
   private static Command.Builder cmd(long t) {

@@ -7,9 +7,9 @@ import io.lodestar.core.naming.ServiceChange;
 import io.lodestar.core.naming.ServiceKey;
 import io.lodestar.core.naming.ServiceView;
 import io.lodestar.server.http.LongPolls;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -37,6 +37,9 @@ final class ConsulDirectory implements RegistryListener {
   private final Registry registry;
   private final Map<NsId, ServiceKey> serviceIds = new ConcurrentHashMap<>();
   private final Map<NsId, InstanceRef> checkIds = new ConcurrentHashMap<>();
+  // per service: its instances' ids → their check ids (applier thread only), so that forgetting a
+  // service or an instance costs what it holds, not a scan of every id
+  private final Map<ServiceKey, Map<String, String>> byService = new HashMap<>();
   private final Map<ServiceKey, SortedSet<String>> catalog = new ConcurrentHashMap<>();
   private final Map<String, Long> catalogIndex = new ConcurrentHashMap<>();
   final LongPolls<ServiceKey> services;
@@ -53,15 +56,19 @@ final class ConsulDirectory implements RegistryListener {
     ServiceKey key = change.key();
     ServiceView view = change.view();
     if (change.previousRevision() == 0 || change.deleted()) {
-      serviceIds.values().removeIf(key::equals);
-      checkIds.values().removeIf(r -> r.service().equals(key));
+      // no usable base (a snapshot replaced the state) or gone: forget the service's ids, re-learn
+      Map<String, String> known = byService.remove(key);
+      if (known != null) {
+        known.forEach((id, checkId) -> forget(key, id, checkId));
+      }
       if (!change.deleted()) {
         view.instances().forEach(this::index);
       }
     } else {
+      Map<String, String> known = byService.get(key);
       for (String id : change.removedIds()) {
-        serviceIds.remove(new NsId(key.namespace(), id), key);
-        checkIds.values().removeIf(r -> r.service().equals(key) && r.id().equals(id));
+        String checkId = known == null ? null : known.remove(id);
+        forget(key, id, checkId);
       }
       change.upserts().forEach(this::index);
     }
@@ -81,10 +88,22 @@ final class ConsulDirectory implements RegistryListener {
   }
 
   private void index(Instance i) {
-    serviceIds.put(new NsId(i.getNamespace(), i.getId()), new ServiceKey(i.getNamespace(), i.getService()));
+    ServiceKey key = new ServiceKey(i.getNamespace(), i.getService());
+    Map<String, String> known = byService.computeIfAbsent(key, k -> new HashMap<>());
+    String previousCheckId = known.put(i.getId(), i.getCheckId());
+    if (previousCheckId != null && !previousCheckId.isEmpty() && !previousCheckId.equals(i.getCheckId())) {
+      checkIds.remove(new NsId(key.namespace(), previousCheckId));
+    }
+    serviceIds.put(new NsId(i.getNamespace(), i.getId()), key);
     if (!i.getCheckId().isEmpty()) {
-      checkIds.put(new NsId(i.getNamespace(), i.getCheckId()),
-          new InstanceRef(new ServiceKey(i.getNamespace(), i.getService()), i.getId()));
+      checkIds.put(new NsId(i.getNamespace(), i.getCheckId()), new InstanceRef(key, i.getId()));
+    }
+  }
+
+  private void forget(ServiceKey key, String id, String checkId) {
+    serviceIds.remove(new NsId(key.namespace(), id), key);
+    if (checkId != null && !checkId.isEmpty()) {
+      checkIds.remove(new NsId(key.namespace(), checkId), new InstanceRef(key, id));
     }
   }
 
@@ -149,9 +168,5 @@ final class ConsulDirectory implements RegistryListener {
   List<Instance> instances(ServiceKey key) {
     ServiceView v = registry.view(key.namespace(), key.service());
     return v == null ? List.of() : v.instances();
-  }
-
-  Set<ServiceKey> keys() {
-    return catalog.keySet();
   }
 }

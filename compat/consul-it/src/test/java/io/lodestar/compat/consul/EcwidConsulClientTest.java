@@ -11,6 +11,9 @@ import com.ecwid.consul.v1.health.HealthServicesRequest;
 import com.ecwid.consul.v1.health.model.HealthService;
 import com.ecwid.consul.v1.kv.model.GetValue;
 import com.ecwid.consul.v1.kv.model.PutParams;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.client.LodestarClient;
+import io.lodestar.client.RegistrationSpec;
 import io.lodestar.server.LodestarServer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -135,6 +138,27 @@ class EcwidConsulClientTest {
     assertThat(gone.getConsulIndex()).isGreaterThan(modify);
     consul.deleteKVValues("app/");
     assertThat(consul.getKVValues("app/").getValue()).isNull();
+  }
+
+  @Test
+  void theSdkAndConsulClientsSeeEachOther(@TempDir Path cache) {
+    // generous timeouts: the first gRPC connection of a cold JVM on a busy CI machine is slow
+    try (LodestarClient sdk = LodestarClient.builder().servers("127.0.0.1:" + server.port()).cacheDir(cache)
+        .connectTimeout(Duration.ofSeconds(30)).requestTimeout(Duration.ofSeconds(30)).build()) {
+      // registered through Consul, seen through the SDK (tags and all)
+      consul.agentServiceRegister(ttlService("both", "both-consul", 9201));
+      consul.agentCheckPass("service:both-consul");
+      await().atMost(Duration.ofSeconds(60)).until(() -> sdk.getInstances("default", "both").size() == 1);
+      Instance seen = sdk.getInstances("default", "both").get(0);
+      assertThat(seen.getTagsList()).containsExactly("v1", "zone-both-consul");
+      assertThat(seen.getMetadataMap()).containsEntry("version", "1.0");
+      assertThat(sdk.getHealthyInstances("default", "both")).hasSize(1);
+
+      // registered through the SDK (its stream heartbeats it), seen through Consul as passing
+      sdk.register(RegistrationSpec.builder().service("both").id("both-sdk").host("127.0.0.1").port(9202).build());
+      assertThat(health("both", true)).extracting(h -> h.getService().getId())
+          .containsExactlyInAnyOrder("both-consul", "both-sdk");
+    }
   }
 
   @Test
