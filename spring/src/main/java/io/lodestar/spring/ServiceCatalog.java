@@ -1,0 +1,57 @@
+package io.lodestar.spring;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * The names of a namespace's services, for {@code DiscoveryClient.getServices()}: the SDK stream
+ * carries instance lists of services one subscribes to, not the catalogue, so this one call asks a
+ * server's REST API ({@code GET /v1/namespaces/{ns}/services}), trying each listed server in turn.
+ * It is not on any per-call path (tools and gateways' locators use it).
+ */
+public class ServiceCatalog {
+  private static final Log log = LogFactory.getLog(ServiceCatalog.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final List<String> servers;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+
+  public ServiceCatalog(List<String> servers) {
+    this.servers = List.copyOf(servers);
+  }
+
+  public List<String> services(String namespace) {
+    for (String server : servers) {
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + server + "/v1/namespaces/"
+            + URLEncoder.encode(namespace, StandardCharsets.UTF_8) + "/services")).timeout(Duration.ofSeconds(5))
+            .GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+          log.debug("services of " + namespace + " from " + server + ": HTTP " + r.statusCode());
+          continue;
+        }
+        List<String> names = new ArrayList<>();
+        for (JsonNode s : JSON.readTree(r.body()).path("services")) {
+          names.add(s.path("name").asText());
+        }
+        return names;
+      } catch (java.io.IOException e) {
+        log.debug("services of " + namespace + " from " + server + ": " + e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return List.of();
+  }
+}

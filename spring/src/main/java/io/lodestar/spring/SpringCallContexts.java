@@ -1,0 +1,45 @@
+package io.lodestar.spring;
+
+import io.lodestar.client.route.CallContext;
+import java.util.List;
+import java.util.Map;
+import org.springframework.cloud.client.loadbalancer.HintRequestContext;
+import org.springframework.cloud.client.loadbalancer.Request;
+import org.springframework.cloud.client.loadbalancer.RequestData;
+import org.springframework.cloud.client.loadbalancer.RequestDataContext;
+
+/**
+ * The route context of a Spring Cloud LoadBalancer request: the URL path as the method, the request
+ * headers (first value of each), and the LoadBalancer hint as the call label {@code hint}. The
+ * caller's own labels ({@code lodestar.discovery.metadata.*}) are the Governor's, matched by rules'
+ * {@code caller} conditions.
+ */
+final class SpringCallContexts {
+  private SpringCallContexts() {}
+
+  static CallContext of(Request<?> request) {
+    Object context = request == null ? null : request.getContext();
+    if (!(context instanceof HintRequestContext hinted)) {
+      return CallContext.empty();
+    }
+    CallContext.Builder b = CallContext.builder();
+    String hint = hinted.getHint();
+    if (hint != null && !hint.isEmpty() && !"default".equals(hint)) {
+      b.label("hint", hint);
+    }
+    if (context instanceof RequestDataContext rdc && rdc.getClientRequest() != null) {
+      RequestData data = rdc.getClientRequest();
+      if (data.getUrl() != null && data.getUrl().getRawPath() != null) {
+        b.method(data.getUrl().getRawPath());
+      }
+      if (data.getHeaders() != null) {
+        for (Map.Entry<String, List<String>> h : data.getHeaders().headerSet()) {
+          if (!h.getValue().isEmpty()) {
+            b.header(h.getKey(), h.getValue().get(0));
+          }
+        }
+      }
+    }
+    return b.build();
+  }
+}
