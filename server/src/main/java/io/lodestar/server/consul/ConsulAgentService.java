@@ -180,7 +180,7 @@ final class ConsulAgentService {
   public HttpResponse service(ServiceRequestContext ctx, @Param("id") String id) {
     Instance i = directory.byServiceId(ConsulQuery.namespace(ctx), id);
     if (i == null) {
-      throw LodestarException.notFound("unknown service ID: " + id);
+      return ConsulResponses.notFound(registry.revision());  // a read: its 404 carries an index too
     }
     return ConsulResponses.json(ConsulJson.agentService(i), i.getRevision());
   }

@@ -33,7 +33,7 @@ final class ConsulResponses {
 
   /** A write's answer: 200 and an empty body (agent), or {@code true}/{@code false} (KV). */
   static HttpResponse ok() {
-    return HttpResponse.of(HttpStatus.OK);
+    return HttpResponse.of(ResponseHeaders.builder(HttpStatus.OK).contentLength(0).build());
   }
 
   static HttpResponse bool(boolean ok) {

@@ -28,8 +28,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * An unchanged Spring Boot app with Spring Cloud Consul 4.3.0 (config + discovery), pointed at
- * Lodestar: it starts, reads a property from KV, registers and heartbeats, discovers another
- * service, reports consul UP in its actuator health, and deregisters on shutdown.
+ * Lodestar: it starts, reads a property from KV (and sees it change), registers and heartbeats,
+ * discovers another service, reports consul UP in its actuator health, and deregisters on shutdown.
  */
 class SpringCloudConsulTest {
   @TempDir static Path dir;
@@ -105,6 +105,12 @@ class SpringCloudConsulTest {
       assertThat(backends.get(0).getPort()).isEqualTo(9501);
       assertThat(backends.get(0).getMetadata()).containsEntry("zone", "a");
       assertThat(app.getBean(DiscoveryClient.class).getServices()).contains("backend", "consul-demo");
+
+      // a change to the key reaches the running app: its config watch (a blocking KV read) sees
+      // the index move and refreshes the environment
+      send("PUT", "/v1/kv/config/consul-demo/greeting", "hello again");
+      await().atMost(Duration.ofSeconds(60))
+          .until(() -> "hello again".equals(app.getEnvironment().getProperty("greeting")));
 
       // its actuator's consul health is UP
       String port = app.getEnvironment().getProperty("local.server.port");
