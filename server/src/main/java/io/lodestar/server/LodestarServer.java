@@ -30,6 +30,8 @@ import io.lodestar.server.storage.ClusterConfig;
 import io.lodestar.server.storage.CommandLog;
 import io.lodestar.server.storage.LocalLog;
 import io.lodestar.server.storage.RaftLog;
+import io.lodestar.server.xds.AdsService;
+import io.lodestar.server.xds.XdsHub;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -155,6 +157,7 @@ public final class LodestarServer implements AutoCloseable {
   private RaftLog raftLog;
   private HealthChecker health;
   private PushHub hub;
+  private XdsHub xds;
   private ConfigPushHub configHub;
   private NamingGrpcService grpc;
   private Server server;
@@ -187,6 +190,9 @@ public final class LodestarServer implements AutoCloseable {
     hub = new PushHub(stateMachine.registry(), meters);
     stateMachine.registry().addListener(health);
     stateMachine.registry().addListener(hub);
+    // xDS: Envoy and proxyless gRPC get the registry and the rules as LDS/RDS/CDS/EDS (docs/xds.md)
+    xds = new XdsHub(stateMachine.registry(), meters);
+    stateMachine.registry().addListener(xds);
     SecretBox secrets = SecretBox.open(config.dataDir);
     ConfigClients configClients = new ConfigClients();
     configHub = new ConfigPushHub(stateMachine.configs(), secrets, configClients, meters);
@@ -228,7 +234,7 @@ public final class LodestarServer implements AutoCloseable {
         .errorHandler(new ErrorHandler())
         .gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(3))
         // Binary protobuf only: the gRPC-JSON marshallers cost seconds of start-up code generation.
-        .service(GrpcService.builder().addService(grpc).useBlockingTaskExecutor(false)
+        .service(GrpcService.builder().addService(grpc).addService(new AdsService(xds)).useBlockingTaskExecutor(false)
             .supportedSerializationFormats(GrpcSerializationFormats.PROTO)
             .maxRequestMessageLength(MAX_REQUEST_BYTES).build())
         .annotatedService(new NamingRestService(stateMachine.registry(), commandLog, health, notifier, meters))
@@ -336,6 +342,9 @@ public final class LodestarServer implements AutoCloseable {
     log.info("Lodestar stopping");
     if (grpc != null) {
       grpc.shutdown();
+    }
+    if (xds != null) {
+      xds.close(); // ends the ADS streams, so that nodes reconnect (to another member) at once
     }
     if (consulServer != null) {
       consulServer.stop().join();
