@@ -33,6 +33,10 @@ import java.util.function.Predicate;
  * {@link #MAX_TOMBSTONES} the oldest is dropped and its index becomes the {@code floor} that every
  * read reports at least (Consul's tombstone GC does the same), so an index never goes back.
  *
+ * <p>Each key keeps its last {@link #HISTORY_LIMIT} earlier values (newest first), through a
+ * delete too, so an overwritten or deleted value can be read back, as the config centre keeps
+ * versions.
+ *
  * <p>Threading: {@link #apply} and {@link #flush} run on the log's applier thread; reads run on
  * any thread over a concurrent sorted map of immutable entries. Deterministic: no clock, no
  * randomness, tombstones are dropped by count in index order.
@@ -41,6 +45,8 @@ public final class KvStore {
   public static final int MAX_KEY_LENGTH = 512;
   public static final int MAX_VALUE_BYTES = 512 * 1024;
   static final int MAX_TOMBSTONES = 10_000;
+  /** Earlier values kept per key, as the config centre keeps versions. */
+  public static final int HISTORY_LIMIT = 10;
 
   private final Predicate<String> namespaceExists;
   private final ConcurrentSkipListMap<KvKey, KvEntry> entries = new ConcurrentSkipListMap<>();
@@ -182,7 +188,8 @@ public final class KvStore {
     }
     long at = ++index;
     entries.put(k, KvEntry.newBuilder().setNamespace(k.namespace()).setKey(k.key()).setValue(p.getValue())
-        .setFlags(p.getFlags()).setCreateIndex(live ? old.getCreateIndex() : at).setModifyIndex(at).build());
+        .setFlags(p.getFlags()).setCreateIndex(live ? old.getCreateIndex() : at).setModifyIndex(at)
+        .addAllHistory(history(old)).build());
     tombstones.remove(k);
     dirty.add(k.namespace());
     return true;
@@ -207,7 +214,7 @@ public final class KvStore {
     for (KvEntry e : doomed) {
       KvKey k = new KvKey(e.getNamespace(), e.getKey());
       entries.put(k, KvEntry.newBuilder().setNamespace(k.namespace()).setKey(k.key()).setModifyIndex(at)
-          .setDeleted(true).build());
+          .setDeleted(true).addAllHistory(history(e)).build());
       tombstones.put(k, at);
     }
     // drop the oldest tombstones beyond the cap; the index they carried becomes the floor
@@ -219,6 +226,29 @@ public final class KvStore {
     }
     dirty.add(d.getNamespace());
     return true;
+  }
+
+  /** The history a key's next entry carries: the entry it replaces (if it held a value) first. */
+  private static List<KvEntry> history(KvEntry old) {
+    if (old == null) {
+      return List.of();
+    }
+    List<KvEntry> h = new ArrayList<>(HISTORY_LIMIT);
+    if (!old.getDeleted()) {
+      h.add(old.toBuilder().clearHistory().build());
+    }
+    for (KvEntry e : old.getHistoryList()) {
+      if (h.size() == HISTORY_LIMIT) {
+        break;
+      }
+      h.add(e);
+    }
+    return h;
+  }
+
+  /** A key's entry with its history, deleted or not; null when the store has never had it (or forgot it). */
+  public KvEntry withHistory(String namespace, String key) {
+    return entries.get(new KvKey(namespace, key));
   }
 
   private void requireNamespace(String ns) {

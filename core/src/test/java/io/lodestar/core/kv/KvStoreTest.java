@@ -101,6 +101,25 @@ class KvStoreTest {
   }
 
   @Test
+  void aKeyKeepsItsLastValuesThroughADelete() {
+    for (int i = 1; i <= KvStore.HISTORY_LIMIT + 2; i++) {
+      put("h", "v" + i);
+    }
+    KvEntry e = kv.withHistory("default", "h");
+    assertThat(e.getValue().toStringUtf8()).isEqualTo("v" + (KvStore.HISTORY_LIMIT + 2));
+    assertThat(e.getHistoryList()).hasSize(KvStore.HISTORY_LIMIT);
+    assertThat(e.getHistory(0).getValue().toStringUtf8()).isEqualTo("v" + (KvStore.HISTORY_LIMIT + 1));
+    assertThat(e.getHistory(0).getHistoryCount()).isZero();
+    delete("h", false);
+    KvEntry tomb = kv.withHistory("default", "h");
+    assertThat(tomb.getDeleted()).isTrue();
+    assertThat(tomb.getHistory(0).getValue().toStringUtf8()).isEqualTo("v" + (KvStore.HISTORY_LIMIT + 2));
+    put("h", "back");
+    assertThat(kv.withHistory("default", "h").getHistory(0).getValue().toStringUtf8())
+        .isEqualTo("v" + (KvStore.HISTORY_LIMIT + 2));
+  }
+
+  @Test
   void tombstonesBeyondTheCapRaiseTheFloor() {
     for (int i = 0; i <= KvStore.MAX_TOMBSTONES; i++) {
       put("t/" + i, "v");

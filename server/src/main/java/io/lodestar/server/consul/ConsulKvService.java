@@ -51,6 +51,9 @@ final class ConsulKvService {
     String separator = ctx.queryParam("separator");
     boolean raw = ConsulQuery.flag(ctx, "raw");
     KvStore.key(key, recurse);
+    if (ctx.queryParam("history") != null && !recurse) {
+      return history(ns, key);
+    }
     CompletableFuture<Void> ready = Blocking.await(ctx, polls, ns, () -> kv.indexOf(ns, key, !recurse),
         ConsulQuery.index(ctx));
     return HttpResponse.of(ready.thenApply(v -> {
@@ -119,6 +122,24 @@ final class ConsulKvService {
     }
     return commandLog.submit(Command.newBuilder().setKvDelete(d).build())
         .thenApply(r -> ConsulResponses.bool(r.getKv().getOk()));
+  }
+
+  /**
+   * Lodestar's extension, {@code ?history}: the key's current value (if it has one) and its kept
+   * earlier values, newest first; a deleted key's values too. 404 when nothing is kept.
+   */
+  private HttpResponse history(String ns, String key) {
+    KvEntry e = kv.withHistory(ns, key);
+    long index = kv.indexOf(ns, key, true);
+    if (e == null || (e.getDeleted() && e.getHistoryCount() == 0)) {
+      return ConsulResponses.notFound(index);
+    }
+    ArrayNode out = Json.MAPPER.createArrayNode();
+    if (!e.getDeleted()) {
+      out.add(entry(e));
+    }
+    e.getHistoryList().forEach(h -> out.add(entry(h)));
+    return ConsulResponses.json(out, index);
   }
 
   private static ObjectNode entry(KvEntry e) {

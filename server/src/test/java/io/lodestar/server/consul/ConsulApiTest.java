@@ -121,7 +121,13 @@ class ConsulApiTest {
     assertThat(http.get("/v1/kv/tree/?keys").json()).hasSize(3);
     assertThat(http.get("/v1/kv/tree/b?raw").body()).isEqualTo("z");
     assertThat(http.get("/v1/kv/tree/b").json().get(0).get("Flags").asLong()).isEqualTo(7);
+    // Lodestar's extension: a key's kept earlier values, newest first, also after a delete
+    http.put("/v1/kv/tree/b", "z2");
+    assertThat(http.get("/v1/kv/tree/b?history").json()).extracting(e -> e.get("Value").asText())
+        .containsExactly("ejI=", "eg==");  // base64 of z2, z
     assertThat(http.delete("/v1/kv/tree?recurse").body()).isEqualTo("true");
+    assertThat(http.get("/v1/kv/tree/b?history").json()).extracting(e -> e.get("Value").asText())
+        .containsExactly("ejI=", "eg==");
     assertThat(http.get("/v1/kv/tree/?recurse").status()).isEqualTo(404);
   }
 
