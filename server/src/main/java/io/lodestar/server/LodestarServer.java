@@ -15,17 +15,21 @@ import io.lodestar.core.config.ConfigStore;
 import io.lodestar.server.config.ConfigClients;
 import io.lodestar.server.config.ConfigPushHub;
 import io.lodestar.server.config.ConfigRestService;
+import io.lodestar.server.config.ConfigSessionHandler;
 import io.lodestar.server.config.GrayRestService;
 import io.lodestar.server.config.SecretBox;
 import io.lodestar.server.consul.ConsulApi;
 import io.lodestar.server.prometheus.PrometheusSdService;
 import io.lodestar.server.governance.QuotaService;
+import io.lodestar.server.governance.QuotaSessionHandler;
 import io.lodestar.server.governance.RulesRestService;
 import io.lodestar.server.http.ErrorHandler;
 import io.lodestar.server.naming.HealthChecker;
-import io.lodestar.server.naming.NamingGrpcService;
+import io.lodestar.server.naming.NamingSessionHandler;
 import io.lodestar.server.naming.NamingRestService;
 import io.lodestar.server.naming.PushHub;
+import io.lodestar.server.session.SessionService;
+import io.lodestar.api.v1.Welcome;
 import io.lodestar.server.storage.ClusterConfig;
 import io.lodestar.server.storage.CommandLog;
 import io.lodestar.server.storage.LocalLog;
@@ -159,7 +163,7 @@ public final class LodestarServer implements AutoCloseable {
   private PushHub hub;
   private XdsHub xds;
   private ConfigPushHub configHub;
-  private NamingGrpcService grpc;
+  private SessionService grpc;
   private Server server;
   private Server consulServer;
   private volatile boolean closed;
@@ -218,11 +222,16 @@ public final class LodestarServer implements AutoCloseable {
     meters.gauge("lodestar.leases", health, h -> h.leaseCount());
     meters.gauge("lodestar.kv.index", stateMachine.kv(), k -> k.index());
 
-    grpc = new NamingGrpcService(commandLog, health, hub, configHub, address, members, meters);
     // cluster rate limits: shares of each global limit, handed out on the SDK stream
     RaftLog raft = raftLog;
-    grpc.setQuotaHandler(new QuotaService(stateMachine.registry(), System::currentTimeMillis,
-        raft == null ? () -> 1 : () -> raft.members().size()));
+    QuotaService quotas = new QuotaService(stateMachine.registry(), System::currentTimeMillis,
+        raft == null ? () -> 1 : () -> raft.members().size());
+    // the SDK stream: one session per client, a handler per domain
+    grpc = new SessionService(List.of(new NamingSessionHandler(commandLog, health, hub, meters),
+        new ConfigSessionHandler(configHub), new QuotaSessionHandler(quotas)),
+        () -> Welcome.newBuilder().setServerId(address.get())
+            .setHeartbeatIntervalMs(NamingSessionHandler.HEARTBEAT_INTERVAL_MS).addAllMembers(members.get()).build(),
+        meters);
     ClusterRestService clusterRest = new ClusterRestService(raftLog, address, config.dataDir.resolve("backups"));
 
     ServerBuilder sb = Server.builder()

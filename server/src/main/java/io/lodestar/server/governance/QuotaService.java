@@ -8,7 +8,6 @@ import io.lodestar.api.v1.RateLimitRule;
 import io.lodestar.core.governance.QuotaAllocator;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceView;
-import io.lodestar.server.naming.NamingGrpcService;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -27,7 +26,7 @@ import java.util.function.LongSupplier;
  *
  * <p>Concurrency: reports arrive about once a second per SDK; one monitor guards the usage maps.
  */
-public final class QuotaService implements NamingGrpcService.QuotaHandler {
+public final class QuotaService {
   /** A sharer silent for this long no longer holds a share. */
   public static final long EXPIRY_MS = 5_000;
 
@@ -59,7 +58,6 @@ public final class QuotaService implements NamingGrpcService.QuotaHandler {
   }
 
   /** Takes one SDK's report and answers its current shares. */
-  @Override
   public synchronized QuotaGrant report(String clientId, QuotaReport report) {
     long now = clockMs.getAsLong();
     QuotaGrant.Builder grant = QuotaGrant.newBuilder();
@@ -100,7 +98,6 @@ public final class QuotaService implements NamingGrpcService.QuotaHandler {
   }
 
   /** The SDK's stream ended: its shares go back to the others. */
-  @Override
   public synchronized void forget(String clientId) {
     for (Iterator<Map<String, Sharer>> it = sharers.values().iterator(); it.hasNext(); ) {
       Map<String, Sharer> m = it.next();

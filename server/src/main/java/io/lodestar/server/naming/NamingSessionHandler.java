@@ -1,0 +1,201 @@
+package io.lodestar.server.naming;
+
+import io.lodestar.api.v1.Ack;
+import io.lodestar.api.v1.ClientMessage;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.RegisterResponse;
+import io.lodestar.api.v1.ServerMessage;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.DeregisterInstance;
+import io.lodestar.api.v1.state.DeregisterOwned;
+import io.lodestar.api.v1.state.RegisterInstance;
+import io.lodestar.core.Validation;
+import io.lodestar.core.naming.ServiceKey;
+import io.lodestar.server.naming.HealthChecker.InstanceKey;
+import io.lodestar.server.session.Session;
+import io.lodestar.server.session.SessionHandler;
+import io.lodestar.server.storage.CommandLog;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Naming on the SDK stream: registrations, heartbeats, subscriptions, fetches. Instances
+ * registered on a stream are owned by its client id: the stream's heartbeat renews them all; a
+ * clean close (Goodbye, or the client completing the stream) deregisters them at once; a broken
+ * stream leaves them to their TTL.
+ */
+public final class NamingSessionHandler implements SessionHandler {
+  /** How often an SDK heartbeats (sent in the Welcome). */
+  public static final int HEARTBEAT_INTERVAL_MS = 3000;
+  /** Every this many heartbeats, a stream checks each of its leases (else one write renews all). */
+  static final int FULL_CHECK_EVERY = 10;
+  /** A gap between heartbeats this long means the client paused: check every lease at once. */
+  static final long SILENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(2L * HEARTBEAT_INTERVAL_MS);
+  private static final Logger log = LoggerFactory.getLogger(NamingSessionHandler.class);
+  private static final Set<ClientMessage.BodyCase> KINDS = EnumSet.of(ClientMessage.BodyCase.REGISTER,
+      ClientMessage.BodyCase.DEREGISTER, ClientMessage.BodyCase.HEARTBEAT, ClientMessage.BodyCase.SUBSCRIBE,
+      ClientMessage.BodyCase.UNSUBSCRIBE, ClientMessage.BodyCase.GOODBYE, ClientMessage.BodyCase.FETCH);
+
+  private final CommandLog commandLog;
+  private final HealthChecker health;
+  private final PushHub hub;
+  private final Counter registrations;
+
+  public NamingSessionHandler(CommandLog commandLog, HealthChecker health, PushHub hub, MeterRegistry meters) {
+    this.commandLog = commandLog;
+    this.health = health;
+    this.hub = hub;
+    this.registrations = Counter.builder("lodestar.registrations").tag("api", "grpc")
+        .description("instance registrations accepted").register(meters);
+  }
+
+  @Override
+  public Set<ClientMessage.BodyCase> accepts() {
+    return KINDS;
+  }
+
+  @Override
+  public Part attach(Session session) {
+    return new Stream(session);
+  }
+
+  private final class Stream implements Part {
+    private final Session session;
+    // instances this stream registered, with what it asked for, so that it can re-assert them
+    private final Map<InstanceKey, Instance> owned = new ConcurrentHashMap<>();
+    private final HealthChecker.KeepAlive keepAlive = health.newKeepAlive();
+    private int heartbeats; // the stream's inbound messages arrive one at a time
+    // the shortest TTL this stream registered: a silence that long may have let a lease lapse
+    private volatile long shortestTtlNanos = Long.MAX_VALUE;
+
+    Stream(Session session) {
+      this.session = session;
+    }
+
+    @Override
+    public void onMessage(long rid, ClientMessage m) {
+      switch (m.getBodyCase()) {
+        case REGISTER -> register(rid, m);
+        case DEREGISTER -> deregister(rid, m);
+        case HEARTBEAT -> heartbeat();
+        case SUBSCRIBE -> {
+          var s = m.getSubscribe();
+          Validation.name("namespace", s.getNamespace());
+          Validation.name("service", s.getService());
+          hub.subscribe(session, new ServiceKey(s.getNamespace(), s.getService()), s.getKnownRevision());
+        }
+        case UNSUBSCRIBE -> hub.unsubscribe(session,
+            new ServiceKey(m.getUnsubscribe().getNamespace(), m.getUnsubscribe().getService()));
+        case GOODBYE -> goodbye();
+        case FETCH -> fetch(rid, m);
+        default -> throw new IllegalStateException("not a naming message: " + m.getBodyCase());
+      }
+    }
+
+    @Override
+    public void onReady() {
+      hub.onReady(session);
+    }
+
+    @Override
+    public void onClose(boolean clean) {
+      if (clean && !owned.isEmpty()) {
+        goodbye(); // completing the stream is a clean close
+      }
+      hub.remove(session);
+    }
+
+    private void register(long rid, ClientMessage m) {
+      var r = m.getRegister();
+      Instance.Builder b = r.getInstance().toBuilder();
+      if (b.getNamespace().isEmpty()) {
+        b.setNamespace(r.getNamespace().isEmpty() ? "default" : r.getNamespace());
+      }
+      if (b.getService().isEmpty()) {
+        b.setService(r.getService());
+      }
+      if (b.getId().isEmpty()) {
+        Validation.host(b.getHost());
+        Validation.port(b.getPort());
+        b.setId(InstanceJson.defaultId(b.getHost(), b.getPort()));
+      }
+      b.setEphemeral(true).setOwner(session.clientId()).setLeaseHolder(health.localId()).clearRevision()
+          .clearHealth().clearRegisteredAtMs().clearCheck();
+      Instance spec = b.build();
+      submitRegistration(spec).whenComplete((stored, err) -> {
+        if (err != null) {
+          session.sendError(rid, err);
+        } else {
+          session.send(ServerMessage.newBuilder().setRequestId(rid)
+              .setRegistered(RegisterResponse.newBuilder().setInstance(stored)).build());
+        }
+      });
+    }
+
+    private CompletableFuture<Instance> submitRegistration(Instance spec) {
+      return commandLog.submit(Command.newBuilder().setRegisterInstance(RegisterInstance.newBuilder()
+          .setInstance(spec)).build()).thenApply(res -> {
+            InstanceKey key = InstanceKey.of(spec);
+            owned.put(key, spec);
+            shortestTtlNanos = Math.min(shortestTtlNanos, TimeUnit.SECONDS.toNanos(res.getInstance().getTtlSeconds()));
+            health.bind(key, keepAlive);
+            registrations.increment();
+            return res.getInstance();
+          });
+    }
+
+    private void deregister(long rid, ClientMessage m) {
+      var d = m.getDeregister();
+      String ns = d.getNamespace().isEmpty() ? "default" : d.getNamespace();
+      owned.remove(new InstanceKey(new ServiceKey(ns, d.getService()), d.getInstanceId()));
+      commandLog.submit(Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder()
+          .setNamespace(ns).setService(d.getService()).setId(d.getInstanceId())).build())
+          .whenComplete((res, err) -> {
+            if (err != null) {
+              session.sendError(rid, err);
+            } else {
+              session.send(ServerMessage.newBuilder().setRequestId(rid).setAck(Ack.getDefaultInstance()).build());
+            }
+          });
+    }
+
+    private void fetch(long rid, ClientMessage m) {
+      var f = m.getFetch();
+      String ns = f.getNamespace().isEmpty() ? "default" : f.getNamespace();
+      Validation.name("service", f.getService());
+      session.send(ServerMessage.newBuilder().setRequestId(rid)
+          .setFetched(hub.fetch(new ServiceKey(ns, f.getService()))).build());
+    }
+
+    private void heartbeat() {
+      long sincePrevious = keepAlive.touch(); // renews every lease bound to this stream
+      // Every lease is checked one by one only now and then, or at once after a silence long
+      // enough for one to have lapsed (a long pause): a lapsed or moved lease is re-asserted.
+      if (++heartbeats % FULL_CHECK_EVERY != 0 && sincePrevious < Math.min(SILENCE_NANOS, shortestTtlNanos)) {
+        return;
+      }
+      for (Map.Entry<InstanceKey, Instance> e : owned.entrySet()) {
+        if (!health.bind(e.getKey(), keepAlive)) {
+          // Expired while the client was alive but silent (a long pause): re-assert it.
+          log.info("Re-registering {}/{} for client {} after its lease lapsed", e.getKey().service(),
+              e.getKey().id(), session.clientId());
+          submitRegistration(e.getValue());
+        }
+      }
+    }
+
+    private void goodbye() {
+      owned.clear();
+      commandLog.submit(Command.newBuilder().setDeregisterOwned(DeregisterOwned.newBuilder()
+          .setOwner(session.clientId())).build());
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package io.lodestar.server.session;
+
+import com.linecorp.armeria.server.ServiceRequestContext;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.lodestar.api.v1.ClientMessage;
+import io.lodestar.api.v1.NamingGrpc;
+import io.lodestar.api.v1.ServerMessage;
+import io.lodestar.api.v1.Welcome;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The SDK's stream endpoint ({@code Naming.Connect}): one {@link Session} per client, whose
+ * messages go to the domain {@link SessionHandler}s given here. Owns the set of open sessions, so
+ * that a shutdown can end them all.
+ */
+public final class SessionService extends NamingGrpc.NamingImplBase {
+  private final List<SessionHandler> handlers;
+  private final Supplier<Welcome> welcome;
+  private final Set<Session> open = ConcurrentHashMap.newKeySet();
+
+  /**
+   * @param welcome what a hello is answered with (server id, members, heartbeat interval); asked
+   *     per hello, as members change
+   */
+  public SessionService(List<SessionHandler> handlers, Supplier<Welcome> welcome, MeterRegistry meters) {
+    this.handlers = List.copyOf(handlers);
+    this.welcome = welcome;
+    Set<ClientMessage.BodyCase> taken = EnumSet.noneOf(ClientMessage.BodyCase.class);
+    for (SessionHandler h : this.handlers) {
+      for (ClientMessage.BodyCase kind : h.accepts()) {
+        if (kind == ClientMessage.BodyCase.HELLO || !taken.add(kind)) {
+          throw new IllegalArgumentException("message kind " + kind + " has more than one handler");
+        }
+      }
+    }
+    meters.gaugeCollectionSize("lodestar.clients.connected", List.of(), open);
+  }
+
+  @Override
+  public StreamObserver<ClientMessage> connect(StreamObserver<ServerMessage> responseObserver) {
+    ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+    String address = ctx == null ? "" : ctx.clientAddress().getHostAddress();
+    Session s = new Session((ServerCallStreamObserver<ServerMessage>) responseObserver, address, this);
+    open.add(s);
+    return s;
+  }
+
+  /**
+   * Ends every stream with UNAVAILABLE so that SDKs fail over to another node at once instead of
+   * waiting out the graceful-shutdown period. Their instances stay, on their TTL, for them to
+   * re-assert elsewhere.
+   */
+  public void shutdown() {
+    for (Session s : open) {
+      s.abort(Status.UNAVAILABLE.withDescription("server shutting down"));
+    }
+  }
+
+  List<SessionHandler> handlers() {
+    return handlers;
+  }
+
+  Welcome welcome() {
+    return welcome.get();
+  }
+
+  void ended(Session s) {
+    open.remove(s);
+  }
+}

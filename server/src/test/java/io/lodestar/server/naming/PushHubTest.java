@@ -1,0 +1,197 @@
+package io.lodestar.server.naming;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.ServerMessage;
+import io.lodestar.api.v1.ServiceUpdate;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.DeregisterInstance;
+import io.lodestar.api.v1.state.RegisterInstance;
+import io.lodestar.core.StateMachine;
+import io.lodestar.core.naming.ServiceKey;
+import io.lodestar.server.push.FanOut;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The naming push hub against fake subscribers: slow, dirty, cancelled and reconnecting ones. */
+class PushHubTest {
+  static final ServiceKey KEY = new ServiceKey("default", "orders");
+
+  /** A stream whose readiness the test sets; it records what it is sent. */
+  static final class FakeTarget implements FanOut.Target {
+    volatile boolean ready = true;
+    private final List<ServiceUpdate> got = new ArrayList<>();
+
+    @Override
+    public boolean isReady() {
+      return ready;
+    }
+
+    @Override
+    public synchronized void send(ServerMessage message) {
+      got.add(message.getUpdate());
+    }
+
+    synchronized List<ServiceUpdate> got() {
+      return List.copyOf(got);
+    }
+
+    synchronized ServiceUpdate last() {
+      return got.get(got.size() - 1);
+    }
+  }
+
+  final StateMachine sm = new StateMachine();
+  final PushHub hub = new PushHub(sm.registry(), new SimpleMeterRegistry());
+  long time = 1;
+
+  {
+    sm.registry().addListener(hub);
+  }
+
+  @AfterEach
+  void close() {
+    hub.close();
+  }
+
+  void register(String id) {
+    apply(Command.newBuilder().setRegisterInstance(RegisterInstance.newBuilder().setInstance(Instance.newBuilder()
+        .setId(id).setNamespace(KEY.namespace()).setService(KEY.service()).setHost("10.0.0.1").setPort(80))));
+  }
+
+  void deregister(String id) {
+    apply(Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder()
+        .setNamespace(KEY.namespace()).setService(KEY.service()).setId(id)));
+  }
+
+  void apply(Command.Builder c) {
+    sm.apply(c.setTimeMs(time++).build());
+    sm.flush();
+    idle();
+  }
+
+  void idle() {
+    hub.fanOut().awaitIdle();
+  }
+
+  long revision() {
+    return sm.registry().view(KEY.namespace(), KEY.service()).revision();
+  }
+
+  @Test
+  void aSubscriberGetsASnapshotThenDeltasFromItsRevision() {
+    register("a");
+    FakeTarget t = new FakeTarget();
+    hub.subscribe(t, KEY, 0);
+    idle();
+    register("b");
+    deregister("a");
+
+    List<ServiceUpdate> got = t.got();
+    assertThat(got).hasSize(3);
+    assertThat(got.get(0).getSnapshot()).isTrue();
+    assertThat(got.get(0).getInstancesList()).extracting(Instance::getId).containsExactly("a");
+    assertThat(got.get(1).getBaseRevision()).isEqualTo(got.get(0).getRevision());
+    assertThat(got.get(1).getInstancesList()).extracting(Instance::getId).containsExactly("b");
+    assertThat(got.get(2).getBaseRevision()).isEqualTo(got.get(1).getRevision());
+    assertThat(got.get(2).getRemovedIdsList()).containsExactly("a");
+    assertThat(got.get(2).getRevision()).isEqualTo(revision());
+  }
+
+  @Test
+  void aSlowSubscriberIsNotQueuedToAndGetsOneSnapshotOfTheLatestWhenItDrains() {
+    FakeTarget slow = new FakeTarget();
+    FakeTarget fast = new FakeTarget();
+    hub.subscribe(slow, KEY, 0);
+    hub.subscribe(fast, KEY, 0);
+    idle();
+    slow.ready = false;
+    register("a");
+    register("b");
+    register("c");
+    assertThat(slow.got()).hasSize(1); // only its first snapshot: nothing buffered for it
+    assertThat(fast.got()).hasSize(4); // the others do not wait for it
+
+    slow.ready = true;
+    hub.onReady(slow);
+    idle();
+    assertThat(slow.got()).hasSize(2);
+    assertThat(slow.last().getSnapshot()).isTrue();
+    assertThat(slow.last().getRevision()).isEqualTo(revision());
+    assertThat(slow.last().getInstancesList()).extracting(Instance::getId).containsExactlyInAnyOrder("a", "b", "c");
+
+    register("d"); // and from there on, deltas again
+    assertThat(slow.last().getSnapshot()).isFalse();
+    assertThat(slow.last().getBaseRevision()).isEqualTo(slow.got().get(1).getRevision());
+  }
+
+  @Test
+  void aDirtySubscriberWhoseReadinessSignalIsLostIsCaughtUpByTheSweep() {
+    FakeTarget t = new FakeTarget();
+    hub.subscribe(t, KEY, 0);
+    idle();
+    t.ready = false;
+    register("a");
+    t.ready = true; // ...and no onReady arrives
+    assertThat(t.got()).hasSize(1);
+
+    hub.fanOut().sweepNow();
+    idle();
+    assertThat(t.got()).hasSize(2);
+    assertThat(t.last().getRevision()).isEqualTo(revision());
+    hub.fanOut().sweepNow(); // caught up: the next sweep sends nothing
+    idle();
+    assertThat(t.got()).hasSize(2);
+  }
+
+  @Test
+  void aCancelledSubscriberIsForgottenWithAllItsSubscriptions() {
+    FakeTarget gone = new FakeTarget();
+    FakeTarget stays = new FakeTarget();
+    hub.subscribe(gone, KEY, 0);
+    hub.subscribe(gone, new ServiceKey("default", "other"), 0);
+    hub.subscribe(stays, KEY, 0);
+    idle();
+    gone.ready = false; // cancelled streams are never ready again
+    register("a");
+    assertThat(hub.fanOut().subscriptionCount()).isEqualTo(3);
+
+    hub.remove(gone);
+    idle();
+    assertThat(hub.fanOut().subscriptionCount()).isEqualTo(1);
+    gone.ready = true;
+    hub.fanOut().sweepNow(); // its dirty subscription went with it
+    register("b");
+    assertThat(gone.got()).hasSize(2); // its two first snapshots, nothing after
+    assertThat(stays.got()).hasSize(3);
+  }
+
+  @Test
+  void aReconnectingSubscriberGetsAnEmptyDeltaWhenCurrentAndASnapshotWhenBehind() {
+    register("a");
+    long current = revision();
+    FakeTarget again = new FakeTarget();
+    hub.subscribe(again, KEY, current);
+    idle();
+    assertThat(again.got()).singleElement().satisfies(u -> {
+      assertThat(u.getSnapshot()).isFalse();
+      assertThat(u.getBaseRevision()).isEqualTo(current);
+      assertThat(u.getRevision()).isEqualTo(current);
+      assertThat(u.getInstancesCount()).isZero();
+    });
+
+    register("b");
+    FakeTarget behind = new FakeTarget();
+    hub.subscribe(behind, KEY, current);
+    idle();
+    assertThat(behind.got()).singleElement().satisfies(u -> {
+      assertThat(u.getSnapshot()).isTrue();
+      assertThat(u.getRevision()).isEqualTo(revision());
+      assertThat(u.getInstancesList()).extracting(Instance::getId).containsExactlyInAnyOrder("a", "b");
+    });
+  }
+}
