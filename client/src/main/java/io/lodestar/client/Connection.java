@@ -342,11 +342,6 @@ final class Connection {
     }
   }
 
-  /** The servers this client knows: its seeds and the members it learned. */
-  List<ServerAddress> knownServers() {
-    return List.copyOf(servers);
-  }
-
   /** Control thread. Ends the session if it is current, and schedules the next attempt. */
   private void lost(Session s, String cause) {
     if (session != s) {

@@ -1,39 +1,27 @@
 package io.lodestar.client;
 
+import io.lodestar.api.Limits;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
- * Input checks for the SDK, mirroring the server's rules so that a bad argument fails at once, in
- * the caller's thread, with an {@link IllegalArgumentException} naming the field.
+ * Input checks for the SDK, on the server's own limits ({@link Limits}, in api/), so that a bad
+ * argument fails at once, in the caller's thread, with an {@link IllegalArgumentException} naming
+ * the field.
  */
 final class Names {
-  static final int MAX_NAME_LENGTH = 128;
-  static final int MAX_HOST_LENGTH = 253;
-  static final int MAX_WEIGHT = 10_000;
-  static final int MAX_TTL_SECONDS = 3600;
-  static final int MAX_PROTOCOL_LENGTH = 32;
-  static final int MAX_METADATA_ENTRIES = 64;
-  static final int MAX_METADATA_KEY = 128;
-  static final int MAX_METADATA_VALUE = 1024;
-
-  // Same alphabet as the server: letters, digits and . _ - : @, starting with a letter or digit.
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]*");
-  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
-
   private Names() {}
 
   static String name(String field, String value) {
     if (value == null || value.isEmpty()) {
       throw new IllegalArgumentException(field + " is required");
     }
-    if (value.length() > MAX_NAME_LENGTH) {
-      throw new IllegalArgumentException(field + " is longer than " + MAX_NAME_LENGTH + " characters");
+    if (value.length() > Limits.MAX_NAME_LENGTH) {
+      throw new IllegalArgumentException(field + " is longer than " + Limits.MAX_NAME_LENGTH + " characters");
     }
-    if (!NAME.matcher(value).matches()) {
-      throw new IllegalArgumentException(field + " '" + value
-          + "' has illegal characters (allowed: letters, digits, . _ - : @; starting with a letter or digit)");
+    if (!Limits.NAME.matcher(value).matches()) {
+      throw new IllegalArgumentException(field + " '" + value + "' has illegal characters (allowed: "
+          + Limits.NAME_ALPHABET + ")");
     }
     return value;
   }
@@ -42,7 +30,7 @@ final class Names {
     if (value == null || value.isBlank()) {
       throw new IllegalArgumentException(field + " is required");
     }
-    if (value.length() > MAX_HOST_LENGTH || !HOST.matcher(value).matches()) {
+    if (!Limits.isHost(value)) {
       throw new IllegalArgumentException(field + " '" + value + "' is not a host name or IP address");
     }
     return value;
@@ -59,17 +47,17 @@ final class Names {
     if (metadata == null) {
       throw new IllegalArgumentException(field + " must not be null");
     }
-    if (metadata.size() > MAX_METADATA_ENTRIES) {
-      throw new IllegalArgumentException(field + " has more than " + MAX_METADATA_ENTRIES + " entries");
+    if (metadata.size() > Limits.MAX_METADATA_ENTRIES) {
+      throw new IllegalArgumentException(field + " has more than " + Limits.MAX_METADATA_ENTRIES + " entries");
     }
     for (Map.Entry<String, String> e : metadata.entrySet()) {
       String k = e.getKey();
-      if (k == null || k.isEmpty() || k.length() > MAX_METADATA_KEY) {
-        throw new IllegalArgumentException(field + " keys must have 1–" + MAX_METADATA_KEY + " characters");
+      if (k == null || k.isEmpty() || k.length() > Limits.MAX_METADATA_KEY) {
+        throw new IllegalArgumentException(field + " keys must have 1–" + Limits.MAX_METADATA_KEY + " characters");
       }
-      if (e.getValue() == null || e.getValue().length() > MAX_METADATA_VALUE) {
+      if (e.getValue() == null || e.getValue().length() > Limits.MAX_METADATA_VALUE) {
         throw new IllegalArgumentException(field + "." + k + " must be non-null with at most "
-            + MAX_METADATA_VALUE + " characters");
+            + Limits.MAX_METADATA_VALUE + " characters");
       }
     }
   }
@@ -90,7 +78,7 @@ final class Names {
     } else if (host.contains(":")) {
       throw new IllegalArgumentException(field + " '" + value + "' is not host:port (write IPv6 as [addr]:port)");
     }
-    if (host.isEmpty() || !HOST.matcher(host).matches()) {
+    if (!Limits.isHost(host)) {
       throw new IllegalArgumentException(field + " '" + value + "' has an invalid host");
     }
     int port;

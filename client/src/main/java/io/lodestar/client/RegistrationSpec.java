@@ -1,5 +1,6 @@
 package io.lodestar.client;
 
+import io.lodestar.api.Limits;
 import io.lodestar.api.v1.Instance;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -138,8 +139,8 @@ public final class RegistrationSpec {
 
     /** 0–10000; 0 takes no traffic. Unset means the server default (100). */
     public Builder weight(int weight) {
-      if (weight < 0 || weight > Names.MAX_WEIGHT) {
-        throw new IllegalArgumentException("weight must be within 0–" + Names.MAX_WEIGHT + ", got " + weight);
+      if (weight < 0 || weight > Limits.MAX_WEIGHT) {
+        throw new IllegalArgumentException("weight must be within 0–" + Limits.MAX_WEIGHT + ", got " + weight);
       }
       this.weight = weight;
       return this;
@@ -163,8 +164,8 @@ public final class RegistrationSpec {
 
     public Builder protocol(String protocol) {
       Objects.requireNonNull(protocol, "protocol");
-      if (protocol.length() > Names.MAX_PROTOCOL_LENGTH) {
-        throw new IllegalArgumentException("protocol must have at most " + Names.MAX_PROTOCOL_LENGTH + " characters");
+      if (protocol.length() > Limits.MAX_PROTOCOL_LENGTH) {
+        throw new IllegalArgumentException("protocol must have at most " + Limits.MAX_PROTOCOL_LENGTH + " characters");
       }
       this.protocol = protocol;
       return this;
@@ -172,8 +173,8 @@ public final class RegistrationSpec {
 
     /** Seconds without heartbeat before the instance turns unhealthy: 1–3600 (0 = server default, 10). */
     public Builder ttlSeconds(int ttlSeconds) {
-      if (ttlSeconds < 0 || ttlSeconds > Names.MAX_TTL_SECONDS) {
-        throw new IllegalArgumentException("ttlSeconds must be within 1–" + Names.MAX_TTL_SECONDS
+      if (ttlSeconds < 0 || ttlSeconds > Limits.MAX_TTL_SECONDS) {
+        throw new IllegalArgumentException("ttlSeconds must be within 1–" + Limits.MAX_TTL_SECONDS
             + " (0 = server default), got " + ttlSeconds);
       }
       this.ttlSeconds = ttlSeconds;

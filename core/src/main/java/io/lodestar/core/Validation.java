@@ -1,24 +1,22 @@
 package io.lodestar.core;
 
+import io.lodestar.api.Limits;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /** Input checks shared by every endpoint. Each failure names the field. */
 public final class Validation {
-  public static final int MAX_NAME_LENGTH = 128;
-  public static final int MAX_METADATA_ENTRIES = 64;
-  public static final int MAX_METADATA_KEY = 128;
-  public static final int MAX_METADATA_VALUE = 1024;
-  public static final int MAX_HOST_LENGTH = 253;
-  public static final int MAX_WEIGHT = 10_000;
+  // The limits themselves live in api/ (Limits), where the SDK reads the same ones.
+  public static final int MAX_NAME_LENGTH = Limits.MAX_NAME_LENGTH;
+  public static final int MAX_METADATA_ENTRIES = Limits.MAX_METADATA_ENTRIES;
+  public static final int MAX_METADATA_KEY = Limits.MAX_METADATA_KEY;
+  public static final int MAX_METADATA_VALUE = Limits.MAX_METADATA_VALUE;
+  public static final int MAX_HOST_LENGTH = Limits.MAX_HOST_LENGTH;
+  public static final int MAX_WEIGHT = Limits.MAX_WEIGHT;
+  // Consul compatibility only (the SDK has no tags or check ids)
   public static final int MAX_TAGS = 64;
   public static final int MAX_TAG_LENGTH = 256;
   public static final int MAX_CHECK_ID = 256;
   public static final int MAX_REMOVE_AFTER_SECONDS = 7 * 24 * 3600;
-
-  // Letters, digits and . _ - : @ — safe in URLs, file names and metric labels alike.
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]*");
-  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
 
   private Validation() {}
 
@@ -29,9 +27,9 @@ public final class Validation {
     if (value.length() > MAX_NAME_LENGTH) {
       throw LodestarException.invalid(field, field + " is longer than " + MAX_NAME_LENGTH + " characters");
     }
-    if (!NAME.matcher(value).matches()) {
+    if (!Limits.NAME.matcher(value).matches()) {
       throw LodestarException.invalid(field,
-          field + " '" + value + "' has illegal characters (allowed: letters, digits, . _ - : @; starting with a letter or digit)");
+          field + " '" + value + "' has illegal characters (allowed: " + Limits.NAME_ALPHABET + ")");
     }
     return value;
   }
@@ -40,10 +38,26 @@ public final class Validation {
     if (value == null || value.isBlank()) {
       throw LodestarException.invalid("host", "host is required");
     }
-    if (value.length() > MAX_HOST_LENGTH || !HOST.matcher(value).matches()) {
+    if (!Limits.isHost(value)) {
       throw LodestarException.invalid("host", "host '" + value + "' is not a host name or IP address");
     }
     return value;
+  }
+
+  /** An IP literal (a client address as the server sees it), no host names. */
+  public static String ipAddress(String field, String value) {
+    if (!Limits.isIpAddress(value)) {
+      throw LodestarException.invalid(field, field + " has '" + value + "', which is not an IP address");
+    }
+    return value;
+  }
+
+  public static int ttlSeconds(long value) {
+    if (value < Limits.MIN_TTL_SECONDS || value > Limits.MAX_TTL_SECONDS) {
+      throw LodestarException.invalid("ttlSeconds", "ttlSeconds must be within " + Limits.MIN_TTL_SECONDS + "–"
+          + Limits.MAX_TTL_SECONDS + ", got " + value);
+    }
+    return (int) value;
   }
 
   public static int port(long value) {

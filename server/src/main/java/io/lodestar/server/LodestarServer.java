@@ -148,7 +148,14 @@ public final class LodestarServer implements AutoCloseable {
     }
   }
 
-  private final Builder config;
+  /**
+   * The node's settings, copied from the builder at {@link Builder#build()} (as Armeria's
+   * ServerConfig is): setter calls on the builder afterwards do not reach a running server.
+   */
+  private record Settings(String bind, int port, Path dataDir, int snapshotEvery, ClusterConfig cluster,
+      long raftSegmentBytes) {}
+
+  private final Settings config;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final StateMachine stateMachine = new StateMachine();
   private final ExecutorService notifier = Executors.newSingleThreadExecutor(r -> {
@@ -169,7 +176,7 @@ public final class LodestarServer implements AutoCloseable {
   private volatile boolean closed;
 
   private LodestarServer(Builder b) {
-    this.config = b;
+    this.config = new Settings(b.bind, b.port, b.dataDir, b.snapshotEvery, b.cluster, b.raftSegmentBytes);
   }
 
   /** Replays storage, then starts serving; returns once the port answers. */
@@ -257,6 +264,7 @@ public final class LodestarServer implements AutoCloseable {
         .annotatedService(clusterRest)
         .annotatedService(new PrometheusSdService(stateMachine.registry()))
         .decorator(ClusterRestService.consistentReads(commandLog))
+        .decorator(io.lodestar.server.http.PathGuard::new)
         .service("/health", (ctx, req) -> closed
             ? HttpResponse.of(HttpStatus.SERVICE_UNAVAILABLE, MediaType.JSON_UTF_8, "{\"status\":\"DOWN\"}")
             : HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, "{\"status\":\"UP\"}"))

@@ -120,12 +120,6 @@ public final class CircuitBreaker {
     // Open: a straggler from before the trip; nothing to learn.
   }
 
-  /** Forces the breaker open now (operators and tests). */
-  public void forceOpen() {
-    Phase p = phase.get();
-    transition(p, new Open(ticker.nanos() + config.openNanos));
-  }
-
   private void transition(Phase from, Phase to) {
     if (from.state() == to.state() || !phase.compareAndSet(from, to)) {
       return;

@@ -45,9 +45,4 @@ public record ConfigView(ConfigKey key, boolean deleted, boolean secret, long ve
     }
     return null;
   }
-
-  /** Time of the release. */
-  public long updatedAtMs() {
-    return released == null ? 0 : released.getCreatedAtMs();
-  }
 }

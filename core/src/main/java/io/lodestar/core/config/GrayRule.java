@@ -5,7 +5,6 @@ import io.lodestar.core.LodestarException;
 import io.lodestar.core.Validation;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Decides whether a client takes part in a gray release. Pure and deterministic: the percentage
@@ -15,7 +14,6 @@ import java.util.regex.Pattern;
 public final class GrayRule {
   public static final int BUCKETS = 100;
   public static final int MAX_ADDRESSES = 1000;
-  private static final Pattern ADDRESS = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
 
   private GrayRule() {}
 
@@ -54,9 +52,7 @@ public final class GrayRule {
       throw LodestarException.invalid("gray.addresses", "gray.addresses has more than " + MAX_ADDRESSES + " entries");
     }
     for (String a : s.getAddressesList()) {
-      if (a.isEmpty() || a.length() > Validation.MAX_HOST_LENGTH || !ADDRESS.matcher(a).matches()) {
-        throw LodestarException.invalid("gray.addresses", "gray.addresses has '" + a + "', which is not an IP address");
-      }
+      Validation.ipAddress("gray.addresses", a); // matched against the client's address, always a literal
     }
   }
 }

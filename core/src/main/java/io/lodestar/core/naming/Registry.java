@@ -1,5 +1,6 @@
 package io.lodestar.core.naming;
 
+import io.lodestar.api.Limits;
 import com.google.common.collect.Interner;
 import com.google.common.collect.Interners;
 import io.lodestar.api.v1.GovernanceRules;
@@ -207,8 +208,9 @@ public final class Registry {
       Validation.weight(i.getWeight());
     }
     Validation.metadata("metadata", i.getMetadataMap());
-    if (i.getProtocol().length() > 32) {
-      throw LodestarException.invalid("protocol", "protocol must have at most 32 characters");
+    if (i.getProtocol().length() > Limits.MAX_PROTOCOL_LENGTH) {
+      throw LodestarException.invalid("protocol", "protocol must have at most " + Limits.MAX_PROTOCOL_LENGTH
+          + " characters");
     }
     Validation.tags("tags", i.getTagsList());
     if (i.getCheckId().length() > Validation.MAX_CHECK_ID) {
@@ -219,8 +221,8 @@ public final class Registry {
           "removeAfterSeconds must be at most " + Validation.MAX_REMOVE_AFTER_SECONDS);
     }
     if (i.getEphemeral()) {
-      if (i.getTtlSeconds() > 3600) {
-        throw LodestarException.invalid("ttlSeconds", "ttlSeconds must be within 1–3600");
+      if (i.getTtlSeconds() != 0) { // 0: the default
+        Validation.ttlSeconds(i.getTtlSeconds());
       }
       if (i.hasCheck()) {
         throw LodestarException.invalid("check", "active checks are for persistent instances; ephemeral ones heartbeat");
@@ -241,11 +243,13 @@ public final class Registry {
       if (c.hasTcp() && !c.getTcp().getAddress().isEmpty() && c.getTcp().getAddress().lastIndexOf(':') < 1) {
         throw LodestarException.invalid("check.tcp.address", "check.tcp.address must be host:port");
       }
-      if (c.getIntervalSeconds() > 3600) {
-        throw LodestarException.invalid("check.intervalSeconds", "check.intervalSeconds must be within 1–3600");
+      if (c.getIntervalSeconds() > Limits.MAX_CHECK_INTERVAL_SECONDS) {
+        throw LodestarException.invalid("check.intervalSeconds", "check.intervalSeconds must be within 1–"
+            + Limits.MAX_CHECK_INTERVAL_SECONDS);
       }
-      if (c.getTimeoutSeconds() > 60) {
-        throw LodestarException.invalid("check.timeoutSeconds", "check.timeoutSeconds must be within 1–60");
+      if (c.getTimeoutSeconds() > Limits.MAX_CHECK_TIMEOUT_SECONDS) {
+        throw LodestarException.invalid("check.timeoutSeconds", "check.timeoutSeconds must be within 1–"
+            + Limits.MAX_CHECK_TIMEOUT_SECONDS);
       }
     }
   }

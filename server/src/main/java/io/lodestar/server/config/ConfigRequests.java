@@ -106,15 +106,7 @@ final class ConfigRequests {
   }
 
   static long number(String field, String v) {
-    try {
-      long n = Long.parseLong(v);
-      if (n < 0) {
-        throw new NumberFormatException();
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw LodestarException.invalid(field, field + " must be a non-negative integer");
-    }
+    return io.lodestar.server.http.QueryParams.number(field, v);
   }
 
   private static int keep(String v) {

@@ -143,7 +143,7 @@ public final class ConfigRestService {
       }
     }
     JsonNode to = body.get("toVersion");
-    if (to == null || !to.canConvertToLong() || to.asLong() < 1) {
+    if (to == null || !to.isIntegralNumber() || !to.canConvertToLong() || to.asLong() < 1) {
       throw LodestarException.invalid("toVersion", "toVersion must be a version number (1 or more)");
     }
     JsonNode comment = body.get("comment");

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.linecorp.armeria.common.AggregatedHttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.server.annotation.Default;
 import com.linecorp.armeria.server.annotation.Delete;
 import com.linecorp.armeria.server.annotation.Get;
 import com.linecorp.armeria.server.annotation.Param;
@@ -20,6 +19,8 @@ import io.lodestar.core.governance.RuleKind;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceView;
 import io.lodestar.server.http.Json;
+import io.lodestar.server.http.QueryParams;
+import java.util.Optional;
 import io.lodestar.server.storage.CommandLog;
 import java.util.concurrent.CompletableFuture;
 
@@ -55,7 +56,8 @@ public final class RulesRestService {
 
   @Get("/v1/namespaces/{ns}/services/{svc}/rules/{kind}")
   public HttpResponse getServiceRule(@Param("ns") String ns, @Param("svc") String svc, @Param("kind") String kind,
-      @Param("effective") @Default("false") boolean effective) {
+      @Param("effective") Optional<String> effectiveParam) {
+    boolean effective = QueryParams.bool("effective", effectiveParam, false);
     RuleKind k = RuleKind.parse("kind", kind);
     ServiceView v = registry.requireView(ns, svc);
     GovernanceRules rules = effective ? v.info().getRules() : registry.ownRules(ns, svc);
@@ -64,14 +66,16 @@ public final class RulesRestService {
 
   @Put("/v1/namespaces/{ns}/services/{svc}/rules/{kind}")
   public CompletableFuture<HttpResponse> putServiceRule(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("kind") String kind, @Param("version") @Default("0") long version, AggregatedHttpRequest req) {
+      @Param("kind") String kind, @Param("version") Optional<String> versionParam, AggregatedHttpRequest req) {
+    long version = QueryParams.number("version", versionParam, 0);
     Validation.name("service", svc);
     return put(ns, svc, kind, version, req);
   }
 
   @Delete("/v1/namespaces/{ns}/services/{svc}/rules/{kind}")
   public CompletableFuture<HttpResponse> deleteServiceRule(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("kind") String kind, @Param("version") @Default("0") long version) {
+      @Param("kind") String kind, @Param("version") Optional<String> versionParam) {
+    long version = QueryParams.number("version", versionParam, 0);
     Validation.name("service", svc);
     return delete(ns, svc, kind, version);
   }
@@ -95,13 +99,15 @@ public final class RulesRestService {
 
   @Put("/v1/namespaces/{ns}/rules/{kind}")
   public CompletableFuture<HttpResponse> putNamespaceRule(@Param("ns") String ns, @Param("kind") String kind,
-      @Param("version") @Default("0") long version, AggregatedHttpRequest req) {
+      @Param("version") Optional<String> versionParam, AggregatedHttpRequest req) {
+    long version = QueryParams.number("version", versionParam, 0);
     return put(ns, "", kind, version, req);
   }
 
   @Delete("/v1/namespaces/{ns}/rules/{kind}")
   public CompletableFuture<HttpResponse> deleteNamespaceRule(@Param("ns") String ns, @Param("kind") String kind,
-      @Param("version") @Default("0") long version) {
+      @Param("version") Optional<String> versionParam) {
+    long version = QueryParams.number("version", versionParam, 0);
     return delete(ns, "", kind, version);
   }
 

@@ -12,7 +12,9 @@ import io.lodestar.core.LodestarException;
 
 /** JSON in and out of the REST API, and the one error shape: {"error": {code, message, field?}}. */
 public final class Json {
-  public static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Strict: a body is one JSON value, nothing after it. */
+  public static final ObjectMapper MAPPER = new ObjectMapper()
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private Json() {}
 
@@ -37,6 +39,16 @@ public final class Json {
       throw LodestarException.invalid("body", "expected a JSON object");
     }
     return node;
+  }
+
+  /** Refuses any field of {@code body} not in {@code allowed}; {@code prefix} names where the object sits ("check."). */
+  public static void onlyFields(JsonNode body, String prefix, java.util.Set<String> allowed) {
+    for (java.util.Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!allowed.contains(f)) {
+        throw LodestarException.invalid(prefix + f, "unknown field '" + prefix + f + "'");
+      }
+    }
   }
 
   public static HttpResponse ok(JsonNode body) {

@@ -20,6 +20,7 @@ import java.util.Set;
 final class InstanceJson {
   private static final Set<String> REGISTER_FIELDS = Set.of("id", "host", "port", "protocol", "weight", "metadata",
       "ephemeral", "ttlSeconds", "check");
+  private static final Set<String> CHECK_FIELDS = Set.of("type", "path", "intervalSeconds", "timeoutSeconds");
 
   private InstanceJson() {}
 
@@ -109,14 +110,24 @@ final class InstanceJson {
     return b.build();
   }
 
+  /**
+   * The id of an instance registered without one: {@code host:port}. An IPv6 host is not a valid
+   * name ({@code ::1} starts with a colon, a zone has a {@code %}), so it becomes
+   * {@code ip6-<address>:port} with the zone's {@code %} written {@code @}: {@code ip6-fe80::1@eth0:8080}.
+   */
   static String defaultId(String host, int port) {
-    return host + ":" + port;
+    if (host.indexOf(':') < 0) {
+      return host + ":" + port;
+    }
+    String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    return "ip6-" + bare.replace('%', '@') + ":" + port;
   }
 
   private static HealthCheck parseCheck(JsonNode c) {
     if (!c.isObject()) {
       throw LodestarException.invalid("check", "check must be an object");
     }
+    Json.onlyFields(c, "check.", CHECK_FIELDS);
     HealthCheck.Builder b = HealthCheck.newBuilder();
     String type = text(c, "type", true);
     switch (type) {

@@ -33,6 +33,7 @@ import io.lodestar.core.naming.ServiceKey;
 import io.lodestar.core.naming.ServiceView;
 import io.lodestar.server.http.Json;
 import io.lodestar.server.http.LongPolls;
+import io.lodestar.server.http.QueryParams;
 import io.lodestar.server.naming.HealthChecker.InstanceKey;
 import io.lodestar.server.storage.CommandLog;
 import io.micrometer.core.instrument.Counter;
@@ -86,6 +87,7 @@ public final class NamingRestService {
   @Post("/v1/namespaces")
   public CompletableFuture<HttpResponse> createNamespace(AggregatedHttpRequest req) {
     JsonNode body = Json.parseObject(req.contentUtf8());
+    Json.onlyFields(body, "", java.util.Set.of("name", "description"));
     String name = InstanceJson.text(body, "name", true);
     String description = InstanceJson.text(body, "description", false);
     return createNamespace(name, description);
@@ -95,7 +97,9 @@ public final class NamingRestService {
   public CompletableFuture<HttpResponse> createNamespaceAt(@Param("ns") String ns, AggregatedHttpRequest req) {
     String description = null;
     if (!req.content().isEmpty()) {
-      description = InstanceJson.text(Json.parseObject(req.contentUtf8()), "description", false);
+      JsonNode body = Json.parseObject(req.contentUtf8());
+      Json.onlyFields(body, "", java.util.Set.of("description"));
+      description = InstanceJson.text(body, "description", false);
     }
     return createNamespace(ns, description);
   }
@@ -281,12 +285,12 @@ public final class NamingRestService {
       @Param("wait") Optional<String> wait) {
     Validation.name("service", svc);
     registry.requireNamespace(ns);
-    boolean healthyOnly = healthy.map(h -> parseBool("healthy", h)).orElse(false);
+    boolean healthyOnly = QueryParams.bool("healthy", healthy, false);
     ServiceKey key = new ServiceKey(ns, svc);
     if (index.isEmpty()) {
       return render(key, healthyOnly);
     }
-    long since = parseIndex(index.get());
+    long since = QueryParams.number("index", index.get());
     Duration w = wait.map(NamingRestService::parseWait).orElse(DEFAULT_WAIT);
     CompletableFuture<Void> next = watchers.next(key);
     if (revisionOf(key) > since) {
@@ -360,45 +364,26 @@ public final class NamingRestService {
     return null;
   }
 
-  private static boolean parseBool(String field, String v) {
-    return switch (v) {
-      case "true", "1", "" -> true;
-      case "false", "0" -> false;
-      default -> throw LodestarException.invalid(field, field + " must be true or false");
-    };
-  }
+  private static final java.util.regex.Pattern WAIT = java.util.regex.Pattern.compile("([0-9]{1,40})(ms|s|m)?");
 
-  private static long parseIndex(String v) {
-    try {
-      long n = Long.parseLong(v);
-      if (n < 0) {
-        throw new NumberFormatException();
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw LodestarException.invalid("index", "index must be a non-negative integer");
-    }
-  }
-
-  /** "30s", "500ms", "2m" or a plain number of seconds; capped at 10 minutes. */
+  /**
+   * "30s", "500ms", "2m" or a plain number of seconds; anything longer than 10 minutes (however
+   * long: the number may not even fit a long) waits 10 minutes. Anything else is refused.
+   */
   public static Duration parseWait(String v) {
-    try {
-      Duration d;
-      if (v.endsWith("ms")) {
-        d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-      } else if (v.endsWith("s")) {
-        d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
-      } else if (v.endsWith("m")) {
-        d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
-      } else {
-        d = Duration.ofSeconds(Long.parseLong(v));
-      }
-      if (d.isNegative()) {
-        throw new NumberFormatException();
-      }
-      return d.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : d;
-    } catch (NumberFormatException e) {
+    java.util.regex.Matcher m = WAIT.matcher(v);
+    if (!m.matches()) {
       throw LodestarException.invalid("wait", "wait must look like 30s, 500ms or 2m");
     }
+    java.math.BigInteger n = new java.math.BigInteger(m.group(1));
+    String unit = m.group(2) == null ? "s" : m.group(2);
+    long perUnitMs = switch (unit) {
+      case "ms" -> 1;
+      case "m" -> 60_000;
+      default -> 1000;
+    };
+    java.math.BigInteger ms = n.multiply(java.math.BigInteger.valueOf(perUnitMs));
+    return ms.compareTo(java.math.BigInteger.valueOf(MAX_WAIT.toMillis())) > 0 ? MAX_WAIT
+        : Duration.ofMillis(ms.longValueExact());
   }
 }

@@ -1,0 +1,24 @@
+package io.lodestar.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A built server keeps the settings it was built with. */
+class ServerSettingsTest {
+  @Test
+  void builderCallsAfterBuildDoNotReachTheServer(@TempDir Path dir) {
+    LodestarServer.Builder b = LodestarServer.builder().port(0).dataDir(dir.resolve("built"));
+    LodestarServer server = b.build();
+    b.dataDir(dir.resolve("later")).port(1).bind("0.0.0.0");
+    try (LodestarServer s = server.start()) {
+      assertThat(s.port()).isNotEqualTo(1);
+      assertThat(new Http(s.port()).get("/health").status()).isEqualTo(200); // still bound to loopback
+      assertThat(Files.exists(dir.resolve("built"))).isTrue();
+      assertThat(Files.exists(dir.resolve("later"))).isFalse();
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package io.lodestar.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Bad input is refused with a 400 naming the field, and nothing is stored: each case here was
+ * once accepted as something other than what was sent (issue 12, #6).
+ */
+class StrictInputTest {
+  @TempDir static Path dir;
+  static LodestarServer server;
+  static Http http;
+  static final String SVC = "/v1/namespaces/default/services/";
+  static final String CFG = "/v1/namespaces/default/configs/";
+
+  @BeforeAll
+  static void start() {
+    server = LodestarServer.builder().port(0).dataDir(dir).build().start();
+    http = new Http(server.port());
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  static void refused(Http.Response r, String field) {
+    assertThat(r.status()).as(r.body()).isEqualTo(400);
+    assertThat(r.json().get("error").get("field").asText()).as(r.body()).isEqualTo(field);
+  }
+
+  @Test
+  void aSemicolonInAPathSegmentIsRefusedNotCut() {
+    refused(http.post("/v1/namespaces/team;x", ""), "path");
+    assertThat(http.get("/v1/namespaces/team").status()).isEqualTo(404);
+    refused(http.put(CFG + "g/app;v2.txt", "x"), "path");
+    assertThat(http.get(CFG + "g/app").status()).isEqualTo(404);
+  }
+
+  @Test
+  void waitIsCappedWhenHugeAndRefusedWhenNonsense() {
+    http.post(SVC + "w/instances", "{\"host\":\"10.0.0.1\",\"port\":1}");
+    // index 0 is behind the current revision: answered at once, whatever the wait
+    Http.Response huge = http.get(SVC + "w/instances?index=0&wait=999999999999999999m");
+    assertThat(huge.status()).as(huge.body()).isEqualTo(200);
+    http.put(CFG + "w/a.txt", "one");
+    Http.Response hugeCfg = http.get(CFG + "w/a.txt?index=0&wait=99999999999999999999999999s");
+    assertThat(hugeCfg.status()).as(hugeCfg.body()).isEqualTo(200);
+    refused(http.get(CFG + "w/a.txt?index=1&wait=1.5s"), "wait");
+    refused(http.get(SVC + "w/instances?index=0&wait=soon"), "wait");
+    refused(http.get(SVC + "w/instances?index=0&wait=-5s"), "wait");
+    refused(http.get(SVC + "w/instances?index=0&wait=5h"), "wait");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"::1", "fe80::1%eth0", "2001:db8::7", "[::1]", "::ffff:10.0.0.1"})
+  void ipv6HostsAreAcceptedWithAValidDerivedId(String host) {
+    Http.Response r = http.post(SVC + "v6/instances", "{\"host\":\"" + host + "\",\"port\":8080}");
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    String id = r.json().get("id").asText();
+    assertThat(id).startsWith("ip6-").endsWith(":8080");
+    assertThat(http.put(SVC + "v6/instances/" + id + "/heartbeat", "").status()).isEqualTo(200);
+    assertThat(http.delete(SVC + "v6/instances/" + id).status()).isEqualTo(200);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"%00", "a b", "::1::2", "fe80::1%", "1:2:3:4:5:6:7:8:9", "-bad-", "host%eth0", "[10.0.0.1]"})
+  void malformedHostsAreRefused(String host) {
+    refused(http.post(SVC + "badhost/instances", "{\"host\":\"" + host + "\",\"port\":8080}"), "host");
+    assertThat(http.get(SVC + "badhost/instances").json().get("instances")).isEmpty();
+  }
+
+  @Test
+  void trailingGarbageAfterJsonIsRefused() {
+    refused(http.post(SVC + "tg/instances", "{\"host\":\"10.0.0.1\",\"port\":1} {\"x\":1}"), "body");
+    refused(http.post(SVC + "tg/instances", "{\"host\":\"10.0.0.1\",\"port\":1}garbage"), "body");
+    refused(http.post("/v1/namespaces", "{\"name\":\"tg\"}]"), "body");
+    assertThat(http.get(SVC + "tg/instances").json().get("instances")).isEmpty();
+    assertThat(http.get("/v1/namespaces/tg").status()).isEqualTo(404);
+  }
+
+  @Test
+  void unknownFieldsAreRefusedInTheNamespaceBodyAndInCheck() {
+    refused(http.post("/v1/namespaces", "{\"name\":\"uf\",\"descripton\":\"typo\"}"), "descripton");
+    refused(http.post("/v1/namespaces/uf2", "{\"owner\":\"me\"}"), "owner");
+    assertThat(http.get("/v1/namespaces/uf").status()).isEqualTo(404);
+    assertThat(http.get("/v1/namespaces/uf2").status()).isEqualTo(404);
+    refused(http.post(SVC + "uf/instances", "{\"host\":\"10.0.0.1\",\"port\":1,\"ephemeral\":false,"
+        + "\"check\":{\"type\":\"tcp\",\"intervalSecs\":5}}"), "check.intervalSecs");
+  }
+
+  @Test
+  void aFractionalRollbackVersionIsRefused() {
+    http.put(CFG + "rb/a.txt", "one");
+    http.put(CFG + "rb/a.txt", "two");
+    refused(http.post(CFG + "rb/a.txt/rollback", "{\"toVersion\":1.5}"), "toVersion");
+    JsonNode latest = http.get(CFG + "rb/a.txt/history").json();
+    assertThat(latest.toString()).doesNotContain("rollbackOf\":1");
+  }
+
+  @Test
+  void aGrayReleaseToSomethingThatIsNotAnAddressIsRefused() {
+    http.put(CFG + "gr/a.txt", "one");
+    refused(http.put(CFG + "gr/a.txt/gray?addresses=not-an-ip", "two"), "gray.addresses");
+    refused(http.put(CFG + "gr/a.txt/gray?addresses=10.0.0.1,10.0.0.300", "two"), "gray.addresses");
+    assertThat(http.get(CFG + "gr/a.txt/gray").json().get("active").asBoolean()).isFalse();
+    assertThat(http.put(CFG + "gr/a.txt/gray?addresses=10.0.0.1,::1", "two").status()).isEqualTo(200);
+  }
+
+  @Test
+  void badQueryParametersNameTheParameter() {
+    http.put(SVC + "qp", "");
+    refused(http.get(SVC + "qp/rules/loadbalance?effective=maybe"), "effective");
+    refused(http.put(SVC + "qp/rules/loadbalance?version=abc", "{\"policy\":\"round_robin\"}"), "version");
+    refused(http.delete(SVC + "qp/rules/loadbalance?version=abc"), "version");
+    refused(http.get(CFG + "qp/a.txt?version=abc"), "version");
+    refused(http.get(SVC + "qp/instances?healthy=maybe"), "healthy");
+    assertThat(http.get(SVC + "qp/rules/loadbalance").status()).isEqualTo(404);
+  }
+}
