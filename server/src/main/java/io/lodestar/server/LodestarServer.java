@@ -153,7 +153,7 @@ public final class LodestarServer implements AutoCloseable {
    * ServerConfig is): setter calls on the builder afterwards do not reach a running server.
    */
   private record Settings(String bind, int port, Path dataDir, int snapshotEvery, ClusterConfig cluster,
-      long raftSegmentBytes) {}
+      long raftSegmentBytes, int consulPort, String datacenter) {}
 
   private final Settings config;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -176,7 +176,8 @@ public final class LodestarServer implements AutoCloseable {
   private volatile boolean closed;
 
   private LodestarServer(Builder b) {
-    this.config = new Settings(b.bind, b.port, b.dataDir, b.snapshotEvery, b.cluster, b.raftSegmentBytes);
+    this.config = new Settings(b.bind, b.port, b.dataDir, b.snapshotEvery, b.cluster, b.raftSegmentBytes,
+        b.consulPort, b.datacenter);
   }
 
   /** Replays storage, then starts serving; returns once the port answers. */
