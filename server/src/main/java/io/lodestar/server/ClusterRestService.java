@@ -40,10 +40,29 @@ final class ClusterRestService {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1))
       .version(HttpClient.Version.HTTP_1_1).build();
 
-  ClusterRestService(RaftLog raft, Supplier<String> address, java.nio.file.Path backups) {
+  private final Runnable snapshot;
+  private final java.util.function.LongSupplier localIndex;
+
+  /**
+   * @param snapshot writes a snapshot of this node's state now (either log)
+   * @param localIndex a single node's last logged index (a cluster member reports Raft's)
+   */
+  ClusterRestService(RaftLog raft, Supplier<String> address, java.nio.file.Path backups, Runnable snapshot,
+      java.util.function.LongSupplier localIndex) {
     this.raft = raft;
     this.address = address;
     this.backups = backups;
+    this.snapshot = snapshot;
+    this.localIndex = localIndex;
+  }
+
+  /** Writes a snapshot of the whole state on this node now, single node or cluster member. */
+  @Post("/v1/cluster/snapshot")
+  @Blocking
+  public HttpResponse snapshot() {
+    snapshot.run();
+    ObjectNode self = local();
+    return Json.ok(Json.object().put("node", self.path("id").asText()).put("index", self.path("lastApplied").asLong()));
   }
 
   /** A GET with {@code consistent=true} first waits until this node has applied what the leader committed. */
@@ -71,7 +90,7 @@ final class ClusterRestService {
     ObjectNode o = Json.object();
     if (raft == null) {
       o.put("id", address.get()).put("role", "leader").put("term", 0).put("leader", address.get())
-          .put("lastApplied", 0);
+          .put("lastApplied", localIndex.getAsLong());
     } else {
       o.put("id", raft.nodeId()).put("role", raft.role()).put("term", raft.term()).put("leader", raft.leaderId())
           .put("lastApplied", raft.appliedIndex());
@@ -91,7 +110,8 @@ final class ClusterRestService {
     if (raft == null) {
       root.put("leader", address.get()).put("term", 0);
       ObjectNode m = root.putArray("members").addObject();
-      m.put("id", address.get()).put("address", address.get()).put("role", "leader").put("lastApplied", 0);
+      m.put("id", address.get()).put("address", address.get()).put("role", "leader")
+          .put("lastApplied", localIndex.getAsLong());
       return CompletableFuture.completedFuture(Json.ok(root));
     }
     root.put("leader", raft.leaderId()).put("term", raft.term());

@@ -13,7 +13,9 @@ import com.linecorp.armeria.server.prometheus.PrometheusExpositionService;
 import io.lodestar.core.StateMachine;
 import io.lodestar.core.config.ConfigStore;
 import io.lodestar.server.config.ConfigClients;
+import io.lodestar.server.config.ConfigPublishMeter;
 import io.lodestar.server.config.ConfigPushHub;
+import io.lodestar.server.console.Console;
 import io.lodestar.server.config.ConfigRestService;
 import io.lodestar.server.config.ConfigSessionHandler;
 import io.lodestar.server.config.GrayRestService;
@@ -171,6 +173,7 @@ public final class LodestarServer implements AutoCloseable {
   private XdsHub xds;
   private ConfigPushHub configHub;
   private SessionService grpc;
+  private Console console;
   private Server server;
   private Server consulServer;
   private volatile boolean closed;
@@ -215,6 +218,7 @@ public final class LodestarServer implements AutoCloseable {
         : raftLog::memberClientAddresses;
     // before the log opens: the Consul directory learns the replayed state from the registry's changes
     ConsulApi consul = consulApi(address, members);
+    console = new Console(stateMachine.registry(), stateMachine.configs(), configClients, health, meters);
     try {
       if (localLog != null) {
         localLog.open();
@@ -225,6 +229,8 @@ public final class LodestarServer implements AutoCloseable {
       throw new UncheckedIOException("cannot open storage in " + config.dataDir.toAbsolutePath(), e);
     }
     health.start();
+    // after the replay, so that a restart does not count the history again
+    stateMachine.configs().addListener(new ConfigPublishMeter(meters));
     meters.gauge("lodestar.instances", stateMachine.registry(), r -> r.instanceCount());
     meters.gauge("lodestar.services", stateMachine.registry(), r -> r.allViews().size());
     meters.gauge("lodestar.leases", health, h -> h.leaseCount());
@@ -240,7 +246,9 @@ public final class LodestarServer implements AutoCloseable {
         () -> Welcome.newBuilder().setServerId(address.get())
             .setHeartbeatIntervalMs(NamingSessionHandler.HEARTBEAT_INTERVAL_MS).addAllMembers(members.get()).build(),
         meters);
-    ClusterRestService clusterRest = new ClusterRestService(raftLog, address, config.dataDir.resolve("backups"));
+    LocalLog local = localLog;
+    ClusterRestService clusterRest = new ClusterRestService(raftLog, address, config.dataDir.resolve("backups"),
+        this::snapshot, () -> local == null ? 0 : local.lastIndex());
 
     ServerBuilder sb = Server.builder()
         .port(new InetSocketAddress(config.bind, config.port), com.linecorp.armeria.common.SessionProtocol.HTTP)
@@ -272,6 +280,8 @@ public final class LodestarServer implements AutoCloseable {
         .service("/metrics", PrometheusExpositionService.of(meters.getPrometheusRegistry()))
         .decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("lodestar.http")));
     consul.mount(sb);
+    // The web console (docs/console.md). The auth decorator (issue 10) replaces Function.identity().
+    console.install(sb, this::port, java.util.function.Function.identity());
     server = sb.build();
     server.start().join();
     if (config.consulPort >= 0) {
@@ -372,6 +382,9 @@ public final class LodestarServer implements AutoCloseable {
     }
     if (health != null) {
       health.close();
+    }
+    if (console != null) {
+      console.close();
     }
     if (hub != null) {
       hub.close();

@@ -28,14 +28,14 @@ import org.yaml.snakeyaml.error.YAMLException;
  * The four declared formats: names on the wire, media types, and the check that content parses.
  * A refusal names the field {@code content} and says the line, so an operator can fix the file.
  */
-final class ConfigFormats {
+public final class ConfigFormats {
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private ConfigFormats() {}
 
-  static ConfigFormat parse(String name) {
+  public static ConfigFormat parse(String name) {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "text", "txt" -> ConfigFormat.CONFIG_FORMAT_TEXT;
       case "properties" -> ConfigFormat.CONFIG_FORMAT_PROPERTIES;
@@ -46,7 +46,7 @@ final class ConfigFormats {
     };
   }
 
-  static String name(ConfigFormat f) {
+  public static String name(ConfigFormat f) {
     return switch (f) {
       case CONFIG_FORMAT_PROPERTIES -> "properties";
       case CONFIG_FORMAT_YAML -> "yaml";
@@ -56,7 +56,7 @@ final class ConfigFormats {
   }
 
   /** A format from the config name's extension, for a first publish that declares none. */
-  static ConfigFormat guess(String configName) {
+  public static ConfigFormat guess(String configName) {
     String n = configName.toLowerCase(Locale.ROOT);
     if (n.endsWith(".properties")) {
       return ConfigFormat.CONFIG_FORMAT_PROPERTIES;
@@ -80,7 +80,7 @@ final class ConfigFormats {
   }
 
   /** Decodes strict UTF-8 and checks the content parses as the format; returns the text. */
-  static String validate(ConfigFormat f, byte[] content) {
+  public static String validate(ConfigFormat f, byte[] content) {
     String text = utf8(content);
     switch (f) {
       case CONFIG_FORMAT_PROPERTIES -> properties(text);

@@ -236,6 +236,23 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     return true;
   }
 
+  /**
+   * Nanoseconds since this node last heard from an ephemeral instance (its own heartbeat or its
+   * stream's), or -1 when this node holds no lease for it (persistent, or held by another node).
+   */
+  public long sinceLastHeartbeatNanos(InstanceKey key) {
+    Lease l = leases.get(key);
+    if (l == null) {
+      return -1;
+    }
+    long seen = l.lastSeen;
+    KeepAlive k = l.keepAlive;
+    if (k != null) {
+      seen = Math.max(seen, k.lastSeen);
+    }
+    return nanoClock.getAsLong() - seen;
+  }
+
   /** Leases this node decides (in a cluster: those it holds, plus any the leader took over). */
   public int leaseCount() {
     int[] n = {0};

@@ -1,0 +1,320 @@
+package io.lodestar.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.client.LodestarClient;
+import io.lodestar.client.RegistrationSpec;
+import io.lodestar.server.LodestarServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.Select;
+
+/**
+ * The web console in a real browser against a real server, with the real SDK on the other side.
+ * One server and one browser for the class; each test uses its own services and configs. Every
+ * test fails if the page logged a JavaScript error (or any failed load).
+ */
+class ConsoleBrowserTest {
+  @TempDir static Path dir;
+  static LodestarServer server;
+  static Browser browser;
+  static LodestarClient sdk;
+  static String base;
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @BeforeAll
+  static void start() throws IOException {
+    browser = Browser.start();
+    server = LodestarServer.builder().port(0).dataDir(dir).build().start();
+    base = "http://127.0.0.1:" + server.port();
+    sdk = LodestarClient.builder().servers("127.0.0.1:" + server.port()).build();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (sdk != null) {
+      sdk.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+    if (browser != null) {
+      browser.close();
+    }
+  }
+
+  @AfterEach
+  void noJavaScriptErrors() {
+    assertThat(browser.severeLogs()).as("browser console errors").isEmpty();
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  static HttpResponse<String> rest(String method, String path, String body) {
+    try {
+      return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+          .build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static JsonNode json(HttpResponse<String> r) throws IOException {
+    return JSON.readTree(r.body());
+  }
+
+  static void open(String path) {
+    browser.driver.get(base + path);
+  }
+
+  static WebElement find(String css) {
+    return await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+        .until(() -> browser.driver.findElement(By.cssSelector(css)), e -> e != null);
+  }
+
+  static void awaitText(String css, String text) {
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+        .untilAsserted(() -> assertThat(browser.driver.findElement(By.cssSelector(css)).getText()).contains(text));
+  }
+
+  static void type(WebElement field, String text) {
+    field.clear();
+    field.sendKeys(text);
+  }
+
+  static void acceptConfirm() {
+    await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
+      browser.driver.switchTo().alert().accept();
+      return true;
+    });
+  }
+
+  static RegistrationSpec spec(String svc, int port, String version) {
+    return RegistrationSpec.builder().service(svc).host("10.9.0." + port).port(8080).ttlSeconds(60)
+        .putMetadata("version", version).putMetadata("zone", "sh").build();
+  }
+
+  // ------------------------------------------------------------------ tests
+
+  @Test
+  void overviewShowsARegisteredService() {
+    sdk.register(spec("checkout", 1, "1"));
+    open("/");
+    assertThat(browser.driver.getCurrentUrl()).endsWith("/ui/");
+    awaitText("tr[data-service='default/checkout']", "checkout");
+    assertThat(Integer.parseInt(find("[data-stat=services]").getText())).isGreaterThanOrEqualTo(1);
+    assertThat(Integer.parseInt(find("[data-stat=clients]").getText())).isGreaterThanOrEqualTo(1);
+    assertThat(find("[data-stat=leader]").getText()).isEqualTo("127.0.0.1:" + server.port());
+    browser.screenshot("overview");
+  }
+
+  @Test
+  void aWeightEditReachesTheSdk() {
+    sdk.register(spec("weights", 1, "1"));
+    Instance i = sdk.register(spec("weights", 2, "1"));
+    await().until(() -> sdk.getInstances("default", "weights").size() == 2);
+    open("/ui/services/default/weights");
+    WebElement weight = find("tr[data-instance='" + i.getId() + "'] input[name=weight]");
+    assertThat(browser.driver.findElement(By.cssSelector("label[for='" + weight.getAttribute("id") + "']"))
+        .getAttribute("textContent")).contains("Weight of " + i.getId());
+    type(weight, "42");
+    find("tr[data-instance='" + i.getId() + "'] form button[type=submit]").click();
+    awaitText("#instance-result .notice", "Weight of " + i.getId() + " set to 42");
+    await().untilAsserted(() -> assertThat(sdk.getInstances("default", "weights"))
+        .filteredOn(x -> x.getId().equals(i.getId())).singleElement()
+        .satisfies(x -> assertThat(x.getWeight()).isEqualTo(42)));
+    browser.screenshot("service");
+  }
+
+  @Test
+  void isolateAndRestore() {
+    Instance a = sdk.register(spec("isolation", 1, "1"));
+    sdk.register(spec("isolation", 2, "1"));
+    await().until(() -> sdk.getHealthyInstances("default", "isolation").size() == 2);
+    open("/ui/services/default/isolation");
+    find("tr[data-instance='" + a.getId() + "'] button[hx-post$='/isolate']").click();
+    awaitText("tr[data-instance='" + a.getId() + "']", "isolated");
+    await().untilAsserted(() -> assertThat(sdk.getHealthyInstances("default", "isolation"))
+        .extracting(Instance::getId).doesNotContain(a.getId()).hasSize(1));
+    assertThat(sdk.getInstances("default", "isolation")).hasSize(2);  // still registered
+    find("tr[data-instance='" + a.getId() + "'] button[hx-post$='/restore']").click();
+    awaitText("#instance-result .notice", "back in discovery");
+    await().until(() -> sdk.getHealthyInstances("default", "isolation").size() == 2);
+  }
+
+  @Test
+  void deregisterAsksFirst() {
+    Instance a = sdk.register(spec("leaving", 1, "1"));
+    open("/ui/services/default/leaving");
+    find("tr[data-instance='" + a.getId() + "'] button.danger").click();
+    acceptConfirm();
+    awaitText("#instance-result .notice", "was deregistered");
+    await().until(() -> sdk.getInstances("default", "leaving").isEmpty());
+  }
+
+  @Test
+  void configEditConflictHistoryDiffAndRollback() throws IOException {
+    String path = "/v1/namespaces/default/configs/orders/app.properties";
+    assertThat(rest("PUT", path + "?comment=first", "pool.size=10\ntimeout.ms=500\n").statusCode()).isEqualTo(200);
+    open("/ui/configs/default/orders/app.properties");
+    WebElement content = find("#content");
+    type(content, "pool.size=20\ntimeout.ms=500\n");
+    type(find("#comment"), "bigger pool");
+    awaitText("#validation", "Valid properties");
+    browser.screenshot("config-editor");
+    find("#editor button[type=submit]").click();
+    awaitText("#publish-result", "Published version 2");
+    assertThat(rest("GET", path, null).body()).isEqualTo("pool.size=20\ntimeout.ms=500\n");
+
+    // someone else publishes version 3 while this editor still holds version 2
+    rest("PUT", path + "?comment=elsewhere", "pool.size=30\ntimeout.ms=900\n");
+    type(find("#content"), "pool.size=25\ntimeout.ms=500\n");
+    find("#editor button[type=submit]").click();
+    awaitText("#publish-result .conflict", "version 3 was published since you opened this config");
+    assertThat(find("#publish-result pre.diff").getText()).contains("-pool.size=30").contains("+pool.size=25");
+    assertThat(rest("GET", path, null).body()).isEqualTo("pool.size=30\ntimeout.ms=900\n");  // nothing overwritten
+    browser.screenshot("config-conflict", "#publish-result");
+
+    // history: the diff between any two versions, then a rollback
+    find("#history tr[data-version='3']");
+    new Select(find("#diff-from")).selectByValue("1");
+    new Select(find("#diff-to")).selectByValue("3");
+    find("#history form button[type=submit]").click();
+    awaitText("#diff pre.diff", "+timeout.ms=900");
+    assertThat(find("#diff pre.diff").getText()).contains("-pool.size=10").contains("+pool.size=30");
+    find("tr[data-version='1'] button").click();
+    acceptConfirm();
+    awaitText("#history-result .notice", "has the content of v1");
+    HttpResponse<String> now = rest("GET", path, null);
+    assertThat(now.body()).isEqualTo("pool.size=10\ntimeout.ms=500\n");
+    assertThat(now.headers().firstValue("X-Lodestar-Config-Version")).hasValue("4");
+  }
+
+  @Test
+  void aFormatErrorIsShownInlineAndNothingIsPublished() throws IOException {
+    String path = "/v1/namespaces/default/configs/orders/routes.yaml";
+    rest("PUT", path, "routes:\n  - a\n");
+    open("/ui/configs/default/orders/routes.yaml");
+    type(find("#content"), "routes:\n  - a\n bad: [\n");
+    awaitText("#validation .error", "line");
+    assertThat(find("#validation .error").getText()).contains("invalid yaml at line");
+    browser.screenshot("config-format-error", "#content");
+    find("#editor button[type=submit]").click();
+    awaitText("#publish-result .error", "content");
+    assertThat(find("#publish-result").getText()).contains("Nothing was published");
+    HttpResponse<String> r = rest("GET", path, null);
+    assertThat(r.headers().firstValue("X-Lodestar-Config-Version")).hasValue("1");
+  }
+
+  @Test
+  void aGrayReleaseIsPromoted() throws IOException {
+    String path = "/v1/namespaces/default/configs/orders/flags.json";
+    rest("PUT", path, "{\"newCheckout\": false}");
+    // a reader labelled canary=true, so that the console can show who receives the candidate
+    rest("GET", path + "?clientId=canary-1&labels=canary%3Dtrue", null);
+    open("/ui/configs/default/orders/flags.json");
+    type(find("#gray-content"), "{\"newCheckout\": true}");
+    type(find("#gray-labels"), "canary=true");
+    find("#gray form button[type=submit]").click();
+    awaitText("#gray [data-gray=active]", "Version 2 is in gray release");
+    assertThat(find("#gray").getText()).contains("canary=true");
+    rest("GET", path + "?clientId=canary-1&labels=canary%3Dtrue", null);
+    rest("GET", path + "?clientId=other-1", null);
+    browser.driver.navigate().refresh();
+    awaitText("#gray table", "canary-1");
+    browser.screenshot("config-gray", "#gray");
+    find("#gray button[hx-post$='/gray/promote']").click();
+    acceptConfirm();
+    awaitText("#gray-result .notice", "Promoted");
+    JsonNode status = json(rest("GET", path + "/gray", null));
+    assertThat(status.path("active").asBoolean()).isFalse();
+    assertThat(status.path("releasedVersion").asLong()).isEqualTo(2);
+    assertThat(rest("GET", path, null).body()).isEqualTo("{\"newCheckout\": true}");
+  }
+
+  @Test
+  void aRuleEditWithAValidationErrorThenAValidOne() {
+    sdk.register(spec("routed", 1, "1"));
+    sdk.register(spec("routed", 2, "2"));
+    open("/ui/services/default/routed/rules");
+    WebElement route = find("#rule-body-route");
+    type(route, "{\"rules\":[{\"name\":\"canary\",\"match\":{\"headers\":{\"x-user\":{\"regex\":\"([\"}}},"
+        + "\"destinations\":[{\"subset\":{\"version\":\"2\"},\"weight\":10}]}]}");
+    find("#rule-route button[type=submit]").click();
+    awaitText("#rule-result-route .error", "rules[0].match.headers.x-user.regex");
+    assertThat(find("#rule-result-route").getText()).contains("Nothing was saved");
+    type(find("#rule-body-route"), "{\"rules\":[{\"name\":\"canary\",\"destinations\":["
+        + "{\"subset\":{\"version\":\"1\"},\"weight\":90},{\"subset\":{\"version\":\"2\"},\"weight\":10}]}]}");
+    find("#rule-route button[type=submit]").click();
+    awaitText("#rule-result-route .notice", "Saved: route rule version 1");
+    // what the rule does, recomputed live when the rule lands
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> {
+      List<WebElement> shares = browser.driver.findElements(By.cssSelector("#route-explain td[data-share]"));
+      assertThat(shares).extracting(e -> e.getAttribute("data-share")).containsExactly("90.0", "10.0");
+    });
+    browser.screenshot("rules", "#rule-route");
+  }
+
+  /** Open change feeds, as the server's own metric counts them. */
+  static double eventStreams() {
+    return rest("GET", "/metrics", null).body().lines().filter(l -> l.startsWith("lodestar_console_event_streams"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  @Test
+  void aLiveUpdateAppearsWithoutAReload() {
+    browser.driver.get("about:blank");
+    await().atMost(Duration.ofSeconds(20)).until(() -> eventStreams() == 0);
+    open("/ui/services");
+    find("#service-rows");
+    ((JavascriptExecutor) browser.driver).executeScript("window.lodestarNoReload = true;");
+    await().atMost(Duration.ofSeconds(20)).until(() -> eventStreams() == 1);  // the page's feed is open
+    rest("POST", "/v1/namespaces/default/services/live-arrival/instances", "{\"host\":\"10.8.0.1\",\"port\":80}");
+    awaitText("tr[data-service='live-arrival']", "live-arrival");
+    assertThat(((JavascriptExecutor) browser.driver).executeScript("return window.lodestarNoReload === true"))
+        .isEqualTo(Boolean.TRUE);
+    browser.screenshot("services");
+  }
+
+  @Test
+  void searchFiltersTheServiceList() {
+    rest("POST", "/v1/namespaces/default/services/search-alpha/instances", "{\"host\":\"10.8.1.1\",\"port\":80}");
+    rest("POST", "/v1/namespaces/default/services/search-beta/instances", "{\"host\":\"10.8.1.2\",\"port\":80}");
+    open("/ui/services");
+    type(find("#q"), "alpha");
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> assertThat(
+        browser.driver.findElements(By.cssSelector("#service-rows tr[data-service]")))
+        .extracting(e -> e.getAttribute("data-service")).containsExactly("search-alpha"));
+  }
+
+  @Test
+  void clusterPageShowsMembersAndTakesASnapshot() {
+    open("/ui/cluster");
+    awaitText("#members", "leader");
+    find("button[hx-post='/ui/cluster/snapshot']").click();
+    awaitText("#action-result .notice", "Snapshot taken");
+  }
+}

@@ -1,0 +1,86 @@
+package io.lodestar.server.console;
+
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.file.FileService;
+import io.lodestar.core.config.ConfigStore;
+import io.lodestar.core.naming.Registry;
+import io.lodestar.server.config.ConfigClients;
+import io.lodestar.server.naming.HealthChecker;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
+
+/**
+ * The web console: server-rendered HTML pages and htmx fragments under {@code /ui/}, on the
+ * node's one port (docs/console.md). {@code /} redirects to {@code /ui/}.
+ *
+ * <p>Reads come from the state machine's immutable views (a page is one pass over them, no
+ * copy); writes are the node's own REST API over loopback ({@link LoopbackApi}). Live regions
+ * reload on the change feed ({@link ConsoleEvents}).
+ *
+ * <p>Auth: every console route, assets included, is installed under {@code /ui/} with one
+ * decorator, {@link #install}'s {@code gate}; the auth decorator (issue 10) plugs in there.
+ */
+public final class Console implements AutoCloseable {
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "lodestar-console");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Registry registry;
+  private final ConfigStore configs;
+  private final ConfigClients configClients;
+  private final HealthChecker health;
+  private final MeterRegistry meters;
+  private final ConsoleEvents events;
+
+  public Console(Registry registry, ConfigStore configs, ConfigClients configClients, HealthChecker health,
+      MeterRegistry meters) {
+    this.registry = registry;
+    this.configs = configs;
+    this.configClients = configClients;
+    this.health = health;
+    this.meters = meters;
+    this.events = new ConsoleEvents(scheduler, meters);
+    registry.addListener(events);
+    configs.addListener(events);
+  }
+
+  /**
+   * Adds the console's routes.
+   *
+   * @param port the node's bound port, for the loopback API (known once the server started)
+   * @param gate the decorator every console route goes through: identity today, auth tomorrow
+   */
+  public void install(ServerBuilder sb, IntSupplier port,
+      Function<? super HttpService, ? extends HttpService> gate) {
+    LoopbackApi api = new LoopbackApi(port);
+    MeterRates rates = new MeterRates(meters, scheduler);
+    ClassLoader cl = Console.class.getClassLoader();
+    sb.service("/", (ctx, req) -> HttpResponse.ofRedirect("/ui/"));
+    sb.service("/ui", (ctx, req) -> HttpResponse.ofRedirect("/ui/"));
+    sb.serviceUnder("/ui/webjars/", FileService.builder(cl, "META-INF/resources/webjars")
+        .maxCacheEntries(16).cacheControl("max-age=604800").build());
+    sb.serviceUnder("/ui/assets/", FileService.builder(cl, "io/lodestar/server/console/assets")
+        .maxCacheEntries(16).build());
+    sb.annotatedService(new OverviewPage(registry, rates, api));
+    sb.annotatedService(new ServicePages(registry, health, api));
+    sb.annotatedService(new ConfigPages(registry, configs, configClients, api));
+    sb.annotatedService(new ConfigHistoryPanel(configs, api));
+    sb.annotatedService(new GrayPanel(configs, configClients, api));
+    sb.annotatedService(new RulePages(registry, api));
+    sb.annotatedService(new ClusterPage(api));
+    sb.annotatedService(events);
+    sb.decoratorUnder("/ui/", gate);
+  }
+
+  @Override
+  public void close() {
+    events.close();
+    scheduler.shutdownNow();
+  }
+}

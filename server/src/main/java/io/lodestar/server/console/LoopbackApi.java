@@ -1,0 +1,59 @@
+package io.lodestar.server.console;
+
+import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.RequestHeadersBuilder;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntSupplier;
+
+/**
+ * Every write the console makes is a call to this node's own public REST API over loopback. So a
+ * console write is validated, logged, answered and refused exactly as the same call from curl or
+ * the CLI, with the same error fields, and nothing in the console duplicates a rule of the API.
+ * The caller's {@code Authorization} header is passed on, so the API's auth (issue 10) applies to
+ * what the console does on the user's behalf.
+ */
+final class LoopbackApi {
+  private final IntSupplier port;
+  private volatile WebClient client;
+
+  LoopbackApi(IntSupplier port) {
+    this.port = port;
+  }
+
+  private WebClient client() {
+    WebClient c = client;
+    if (c == null) {
+      // The port is known only once the server started (port 0 picks one).
+      c = WebClient.of("http://127.0.0.1:" + port.getAsInt());
+      client = c;
+    }
+    return c;
+  }
+
+  CompletableFuture<ApiResult> json(HttpMethod method, String path, String jsonBody) {
+    return send(method, path, Map.of(), MediaType.JSON_UTF_8, jsonBody == null ? "" : jsonBody);
+  }
+
+  /** A call with a raw body (config content) and extra headers such as {@code If-Match}. */
+  CompletableFuture<ApiResult> send(HttpMethod method, String path, Map<String, String> headers, MediaType type,
+      String body) {
+    RequestHeadersBuilder h = RequestHeaders.builder(method, path).contentType(type);
+    headers.forEach(h::add);
+    ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+    if (ctx != null) {
+      String auth = ctx.request().headers().get(HttpHeaderNames.AUTHORIZATION);
+      if (auth != null) {
+        h.add(HttpHeaderNames.AUTHORIZATION, auth);
+      }
+    }
+    return client().execute(HttpRequest.of(h.build(), com.linecorp.armeria.common.HttpData.ofUtf8(body)))
+        .aggregate().thenApply(r -> ApiResult.of(r.status().code(), r.contentUtf8()));
+  }
+}
