@@ -50,6 +50,15 @@ class ConsoleTest {
   }
 
   @Test
+  void secretContentNeverReachesTheBrowser() {
+    http.put("/v1/namespaces/default/configs/vault/db.properties?secret=true", "password=hunter2-very-secret");
+    String editor = http.get("/ui/configs/default/vault/db.properties").body();
+    assertThat(editor).contains("secret (content hidden)").doesNotContain("hunter2");
+    assertThat(http.get("/ui/configs/default/vault/db.properties/history").body()).doesNotContain("hunter2");
+    assertThat(http.get("/ui/configs/default/vault/db.properties/gray").body()).doesNotContain("hunter2");
+  }
+
+  @Test
   void aFormatErrorComesBackWithItsLine() {
     Http.Response r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
         + "/ui/configs/validate")).header("Content-Type", "application/x-www-form-urlencoded")
