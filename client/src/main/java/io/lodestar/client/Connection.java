@@ -578,7 +578,11 @@ final class Connection {
   }
 
   static LodestarClientException toException(io.lodestar.api.v1.Error e) {
-    return new LodestarClientException(e.getCode(), e.getMessage(), e.getField());
+    // the enum when the server sends it; the lower-case string from an older server
+    boolean typed = e.getErrorCode() != io.lodestar.api.v1.ErrorCode.ERROR_CODE_UNSPECIFIED
+        && e.getErrorCode() != io.lodestar.api.v1.ErrorCode.UNRECOGNIZED;
+    String code = typed ? e.getErrorCode().name().toLowerCase(java.util.Locale.ROOT) : e.getCode();
+    return new LodestarClientException(code, e.getMessage(), e.getField());
   }
 
   static LodestarClientException closedException() {

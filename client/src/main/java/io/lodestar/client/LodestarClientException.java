@@ -1,5 +1,7 @@
 package io.lodestar.client;
 
+import io.lodestar.api.v1.ErrorCode;
+
 /**
  * A request the SDK could not complete: the server refused it ({@link #code()} is the server's,
  * e.g. {@code invalid_argument}, {@code not_found}), it timed out ({@value #TIMEOUT}), or the
@@ -24,6 +26,19 @@ public class LodestarClientException extends RuntimeException {
     super(message, cause);
     this.code = code == null ? "" : code;
     this.field = "";
+  }
+
+  /**
+   * The server's code as the wire enum (shared with the server through api/), or
+   * {@link ErrorCode#ERROR_CODE_UNSPECIFIED} when the SDK itself gave up ({@link #code()} says why).
+   */
+  public ErrorCode errorCode() {
+    for (ErrorCode c : ErrorCode.values()) {
+      if (c != ErrorCode.UNRECOGNIZED && c.name().toLowerCase(java.util.Locale.ROOT).equals(code)) {
+        return c;
+      }
+    }
+    return ErrorCode.ERROR_CODE_UNSPECIFIED;
   }
 
   /** Machine-readable reason: a server error code or one of the constants of this class. */

@@ -1,13 +1,39 @@
 package io.lodestar.core;
 
+import io.lodestar.api.v1.ErrorCode;
+
 /**
  * A business error: the request is wrong or does not fit the current state. Thrown before any
  * mutation, so a command that fails leaves the state untouched. Endpoints map {@link Code} to a
  * protocol status; {@code field} names the offending input, when there is one.
  */
 public final class LodestarException extends RuntimeException {
+  /**
+   * The codes of api/'s {@link ErrorCode} (one error model: REST, the SDK stream and Raft
+   * rejections all carry these), as a Java enum so that call sites read {@code Code.NOT_FOUND}.
+   */
   public enum Code {
-    INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, CONFLICT, TOO_LARGE, UNAVAILABLE
+    INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, CONFLICT, TOO_LARGE, UNAVAILABLE, INTERNAL;
+
+    /** The wire enum. */
+    public ErrorCode wire() {
+      return ErrorCode.valueOf(name());
+    }
+
+    /** From the wire; null for a code this build does not know (or none). */
+    public static Code of(ErrorCode code) {
+      for (Code c : values()) {
+        if (c.name().equals(code.name())) {
+          return c;
+        }
+      }
+      return null;
+    }
+
+    /** The REST and stream spelling: lower case, e.g. {@code not_found}. */
+    public String wireName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 
   private final Code code;
@@ -38,6 +64,6 @@ public final class LodestarException extends RuntimeException {
 
   /** Lower-case wire name of the code, e.g. {@code invalid_argument}. */
   public String codeName() {
-    return code.name().toLowerCase(java.util.Locale.ROOT);
+    return code.wireName();
   }
 }

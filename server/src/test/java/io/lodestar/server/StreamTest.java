@@ -253,6 +253,7 @@ class StreamTest {
         .setNamespace("default").setService("x")).build());
     await().until(() -> c.received.stream().anyMatch(m -> m.getRequestId() == 7));
     assertThat(c.received.get(0).getError().getCode()).isEqualTo("failed_precondition");
+    assertThat(c.received.get(0).getError().getErrorCode()).isEqualTo(io.lodestar.api.v1.ErrorCode.FAILED_PRECONDITION);
 
     RawClient ok = RawClient.connect("validating");
     ok.send(ClientMessage.newBuilder().setRequestId(9).setRegister(RegisterRequest.newBuilder()
@@ -260,6 +261,7 @@ class StreamTest {
     await().until(() -> ok.received.stream().anyMatch(m -> m.getRequestId() == 9));
     ServerMessage err = ok.received.stream().filter(m -> m.getRequestId() == 9).findFirst().get();
     assertThat(err.getError().getField()).isEqualTo("port");
+    assertThat(err.getError().getErrorCode()).isEqualTo(io.lodestar.api.v1.ErrorCode.INVALID_ARGUMENT);
     assertThat(new ConcurrentLinkedQueue<>(restIds("v"))).isEmpty();
   }
 }

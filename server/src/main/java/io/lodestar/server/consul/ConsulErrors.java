@@ -22,14 +22,8 @@ final class ConsulErrors implements ExceptionHandlerFunction {
       c = c.getCause();
     }
     if (c instanceof LodestarException e) {
-      HttpStatus status = switch (e.code()) {
-        case INVALID_ARGUMENT -> HttpStatus.BAD_REQUEST;
-        case NOT_FOUND -> HttpStatus.NOT_FOUND;
-        case TOO_LARGE -> HttpStatus.REQUEST_ENTITY_TOO_LARGE;
-        case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
-        case ALREADY_EXISTS, FAILED_PRECONDITION, CONFLICT -> HttpStatus.CONFLICT;
-      };
-      return ConsulResponses.error(status, e.getMessage());
+      // the same status as Lodestar's own API; only the body is Consul's (plain text)
+      return ConsulResponses.error(io.lodestar.server.http.Json.statusOf(e), e.getMessage());
     }
     if (c instanceof com.linecorp.armeria.common.ContentTooLargeException) {
       return ConsulResponses.error(HttpStatus.REQUEST_ENTITY_TOO_LARGE, "Request body too large");

@@ -70,6 +70,7 @@ public final class Json {
       case ALREADY_EXISTS, FAILED_PRECONDITION, CONFLICT -> HttpStatus.CONFLICT;
       case TOO_LARGE -> HttpStatus.REQUEST_ENTITY_TOO_LARGE;
       case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
+      case INTERNAL -> HttpStatus.INTERNAL_SERVER_ERROR;
     };
   }
 

@@ -5,6 +5,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.lodestar.api.v1.ClientMessage;
 import io.lodestar.api.v1.Error;
+import io.lodestar.api.v1.ErrorCode;
 import io.lodestar.api.v1.ServerMessage;
 import io.lodestar.api.v1.Welcome;
 import io.lodestar.core.LodestarException;
@@ -125,13 +126,14 @@ public final class Session implements StreamObserver<ClientMessage>, ConfigPushH
     Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     Error.Builder e = Error.newBuilder();
     if (c instanceof LodestarException le) {
-      e.setCode(le.codeName()).setMessage(le.getMessage());
+      e.setErrorCode(le.code().wire()).setCode(le.codeName()).setMessage(le.getMessage());
       if (le.field() != null) {
         e.setField(le.field());
       }
     } else {
       log.warn("Stream request failed", c);
-      e.setCode("internal").setMessage(String.valueOf(c.getMessage()));
+      e.setErrorCode(ErrorCode.INTERNAL).setCode(LodestarException.Code.INTERNAL.wireName())
+          .setMessage("internal error; see the server log");
     }
     send(ServerMessage.newBuilder().setRequestId(requestId).setError(e).build());
   }

@@ -292,11 +292,14 @@ public final class RaftLog implements CommandLog {
 
   /** Turns the wire form of a rejection back into the exception the state machine threw. */
   static RuntimeException toException(Rejection r) {
-    LodestarException.Code code;
-    try {
-      code = LodestarException.Code.valueOf(r.getCode());
-    } catch (IllegalArgumentException e) {
-      return new IllegalStateException(r.getMessage());
+    // the enum since it exists; the name string from a node older than that
+    LodestarException.Code code = LodestarException.Code.of(r.getErrorCode());
+    if (code == null) {
+      try {
+        code = LodestarException.Code.valueOf(r.getCode());
+      } catch (IllegalArgumentException e) {
+        return new IllegalStateException(r.getMessage());
+      }
     }
     return new LodestarException(code, r.getMessage(), r.getField().isEmpty() ? null : r.getField());
   }

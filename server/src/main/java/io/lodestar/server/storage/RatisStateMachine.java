@@ -155,7 +155,8 @@ final class RatisStateMachine extends BaseStateMachine {
         try {
           o.setResult(stateMachine.apply(c));
         } catch (LodestarException e) {
-          Rejection.Builder r = Rejection.newBuilder().setCode(e.code().name()).setMessage(e.getMessage());
+          Rejection.Builder r = Rejection.newBuilder().setErrorCode(e.code().wire()).setCode(e.code().name())
+              .setMessage(e.getMessage());
           if (e.field() != null) {
             r.setField(e.field());
           }
