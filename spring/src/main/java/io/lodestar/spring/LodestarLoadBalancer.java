@@ -4,6 +4,7 @@ import io.lodestar.api.v1.Instance;
 import io.lodestar.client.governance.GovernanceException;
 import io.lodestar.client.governance.Governor;
 import io.lodestar.client.route.CallContext;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -26,8 +27,15 @@ import reactor.core.publisher.Mono;
  */
 public class LodestarLoadBalancer implements ReactorServiceInstanceLoadBalancer {
   private static final Log log = LogFactory.getLog(LodestarLoadBalancer.class);
+  /** Bounds {@link #views}: ids of instances long gone are dropped wholesale past this many. */
+  private static final int MAX_VIEWS = 4096;
   private final String serviceId;
   private final Function<CallContext, Instance> chooser;
+  /**
+   * The Spring view of each chosen instance, reused while the SDK hands out the same (immutable)
+   * instance object, so a pick does not copy the instance's metadata every time.
+   */
+  private final ConcurrentHashMap<String, LodestarServiceInstance> views = new ConcurrentHashMap<>();
 
   /** Chooses with the application's Governor. */
   public LodestarLoadBalancer(Governor governor, String namespace, String serviceId) {
@@ -46,10 +54,22 @@ public class LodestarLoadBalancer implements ReactorServiceInstanceLoadBalancer 
     return Mono.fromSupplier(() -> pick(request));
   }
 
+  private LodestarServiceInstance view(Instance chosen) {
+    LodestarServiceInstance v = views.get(chosen.getId());
+    if (v == null || v.instance() != chosen) {
+      if (views.size() >= MAX_VIEWS) {
+        views.clear();
+      }
+      v = new LodestarServiceInstance(chosen);
+      views.put(chosen.getId(), v);
+    }
+    return v;
+  }
+
   Response<ServiceInstance> pick(Request<?> request) {
     try {
       Instance chosen = chooser.apply(SpringCallContexts.of(request));
-      return new DefaultResponse(new LodestarServiceInstance(chosen));
+      return new DefaultResponse(view(chosen));
     } catch (GovernanceException e) {
       log.debug("no instance of " + serviceId + ": " + e.getMessage());
       return new EmptyResponse();
