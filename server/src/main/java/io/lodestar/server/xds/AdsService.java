@@ -19,6 +19,20 @@ public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedD
 
   @Override
   public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> responses) {
+    if (hub.isClosed()) {
+      // stopping: the node retries elsewhere (or here, after the restart) rather than wait
+      responses.onError(io.grpc.Status.UNAVAILABLE.withDescription("server stopping").asRuntimeException());
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(DiscoveryRequest request) {}
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {}
+      };
+    }
     AdsStream stream = new AdsStream(responses, hub.source());
     hub.open(stream);
     return new StreamObserver<>() {

@@ -81,6 +81,11 @@ public final class XdsHub implements RegistryListener, AutoCloseable {
     return source;
   }
 
+  /** Once closed (the server is stopping), new streams are refused at once, not left to hang. */
+  boolean isClosed() {
+    return closed;
+  }
+
   void open(AdsStream stream) {
     run(() -> {
       streams.add(stream);
@@ -157,14 +162,22 @@ public final class XdsHub implements RegistryListener, AutoCloseable {
     if (closed) {
       return;
     }
-    run(() -> {
-      for (AdsStream s : streams) {
-        s.end();
-      }
-      streams.clear();
-      streamCount.set(0);
-    });
     closed = true;
+    try {
+      // end every stream before the server drains, so that none is cut off by the drain
+      thread.submit(() -> {
+        for (AdsStream s : streams) {
+          s.end();
+        }
+        streams.clear();
+        streamCount.set(0);
+      }).get(2, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+        | java.util.concurrent.RejectedExecutionException e) {
+      // ending streams is a courtesy; the drain ends what is left
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     thread.shutdown();
     try {
       thread.awaitTermination(2, TimeUnit.SECONDS);
