@@ -50,7 +50,9 @@ final class InstancesCommand extends Verb {
         healthyCount++;
       }
       t.row(i.path("id").asText(), Table.address(i), i.path("protocol").asText(), i.path("weight").asText(),
-          i.path("health").asText(), kind(i), Table.metadata(i.path("metadata")));
+          // an isolated instance is out of discovery whatever its health (lodestar isolate)
+          i.path("health").asText() + (i.path("isolated").asBoolean(false) ? "/isolated" : ""), kind(i),
+          Table.metadata(i.path("metadata")));
     }
     t.print(out());
     out().println(Table.plural(list.size(), "instance") + " of " + where + " (" + healthyCount + " healthy), revision " + revision);

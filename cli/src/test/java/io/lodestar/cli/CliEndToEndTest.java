@@ -113,6 +113,7 @@ class CliEndToEndTest {
     cli("register", svc, "--host", "10.0.0.5", "--port", "80", "--id", "iso-1").expect(0);
     assertThat(cli("isolate", svc, "iso-1").expect(0).out())
         .isEqualTo("isolated iso-1 of default/" + svc + " (still registered; restore to undo)\n");
+    assertThat(cli("instances", svc).expect(0).out()).containsPattern("iso-1\\s+10\\.0\\.0\\.5:80\\s+\\S+\\s+100\\s+HEALTHY/isolated");
     assertThat(json(cli("weight", svc, "iso-1", "40", "--json").expect(0)).path("isolated").asBoolean()).isTrue();
     assertThat(cli("restore", svc, "iso-1").expect(0).out()).isEqualTo("restored iso-1 of default/" + svc
         + " to discovery\n");
