@@ -17,7 +17,7 @@ import io.lodestar.core.LodestarException;
 import io.lodestar.server.http.Json;
 import io.lodestar.server.storage.ClusterConfig;
 import io.lodestar.server.storage.CommandLog;
-import io.lodestar.server.storage.RaftLog;
+import io.lodestar.server.storage.RaftCluster;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,7 +34,7 @@ import java.util.function.Supplier;
  * changes one node at a time. Also the {@code ?consistent=true} read decorator.
  */
 final class ClusterRestService {
-  private final RaftLog raft;
+  private final RaftCluster raft;
   private final Supplier<String> address;
   private final java.nio.file.Path backups;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1))
@@ -47,7 +47,7 @@ final class ClusterRestService {
    * @param snapshot writes a snapshot of this node's state now (either log)
    * @param localIndex a single node's last logged index (a cluster member reports Raft's)
    */
-  ClusterRestService(RaftLog raft, Supplier<String> address, java.nio.file.Path backups, Runnable snapshot,
+  ClusterRestService(RaftCluster raft, Supplier<String> address, java.nio.file.Path backups, Runnable snapshot,
       java.util.function.LongSupplier localIndex) {
     this.raft = raft;
     this.address = address;
@@ -116,7 +116,7 @@ final class ClusterRestService {
     }
     root.put("leader", raft.leaderId()).put("term", raft.term());
     List<CompletableFuture<ObjectNode>> asks = new ArrayList<>();
-    for (RaftLog.Peer p : raft.members()) {
+    for (RaftCluster.Peer p : raft.members()) {
       if (p.id().equals(raft.nodeId())) {
         asks.add(CompletableFuture.completedFuture(member(p, self)));
         continue;
@@ -139,7 +139,7 @@ final class ClusterRestService {
     });
   }
 
-  private ObjectNode member(RaftLog.Peer p, JsonNode info) {
+  private ObjectNode member(RaftCluster.Peer p, JsonNode info) {
     ObjectNode o = Json.object();
     o.put("id", p.id()).put("address", p.clientAddress()).put("raftAddress", p.raftAddress());
     String leader = raft.leaderId();

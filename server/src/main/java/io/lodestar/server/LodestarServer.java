@@ -26,6 +26,7 @@ import io.lodestar.server.governance.QuotaService;
 import io.lodestar.server.governance.QuotaSessionHandler;
 import io.lodestar.server.governance.RulesRestService;
 import io.lodestar.server.http.ErrorHandler;
+import io.lodestar.server.naming.ExpiryProtection;
 import io.lodestar.server.naming.HealthChecker;
 import io.lodestar.server.naming.NamingSessionHandler;
 import io.lodestar.server.naming.NamingRestService;
@@ -35,6 +36,7 @@ import io.lodestar.api.v1.Welcome;
 import io.lodestar.server.storage.ClusterConfig;
 import io.lodestar.server.storage.CommandLog;
 import io.lodestar.server.storage.LocalLog;
+import io.lodestar.server.storage.LogStatus;
 import io.lodestar.server.storage.RaftLog;
 import io.lodestar.server.xds.AdsService;
 import io.lodestar.server.xds.XdsHub;
@@ -102,6 +104,24 @@ public final class LodestarServer implements AutoCloseable {
       return this;
     }
 
+    private java.util.function.LongSupplier nanoClock = System::nanoTime;
+    private ExpiryProtection expiryProtection = ExpiryProtection.DEFAULT;
+
+    /**
+     * The clock leases and probes are timed by (nanoseconds, like {@link System#nanoTime}). Tests
+     * pass a manual one and drive health with {@link LodestarServer#scanHealth()}.
+     */
+    public Builder nanoClock(java.util.function.LongSupplier nanoClock) {
+      this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+      return this;
+    }
+
+    /** When expiry of many leases at once pauses removal; {@link ExpiryProtection#OFF} never pauses. */
+    public Builder expiryProtection(ExpiryProtection protection) {
+      this.expiryProtection = Objects.requireNonNull(protection, "expiryProtection");
+      return this;
+    }
+
     /** Runs as a member of a Raft cluster; null (the default) runs a single node on its local log. */
     public Builder cluster(ClusterConfig cluster) {
       this.cluster = cluster;
@@ -155,7 +175,8 @@ public final class LodestarServer implements AutoCloseable {
    * ServerConfig is): setter calls on the builder afterwards do not reach a running server.
    */
   private record Settings(String bind, int port, Path dataDir, int snapshotEvery, ClusterConfig cluster,
-      long raftSegmentBytes, int consulPort, String datacenter) {}
+      long raftSegmentBytes, int consulPort, String datacenter, java.util.function.LongSupplier nanoClock,
+      ExpiryProtection expiryProtection) {}
 
   private final Settings config;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -166,7 +187,6 @@ public final class LodestarServer implements AutoCloseable {
     return t;
   });
   private CommandLog commandLog;
-  private LocalLog localLog;
   private RaftLog raftLog;
   private HealthChecker health;
   private PushHub hub;
@@ -180,7 +200,7 @@ public final class LodestarServer implements AutoCloseable {
 
   private LodestarServer(Builder b) {
     this.config = new Settings(b.bind, b.port, b.dataDir, b.snapshotEvery, b.cluster, b.raftSegmentBytes,
-        b.consulPort, b.datacenter);
+        b.consulPort, b.datacenter, b.nanoClock, b.expiryProtection);
   }
 
   /** Replays storage, then starts serving; returns once the port answers. */
@@ -193,15 +213,14 @@ public final class LodestarServer implements AutoCloseable {
     new UptimeMetrics().bindTo(meters);
 
     if (config.cluster == null) {
-      localLog = new LocalLog(config.dataDir.resolve("state"), stateMachine, config.snapshotEvery, meters);
-      commandLog = localLog;
+      commandLog = new LocalLog(config.dataDir.resolve("state"), stateMachine, config.snapshotEvery, meters);
     } else {
       raftLog = new RaftLog(config.cluster, config.dataDir.resolve("raft"), stateMachine, config.snapshotEvery,
           config.raftSegmentBytes, meters);
       commandLog = raftLog;
     }
-    health = new HealthChecker(stateMachine.registry(), commandLog, System::nanoTime,
-        raftLog == null ? HealthChecker.LeaseScope.SINGLE_NODE : clusterLeases(raftLog));
+    health = new HealthChecker(stateMachine.registry(), commandLog, config.nanoClock,
+        raftLog == null ? HealthChecker.LeaseScope.SINGLE_NODE : clusterLeases(raftLog.cluster()), config.expiryProtection);
     hub = new PushHub(stateMachine.registry(), meters);
     stateMachine.registry().addListener(health);
     stateMachine.registry().addListener(hub);
@@ -215,16 +234,12 @@ public final class LodestarServer implements AutoCloseable {
     // The bound port is known only once started (port 0 picks one): resolve the address lazily.
     java.util.function.Supplier<String> address = () -> config.bind + ":" + port();
     java.util.function.Supplier<List<String>> members = raftLog == null ? () -> List.of(address.get())
-        : raftLog::memberClientAddresses;
+        : raftLog.cluster()::memberClientAddresses;
     // before the log opens: the Consul directory learns the replayed state from the registry's changes
     ConsulApi consul = consulApi(address, members);
     console = new Console(stateMachine.registry(), stateMachine.configs(), configClients, health, meters);
     try {
-      if (localLog != null) {
-        localLog.open();
-      } else {
-        raftLog.open();
-      }
+      commandLog.open();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open storage in " + config.dataDir.toAbsolutePath(), e);
     }
@@ -235,19 +250,20 @@ public final class LodestarServer implements AutoCloseable {
     meters.gauge("lodestar.services", stateMachine.registry(), r -> r.allViews().size());
     meters.gauge("lodestar.leases", health, h -> h.leaseCount());
     meters.gauge("lodestar.kv.index", stateMachine.kv(), k -> k.index());
+    meters.gauge("lodestar.expiry.protection", health, h -> h.expiryPaused() == null ? 0 : 1);
 
     // cluster rate limits: shares of each global limit, handed out on the SDK stream
     RaftLog raft = raftLog;
     QuotaService quotas = new QuotaService(stateMachine.registry(), System::currentTimeMillis,
-        raft == null ? () -> 1 : () -> raft.members().size());
+        raft == null ? () -> 1 : () -> raft.cluster().members().size());
     // the SDK stream: one session per client, a handler per domain
     grpc = new SessionService(List.of(new NamingSessionHandler(commandLog, health, hub, meters),
         new ConfigSessionHandler(configHub), new QuotaSessionHandler(quotas)),
         () -> Welcome.newBuilder().setServerId(address.get())
             .setHeartbeatIntervalMs(NamingSessionHandler.HEARTBEAT_INTERVAL_MS).addAllMembers(members.get()).build(),
         meters);
-    LocalLog local = localLog;
-    ClusterRestService clusterRest = new ClusterRestService(raftLog, address, config.dataDir.resolve("backups"),
+    LocalLog local = commandLog instanceof LocalLog l ? l : null;
+    ClusterRestService clusterRest = new ClusterRestService(raftLog == null ? null : raftLog.cluster(), address, config.dataDir.resolve("backups"),
         this::snapshot, () -> local == null ? 0 : local.lastIndex());
 
     ServerBuilder sb = Server.builder()
@@ -274,9 +290,8 @@ public final class LodestarServer implements AutoCloseable {
         .annotatedService(new PrometheusSdService(stateMachine.registry()))
         .decorator(ClusterRestService.consistentReads(commandLog))
         .decorator(io.lodestar.server.http.PathGuard::new)
-        .service("/health", (ctx, req) -> closed
-            ? HttpResponse.of(HttpStatus.SERVICE_UNAVAILABLE, MediaType.JSON_UTF_8, "{\"status\":\"DOWN\"}")
-            : HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, "{\"status\":\"UP\"}"))
+                .service("/health", new HealthEndpoint(() -> closed ? LogStatus.down("shutting down") : commandLog.status(),
+            health::expiryPaused))
         .service("/metrics", PrometheusExpositionService.of(meters.getPrometheusRegistry()))
         .decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("lodestar.http")));
     consul.mount(sb);
@@ -296,6 +311,8 @@ public final class LodestarServer implements AutoCloseable {
       consulServer.start().join();
       log.info("Consul API also on http://{}:{} (--consul-port)", config.bind, consulPort());
     }
+    // leases count from here: heartbeats could not reach the node while its storage opened
+    health.serving();
     log.info("Lodestar ready on http://{}:{} (gRPC, REST, /metrics on one port; data in {}) in {} ms",
         config.bind, port(), config.dataDir.toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000);
     return this;
@@ -306,8 +323,9 @@ public final class LodestarServer implements AutoCloseable {
     String nodeName = raftLog == null ? "lodestar" : raftLog.nodeId();
     String nodeAddress = config.bind.equals("0.0.0.0") || config.bind.equals("::") ? "127.0.0.1" : config.bind;
     RaftLog raft = raftLog;
-    java.util.function.Supplier<String> leader = raft == null ? address : () -> raft.members().stream()
-        .filter(m -> m.id().equals(raft.leaderId())).map(RaftLog.Peer::clientAddress).findFirst().orElse("");
+    java.util.function.Supplier<String> leader = raft == null ? address : () -> raft.cluster().members().stream()
+        .filter(m -> m.id().equals(raft.leaderId())).map(io.lodestar.server.storage.RaftCluster.Peer::clientAddress)
+        .findFirst().orElse("");
     return new ConsulApi(stateMachine, commandLog, health, notifier, meters, nodeName, nodeAddress,
         config.datacenter, leader, members);
   }
@@ -318,7 +336,7 @@ public final class LodestarServer implements AutoCloseable {
   }
 
   /** In a cluster, a node decides the leases it holds; the leader also those whose holder is gone. */
-  private static HealthChecker.LeaseScope clusterLeases(RaftLog raft) {
+  private static HealthChecker.LeaseScope clusterLeases(io.lodestar.server.storage.RaftCluster raft) {
     return new HealthChecker.LeaseScope() {
       @Override
       public String localId() {
@@ -337,6 +355,11 @@ public final class LodestarServer implements AutoCloseable {
     };
   }
 
+  /** Runs one health scan now and waits for its transitions (tests, with a manual clock). */
+  public void scanHealth() {
+    health.scanNow();
+  }
+
   /** The port actually bound. */
   public int port() {
     return server.activeLocalPort();
@@ -348,11 +371,7 @@ public final class LodestarServer implements AutoCloseable {
 
   /** Forces a snapshot of the state now (tests and operators). */
   public void snapshot() {
-    if (localLog != null) {
-      localLog.snapshotNow();
-    } else {
-      raftLog.snapshotNow();
-    }
+    commandLog.snapshot();
   }
 
   /** The Raft log in cluster mode, else null. */

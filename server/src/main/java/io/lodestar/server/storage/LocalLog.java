@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -51,6 +53,12 @@ public final class LocalLog implements CommandLog {
   private final int snapshotEvery;
   private final BlockingQueue<Pending> queue;
   private final Thread applier;
+  // completes the futures, so that nothing chained onto them runs on the applier
+  private final ExecutorService acks = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "lodestar-ack");
+    t.setDaemon(true);
+    return t;
+  });
   private final Timer syncTimer;
   private final DistributionSummary batchSize;
 
@@ -59,7 +67,8 @@ public final class LocalLog implements CommandLog {
   private long snapshotIndex;
   private long sinceSnapshot;
   private volatile boolean running;
-  private volatile IOException failure;
+  // set once, when the node stops taking writes for good (a failed write or apply); /health says why
+  private volatile String halted;
 
   private record Pending(Command command, CompletableFuture<CommandResult> future) {}
 
@@ -76,6 +85,7 @@ public final class LocalLog implements CommandLog {
   }
 
   /** Loads the newest snapshot, replays the log after it, and starts the applier. */
+  @Override
   public void open() throws IOException {
     Files.createDirectories(dir);
     long start = System.nanoTime();
@@ -103,9 +113,8 @@ public final class LocalLog implements CommandLog {
       f.completeExceptionally(e);
       return f;
     }
-    if (!running || failure != null) {
-      f.completeExceptionally(new LodestarException(LodestarException.Code.UNAVAILABLE,
-          failure != null ? "storage failed: " + failure.getMessage() : "server is shutting down", null));
+    if (!running || halted != null) {
+      f.completeExceptionally(halted != null ? haltedError() : shuttingDown());
       return f;
     }
     Command stamped = command.getTimeMs() != 0 ? command
@@ -117,13 +126,39 @@ public final class LocalLog implements CommandLog {
     return f;
   }
 
+  @Override
+  public LogStatus status() {
+    String reason = halted;
+    return reason == null ? LogStatus.UP : LogStatus.down(reason);
+  }
+
+  private void halt(String reason) {
+    halt(reason, null);
+  }
+
+  private void halt(String reason, Throwable cause) {
+    halted = reason;
+    log.error("This node stops taking writes: {}. Reads still serve the state as of this point; "
+        + "restart once the cause is fixed", reason, cause);
+  }
+
+  private static LodestarException haltedError() {
+    return new LodestarException(LodestarException.Code.UNAVAILABLE,
+        "this node stopped taking writes after a storage failure (see its log); write to another node", null);
+  }
+
+  private static LodestarException shuttingDown() {
+    return new LodestarException(LodestarException.Code.UNAVAILABLE, "server is shutting down", null);
+  }
+
   /** Index of the last logged command. */
   public long lastIndex() {
     return lastIndex;
   }
 
   /** Writes a snapshot now, on the applier thread, and waits for it. */
-  public void snapshotNow() {
+  @Override
+  public void snapshot() {
     CompletableFuture<CommandResult> f = new CompletableFuture<>();
     queue.add(new Pending(null, f));
     f.join();
@@ -143,11 +178,16 @@ public final class LocalLog implements CommandLog {
     }
     // Anything that slipped in after the applier stopped is refused, never left hanging.
     for (Pending p; (p = queue.poll()) != null; ) {
-      p.future.completeExceptionally(new LodestarException(LodestarException.Code.UNAVAILABLE,
-          "server is shutting down", null));
+      p.future.completeExceptionally(shuttingDown());
+    }
+    acks.shutdown(); // what the applier handed over still completes
+    try {
+      acks.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     try {
-      if (failure == null && sinceSnapshot > 0) {
+      if (halted == null && sinceSnapshot > 0) {
         writeSnapshot();
       }
       segment.close();
@@ -203,12 +243,8 @@ public final class LocalLog implements CommandLog {
         segment.force(false);
       }
     } catch (IOException e) {
-      failure = e;
-      log.error("Storage write failed; refusing writes from now on: {}", e.toString());
-      for (Pending p : batch) {
-        p.future.completeExceptionally(new LodestarException(LodestarException.Code.UNAVAILABLE,
-            "storage write failed", null));
-      }
+      halt("writing the log failed: " + e);
+      failAll(batch);
       return buf;
     }
     syncTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
@@ -218,32 +254,42 @@ public final class LocalLog implements CommandLog {
 
     // Durable: now apply in log order, publish, and only then acknowledge.
     Object[] results = new Object[batch.size()];
-    for (int i = 0; i < batch.size(); i++) {
-      Pending p = batch.get(i);
-      if (p.command == null) {
-        continue;
+    long applying = firstIndex;
+    try {
+      for (int i = 0; i < batch.size(); i++) {
+        Pending p = batch.get(i);
+        if (p.command == null) {
+          continue;
+        }
+        try {
+          results[i] = stateMachine.apply(p.command);
+        } catch (LodestarException e) {
+          results[i] = e; // a refusal: deterministic, changed nothing, replays the same
+        }
+        applying++;
       }
-      try {
-        results[i] = stateMachine.apply(p.command);
-      } catch (LodestarException e) {
-        results[i] = e;
-      } catch (RuntimeException e) {
-        log.error("Applying {} failed", p.command.getKindCase(), e);
-        results[i] = e;
-      }
+      stateMachine.flush();
+    } catch (RuntimeException e) {
+      // Not a refusal: a bug or a broken invariant, possibly after a partial mutation. The same
+      // rule as on replay and in a cluster: stop here, never skip a logged command.
+      halt("applying the command at log index " + applying + " failed: " + e, e);
+      failAll(batch);
+      return buf;
     }
-    stateMachine.flush();
-    for (int i = 0; i < batch.size(); i++) {
-      Pending p = batch.get(i);
-      if (p.command == null) {
-        continue;
+    List<Pending> done = List.copyOf(batch);
+    acks.execute(() -> {
+      for (int i = 0; i < done.size(); i++) {
+        Pending p = done.get(i);
+        if (p.command == null) {
+          continue;
+        }
+        if (results[i] instanceof CommandResult r) {
+          p.future.complete(r);
+        } else {
+          p.future.completeExceptionally((Throwable) results[i]);
+        }
       }
-      if (results[i] instanceof CommandResult r) {
-        p.future.complete(r);
-      } else {
-        p.future.completeExceptionally((Throwable) results[i]);
-      }
-    }
+    });
     boolean forced = false;
     for (Pending p : batch) {
       if (p.command == null) {
@@ -257,12 +303,17 @@ public final class LocalLog implements CommandLog {
         log.warn("Snapshot failed (the log still has every write): {}", e.toString());
       }
     }
-    for (Pending p : batch) {
+    for (Pending p : done) {
       if (p.command == null) {
-        p.future.complete(CommandResult.getDefaultInstance());
+        acks.execute(() -> p.future.complete(CommandResult.getDefaultInstance()));
       }
     }
     return buf;
+  }
+
+  private void failAll(List<Pending> batch) {
+    List<Pending> failed = List.copyOf(batch);
+    acks.execute(() -> failed.forEach(p -> p.future.completeExceptionally(haltedError())));
   }
 
   private ByteBuffer flushBuffer(ByteBuffer buf, int need) throws IOException {
@@ -420,6 +471,10 @@ public final class LocalLog implements CommandLog {
             stateMachine.apply(cmd);
           } catch (LodestarException e) {
             // refused when first applied too: deterministic, nothing to do
+          } catch (RuntimeException e) {
+            // the rule of live apply: never skip a logged command; a node cannot start past it
+            throw new IOException("applying the logged command at index " + index + " (" + cmd.getKindCase()
+                + ") failed: " + e + "; the node cannot start past it", e);
           }
           lastIndex = index;
           replayed++;

@@ -55,7 +55,12 @@ import org.slf4j.LoggerFactory;
  * asynchronous Ratis client, which finds the leader and retries there (the retry cache keeps a
  * retried entry from being applied twice); several batches are in flight at once. The reply
  * carries one outcome per command. Before completing the futures the node waits until it has
- * applied that entry itself, so a client reads its own write from the node it wrote to.
+ * applied that entry itself, so a client reads its own write from the node it wrote to; the
+ * futures complete on {@code lodestar-ack}, never on a Ratis thread.
+ *
+ * <p>Without a majority a write fails UNAVAILABLE within {@link #WRITE_TIMEOUT_MILLIS}. The Ratis
+ * client gives up on its own after its retries and then refuses every later request, so a failed
+ * replication replaces it: the node writes again as soon as a majority is back, with no restart.
  */
 public final class RaftLog implements CommandLog {
   private static final Logger log = LoggerFactory.getLogger(RaftLog.class);
@@ -65,11 +70,15 @@ public final class RaftLog implements CommandLog {
   private static final int MAX_BATCH = 4096;
   private static final int MAX_BATCH_BYTES = 1 << 20;
   private static final int MAX_IN_FLIGHT = 16;
+  /**
+   * How long a write may wait for a majority before it fails UNAVAILABLE: longer than an election
+   * (about 2–3 s), short enough that a client retries elsewhere instead of hanging.
+   */
+  public static final long WRITE_TIMEOUT_MILLIS = 5000;
+  /** A member silent for longer than this is counted as unreachable in {@link #status()}. */
+  static final long SILENCE_MILLIS = 3000;
   /** The largest Raft entry: a restore carries the whole state. */
   public static final long MAX_ENTRY_BYTES = 32L << 20;
-
-  /** One member as this node sees it. */
-  public record Peer(String id, String clientAddress, String raftAddress) {}
 
   private final ClusterConfig config;
   private final Path dir;
@@ -82,8 +91,17 @@ public final class RaftLog implements CommandLog {
   private final Thread submitter;
   private final Timer commitTimer;
   private final DistributionSummary batchSize;
+  private final RaftCluster cluster = new RaftCluster(this);
+  // completes the futures, so that nothing chained onto them runs on a Ratis thread
+  private final java.util.concurrent.ExecutorService acks = java.util.concurrent.Executors.newSingleThreadExecutor(
+      r -> {
+        Thread t = new Thread(r, "lodestar-ack");
+        t.setDaemon(true);
+        return t;
+      });
+  private List<RaftPeer> peers;
   private RaftServer server;
-  private RaftClient client;
+  private volatile RaftClient client;
   private volatile boolean running;
 
   private record Pending(Command command, CompletableFuture<CommandResult> future) {}
@@ -117,6 +135,7 @@ public final class RaftLog implements CommandLog {
   }
 
   /** Starts this node's Ratis server (replaying its log) and the client it writes through. */
+  @Override
   public void open() throws IOException {
     Files.createDirectories(dir);
     ClusterConfig.Member self = config.self();
@@ -142,7 +161,7 @@ public final class RaftLog implements CommandLog {
     RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(2L * MAX_ENTRY_BYTES));
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(MAX_ENTRY_BYTES + (1 << 20)));
 
-    List<RaftPeer> peers = config.members().stream().map(RaftLog::peer).toList();
+    peers = config.members().stream().map(RaftLog::peer).toList();
     boolean existing = Files.isDirectory(dir.resolve(GROUP_ID.getUuid().toString()));
     // A joining node starts with no configuration and waits for the leader to add it.
     RaftGroup group = existing || config.join() ? RaftGroup.valueOf(GROUP_ID) : RaftGroup.valueOf(GROUP_ID, peers);
@@ -151,19 +170,47 @@ public final class RaftLog implements CommandLog {
         .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT).build();
     server.start();
 
-    RaftProperties cp = new RaftProperties();
-    GrpcConfigKeys.setMessageSizeMax(cp, SizeInBytes.valueOf(MAX_ENTRY_BYTES + (1 << 20)));
-    org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(cp, TimeDuration.valueOf(5, TimeUnit.SECONDS));
-    client = RaftClient.newBuilder().setProperties(cp).setRaftGroup(RaftGroup.valueOf(GROUP_ID, peers))
-        // a write waits out an election, then fails UNAVAILABLE
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(100,
-            TimeDuration.valueOf(150, TimeUnit.MILLISECONDS)))
-        .build();
+    client = newClient();
     running = true;
     submitter.setDaemon(true);
     submitter.start();
     log.info("Raft node {} started (raft {}), members {}{}", config.nodeId(), self.raftAddress(),
         config.members().stream().map(ClusterConfig.Member::id).toList(), config.join() ? ", joining" : "");
+  }
+
+  /**
+   * The client this node writes through. It finds the leader and waits out an election; its
+   * retries end soon after {@link #WRITE_TIMEOUT_MILLIS}, so a request does not outlive its caller
+   * by much.
+   */
+  private RaftClient newClient() {
+    RaftProperties cp = new RaftProperties();
+    GrpcConfigKeys.setMessageSizeMax(cp, SizeInBytes.valueOf(MAX_ENTRY_BYTES + (1 << 20)));
+    org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(cp, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    return RaftClient.newBuilder().setProperties(cp).setRaftGroup(RaftGroup.valueOf(GROUP_ID, peers))
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(20,
+            TimeDuration.valueOf(250, TimeUnit.MILLISECONDS)))
+        .build();
+  }
+
+  /**
+   * After a failed replication: the Ratis client may have given up for good (it then answers
+   * every request "closed"), so the next write goes through a fresh one. Only the client that
+   * failed is replaced, once, however many of its requests failed.
+   */
+  private synchronized void replaceClient(RaftClient failed) {
+    if (client != failed || !running) {
+      return;
+    }
+    client = newClient();
+    acks.execute(() -> {
+      try {
+        failed.close();
+      } catch (IOException | RuntimeException e) {
+        log.debug("Closing a replaced Raft client: {}", e.toString());
+      }
+    });
+    log.info("Raft: replication failed; writes now go through a new client");
   }
 
   @Override
@@ -193,19 +240,52 @@ public final class RaftLog implements CommandLog {
    */
   @Override
   public CompletableFuture<Void> barrier() {
-    return send(CommandBatch.getDefaultInstance()).thenCompose(reply -> adapter.whenApplied(reply.getLogIndex()));
+    CompletableFuture<Void> out = new CompletableFuture<>();
+    send(CommandBatch.getDefaultInstance()).thenCompose(reply -> adapter.whenApplied(reply.getLogIndex()))
+        .whenCompleteAsync((v, err) -> {
+          if (err == null) {
+            out.complete(null);
+          } else {
+            out.completeExceptionally(err instanceof LodestarException || err.getCause() instanceof LodestarException
+                ? unwrap(err) : NO_MAJORITY);
+          }
+        }, acks);
+    return out;
   }
 
   private static LodestarException unavailable(String message) {
     return new LodestarException(LodestarException.Code.UNAVAILABLE, message, null);
   }
 
+  /** What a client sees when the write could not be replicated: no Ratis ids, no request dumps. */
+  private static final LodestarException NO_MAJORITY = unavailable("the cluster has no reachable majority: the write "
+      + "was not confirmed within " + WRITE_TIMEOUT_MILLIS / 1000 + " s and may not have been made; retry later");
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+  }
+
+  /**
+   * Sends one entry; fails within {@link #WRITE_TIMEOUT_MILLIS}. A failure other than a timeout
+   * replaces the client, so that the next write has a working one.
+   */
   private CompletableFuture<RaftClientReply> send(CommandBatch batch) {
-    return client.async().send(Message.valueOf(ByteString.copyFrom(batch.toByteArray()))).thenApply(reply -> {
+    RaftClient c = client;
+    CompletableFuture<RaftClientReply> sent;
+    try {
+      sent = c.async().send(Message.valueOf(ByteString.copyFrom(batch.toByteArray())));
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    return sent.thenApply(reply -> {
       if (!reply.isSuccess()) {
         throw new java.util.concurrent.CompletionException(reply.getException());
       }
       return reply;
+    }).orTimeout(WRITE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).whenComplete((r, err) -> {
+      if (err != null && !(unwrap(err) instanceof java.util.concurrent.TimeoutException)) {
+        replaceClient(c);
+      }
     });
   }
 
@@ -240,33 +320,30 @@ public final class RaftLog implements CommandLog {
       List<Pending> sent = List.copyOf(batch);
       batchSize.record(sent.size());
       long t0 = System.nanoTime();
-      CompletableFuture<RaftClientReply> reply;
-      try {
-        reply = send(b.build());
-      } catch (RuntimeException e) {
-        reply = CompletableFuture.failedFuture(e);
-      }
-      reply.whenComplete((r, err) -> {
+      send(b.build()).whenComplete((r, err) -> {
         inFlight.release();
         commitTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
         if (err != null) {
-          Throwable c = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-              ? err.getCause() : err;
-          log.warn("Replicating {} command(s) failed: {}", sent.size(), c.toString());
-          LodestarException e = unavailable("no leader reachable to replicate the write: " + c.getMessage());
-          sent.forEach(s -> s.future.completeExceptionally(e));
+          log.warn("Replicating {} command(s) failed: {}", sent.size(), unwrap(err).toString());
+          acks.execute(() -> sent.forEach(s -> s.future.completeExceptionally(NO_MAJORITY)));
           return;
         }
         BatchOutcome outcome;
         try {
           outcome = BatchOutcome.parseFrom(r.getMessage().getContent().asReadOnlyByteBuffer());
         } catch (IOException e) {
-          sent.forEach(s -> s.future.completeExceptionally(e));
+          acks.execute(() -> sent.forEach(s -> s.future.completeExceptionally(e)));
           return;
         }
-        // read-your-writes on this node; the write is committed either way, so do not wait forever
-        adapter.whenApplied(r.getLogIndex()).completeOnTimeout(null, 10, TimeUnit.SECONDS)
-            .whenComplete((v, e2) -> complete(sent, outcome));
+        // Read your writes: answer once this node has applied the entry itself, as the docs say.
+        // Committed entries always reach the applier; if this node stops first, the waiters fail.
+        adapter.whenApplied(r.getLogIndex()).whenCompleteAsync((v, e2) -> {
+          if (e2 != null) {
+            sent.forEach(s -> s.future.completeExceptionally(unwrap(e2)));
+          } else {
+            complete(sent, outcome);
+          }
+        }, acks);
       });
     }
     for (Pending p; (p = queue.poll()) != null; ) {
@@ -290,15 +367,19 @@ public final class RaftLog implements CommandLog {
     }
   }
 
-  /** Turns the wire form of a rejection back into the exception the state machine threw. */
-  static RuntimeException toException(Rejection r) {
+  /**
+   * Turns the wire form of a rejection back into the exception the state machine threw. Only
+   * refusals are ever written (an unexpected failure stops the node instead of becoming a
+   * rejection); an unknown code, from a newer member, reads as a refusal.
+   */
+  static LodestarException toException(Rejection r) {
     // the enum since it exists; the name string from a node older than that
     LodestarException.Code code = LodestarException.Code.of(r.getErrorCode());
     if (code == null) {
       try {
         code = LodestarException.Code.valueOf(r.getCode());
       } catch (IllegalArgumentException e) {
-        return new IllegalStateException(r.getMessage());
+        code = LodestarException.Code.FAILED_PRECONDITION; // from a newer member: a refusal
       }
     }
     return new LodestarException(code, r.getMessage(), r.getField().isEmpty() ? null : r.getField());
@@ -310,13 +391,6 @@ public final class RaftLog implements CommandLog {
     return config.nodeId();
   }
 
-  private RaftServer.Division division() {
-    try {
-      return server.getDivision(GROUP_ID);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
 
   public long term() {
     return server == null ? 0 : division().getInfo().getCurrentTerm();
@@ -346,120 +420,9 @@ public final class RaftLog implements CommandLog {
     return adapter.appliedIndex();
   }
 
-  /** The voting members of the current configuration, sorted by id. */
-  public List<Peer> members() {
-    Collection<RaftPeer> peers = division().getRaftConf().getCurrentPeers();
-    return peers.stream().map(p -> new Peer(p.getId().toString(), p.getDataStreamAddress(), p.getAddress()))
-        .sorted(java.util.Comparator.comparing(Peer::id)).toList();
-  }
-
-  /**
-   * On the leader: how long ago each follower last answered, by id. Empty on a follower. A
-   * lease holder that has not answered for a while is presumed gone.
-   */
-  public Map<String, Long> followerSilenceMillis() {
-    RoleInfoProto info = division().getInfo().getRoleInfoProto();
-    if (!info.hasLeaderInfo()) {
-      return Map.of();
-    }
-    Map<String, Long> out = new java.util.HashMap<>();
-    for (ServerRpcProto f : info.getLeaderInfo().getFollowerInfoList()) {
-      out.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
-    }
-    return out;
-  }
-
-  /** After this long without answering the leader, a lease holder is presumed gone. */
-  static final long HOLDER_GONE_MILLIS = 5000;
-
-  /**
-   * Whether a lease holder is alive, as the leader sees it: a current member that answered within
-   * {@link #HOLDER_GONE_MILLIS}. An instance with no holder has nobody deciding it: not alive.
-   */
-  public boolean holderAlive(String holder) {
-    if (holder.isEmpty()) {
-      return false;
-    }
-    if (holder.equals(config.nodeId())) {
-      return true;
-    }
-    if (members().stream().noneMatch(p -> p.id().equals(holder))) {
-      return false;
-    }
-    Long silence = followerSilenceMillis().get(holder);
-    return silence != null && silence < HOLDER_GONE_MILLIS;
-  }
-
-  /** Adds a member (the new node must be running with --join); one at a time. */
-  public void addMember(ClusterConfig.Member m) throws IOException {
-    List<RaftPeer> next = new ArrayList<>(division().getRaftConf().getCurrentPeers());
-    if (next.stream().anyMatch(p -> p.getId().toString().equals(m.id()))) {
-      throw new LodestarException(LodestarException.Code.ALREADY_EXISTS, "node " + m.id() + " is already a member", "id");
-    }
-    next.add(peer(m));
-    setConfiguration(next);
-  }
-
-  /** Removes a member; one at a time. */
-  public void removeMember(String id) throws IOException {
-    List<RaftPeer> current = new ArrayList<>(division().getRaftConf().getCurrentPeers());
-    List<RaftPeer> next = current.stream().filter(p -> !p.getId().toString().equals(id)).toList();
-    if (next.size() == current.size()) {
-      throw LodestarException.notFound("node " + id + " is not a member");
-    }
-    if (next.isEmpty()) {
-      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, "cannot remove the last member", "id");
-    }
-    setConfiguration(next);
-  }
-
-  private void setConfiguration(List<RaftPeer> peers) throws IOException {
-    try (RaftClient admin = RaftClient.newBuilder().setProperties(new RaftProperties())
-        .setRaftGroup(RaftGroup.valueOf(GROUP_ID, division().getRaftConf().getCurrentPeers()))
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50,
-            TimeDuration.valueOf(200, TimeUnit.MILLISECONDS))).build()) {
-      RaftClientReply reply;
-      try {
-        reply = admin.admin().setConfiguration(peers);
-      } catch (IOException e) {
-        throw new LodestarException(LodestarException.Code.UNAVAILABLE, "membership change failed: " + e.getMessage(),
-            null);
-      }
-      if (!reply.isSuccess()) {
-        throw new LodestarException(LodestarException.Code.UNAVAILABLE,
-            "membership change failed: " + reply.getException(), null);
-      }
-    }
-    log.info("Membership is now {}", peers.stream().map(p -> p.getId().toString()).toList());
-  }
-
-  /**
-   * Writes a backup of the whole state (a {@code RaftSnapshot} file with its checksum) to
-   * {@code file}, atomically; returns the log index it reflects.
-   */
-  public long backup(Path file) throws IOException {
-    io.lodestar.api.v1.state.RaftSnapshot snap = adapter.exportState();
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    try (var out = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
-        java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-      out.write(java.nio.ByteBuffer.wrap(snap.toByteArray()));
-      out.force(true);
-    }
-    Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    return snap.getIndex();
-  }
-
-  /**
-   * Replaces the state of the whole cluster with a backup, through the log: every node applies it
-   * at the same index. Completes once this node applied it.
-   */
-  public CompletableFuture<Void> restore(io.lodestar.api.v1.state.StateSnapshot state) {
-    return send(CommandBatch.newBuilder().setRestore(state).build())
-        .thenCompose(reply -> adapter.whenApplied(reply.getLogIndex()));
-  }
-
   /** Forces a Raft snapshot now (tests and operators). */
-  public void snapshotNow() {
+  @Override
+  public void snapshot() {
     try {
       RaftClientReply r = client.getSnapshotManagementApi(RaftPeerId.valueOf(config.nodeId())).create(true, 30_000);
       if (!r.isSuccess()) {
@@ -493,11 +456,77 @@ public final class RaftLog implements CommandLog {
       log.warn("Closing the Raft server: {}", e.toString());
     }
     adapter.failWaiters(unavailable("server is shutting down"));
+    acks.shutdown();
+    try {
+      acks.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     log.info("Raft node {} stopped at applied index {}", config.nodeId(), adapter.appliedIndex());
   }
 
-  /** The members' client addresses (for SDK Welcome messages). */
-  public List<String> memberClientAddresses() {
-    return members().stream().map(Peer::clientAddress).toList();
+  /**
+   * UP while a majority answers; DEGRADED (reads served, writes fail fast) while this node cannot
+   * reach one: as a leader, too few followers answered lately; as a follower, the leader is silent;
+   * or no leader is known. DOWN once applying an entry failed and the Raft server stopped.
+   */
+  @Override
+  public LogStatus status() {
+    String halted = adapter.halted();
+    if (halted != null) {
+      return LogStatus.down(halted);
+    }
+    if (!running) {
+      return LogStatus.down("stopped");
+    }
+    RoleInfoProto info;
+    try {
+      info = division().getInfo().getRoleInfoProto();
+    } catch (RuntimeException e) {
+      return LogStatus.down("the Raft server is not running");
+    }
+    int members = division().getRaftConf().getCurrentPeers().size();
+    int majority = members / 2 + 1;
+    if (info.hasLeaderInfo()) {
+      int answering = 1; // itself
+      for (ServerRpcProto f : info.getLeaderInfo().getFollowerInfoList()) {
+        if (f.getLastRpcElapsedTimeMs() < SILENCE_MILLIS) {
+          answering++;
+        }
+      }
+      return answering >= majority ? LogStatus.UP : LogStatus.degraded("no majority: as leader, " + answering + " of "
+          + members + " members answered within " + SILENCE_MILLIS / 1000 + " s; writes fail until a majority is back");
+    }
+    if (info.hasFollowerInfo() && info.getFollowerInfo().hasLeaderInfo()
+        && info.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs() < SILENCE_MILLIS) {
+      return LogStatus.UP;
+    }
+    return LogStatus.degraded("no majority: no leader reachable from this node; writes fail until a majority is back");
+  }
+
+  /** Membership, backup and restore, and lease-holder liveness: administration of this node's cluster. */
+  public RaftCluster cluster() {
+    return cluster;
+  }
+
+  RaftServer.Division division() {
+    try {
+      return server.getDivision(GROUP_ID);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  RatisStateMachine adapter() {
+    return adapter;
+  }
+
+  /** Sends one entry through the log (package-private for {@link RaftCluster#restore}). */
+  CompletableFuture<RaftClientReply> replicate(CommandBatch batch) {
+    return send(batch);
+  }
+
+  static RaftPeer toPeer(ClusterConfig.Member m) {
+    return peer(m);
   }
 }

@@ -55,6 +55,7 @@ final class RatisStateMachine extends BaseStateMachine {
   // local waiters for "applied up to index" (read-your-writes after a forwarded write)
   private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> waiters = new ConcurrentSkipListMap<>();
   private final Object applyLock = new Object();
+  private volatile String halted;
 
   RatisStateMachine(StateMachine stateMachine) {
     this.stateMachine = stateMachine;
@@ -145,29 +146,39 @@ final class RatisStateMachine extends BaseStateMachine {
     }
     BatchOutcome.Builder out = BatchOutcome.newBuilder();
     synchronized (applyLock) {
-      if (batch.hasRestore()) {
-        stateMachine.restore(batch.getRestore());
-        log.warn("State restored from a backup at index {} ({} instances)", ti.getIndex(),
-            batch.getRestore().getRegistry().getInstancesCount());
-      }
-      for (Command c : batch.getCommandsList()) {
-        Outcome.Builder o = Outcome.newBuilder();
-        try {
-          o.setResult(stateMachine.apply(c));
-        } catch (LodestarException e) {
-          Rejection.Builder r = Rejection.newBuilder().setErrorCode(e.code().wire()).setCode(e.code().name())
-              .setMessage(e.getMessage());
-          if (e.field() != null) {
-            r.setField(e.field());
-          }
-          o.setRejection(r);
-        } catch (RuntimeException e) {
-          log.error("Applying {} at index {} failed", c.getKindCase(), ti.getIndex(), e);
-          o.setRejection(Rejection.newBuilder().setCode("INTERNAL").setMessage(String.valueOf(e.getMessage())));
+      try {
+        if (batch.hasRestore()) {
+          stateMachine.restore(batch.getRestore());
+          log.warn("State restored from a backup at index {} ({} instances)", ti.getIndex(),
+              batch.getRestore().getRegistry().getInstancesCount());
         }
-        out.addOutcomes(o);
+        for (Command c : batch.getCommandsList()) {
+          Outcome.Builder o = Outcome.newBuilder();
+          try {
+            o.setResult(stateMachine.apply(c));
+          } catch (LodestarException e) {
+            Rejection.Builder r = Rejection.newBuilder().setErrorCode(e.code().wire()).setCode(e.code().name())
+                .setMessage(e.getMessage());
+            if (e.field() != null) {
+              r.setField(e.field());
+            }
+            o.setRejection(r);
+          }
+          out.addOutcomes(o);
+        }
+        stateMachine.flush();
+      } catch (RuntimeException e) {
+        // Not a refusal: a bug or a broken invariant, possibly after a partial mutation. Answering
+        // it as an outcome would let this replica run on in a state the others may not share.
+        // Ratis' rule: an exception thrown here stops this node's Raft server, so it applies
+        // nothing more; a restart replays the entry and stops again until the cause is fixed.
+        halted = "applying the entry at log index " + ti.getIndex() + " failed: " + e;
+        log.error("This node stops taking writes: {}. Reads still serve the state as of this point; "
+            + "restart once the cause is fixed", halted, e);
+        failWaiters(new LodestarException(LodestarException.Code.UNAVAILABLE,
+            "this node stopped taking writes after a storage failure (see its log); write to another node", null));
+        throw e;
       }
-      stateMachine.flush();
       updateLastAppliedTermIndex(ti.getTerm(), ti.getIndex());
     }
     release(ti.getIndex());
@@ -228,6 +239,11 @@ final class RatisStateMachine extends BaseStateMachine {
     crc.update(bytes);
     return RaftSnapshot.newBuilder().setTerm(ti.getTerm()).setIndex(ti.getIndex()).setCrc32C((int) crc.getValue())
         .setState(com.google.protobuf.ByteString.copyFrom(bytes)).build();
+  }
+
+  /** Why this node stopped applying entries, or null while it applies them. */
+  String halted() {
+    return halted;
   }
 
   long appliedIndex() {

@@ -1,0 +1,184 @@
+package io.lodestar.server.storage;
+
+import io.lodestar.api.v1.state.CommandBatch;
+import io.lodestar.core.LodestarException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Administration of a node's cluster, beside its {@link RaftLog}: who the members are (and their
+ * client addresses), membership changes, backup and restore through the log, and whether a lease
+ * holder is alive as the leader sees it. The log itself only takes writes.
+ */
+public final class RaftCluster {
+  private static final Logger log = LoggerFactory.getLogger(RaftCluster.class);
+
+  /** One member as this node sees it. */
+  public record Peer(String id, String clientAddress, String raftAddress) {}
+
+  private final RaftLog raftLog;
+
+  RaftCluster(RaftLog raftLog) {
+    this.raftLog = raftLog;
+  }
+
+  /** This node's state, for {@code /v1/cluster}. */
+  public String nodeId() {
+    return raftLog.nodeId();
+  }
+
+  public String role() {
+    return raftLog.role();
+  }
+
+  public long term() {
+    return raftLog.term();
+  }
+
+  public String leaderId() {
+    return raftLog.leaderId();
+  }
+
+  public long appliedIndex() {
+    return raftLog.appliedIndex();
+  }
+
+  public boolean isLeaderReady() {
+    return raftLog.isLeaderReady();
+  }
+
+  /** The voting members of the current configuration, sorted by id. */
+  public List<Peer> members() {
+    Collection<RaftPeer> peers = raftLog.division().getRaftConf().getCurrentPeers();
+    return peers.stream().map(p -> new Peer(p.getId().toString(), p.getDataStreamAddress(), p.getAddress()))
+        .sorted(java.util.Comparator.comparing(Peer::id)).toList();
+  }
+
+  /**
+   * On the leader: how long ago each follower last answered, by id. Empty on a follower. A
+   * lease holder that has not answered for a while is presumed gone.
+   */
+  public Map<String, Long> followerSilenceMillis() {
+    RoleInfoProto info = raftLog.division().getInfo().getRoleInfoProto();
+    if (!info.hasLeaderInfo()) {
+      return Map.of();
+    }
+    Map<String, Long> out = new java.util.HashMap<>();
+    for (ServerRpcProto f : info.getLeaderInfo().getFollowerInfoList()) {
+      out.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
+    }
+    return out;
+  }
+
+  /** After this long without answering the leader, a lease holder is presumed gone. */
+  static final long HOLDER_GONE_MILLIS = 5000;
+
+  /**
+   * Whether a lease holder is alive, as the leader sees it: a current member that answered within
+   * {@link #HOLDER_GONE_MILLIS}. An instance with no holder has nobody deciding it: not alive.
+   */
+  public boolean holderAlive(String holder) {
+    if (holder.isEmpty()) {
+      return false;
+    }
+    if (holder.equals(raftLog.nodeId())) {
+      return true;
+    }
+    if (members().stream().noneMatch(p -> p.id().equals(holder))) {
+      return false;
+    }
+    Long silence = followerSilenceMillis().get(holder);
+    return silence != null && silence < HOLDER_GONE_MILLIS;
+  }
+
+  /** Adds a member (the new node must be running with --join); one at a time. */
+  public void addMember(ClusterConfig.Member m) throws IOException {
+    List<RaftPeer> next = new ArrayList<>(raftLog.division().getRaftConf().getCurrentPeers());
+    if (next.stream().anyMatch(p -> p.getId().toString().equals(m.id()))) {
+      throw new LodestarException(LodestarException.Code.ALREADY_EXISTS, "node " + m.id() + " is already a member", "id");
+    }
+    next.add(RaftLog.toPeer(m));
+    setConfiguration(next);
+  }
+
+  /** Removes a member; one at a time. */
+  public void removeMember(String id) throws IOException {
+    List<RaftPeer> current = new ArrayList<>(raftLog.division().getRaftConf().getCurrentPeers());
+    List<RaftPeer> next = current.stream().filter(p -> !p.getId().toString().equals(id)).toList();
+    if (next.size() == current.size()) {
+      throw LodestarException.notFound("node " + id + " is not a member");
+    }
+    if (next.isEmpty()) {
+      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, "cannot remove the last member", "id");
+    }
+    setConfiguration(next);
+  }
+
+  private void setConfiguration(List<RaftPeer> peers) throws IOException {
+    try (RaftClient admin = RaftClient.newBuilder().setProperties(new RaftProperties())
+        .setRaftGroup(RaftGroup.valueOf(RaftLog.GROUP_ID, raftLog.division().getRaftConf().getCurrentPeers()))
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50,
+            TimeDuration.valueOf(200, TimeUnit.MILLISECONDS))).build()) {
+      RaftClientReply reply;
+      try {
+        reply = admin.admin().setConfiguration(peers);
+      } catch (IOException e) {
+        throw new LodestarException(LodestarException.Code.UNAVAILABLE, "membership change failed: " + e.getMessage(),
+            null);
+      }
+      if (!reply.isSuccess()) {
+        throw new LodestarException(LodestarException.Code.UNAVAILABLE,
+            "membership change failed: " + reply.getException(), null);
+      }
+    }
+    log.info("Membership is now {}", peers.stream().map(p -> p.getId().toString()).toList());
+  }
+
+  /**
+   * Writes a backup of the whole state (a {@code RaftSnapshot} file with its checksum) to
+   * {@code file}, atomically; returns the log index it reflects.
+   */
+  public long backup(Path file) throws IOException {
+    io.lodestar.api.v1.state.RaftSnapshot snap = raftLog.adapter().exportState();
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (var out = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
+        java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+      out.write(java.nio.ByteBuffer.wrap(snap.toByteArray()));
+      out.force(true);
+    }
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    return snap.getIndex();
+  }
+
+  /**
+   * Replaces the state of the whole cluster with a backup, through the log: every node applies it
+   * at the same index. Completes once this node applied it.
+   */
+  public CompletableFuture<Void> restore(io.lodestar.api.v1.state.StateSnapshot state) {
+    return raftLog.replicate(CommandBatch.newBuilder().setRestore(state).build())
+        .thenCompose(reply -> raftLog.adapter().whenApplied(reply.getLogIndex()));
+  }
+
+  /** The members' client addresses (for SDK Welcome messages). */
+  public List<String> memberClientAddresses() {
+    return members().stream().map(Peer::clientAddress).toList();
+  }
+}
