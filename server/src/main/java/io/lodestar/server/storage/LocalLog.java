@@ -59,12 +59,19 @@ public final class LocalLog implements CommandLog {
     t.setDaemon(true);
     return t;
   });
+  // serializes and writes snapshots, so that the applier only copies the state (one at a time)
+  private final ExecutorService snapshotter = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "lodestar-snapshot");
+    t.setDaemon(true);
+    return t;
+  });
+  private final java.util.concurrent.atomic.AtomicBoolean snapshotting = new java.util.concurrent.atomic.AtomicBoolean();
   private final Timer syncTimer;
   private final DistributionSummary batchSize;
 
   private FileChannel segment;
   private long lastIndex;
-  private long snapshotIndex;
+  private volatile long snapshotIndex; // written by the snapshot thread
   private long sinceSnapshot;
   private volatile boolean running;
   // set once, when the node stops taking writes for good (a failed write or apply); /health says why
@@ -180,8 +187,10 @@ public final class LocalLog implements CommandLog {
     for (Pending p; (p = queue.poll()) != null; ) {
       p.future.completeExceptionally(shuttingDown());
     }
+    snapshotter.shutdown(); // a snapshot under way is finished before the last one is taken
     acks.shutdown(); // what the applier handed over still completes
     try {
+      snapshotter.awaitTermination(60, TimeUnit.SECONDS);
       acks.awaitTermination(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -296,10 +305,27 @@ public final class LocalLog implements CommandLog {
         forced = true;
       }
     }
-    if (forced || sinceSnapshot >= snapshotEvery) {
+    if ((forced || sinceSnapshot >= snapshotEvery) && snapshotting.compareAndSet(false, true)) {
+      // The applier only copies the state (immutable protos) and starts a new segment; the
+      // snapshot thread serializes, writes and syncs it, then drops what it covers. Writes go on
+      // meanwhile: a crash before the file is complete leaves the previous snapshot and every
+      // segment since, so nothing is lost.
+      List<Pending> waiting = done.stream().filter(p -> p.command == null).toList();
       try {
-        writeSnapshot();
+        PreparedSnapshot prepared = prepareSnapshot();
+        snapshotter.execute(() -> {
+          try {
+            persistSnapshot(prepared);
+          } catch (IOException | RuntimeException e) {
+            log.warn("Snapshot failed (the log still has every write): {}", e.toString());
+          } finally {
+            snapshotting.set(false);
+            waiting.forEach(p -> acks.execute(() -> p.future.complete(CommandResult.getDefaultInstance())));
+          }
+        });
+        return buf;
       } catch (IOException e) {
+        snapshotting.set(false);
         log.warn("Snapshot failed (the log still has every write): {}", e.toString());
       }
     }
@@ -338,39 +364,56 @@ public final class LocalLog implements CommandLog {
 
   // ------------------------------------------------------------------ snapshots
 
-  private void writeSnapshot() throws IOException {
+  /** The state as of {@code index}, copied on the applier, to be written by any thread. */
+  private record PreparedSnapshot(StateSnapshot state, long index, long startNanos) {}
+
+  /** On the applier: copies the state and starts a new segment at the next index. */
+  private PreparedSnapshot prepareSnapshot() throws IOException {
     long t0 = System.nanoTime();
     StateSnapshot snap = stateMachine.snapshot(lastIndex);
-    byte[] bytes = snap.toByteArray();
+    segment.close();
+    segment = openSegment(lastIndex + 1);
+    sinceSnapshot = 0;
+    return new PreparedSnapshot(snap, lastIndex, t0);
+  }
+
+  /** Synchronously, when no applier runs (closing). */
+  private void writeSnapshot() throws IOException {
+    persistSnapshot(prepareSnapshot());
+  }
+
+  /**
+   * Writes a prepared snapshot next to the log (temporary file, sync, atomic rename), then drops
+   * older snapshots and the segments it covers: they all end at or before its index.
+   */
+  private void persistSnapshot(PreparedSnapshot prepared) throws IOException {
+    long t0 = prepared.startNanos();
+    long at = prepared.index();
+    byte[] bytes = prepared.state().toByteArray();
     CRC32C crc = new CRC32C();
     crc.update(bytes);
     Path tmp = dir.resolve("snapshot.tmp");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer header = ByteBuffer.allocate(20).putInt(SNAPSHOT_MAGIC).putLong(lastIndex)
+      ByteBuffer header = ByteBuffer.allocate(20).putInt(SNAPSHOT_MAGIC).putLong(at)
           .putInt((int) crc.getValue()).putInt(bytes.length).flip();
       ch.write(new ByteBuffer[] {header, ByteBuffer.wrap(bytes)});
       ch.force(true);
     }
-    Path target = dir.resolve(String.format("snapshot-%020d.bin", lastIndex));
+    Path target = dir.resolve(String.format("snapshot-%020d.bin", at));
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     syncDir();
-    // Start a fresh segment; everything before the snapshot can go.
-    segment.close();
-    segment = openSegment(lastIndex + 1);
-    snapshotIndex = lastIndex;
-    sinceSnapshot = 0;
+    snapshotIndex = at;
     try (Stream<Path> files = Files.list(dir)) {
       for (Path p : files.toList()) {
         String n = p.getFileName().toString();
-        if ((n.startsWith("snapshot-") && !p.equals(target))
-            || (n.startsWith("log-") && n.endsWith(".wal") && segmentStart(p) <= snapshotIndex)) {
+        if ((n.startsWith("snapshot-") && n.endsWith(".bin") && !p.equals(target))
+            || (n.startsWith("log-") && n.endsWith(".wal") && segmentStart(p) <= at)) {
           Files.deleteIfExists(p);
         }
       }
     }
-    log.info("Snapshot at index {}: {} KiB in {} ms", snapshotIndex, bytes.length / 1024,
-        (System.nanoTime() - t0) / 1_000_000);
+    log.info("Snapshot at index {}: {} KiB in {} ms", at, bytes.length / 1024, (System.nanoTime() - t0) / 1_000_000);
   }
 
   private long loadSnapshot() throws IOException {
