@@ -86,6 +86,65 @@ class GovernorIntegrationTest {
     gov.close();
   }
 
+  /**
+   * The documented interplay, with the default rules (only the policy chosen): a hard failure
+   * (every call fails) is ejected by its breaker; a soft one (half the calls fail) stays in
+   * rotation at a lower share and keeps getting probes, and once healed its share climbs back
+   * without falling on the way. Time is a fake ticker moved by hand, one second per round.
+   */
+  @Test
+  void withDefaultRulesBreakersTakeHardFailuresAndTheAdaptiveBalancerSoftOnes() throws Exception {
+    register("coop", 4, "1");
+    putRule("coop", "loadbalance", "{\"policy\":\"adaptive\"}");
+    io.lodestar.client.governance.FakeTicker ticker = new io.lodestar.client.governance.FakeTicker();
+    SplittableRandom rnd = new SplittableRandom(7);
+    Governor gov = Governor.builder(consumer).ticker(ticker).random(rnd::nextLong).build();
+    var g = gov.governor("default", "coop");
+    await().atMost(Duration.ofSeconds(30)).until(() -> g.size() == 4
+        && g.rules().getLoadbalance().getPolicy().equals("adaptive"));
+    String healthy = "10.1.1.0:80";
+    String soft = "10.1.1.1:80";
+    String hard = "10.1.1.2:80";
+    double[] failShare = {0.5, 1.0};  // soft, hard
+
+    Map<String, Integer> last = Map.of();
+    for (int round = 0; round < 15; round++) {
+      last = round(gov, ticker, rnd, soft, hard, failShare);
+    }
+    assertThat(g.breakerState(hard)).as("a hard failure is ejected").isEqualTo(CircuitBreaker.State.OPEN);
+    assertThat(last).doesNotContainKey(hard);
+    assertThat(g.breakerState(soft)).as("a soft failure is not").isEqualTo(CircuitBreaker.State.CLOSED);
+    assertThat(last.getOrDefault(soft, 0)).as("it keeps its probes: %s", last).isPositive()
+        .isLessThan(last.get(healthy) / 2);
+    assertThat(g.factor(soft)).isLessThan(0.5);
+
+    failShare[0] = 0;  // healed
+    double before = g.factor(soft);
+    for (int round = 0; round < 30 && g.factor(soft) < 0.99; round++) {
+      round(gov, ticker, rnd, soft, hard, failShare);
+      double now = g.factor(soft);
+      assertThat(now).as("recovery never falls back (round %d)", round).isGreaterThanOrEqualTo(before - 1e-9);
+      before = now;
+    }
+    assertThat(g.factor(soft)).as("recovered").isGreaterThanOrEqualTo(0.99);
+    gov.close();
+  }
+
+  /** One second of calls: 1,000 choices, each reported with the instance's outcome and 5 ms. */
+  private static Map<String, Integer> round(Governor gov, io.lodestar.client.governance.FakeTicker ticker,
+      SplittableRandom rnd, String soft, String hard, double[] failShare) {
+    Map<String, Integer> served = new HashMap<>();
+    for (int i = 0; i < 1000; i++) {
+      Instance in = gov.choose("coop", CallContext.empty());
+      served.merge(in.getId(), 1, Integer::sum);
+      double share = in.getId().equals(soft) ? failShare[0] : in.getId().equals(hard) ? failShare[1] : 0;
+      boolean ok = !(share > 0 && rnd.nextDouble() < share);
+      gov.report(in, ok ? Outcome.SUCCESS : Outcome.FAILURE, 5_000_000L);
+      ticker.advanceNanos(1_000_000L);
+    }
+    return served;
+  }
+
   @Test
   void decoratorFeedsTheBreakerWhichEjectsAFailingInstance() throws Exception {
     register("breaking", 3, "1");

@@ -4,18 +4,24 @@ import java.time.Duration;
 
 /**
  * Settings of a circuit breaker. Immutable; built by {@link #custom()} or {@link #from}, whose
- * setters reject a bad value at once, naming the field. Defaults follow TSeer and PolarisMesh
- * (see docs/api.md): 5 consecutive errors, or a 50 % error rate over a 30 s window with at least
- * 10 calls; open for 30 s; then 10 probes, 8 of which must succeed to close.
+ * setters reject a bad value at once, naming the field.
+ *
+ * <p>Defaults guard against hard failures only (an instance that is down or refuses every call):
+ * 20 consecutive errors, or a 95 % error rate over a 30 s window with at least 20 calls; open for
+ * 30 s; then 10 probes, 8 of which must succeed to close. An instance that fails some of its calls
+ * is the adaptive balancer's to handle: it keeps the instance in rotation at a lower share and
+ * keeps probing it, so the instance can be seen to recover. A breaker that opened at a 50 % error
+ * rate would take such an instance out entirely and starve the balancer of those probes
+ * (docs/api.md, "Breakers and the adaptive balancer").
  */
 public final class CircuitBreakerConfig {
-  public static final int DEFAULT_CONSECUTIVE_ERRORS = 5;
-  public static final double DEFAULT_ERROR_RATE = 0.5;
+  public static final int DEFAULT_CONSECUTIVE_ERRORS = 20;
+  public static final double DEFAULT_ERROR_RATE = 0.95;
   public static final double DEFAULT_SLOW_CALL_RATE = 1.0;
   public static final Duration DEFAULT_SLOW_CALL_DURATION = Duration.ZERO;
   public static final Duration DEFAULT_WINDOW = Duration.ofSeconds(30);
   public static final int DEFAULT_WINDOW_BUCKETS = 10;
-  public static final int DEFAULT_MIN_CALLS = 10;
+  public static final int DEFAULT_MIN_CALLS = 20;
   public static final Duration DEFAULT_OPEN_DURATION = Duration.ofSeconds(30);
   public static final int DEFAULT_HALF_OPEN_PROBES = 10;
   public static final int DEFAULT_SUCCESSES_TO_CLOSE = 8;

@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>Overloaded (N consecutive errors, or an error rate over the threshold with enough calls):
  *       the factor drops to {@code probeShare}; the endpoint keeps receiving the odd probe.
  *   <li>Recovering (probes succeed): the factor climbs by {@code recoveryStep} per update until it
- *       reaches its normal target, so recovery is never one step.
+ *       reaches its normal target, so recovery is never one step. Recovery is monotonic: the mean
+ *       latency starts afresh when recovery starts (the slow period no longer counts against the
+ *       healed endpoint), and reaching normal never lowers the factor it had climbed to.
  * </ul>
  *
  * <p>Concurrency: {@link #maybeUpdate} is called from the report path; the first caller past the
@@ -107,6 +109,7 @@ public final class AdaptiveUpdater {
         if (probesGood && !overloadSignal) {
           l.state = AdaptiveState.RECOVERING;
           l.factor = Math.min(1.0, config.probeShare + config.recoveryStep);
+          l.latencyEwmaNanos = Double.NaN;  // judged from now on, not by the period it is recovering from
         }
       }
       case RECOVERING -> {
@@ -115,7 +118,8 @@ public final class AdaptiveUpdater {
           l.factor = config.probeShare;
         } else if (l.factor + config.recoveryStep >= target) {
           l.state = AdaptiveState.NORMAL;
-          l.factor = Math.max(config.minFactor, Math.min(target, l.factor + config.recoveryStep));
+          // never below what recovery reached: a healed endpoint's share does not fall back
+          l.factor = Math.max(l.factor, Math.min(target, l.factor + config.recoveryStep));
         } else {
           l.factor += config.recoveryStep;
         }
