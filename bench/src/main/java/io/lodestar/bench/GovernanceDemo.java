@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
  * SDK as a real call would be.
  */
 @Command(name = "governance", mixinStandardHelpOptions = true,
-    description = "Adaptive balancing, a breaker opening and recovering, a 5 % canary, a rate limit: step by step.")
+    description = "Adaptive balancing, a breaker opening and recovering, a 5 %% canary, a rate limit: step by step.")
 public final class GovernanceDemo implements Callable<Integer> {
   static final String SERVICE = "shop";
 
@@ -49,8 +49,15 @@ public final class GovernanceDemo implements Callable<Integer> {
   private final double[] failShare = new double[6];
   private final long[] latencyMs = {50, 5, 5, 5, 5, 5};
 
+  /**
+   * The SDK's INFO lines (connected, subscribed, ...) would land between the demo's rows on the
+   * same terminal; the demo says itself what happens. Held here: JUL keeps loggers weakly.
+   */
+  private static final java.util.logging.Logger SDK_LOG = java.util.logging.Logger.getLogger("io.lodestar.client");
+
   @Override
   public Integer call() throws Exception {
+    SDK_LOG.setLevel(java.util.logging.Level.WARNING);
     try (ServerUnderTest s = server == null ? ServerUnderTest.start("256m") : ServerUnderTest.existing(server)) {
       address = s.address();
       out.println("Lodestar governance demo against " + address + (s.owned() ? " (started here)" : ""));
@@ -82,6 +89,9 @@ public final class GovernanceDemo implements Callable<Integer> {
     put("loadbalance", "{\"policy\":\"adaptive\",\"adaptive\":{\"updateIntervalMs\":200}}");
     waitFor("adaptive rule", () -> g.rules().getLoadbalance().getPolicy().equals("adaptive"));
     failShare[1] = 0.5;
+    out.println("   Each row is one round: each instance's share of the calls. pN×F is the adaptive balancer's");
+    out.println("   weight factor for pN (1.00 is a full share; it falls while pN is slow or failing, and each");
+    out.println("   instance keeps a floor share, its probes, so that recovery is seen).");
     rounds(gov, g, 8);
     out.println("   p1 is overloaded: it only gets probes. Now p1 heals; watch it come back step by step:");
     failShare[1] = 0;

@@ -7,6 +7,11 @@ import java.util.concurrent.TimeUnit;
  * a shutdown hook), then deregisters it. Prints nothing per beat; only trouble and recovery go to
  * stderr. An instance the server no longer knows (it expired, e.g. after a long pause) is
  * registered again under the same id.
+ *
+ * <p>Ctrl-C starts the JVM's shutdown, whose exit status is 130 and in which {@code System.exit}
+ * blocks for good. So the hook does not wait for this thread to return (it would return into
+ * {@code System.exit}); it waits for the deregistration to finish and then ends the JVM itself
+ * with the deregistration's status: 0 when the instance is gone.
  */
 final class Keepalive {
   private final RegisterCommand cmd;
@@ -23,10 +28,15 @@ final class Keepalive {
     LodestarApi api = cmd.api();
     String where = cmd.namespace() + "/" + cmd.service;
     Thread worker = Thread.currentThread();
+    java.util.concurrent.CountDownLatch deregistered = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger status = new java.util.concurrent.atomic.AtomicInteger();
     Thread hook = new Thread(() -> {
       worker.interrupt();
       try {
-        worker.join(TimeUnit.SECONDS.toMillis(15));
+        // bounded by the request timeout of the deregistration; a JVM going down never waits longer
+        if (deregistered.await(cmd.main().timeoutSeconds + 5L, TimeUnit.SECONDS)) {
+          Runtime.getRuntime().halt(status.get());
+        }
       } catch (InterruptedException ignored) {
         // JVM is going down anyway
       }
@@ -79,6 +89,13 @@ final class Keepalive {
       }
     }
     Thread.interrupted();  // clear, so that the deregistration can run
+    int code = deregister(api, where);
+    status.set(code);
+    deregistered.countDown();
+    return code;
+  }
+
+  private int deregister(LodestarApi api, String where) {
     try {
       api.delete(cmd.servicePath(cmd.service, "instances", id));
       cmd.err().println("deregistered " + id + " from " + where);

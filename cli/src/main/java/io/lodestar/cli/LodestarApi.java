@@ -5,13 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -19,31 +18,90 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
-import java.util.concurrent.Executors;
 
-/** The server's REST API, one blocking call at a time. Errors come out as {@link CliException}s. */
+/**
+ * The server's REST API, one blocking call at a time. Errors come out as {@link CliException}s.
+ *
+ * <p>Over {@link HttpURLConnection}, not {@code java.net.http.HttpClient}: a CLI call is a fresh
+ * JVM, and the newer client (its selector thread, its TLS setup) costs about four times the CPU
+ * of the whole rest of a call to start (docs/benchmarks.md, "The command line").
+ */
 final class LodestarApi {
+  static {
+    // a POST is not repeated behind our back when a kept-alive connection turns out closed
+    System.setProperty("sun.net.http.retryPost", "false");
+  }
+
   static final ObjectMapper JSON = new ObjectMapper()
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
   static final String INDEX_HEADER = "X-Lodestar-Index";
 
   private final ServerAddress server;
   private final Duration timeout;
-  private final HttpClient http;
+  private final int connectTimeoutMillis;
 
   LodestarApi(ServerAddress server, Duration timeout) {
     this.server = server;
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder()
-        .connectTimeout(timeout.compareTo(Duration.ofSeconds(5)) < 0 ? timeout : Duration.ofSeconds(5))
-        .followRedirects(HttpClient.Redirect.NEVER)
-        // daemon threads: an abandoned request never keeps the JVM alive
-        .executor(Executors.newCachedThreadPool(r -> {
-          Thread t = new Thread(r, "lodestar-http");
-          t.setDaemon(true);
-          return t;
-        }))
-        .build();
+    this.connectTimeoutMillis = (int) Math.min(timeout.toMillis(), 5_000);
+  }
+
+  /** One exchange's status, headers (lower-case names, first value) and body. */
+  private record Exchange(int status, Map<String, String> headers, byte[] body) {}
+
+  private Exchange exchange(String method, URI uri, Map<String, String> headers, byte[] body, Duration timeout)
+      throws InterruptedException {
+    if (Thread.interrupted()) {
+      throw new InterruptedException();
+    }
+    HttpURLConnection c;
+    try {
+      c = (HttpURLConnection) uri.toURL().openConnection();
+    } catch (IOException | IllegalArgumentException e) {
+      throw new CliException.Unreachable(server, describe(e));
+    }
+    try {
+      c.setRequestMethod(method);
+      c.setInstanceFollowRedirects(false);
+      c.setUseCaches(false);
+      c.setConnectTimeout(connectTimeoutMillis);
+      c.setReadTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis())));
+      c.setRequestProperty("User-Agent", "lodestar-cli/" + Main.version());
+      headers.forEach(c::setRequestProperty);
+      boolean sends = body != null || method.equals("POST") || method.equals("PUT");
+      if (sends) {
+        c.setDoOutput(true);
+        c.setFixedLengthStreamingMode(body == null ? 0 : body.length);
+      }
+      try {
+        c.connect();
+      } catch (SocketTimeoutException e) {
+        throw new CliException.Unreachable(server, "connection timed out");
+      }
+      if (sends) {
+        try (OutputStream out = c.getOutputStream()) {
+          out.write(body == null ? new byte[0] : body);
+        }
+      }
+      int status = c.getResponseCode();
+      Map<String, String> h = new LinkedHashMap<>();
+      c.getHeaderFields().forEach((k, v) -> {
+        if (k != null && !v.isEmpty()) {
+          h.put(k.toLowerCase(Locale.ROOT), v.get(0));
+        }
+      });
+      byte[] bytes;
+      try (InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream()) {
+        bytes = in == null ? new byte[0] : in.readAllBytes();
+      }
+      return new Exchange(status, h, bytes);
+    } catch (SocketTimeoutException e) {
+      throw new CliException.Unreachable(server, "no answer within the timeout");
+    } catch (IOException e) {
+      throw new CliException.Unreachable(server, describe(e));
+    } catch (UnresolvedAddressException e) {
+      throw new CliException.Unreachable(server, "unknown host");
+    }
   }
 
   ServerAddress server() {
@@ -105,30 +163,12 @@ final class LodestarApi {
     StringJoiner q = new StringJoiner("&", "?", "");
     q.setEmptyValue("");
     query.forEach((k, v) -> q.add(encode(k) + "=" + encode(v)));
-    HttpRequest.Builder req = HttpRequest.newBuilder(server.base().resolve(path + q)).timeout(timeout)
-        .header("User-Agent", "lodestar-cli/" + Main.version());
-    headers.forEach(req::header);
-    req.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-    HttpResponse<byte[]> res;
-    try {
-      res = http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
-    } catch (IOException e) {
-      throw new CliException.Unreachable(server, describe(e));
-    } catch (UnresolvedAddressException e) {
-      throw new CliException.Unreachable(server, "unknown host");
+    Exchange res = exchange(method, server.base().resolve(path + q), headers, body, timeout);
+    if (res.status() >= 400) {
+      String text = new String(res.body(), StandardCharsets.UTF_8);
+      throw error(res.status(), parse(text), text);
     }
-    Map<String, String> h = new LinkedHashMap<>();
-    res.headers().map().forEach((k, v) -> {
-      if (!v.isEmpty()) {
-        h.put(k.toLowerCase(Locale.ROOT), v.get(0));
-      }
-    });
-    byte[] bytes = res.body() == null ? new byte[0] : res.body();
-    if (res.statusCode() >= 400) {
-      String text = new String(bytes, StandardCharsets.UTF_8);
-      throw error(res.statusCode(), parse(text), text);
-    }
-    return new RawResponse(res.statusCode(), bytes, h);
+    return new RawResponse(res.status(), res.body(), res.headers());
   }
 
   /** Builds {@code /v1/a/b} from raw segments, percent-encoding each one. */
@@ -160,42 +200,23 @@ final class LodestarApi {
     q.setEmptyValue("");
     query.forEach((k, v) -> q.add(encode(k) + "=" + encode(v)));
     URI uri = server.base().resolve(path + q);
-    HttpRequest.Builder req = HttpRequest.newBuilder(uri)
-        .timeout(timeout)
-        .header("Accept", "application/json")
-        .header("User-Agent", "lodestar-cli/" + Main.version());
-    if (body != null) {
-      req.header("Content-Type", "application/json");
-      req.method(method, HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8));
-    } else if (method.equals("POST") || method.equals("PUT")) {
-      req.method(method, HttpRequest.BodyPublishers.ofString("", StandardCharsets.UTF_8));
-    } else {
-      req.method(method, HttpRequest.BodyPublishers.noBody());
-    }
-    HttpResponse<String> res;
-    try {
-      res = http.send(req.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new CliException.Unreachable(server, describe(e));
-    } catch (UnresolvedAddressException e) {
-      throw new CliException.Unreachable(server, "unknown host");
-    }
     Map<String, String> headers = new LinkedHashMap<>();
-    res.headers().map().forEach((k, v) -> {
-      if (!v.isEmpty()) {
-        headers.put(k.toLowerCase(Locale.ROOT), v.get(0));
-      }
-    });
-    String text = res.body() == null ? "" : res.body();
+    headers.put("Accept", "application/json");
+    if (body != null) {
+      headers.put("Content-Type", "application/json");
+    }
+    Exchange res = exchange(method, uri, headers, body == null ? null : body.toString().getBytes(StandardCharsets.UTF_8),
+        timeout);
+    String text = new String(res.body(), StandardCharsets.UTF_8);
     JsonNode json = parse(text);
-    if (res.statusCode() >= 400) {
-      throw error(res.statusCode(), json, text);
+    if (res.status() >= 400) {
+      throw error(res.status(), json, text);
     }
     if (json == null) {
       throw new CliException(CliException.SERVER_ERROR,
           "the server at " + server + " answered " + method + " " + path + " with something that is not JSON: " + snippet(text));
     }
-    return new Response(res.statusCode(), json, text, headers);
+    return new Response(res.status(), json, text, res.headers());
   }
 
   private static JsonNode parse(String text) {
@@ -237,10 +258,7 @@ final class LodestarApi {
   /** A short, lower-case reason for a transport failure, e.g. "connection refused". */
   static String describe(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof HttpConnectTimeoutException) {
-        return "connection timed out";
-      }
-      if (t instanceof HttpTimeoutException) {
+      if (t instanceof SocketTimeoutException) {
         return "no answer within the timeout";
       }
       if (t instanceof UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
