@@ -65,6 +65,9 @@ final class Connection {
   private final List<ServerAddress> servers;
   private final String clientId;
   private final Map<String, String> labels;
+  /** The TCP part of a connect: an address that does not answer is left for the next one soon. */
+  static final Duration TCP_CONNECT_LIMIT = Duration.ofSeconds(3);
+
   private final Duration connectTimeout;
   private final Backoff backoff;
   private final ScheduledExecutorService control;
@@ -196,7 +199,8 @@ final class Connection {
       channel = NettyChannelBuilder.forAddress(addr.host(), addr.port())
           .usePlaintext()
           .directExecutor()  // callbacks only post to the control thread
-          .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+          .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+              (int) Math.min(connectTimeout.toMillis(), TCP_CONNECT_LIMIT.toMillis()))
           .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
           .userAgent("lodestar-java/" + LodestarClient.VERSION)
           .build();

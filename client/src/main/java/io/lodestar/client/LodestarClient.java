@@ -58,10 +58,16 @@ public final class LodestarClient implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(LodestarClient.class.getName());
   static final String VERSION = versionOrDev();
 
-  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(3);
+  /**
+   * TCP connect plus the server's Welcome. Generous, because a server that just started on a busy
+   * machine accepts at once but may take seconds to answer; the TCP part alone is bounded by
+   * {@link Connection#TCP_CONNECT_LIMIT}, so an unreachable address still fails over quickly.
+   */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(100);
-  public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(10);
+  /** A client is back within this of a server becoming reachable, whatever the outage length. */
+  public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(2);
   /** How long {@link #close()} waits for the server to take the Goodbye. */
   static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(3);
 
@@ -505,7 +511,7 @@ public final class LodestarClient implements AutoCloseable {
       return this;
     }
 
-    /** Limit for a TCP connect plus the server's Welcome. Default 3 s. */
+    /** Limit for a TCP connect (itself at most 3 s) plus the server's Welcome. Default 10 s. */
     public Builder connectTimeout(Duration connectTimeout) {
       this.connectTimeout = positive("connectTimeout", connectTimeout);
       return this;
@@ -517,7 +523,10 @@ public final class LodestarClient implements AutoCloseable {
       return this;
     }
 
-    /** Reconnect delays: initial, doubling up to max, each ±20%. Default 100 ms to 10 s. */
+    /**
+     * Reconnect delays: initial, doubling up to max, each drawn from the upper half of its step
+     * (never above max). Default 100 ms to 2 s.
+     */
     public Builder reconnectBackoff(Duration initial, Duration max) {
       positive("reconnectBackoff.initial", initial);
       positive("reconnectBackoff.max", max);
