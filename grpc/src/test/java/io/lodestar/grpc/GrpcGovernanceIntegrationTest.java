@@ -222,7 +222,7 @@ class GrpcGovernanceIntegrationTest {
         failures++;
       }
     }
-    // the instance breaker opens after 5 consecutive errors (the default rule)
+    // the instance breaker opens after 20 consecutive errors (the default rule: hard failures only)
     assertThat(failures).isBetween(5, 20);
     int before = bad.calls.get();
     for (int i = 0; i < 300; i++) {
