@@ -46,6 +46,37 @@ final class LodestarApi {
     this.connectTimeoutMillis = (int) Math.min(timeout.toMillis(), 5_000);
   }
 
+  /**
+   * {@link HttpURLConnection} refuses PATCH, so the few verbs that send one (isolate, restore,
+   * weight) pay for {@code java.net.http} themselves; every other call stays off it.
+   */
+  private Exchange patch(URI uri, Map<String, String> headers, byte[] body, Duration timeout)
+      throws InterruptedException {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+        .connectTimeout(Duration.ofMillis(connectTimeoutMillis)).build();
+    java.net.http.HttpRequest.Builder req = java.net.http.HttpRequest.newBuilder(uri).timeout(timeout)
+        .header("User-Agent", "lodestar-cli/" + Main.version())
+        .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofByteArray(body == null ? new byte[0] : body));
+    headers.forEach(req::header);
+    try {
+      java.net.http.HttpResponse<byte[]> res = http.send(req.build(),
+          java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+      Map<String, String> h = new LinkedHashMap<>();
+      res.headers().map().forEach((k, v) -> {
+        if (!v.isEmpty()) {
+          h.put(k.toLowerCase(Locale.ROOT), v.get(0));
+        }
+      });
+      return new Exchange(res.statusCode(), h, res.body() == null ? new byte[0] : res.body());
+    } catch (java.net.http.HttpConnectTimeoutException e) {
+      throw new CliException.Unreachable(server, "connection timed out");
+    } catch (java.net.http.HttpTimeoutException e) {
+      throw new CliException.Unreachable(server, "no answer within the timeout");
+    } catch (IOException e) {
+      throw new CliException.Unreachable(server, describe(e));
+    }
+  }
+
   /** One exchange's status, headers (lower-case names, first value) and body. */
   private record Exchange(int status, Map<String, String> headers, byte[] body) {}
 
@@ -53,6 +84,9 @@ final class LodestarApi {
       throws InterruptedException {
     if (Thread.interrupted()) {
       throw new InterruptedException();
+    }
+    if (method.equals("PATCH")) {
+      return patch(uri, headers, body, timeout);
     }
     HttpURLConnection c;
     try {
