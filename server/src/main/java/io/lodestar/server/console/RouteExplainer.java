@@ -4,6 +4,7 @@ import static io.lodestar.server.console.Html.h;
 
 import io.lodestar.api.v1.Destination;
 import io.lodestar.api.v1.Instance;
+import io.lodestar.core.governance.Subsets;
 import io.lodestar.api.v1.RouteRule;
 import io.lodestar.api.v1.RouteRules;
 import io.lodestar.core.naming.ServiceView;
@@ -52,7 +53,7 @@ final class RouteExplainer {
       List<String[]> rows = new ArrayList<>();
       for (Destination d : r.getDestinationsList()) {
         double share = (double) weight(d) / total;
-        List<Instance> subset = subset(pool, d.getSubsetMap());
+        List<Instance> subset = Subsets.members(pool, d.getSubsetMap());
         String label = d.getSubsetMap().isEmpty() ? "all instances" : "subset " + h(d.getSubsetMap().toString());
         if (subset.isEmpty()) {
           out.append("<p>").append(pct(share)).append(" to ").append(label).append(": no instance in it, so ")
@@ -73,23 +74,6 @@ final class RouteExplainer {
 
   private static long weight(Destination d) {
     return d.getWeight() == 0 ? 100 : d.getWeight();
-  }
-
-  private static List<Instance> subset(List<Instance> pool, Map<String, String> subset) {
-    List<Instance> out = new ArrayList<>();
-    for (Instance i : pool) {
-      boolean in = true;
-      for (Map.Entry<String, String> e : subset.entrySet()) {
-        if (!e.getValue().equals(i.getMetadataMap().get(e.getKey()))) {
-          in = false;
-          break;
-        }
-      }
-      if (in) {
-        out.add(i);
-      }
-    }
-    return out;
   }
 
   private static String table(String caption, List<Instance> instances, double share) {

@@ -10,6 +10,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.lodestar.api.v1.Instance;
+import io.lodestar.core.governance.Subsets;
 import io.lodestar.api.v1.Nearby;
 import io.lodestar.api.v1.RouteRules;
 import io.lodestar.core.naming.Registry;
@@ -52,8 +53,8 @@ final class EndpointFactory {
   static ClusterLoadAssignment build(String name, ServiceView view, Map<String, String> subset,
       RouteRules route, Map<String, String> caller) {
     List<Instance> usable = view.healthy().instances();
-    List<Instance> members = inSubset(view.instances(), subset);
-    if (!subset.isEmpty() && inSubset(usable, subset).isEmpty() && !"fail".equals(route.getFallback())) {
+    List<Instance> members = Subsets.members(view.instances(), subset);
+    if (!subset.isEmpty() && Subsets.members(usable, subset).isEmpty() && !"fail".equals(route.getFallback())) {
       members = view.instances();
     }
     Set<String> usableIds = new HashSet<>();
@@ -143,26 +144,6 @@ final class EndpointFactory {
             .setLoadBalancingWeight(UInt32Value.of(weight)));
       }
       out.add(l.build());
-    }
-    return out;
-  }
-
-  private static List<Instance> inSubset(List<Instance> instances, Map<String, String> subset) {
-    if (subset.isEmpty()) {
-      return instances;
-    }
-    List<Instance> out = new ArrayList<>();
-    for (Instance i : instances) {
-      boolean in = true;
-      for (Map.Entry<String, String> e : subset.entrySet()) {
-        if (!e.getValue().equals(i.getMetadataMap().get(e.getKey()))) {
-          in = false;
-          break;
-        }
-      }
-      if (in) {
-        out.add(i);
-      }
     }
     return out;
   }
