@@ -100,9 +100,38 @@ class ConsoleBrowserTest {
         .untilAsserted(() -> assertThat(browser.driver.findElement(By.cssSelector(css)).getText()).contains(text));
   }
 
-  static void type(WebElement field, String text) {
-    field.clear();
-    field.sendKeys(text);
+  /**
+   * Types into the element {@code css} names, finding it again if a live update re-rendered it
+   * (sections re-render on change events, which can land at any moment after a page load).
+   */
+  static void type(String css, String text) {
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> {
+      WebElement field = browser.driver.findElement(By.cssSelector(css));
+      field.clear();
+      field.sendKeys(text);
+      assertThat(field.getAttribute("value")).isEqualTo(text);
+    });
+  }
+
+  /** The text of the element {@code css} names, read again if a live update replaced it meanwhile. */
+  static String text(String css) {
+    return await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+        .until(() -> browser.driver.findElement(By.cssSelector(css)).getText(), t -> t != null);
+  }
+
+  static void select(String css, String value) {
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
+      new Select(browser.driver.findElement(By.cssSelector(css))).selectByValue(value);
+      return true;
+    });
+  }
+
+  /** Clicks the element {@code css} names; a stale reference means the click never happened, so retry. */
+  static void click(String css) {
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
+      browser.driver.findElement(By.cssSelector(css)).click();
+      return true;
+    });
   }
 
   static void acceptConfirm() {
@@ -125,9 +154,9 @@ class ConsoleBrowserTest {
     open("/");
     assertThat(browser.driver.getCurrentUrl()).endsWith("/ui/");
     awaitText("tr[data-service='default/checkout']", "checkout");
-    assertThat(Integer.parseInt(find("[data-stat=services]").getText())).isGreaterThanOrEqualTo(1);
-    assertThat(Integer.parseInt(find("[data-stat=clients]").getText())).isGreaterThanOrEqualTo(1);
-    assertThat(find("[data-stat=leader]").getText()).isEqualTo("127.0.0.1:" + server.port());
+    assertThat(Integer.parseInt(text("[data-stat=services]"))).isGreaterThanOrEqualTo(1);
+    assertThat(Integer.parseInt(text("[data-stat=clients]"))).isGreaterThanOrEqualTo(1);
+    assertThat(text("[data-stat=leader]")).isEqualTo("127.0.0.1:" + server.port());
     browser.screenshot("overview");
   }
 
@@ -137,12 +166,18 @@ class ConsoleBrowserTest {
     Instance i = sdk.register(spec("weights", 2, "1"));
     await().until(() -> sdk.getInstances("default", "weights").size() == 2);
     open("/ui/services/default/weights");
-    WebElement weight = find("tr[data-instance='" + i.getId() + "'] input[name=weight]");
-    assertThat(browser.driver.findElement(By.cssSelector("label[for='" + weight.getAttribute("id") + "']"))
-        .getAttribute("textContent")).contains("Weight of " + i.getId());
-    type(weight, "42");
-    find("tr[data-instance='" + i.getId() + "'] form button[type=submit]").click();
-    awaitText("#instance-result .notice", "Weight of " + i.getId() + " set to 42");
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> {
+      WebElement weight = browser.driver.findElement(By.cssSelector("tr[data-instance='" + i.getId() + "'] input[name=weight]"));
+      assertThat(browser.driver.findElement(By.cssSelector("label[for='" + weight.getAttribute("id") + "']"))
+          .getAttribute("textContent")).contains("Weight of " + i.getId());
+    });
+    // A naming event can re-render the row between typing and submitting; then type again.
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+      type("tr[data-instance='" + i.getId() + "'] input[name=weight]", "42");
+      click("tr[data-instance='" + i.getId() + "'] form button[type=submit]");
+      await().atMost(Duration.ofSeconds(5)).ignoreExceptions().untilAsserted(() -> assertThat(browser.driver
+          .findElement(By.cssSelector("#instance-result .notice")).getText()).contains("Weight of " + i.getId() + " set to 42"));
+    });
     await().untilAsserted(() -> assertThat(sdk.getInstances("default", "weights"))
         .filteredOn(x -> x.getId().equals(i.getId())).singleElement()
         .satisfies(x -> assertThat(x.getWeight()).isEqualTo(42)));
@@ -155,12 +190,12 @@ class ConsoleBrowserTest {
     sdk.register(spec("isolation", 2, "1"));
     await().until(() -> sdk.getHealthyInstances("default", "isolation").size() == 2);
     open("/ui/services/default/isolation");
-    find("tr[data-instance='" + a.getId() + "'] button[hx-post$='/isolate']").click();
+    click("tr[data-instance='" + a.getId() + "'] button[hx-post$='/isolate']");
     awaitText("tr[data-instance='" + a.getId() + "']", "isolated");
     await().untilAsserted(() -> assertThat(sdk.getHealthyInstances("default", "isolation"))
         .extracting(Instance::getId).doesNotContain(a.getId()).hasSize(1));
     assertThat(sdk.getInstances("default", "isolation")).hasSize(2);  // still registered
-    find("tr[data-instance='" + a.getId() + "'] button[hx-post$='/restore']").click();
+    click("tr[data-instance='" + a.getId() + "'] button[hx-post$='/restore']");
     awaitText("#instance-result .notice", "back in discovery");
     await().until(() -> sdk.getHealthyInstances("default", "isolation").size() == 2);
   }
@@ -169,7 +204,7 @@ class ConsoleBrowserTest {
   void deregisterAsksFirst() {
     Instance a = sdk.register(spec("leaving", 1, "1"));
     open("/ui/services/default/leaving");
-    find("tr[data-instance='" + a.getId() + "'] button.danger").click();
+    click("tr[data-instance='" + a.getId() + "'] button.danger");
     acceptConfirm();
     awaitText("#instance-result .notice", "was deregistered");
     await().until(() -> sdk.getInstances("default", "leaving").isEmpty());
@@ -180,32 +215,31 @@ class ConsoleBrowserTest {
     String path = "/v1/namespaces/default/configs/orders/app.properties";
     assertThat(rest("PUT", path + "?comment=first", "pool.size=10\ntimeout.ms=500\n").statusCode()).isEqualTo(200);
     open("/ui/configs/default/orders/app.properties");
-    WebElement content = find("#content");
-    type(content, "pool.size=20\ntimeout.ms=500\n");
-    type(find("#comment"), "bigger pool");
+    type("#content", "pool.size=20\ntimeout.ms=500\n");
+    type("#comment", "bigger pool");
     awaitText("#validation", "Valid properties");
     browser.screenshot("config-editor");
-    find("#editor button[type=submit]").click();
+    click("#editor button[type=submit]");
     awaitText("#publish-result", "Published version 2");
     assertThat(rest("GET", path, null).body()).isEqualTo("pool.size=20\ntimeout.ms=500\n");
 
     // someone else publishes version 3 while this editor still holds version 2
     rest("PUT", path + "?comment=elsewhere", "pool.size=30\ntimeout.ms=900\n");
-    type(find("#content"), "pool.size=25\ntimeout.ms=500\n");
-    find("#editor button[type=submit]").click();
+    type("#content", "pool.size=25\ntimeout.ms=500\n");
+    click("#editor button[type=submit]");
     awaitText("#publish-result .conflict", "version 3 was published since you opened this config");
-    assertThat(find("#publish-result pre.diff").getText()).contains("-pool.size=30").contains("+pool.size=25");
+    assertThat(text("#publish-result pre.diff")).contains("-pool.size=30").contains("+pool.size=25");
     assertThat(rest("GET", path, null).body()).isEqualTo("pool.size=30\ntimeout.ms=900\n");  // nothing overwritten
     browser.screenshot("config-conflict", "#publish-result");
 
     // history: the diff between any two versions, then a rollback
     find("#history tr[data-version='3']");
-    new Select(find("#diff-from")).selectByValue("1");
-    new Select(find("#diff-to")).selectByValue("3");
-    find("#history form button[type=submit]").click();
+    select("#diff-from", "1");
+    select("#diff-to", "3");
+    click("#history form button[type=submit]");
     awaitText("#diff pre.diff", "+timeout.ms=900");
-    assertThat(find("#diff pre.diff").getText()).contains("-pool.size=10").contains("+pool.size=30");
-    find("tr[data-version='1'] button").click();
+    assertThat(text("#diff pre.diff")).contains("-pool.size=10").contains("+pool.size=30");
+    click("tr[data-version='1'] button");
     acceptConfirm();
     awaitText("#history-result .notice", "has the content of v1");
     HttpResponse<String> now = rest("GET", path, null);
@@ -218,13 +252,13 @@ class ConsoleBrowserTest {
     String path = "/v1/namespaces/default/configs/orders/routes.yaml";
     rest("PUT", path, "routes:\n  - a\n");
     open("/ui/configs/default/orders/routes.yaml");
-    type(find("#content"), "routes:\n  - a\n bad: [\n");
+    type("#content", "routes:\n  - a\n bad: [\n");
     awaitText("#validation .error", "line");
-    assertThat(find("#validation .error").getText()).contains("invalid yaml at line");
+    assertThat(text("#validation .error")).contains("invalid yaml at line");
     browser.screenshot("config-format-error", "#content");
-    find("#editor button[type=submit]").click();
+    click("#editor button[type=submit]");
     awaitText("#publish-result .error", "content");
-    assertThat(find("#publish-result").getText()).contains("Nothing was published");
+    assertThat(text("#publish-result")).contains("Nothing was published");
     HttpResponse<String> r = rest("GET", path, null);
     assertThat(r.headers().firstValue("X-Lodestar-Config-Version")).hasValue("1");
   }
@@ -236,17 +270,17 @@ class ConsoleBrowserTest {
     // a reader labelled canary=true, so that the console can show who receives the candidate
     rest("GET", path + "?clientId=canary-1&labels=canary%3Dtrue", null);
     open("/ui/configs/default/orders/flags.json");
-    type(find("#gray-content"), "{\"newCheckout\": true}");
-    type(find("#gray-labels"), "canary=true");
-    find("#gray form button[type=submit]").click();
+    type("#gray-content", "{\"newCheckout\": true}");
+    type("#gray-labels", "canary=true");
+    click("#gray form button[type=submit]");
     awaitText("#gray [data-gray=active]", "Version 2 is in gray release");
-    assertThat(find("#gray").getText()).contains("canary=true");
+    assertThat(text("#gray")).contains("canary=true");
     rest("GET", path + "?clientId=canary-1&labels=canary%3Dtrue", null);
     rest("GET", path + "?clientId=other-1", null);
     browser.driver.navigate().refresh();
     awaitText("#gray table", "canary-1");
     browser.screenshot("config-gray", "#gray");
-    find("#gray button[hx-post$='/gray/promote']").click();
+    click("#gray button[hx-post$='/gray/promote']");
     acceptConfirm();
     awaitText("#gray-result .notice", "Promoted");
     JsonNode status = json(rest("GET", path + "/gray", null));
@@ -260,15 +294,14 @@ class ConsoleBrowserTest {
     sdk.register(spec("routed", 1, "1"));
     sdk.register(spec("routed", 2, "2"));
     open("/ui/services/default/routed/rules");
-    WebElement route = find("#rule-body-route");
-    type(route, "{\"rules\":[{\"name\":\"canary\",\"match\":{\"headers\":{\"x-user\":{\"regex\":\"([\"}}},"
+    type("#rule-body-route", "{\"rules\":[{\"name\":\"canary\",\"match\":{\"headers\":{\"x-user\":{\"regex\":\"([\"}}},"
         + "\"destinations\":[{\"subset\":{\"version\":\"2\"},\"weight\":10}]}]}");
-    find("#rule-route button[type=submit]").click();
+    click("#rule-route button[type=submit]");
     awaitText("#rule-result-route .error", "rules[0].match.headers.x-user.regex");
-    assertThat(find("#rule-result-route").getText()).contains("Nothing was saved");
-    type(find("#rule-body-route"), "{\"rules\":[{\"name\":\"canary\",\"destinations\":["
+    assertThat(text("#rule-result-route")).contains("Nothing was saved");
+    type("#rule-body-route", "{\"rules\":[{\"name\":\"canary\",\"destinations\":["
         + "{\"subset\":{\"version\":\"1\"},\"weight\":90},{\"subset\":{\"version\":\"2\"},\"weight\":10}]}]}");
-    find("#rule-route button[type=submit]").click();
+    click("#rule-route button[type=submit]");
     awaitText("#rule-result-route .notice", "Saved: route rule version 1");
     // what the rule does, recomputed live when the rule lands
     await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> {
@@ -304,7 +337,7 @@ class ConsoleBrowserTest {
     rest("POST", "/v1/namespaces/default/services/search-alpha/instances", "{\"host\":\"10.8.1.1\",\"port\":80}");
     rest("POST", "/v1/namespaces/default/services/search-beta/instances", "{\"host\":\"10.8.1.2\",\"port\":80}");
     open("/ui/services");
-    type(find("#q"), "alpha");
+    type("#q", "alpha");
     await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> assertThat(
         browser.driver.findElements(By.cssSelector("#service-rows tr[data-service]")))
         .extracting(e -> e.getAttribute("data-service")).containsExactly("search-alpha"));
@@ -314,7 +347,7 @@ class ConsoleBrowserTest {
   void clusterPageShowsMembersAndTakesASnapshot() {
     open("/ui/cluster");
     awaitText("#members", "leader");
-    find("button[hx-post='/ui/cluster/snapshot']").click();
+    click("button[hx-post='/ui/cluster/snapshot']");
     awaitText("#action-result .notice", "Snapshot taken");
   }
 }

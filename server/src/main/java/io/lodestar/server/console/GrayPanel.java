@@ -40,17 +40,18 @@ final class GrayPanel {
       return "<h2>Gray release</h2><p>Publish a first version before a gray release.</p>";
     }
     if (!v.grayActive()) {
+      // hx-preserve: the panel re-renders on every config event; what the operator is typing stays.
       return """
           <h2>Gray release</h2>
           <form class="stack" hx-post="%s/gray" hx-target="#gray-result">
           <label for="gray-content">Candidate content</label>
-          <textarea id="gray-content" name="content" rows="6" spellcheck="false">%s</textarea>
+          <textarea id="gray-content" name="content" rows="6" spellcheck="false" hx-preserve>%s</textarea>
           <fieldset><legend>Who receives it (any of)</legend>
-          <label for="gray-labels">Client labels</label><input id="gray-labels" name="labels" placeholder="zone=sh,canary=true">
-          <label for="gray-addresses">Client addresses</label><input id="gray-addresses" name="addresses" placeholder="10.0.0.7,10.0.0.8">
-          <label for="gray-percent">Percentage of clients</label><input id="gray-percent" name="percent" type="number" min="0" max="100" placeholder="10">
+          <label for="gray-labels">Client labels</label><input hx-preserve id="gray-labels" name="labels" placeholder="zone=sh,canary=true">
+          <label for="gray-addresses">Client addresses</label><input hx-preserve id="gray-addresses" name="addresses" placeholder="10.0.0.7,10.0.0.8">
+          <label for="gray-percent">Percentage of clients</label><input hx-preserve id="gray-percent" name="percent" type="number" min="0" max="100" placeholder="10">
           </fieldset>
-          <label for="gray-comment">Comment</label><input id="gray-comment" name="comment">
+          <label for="gray-comment">Comment</label><input hx-preserve id="gray-comment" name="comment">
           <button type="submit">Start the gray release</button>
           </form>
           """.formatted(base, h(ConfigPages.text(v, v.released())));
