@@ -39,9 +39,16 @@ final class LodestarApi {
   private final ServerAddress server;
   private final Duration timeout;
   private final int connectTimeoutMillis;
+  /** Null for plain http. */
+  private final javax.net.ssl.SSLContext tls;
 
   LodestarApi(ServerAddress server, Duration timeout) {
+    this(server, timeout, null);
+  }
+
+  LodestarApi(ServerAddress server, Duration timeout, javax.net.ssl.SSLContext tls) {
     this.server = server;
+    this.tls = tls;
     this.timeout = timeout;
     this.connectTimeoutMillis = (int) Math.min(timeout.toMillis(), 5_000);
   }
@@ -52,8 +59,12 @@ final class LodestarApi {
    */
   private Exchange patch(URI uri, Map<String, String> headers, byte[] body, Duration timeout)
       throws InterruptedException {
-    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
-        .connectTimeout(Duration.ofMillis(connectTimeoutMillis)).build();
+    java.net.http.HttpClient.Builder hb = java.net.http.HttpClient.newBuilder()
+        .connectTimeout(Duration.ofMillis(connectTimeoutMillis));
+    if (tls != null) {
+      hb.sslContext(tls);
+    }
+    java.net.http.HttpClient http = hb.build();
     java.net.http.HttpRequest.Builder req = java.net.http.HttpRequest.newBuilder(uri).timeout(timeout)
         .header("User-Agent", "lodestar-cli/" + Main.version())
         .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofByteArray(body == null ? new byte[0] : body));
@@ -91,6 +102,9 @@ final class LodestarApi {
     HttpURLConnection c;
     try {
       c = (HttpURLConnection) uri.toURL().openConnection();
+      if (tls != null && c instanceof javax.net.ssl.HttpsURLConnection https) {
+        https.setSSLSocketFactory(tls.getSocketFactory());
+      }
     } catch (IOException | IllegalArgumentException e) {
       throw new CliException.Unreachable(server, describe(e));
     }
@@ -302,7 +316,7 @@ final class LodestarApi {
         return "connection closed";
       }
       if (t instanceof javax.net.ssl.SSLException) {
-        return "TLS failure (" + lower(t.getMessage()) + ")";
+        return tlsFailure(e);
       }
       if (t instanceof ConnectException) {
         String m = t.getMessage();
@@ -322,11 +336,35 @@ final class LodestarApi {
       }
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().toLowerCase(Locale.ROOT).contains("unexpected end of file")) {
+        return "the server closed the connection without answering (if it serves TLS: --tls-ca FILE or https://)";
+      }
       if (t.getMessage() != null && !t.getMessage().isBlank()) {
         return lower(t.getMessage());
       }
     }
     return e.getClass().getSimpleName();
+  }
+
+  /** What went wrong in a TLS handshake, and the option that fixes it. */
+  private static String tlsFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
+      if (t instanceof java.security.cert.CertPathBuilderException || m.contains("pkix path")
+          || m.contains("unable to find valid certification path")) {
+        return "TLS: the server's certificate is not trusted; give the CA that issued it with --tls-ca FILE";
+      }
+      if (m.contains("no subject alternative") || m.contains("no name matching")) {
+        return "TLS: the server's certificate does not name " + "the host in --server (" + t.getMessage() + ")";
+      }
+      if (m.contains("certificate_required") || m.contains("bad_certificate") || m.contains("unknown_ca")) {
+        return "TLS: the server wants a client certificate it trusts (mutual TLS): --tls-cert FILE --tls-key FILE";
+      }
+      if (m.contains("unsupported or unrecognized ssl message") || m.contains("plaintext connection")) {
+        return "TLS: the server does not speak TLS on this port; use http:// (without --tls-ca)";
+      }
+    }
+    return "TLS failure (" + lower(e.getMessage()) + ")";
   }
 
   private static String lower(String m) {

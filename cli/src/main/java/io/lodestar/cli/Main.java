@@ -66,6 +66,19 @@ public final class Main implements Runnable {
       description = "Namespace (default: ${DEFAULT-VALUE}).")
   String namespace;
 
+  @Option(names = "--tls-ca", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "Trust the server certificates this PEM CA file issues, and speak https (default: $LODESTAR_TLS_CA; "
+          + "an https:// --server without it trusts the JVM's store).")
+  java.nio.file.Path tlsCa;
+
+  @Option(names = "--tls-cert", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "Mutual TLS: this PEM client certificate, with --tls-key (default: $LODESTAR_TLS_CERT).")
+  java.nio.file.Path tlsCert;
+
+  @Option(names = "--tls-key", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "The PKCS#8 PEM key of --tls-cert (default: $LODESTAR_TLS_KEY).")
+  java.nio.file.Path tlsKey;
+
   @Option(names = "--timeout", scope = ScopeType.INHERIT, paramLabel = "SECONDS", defaultValue = "10",
       description = "Seconds to wait for each request (default: ${DEFAULT-VALUE}).")
   int timeoutSeconds;
@@ -165,6 +178,11 @@ public final class Main implements Runnable {
 
   // ------------------------------------------------------------------ shared by the verbs
 
+  private java.nio.file.Path pathFromEnv(String name) {
+    String v = env.get(name);
+    return v == null || v.isBlank() ? null : java.nio.file.Path.of(v);
+  }
+
   ServerAddress serverAddress() {
     String s = server;
     String origin = "--server";
@@ -187,7 +205,20 @@ public final class Main implements Runnable {
       if (timeoutSeconds < 1) {
         throw new CliException(CliException.USAGE, "--timeout must be at least 1 second");
       }
-      api = new LodestarApi(serverAddress(), Duration.ofSeconds(timeoutSeconds));
+      ServerAddress address = serverAddress();
+      javax.net.ssl.SSLContext tls = null;
+      java.nio.file.Path ca = tlsCa != null ? tlsCa : pathFromEnv("LODESTAR_TLS_CA");
+      java.nio.file.Path cert = tlsCert != null ? tlsCert : pathFromEnv("LODESTAR_TLS_CERT");
+      java.nio.file.Path key = tlsKey != null ? tlsKey : pathFromEnv("LODESTAR_TLS_KEY");
+      if ((cert == null) != (key == null)) {
+        throw new CliException(CliException.USAGE, "--tls-cert and --tls-key go together");
+      }
+      if (ca != null || cert != null || address.scheme().equals("https")) {
+        // a CA file or a client certificate means TLS, so host:port alone is enough
+        address = new ServerAddress("https", address.host(), address.port());
+        tls = CliTls.context(ca, cert, key);
+      }
+      api = new LodestarApi(address, Duration.ofSeconds(timeoutSeconds), tls);
     }
     return api;
   }

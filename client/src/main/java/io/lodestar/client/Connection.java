@@ -112,6 +112,15 @@ final class Connection {
     this.configCache = configCache;
   }
 
+  /** Plaintext unless TLS is set (before {@link #start}). */
+  private io.grpc.ChannelCredentials credentials = io.grpc.InsecureChannelCredentials.create();
+  private ClientTls tls;
+
+  void setTls(ClientTls tls) {
+    this.tls = tls;
+    this.credentials = tls.credentials();
+  }
+
   // Governance: cluster quota grants go to this handler, on the control thread.
   private volatile java.util.function.Consumer<io.lodestar.api.v1.QuotaGrant> quotaHandler;
 
@@ -196,8 +205,7 @@ final class Connection {
     nextServer = (nextServer + 1) % servers.size();
     ManagedChannel channel;
     try {
-      channel = NettyChannelBuilder.forAddress(addr.host(), addr.port())
-          .usePlaintext()
+      channel = NettyChannelBuilder.forAddress(addr.host(), addr.port(), credentials)
           .directExecutor()  // callbacks only post to the control thread
           .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS,
               (int) Math.min(connectTimeout.toMillis(), TCP_CONNECT_LIMIT.toMillis()))
@@ -633,7 +641,15 @@ final class Connection {
     return s.channel;
   }
 
-  static String describe(Throwable t) {
+  String describe(Throwable t) {
+    String tlsProblem = TlsFailures.explain(t, tls);
+    if (tlsProblem != null) {
+      return tlsProblem;
+    }
+    return describeStatus(t);
+  }
+
+  static String describeStatus(Throwable t) {
     if (t instanceof io.grpc.StatusRuntimeException sre) {
       io.grpc.Status st = sre.getStatus();
       String d = st.getDescription();

@@ -105,6 +105,9 @@ public final class LodestarClient implements AutoCloseable {
     this.configFiles = b.cacheDir == null ? null : new ConfigFiles(b.cacheDir, "lodestar-config-cache-" + tag);
     this.configs = new ConfigCache(connection, configFiles, listeners, b.requestTimeout);
     connection.setConfigCache(configs);
+    if (b.tls != null) {
+      connection.setTls(b.tls);
+    }
     connection.start();
   }
 
@@ -481,8 +484,16 @@ public final class LodestarClient implements AutoCloseable {
     private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
     private Executor listenerExecutor;
     private final Map<String, String> labels = new LinkedHashMap<>();
+    private ClientTls tls;
 
     private Builder() {}
+
+    /** TLS towards the servers (docs/security.md). Default: plaintext, for servers without TLS. */
+    public Builder tls(ClientTls tls) {
+      this.tls = Objects.requireNonNull(tls, "tls");
+      tls.credentials();  // a bad file fails here, not on every reconnect
+      return this;
+    }
 
     /** Required: the cluster's client addresses, "host:port" (IPv6 as "[addr]:port"). */
     public Builder servers(List<String> servers) {

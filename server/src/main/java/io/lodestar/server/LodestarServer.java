@@ -84,6 +84,13 @@ public final class LodestarServer implements AutoCloseable {
     private long raftSegmentBytes = 8L << 20;
     private int consulPort = -1;
     private String datacenter = "dc1";
+    private io.lodestar.server.tls.TlsSettings tls = io.lodestar.server.tls.TlsSettings.NONE;
+
+    /** TLS on the client port and the Consul port (docs/security.md); {@code TlsSettings.NONE} (the default) for none. */
+    public Builder tls(io.lodestar.server.tls.TlsSettings tls) {
+      this.tls = Objects.requireNonNull(tls, "tls");
+      return this;
+    }
 
     /**
      * A second listener (same bind address) serving only the Consul API, for tools hard-wired to
@@ -176,7 +183,7 @@ public final class LodestarServer implements AutoCloseable {
    */
   private record Settings(String bind, int port, Path dataDir, int snapshotEvery, ClusterConfig cluster,
       long raftSegmentBytes, int consulPort, String datacenter, java.util.function.LongSupplier nanoClock,
-      ExpiryProtection expiryProtection) {}
+      ExpiryProtection expiryProtection, io.lodestar.server.tls.TlsSettings tls) {}
 
   private final Settings config;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -196,11 +203,12 @@ public final class LodestarServer implements AutoCloseable {
   private Console console;
   private Server server;
   private Server consulServer;
+  private io.lodestar.server.tls.ServerTls tls;
   private volatile boolean closed;
 
   private LodestarServer(Builder b) {
     this.config = new Settings(b.bind, b.port, b.dataDir, b.snapshotEvery, b.cluster, b.raftSegmentBytes,
-        b.consulPort, b.datacenter, b.nanoClock, b.expiryProtection);
+        b.consulPort, b.datacenter, b.nanoClock, b.expiryProtection, b.tls);
   }
 
   /** Replays storage, then starts serving; returns once the port answers. */
@@ -228,6 +236,7 @@ public final class LodestarServer implements AutoCloseable {
     xds = new XdsHub(stateMachine.registry(), meters);
     stateMachine.registry().addListener(xds);
     SecretBox secrets = SecretBox.open(config.dataDir);
+    tls = io.lodestar.server.tls.ServerTls.resolve(config.tls, config.dataDir, config.bind);
     ConfigClients configClients = new ConfigClients();
     configHub = new ConfigPushHub(stateMachine.configs(), secrets, configClients, meters);
     stateMachine.configs().addListener(configHub);
@@ -266,9 +275,9 @@ public final class LodestarServer implements AutoCloseable {
     ClusterRestService clusterRest = new ClusterRestService(raftLog == null ? null : raftLog.cluster(), address, config.dataDir.resolve("backups"),
         this::snapshot, () -> local == null ? 0 : local.lastIndex());
 
-    ServerBuilder sb = Server.builder()
-        .port(new InetSocketAddress(config.bind, config.port), com.linecorp.armeria.common.SessionProtocol.HTTP)
-        .meterRegistry(meters)
+    ServerBuilder sb = Server.builder();
+    listen(sb, new InetSocketAddress(config.bind, config.port));
+    sb.meterRegistry(meters)
         .maxRequestLength(MAX_REQUEST_BYTES)
         // Long polls and SDK streams are long-lived; each REST handler bounds its own wait.
         .requestTimeout(Duration.ZERO)
@@ -296,26 +305,44 @@ public final class LodestarServer implements AutoCloseable {
         .decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("lodestar.http")));
     consul.mount(sb);
     // The web console (docs/console.md). The auth decorator (issue 10) replaces Function.identity().
+    if (tls != null) {
+      console.loopbackClientFactory(tls.loopbackClientFactory());
+    }
     console.install(sb, this::port, java.util.function.Function.identity());
     server = sb.build();
     server.start().join();
     if (config.consulPort >= 0) {
       // its own listener serving the Consul routes only (the same services, so the same state)
-      ServerBuilder cb = Server.builder()
-          .port(new InetSocketAddress(config.bind, config.consulPort), com.linecorp.armeria.common.SessionProtocol.HTTP)
-          .meterRegistry(meters).requestTimeout(Duration.ZERO).errorHandler(new ErrorHandler())
+      ServerBuilder cb = Server.builder();
+      listen(cb, new InetSocketAddress(config.bind, config.consulPort));
+      cb.meterRegistry(meters).requestTimeout(Duration.ZERO).errorHandler(new ErrorHandler())
           .gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(3))
           .decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("lodestar.consul.http")));
       consul.mount(cb);
       consulServer = cb.build();
       consulServer.start().join();
-      log.info("Consul API also on http://{}:{} (--consul-port)", config.bind, consulPort());
+      log.info("Consul API also on {}://{}:{} (--consul-port)", scheme(), config.bind, consulPort());
     }
     // leases count from here: heartbeats could not reach the node while its storage opened
     health.serving();
-    log.info("Lodestar ready on http://{}:{} (gRPC, REST, /metrics on one port; data in {}) in {} ms",
-        config.bind, port(), config.dataDir.toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000);
+    log.info("Lodestar ready on {}://{}:{} (gRPC, REST, /metrics on one port{}; data in {}) in {} ms", scheme(),
+        config.bind, port(), tls == null ? "" : tls.mutual() ? "; TLS with client certificates" : "; TLS only",
+        config.dataDir.toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000);
     return this;
+  }
+
+  /** One listener: plaintext HTTP, or with TLS configured, TLS only (docs/security.md says why). */
+  private void listen(ServerBuilder sb, InetSocketAddress address) {
+    if (tls == null) {
+      sb.port(address, com.linecorp.armeria.common.SessionProtocol.HTTP);
+    } else {
+      tls.apply(sb, address);
+    }
+  }
+
+  /** {@code https} when the node serves TLS, else {@code http}. */
+  public String scheme() {
+    return tls == null ? "http" : "https";
   }
 
   private ConsulApi consulApi(java.util.function.Supplier<String> address,

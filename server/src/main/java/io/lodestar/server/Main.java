@@ -50,8 +50,23 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--raft-segment-bytes", hidden = true, description = "Raft log segment size")
   long raftSegmentBytes = 8L << 20;
 
+  @Option(names = "--tls-cert", paramLabel = "FILE", description = "serve TLS only on the client port (and "
+      + "--consul-port): HTTPS, gRPC over TLS and the console; this PEM certificate chain, with --tls-key")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "the PEM (PKCS#8) private key of --tls-cert")
+  Path tlsKey;
+
+  @Option(names = "--tls-client-ca", paramLabel = "FILE", description = "mutual TLS: accept only clients with a "
+      + "certificate issued by a CA in this PEM file")
+  Path tlsClientCa;
+
+  @Option(names = "--tls-self-signed", description = "serve TLS with a self-signed certificate kept in "
+      + "<data-dir>/tls/self-signed.crt (development: clients trust that file with --tls-ca)")
+  boolean tlsSelfSigned;
+
   @Option(names = "--config", description = "a properties file with the same settings (node-id, cluster, "
-      + "raft-port, port, bind, data-dir, snapshot-every); command-line options win")
+      + "raft-port, port, bind, data-dir, snapshot-every, tls-cert, tls-key, tls-client-ca, tls-self-signed); command-line options win")
   Path configFile;
 
   @Override
@@ -66,6 +81,9 @@ public final class Main implements Callable<Integer> {
           .expiryProtection(new io.lodestar.server.naming.ExpiryProtection(expiryProtection,
               io.lodestar.server.naming.ExpiryProtection.DEFAULT.windowNanos(),
               io.lodestar.server.naming.ExpiryProtection.DEFAULT.minRemovals()));
+      io.lodestar.server.tls.TlsSettings tls = new io.lodestar.server.tls.TlsSettings(tlsCert, tlsKey, tlsClientCa,
+          tlsSelfSigned);
+      b.tls(tls);
       if (cluster != null) {
         b.cluster(io.lodestar.server.storage.ClusterConfig.parse(nodeId, cluster, raftPort, join));
       } else if (nodeId != null || join) {
@@ -116,6 +134,18 @@ public final class Main implements Callable<Integer> {
     }
     if ((v = fromFile.apply("data-dir")) != null) {
       dataDir = Path.of(v);
+    }
+    if ((v = fromFile.apply("tls-cert")) != null) {
+      tlsCert = Path.of(v);
+    }
+    if ((v = fromFile.apply("tls-key")) != null) {
+      tlsKey = Path.of(v);
+    }
+    if ((v = fromFile.apply("tls-client-ca")) != null) {
+      tlsClientCa = Path.of(v);
+    }
+    if ((v = fromFile.apply("tls-self-signed")) != null) {
+      tlsSelfSigned = Boolean.parseBoolean(v);
     }
     if ((v = fromFile.apply("snapshot-every")) != null) {
       snapshotEvery = Integer.parseInt(v);

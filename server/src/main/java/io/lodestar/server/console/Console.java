@@ -50,6 +50,13 @@ public final class Console implements AutoCloseable {
     configs.addListener(events);
   }
 
+  private com.linecorp.armeria.client.ClientFactory loopbackFactory = com.linecorp.armeria.client.ClientFactory.ofDefault();
+
+  /** The client factory for the loopback API: the node's TLS settings when it serves TLS. */
+  public void loopbackClientFactory(com.linecorp.armeria.client.ClientFactory factory) {
+    this.loopbackFactory = factory;
+  }
+
   /**
    * Adds the console's routes.
    *
@@ -58,7 +65,7 @@ public final class Console implements AutoCloseable {
    */
   public void install(ServerBuilder sb, IntSupplier port,
       Function<? super HttpService, ? extends HttpService> gate) {
-    LoopbackApi api = new LoopbackApi(port);
+    LoopbackApi api = new LoopbackApi(port, loopbackFactory);
     MeterRates rates = new MeterRates(meters, scheduler);
     ClassLoader cl = Console.class.getClassLoader();
     sb.service("/", (ctx, req) -> HttpResponse.ofRedirect("/ui/"));
@@ -82,5 +89,8 @@ public final class Console implements AutoCloseable {
   public void close() {
     events.close();
     scheduler.shutdownNow();
+    if (loopbackFactory != com.linecorp.armeria.client.ClientFactory.ofDefault()) {
+      loopbackFactory.closeAsync();
+    }
   }
 }

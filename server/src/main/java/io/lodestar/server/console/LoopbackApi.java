@@ -21,17 +21,21 @@ import java.util.function.IntSupplier;
  */
 final class LoopbackApi {
   private final IntSupplier port;
+  private final com.linecorp.armeria.client.ClientFactory factory;
   private volatile WebClient client;
 
-  LoopbackApi(IntSupplier port) {
+  /** {@code factory} decides the scheme: a TLS node's factory speaks TLS to its own port. */
+  LoopbackApi(IntSupplier port, com.linecorp.armeria.client.ClientFactory factory) {
     this.port = port;
+    this.factory = factory;
   }
 
   private WebClient client() {
     WebClient c = client;
     if (c == null) {
       // The port is known only once the server started (port 0 picks one).
-      c = WebClient.of("http://127.0.0.1:" + port.getAsInt());
+      String scheme = factory == com.linecorp.armeria.client.ClientFactory.ofDefault() ? "http" : "https";
+      c = WebClient.builder(scheme + "://127.0.0.1:" + port.getAsInt()).factory(factory).build();
       client = c;
     }
     return c;
