@@ -55,7 +55,7 @@ class TlsIntegrationTest {
 
   private LodestarClient client(ClientTls tls) {
     LodestarClient.Builder b = LodestarClient.builder().servers("127.0.0.1:" + server.port())
-        .reconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(500));
+        .reconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(500)).requestTimeout(Duration.ofSeconds(30));
     if (tls != null) {
       b.tls(tls);
     }
