@@ -1,0 +1,244 @@
+package io.lodestar.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The release as a user gets it: the tarball unpacked in an empty directory, far from the source
+ * tree, run with nothing but a JVM (no Maven, no sources): {@code bin/lodestar server} reaches
+ * /health, the command line works against it, and the README's and docs' marked examples run as
+ * written (through a {@code ./lodestar} that is the release's launcher), so the docs cannot drift.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ReleaseTest {
+  /** The repository root (dist/'s parent): where README.md and docs/ are. */
+  static final Path REPO = Path.of("").toAbsolutePath().getParent();
+  @TempDir static Path dir;
+  Path home;
+  Path work;
+  Path serverLog;
+  Process server;
+  String address;
+
+  @BeforeAll
+  void unpackAndStart() throws Exception {
+    Path tarball = Path.of(System.getProperty("lodestar.tarball"));
+    assertThat(tarball).exists();
+    run(dir, "tar", "xzf", tarball.toString());
+    try (var entries = Files.list(dir)) {
+      home = entries.filter(Files::isDirectory).findFirst().orElseThrow();
+    }
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    address = "127.0.0.1:" + port;
+    work = Files.createDirectory(dir.resolve("work"));
+    // the README's ./lodestar is, here, the release's launcher
+    Files.createSymbolicLink(work.resolve("lodestar"), home.resolve("bin/lodestar"));
+    serverLog = dir.resolve("server.log");
+    server = process(work, home.resolve("bin/lodestar").toString(), "server", "--port", Integer.toString(port),
+        "--data-dir", work.resolve("data").toString()).redirectErrorStream(true).redirectOutput(serverLog.toFile())
+        .start();
+    HttpClient http = HttpClient.newHttpClient();
+    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+        .until(() -> http.send(HttpRequest.newBuilder(URI.create("http://" + address + "/health")).build(),
+            HttpResponse.BodyHandlers.ofString()).body().contains("UP"));
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (server != null) {
+      server.destroy();  // SIGTERM: a clean shutdown
+      // a first run's JVM writes its class-data archive after the shutdown: slow on a loaded machine
+      assertThat(server.waitFor(5, TimeUnit.MINUTES)).as("server stops on SIGTERM").isTrue();
+      assertThat(server.exitValue()).as("exit status after SIGTERM").isIn(0, 143);
+      assertThat(Files.readString(serverLog)).contains("Lodestar ready", "Lodestar stopped");
+    }
+  }
+
+  @Test
+  void theTarballHoldsWhatAUserNeeds() throws IOException {
+    assertThat(home.getFileName().toString()).startsWith("lodestar-");
+    for (String f : List.of("bin/lodestar", "conf/lodestar.yaml", "systemd/lodestar.service", "Dockerfile",
+        "README.md", "LICENSE")) {
+      assertThat(home.resolve(f)).as(f).exists();
+    }
+    assertThat(Files.isExecutable(home.resolve("bin/lodestar"))).isTrue();
+    assertThat(Files.readString(home.resolve("LICENSE"))).contains("Apache License", "Version 2.0");
+    try (var jars = Files.list(home.resolve("lib"))) {
+      assertThat(jars.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith("lodestar-server-"))
+          .anyMatch(n -> n.startsWith("lodestar-cli-"));
+    }
+  }
+
+  @Test
+  void theCommandLineWorksAgainstTheReleasedServer() throws Exception {
+    String launcher = home.resolve("bin/lodestar").toString();
+    assertThat(run(work, launcher, "register", "release-check", "--host", "10.0.0.8", "--port", "8080",
+        "--persistent", "--server", address)).contains("10.0.0.8:8080");
+    assertThat(run(work, launcher, "instances", "release-check", "--server", address)).contains("10.0.0.8");
+    assertThat(Files.isDirectory(work.resolve("data"))).isTrue();
+  }
+
+  /** The unit as shipped, pointed at this unpacked release instead of /opt/lodestar. */
+  @Test
+  void theSystemdUnitVerifies() throws Exception {
+    Path analyze = Path.of("/usr/bin/systemd-analyze");
+    assumeTrue(Files.isExecutable(analyze), "systemd-analyze is not installed");
+    Path unit = Files.createDirectories(dir.resolve("systemd")).resolve("lodestar.service");
+    Files.writeString(unit, Files.readString(home.resolve("systemd/lodestar.service"))
+        .replace("/opt/lodestar", home.toString()));
+    // exit 0 and not a word about the unit: a bad key, signal or ExecStart path is reported
+    String out = run(dir, analyze.toString(), "verify", unit.toString());
+    assertThat(out).doesNotContain("lodestar.service");
+  }
+
+  /**
+   * No Docker here: what can be checked of the image is that its health check, the exact command
+   * in the Dockerfile, tells a serving node from a port where nothing listens.
+   */
+  @Test
+  void theDockerHealthCheckTellsUpFromDown() throws Exception {
+    String dockerfile = Files.readString(home.resolve("Dockerfile"));
+    Matcher m = Pattern.compile("HEALTHCHECK .*CMD \\[\"bash\", \"-c\", \"(.*)\"\\]").matcher(dockerfile);
+    assertThat(m.find()).as("the Dockerfile's HEALTHCHECK").isTrue();
+    String check = m.group(1).replace("\\\\", "\\");
+    assertThat(check).contains("/8700");
+    String port = address.substring(address.indexOf(':') + 1);
+    run(dir, "bash", "-c", check.replace("/8700", "/" + port));
+    int closed;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    Process down = process(dir, "bash", "-c", check.replace("/8700", "/" + closed)).redirectErrorStream(true).start();
+    down.getInputStream().readAllBytes();
+    assertThat(down.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(down.exitValue()).as("health check against a closed port").isNotZero();
+  }
+
+  @Test
+  void readmeExamplesRunAsWritten() throws Exception {
+    DocBlocks readme = DocBlocks.of(REPO.resolve("README.md"));
+    assertThat(readme.blocks()).as("README.md has doc-test blocks").isNotEmpty();
+    runAll(readme);
+    // what the "Try it" block promised is there
+    String instances = run(work, "./lodestar", "instances", "orders", "--server", address);
+    assertThat(instances).contains("10.0.0.7");
+  }
+
+  @Test
+  void docsExamplesRunAsWritten() throws Exception {
+    try (var docs = Files.list(REPO.resolve("docs"))) {
+      for (Path md : docs.filter(p -> p.toString().endsWith(".md")).sorted().toList()) {
+        runAll(DocBlocks.of(md));
+      }
+    }
+  }
+
+  private void runAll(DocBlocks doc) throws Exception {
+    for (DocBlocks.Block b : doc.blocks()) {
+      String where = REPO.relativize(doc.file()) + ":" + b.line();
+      String text = b.text().replace("localhost:8700", address).replace("127.0.0.1:8700", address);
+      switch (b.kind()) {
+        case SCRIPT -> {
+          // the script's background jobs get Ctrl-C's signal at the end, as a user's would
+          String script = "set -euo pipefail\n" + text + "\nfor j in $(jobs -p); do kill -INT $j 2>/dev/null || true; done; wait\n";
+          run(where, "bash", "-c", script);
+        }
+        case STREAM -> {
+          for (String line : text.split("\n")) {
+            if (!line.isBlank() && !line.startsWith("#")) {
+              assertStreams(where, line);
+            }
+          }
+        }
+        case TRANSCRIPT -> {
+          // no address rewriting: a transcript reaches the test server through $LODESTAR_SERVER
+          for (String[] step : DocBlocks.steps(b)) {
+            String command = step[0].replaceFirst("^lodestar ", "./lodestar ");
+            Process p = process(work, "bash", "-c", command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(120, TimeUnit.SECONDS);
+            assertThat(out).as("%s: output of `%s`", where, step[0]).isEqualTo(step[1]);
+          }
+        }
+      }
+    }
+  }
+
+  /** A following command: it must print a first line, and it is then interrupted as with Ctrl-C. */
+  private void assertStreams(String where, String command) throws Exception {
+    Process p = process(work, "bash", "-c", "exec " + command).redirectErrorStream(true).start();
+    CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> {
+      try {
+        return new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+      } catch (IOException e) {
+        return null;
+      }
+    });
+    try {
+      assertThat(first.get(120, TimeUnit.SECONDS)).as("%s: `%s` prints", where, command).isNotNull();
+      assertThat(p.isAlive()).as("%s: `%s` keeps following", where, command).isTrue();
+    } finally {
+      new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+      p.waitFor(60, TimeUnit.SECONDS);
+      p.destroyForcibly();
+    }
+  }
+
+  /** A process with only the JVM's directory and the basic system tools on its PATH. */
+  private ProcessBuilder process(Path cwd, String... command) {
+    ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
+    Map<String, String> env = pb.environment();
+    env.clear();
+    env.put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":/usr/bin:/bin");
+    env.put("HOME", cwd.toString());
+    env.put("LANG", "C.UTF-8");  // a user's terminal speaks UTF-8 (docs show "0–10000")
+    if (address != null) {
+      env.put("LODESTAR_SERVER", address);
+    }
+    return pb;
+  }
+
+  private String run(Path cwd, String... command) throws IOException, InterruptedException {
+    return run(String.join(" ", command), cwd, command);
+  }
+
+  private String run(String what, String... command) throws IOException, InterruptedException {
+    return run(what, work, command);
+  }
+
+  private String run(String what, Path cwd, String... command) throws IOException, InterruptedException {
+    Process p = process(cwd, command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("%s finishes", what).isTrue();
+    assertThat(p.exitValue()).as("%s exited %d: %s", what, p.exitValue(), out).isZero();
+    return out;
+  }
+}
