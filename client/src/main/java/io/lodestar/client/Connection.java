@@ -135,6 +135,12 @@ final class Connection {
         && send(s, ClientMessage.newBuilder().setQuotaReport(report).build());
   }
 
+  boolean sendCallStats(io.lodestar.api.v1.CallStatsReport report) {
+    Session s = session;
+    return s != null && s.ready && !closed
+        && send(s, ClientMessage.newBuilder().setCallStats(report).build());
+  }
+
   void start() {
     post(this::connect);
   }

@@ -132,6 +132,21 @@ public final class LodestarClient implements AutoCloseable {
     return sent;
   }
 
+  /**
+   * Governance: sends one window of call statistics on this client's stream. Completes with false
+   * when no server is connected: the window is lost, which telemetry accepts. Does not block.
+   */
+  public CompletableFuture<Boolean> sendCallStats(io.lodestar.api.v1.CallStatsReport report) {
+    Objects.requireNonNull(report, "report");
+    CompletableFuture<Boolean> sent = new CompletableFuture<>();
+    if (closed.get()) {
+      sent.complete(false);
+      return sent;
+    }
+    connection.post(() -> sent.complete(connection.sendCallStats(report)));
+    return sent;
+  }
+
   /** Governance: where the server's quota grants go (on the client's control thread: be quick). */
   public void onQuotaGrant(java.util.function.Consumer<io.lodestar.api.v1.QuotaGrant> handler) {
     connection.setQuotaHandler(handler);

@@ -4,7 +4,7 @@ import io.grpc.CallOptions;
 import io.grpc.Status;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.client.governance.Governor;
-import io.lodestar.client.governance.Outcome;
+import io.lodestar.client.governance.ErrorKind;
 import io.lodestar.client.route.CallContext;
 
 /**
@@ -34,7 +34,19 @@ final class CallRecord {
       return;
     }
     CallContext ctx = context == null ? CallContext.empty() : context;
-    g.report(i, ctx, isInstanceFailure(status) ? Outcome.FAILURE : Outcome.SUCCESS, System.nanoTime() - startNanos);
+    g.report(i, ctx, errorKind(status), System.nanoTime() - startNanos);
+  }
+
+  /** The failure kind of an instance failure, for the call statistics; null otherwise. */
+  static ErrorKind errorKind(Status status) {
+    if (!isInstanceFailure(status)) {
+      return null;
+    }
+    return switch (status.getCode()) {
+      case DEADLINE_EXCEEDED -> ErrorKind.TIMEOUT;
+      case UNAVAILABLE -> ErrorKind.UNAVAILABLE;
+      default -> ErrorKind.SERVER_ERROR;
+    };
   }
 
   /**

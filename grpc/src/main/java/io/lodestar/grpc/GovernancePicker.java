@@ -4,7 +4,6 @@ import io.grpc.LoadBalancer;
 import io.grpc.Status;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.client.governance.GovernanceException;
-import io.lodestar.client.governance.Outcome;
 import io.lodestar.client.route.CallContext;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,7 +57,7 @@ final class GovernancePicker extends LoadBalancer.SubchannelPicker {
       return LoadBalancer.PickResult.withNoResult();
     }
     // chosen but unreachable (connection failed) or not in this channel's list yet
-    governed.governor().report(chosen, ctx, Outcome.FAILURE, 0);
+    governed.governor().report(chosen, ctx, io.lodestar.client.governance.ErrorKind.UNAVAILABLE, 0);
     if (record != null) {
       record.chose(null, null);
     }

@@ -30,8 +30,22 @@ final class SharedClients {
       this.servers = servers;
       List<String> list = Arrays.stream(servers.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
       this.client = LodestarClient.builder().servers(list).build();
-      this.governor = Governor.builder(client).build();
+      this.governor = Governor.builder(client).callerService(callerService()).build();
     }
+  }
+
+  /**
+   * This process's service name, the caller of its edges in the call statistics: the
+   * {@code lodestar.service} system property, else the {@code LODESTAR_SERVICE} environment
+   * variable, else empty (grpc creates resolvers with no way to hand them a name).
+   */
+  static String callerService() {
+    String prop = System.getProperty("lodestar.service");
+    if (prop != null && !prop.isBlank()) {
+      return prop.trim();
+    }
+    String env = System.getenv("LODESTAR_SERVICE");
+    return env == null ? "" : env.trim();
   }
 
   static synchronized Shared acquire(String servers) {

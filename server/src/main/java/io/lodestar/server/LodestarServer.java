@@ -29,6 +29,11 @@ import io.lodestar.server.http.ErrorHandler;
 import io.lodestar.server.naming.ExpiryProtection;
 import io.lodestar.server.naming.HealthChecker;
 import io.lodestar.server.naming.NamingSessionHandler;
+import io.lodestar.server.telemetry.CallStatsSessionHandler;
+import io.lodestar.server.telemetry.CallStatsStore;
+import io.lodestar.server.telemetry.ClusterTelemetry;
+import io.lodestar.server.telemetry.EdgeMetrics;
+import io.lodestar.server.telemetry.TopologyRestService;
 import io.lodestar.server.naming.NamingRestService;
 import io.lodestar.server.naming.PushHub;
 import io.lodestar.server.session.SessionService;
@@ -201,6 +206,7 @@ public final class LodestarServer implements AutoCloseable {
   private ConfigPushHub configHub;
   private SessionService grpc;
   private Console console;
+  private java.util.concurrent.ScheduledExecutorService telemetrySweeper;
   private Server server;
   private Server consulServer;
   private io.lodestar.server.tls.ServerTls tls;
@@ -265,9 +271,23 @@ public final class LodestarServer implements AutoCloseable {
     RaftLog raft = raftLog;
     QuotaService quotas = new QuotaService(stateMachine.registry(), System::currentTimeMillis,
         raft == null ? () -> 1 : () -> raft.cluster().members().size());
+    // call statistics: in memory per node, never through the log; a query merges every node's
+    CallStatsStore callStats = new CallStatsStore(System::currentTimeMillis, CallStatsStore.DEFAULT_RETENTION,
+        CallStatsStore.DEFAULT_MAX_EDGES);
+    callStats.addListener(new EdgeMetrics(meters));
+    meters.gauge("lodestar.call.edges", callStats, CallStatsStore::edgeCount);
+    meters.more().counter("lodestar.call.edges.dropped", List.of(), callStats, CallStatsStore::droppedEdges);
+    telemetrySweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "lodestar-telemetry");
+      t.setDaemon(true);
+      return t;
+    });
+    telemetrySweeper.scheduleWithFixedDelay(callStats::sweep, CallStatsStore.SLOT_MS, CallStatsStore.SLOT_MS,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
+    ClusterTelemetry telemetry = new ClusterTelemetry(callStats, address, members);
     // the SDK stream: one session per client, a handler per domain
     grpc = new SessionService(List.of(new NamingSessionHandler(commandLog, health, hub, meters),
-        new ConfigSessionHandler(configHub), new QuotaSessionHandler(quotas)),
+        new ConfigSessionHandler(configHub), new QuotaSessionHandler(quotas), new CallStatsSessionHandler(callStats)),
         () -> Welcome.newBuilder().setServerId(address.get())
             .setHeartbeatIntervalMs(NamingSessionHandler.HEARTBEAT_INTERVAL_MS).addAllMembers(members.get()).build(),
         meters);
@@ -295,6 +315,7 @@ public final class LodestarServer implements AutoCloseable {
             .build(new GrayRestService(stateMachine.registry(), stateMachine.configs(), commandLog, secrets,
                 configClients))
         .annotatedService(new RulesRestService(stateMachine.registry(), commandLog))
+        .annotatedService(new TopologyRestService(stateMachine.registry(), callStats, telemetry))
         .annotatedService(clusterRest)
         .annotatedService(new PrometheusSdService(stateMachine.registry()))
         .decorator(ClusterRestService.consistentReads(commandLog))
@@ -431,6 +452,9 @@ public final class LodestarServer implements AutoCloseable {
     }
     if (console != null) {
       console.close();
+    }
+    if (telemetrySweeper != null) {
+      telemetrySweeper.shutdownNow();
     }
     if (hub != null) {
       hub.close();

@@ -25,8 +25,11 @@ public class LodestarAutoConfiguration {
 
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
-  Governor lodestarGovernor(LodestarClient client, LodestarProperties properties) {
+  Governor lodestarGovernor(LodestarClient client, LodestarProperties properties,
+      org.springframework.core.env.Environment env) {
+    // the application is the caller of every edge in the call statistics
     return Governor.builder(client).namespace(properties.getNamespace())
-        .callerLabels(properties.getDiscovery().getMetadata()).build();
+        .callerLabels(properties.getDiscovery().getMetadata())
+        .callerService(env.getProperty("spring.application.name", "")).build();
   }
 }

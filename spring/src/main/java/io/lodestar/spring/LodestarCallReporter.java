@@ -1,7 +1,7 @@
 package io.lodestar.spring;
 
 import io.lodestar.client.governance.Governor;
-import io.lodestar.client.governance.Outcome;
+import io.lodestar.client.governance.ErrorKind;
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.loadbalancer.CompletionContext;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerLifecycle;
@@ -50,14 +50,30 @@ public class LodestarCallReporter implements LoadBalancerLifecycle<Object, Objec
     if (done.status() == CompletionContext.Status.DISCARD) {
       return;
     }
-    boolean failed = done.status() == CompletionContext.Status.FAILED || isServerError(done.getClientResponse());
     long latency = 0;
     Request<Object> request = done.getLoadBalancerRequest();
     if (request != null && request.getContext() instanceof TimedRequestContext timed && timed.getRequestStartTime() > 0) {
       latency = System.nanoTime() - timed.getRequestStartTime();
     }
-    governor.report(chosen.instance(), SpringCallContexts.of(request), failed ? Outcome.FAILURE : Outcome.SUCCESS,
-        latency);
+    governor.report(chosen.instance(), SpringCallContexts.of(request), errorKind(done), latency);
+  }
+
+  /** Why the call failed, for the call statistics; null for a success. */
+  private static ErrorKind errorKind(CompletionContext<Object, ServiceInstance, Object> done) {
+    if (done.status() == CompletionContext.Status.FAILED) {
+      Throwable t = done.getThrowable();
+      for (Throwable c = t; c != null; c = c.getCause()) {
+        if (c instanceof java.net.SocketTimeoutException || c instanceof java.util.concurrent.TimeoutException
+            || c instanceof java.net.http.HttpTimeoutException) {
+          return ErrorKind.TIMEOUT;
+        }
+        if (c instanceof java.net.ConnectException || c instanceof java.net.NoRouteToHostException) {
+          return ErrorKind.UNAVAILABLE;
+        }
+      }
+      return ErrorKind.ERROR;
+    }
+    return isServerError(done.getClientResponse()) ? ErrorKind.SERVER_ERROR : null;
   }
 
   private static boolean isServerError(Object response) {

@@ -47,6 +47,7 @@ public final class Governor implements AutoCloseable {
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, Entry>> services = new ConcurrentHashMap<>();
   private final List<Runnable> onClose = new ArrayList<>();
   private final QuotaClient quota;
+  private final io.lodestar.client.stats.CallStatsReporter stats;
 
   /** One service's governor and the revision it was last updated to. */
   private final class Entry {
@@ -80,6 +81,15 @@ public final class Governor implements AutoCloseable {
     this.random = b.random;
     this.sleeper = b.sleeper;
     this.quota = new QuotaClient(client, this::governed, this::clusterLimiter, ticker, b.quotaReportInterval);
+    String caller = b.callerService.isEmpty() ? callerLabels.getOrDefault("service", "") : b.callerService;
+    this.stats = new io.lodestar.client.stats.CallStatsReporter(client, namespace, caller,
+        this::serviceCalls, b.callStatsWindow);
+  }
+
+  private List<io.lodestar.client.stats.ServiceCalls> serviceCalls() {
+    List<io.lodestar.client.stats.ServiceCalls> out = new ArrayList<>();
+    services.forEach((ns, byName) -> byName.forEach((svc, e) -> out.add(e.governor.calls())));
+    return out;
   }
 
   private List<QuotaClient.Governed> governed() {
@@ -121,8 +131,21 @@ public final class Governor implements AutoCloseable {
 
   /** As {@link #report(Instance, Outcome, long)}, also feeding the call's method breaker. */
   public void report(Instance instance, CallContext call, Outcome outcome, long latencyNanos) {
-    governor(instance.getNamespace(), instance.getService()).report(instance, call, outcome == Outcome.SUCCESS,
-        latencyNanos);
+    governor(instance.getNamespace(), instance.getService()).report(instance, call,
+        outcome == Outcome.SUCCESS ? null : ErrorKind.ERROR, latencyNanos);
+  }
+
+  /**
+   * As {@link #report(Instance, CallContext, Outcome, long)} with why the call failed, for the
+   * call statistics ({@code error} null for a success). Never blocks; no allocation.
+   */
+  public void report(Instance instance, CallContext call, ErrorKind error, long latencyNanos) {
+    governor(instance.getNamespace(), instance.getService()).report(instance, call, error, latencyNanos);
+  }
+
+  /** Sends the current call-statistics window now (tests; the timer sends one each window). */
+  public void flushCallStats() {
+    stats.send();
   }
 
   /**
@@ -252,6 +275,7 @@ public final class Governor implements AutoCloseable {
   @Override
   public synchronized void close() {
     quota.close();
+    stats.close();
     onClose.forEach(Runnable::run);
     onClose.clear();
     services.clear();
@@ -265,6 +289,8 @@ public final class Governor implements AutoCloseable {
     private RandomSource random = RandomSource.threadLocal();
     private Sleeper sleeper = Sleeper.system();
     private java.time.Duration quotaReportInterval = DEFAULT_QUOTA_REPORT_INTERVAL;
+    private String callerService = "";
+    private java.time.Duration callStatsWindow = io.lodestar.client.stats.CallStatsReporter.DEFAULT_WINDOW;
 
     private Builder(LodestarClient client) {
       this.client = Objects.requireNonNull(client, "client");
@@ -303,6 +329,24 @@ public final class Governor implements AutoCloseable {
         throw new IllegalArgumentException("quotaReportInterval must be at least 10 ms");
       }
       this.quotaReportInterval = interval;
+      return this;
+    }
+
+    /**
+     * The name of the service this application is: the caller of every edge in the call
+     * statistics (docs/observability.md). Default: the caller label {@code service}, else empty.
+     */
+    public Builder callerService(String service) {
+      this.callerService = Objects.requireNonNull(service, "callerService");
+      return this;
+    }
+
+    /** How long each call-statistics window is before it is sent. Default 10 s. */
+    public Builder callStatsWindow(java.time.Duration window) {
+      if (window == null || window.toMillis() < 100) {
+        throw new IllegalArgumentException("callStatsWindow must be at least 100 ms");
+      }
+      this.callStatsWindow = window;
       return this;
     }
 

@@ -48,6 +48,7 @@ public final class ServiceGovernor {
   private final RandomSource random;
   private final Sleeper sleeper;
   private final AtomicBoolean building = new AtomicBoolean();
+  private final io.lodestar.client.stats.ServiceCalls calls;
   private final CircuitBreaker.Listener onTransition = (b, from, to) -> rebuild();
   private volatile boolean rebuildWanted;
   private volatile Inputs inputs;
@@ -62,6 +63,9 @@ public final class ServiceGovernor {
   public ServiceGovernor(String service, Map<String, String> callerLabels, Ticker ticker, RandomSource random,
       Sleeper sleeper) {
     this.service = service;
+    int slash = service.indexOf('/');
+    this.calls = slash < 0 ? new io.lodestar.client.stats.ServiceCalls("", service)
+        : new io.lodestar.client.stats.ServiceCalls(service.substring(0, slash), service.substring(slash + 1));
     this.caller = Map.copyOf(callerLabels);
     this.ticker = ticker;
     this.random = random;
@@ -184,6 +188,16 @@ public final class ServiceGovernor {
 
   /** Reports the outcome of a call made to an instance that {@link #choose} returned. */
   public void report(Instance instance, CallContext call, boolean success, long latencyNanos) {
+    report(instance, call, success ? null : ErrorKind.ERROR, latencyNanos);
+  }
+
+  /**
+   * Reports a call's outcome with why it failed ({@code error} null for a success): breakers and
+   * balancers see success or failure, the call statistics also the kind.
+   */
+  public void report(Instance instance, CallContext call, ErrorKind error, long latencyNanos) {
+    boolean success = error == null;
+    calls.record(instance.getId(), call.method(), error, latencyNanos);
     Plan p = plan;
     Member m = p.byId.get(instance.getId());
     if (m != null) {
@@ -225,6 +239,11 @@ public final class ServiceGovernor {
   }
 
   // ------------------------------------------------------------------ views (tests, demo, quota)
+
+  /** This caller's call statistics for the service, drained once per window by the reporter. */
+  public io.lodestar.client.stats.ServiceCalls calls() {
+    return calls;
+  }
 
   /** How many instances the governor routes over. */
   public int size() {
