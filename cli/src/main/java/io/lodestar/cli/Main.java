@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
         ConfigCommand.class,
         RulesCommand.class,
         ClusterCommand.class,
+        TopCommand.class,
         CommandLine.HelpCommand.class,
     },
     footerHeading = "%nExit codes:%n",
