@@ -13,7 +13,9 @@ public final class LodestarException extends RuntimeException {
    * rejections all carry these), as a Java enum so that call sites read {@code Code.NOT_FOUND}.
    */
   public enum Code {
-    INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, CONFLICT, TOO_LARGE, UNAVAILABLE, INTERNAL;
+    INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, CONFLICT, TOO_LARGE, UNAVAILABLE, INTERNAL,
+    /** A per-client limit is reached (HTTP 429); the message names the limit. */
+    TOO_MANY_REQUESTS;
 
     /** The wire enum. */
     public ErrorCode wire() {

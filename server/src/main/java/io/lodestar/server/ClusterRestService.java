@@ -47,8 +47,12 @@ final class ClusterRestService {
    * @param snapshot writes a snapshot of this node's state now (either log)
    * @param localIndex a single node's last logged index (a cluster member reports Raft's)
    */
+  /** This node's secret-key id (null without a key): a starting member compares it with its own. */
+  private final String secretKeyId;
+
   ClusterRestService(RaftCluster raft, Supplier<String> address, java.nio.file.Path backups, Runnable snapshot,
-      java.util.function.LongSupplier localIndex) {
+      java.util.function.LongSupplier localIndex, String secretKeyId) {
+    this.secretKeyId = secretKeyId;
     this.raft = raft;
     this.address = address;
     this.backups = backups;
@@ -95,6 +99,7 @@ final class ClusterRestService {
       o.put("id", raft.nodeId()).put("role", raft.role()).put("term", raft.term()).put("leader", raft.leaderId())
           .put("lastApplied", raft.appliedIndex());
     }
+    o.put("secretKeyId", secretKeyId);
     return o;
   }
 
@@ -193,7 +198,7 @@ final class ClusterRestService {
   @Blocking
   public HttpResponse backup() throws IOException {
     requireCluster();
-    java.nio.file.Files.createDirectories(backups);
+    io.lodestar.server.storage.OwnerOnly.createDirectories(backups);
     long index = raft.appliedIndex();
     java.nio.file.Path file = backups.resolve(String.format("backup-%020d.bin", index));
     long at = raft.backup(file);

@@ -20,6 +20,7 @@ import io.lodestar.server.config.ConfigRestService;
 import io.lodestar.server.config.ConfigSessionHandler;
 import io.lodestar.server.config.GrayRestService;
 import io.lodestar.server.config.SecretBox;
+import io.lodestar.server.config.SecretKeyCheck;
 import io.lodestar.server.consul.ConsulApi;
 import io.lodestar.server.prometheus.PrometheusSdService;
 import io.lodestar.server.governance.QuotaService;
@@ -134,6 +135,27 @@ public final class LodestarServer implements AutoCloseable {
       return this;
     }
 
+    private int maxLongPollsPerClient = io.lodestar.server.http.LongPolls.DEFAULT_MAX_PER_CLIENT;
+    private Path clusterSecretFile;
+
+    /**
+     * The cluster secret: the same file on every member (docs/operations.md). Members derive the
+     * secret-config key from it, so a cluster has one key and no member makes its own.
+     */
+    public Builder clusterSecretFile(Path file) {
+      this.clusterSecretFile = file;
+      return this;
+    }
+
+    /** How many REST long polls (naming, and config, each) one client address may hold at once. */
+    public Builder maxLongPollsPerClient(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxLongPollsPerClient must be at least 1");
+      }
+      this.maxLongPollsPerClient = max;
+      return this;
+    }
+
     /** Runs as a member of a Raft cluster; null (the default) runs a single node on its local log. */
     public Builder cluster(ClusterConfig cluster) {
       this.cluster = cluster;
@@ -188,7 +210,8 @@ public final class LodestarServer implements AutoCloseable {
    */
   private record Settings(String bind, int port, Path dataDir, int snapshotEvery, ClusterConfig cluster,
       long raftSegmentBytes, int consulPort, String datacenter, java.util.function.LongSupplier nanoClock,
-      ExpiryProtection expiryProtection, io.lodestar.server.tls.TlsSettings tls) {}
+      ExpiryProtection expiryProtection, io.lodestar.server.tls.TlsSettings tls, int maxLongPollsPerClient,
+      Path clusterSecretFile) {}
 
   private final Settings config;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -214,7 +237,8 @@ public final class LodestarServer implements AutoCloseable {
 
   private LodestarServer(Builder b) {
     this.config = new Settings(b.bind, b.port, b.dataDir, b.snapshotEvery, b.cluster, b.raftSegmentBytes,
-        b.consulPort, b.datacenter, b.nanoClock, b.expiryProtection, b.tls);
+        b.consulPort, b.datacenter, b.nanoClock, b.expiryProtection, b.tls, b.maxLongPollsPerClient,
+        b.clusterSecretFile);
   }
 
   /** Replays storage, then starts serving; returns once the port answers. */
@@ -225,6 +249,11 @@ public final class LodestarServer implements AutoCloseable {
     new JvmThreadMetrics().bindTo(meters);
     new ProcessorMetrics().bindTo(meters);
     new UptimeMetrics().bindTo(meters);
+    try {
+      io.lodestar.server.storage.OwnerOnly.secure(config.dataDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create or secure the data directory " + config.dataDir.toAbsolutePath(), e);
+    }
 
     if (config.cluster == null) {
       commandLog = new LocalLog(config.dataDir.resolve("state"), stateMachine, config.snapshotEvery, meters);
@@ -241,7 +270,13 @@ public final class LodestarServer implements AutoCloseable {
     // xDS: Envoy and proxyless gRPC get the registry and the rules as LDS/RDS/CDS/EDS (docs/xds.md)
     xds = new XdsHub(stateMachine.registry(), meters);
     stateMachine.registry().addListener(xds);
-    SecretBox secrets = SecretBox.open(config.dataDir);
+    // one secret-config key per cluster: a member derives it from the cluster secret, never makes its own
+    SecretBox secrets = SecretBox.open(config.dataDir, config.clusterSecretFile, config.cluster == null);
+    if (config.cluster != null && secrets.keyId() != null) {  // a node without a key has nothing to compare
+      SecretKeyCheck.againstPeers(config.cluster.members().stream()
+          .filter(m -> !m.id().equals(config.cluster.nodeId())).map(ClusterConfig.Member::clientAddress).toList(),
+          secrets);
+    }
     tls = io.lodestar.server.tls.ServerTls.resolve(config.tls, config.dataDir, config.bind);
     ConfigClients configClients = new ConfigClients();
     configHub = new ConfigPushHub(stateMachine.configs(), secrets, configClients, meters);
@@ -257,6 +292,12 @@ public final class LodestarServer implements AutoCloseable {
       commandLog.open();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open storage in " + config.dataDir.toAbsolutePath(), e);
+    }
+    try {
+      SecretKeyCheck.againstState(stateMachine.registry(), stateMachine.configs(), secrets);
+    } catch (IllegalStateException e) {
+      close();
+      throw e;
     }
     health.start();
     // after the replay, so that a restart does not count the history again
@@ -293,7 +334,7 @@ public final class LodestarServer implements AutoCloseable {
         meters);
     LocalLog local = commandLog instanceof LocalLog l ? l : null;
     ClusterRestService clusterRest = new ClusterRestService(raftLog == null ? null : raftLog.cluster(), address, config.dataDir.resolve("backups"),
-        this::snapshot, () -> local == null ? 0 : local.lastIndex());
+        this::snapshot, () -> local == null ? 0 : local.lastIndex(), secrets.keyId());
 
     ServerBuilder sb = Server.builder();
     listen(sb, new InetSocketAddress(config.bind, config.port));
@@ -302,15 +343,22 @@ public final class LodestarServer implements AutoCloseable {
         // Long polls and SDK streams are long-lived; each REST handler bounds its own wait.
         .requestTimeout(Duration.ZERO)
         .errorHandler(new ErrorHandler())
+        // no "server: Armeria/x.y" on every answer: what serves the port is nobody's business
+        .disableServerHeader()
+        // Refused requests are the client's business: ErrorHandler logs them at DEBUG. Armeria's
+        // periodic WARN about exceptions that "didn't reach a LoggingService" is only noise here.
+        .unloggedExceptionsReportInterval(Duration.ZERO)
         .gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(3))
         // Binary protobuf only: the gRPC-JSON marshallers cost seconds of start-up code generation.
         .service(GrpcService.builder().addService(grpc).addService(new AdsService(xds)).useBlockingTaskExecutor(false)
+            .exceptionHandler(new io.lodestar.server.naming.GrpcErrors())
             .supportedSerializationFormats(GrpcSerializationFormats.PROTO)
             .maxRequestMessageLength(MAX_REQUEST_BYTES).build())
-        .annotatedService(new NamingRestService(stateMachine.registry(), commandLog, health, notifier, meters))
+        .annotatedService(new NamingRestService(stateMachine.registry(), commandLog, health, notifier, meters,
+            config.maxLongPollsPerClient))
         .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
             .build(new ConfigRestService(stateMachine.registry(), stateMachine.configs(), commandLog, secrets,
-                configClients, notifier))
+                configClients, notifier, config.maxLongPollsPerClient))
         .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
             .build(new GrayRestService(stateMachine.registry(), stateMachine.configs(), commandLog, secrets,
                 configClients))
@@ -320,9 +368,11 @@ public final class LodestarServer implements AutoCloseable {
         .annotatedService(new PrometheusSdService(stateMachine.registry()))
         .decorator(ClusterRestService.consistentReads(commandLog))
         .decorator(io.lodestar.server.http.PathGuard::new)
-                .service("/health", new HealthEndpoint(() -> closed ? LogStatus.down("shutting down") : commandLog.status(),
-            health::expiryPaused))
-        .service("/metrics", PrometheusExpositionService.of(meters.getPrometheusRegistry()))
+        // named routes: the service label in /metrics is "health" and "metrics", not a lambda's class
+        .route().path("/health").defaultServiceName("health").build(new HealthEndpoint(
+            () -> closed ? LogStatus.down("shutting down") : commandLog.status(), health::expiryPaused))
+        .route().path("/metrics").defaultServiceName("metrics")
+            .build(PrometheusExpositionService.of(meters.getPrometheusRegistry()))
         .decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("lodestar.http")));
     consul.mount(sb);
     // The web console (docs/console.md). The auth decorator (issue 10) replaces Function.identity().
@@ -337,6 +387,7 @@ public final class LodestarServer implements AutoCloseable {
       ServerBuilder cb = Server.builder();
       listen(cb, new InetSocketAddress(config.bind, config.consulPort));
       cb.meterRegistry(meters).requestTimeout(Duration.ZERO).errorHandler(new ErrorHandler())
+          .disableServerHeader().unloggedExceptionsReportInterval(Duration.ZERO)
           .gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(3))
           .decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("lodestar.consul.http")));
       consul.mount(cb);

@@ -50,6 +50,10 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--raft-segment-bytes", hidden = true, description = "Raft log segment size")
   long raftSegmentBytes = 8L << 20;
 
+  @Option(names = "--cluster-secret-file", description = "the cluster secret (32 random bytes or more), the same file "
+      + "on every member: members derive the secret-config key from it (docs/operations.md)")
+  Path clusterSecretFile;
+
   @Option(names = "--tls-cert", paramLabel = "FILE", description = "serve TLS only on the client port (and "
       + "--consul-port): HTTPS, gRPC over TLS and the console; this PEM certificate chain, with --tls-key")
   Path tlsCert;
@@ -66,7 +70,7 @@ public final class Main implements Callable<Integer> {
   boolean tlsSelfSigned;
 
   @Option(names = "--config", description = "a properties file with the same settings (node-id, cluster, "
-      + "raft-port, port, bind, data-dir, snapshot-every, tls-cert, tls-key, tls-client-ca, tls-self-signed); command-line options win")
+      + "raft-port, port, bind, data-dir, snapshot-every, tls-cert, tls-key, tls-client-ca, tls-self-signed, cluster-secret-file); command-line options win")
   Path configFile;
 
   @Override
@@ -78,6 +82,7 @@ public final class Main implements Callable<Integer> {
       }
       LodestarServer.Builder b = LodestarServer.builder().port(port).bind(bind).dataDir(dataDir)
           .snapshotEvery(snapshotEvery).raftSegmentBytes(raftSegmentBytes).consulPort(consulPort)
+          .clusterSecretFile(clusterSecretFile)
           .expiryProtection(new io.lodestar.server.naming.ExpiryProtection(expiryProtection,
               io.lodestar.server.naming.ExpiryProtection.DEFAULT.windowNanos(),
               io.lodestar.server.naming.ExpiryProtection.DEFAULT.minRemovals()));
@@ -146,6 +151,9 @@ public final class Main implements Callable<Integer> {
     }
     if ((v = fromFile.apply("tls-self-signed")) != null) {
       tlsSelfSigned = Boolean.parseBoolean(v);
+    }
+    if ((v = fromFile.apply("cluster-secret-file")) != null) {
+      clusterSecretFile = Path.of(v);
     }
     if ((v = fromFile.apply("snapshot-every")) != null) {
       snapshotEvery = Integer.parseInt(v);

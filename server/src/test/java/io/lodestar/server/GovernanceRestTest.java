@@ -52,6 +52,11 @@ class GovernanceRestTest {
 
     JsonNode lb = http.get(SVC + "/rules/loadbalance").json();
     assertThat(lb.get("policy").asText()).isEqualTo("adaptive");
+    // 64-bit fields are JSON numbers, not the proto3 mapping's strings
+    assertThat(lb.get("version").isNumber()).as("version is a number: %s", lb).isTrue();
+    JsonNode limit = http.get(SVC + "/rules/ratelimit").json().at("/rules/0/limit");
+    assertThat(limit.isNumber()).as("limit is a number: %s", limit).isTrue();
+    assertThat(limit.asLong()).isEqualTo(100);
     assertThat(lb.get("adaptive").get("probeShare").asDouble()).isEqualTo(0.2);
 
     // a second put bumps the version; a conditional put on a stale version is refused

@@ -228,5 +228,7 @@ class NamingRestTest {
     String metrics = http.get("/metrics").body();
     assertThat(metrics).contains("lodestar_instances", "lodestar_registrations_total", "lodestar_clients_connected",
         "jvm_memory_used_bytes", "lodestar_http_requests_total", "lodestar_push_updates_total");
+    // every route's label is a name a person can read, never a lambda's class
+    assertThat(metrics).contains("service=\"health\"").doesNotContain("$$Lambda").doesNotContain("Lambda$");
   }
 }

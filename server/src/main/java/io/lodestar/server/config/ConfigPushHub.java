@@ -146,11 +146,32 @@ public final class ConfigPushHub implements ConfigListener, AutoCloseable {
           .setVersion(v.getVersion()).setFormat(v.getFormat()).setHash(v.getHash())
           .setGray(view.candidate() == v).setUpdatedAtMs(v.getCreatedAtMs()));
     }
+    ServerMessage ready = built.get(v.getVersion());
+    if (ready != null) {
+      return ready;  // decrypted once per version, shared by every subscriber
+    }
+    byte[] content;
+    try {
+      content = secrets.plaintext(key, view.secret(), v);
+    } catch (io.lodestar.core.LodestarException e) {
+      // a secret this node cannot decrypt (no key, or not the cluster's): say so once, push nothing new
+      String what = key + "@" + v.getVersion();
+      if (!what.equals(lastUndecryptable)) {
+        lastUndecryptable = what;
+        log.warn("Cannot push {}: {}", what, e.getMessage());
+      }
+      return wrap(ConfigUpdate.newBuilder().setNamespace(key.namespace()).setGroup(key.group()).setName(key.name())
+          .setVersion(held));
+    }
     return built.computeIfAbsent(v.getVersion(), n -> wrap(ConfigUpdate.newBuilder().setNamespace(key.namespace())
         .setGroup(key.group()).setName(key.name()).setVersion(n).setFormat(v.getFormat()).setHash(v.getHash())
         .setGray(view.candidate() == v).setUpdatedAtMs(v.getCreatedAtMs())
-        .setContent(ByteString.copyFrom(secrets.plaintext(key, view.secret(), v)))));
+        .setContent(ByteString.copyFrom(content))));
   }
+
+  /** The last secret version a push could not decrypt (push thread only): one WARN per version, not per client. */
+  private String lastUndecryptable;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ConfigPushHub.class);
 
   private static ServerMessage wrap(ConfigUpdate.Builder u) {
     return ServerMessage.newBuilder().setConfigUpdate(u).build();

@@ -56,12 +56,17 @@ public final class ConfigRestService {
 
   public ConfigRestService(io.lodestar.core.naming.Registry registry, ConfigStore store, CommandLog commandLog,
       SecretBox secrets, ConfigClients clients, Executor notifier) {
+    this(registry, store, commandLog, secrets, clients, notifier, LongPolls.DEFAULT_MAX_PER_CLIENT);
+  }
+
+  public ConfigRestService(io.lodestar.core.naming.Registry registry, ConfigStore store, CommandLog commandLog,
+      SecretBox secrets, ConfigClients clients, Executor notifier, int maxLongPollsPerClient) {
     this.store = store;
     this.commandLog = commandLog;
     this.requests = new ConfigRequests(registry, store, secrets);
     this.secrets = secrets;
     this.clients = clients;
-    this.watchers = new LongPolls<>(notifier);
+    this.watchers = new LongPolls<>(notifier, maxLongPollsPerClient);
     store.addListener(view -> watchers.wake(view.key()));
   }
 
@@ -112,7 +117,7 @@ public final class ConfigRestService {
     }
     long since = ConfigRequests.number("index", index.get());
     Duration w = wait.map(NamingRestService::parseWait).orElse(DEFAULT_WAIT);
-    CompletableFuture<Void> next = watchers.next(key);
+    CompletableFuture<Void> next = watchers.next(key, ctx.clientAddress());
     if (versionFor(key, reader) > since) {
       next.cancel(false);
       return current(key, reader, since);

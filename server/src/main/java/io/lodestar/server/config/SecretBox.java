@@ -2,6 +2,7 @@ package io.lodestar.server.config;
 
 import com.google.protobuf.ByteString;
 import io.lodestar.api.v1.ConfigVersion;
+import io.lodestar.core.LodestarException;
 import io.lodestar.core.config.ConfigKey;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,35 +29,76 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Encryption at rest for secret configs: AES-256-GCM with a key kept in {@code secret.key} in the
- * data directory, created owner-only (0600) on first start. Content is encrypted before its
- * command is logged, so neither the log nor snapshots ever hold the plaintext; the config's key
- * is the associated data, so a ciphertext cannot be moved to another config. The key is never
- * logged. Stored form: {@code [1 version byte][12-byte IV][ciphertext + 16-byte tag]}.
+ * data directory, owner-only (0600), or derived from the cluster secret ({@code --cluster-secret-file}). Content is
+ * encrypted before its command is logged, so neither the log nor snapshots ever hold the plaintext;
+ * the config's key is the associated data, so a ciphertext cannot be moved to another config. The
+ * key is never logged. Stored form: {@code [2][8-byte key id][12-byte IV][ciphertext + 16-byte tag]}
+ * (format 1, still read, had no key id).
+ *
+ * <p>One key per cluster, by construction: a single node creates its key on first start, but a
+ * cluster member never does (each would invent its own and secrets written through one node could
+ * not be read through another): it derives the key from the cluster secret every member is given. A member without a key refuses secret writes and says how to give
+ * it one; the key id stamped into every ciphertext lets a node see at start that its key is not
+ * the one the cluster's secrets were written with (see {@link SecretKeyCheck}), and makes a read
+ * through such a node a clear 503 rather than a decryption failure.
  */
 public final class SecretBox {
   static final String KEY_FILE = "secret.key";
   private static final Logger log = LoggerFactory.getLogger(SecretBox.class);
   private static final byte FORMAT_V1 = 1;
+  private static final byte FORMAT_V2 = 2;
+  private static final int KEY_ID_BYTES = 8;
   private static final int IV_BYTES = 12;
   private static final int TAG_BITS = 128;
+  /** What a cluster member without a key tells whoever tries to write or read a secret. */
+  static final String HOW_TO_SHARE = io.lodestar.server.storage.ClusterSecret.HOW_TO_SHARE;
 
   private final SecretKeySpec key;
   private final SecretKeySpec hashKey;
+  private final byte[] keyId;
   private final SecureRandom random = new SecureRandom();
 
   private SecretBox(byte[] raw) {
+    if (raw == null) {  // a cluster member that was given no key
+      this.key = null;
+      this.hashKey = null;
+      this.keyId = null;
+      return;
+    }
     this.key = new SecretKeySpec(raw, "AES");
+    SecretKeySpec mac = new SecretKeySpec(raw, "HmacSHA256");
     // A separate key for content hashes, derived so that one key file serves both.
-    this.hashKey = new SecretKeySpec(hmac(new SecretKeySpec(raw, "HmacSHA256"),
-        "lodestar config hash".getBytes(StandardCharsets.UTF_8)), "HmacSHA256");
+    this.hashKey = new SecretKeySpec(hmac(mac, "lodestar config hash".getBytes(StandardCharsets.UTF_8)), "HmacSHA256");
+    // The key's public name: tells two keys apart, reveals nothing of either.
+    this.keyId = java.util.Arrays.copyOf(hmac(mac, "lodestar secret key id".getBytes(StandardCharsets.UTF_8)),
+        KEY_ID_BYTES);
   }
 
-  /** Loads the key file in {@code dataDir}, creating it (0600) when missing. */
+  /** A single node: loads the key file in {@code dataDir}, creating it (0600) when missing. */
   public static SecretBox open(Path dataDir) {
+    return open(dataDir, null, true);
+  }
+
+  /**
+   * The node's key: {@code <dataDir>/secret.key} when it exists (a single node's, or one copied
+   * there by hand); else derived from the cluster secret ({@code --cluster-secret-file}, the same
+   * file on every member, so every member derives the same key and none invents its own); else,
+   * only when {@code mayCreate} (a single node), a new {@code secret.key}. Without any of these
+   * the box refuses secrets with a message that says how to give the node its cluster's key.
+   */
+  public static SecretBox open(Path dataDir, Path clusterSecretFile, boolean mayCreate) {
     Path file = dataDir.resolve(KEY_FILE);
     try {
       Files.createDirectories(dataDir);
       if (!Files.exists(file)) {
+        if (clusterSecretFile != null) {
+          return new SecretBox(derive(io.lodestar.server.storage.ClusterSecret.read(clusterSecretFile)));
+        }
+        if (!mayCreate) {
+          log.info("No secret key ({} absent, no --cluster-secret-file): secret configs are refused until one is "
+              + "given", file.toAbsolutePath());
+          return new SecretBox(null);
+        }
         create(file);
       }
       byte[] raw = Files.readAllBytes(file);
@@ -67,6 +109,32 @@ public final class SecretBox {
       return new SecretBox(raw);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read or create the secret key " + file, e);
+    }
+  }
+
+  /** The secret-config key of a cluster secret: its own purpose label, so other uses of the secret get other keys. */
+  private static byte[] derive(byte[] clusterSecret) {
+    return hmac(new SecretKeySpec(clusterSecret, "HmacSHA256"),
+        "lodestar secret-config key v1".getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The key's id (16 hex digits), or null when this node has no key. */
+  public String keyId() {
+    return keyId == null ? null : HexFormat.of().formatHex(keyId);
+  }
+
+  /** The id of the key a stored secret was encrypted with; null for the first format, which had none. */
+  static String keyIdOf(ByteString stored) {
+    if (stored.size() < 1 + KEY_ID_BYTES || stored.byteAt(0) != FORMAT_V2) {
+      return null;
+    }
+    return HexFormat.of().formatHex(stored.substring(1, 1 + KEY_ID_BYTES).toByteArray());
+  }
+
+  private void requireKey() {
+    if (key == null) {
+      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION,
+          "this node has no secret key, so it cannot store secret configs; " + HOW_TO_SHARE, "secret");
     }
   }
 
@@ -99,6 +167,7 @@ public final class SecretBox {
   }
 
   public ByteString encrypt(ConfigKey config, byte[] plaintext) {
+    requireKey();
     try {
       byte[] iv = new byte[IV_BYTES];
       random.nextBytes(iv);
@@ -106,27 +175,49 @@ public final class SecretBox {
       c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, iv));
       c.updateAAD(aad(config));
       byte[] sealed = c.doFinal(plaintext);
-      return ByteString.copyFrom(ByteBuffer.allocate(1 + IV_BYTES + sealed.length).put(FORMAT_V1).put(iv)
-          .put(sealed).array());
+      return ByteString.copyFrom(ByteBuffer.allocate(1 + KEY_ID_BYTES + IV_BYTES + sealed.length).put(FORMAT_V2)
+          .put(keyId).put(iv).put(sealed).array());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM is unavailable", e);
     }
   }
 
+  /**
+   * The plaintext of a stored secret. A key this node does not hold is a 503 naming both key ids,
+   * not a 500: the content is intact, the node is misconfigured.
+   */
   public byte[] decrypt(ConfigKey config, ByteString stored) {
+    if (key == null) {
+      throw new LodestarException(LodestarException.Code.UNAVAILABLE, "secret config " + config
+          + " cannot be read through this node: it has no secret key; " + HOW_TO_SHARE, "secret");
+    }
     byte[] all = stored.toByteArray();
-    if (all.length < 1 + IV_BYTES || all[0] != FORMAT_V1) {
+    int header;
+    if (all.length >= 1 + KEY_ID_BYTES + IV_BYTES && all[0] == FORMAT_V2) {
+      String written = keyIdOf(stored);
+      if (!written.equals(keyId())) {
+        throw wrongKey(config, written);
+      }
+      header = 1 + KEY_ID_BYTES;
+    } else if (all.length >= 1 + IV_BYTES && all[0] == FORMAT_V1) {
+      header = 1;
+    } else {
       throw new IllegalStateException("secret config " + config + " holds content in an unknown format");
     }
     try {
       Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-      c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, all, 1, IV_BYTES));
+      c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, all, header, IV_BYTES));
       c.updateAAD(aad(config));
-      return c.doFinal(all, 1 + IV_BYTES, all.length - 1 - IV_BYTES);
+      return c.doFinal(all, header + IV_BYTES, all.length - header - IV_BYTES);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot decrypt secret config " + config
-          + " (was " + KEY_FILE + " replaced?)", e);
+      throw wrongKey(config, null);
     }
+  }
+
+  private LodestarException wrongKey(ConfigKey config, String written) {
+    return new LodestarException(LodestarException.Code.UNAVAILABLE, "secret config " + config
+        + " was encrypted with " + (written == null ? "another secret key" : "secret key " + written)
+        + ", not this node's (" + keyId() + "); " + HOW_TO_SHARE, "secret");
   }
 
   /** The plaintext of one version of a config, decrypting when the config is secret. */
@@ -137,6 +228,7 @@ public final class SecretBox {
   /** Content hash: SHA-256 of the plaintext; for secrets a keyed HMAC, so the hash cannot be brute-forced. */
   public String hash(boolean secret, byte[] plaintext) {
     if (secret) {
+      requireKey();
       return HexFormat.of().formatHex(hmac(hashKey, plaintext));
     }
     try {

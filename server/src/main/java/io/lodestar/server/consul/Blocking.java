@@ -30,14 +30,20 @@ final class Blocking {
     Duration wait = ConsulQuery.waitWithJitter(ctx);
     ctx.setRequestTimeout(wait.plusSeconds(10));
     long deadline = System.nanoTime() + wait.toNanos();
-    park(polls, key, index, since, deadline, done);
+    park(polls, key, ctx.clientAddress(), index, since, deadline, done);
     return done;
   }
 
-  private static <K> void park(LongPolls<K> polls, K key, LongSupplier index, long since, long deadline,
-      CompletableFuture<Void> done) {
+  private static <K> void park(LongPolls<K> polls, K key, Object client, LongSupplier index, long since,
+      long deadline, CompletableFuture<Void> done) {
     // register first, then check: a change that lands in between is never missed
-    CompletableFuture<Void> next = polls.next(key);
+    CompletableFuture<Void> next;
+    try {
+      next = polls.next(key, client);
+    } catch (RuntimeException e) {  // this client holds too many polls (429)
+      done.completeExceptionally(e);
+      return;
+    }
     long left = deadline - System.nanoTime();
     if (index.getAsLong() != since || left <= 0) {
       next.cancel(false);
@@ -48,7 +54,7 @@ final class Blocking {
       if (e != null) {
         done.complete(null);  // the wait is over: answer with what there is
       } else {
-        park(polls, key, index, since, deadline, done);
+        park(polls, key, client, index, since, deadline, done);
       }
     });
   }

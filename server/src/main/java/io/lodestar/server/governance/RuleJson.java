@@ -70,9 +70,47 @@ final class RuleJson {
 
   static JsonNode tree(Message m) {
     try {
-      return Json.MAPPER.readTree(PRINTER.print(m));
+      JsonNode tree = Json.MAPPER.readTree(PRINTER.print(m));
+      numbers(m.getDescriptorForType(), tree);
+      return tree;
     } catch (InvalidProtocolBufferException | JsonProcessingException e) {
       throw new IllegalStateException("cannot print " + m.getDescriptorForType().getName(), e);
+    }
+  }
+
+  /**
+   * The proto3 JSON mapping prints 64-bit integers as strings ({@code "version": "3"}), for
+   * JavaScript's sake; a version or a limit is a number to a reader of the API or the CLI, and no
+   * rule field comes near 2^53. The parser takes either form.
+   */
+  private static void numbers(com.google.protobuf.Descriptors.Descriptor type, JsonNode node) {
+    if (!(node instanceof com.fasterxml.jackson.databind.node.ObjectNode obj)) {
+      return;
+    }
+    for (com.google.protobuf.Descriptors.FieldDescriptor f : type.getFields()) {
+      JsonNode v = obj.get(f.getJsonName());
+      if (v == null || f.isMapField()) {
+        continue;
+      }
+      switch (f.getJavaType()) {
+        case LONG -> {
+          if (v.isTextual()) {
+            obj.put(f.getJsonName(), new java.math.BigInteger(v.asText()));
+          } else if (v.isArray()) {
+            com.fasterxml.jackson.databind.node.ArrayNode a = Json.MAPPER.createArrayNode();
+            v.forEach(x -> a.add(new java.math.BigInteger(x.asText())));
+            obj.set(f.getJsonName(), a);
+          }
+        }
+        case MESSAGE -> {
+          if (v.isArray()) {
+            v.forEach(x -> numbers(f.getMessageType(), x));
+          } else {
+            numbers(f.getMessageType(), v);
+          }
+        }
+        default -> { }
+      }
     }
   }
 }

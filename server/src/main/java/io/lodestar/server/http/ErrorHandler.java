@@ -25,6 +25,7 @@ public final class ErrorHandler implements ServerErrorHandler {
   public HttpResponse onServiceException(ServiceRequestContext ctx, Throwable cause) {
     Throwable c = unwrap(cause);
     if (c instanceof LodestarException e) {
+      log.debug("Refused {} {}: {} {}", ctx.method(), ctx.path(), e.codeName(), e.getMessage());
       return Json.error(e);
     }
     if (c instanceof com.linecorp.armeria.common.ShuttingDownException

@@ -71,6 +71,7 @@ public final class Json {
       case TOO_LARGE -> HttpStatus.REQUEST_ENTITY_TOO_LARGE;
       case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
       case INTERNAL -> HttpStatus.INTERNAL_SERVER_ERROR;
+      case TOO_MANY_REQUESTS -> HttpStatus.TOO_MANY_REQUESTS;
     };
   }
 

@@ -65,11 +65,18 @@ public final class NamingRestService {
 
   public NamingRestService(Registry registry, CommandLog commandLog, HealthChecker health, Executor notifier,
       MeterRegistry meters) {
+    this(registry, commandLog, health, notifier, meters, LongPolls.DEFAULT_MAX_PER_CLIENT);
+  }
+
+  public NamingRestService(Registry registry, CommandLog commandLog, HealthChecker health, Executor notifier,
+      MeterRegistry meters, int maxLongPollsPerClient) {
     this.registry = registry;
     this.commandLog = commandLog;
     this.health = health;
-    this.watchers = new LongPolls<>(notifier);
+    this.watchers = new LongPolls<>(notifier, maxLongPollsPerClient);
     registry.addListener(change -> watchers.wake(change.key()));
+    meters.gauge("lodestar.longpoll.keys", java.util.List.of(io.micrometer.core.instrument.Tag.of("api", "naming")),
+        watchers, LongPolls::keys);
     this.registrations = Counter.builder("lodestar.registrations").tag("api", "rest")
         .description("instance registrations accepted").register(meters);
   }
@@ -292,7 +299,7 @@ public final class NamingRestService {
     }
     long since = QueryParams.number("index", index.get());
     Duration w = wait.map(NamingRestService::parseWait).orElse(DEFAULT_WAIT);
-    CompletableFuture<Void> next = watchers.next(key);
+    CompletableFuture<Void> next = watchers.next(key, ctx.clientAddress());
     if (revisionOf(key) > since) {
       next.cancel(false);
       return render(key, healthyOnly);

@@ -94,7 +94,7 @@ public final class LocalLog implements CommandLog {
   /** Loads the newest snapshot, replays the log after it, and starts the applier. */
   @Override
   public void open() throws IOException {
-    Files.createDirectories(dir);
+    OwnerOnly.createDirectories(dir);
     long start = System.nanoTime();
     snapshotIndex = loadSnapshot();
     lastIndex = snapshotIndex;
@@ -393,8 +393,8 @@ public final class LocalLog implements CommandLog {
     CRC32C crc = new CRC32C();
     crc.update(bytes);
     Path tmp = dir.resolve("snapshot.tmp");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
+    try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING), OwnerOnly.file())) {
       ByteBuffer header = ByteBuffer.allocate(20).putInt(SNAPSHOT_MAGIC).putLong(at)
           .putInt((int) crc.getValue()).putInt(bytes.length).flip();
       ch.write(new ByteBuffer[] {header, ByteBuffer.wrap(bytes)});
@@ -533,7 +533,8 @@ public final class LocalLog implements CommandLog {
 
   private FileChannel openSegment(long firstIndex) throws IOException {
     Path p = dir.resolve(String.format("log-%020d.wal", firstIndex));
-    FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileChannel ch = FileChannel.open(p, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+        OwnerOnly.file());
     ch.position(ch.size());
     syncDir();
     return ch;

@@ -159,8 +159,9 @@ public final class RaftCluster {
   public long backup(Path file) throws IOException {
     io.lodestar.api.v1.state.RaftSnapshot snap = raftLog.adapter().exportState();
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    try (var out = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
-        java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+    try (var out = java.nio.channels.FileChannel.open(tmp, java.util.Set.of(java.nio.file.StandardOpenOption.CREATE,
+        java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING),
+        OwnerOnly.file())) {
       out.write(java.nio.ByteBuffer.wrap(snap.toByteArray()));
       out.force(true);
     }

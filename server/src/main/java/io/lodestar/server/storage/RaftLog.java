@@ -137,7 +137,7 @@ public final class RaftLog implements CommandLog {
   /** Starts this node's Ratis server (replaying its log) and the client it writes through. */
   @Override
   public void open() throws IOException {
-    Files.createDirectories(dir);
+    OwnerOnly.createDirectories(dir);
     ClusterConfig.Member self = config.self();
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(dir.toFile()));

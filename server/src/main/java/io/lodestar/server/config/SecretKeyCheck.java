@@ -1,0 +1,88 @@
+package io.lodestar.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.lodestar.core.config.ConfigStore;
+import io.lodestar.core.config.ConfigView;
+import io.lodestar.api.v1.Namespace;
+import io.lodestar.core.naming.Registry;
+import io.lodestar.server.http.Json;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Refuses to start a node whose secret key is not its cluster's. Two witnesses: the secrets
+ * already in this node's state (each ciphertext names the key it was written with), and, in a
+ * cluster, the members that answer at start ({@code GET /v1/cluster/node} reports their key id).
+ * A member that does not answer proves nothing either way and is skipped; a read through a node
+ * whose key is wrong is still a clear 503 ({@link SecretBox#decrypt}).
+ */
+public final class SecretKeyCheck {
+  private static final Logger log = LoggerFactory.getLogger(SecretKeyCheck.class);
+
+  private SecretKeyCheck() {}
+
+  /** Throws when a secret in the state was written with a key other than {@code box}'s. */
+  public static void againstState(Registry registry, ConfigStore store, SecretBox box) {
+    for (Namespace ns : registry.namespaces()) {
+      for (ConfigView v : store.views(ns.getName(), null)) {
+        if (!v.secret()) {
+          continue;
+        }
+        String written = SecretBox.keyIdOf(v.released().getContent());
+        boolean readable;
+        if (written != null) {
+          readable = written.equals(box.keyId());
+        } else {
+          try {
+            box.decrypt(v.key(), v.released().getContent());
+            readable = true;
+          } catch (RuntimeException e) {
+            readable = false;
+          }
+        }
+        if (!readable) {
+          throw new IllegalStateException("this node's secret key (" + describe(box) + ") is not the one secret "
+              + "config " + v.key() + " was encrypted with (" + (written == null ? "an older key" : written)
+              + "); " + SecretBox.HOW_TO_SHARE);
+        }
+      }
+    }
+  }
+
+  /** Throws when a member that answers reports a different key id; members that do not answer are skipped. */
+  public static void againstPeers(List<String> peerClientAddresses, SecretBox box) {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1))
+        .version(HttpClient.Version.HTTP_1_1).build();
+    List<CompletableFuture<String>> asks = new ArrayList<>();
+    for (String address : peerClientAddresses) {
+      HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + address + "/v1/cluster/node"))
+          .timeout(Duration.ofSeconds(2)).GET().build();
+      asks.add(http.sendAsync(req, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+        JsonNode n = Json.parseObject(r.body()).get("secretKeyId");
+        return n == null || n.isNull() ? null : n.asText();
+      }).exceptionally(e -> null));
+    }
+    for (int i = 0; i < asks.size(); i++) {
+      String theirs = asks.get(i).join();
+      if (theirs != null && !theirs.equals(box.keyId())) {
+        throw new IllegalStateException("this node's secret key (" + describe(box) + ") differs from member "
+            + peerClientAddresses.get(i) + "'s (" + theirs + "); " + SecretBox.HOW_TO_SHARE);
+      }
+      if (theirs != null) {
+        log.debug("Member {} holds the same secret key", peerClientAddresses.get(i));
+      }
+    }
+  }
+
+  private static String describe(SecretBox box) {
+    return box.keyId() == null ? "none" : box.keyId();
+  }
+}
