@@ -9,8 +9,31 @@ import java.time.Instant;
  * @param server the server connected to, or last tried; empty before the first attempt
  * @param since when this state was entered
  * @param detail why (the last error when disconnected); empty when there is nothing to say
+ * @param serverHealth how the server this client is connected to says it is doing
  */
-public record ClientStatus(State state, String server, Instant since, String detail) {
+public record ClientStatus(State state, String server, Instant since, String detail, ServerHealth serverHealth) {
+
+  public ClientStatus(State state, String server, Instant since, String detail) {
+    this(state, server, since, detail, ServerHealth.UP);
+  }
+
+  /**
+   * The server's own health, as its {@code GET /health} says, told over the stream when it changes.
+   *
+   * @param status {@code UP}; {@code DEGRADED}: it serves reads and pushes but writes may fail (no
+   *     majority), or it is holding instances whose leases would expire (mass-expiry protection);
+   *     {@code DOWN}
+   * @param reason why, when not UP; empty otherwise
+   * @param expiryProtection non-empty while the server pauses removal of expired instances: their
+   *     clients likely lost the server, not their lives; the lists keep them, marked unhealthy
+   */
+  public record ServerHealth(String status, String reason, String expiryProtection) {
+    public static final ServerHealth UP = new ServerHealth("UP", "", "");
+
+    public boolean isUp() {
+      return "UP".equals(status);
+    }
+  }
 
   public enum State {
     /** Started; no server reached yet and none failed yet. */

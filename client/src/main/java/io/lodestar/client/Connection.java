@@ -176,13 +176,37 @@ final class Connection {
 
   private record StatusHandle(StatusListener listener, SerialDispatcher<ClientStatus> dispatcher) {}
 
+  /** Control thread: the server says how it is doing; logged and told to status listeners. */
+  private void onServerStatus(io.lodestar.api.v1.ServerStatus s) {
+    ClientStatus old = status;
+    ClientStatus.ServerHealth health = new ClientStatus.ServerHealth(s.getStatus(), s.getReason(),
+        s.getExpiryProtection());
+    if (health.equals(old.serverHealth())) {
+      return;
+    }
+    ClientStatus next = new ClientStatus(old.state(), old.server(), old.since(), old.detail(), health);
+    status = next;
+    if (health.isUp()) {
+      LOG.log(Level.INFO, "Lodestar client {0}: server {1} is UP again", clientId, old.server());
+    } else {
+      LOG.log(Level.WARNING, "Lodestar client {0}: server {1} is {2}: {3}{4}", clientId, old.server(),
+          health.status(), health.reason(), health.expiryProtection().isEmpty() ? ""
+              : " (expiry protection: " + health.expiryProtection() + ")");
+    }
+    for (StatusHandle h : statusListeners) {
+      h.dispatcher.offer(next);
+    }
+  }
+
   /** Control thread. A no-op when the state does not change; logs and notifies otherwise. */
   private void setStatus(ClientStatus.State state, String server, String detail) {
     ClientStatus old = status;
     if (old.state() == state) {
       return;
     }
-    ClientStatus next = new ClientStatus(state, server, Instant.now(), detail);
+    // a new stream starts from UP: its server tells it otherwise at its first heartbeat
+    ClientStatus next = new ClientStatus(state, server, Instant.now(), detail,
+        state == ClientStatus.State.CONNECTED ? ClientStatus.ServerHealth.UP : old.serverHealth());
     status = next;
     switch (state) {
       case CONNECTED -> LOG.log(Level.INFO, "Lodestar client {0}: {1} {2}{3}", clientId,
@@ -275,6 +299,7 @@ final class Connection {
     switch (m.getBodyCase()) {
       case WELCOME -> onWelcome(s, m.getWelcome());
       case UPDATE -> cache.onUpdate(m.getUpdate());
+      case SERVER_STATUS -> onServerStatus(m.getServerStatus());
       case CONFIG_UPDATE -> configCache.onUpdate(m.getConfigUpdate());
       case REGISTERED, ACK, ERROR, FETCHED -> {
         Pending p = m.getRequestId() == 0 ? null : pending.remove(m.getRequestId());

@@ -163,7 +163,7 @@ final class ServiceCache {
       for (Instance i : u.getInstancesList()) {
         next.put(i.getId(), i);
       }
-      publish(e, next, u.getRevision(), info, false);
+      publish(e, next, u.getRevision(), info, false, u.getEmptiedByExpiry());
       return;
     }
     if (!e.revisionTrusted || u.getBaseRevision() != e.revision) {
@@ -182,7 +182,7 @@ final class ServiceCache {
     for (String id : u.getRemovedIdsList()) {
       next.remove(id);
     }
-    publish(e, next, u.getRevision(), info, false);
+    publish(e, next, u.getRevision(), info, false, u.getEmptiedByExpiry());
   }
 
   // ------------------------------------------------------------------ internals (control thread)
@@ -224,12 +224,47 @@ final class ServiceCache {
     }
     LOG.log(Level.INFO, "Lodestar: serving {0} from the failover cache ({1} instances, revision {2})", e,
         next.size(), u.getRevision());
-    publish(e, next, u.getRevision(), u.getInfo(), true);
+    publish(e, next, u.getRevision(), u.getInfo(), true, false);
   }
 
+  /**
+   * @param next the server's list: what later deltas apply to
+   * @param emptiedByExpiry the server says an empty list is empty because leases expired: callers
+   *     keep the last non-empty list, marked {@link ServiceSnapshot#expiryHeld()}
+   */
   private void publish(ServiceEntry e, Map<String, Instance> next, long revision, ServiceInfo info,
-      boolean fromDisk) {
-    Map<String, Instance> prev = e.byId;
+      boolean fromDisk, boolean emptiedByExpiry) {
+    ServiceSnapshot before = e.snapshot;
+    if (next.isEmpty() && emptiedByExpiry && before != null && !before.instances().isEmpty()) {
+      if (!before.expiryHeld()) {
+        LOG.log(Level.WARNING, "Lodestar: the server lists no instance of {0} because their leases expired, "
+            + "likely a partition between them and the server; serving the last {1} instances until it lists "
+            + "some again (ServiceSnapshot.expiryHeld)", e, before.instances().size());
+      }
+      ServiceSnapshot held = before.heldAt(revision, info.getProtectThreshold(), info.getRules());
+      e.byId = next;
+      e.revision = revision;
+      e.revisionTrusted = !fromDisk;
+      e.resyncPending = false;
+      e.info = info;
+      e.snapshotFromDisk = fromDisk;
+      e.snapshot = held;  // the publication
+      e.ready.complete(null);
+      if (!before.expiryHeld()) {
+        ServiceEvent ev = new ServiceEvent(held, List.of(), List.of(), List.of(), fromDisk);
+        for (ListenerHandle h : e.listeners) {
+          if (h.attached) {
+            h.dispatcher.offer(ev);
+          }
+        }
+      }
+      return;
+    }
+    // the list callers saw: the server's, or the one held through an expiry
+    Map<String, Instance> prev = new HashMap<>();
+    if (before != null) {
+      before.instances().forEach(i -> prev.put(i.getId(), i));
+    }
     List<Instance> added = new ArrayList<>();
     List<Instance> changed = new ArrayList<>();
     List<Instance> removed = new ArrayList<>();
@@ -246,7 +281,6 @@ final class ServiceCache {
         removed.add(old);
       }
     }
-    ServiceSnapshot before = e.snapshot;
     ServiceSnapshot snap = ServiceSnapshot.of(e.namespace, e.service, revision, List.copyOf(next.values()),
         ServiceSnapshot.effectiveThreshold(info.getProtectThreshold()), info.getRules());
     e.byId = next;
@@ -259,7 +293,8 @@ final class ServiceCache {
     e.ready.complete(null);
 
     boolean firstList = before == null;
-    boolean selectionChanged = before != null && (before.protectionApplied() != snap.protectionApplied()
+    boolean selectionChanged = before != null && (before.expiryHeld()
+        || before.protectionApplied() != snap.protectionApplied()
         || before.protectThreshold() != snap.protectThreshold()
         || !before.rules().equals(snap.rules()));  // governance rules ride the same events
     if (firstList || !added.isEmpty() || !removed.isEmpty() || !changed.isEmpty() || selectionChanged) {

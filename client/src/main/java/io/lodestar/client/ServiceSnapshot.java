@@ -53,9 +53,16 @@ public final class ServiceSnapshot {
   private final long totalWeight;
   private final boolean protectionApplied;
   private final GovernanceRules rules;
+  private final boolean expiryHeld;
 
   private ServiceSnapshot(String namespace, String service, long revision, List<Instance> all,
       double protectThreshold, GovernanceRules rules) {
+    this(namespace, service, revision, all, protectThreshold, rules, false);
+  }
+
+  private ServiceSnapshot(String namespace, String service, long revision, List<Instance> all,
+      double protectThreshold, GovernanceRules rules, boolean expiryHeld) {
+    this.expiryHeld = expiryHeld;
     this.rules = rules;
     this.namespace = namespace;
     this.service = service;
@@ -125,6 +132,22 @@ public final class ServiceSnapshot {
       throw new IllegalArgumentException("protectThreshold must be within 0–1, got " + protectThreshold);
     }
     return new ServiceSnapshot(namespace, service, revision, instances, protectThreshold, rules);
+  }
+
+  /**
+   * The server's list is empty because the leases of the service's last instances expired (no
+   * deregistration), and this snapshot holds the last non-empty list instead, at the server's
+   * revision: a client–server partition must not empty a caller's list. It ends with the next
+   * update that brings instances or removes them by deregistration.
+   */
+  public boolean expiryHeld() {
+    return expiryHeld;
+  }
+
+  /** This snapshot's instances, held at {@code revision} while the server's list is empty by expiry. */
+  ServiceSnapshot heldAt(long revision, double protectThreshold, GovernanceRules rules) {
+    return new ServiceSnapshot(namespace, service, revision, instances, effectiveThreshold(protectThreshold), rules,
+        true);
   }
 
   /** The service's effective governance rules (its own, completed by its namespace's defaults). */

@@ -393,7 +393,7 @@ public final class Registry {
       throw LodestarException.notFound("instance " + d.getId() + " of " + d.getNamespace() + "/" + d.getService()
           + " does not exist");
     }
-    removeInstance(s, old);
+    removeInstance(s, old, false);
     return CommandResult.newBuilder().setInstance(old).build();
   }
 
@@ -429,7 +429,7 @@ public final class Registry {
         continue;  // raced with a deregistration: nothing to do
       }
       if (c.getRemove()) {
-        removeInstance(s, old);
+        removeInstance(s, old, true);
         applied++;
       } else if (old.getHealth() != c.getStatus()) {
         long rev = bump(s);
@@ -452,7 +452,7 @@ public final class Registry {
         ServiceState s = services.get(k.service());
         Instance old = s == null ? null : s.instances.get(k.id());
         if (old != null) {
-          removeInstance(s, old);
+          removeInstance(s, old, false);
           n++;
         }
       }
@@ -511,8 +511,14 @@ public final class Registry {
     dirty.clear();
     for (ServiceState s : changed) {
       long previous = s.view == null ? 0 : s.view.revision();
+      // Empty because the last instances' leases expired, with no deregistration among the
+      // removals: SDKs keep their last list rather than lose a whole service to a partition.
+      boolean emptiedByExpiry = s.instances.isEmpty()
+          && (s.expiryRemovals || s.otherRemovals ? s.expiryRemovals && !s.otherRemovals : s.view.emptiedByExpiry());
+      s.expiryRemovals = false;
+      s.otherRemovals = false;
       ServiceView view = new ServiceView(s.key, effectiveInfo(s).toBuilder().setRevision(s.revision).build(),
-          s.revision, sorted(s.instances.values()));
+          s.revision, sorted(s.instances.values()), emptiedByExpiry);
       s.view = view;
       ServiceChange change = new ServiceChange(s.resetBase ? 0 : previous, view,
           List.copyOf(s.pendingUpserts.values()), List.copyOf(s.pendingRemoved), s.infoChanged, s.deleted);
@@ -616,7 +622,13 @@ public final class Registry {
     }
   }
 
-  private void removeInstance(ServiceState s, Instance old) {
+  /** @param expired removed because its lease expired (SetHealth), not deregistered */
+  private void removeInstance(ServiceState s, Instance old, boolean expired) {
+    if (expired) {
+      s.expiryRemovals = true;
+    } else {
+      s.otherRemovals = true;
+    }
     s.instances.remove(old.getId());
     instanceCount--;
     s.pendingUpserts.remove(old.getId());
@@ -672,6 +684,9 @@ public final class Registry {
     boolean infoChanged;
     boolean resetBase;
     boolean deleted;
+    // what removed instances since the last flush: lease expiry, or anything else
+    boolean expiryRemovals;
+    boolean otherRemovals;
     volatile ServiceView view;
 
     ServiceState(ServiceKey key, ServiceInfo info) {

@@ -10,10 +10,15 @@ import java.util.List;
  * An immutable picture of one service at one revision. Readers on any thread take the current
  * view with one volatile read; the applying thread publishes a new view per batch of changes.
  */
-public record ServiceView(ServiceKey key, ServiceInfo info, long revision, List<Instance> instances) {
+public record ServiceView(ServiceKey key, ServiceInfo info, long revision, List<Instance> instances,
+    boolean emptiedByExpiry) {
 
   public ServiceView {
     instances = List.copyOf(instances);
+  }
+
+  public ServiceView(ServiceKey key, ServiceInfo info, long revision, List<Instance> instances) {
+    this(key, info, revision, instances, false);
   }
 
   /** The share of unhealthy instances above which discovery returns everything. */

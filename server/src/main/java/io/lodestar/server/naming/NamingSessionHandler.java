@@ -5,6 +5,7 @@ import io.lodestar.api.v1.ClientMessage;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.RegisterResponse;
 import io.lodestar.api.v1.ServerMessage;
+import io.lodestar.api.v1.ServerStatus;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.DeregisterInstance;
 import io.lodestar.api.v1.state.DeregisterOwned;
@@ -15,6 +16,7 @@ import io.lodestar.server.naming.HealthChecker.InstanceKey;
 import io.lodestar.server.session.Session;
 import io.lodestar.server.session.SessionHandler;
 import io.lodestar.server.storage.CommandLog;
+import io.lodestar.server.storage.LogStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.EnumSet;
@@ -73,6 +75,8 @@ public final class NamingSessionHandler implements SessionHandler {
     private final Map<InstanceKey, Instance> owned = new ConcurrentHashMap<>();
     private final HealthChecker.KeepAlive keepAlive = health.newKeepAlive();
     private int heartbeats; // the stream's inbound messages arrive one at a time
+    // what this stream was last told of the node's health; an SDK assumes UP until told otherwise
+    private ServerStatus toldStatus = ServerStatus.newBuilder().setStatus("UP").build();
     // the shortest TTL this stream registered: a silence that long may have let a lease lapse
     private volatile long shortestTtlNanos = Long.MAX_VALUE;
 
@@ -177,6 +181,7 @@ public final class NamingSessionHandler implements SessionHandler {
 
     private void heartbeat() {
       long sincePrevious = keepAlive.touch(); // renews every lease bound to this stream
+      tellStatus();
       // Every lease is checked one by one only now and then, or at once after a silence long
       // enough for one to have lapsed (a long pause): a lapsed or moved lease is re-asserted.
       if (++heartbeats % FULL_CHECK_EVERY != 0 && sincePrevious < Math.min(SILENCE_NANOS, shortestTtlNanos)) {
@@ -189,6 +194,22 @@ public final class NamingSessionHandler implements SessionHandler {
               e.getKey().id(), session.clientId());
           submitRegistration(e.getValue());
         }
+      }
+    }
+
+    /**
+     * Tells the SDK when this node's health changes (no majority, mass-expiry protection): it
+     * shows it in its status. Checked at each heartbeat; the first message only when not UP.
+     */
+    private void tellStatus() {
+      LogStatus s = commandLog.status();
+      String paused = health.expiryPaused();
+      LogStatus.State state = s.state() == LogStatus.State.UP && paused != null ? LogStatus.State.DEGRADED : s.state();
+      ServerStatus now = ServerStatus.newBuilder().setStatus(state.name())
+          .setReason(s.reason() == null ? "" : s.reason()).setExpiryProtection(paused == null ? "" : paused).build();
+      if (!now.equals(toldStatus)) {
+        toldStatus = now;
+        session.send(ServerMessage.newBuilder().setServerStatus(now).build());
       }
     }
 

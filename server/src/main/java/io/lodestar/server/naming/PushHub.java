@@ -115,7 +115,8 @@ public final class PushHub implements RegistryListener, AutoCloseable {
             if (delta == null) {
               ServiceUpdate.Builder u = ServiceUpdate.newBuilder().setNamespace(view.key().namespace())
                   .setService(view.key().service()).setRevision(view.revision()).setBaseRevision(base)
-                  .addAllInstances(change.upserts()).addAllRemovedIds(change.removedIds());
+                  .addAllInstances(change.upserts()).addAllRemovedIds(change.removedIds())
+                  .setEmptiedByExpiry(view.emptiedByExpiry());
               if (change.infoChanged()) {
                 u.setInfo(view.info());
               }
@@ -180,7 +181,8 @@ public final class PushHub implements RegistryListener, AutoCloseable {
 
   private static ServiceUpdate snapshotOf(ServiceView view) {
     return ServiceUpdate.newBuilder().setNamespace(view.key().namespace()).setService(view.key().service())
-        .setRevision(view.revision()).setSnapshot(true).addAllInstances(view.instances()).setInfo(view.info()).build();
+        .setRevision(view.revision()).setSnapshot(true).addAllInstances(view.instances()).setInfo(view.info())
+        .setEmptiedByExpiry(view.emptiedByExpiry()).build();
   }
 
   private static ServerMessage update(ServiceUpdate u) {
