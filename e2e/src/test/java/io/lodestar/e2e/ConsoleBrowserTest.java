@@ -350,4 +350,58 @@ class ConsoleBrowserTest {
     click("button[hx-post='/ui/cluster/snapshot']");
     awaitText("#action-result .notice", "Snapshot taken");
   }
+
+  @Test
+  void topologyPageDrawsTheCallGraphAndAnEdgesLatencyOverTime() throws IOException {
+    Instance pay = sdk.register(RegistrationSpec.builder().service("topo-payments").host("10.7.0.1").port(80).build());
+    try (io.lodestar.client.governance.Governor gov = io.lodestar.client.governance.Governor.builder(sdk)
+        .callerService("topo-orders").build()) {
+      io.lodestar.client.route.CallContext ctx = io.lodestar.client.route.CallContext.builder().method("/pay").build();
+      for (int i = 0; i < 50; i++) {
+        gov.report(pay, ctx, i < 10 ? io.lodestar.client.governance.ErrorKind.SERVER_ERROR : null, 3_000_000);
+      }
+      gov.flushCallStats();
+    }
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(json(rest("GET", "/v1/namespaces/default/topology", null)).get("edges").toString())
+            .contains("topo-payments"));
+
+    open("/ui/topology");
+    // the table: 20 % errors is red
+    find("#edges tr[data-edge='topo-orders>topo-payments'] .badge.bad");
+    // the graph: ECharts drew the edge (topology.js notes how many it drew)
+    JavascriptExecutor js = (JavascriptExecutor) browser.driver;
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
+        js.executeScript("var el = document.getElementById('topology-graph');"
+            + "return el.querySelector('canvas') !== null && Number(el.dataset.edges) > 0;").equals(Boolean.TRUE));
+
+    // a real click on the middle of the edge's line loads its latency over time
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+      @SuppressWarnings("unchecked")
+      List<Number> at = (List<Number>) js.executeScript("""
+          var el = document.getElementById('topology-graph');
+          var chart = echarts.getInstanceByDom(el);
+          var g = chart.getModel().getSeriesByIndex(0).getGraph();
+          for (var i = 0; i < g.edges.length; i++) {
+            var e = g.edges[i];
+            if (e.node1.id.indexOf('topo-orders') >= 0 && e.node2.id.indexOf('topo-payments') >= 0) {
+              var p = e.getLayout(), a = p[0], b = p[1], c = p[2] || [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+              return [0.25 * a[0] + 0.5 * c[0] + 0.25 * b[0] - el.clientWidth / 2,
+                      0.25 * a[1] + 0.5 * c[1] + 0.25 * b[1] - el.clientHeight / 2];
+            }
+          }
+          return null;""");
+      new org.openqa.selenium.interactions.Actions(browser.driver)
+          .moveToElement(browser.driver.findElement(By.id("topology-graph")), at.get(0).intValue(), at.get(1).intValue())
+          .click().perform();
+      assertThat(browser.driver.findElement(By.id("edge-title")).getText()).contains("topo-orders → topo-payments");
+    });
+    // its chart is drawn and its table has the 10 s slot: 50 calls, 10 errors
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
+        js.executeScript("return document.querySelector('#latency-chart canvas') !== null").equals(Boolean.TRUE));
+    awaitText("#edge-detail tbody", "50");
+    // the table's own button does the same
+    click("#edges tr[data-edge='topo-orders>topo-payments'] button");
+    awaitText("#edge-title", "topo-orders → topo-payments");
+  }
 }

@@ -81,6 +81,7 @@ public final class Console implements AutoCloseable {
     sb.annotatedService(new GrayPanel(configs, configClients, api));
     sb.annotatedService(new RulePages(registry, api));
     sb.annotatedService(new ClusterPage(api));
+    sb.annotatedService(new TopologyPage(api));
     sb.annotatedService(events);
     sb.decoratorUnder("/ui/", gate);
   }

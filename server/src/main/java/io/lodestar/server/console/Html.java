@@ -33,11 +33,12 @@ final class Html {
     return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
-  /** The navigation entries: path, label. The topology page (issue 18) adds one line here. */
+  /** The navigation entries: path, label. */
   private static final String[][] NAV = {
       {"/ui/", "Overview"},
       {"/ui/services", "Services"},
       {"/ui/configs", "Configs"},
+      {"/ui/topology", "Topology"},
       {"/ui/cluster", "Cluster"},
   };
 
