@@ -73,6 +73,9 @@ public final class LodestarServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LodestarServer.class);
   public static final int DEFAULT_PORT = 8700;
   public static final int MAX_REQUEST_BYTES = 1 << 20;
+  /** Request headers in all (HTTP/1 and HTTP/2), and the HTTP/1 request line with its query. */
+  public static final int MAX_HEADER_BYTES = 8192;
+  public static final int MAX_REQUEST_LINE_BYTES = 4096;
   /** Config routes take up to 1 MiB of content; the slack lets the handler answer 413 itself at exactly 1 MiB + 1. */
   public static final int MAX_CONFIG_REQUEST_BYTES = ConfigStore.MAX_CONTENT_BYTES + (64 << 10);
 
@@ -91,6 +94,13 @@ public final class LodestarServer implements AutoCloseable {
     private int consulPort = -1;
     private String datacenter = "dc1";
     private io.lodestar.server.tls.TlsSettings tls = io.lodestar.server.tls.TlsSettings.NONE;
+    private io.lodestar.server.limits.ServerLimits limits = io.lodestar.server.limits.ServerLimits.DEFAULT;
+
+    /** Instances per service, services per namespace, streams per client address (docs/security.md). */
+    public Builder limits(io.lodestar.server.limits.ServerLimits limits) {
+      this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
 
     /** TLS on the client port and the Consul port (docs/security.md); {@code TlsSettings.NONE} (the default) for none. */
     public Builder tls(io.lodestar.server.tls.TlsSettings tls) {
@@ -211,7 +221,7 @@ public final class LodestarServer implements AutoCloseable {
   private record Settings(String bind, int port, Path dataDir, int snapshotEvery, ClusterConfig cluster,
       long raftSegmentBytes, int consulPort, String datacenter, java.util.function.LongSupplier nanoClock,
       ExpiryProtection expiryProtection, io.lodestar.server.tls.TlsSettings tls, int maxLongPollsPerClient,
-      Path clusterSecretFile) {}
+      Path clusterSecretFile, io.lodestar.server.limits.ServerLimits limits) {}
 
   private final Settings config;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -238,7 +248,7 @@ public final class LodestarServer implements AutoCloseable {
   private LodestarServer(Builder b) {
     this.config = new Settings(b.bind, b.port, b.dataDir, b.snapshotEvery, b.cluster, b.raftSegmentBytes,
         b.consulPort, b.datacenter, b.nanoClock, b.expiryProtection, b.tls, b.maxLongPollsPerClient,
-        b.clusterSecretFile);
+        b.clusterSecretFile, b.limits);
   }
 
   /** Replays storage, then starts serving; returns once the port answers. */
@@ -262,6 +272,9 @@ public final class LodestarServer implements AutoCloseable {
           config.raftSegmentBytes, meters);
       commandLog = raftLog;
     }
+    LocalLog local = commandLog instanceof LocalLog l ? l : null;
+    // every surface's writes pass the count limits before they are logged
+    commandLog = new io.lodestar.server.limits.AdmissionLog(commandLog, stateMachine.registry(), config.limits);
     health = new HealthChecker(stateMachine.registry(), commandLog, config.nanoClock,
         raftLog == null ? HealthChecker.LeaseScope.SINGLE_NODE : clusterLeases(raftLog.cluster()), config.expiryProtection);
     hub = new PushHub(stateMachine.registry(), meters);
@@ -332,7 +345,7 @@ public final class LodestarServer implements AutoCloseable {
         () -> Welcome.newBuilder().setServerId(address.get())
             .setHeartbeatIntervalMs(NamingSessionHandler.HEARTBEAT_INTERVAL_MS).addAllMembers(members.get()).build(),
         meters);
-    LocalLog local = commandLog instanceof LocalLog l ? l : null;
+    grpc.limitStreamsPerAddress(config.limits.maxStreamsPerAddress());
     ClusterRestService clusterRest = new ClusterRestService(raftLog == null ? null : raftLog.cluster(), address, config.dataDir.resolve("backups"),
         this::snapshot, () -> local == null ? 0 : local.lastIndex(), secrets.keyId());
 
@@ -340,6 +353,9 @@ public final class LodestarServer implements AutoCloseable {
     listen(sb, new InetSocketAddress(config.bind, config.port));
     sb.meterRegistry(meters)
         .maxRequestLength(MAX_REQUEST_BYTES)
+        // Armeria's defaults, written out because they are limits we document: a larger header is refused with 431
+        .http1MaxHeaderSize(MAX_HEADER_BYTES).http2MaxHeaderListSize(MAX_HEADER_BYTES)
+        .http1MaxInitialLineLength(MAX_REQUEST_LINE_BYTES)
         // Long polls and SDK streams are long-lived; each REST handler bounds its own wait.
         .requestTimeout(Duration.ZERO)
         .errorHandler(new ErrorHandler())

@@ -69,6 +69,16 @@ public final class Main implements Callable<Integer> {
       + "<data-dir>/tls/self-signed.crt (development: clients trust that file with --tls-ca)")
   boolean tlsSelfSigned;
 
+  @Option(names = "--max-instances-per-service", description = "instances one service may hold; default ${DEFAULT-VALUE}")
+  int maxInstancesPerService = io.lodestar.server.limits.ServerLimits.DEFAULT.maxInstancesPerService();
+
+  @Option(names = "--max-services-per-namespace", description = "services one namespace may hold; default ${DEFAULT-VALUE}")
+  int maxServicesPerNamespace = io.lodestar.server.limits.ServerLimits.DEFAULT.maxServicesPerNamespace();
+
+  @Option(names = "--max-streams-per-address", description = "open SDK streams from one client IP address; "
+      + "default ${DEFAULT-VALUE}")
+  int maxStreamsPerAddress = io.lodestar.server.limits.ServerLimits.DEFAULT.maxStreamsPerAddress();
+
   @Option(names = "--config", description = "a properties file with the same settings (node-id, cluster, "
       + "raft-port, port, bind, data-dir, snapshot-every, tls-cert, tls-key, tls-client-ca, tls-self-signed, cluster-secret-file); command-line options win")
   Path configFile;
@@ -89,6 +99,8 @@ public final class Main implements Callable<Integer> {
       io.lodestar.server.tls.TlsSettings tls = new io.lodestar.server.tls.TlsSettings(tlsCert, tlsKey, tlsClientCa,
           tlsSelfSigned);
       b.tls(tls);
+      b.limits(new io.lodestar.server.limits.ServerLimits(maxInstancesPerService, maxServicesPerNamespace,
+          maxStreamsPerAddress));
       if (cluster != null) {
         b.cluster(io.lodestar.server.storage.ClusterConfig.parse(nodeId, cluster, raftPort, join));
       } else if (nodeId != null || join) {

@@ -24,6 +24,13 @@ public final class SessionService extends NamingGrpc.NamingImplBase {
   private final List<SessionHandler> handlers;
   private final Supplier<Welcome> welcome;
   private final Set<Session> open = ConcurrentHashMap.newKeySet();
+  private volatile io.lodestar.server.limits.PerAddressCounter perAddress =
+      new io.lodestar.server.limits.PerAddressCounter(Integer.MAX_VALUE);
+
+  /** At most {@code max} open streams from one client IP address (docs/security.md, "Limits"). */
+  public void limitStreamsPerAddress(int max) {
+    this.perAddress = new io.lodestar.server.limits.PerAddressCounter(max);
+  }
 
   /**
    * @param welcome what a hello is answered with (server id, members, heartbeat interval); asked
@@ -47,6 +54,20 @@ public final class SessionService extends NamingGrpc.NamingImplBase {
   public StreamObserver<ClientMessage> connect(StreamObserver<ServerMessage> responseObserver) {
     ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
     String address = ctx == null ? "" : ctx.clientAddress().getHostAddress();
+    if (!perAddress.tryAcquire(address)) {
+      responseObserver.onError(Status.RESOURCE_EXHAUSTED.withDescription("too many open streams from " + address
+          + ": the limit of this server is " + perAddress.max() + " (--max-streams-per-address)").asRuntimeException());
+      return new StreamObserver<>() {  // nothing was opened: what the client still sends is dropped
+        @Override
+        public void onNext(ClientMessage value) {}
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {}
+      };
+    }
     Session s = new Session((ServerCallStreamObserver<ServerMessage>) responseObserver, address, this);
     open.add(s);
     return s;
@@ -72,6 +93,8 @@ public final class SessionService extends NamingGrpc.NamingImplBase {
   }
 
   void ended(Session s) {
-    open.remove(s);
+    if (open.remove(s)) {
+      perAddress.release(s.address());
+    }
   }
 }
