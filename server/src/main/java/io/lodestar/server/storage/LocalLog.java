@@ -97,6 +97,7 @@ public final class LocalLog implements CommandLog {
     OwnerOnly.createDirectories(dir);
     long start = System.nanoTime();
     snapshotIndex = loadSnapshot();
+    refuseIfADamagedSnapshotLeavesAGap();
     lastIndex = snapshotIndex;
     long replayed = replay();
     stateMachine.flush();
@@ -416,6 +417,30 @@ public final class LocalLog implements CommandLog {
     log.info("Snapshot at index {}: {} KiB in {} ms", at, bytes.length / 1024, (System.nanoTime() - t0) / 1_000_000);
   }
 
+  /** The newest snapshot passed over as damaged, and why; null when none was. */
+  private String damagedSnapshot;
+
+  /**
+   * A damaged snapshot may be passed over only if the log still holds everything after the one
+   * loaded instead; otherwise the node would start with a state that silently lacks what the
+   * damaged snapshot covered.
+   */
+  private void refuseIfADamagedSnapshotLeavesAGap() throws IOException {
+    if (damagedSnapshot == null) {
+      return;
+    }
+    long firstLogged;
+    try (Stream<Path> files = Files.list(dir)) {
+      firstLogged = files.map(p -> p.getFileName().toString()).filter(n -> n.matches("log-\\d{20}\\.wal"))
+          .mapToLong(n -> Long.parseLong(n.substring(4, 24))).min().orElse(Long.MAX_VALUE);
+    }
+    if (firstLogged > snapshotIndex + 1) {
+      throw new IOException(damagedSnapshot + ", and the log no longer holds the writes it covers (the log starts at "
+          + (firstLogged == Long.MAX_VALUE ? "nothing" : "index " + firstLogged) + "); refusing to start with them "
+          + "missing: restore the data directory from a backup (docs/operations.md)");
+    }
+  }
+
   private long loadSnapshot() throws IOException {
     List<Path> snaps;
     try (Stream<Path> files = Files.list(dir)) {
@@ -428,19 +453,28 @@ public final class LocalLog implements CommandLog {
       ByteBuffer b = ByteBuffer.wrap(all);
       if (all.length < 20 || b.getInt() != SNAPSHOT_MAGIC) {
         log.warn("Ignoring damaged snapshot {}", p);
+        damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (no header)";
         continue;
       }
       long index = b.getLong();
+      if (index != Long.parseLong(p.getFileName().toString().substring(9, 29))) {
+        // the checksum covers the body only: the header's index must agree with the file's name
+        log.warn("Ignoring snapshot {}: its header says index {}", p, index);
+        damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (index)";
+        continue;
+      }
       int crcValue = b.getInt();
       int len = b.getInt();
       if (len != all.length - 20) {
         log.warn("Ignoring truncated snapshot {}", p);
+        damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (truncated)";
         continue;
       }
       CRC32C crc = new CRC32C();
       crc.update(all, 20, len);
       if ((int) crc.getValue() != crcValue) {
         log.warn("Ignoring snapshot {} with a bad checksum", p);
+        damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (bad checksum)";
         continue;
       }
       StateSnapshot snap = StateSnapshot.parseFrom(ByteBuffer.wrap(all, 20, len));
