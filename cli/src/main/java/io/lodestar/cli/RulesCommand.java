@@ -16,10 +16,10 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "rules",
     description = {"Show, set and remove governance rules of a service (or, with --defaults, of the namespace).",
-        "KIND is one of loadbalance, route, circuitbreaker, ratelimit; docs/api.md gives each kind's JSON."},
+        "KIND is one of loadbalance, route, circuitbreaker, ratelimit, lane (lane: with --defaults only); docs/api.md gives each kind's JSON."},
     subcommands = {RulesCommand.Get.class, RulesCommand.PutRule.class, RulesCommand.DeleteRule.class})
 final class RulesCommand extends Verb {
-  static final List<String> KINDS = List.of("loadbalance", "route", "circuitbreaker", "ratelimit");
+  static final List<String> KINDS = List.of("loadbalance", "route", "circuitbreaker", "ratelimit", "lane");
 
   @Override
   public Integer call() {

@@ -21,7 +21,7 @@ import java.util.Map;
  */
 record CompiledRules(GovernanceRules source, LbPolicy policy, String hashHeader, String hashLabel,
     AdaptiveConfig adaptive, RouteTable route, CircuitBreakerConfig instanceBreaker, CircuitBreaker serviceBreaker,
-    Map<String, CircuitBreaker> methodBreakers, double maxEjectionShare, RateLimitTable rateLimits) {
+    Map<String, CircuitBreaker> methodBreakers, double maxEjectionShare, RateLimitTable rateLimits, Lanes lanes) {
 
   private static CircuitBreakerRule unversioned(CircuitBreakerRule r) {
     return r.toBuilder().clearVersion().clearUpdatedAtMs().build();
@@ -56,6 +56,6 @@ record CompiledRules(GovernanceRules source, LbPolicy policy, String hashHeader,
         AdaptiveConfig.fromProto(lb.getAdaptive()), RouteTable.compile(rules.getRoute(), caller), instanceCfg,
         serviceBreaker, Map.copyOf(methods),
         cb.getMaxEjectionShare() > 0 ? cb.getMaxEjectionShare() : CircuitBreakerConfig.DEFAULT_MAX_EJECTION_SHARE,
-        limits);
+        limits, Lanes.compile(rules.getLane(), caller));
   }
 }

@@ -10,7 +10,9 @@ public final class GovernanceException extends RuntimeException {
     /** The service's or the method's circuit breaker is open. */
     CIRCUIT_OPEN,
     /** A rate-limit rule refused the call. */
-    RATE_LIMITED
+    RATE_LIMITED,
+    /** The call is in a lane the service has no instance in, and the lane's fallback is "fail". */
+    LANE_EMPTY
   }
 
   private final Reason reason;

@@ -143,6 +143,17 @@ public final class Governor implements AutoCloseable {
     governor(instance.getNamespace(), instance.getService()).report(instance, call, error, latencyNanos);
   }
 
+  /**
+   * The lane a call to a service is in (its {@code x-lodestar-lane} header, else the first lane
+   * rule that matches it), or null. The Spring and grpc integrations send it on as the header.
+   */
+  public String lane(String namespace, String service, CallContext call) {
+    return governor(namespace, service).lane(call);
+  }
+
+  /** The header a request's lane travels in (docs/api.md#lane). */
+  public static final String LANE_HEADER = Lanes.HEADER;
+
   /** Sends the current call-statistics window now (tests; the timer sends one each window). */
   public void flushCallStats() {
     stats.send();

@@ -56,9 +56,12 @@ public final class ServiceGovernor {
 
   private record Inputs(Member[] members, CompiledRules rules, AdaptiveUpdater adaptive) {}
 
-  /** Everything choose() reads, immutable. */
+  /**
+   * Everything choose() reads, immutable. {@code pickers} and {@code slots} are per lane view
+   * (lanes, then the baseline; one view when no lane rule applies), then per route subset.
+   */
   private record Plan(CompiledRules rules, AdaptiveUpdater adaptive, Map<String, Member> byId, Member[] all,
-      Picker[] pickers, Member[][] slots, int allSlot, long nextCheckNanos) {}
+      Picker[][] pickers, Member[][][] slots, int allSlot, long nextCheckNanos) {}
 
   public ServiceGovernor(String service, Map<String, String> callerLabels, Ticker ticker, RandomSource random,
       Sleeper sleeper) {
@@ -145,22 +148,32 @@ public final class ServiceGovernor {
             "circuit breaker of " + service + " method " + call.method() + " is open");
       }
     }
+    Lanes lanes = r.lanes();
+    int lane = lanes.resolve(call);
+    if (lane != lanes.baseline() && p.slots[lane][p.allSlot].length == 0) {
+      if (lanes.failClosed(lane)) {
+        throw new GovernanceException(Reason.LANE_EMPTY, "no instance of " + service + " in lane "
+            + lanes.name(lane) + " (lane fallback is fail)");
+      }
+      lane = lanes.baseline();  // the lane passes through this service's baseline
+    }
+    Member[][] slots = p.slots[lane];
     int subset = r.route().select(call, random.nextLong());
     int slot = subset == RouteTable.ALL ? p.allSlot : subset;
-    Member[] members = p.slots[slot];
+    Member[] members = slots[slot];
     if (members.length == 0) {
       if (subset != RouteTable.ALL && r.route().failWhenEmpty()) {
         throw new GovernanceException(Reason.SUBSET_EMPTY, "no instance of " + service + " in subset "
             + r.route().subsets().get(subset) + " (route fallback is fail)");
       }
       slot = p.allSlot;
-      members = p.slots[slot];
+      members = slots[slot];
       if (members.length == 0) {
         throw new GovernanceException(Reason.NO_INSTANCE, "service " + service + " has no instance");
       }
     }
     long keyHash = keyHash(r, call);
-    Picker picker = p.pickers[slot];
+    Picker picker = p.pickers[lane][slot];
     Member chosen = null;
     for (int attempt = 0; attempt < PICK_ATTEMPTS; attempt++) {
       chosen = members[picker.pick(random.nextLong(), keyHash)];
@@ -245,6 +258,15 @@ public final class ServiceGovernor {
     return calls;
   }
 
+  /**
+   * The lane a call is in, by its {@code x-lodestar-lane} header or a lane rule's match; null when
+   * it is in none. Integrations send it on as that header, so the lane holds on every hop.
+   */
+  public String lane(CallContext call) {
+    Lanes lanes = plan.rules.lanes();
+    return lanes.name(lanes.resolve(call));
+  }
+
   /** How many instances the governor routes over. */
   public int size() {
     return plan.all.length;
@@ -303,21 +325,25 @@ public final class ServiceGovernor {
     java.util.Set<Member> ejected = new java.util.HashSet<>(open.subList(0, Math.min(cap, open.size())));
 
     List<Map<String, String>> subsets = r.route().subsets();
-    Picker[] pickers = new Picker[subsets.size() + 1];
-    Member[][] slots = new Member[subsets.size() + 1][];
+    Lanes lanes = r.lanes();
+    Picker[][] pickers = new Picker[lanes.count() + 1][subsets.size() + 1];
+    Member[][][] slots = new Member[lanes.count() + 1][subsets.size() + 1][];
     Nearby nearby = r.route().nearby();
     long start = random.nextLong();
-    for (int s = 0; s <= subsets.size(); s++) {
-      List<Member> candidates = new ArrayList<>();
-      for (Member m : all) {
-        if (s == subsets.size() || RouteTable.inSubset(subsets.get(s), m.instance.getMetadataMap())) {
-          candidates.add(m);
+    for (int lane = 0; lane <= lanes.count(); lane++) {
+      for (int s = 0; s <= subsets.size(); s++) {
+        List<Member> candidates = new ArrayList<>();
+        for (Member m : all) {
+          if (lanes.of(m.instance.getMetadataMap()) == lane
+              && (s == subsets.size() || RouteTable.inSubset(subsets.get(s), m.instance.getMetadataMap()))) {
+            candidates.add(m);
+          }
         }
+        List<Member> chosen = nearby.select(candidates, m -> m.instance.getMetadataMap(), m -> !ejected.contains(m),
+            caller).members();
+        slots[lane][s] = chosen.toArray(new Member[0]);
+        pickers[lane][s] = LoadBalancers.picker(r.policy(), chosen, start);
       }
-      List<Member> chosen = nearby.select(candidates, m -> m.instance.getMetadataMap(), m -> !ejected.contains(m),
-          caller).members();
-      slots[s] = chosen.toArray(new Member[0]);
-      pickers[s] = LoadBalancers.picker(r.policy(), chosen, start);
     }
     Map<String, Member> byId = new HashMap<>();
     for (Member m : all) {

@@ -30,14 +30,23 @@ public final class Governance {
       case PUT_RULES -> {
         PutRules p = cmd.getPutRules();
         checkOwner(p.getNamespace(), p.getService());
-        RuleValidator.validate(RuleKind.only(p.getRules()), p.getRules());
+        RuleKind kind = RuleKind.only(p.getRules());
+        checkScope(kind, p.getService());
+        RuleValidator.validate(kind, p.getRules());
       }
       case DELETE_RULES -> {
         DeleteRules d = cmd.getDeleteRules();
         checkOwner(d.getNamespace(), d.getService());
-        RuleKind.parse("kind", d.getKind());
+        checkScope(RuleKind.parse("kind", d.getKind()), d.getService());
       }
       default -> throw LodestarException.invalid("kind", "not a governance command: " + cmd.getKindCase());
+    }
+  }
+
+  private static void checkScope(RuleKind kind, String service) {
+    if (kind.namespaceOnly() && !service.isEmpty()) {
+      throw LodestarException.invalid("kind", kind.wireName()
+          + " rules are set per namespace (/v1/namespaces/{ns}/rules/" + kind.wireName() + "), not per service");
     }
   }
 

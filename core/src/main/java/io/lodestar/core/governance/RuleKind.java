@@ -5,12 +5,19 @@ import io.lodestar.core.LodestarException;
 import java.util.Locale;
 
 /**
- * The four kinds of governance rule, and the one place that knows which field of
+ * The kinds of governance rule, and the one place that knows which field of
  * {@link GovernanceRules} holds each, its version, and how a service's rules fall back to its
  * namespace's defaults (kind by kind: a kind the service sets replaces the default whole).
  */
 public enum RuleKind {
-  LOADBALANCE, ROUTE, CIRCUITBREAKER, RATELIMIT;
+  LOADBALANCE, ROUTE, CIRCUITBREAKER, RATELIMIT,
+  /** Full-link gray lanes: namespace scope only ({@link #namespaceOnly}). */
+  LANE;
+
+  /** Kinds that only a namespace sets: they describe the whole call chain, not one service. */
+  public boolean namespaceOnly() {
+    return this == LANE;
+  }
 
   public String wireName() {
     return name().toLowerCase(Locale.ROOT);
@@ -22,7 +29,7 @@ public enum RuleKind {
         return k;
       }
     }
-    throw LodestarException.invalid(field, field + " must be one of loadbalance, route, circuitbreaker, ratelimit; got '"
+    throw LodestarException.invalid(field, field + " must be one of loadbalance, route, circuitbreaker, ratelimit, lane; got '"
         + name + "'");
   }
 
@@ -32,6 +39,7 @@ public enum RuleKind {
       case ROUTE -> r.hasRoute();
       case CIRCUITBREAKER -> r.hasCircuitbreaker();
       case RATELIMIT -> r.hasRatelimit();
+      case LANE -> r.hasLane();
     };
   }
 
@@ -41,6 +49,7 @@ public enum RuleKind {
       case ROUTE -> r.getRoute().getVersion();
       case CIRCUITBREAKER -> r.getCircuitbreaker().getVersion();
       case RATELIMIT -> r.getRatelimit().getVersion();
+      case LANE -> r.getLane().getVersion();
     };
   }
 
@@ -60,6 +69,9 @@ public enum RuleKind {
       case RATELIMIT -> {
         if (from.hasRatelimit()) b.setRatelimit(from.getRatelimit()); else b.clearRatelimit();
       }
+      case LANE -> {
+        if (from.hasLane()) b.setLane(from.getLane()); else b.clearLane();
+      }
     }
     return b.build();
   }
@@ -73,6 +85,7 @@ public enum RuleKind {
       case CIRCUITBREAKER -> b.setCircuitbreaker(r.getCircuitbreaker().toBuilder().setVersion(version)
           .setUpdatedAtMs(nowMs));
       case RATELIMIT -> b.setRatelimit(r.getRatelimit().toBuilder().setVersion(version).setUpdatedAtMs(nowMs));
+      case LANE -> b.setLane(r.getLane().toBuilder().setVersion(version).setUpdatedAtMs(nowMs));
     }
     return b.build();
   }

@@ -47,6 +47,31 @@ public final class RuleValidator {
       case ROUTE -> route(r.getRoute());
       case CIRCUITBREAKER -> circuitBreaker(r.getCircuitbreaker());
       case RATELIMIT -> rateLimit(r.getRatelimit());
+      case LANE -> lanes(r.getLane());
+    }
+  }
+
+  // ------------------------------------------------------------------ lanes
+
+  public static final int MAX_LANES = 32;
+
+  static void lanes(io.lodestar.api.v1.LaneRules r) {
+    count("lanes", r.getLanesCount(), MAX_LANES);
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (int i = 0; i < r.getLanesCount(); i++) {
+      String p = "lanes[" + i + "]";
+      io.lodestar.api.v1.LaneRule lane = r.getLanes(i);
+      if (lane.getName().isEmpty()) {
+        throw LodestarException.invalid(p + ".name", p + ".name is required");
+      }
+      Validation.name(p + ".name", lane.getName());
+      if (!names.add(lane.getName())) {
+        throw LodestarException.invalid(p + ".name", "lane " + lane.getName() + " is defined twice");
+      }
+      if (lane.hasMatch()) {
+        match(p + ".match", lane.getMatch());
+      }
+      oneOf(p + ".fallback", lane.getFallback(), List.of("baseline", "fail"));
     }
   }
 

@@ -46,6 +46,9 @@ final class RulePages {
           + "server validates it on save. A kind the service does not set comes from its namespace's default.</p>");
       ServiceView v = registry.view(ns, svc);
       for (RuleKind k : RuleKind.values()) {
+        if (k.namespaceOnly()) {
+          continue;  // a lane rule is the namespace's (PUT /v1/namespaces/{ns}/rules/lane)
+        }
         body.append(editor(ns, svc, k, own.path(k.wireName()), effective.path(k.wireName())));
         if (k == RuleKind.ROUTE) {
           // what the route rules do, right under their editor; recomputed on every change

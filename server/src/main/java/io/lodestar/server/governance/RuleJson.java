@@ -37,6 +37,7 @@ final class RuleJson {
       case CIRCUITBREAKER -> r.setCircuitbreaker(merge(CircuitBreakerRule.newBuilder(), body).clearVersion()
           .clearUpdatedAtMs());
       case RATELIMIT -> r.setRatelimit(merge(RateLimitRules.newBuilder(), body).clearVersion().clearUpdatedAtMs());
+      case LANE -> r.setLane(merge(io.lodestar.api.v1.LaneRules.newBuilder(), body).clearVersion().clearUpdatedAtMs());
     }
     return r.build();
   }
@@ -65,6 +66,7 @@ final class RuleJson {
       case ROUTE -> rules.getRoute();
       case CIRCUITBREAKER -> rules.getCircuitbreaker();
       case RATELIMIT -> rules.getRatelimit();
+      case LANE -> rules.getLane();
     });
   }
 
