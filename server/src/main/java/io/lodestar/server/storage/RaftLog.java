@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -102,6 +103,8 @@ public final class RaftLog implements CommandLog {
   private List<RaftPeer> peers;
   private RaftServer server;
   private volatile RaftClient client;
+  /** Replaced clients, closed once what was sent through them has been answered. */
+  private final Set<RaftClient> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean running;
 
   private record Pending(Command command, CompletableFuture<CommandResult> future) {}
@@ -170,7 +173,7 @@ public final class RaftLog implements CommandLog {
         .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT).build();
     server.start();
 
-    client = newClient();
+    client = newClient(null);
     running = true;
     submitter.setDaemon(true);
     submitter.start();
@@ -179,38 +182,86 @@ public final class RaftLog implements CommandLog {
   }
 
   /**
-   * The client this node writes through. It finds the leader and waits out an election; its
-   * retries end soon after {@link #WRITE_TIMEOUT_MILLIS}, so a request does not outlive its caller
-   * by much.
+   * The client this node writes through, aimed first at {@code leader} (null: Ratis' own guess).
+   * It finds the leader and waits out an election; its retries end soon after
+   * {@link #WRITE_TIMEOUT_MILLIS}, so a request does not outlive its caller by much.
    */
-  private RaftClient newClient() {
+  private RaftClient newClient(RaftPeerId leader) {
     RaftProperties cp = new RaftProperties();
     GrpcConfigKeys.setMessageSizeMax(cp, SizeInBytes.valueOf(MAX_ENTRY_BYTES + (1 << 20)));
     org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(cp, TimeDuration.valueOf(3, TimeUnit.SECONDS));
-    return RaftClient.newBuilder().setProperties(cp).setRaftGroup(RaftGroup.valueOf(GROUP_ID, peers))
+    RaftClient.Builder b = RaftClient.newBuilder().setProperties(cp).setRaftGroup(RaftGroup.valueOf(GROUP_ID, peers))
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(20,
-            TimeDuration.valueOf(250, TimeUnit.MILLISECONDS)))
-        .build();
+            TimeDuration.valueOf(250, TimeUnit.MILLISECONDS)));
+    if (leader != null) {
+      b.setLeaderId(leader);
+    }
+    return b.build();
   }
 
   /**
-   * After a failed replication: the Ratis client may have given up for good (it then answers
-   * every request "closed"), so the next write goes through a fresh one. Only the client that
-   * failed is replaced, once, however many of its requests failed.
+   * The client to send the next entry through. Ratis' client learns of a new leader only when a
+   * request to the old one fails: a leader that froze (a GC pause, SIGSTOP, a partition) costs
+   * each request a full request timeout before the client tries another member, which with the
+   * retry after it does not fit in {@link #WRITE_TIMEOUT_MILLIS}. This node's Raft server hears of
+   * a new leader as soon as it is elected, so when it knows one for sure (it is the leader, or
+   * heard from the leader lately) and the client aims elsewhere, writes move to a client aimed
+   * at that leader. The old one finishes what it has in flight and is closed later.
    */
-  private synchronized void replaceClient(RaftClient failed) {
-    if (client != failed || !running) {
+  private RaftClient current() {
+    RaftClient c = client;
+    RaftPeerId leader = knownLeader();
+    if (leader != null && !leader.equals(c.getLeaderId())) {
+      replaceClient(c, leader, "the leader is now " + leader);
+      c = client;
+    }
+    return c;
+  }
+
+  /** The leader as this node's Raft server knows it for sure, or null while that is unclear. */
+  private RaftPeerId knownLeader() {
+    try {
+      RaftServer.Division d = division();
+      if (d.getInfo().isLeader()) {
+        return d.getId();
+      }
+      RoleInfoProto info = d.getInfo().getRoleInfoProto();
+      if (info.hasFollowerInfo() && info.getFollowerInfo().hasLeaderInfo()
+          && info.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs() < SILENCE_MILLIS) {
+        return d.getInfo().getLeaderId();
+      }
+    } catch (RuntimeException e) {
+      // the Raft server is not running: keep the client as it is; the write fails on its own
+    }
+    return null;
+  }
+
+  /**
+   * Writes go through a new client from now on: after a failed replication (the Ratis client may
+   * have given up for good, and then answers every request "closed") or when the leader moved.
+   * Only the client being replaced is replaced, once. It is closed once every write sent through
+   * it has been answered (each within {@link #WRITE_TIMEOUT_MILLIS}), so nothing in flight on it
+   * is cut short.
+   */
+  private synchronized void replaceClient(RaftClient old, RaftPeerId leader, String why) {
+    if (client != old || !running) {
       return;
     }
-    client = newClient();
-    acks.execute(() -> {
+    client = newClient(leader != null ? leader : knownLeader());
+    retired.add(old);
+    CompletableFuture.runAsync(() -> closeRetired(old),
+        CompletableFuture.delayedExecutor(WRITE_TIMEOUT_MILLIS + 1000, TimeUnit.MILLISECONDS));
+    log.info("Raft: writes now go through a new client ({})", why);
+  }
+
+  private void closeRetired(RaftClient old) {
+    if (retired.remove(old)) {
       try {
-        failed.close();
+        old.close();
       } catch (IOException | RuntimeException e) {
         log.debug("Closing a replaced Raft client: {}", e.toString());
       }
-    });
-    log.info("Raft: replication failed; writes now go through a new client");
+    }
   }
 
   @Override
@@ -270,7 +321,7 @@ public final class RaftLog implements CommandLog {
    * replaces the client, so that the next write has a working one.
    */
   private CompletableFuture<RaftClientReply> send(CommandBatch batch) {
-    RaftClient c = client;
+    RaftClient c = current();
     CompletableFuture<RaftClientReply> sent;
     try {
       sent = c.async().send(Message.valueOf(ByteString.copyFrom(batch.toByteArray())));
@@ -284,7 +335,7 @@ public final class RaftLog implements CommandLog {
       return reply;
     }).orTimeout(WRITE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).whenComplete((r, err) -> {
       if (err != null && !(unwrap(err) instanceof java.util.concurrent.TimeoutException)) {
-        replaceClient(c);
+        replaceClient(c, null, "replication failed: " + unwrap(err).getClass().getSimpleName());
       }
     });
   }
@@ -450,6 +501,7 @@ public final class RaftLog implements CommandLog {
     } catch (IOException e) {
       log.warn("Closing the Raft client: {}", e.toString());
     }
+    List.copyOf(retired).forEach(this::closeRetired);
     try {
       server.close();
     } catch (IOException e) {
