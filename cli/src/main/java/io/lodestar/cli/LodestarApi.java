@@ -41,14 +41,17 @@ final class LodestarApi {
   private final int connectTimeoutMillis;
   /** Null for plain http. */
   private final javax.net.ssl.SSLContext tls;
+  private final String token;
 
   LodestarApi(ServerAddress server, Duration timeout) {
-    this(server, timeout, null);
+    this(server, timeout, null, null);
   }
 
-  LodestarApi(ServerAddress server, Duration timeout, javax.net.ssl.SSLContext tls) {
+  /** @param token sent as {@code Authorization: Bearer} on every call; null or empty for none */
+  LodestarApi(ServerAddress server, Duration timeout, javax.net.ssl.SSLContext tls, String token) {
     this.server = server;
     this.tls = tls;
+    this.token = token == null || token.isBlank() ? null : token.trim();
     this.timeout = timeout;
     this.connectTimeoutMillis = (int) Math.min(timeout.toMillis(), 5_000);
   }
@@ -95,6 +98,10 @@ final class LodestarApi {
       throws InterruptedException {
     if (Thread.interrupted()) {
       throw new InterruptedException();
+    }
+    if (token != null) {
+      headers = new LinkedHashMap<>(headers);
+      headers.put("Authorization", "Bearer " + token);
     }
     if (method.equals("PATCH")) {
       return patch(uri, headers, body, timeout);
@@ -286,6 +293,11 @@ final class LodestarApi {
     }
     if (e.isTextual()) {  // {"error": "message"}
       return new CliException.ServerError(status, null, e.asText(), null);
+    }
+    if (status == 401) {
+      // HttpURLConnection drops the body of a 401 to a streamed POST: say what the server would
+      return new CliException.ServerError(status, "unauthenticated",
+          "the server needs a valid token: pass --token or set LODESTAR_TOKEN", null);
     }
     String what = "the server answered HTTP " + status;
     if (!text.isBlank()) {

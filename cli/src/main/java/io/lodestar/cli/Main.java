@@ -39,6 +39,8 @@ import picocli.CommandLine.Spec;
         RulesCommand.class,
         ClusterCommand.class,
         TopCommand.class,
+        TokenCommand.class,
+        AuditCommand.class,
         CommandLine.HelpCommand.class,
     },
     footerHeading = "%nExit codes:%n",
@@ -49,6 +51,7 @@ import picocli.CommandLine.Spec;
         "  3  the server could not be reached",
         "",
         "The server address comes from --server, else $LODESTAR_SERVER, else " + ServerAddress.DEFAULT + ".",
+        "The caller's token comes from --token, else $LODESTAR_TOKEN (servers started with --auth need one).",
     })
 public final class Main implements Runnable {
   static final int INTERRUPTED = 130;
@@ -79,6 +82,10 @@ public final class Main implements Runnable {
   @Option(names = "--tls-key", scope = ScopeType.INHERIT, paramLabel = "FILE",
       description = "The PKCS#8 PEM key of --tls-cert (default: $LODESTAR_TLS_KEY).")
   java.nio.file.Path tlsKey;
+
+  @Option(names = "--token", scope = ScopeType.INHERIT, paramLabel = "TOKEN",
+      description = "The caller's API token, sent on every request (default: $LODESTAR_TOKEN; none on a server without --auth).")
+  String token;
 
   @Option(names = "--timeout", scope = ScopeType.INHERIT, paramLabel = "SECONDS", defaultValue = "10",
       description = "Seconds to wait for each request (default: ${DEFAULT-VALUE}).")
@@ -219,7 +226,8 @@ public final class Main implements Runnable {
         address = new ServerAddress("https", address.host(), address.port());
         tls = CliTls.context(ca, cert, key);
       }
-      api = new LodestarApi(address, Duration.ofSeconds(timeoutSeconds), tls);
+      api = new LodestarApi(address, Duration.ofSeconds(timeoutSeconds), tls,
+          token != null ? token : env.get("LODESTAR_TOKEN"));
     }
     return api;
   }

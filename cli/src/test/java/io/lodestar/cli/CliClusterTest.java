@@ -94,4 +94,22 @@ class CliClusterTest {
     assertThat(cli("cluster", "remove", "n9").expect(1).err()).contains("not a member");
     cli("cluster", "add", "nonsense").expect(2);
   }
+
+  @Test
+  void tokensAndTheAuditTrailReplicateToEveryNode() throws Exception {
+    String secret = LodestarApi.JSON.readTree(cli("token", "create", "replicated", "--policy", "admin", "--json")
+        .expect(0).out()).path("secret").asText();
+    List<String> runOn3 = new ArrayList<>(List.of("--token", secret, "namespaces", "create", "audited",
+        "--server", "127.0.0.1:" + ports.get(2)));
+    CliRun.run(Map.of(), runOn3.toArray(String[]::new)).expect(0);
+    // every replica holds the token (only its digest) and the same audit entries, in the same order
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      for (LodestarServer n : nodes) {
+        assertThat(n.stateMachine().tokens().get("replicated")).isNotNull();
+        assertThat(n.stateMachine().audit().query(0, "audited", 10)).singleElement()
+            .satisfies(e -> assertThat(e.getActor() + " " + e.getAction()).isEqualTo("replicated create_namespace"));
+      }
+      assertThat(nodes.get(0).stateMachine().audit().snapshot()).isEqualTo(nodes.get(2).stateMachine().audit().snapshot());
+    });
+  }
 }

@@ -86,12 +86,16 @@ final class Connection {
   /** What to register again after a reconnect, by namespace/service/id. */
   private final LinkedHashMap<InstanceKey, Instance> registrations = new LinkedHashMap<>();
 
+  /** The API token as call credentials on every stream, or null (a server without --auth). */
+  private final TokenCredentials token;
+
   // ---- any thread
   private volatile ClientStatus status;
   private final CopyOnWriteArrayList<StatusHandle> statusListeners = new CopyOnWriteArrayList<>();
 
   Connection(List<ServerAddress> servers, String clientId, Map<String, String> labels, Duration connectTimeout,
-      Backoff backoff, ScheduledExecutorService control, Executor listenerExecutor) {
+      Backoff backoff, ScheduledExecutorService control, Executor listenerExecutor, String token) {
+    this.token = token == null ? null : new TokenCredentials(token);
     this.servers = new ArrayList<>(servers);
     this.clientId = clientId;
     this.labels = Map.copyOf(labels);
@@ -253,7 +257,8 @@ final class Connection {
     try {
       @SuppressWarnings("unchecked")
       ClientCallStreamObserver<ClientMessage> out =
-          (ClientCallStreamObserver<ClientMessage>) NamingGrpc.newStub(channel).connect(new Responses(s));
+          (ClientCallStreamObserver<ClientMessage>) (token == null ? NamingGrpc.newStub(channel)
+              : NamingGrpc.newStub(channel).withCallCredentials(token)).connect(new Responses(s));
       s.out = out;
       out.onNext(ClientMessage.newBuilder().setHello(Hello.newBuilder()
           .setClientId(clientId).setClientVersion(LodestarClient.VERSION).putAllLabels(labels)).build());

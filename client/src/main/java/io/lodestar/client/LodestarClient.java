@@ -99,7 +99,7 @@ public final class LodestarClient implements AutoCloseable {
     }
     this.disk = b.cacheDir == null ? null : new DiskCache(b.cacheDir, "lodestar-cache-" + tag);
     this.connection = new Connection(servers, clientId, b.labels, b.connectTimeout,
-        new Backoff(b.initialBackoff, b.maxBackoff), control, listeners);
+        new Backoff(b.initialBackoff, b.maxBackoff), control, listeners, b.token);
     this.cache = new ServiceCache(connection, disk, listeners);
     connection.setCache(cache);
     this.configFiles = b.cacheDir == null ? null : new ConfigFiles(b.cacheDir, "lodestar-config-cache-" + tag);
@@ -500,6 +500,7 @@ public final class LodestarClient implements AutoCloseable {
     private Executor listenerExecutor;
     private final Map<String, String> labels = new LinkedHashMap<>();
     private ClientTls tls;
+    private String token;
 
     private Builder() {}
 
@@ -570,6 +571,16 @@ public final class LodestarClient implements AutoCloseable {
         throw new IllegalArgumentException("listenerExecutor must not be null");
       }
       this.listenerExecutor = listenerExecutor;
+      return this;
+    }
+
+    /**
+     * The API token of a server started with {@code --auth} (docs/security.md). It is sent as
+     * call credentials on the stream: on every connect and reconnect, so with every request and
+     * heartbeat. Null or empty: no token.
+     */
+    public Builder token(String token) {
+      this.token = token == null || token.isBlank() ? null : token.trim();
       return this;
     }
 

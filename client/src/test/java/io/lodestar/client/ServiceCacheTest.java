@@ -38,7 +38,7 @@ class ServiceCacheTest {
 
   private ServiceCache cache(DiskCache disk) {
     Connection c = new Connection(List.of(new Names.ServerAddress("127.0.0.1", 1)), "test", Map.of(),
-        Duration.ofSeconds(1), new Backoff(Duration.ofMillis(10), Duration.ofMillis(10)), control, Runnable::run);
+        Duration.ofSeconds(1), new Backoff(Duration.ofMillis(10), Duration.ofMillis(10)), control, Runnable::run, null);
     ServiceCache cache = new ServiceCache(c, disk, Runnable::run);
     c.setCache(cache);
     return cache;

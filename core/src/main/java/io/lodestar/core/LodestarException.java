@@ -14,6 +14,7 @@ public final class LodestarException extends RuntimeException {
    */
   public enum Code {
     INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, CONFLICT, TOO_LARGE, UNAVAILABLE, INTERNAL,
+    UNAUTHENTICATED, PERMISSION_DENIED,
     /** A per-client limit is reached (HTTP 429); the message names the limit. */
     TOO_MANY_REQUESTS;
 

@@ -3,6 +3,8 @@ package io.lodestar.core;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.CommandResult;
 import io.lodestar.api.v1.state.StateSnapshot;
+import io.lodestar.core.audit.AuditLog;
+import io.lodestar.core.auth.TokenStore;
 import io.lodestar.core.config.ConfigStore;
 import io.lodestar.core.governance.Governance;
 import io.lodestar.core.kv.KvStore;
@@ -17,6 +19,8 @@ public final class StateMachine {
   private final Registry registry = new Registry();
   private final ConfigStore configs = new ConfigStore(ns -> registry.namespace(ns) != null);
   private final KvStore kv = new KvStore(ns -> registry.namespace(ns) != null);
+  private final TokenStore tokens = new TokenStore();
+  private final AuditLog audit = new AuditLog();
 
   public Registry registry() {
     return registry;
@@ -30,6 +34,14 @@ public final class StateMachine {
     return kv;
   }
 
+  public TokenStore tokens() {
+    return tokens;
+  }
+
+  public AuditLog audit() {
+    return audit;
+  }
+
   /** Stateless checks, before a command is logged. Throws {@link LodestarException}. */
   public static void validate(Command cmd) {
     if (ConfigStore.handles(cmd)) {
@@ -38,13 +50,32 @@ public final class StateMachine {
       KvStore.validate(cmd);
     } else if (Governance.handles(cmd)) {
       Governance.validate(cmd);
+    } else if (TokenStore.handles(cmd)) {
+      TokenStore.validate(cmd);
+    } else if (cmd.hasAuditNote()) {
+      io.lodestar.core.Validation.name("action", cmd.getAuditNote().getAction());
     } else {
       Registry.validate(cmd);
     }
   }
 
-  /** Applies one command; a {@link LodestarException} means it was refused and changed nothing. */
+  /**
+   * Applies one command; a {@link LodestarException} means it was refused and changed nothing.
+   * A command a client made is recorded in the audit trail once it applied.
+   */
   public CommandResult apply(Command cmd) {
+    CommandResult result = applyToDomain(cmd);
+    audit.record(cmd);
+    return result;
+  }
+
+  private CommandResult applyToDomain(Command cmd) {
+    if (TokenStore.handles(cmd)) {
+      return tokens.apply(cmd);
+    }
+    if (cmd.hasAuditNote()) {
+      return CommandResult.getDefaultInstance();
+    }
     if (ConfigStore.handles(cmd)) {
       return configs.apply(cmd);
     }
@@ -70,16 +101,20 @@ public final class StateMachine {
     registry.flush();
     configs.flush();
     kv.flush();
+    tokens.flush();
   }
 
   public StateSnapshot snapshot(long appliedIndex) {
     return StateSnapshot.newBuilder().setAppliedIndex(appliedIndex).setRegistry(registry.snapshot())
-        .setConfigs(configs.snapshot()).setKv(kv.snapshot()).build();
+        .setConfigs(configs.snapshot()).setKv(kv.snapshot())
+        .setTokens(tokens.snapshot()).setAudit(audit.snapshot()).build();
   }
 
   public void restore(StateSnapshot snapshot) {
     registry.restore(snapshot.getRegistry());
     configs.restore(snapshot.getConfigs());
     kv.restore(snapshot.getKv());
+    tokens.restore(snapshot.getTokens());
+    audit.restore(snapshot.getAudit());
   }
 }

@@ -29,7 +29,8 @@ final class SharedClients {
     private Shared(String servers) {
       this.servers = servers;
       List<String> list = Arrays.stream(servers.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-      this.client = LodestarClient.builder().servers(list).build();
+      // grpc makes resolvers through ServiceLoader, so the token comes from the process's settings
+      this.client = LodestarClient.builder().servers(list).token(token()).build();
       this.governor = Governor.builder(client).callerService(callerService()).build();
     }
   }
@@ -46,6 +47,15 @@ final class SharedClients {
     }
     String env = System.getenv("LODESTAR_SERVICE");
     return env == null ? "" : env.trim();
+  }
+
+  /**
+   * The API token for servers started with --auth: the system property {@code lodestar.token},
+   * else the environment variable {@code LODESTAR_TOKEN} (as the CLI); null for none.
+   */
+  static String token() {
+    String t = System.getProperty("lodestar.token");
+    return t != null && !t.isBlank() ? t : System.getenv("LODESTAR_TOKEN");
   }
 
   static synchronized Shared acquire(String servers) {

@@ -49,10 +49,12 @@ final class ClusterRestService {
    */
   /** This node's secret-key id (null without a key): a starting member compares it with its own. */
   private final String secretKeyId;
+  private final io.lodestar.server.storage.CommandLog audit;
 
   ClusterRestService(RaftCluster raft, Supplier<String> address, java.nio.file.Path backups, Runnable snapshot,
-      java.util.function.LongSupplier localIndex, String secretKeyId) {
+      java.util.function.LongSupplier localIndex, String secretKeyId, io.lodestar.server.storage.CommandLog audit) {
     this.secretKeyId = secretKeyId;
+    this.audit = audit;
     this.raft = raft;
     this.address = address;
     this.backups = backups;
@@ -182,6 +184,7 @@ final class ClusterRestService {
       throw LodestarException.invalid("address", e.getMessage());
     }
     raft.addMember(m);
+    audit("add_member", id + "=" + addr);
     return Json.respond(HttpStatus.CREATED, Json.object().put("added", id));
   }
 
@@ -190,7 +193,24 @@ final class ClusterRestService {
   public HttpResponse removeMember(@Param("id") String id) throws IOException {
     requireCluster();
     raft.removeMember(id);
+    audit("remove_member", id);
     return Json.ok(Json.object().put("removed", id));
+  }
+
+  /**
+   * Records a membership change in the audit trail. Ratis applies membership as its own
+   * configuration entry, which the state machine never sees, so a note goes through the log after
+   * it; the change stands even if the note fails (it is logged then).
+   */
+  private void audit(String action, String target) {
+    try {
+      audit.submit(io.lodestar.api.v1.state.Command.newBuilder().setAuditNote(
+          io.lodestar.api.v1.state.AuditNote.newBuilder().setAction(action).setTarget(target)).build())
+          .get(io.lodestar.server.storage.RaftLog.WRITE_TIMEOUT_MILLIS * 2, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      org.slf4j.LoggerFactory.getLogger(ClusterRestService.class).warn("Membership change {} {} done, but its audit "
+          + "entry was not recorded: {}", action, target, e.toString());
+    }
   }
 
   /** Writes a backup of the whole state into {@code <data-dir>/backups/} on this node. */

@@ -108,6 +108,41 @@ public final class LodestarServer implements AutoCloseable {
       return this;
     }
 
+    private boolean auth;
+    private boolean insecure;
+    private Boolean metricsOpen;
+    private java.io.PrintStream bootstrapOut = System.out;
+
+    /**
+     * Requires a token on every surface (docs/security.md); on the first start the node makes an
+     * admin token, prints it once and writes it to {@code <data-dir>/bootstrap-token}.
+     */
+    public Builder auth(boolean auth) {
+      this.auth = auth;
+      return this;
+    }
+
+    /** Allows a non-loopback bind without auth: the operator says the network is trusted. */
+    public Builder insecure(boolean insecure) {
+      this.insecure = insecure;
+      return this;
+    }
+
+    /**
+     * Whether /metrics answers without a token when auth is on; null (the default): only when
+     * bound to loopback.
+     */
+    public Builder metricsOpen(Boolean open) {
+      this.metricsOpen = open;
+      return this;
+    }
+
+    /** Where the bootstrap token is printed, once; standard output by default. */
+    public Builder bootstrapOut(java.io.PrintStream out) {
+      this.bootstrapOut = Objects.requireNonNull(out, "bootstrapOut");
+      return this;
+    }
+
     /**
      * A second listener (same bind address) serving only the Consul API, for tools hard-wired to
      * Consul's port; -1 (the default) for none, 0 to pick a free one. The Consul API is always
@@ -210,7 +245,21 @@ public final class LodestarServer implements AutoCloseable {
     }
 
     public LodestarServer build() {
+      if (!auth && !insecure && !loopback(bind)) {
+        throw new IllegalArgumentException("refusing to serve " + bind + " without --auth: anyone who can reach "
+            + "the port could change or delete everything. Add --auth (tokens on every surface), bind to "
+            + "127.0.0.1, or pass --insecure if this network is trusted (docs/security.md)");
+      }
       return new LodestarServer(this);
+    }
+  }
+
+  /** Whether an address is the loopback interface (a name is resolved). */
+  static boolean loopback(String bind) {
+    try {
+      return java.net.InetAddress.getByName(bind).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
     }
   }
 
@@ -221,7 +270,8 @@ public final class LodestarServer implements AutoCloseable {
   private record Settings(String bind, int port, Path dataDir, int snapshotEvery, ClusterConfig cluster,
       long raftSegmentBytes, int consulPort, String datacenter, java.util.function.LongSupplier nanoClock,
       ExpiryProtection expiryProtection, io.lodestar.server.tls.TlsSettings tls, int maxLongPollsPerClient,
-      Path clusterSecretFile, io.lodestar.server.limits.ServerLimits limits) {}
+      Path clusterSecretFile, io.lodestar.server.limits.ServerLimits limits, boolean auth, boolean metricsOpen,
+      java.io.PrintStream bootstrapOut) {}
 
   private final Settings config;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -232,6 +282,10 @@ public final class LodestarServer implements AutoCloseable {
     return t;
   });
   private CommandLog commandLog;
+  /** The log as request handlers use it: commands stamped with who made them (audit). */
+  private CommandLog writes;
+  private io.lodestar.server.auth.Authorizer authorizer;
+  private final io.lodestar.server.auth.Revocations revocations = new io.lodestar.server.auth.Revocations();
   private RaftLog raftLog;
   private HealthChecker health;
   private PushHub hub;
@@ -248,7 +302,8 @@ public final class LodestarServer implements AutoCloseable {
   private LodestarServer(Builder b) {
     this.config = new Settings(b.bind, b.port, b.dataDir, b.snapshotEvery, b.cluster, b.raftSegmentBytes,
         b.consulPort, b.datacenter, b.nanoClock, b.expiryProtection, b.tls, b.maxLongPollsPerClient,
-        b.clusterSecretFile, b.limits);
+        b.clusterSecretFile, b.limits, b.auth, b.metricsOpen != null ? b.metricsOpen : loopback(b.bind),
+        b.bootstrapOut);
   }
 
   /** Replays storage, then starts serving; returns once the port answers. */
@@ -275,6 +330,10 @@ public final class LodestarServer implements AutoCloseable {
     LocalLog local = commandLog instanceof LocalLog l ? l : null;
     // every surface's writes pass the count limits before they are logged
     commandLog = new io.lodestar.server.limits.AdmissionLog(commandLog, stateMachine.registry(), config.limits);
+    writes = new io.lodestar.server.auth.AttributedLog(commandLog);
+    authorizer = new io.lodestar.server.auth.Authorizer(stateMachine.tokens(), config.auth);
+    // a revoked token's open streams, polls and feeds end when the revocation applies (docs/security.md)
+    stateMachine.tokens().addListener(revocations);
     health = new HealthChecker(stateMachine.registry(), commandLog, config.nanoClock,
         raftLog == null ? HealthChecker.LeaseScope.SINGLE_NODE : clusterLeases(raftLog.cluster()), config.expiryProtection);
     hub = new PushHub(stateMachine.registry(), meters);
@@ -340,14 +399,14 @@ public final class LodestarServer implements AutoCloseable {
         java.util.concurrent.TimeUnit.MILLISECONDS);
     ClusterTelemetry telemetry = new ClusterTelemetry(callStats, address, members);
     // the SDK stream: one session per client, a handler per domain
-    grpc = new SessionService(List.of(new NamingSessionHandler(commandLog, health, hub, meters),
+    grpc = new SessionService(List.of(new NamingSessionHandler(writes, health, hub, meters),
         new ConfigSessionHandler(configHub), new QuotaSessionHandler(quotas), new CallStatsSessionHandler(callStats)),
         () -> Welcome.newBuilder().setServerId(address.get())
             .setHeartbeatIntervalMs(NamingSessionHandler.HEARTBEAT_INTERVAL_MS).addAllMembers(members.get()).build(),
-        meters);
+        authorizer, revocations, meters);
     grpc.limitStreamsPerAddress(config.limits.maxStreamsPerAddress());
     ClusterRestService clusterRest = new ClusterRestService(raftLog == null ? null : raftLog.cluster(), address, config.dataDir.resolve("backups"),
-        this::snapshot, () -> local == null ? 0 : local.lastIndex(), secrets.keyId());
+        this::snapshot, () -> local == null ? 0 : local.lastIndex(), secrets.keyId(), writes);
 
     ServerBuilder sb = Server.builder();
     listen(sb, new InetSocketAddress(config.bind, config.port));
@@ -366,22 +425,26 @@ public final class LodestarServer implements AutoCloseable {
         .unloggedExceptionsReportInterval(Duration.ZERO)
         .gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(3))
         // Binary protobuf only: the gRPC-JSON marshallers cost seconds of start-up code generation.
-        .service(GrpcService.builder().addService(grpc).addService(new AdsService(xds)).useBlockingTaskExecutor(false)
+        .service(GrpcService.builder().addService(grpc).addService(new AdsService(xds, authorizer, revocations))
+            .useBlockingTaskExecutor(false)
+            .intercept(new io.lodestar.server.auth.GrpcAuth(authorizer))
             .exceptionHandler(new io.lodestar.server.naming.GrpcErrors())
             .supportedSerializationFormats(GrpcSerializationFormats.PROTO)
             .maxRequestMessageLength(MAX_REQUEST_BYTES).build())
-        .annotatedService(new NamingRestService(stateMachine.registry(), commandLog, health, notifier, meters,
+        .annotatedService(new NamingRestService(stateMachine.registry(), writes, health, notifier, meters,
             config.maxLongPollsPerClient))
         .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
-            .build(new ConfigRestService(stateMachine.registry(), stateMachine.configs(), commandLog, secrets,
-                configClients, notifier, config.maxLongPollsPerClient))
+            .build(new ConfigRestService(stateMachine.registry(), stateMachine.configs(), writes, secrets,
+                configClients, notifier, config.maxLongPollsPerClient, authorizer))
         .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
-            .build(new GrayRestService(stateMachine.registry(), stateMachine.configs(), commandLog, secrets,
+            .build(new GrayRestService(stateMachine.registry(), stateMachine.configs(), writes, secrets,
                 configClients))
-        .annotatedService(new RulesRestService(stateMachine.registry(), commandLog))
+        .annotatedService(new RulesRestService(stateMachine.registry(), writes))
         .annotatedService(new TopologyRestService(stateMachine.registry(), callStats, telemetry))
         .annotatedService(clusterRest)
-        .annotatedService(new PrometheusSdService(stateMachine.registry()))
+        .annotatedService(new io.lodestar.server.auth.TokenRestService(stateMachine.tokens(), writes))
+        .annotatedService(new io.lodestar.server.auth.AuditRestService(stateMachine.audit()))
+        .annotatedService(new PrometheusSdService(stateMachine.registry(), authorizer))
         .decorator(ClusterRestService.consistentReads(commandLog))
         .decorator(io.lodestar.server.http.PathGuard::new)
         // named routes: the service label in /metrics is "health" and "metrics", not a lambda's class
@@ -391,11 +454,13 @@ public final class LodestarServer implements AutoCloseable {
             .build(PrometheusExpositionService.of(meters.getPrometheusRegistry()))
         .decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("lodestar.http")));
     consul.mount(sb);
-    // The web console (docs/console.md). The auth decorator (issue 10) replaces Function.identity().
+    // The web console (docs/console.md); its pages pass the server-wide auth decorator below.
     if (tls != null) {
       console.loopbackClientFactory(tls.loopbackClientFactory());
     }
-    console.install(sb, this::port, java.util.function.Function.identity());
+    console.install(sb, this::port, java.util.function.Function.identity(), authorizer);
+    // outermost: every request on the port is authenticated first (docs/security.md)
+    sb.decorator(authDecorator());
     server = sb.build();
     server.start().join();
     if (config.consulPort >= 0) {
@@ -407,15 +472,19 @@ public final class LodestarServer implements AutoCloseable {
           .gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(3))
           .decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("lodestar.consul.http")));
       consul.mount(cb);
+      cb.decorator(authDecorator());
       consulServer = cb.build();
       consulServer.start().join();
       log.info("Consul API also on {}://{}:{} (--consul-port)", scheme(), config.bind, consulPort());
     }
     // leases count from here: heartbeats could not reach the node while its storage opened
     health.serving();
-    log.info("Lodestar ready on {}://{}:{} (gRPC, REST, /metrics on one port{}; data in {}) in {} ms", scheme(),
+    if (config.auth) {
+      io.lodestar.server.auth.Bootstrap.ensure(stateMachine.tokens(), commandLog, config.dataDir, config.bootstrapOut);
+    }
+    log.info("Lodestar ready on {}://{}:{} (gRPC, REST, /metrics on one port{}; data in {}; auth {}) in {} ms", scheme(),
         config.bind, port(), tls == null ? "" : tls.mutual() ? "; TLS with client certificates" : "; TLS only",
-        config.dataDir.toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000);
+        config.dataDir.toAbsolutePath(), config.auth ? "on" : "off", (System.nanoTime() - t0) / 1_000_000);
     return this;
   }
 
@@ -441,8 +510,22 @@ public final class LodestarServer implements AutoCloseable {
     java.util.function.Supplier<String> leader = raft == null ? address : () -> raft.cluster().members().stream()
         .filter(m -> m.id().equals(raft.leaderId())).map(io.lodestar.server.storage.RaftCluster.Peer::clientAddress)
         .findFirst().orElse("");
-    return new ConsulApi(stateMachine, commandLog, health, notifier, meters, nodeName, nodeAddress,
-        config.datacenter, leader, members);
+    return new ConsulApi(stateMachine, writes, health, notifier, meters, nodeName, nodeAddress,
+        config.datacenter, leader, members, authorizer);
+  }
+
+  private io.lodestar.server.auth.AuthDecorator authDecorator() {
+    return new io.lodestar.server.auth.AuthDecorator(authorizer, revocations, config.metricsOpen);
+  }
+
+  /** The open requests and streams of each token (closed when it is revoked). */
+  public io.lodestar.server.auth.Revocations revocations() {
+    return revocations;
+  }
+
+  /** Who may do what on this node. */
+  public io.lodestar.server.auth.Authorizer authorizer() {
+    return authorizer;
   }
 
   /** The port of the Consul-only listener, or -1 when there is none. */

@@ -47,6 +47,18 @@ public final class Main implements Callable<Integer> {
       + "default ${DEFAULT-VALUE}")
   double expiryProtection = io.lodestar.server.naming.ExpiryProtection.DEFAULT.share();
 
+  @Option(names = "--auth", description = "require a token on every surface (REST, SDK, console, Consul API, xDS, "
+      + "/metrics off loopback); the first start prints an admin token once and writes it to "
+      + "<data-dir>/bootstrap-token (docs/security.md)")
+  boolean auth;
+
+  @Option(names = "--insecure", description = "allow a non-loopback --bind without --auth (a trusted network only)")
+  boolean insecure;
+
+  @Option(names = "--metrics-open", arity = "0..1", paramLabel = "true|false", description = "with --auth, whether "
+      + "/metrics answers without a token; default: only when bound to loopback")
+  Boolean metricsOpen;
+
   @Option(names = "--raft-segment-bytes", hidden = true, description = "Raft log segment size")
   long raftSegmentBytes = 8L << 20;
 
@@ -93,6 +105,7 @@ public final class Main implements Callable<Integer> {
       LodestarServer.Builder b = LodestarServer.builder().port(port).bind(bind).dataDir(dataDir)
           .snapshotEvery(snapshotEvery).raftSegmentBytes(raftSegmentBytes).consulPort(consulPort)
           .clusterSecretFile(clusterSecretFile)
+          .auth(auth).insecure(insecure).metricsOpen(metricsOpen)
           .expiryProtection(new io.lodestar.server.naming.ExpiryProtection(expiryProtection,
               io.lodestar.server.naming.ExpiryProtection.DEFAULT.windowNanos(),
               io.lodestar.server.naming.ExpiryProtection.DEFAULT.minRemovals()));
@@ -169,6 +182,9 @@ public final class Main implements Callable<Integer> {
     }
     if ((v = fromFile.apply("snapshot-every")) != null) {
       snapshotEvery = Integer.parseInt(v);
+    }
+    if ((v = fromFile.apply("auth")) != null) {
+      auth = Boolean.parseBoolean(v);
     }
   }
 

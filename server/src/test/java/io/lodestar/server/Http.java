@@ -15,9 +15,20 @@ public final class Http {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
+  private final String token;
 
   public Http(int port) {
-    this.base = "http://127.0.0.1:" + port;
+    this("http://127.0.0.1:" + port, null);
+  }
+
+  private Http(String base, String token) {
+    this.base = base;
+    this.token = token;
+  }
+
+  /** The same server, sending {@code Authorization: Bearer token} on every request. */
+  public Http withToken(String token) {
+    return new Http(base, token);
   }
 
   public record Response(int status, String body, java.net.http.HttpHeaders headers) {
@@ -51,6 +62,9 @@ public final class Http {
   }
 
   public Response send(HttpRequest.Builder b) {
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
     try {
       HttpResponse<String> r = client.send(b.timeout(Duration.ofSeconds(60)).build(),
           HttpResponse.BodyHandlers.ofString());

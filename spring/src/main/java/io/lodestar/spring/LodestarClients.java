@@ -13,6 +13,6 @@ final class LodestarClients {
   static LodestarClient create(LodestarProperties p) {
     Map<String, String> labels = p.getDiscovery().getMetadata();
     return LodestarClient.builder().servers(p.serverList()).labels(labels == null ? Map.of() : labels)
-        .connectTimeout(p.getConnectTimeout()).requestTimeout(p.getRequestTimeout()).build();
+        .connectTimeout(p.getConnectTimeout()).requestTimeout(p.getRequestTimeout()).token(p.getToken()).build();
   }
 }

@@ -24,8 +24,21 @@ public class LodestarProperties {
   private Duration connectTimeout = Duration.ofSeconds(3);
   /** How long a first lookup (a service's list, a config) waits for the server or the failover cache. */
   private Duration requestTimeout = Duration.ofSeconds(5);
+  /**
+   * The API token for a server started with --auth (docs/security.md); sent on the SDK's stream,
+   * so with every registration, heartbeat and config read. Empty: none.
+   */
+  private String token;
   private final Discovery discovery = new Discovery();
   private final Config config = new Config();
+
+  public String getToken() {
+    return token;
+  }
+
+  public void setToken(String token) {
+    this.token = token;
+  }
 
   public String getServer() {
     return server;

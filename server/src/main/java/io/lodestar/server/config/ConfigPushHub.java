@@ -29,6 +29,11 @@ public final class ConfigPushHub implements ConfigListener, AutoCloseable {
     String address();
 
     Map<String, String> labels();
+
+    /** Whether this subscriber may read secret configs of the namespace in clear (its token's secrets:NS). */
+    default boolean mayReadSecrets(String namespace) {
+      return true;
+    }
   }
 
   private final ConfigStore store;
@@ -145,6 +150,13 @@ public final class ConfigPushHub implements ConfigListener, AutoCloseable {
       return wrap(ConfigUpdate.newBuilder().setNamespace(key.namespace()).setGroup(key.group()).setName(key.name())
           .setVersion(v.getVersion()).setFormat(v.getFormat()).setHash(v.getHash())
           .setGray(view.candidate() == v).setUpdatedAtMs(v.getCreatedAtMs()));
+    }
+    // a secret goes in clear only to tokens with secrets:NS; the others get the listings' mask
+    if (view.secret() && !s.mayReadSecrets(key.namespace())) {
+      return built.computeIfAbsent(-v.getVersion(), n -> wrap(ConfigUpdate.newBuilder().setNamespace(key.namespace())
+          .setGroup(key.group()).setName(key.name()).setVersion(v.getVersion()).setFormat(v.getFormat())
+          .setHash(v.getHash()).setGray(view.candidate() == v).setUpdatedAtMs(v.getCreatedAtMs())
+          .setContent(ByteString.copyFromUtf8(ConfigJson.MASK))));
     }
     ServerMessage ready = built.get(v.getVersion());
     if (ready != null) {

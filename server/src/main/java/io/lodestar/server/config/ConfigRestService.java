@@ -45,6 +45,8 @@ public final class ConfigRestService {
   public static final String VERSION_HEADER = "X-Lodestar-Config-Version";
   public static final String HASH_HEADER = "X-Lodestar-Config-Hash";
   public static final String GRAY_HEADER = "X-Lodestar-Config-Gray";
+  /** Set when a secret config's content was replaced by the mask (the token lacks secrets:NS). */
+  public static final String MASKED_HEADER = "X-Lodestar-Config-Masked";
   static final Duration DEFAULT_WAIT = Duration.ofSeconds(30);
 
   private final ConfigStore store;
@@ -53,14 +55,12 @@ public final class ConfigRestService {
   private final SecretBox secrets;
   private final ConfigClients clients;
   private final LongPolls<io.lodestar.core.config.ConfigKey> watchers;
+  private final io.lodestar.server.auth.Authorizer authorizer;
 
   public ConfigRestService(io.lodestar.core.naming.Registry registry, ConfigStore store, CommandLog commandLog,
-      SecretBox secrets, ConfigClients clients, Executor notifier) {
-    this(registry, store, commandLog, secrets, clients, notifier, LongPolls.DEFAULT_MAX_PER_CLIENT);
-  }
-
-  public ConfigRestService(io.lodestar.core.naming.Registry registry, ConfigStore store, CommandLog commandLog,
-      SecretBox secrets, ConfigClients clients, Executor notifier, int maxLongPollsPerClient) {
+      SecretBox secrets, ConfigClients clients, Executor notifier, int maxLongPollsPerClient,
+      io.lodestar.server.auth.Authorizer authorizer) {
+    this.authorizer = authorizer;
     this.store = store;
     this.commandLog = commandLog;
     this.requests = new ConfigRequests(registry, store, secrets);
@@ -209,12 +209,19 @@ public final class ConfigRestService {
   }
 
   private HttpResponse content(ConfigView v, ConfigVersion c) {
-    byte[] plain = secrets.plaintext(v.key(), v.secret(), c);
+    // a secret is decrypted only for a token with secrets:NS (or with auth off); others get the mask
+    boolean masked = v.secret() && !authorizer.allows(io.lodestar.server.auth.Authorizer.current(),
+        io.lodestar.core.auth.Policy.Action.SECRETS, v.key().namespace());
+    byte[] plain = masked ? ConfigJson.MASK.getBytes(java.nio.charset.StandardCharsets.UTF_8)
+        : secrets.plaintext(v.key(), v.secret(), c);
     ResponseHeadersBuilder h = ResponseHeaders.builder(HttpStatus.OK).contentType(ConfigFormats.mediaType(c.getFormat()))
         .add(VERSION_HEADER, Long.toString(c.getVersion())).add(HASH_HEADER, c.getHash())
         .add("ETag", "\"" + c.getVersion() + "\"");
     if (v.candidate() == c) {
       h.add(GRAY_HEADER, "true");
+    }
+    if (masked) {
+      h.add(MASKED_HEADER, "true");
     }
     return HttpResponse.of(h.build(), HttpData.wrap(plain));
   }

@@ -22,8 +22,9 @@ import java.util.function.IntSupplier;
  * copy); writes are the node's own REST API over loopback ({@link LoopbackApi}). Live regions
  * reload on the change feed ({@link ConsoleEvents}).
  *
- * <p>Auth: every console route, assets included, is installed under {@code /ui/} with one
- * decorator, {@link #install}'s {@code gate}; the auth decorator (issue 10) plugs in there.
+ * <p>Auth: every console route is under {@code /ui/}; the server's one auth decorator
+ * ({@link io.lodestar.server.auth.AuthDecorator}) checks each page (pages of a namespace need
+ * read on it) and sends a browser without a token to {@link ConsoleLogin}'s form.
  */
 public final class Console implements AutoCloseable {
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -64,7 +65,7 @@ public final class Console implements AutoCloseable {
    * @param gate the decorator every console route goes through: identity today, auth tomorrow
    */
   public void install(ServerBuilder sb, IntSupplier port,
-      Function<? super HttpService, ? extends HttpService> gate) {
+      Function<? super HttpService, ? extends HttpService> gate, io.lodestar.server.auth.Authorizer authorizer) {
     LoopbackApi api = new LoopbackApi(port, loopbackFactory);
     MeterRates rates = new MeterRates(meters, scheduler);
     ClassLoader cl = Console.class.getClassLoader();
@@ -83,6 +84,7 @@ public final class Console implements AutoCloseable {
     sb.annotatedService(new ClusterPage(api));
     sb.annotatedService(new TopologyPage(api));
     sb.annotatedService(events);
+    sb.annotatedService(new ConsoleLogin(authorizer));
     sb.decoratorUnder("/ui/", gate);
   }
 

@@ -37,11 +37,11 @@ public final class ConsulApi {
    */
   public ConsulApi(StateMachine state, CommandLog commandLog, HealthChecker health, Executor notifier,
       MeterRegistry meters, String nodeName, String nodeAddress, String datacenter, Supplier<String> leader,
-      Supplier<List<String>> peers) {
+      Supplier<List<String>> peers, io.lodestar.server.auth.Authorizer authorizer) {
     ConsulNode node = new ConsulNode(nodeName, nodeAddress, datacenter);
     ConsulDirectory directory = new ConsulDirectory(state.registry(), notifier);
     state.registry().addListener(directory);
-    this.gate = new ConsulGate(commandLog);
+    this.gate = new ConsulGate(commandLog, authorizer);
     this.agent = new ConsulAgentService(state.registry(), commandLog, health, directory, node, meters);
     this.catalog = new ConsulCatalogService(directory, node, leader, peers);
     this.kv = new ConsulKvService(state.kv(), commandLog, notifier);

@@ -33,6 +33,10 @@ public final class ErrorHandler implements ServerErrorHandler {
       return Json.respond(HttpStatus.SERVICE_UNAVAILABLE,
           Json.errorBody("unavailable", "the server is shutting down; retry on another node", null));
     }
+    if (c instanceof com.linecorp.armeria.server.RequestCancellationException) {
+      // ended on purpose (a revoked token's open requests, docs/security.md): nothing to log
+      return Json.respond(HttpStatus.UNAUTHORIZED, Json.errorBody("unauthenticated", "the token was revoked", null));
+    }
     if (c instanceof com.linecorp.armeria.server.HttpStatusException hse) {
       HttpStatus st = hse.httpStatus();
       return Json.respond(st, Json.errorBody(codeFor(st), st.reasonPhrase(), st.code() == 413 ? "body" : null));

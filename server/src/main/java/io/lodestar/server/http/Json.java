@@ -71,6 +71,8 @@ public final class Json {
       case TOO_LARGE -> HttpStatus.REQUEST_ENTITY_TOO_LARGE;
       case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
       case INTERNAL -> HttpStatus.INTERNAL_SERVER_ERROR;
+      case UNAUTHENTICATED -> HttpStatus.UNAUTHORIZED;
+      case PERMISSION_DENIED -> HttpStatus.FORBIDDEN;
       case TOO_MANY_REQUESTS -> HttpStatus.TOO_MANY_REQUESTS;
     };
   }

@@ -26,15 +26,18 @@ public final class PrometheusSdService {
   static final String PREFIX = "__meta_lodestar_";
 
   private final Registry registry;
+  private final io.lodestar.server.auth.Authorizer authorizer;
 
-  public PrometheusSdService(Registry registry) {
+  public PrometheusSdService(Registry registry, io.lodestar.server.auth.Authorizer authorizer) {
     this.registry = registry;
+    this.authorizer = authorizer;
   }
 
   @Get("/v1/prometheus/sd")
   public HttpResponse targets(@Param("ns") Optional<String> ns, @Param("service") Optional<String> service,
       @Param("tag") Optional<String> tag) {
     String namespace = ns.filter(s -> !s.isEmpty()).orElse(Registry.DEFAULT_NAMESPACE);
+    authorizer.check(io.lodestar.server.auth.Authorizer.current(), io.lodestar.core.auth.Policy.Action.READ, namespace);
     registry.requireNamespace(namespace);
     List<ServiceView> views;
     if (service.isPresent() && !service.get().isEmpty()) {

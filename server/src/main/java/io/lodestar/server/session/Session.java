@@ -31,6 +31,8 @@ public final class Session implements StreamObserver<ClientMessage>, ConfigPushH
   private final ServerCallStreamObserver<ServerMessage> out;
   private final String address;
   private final SessionService service;
+  // who opened the stream (its token), fixed for the stream's life; a revocation ends the stream
+  private final io.lodestar.server.auth.Principal principal;
   // written once by hello (on the stream's event loop), read by pushes on other threads
   private volatile String clientId;
   private volatile Map<String, String> labels = Map.of();
@@ -39,7 +41,9 @@ public final class Session implements StreamObserver<ClientMessage>, ConfigPushH
   private boolean closed; // guarded by this: no more sends
   private final AtomicBoolean ended = new AtomicBoolean();
 
-  Session(ServerCallStreamObserver<ServerMessage> out, String address, SessionService service) {
+  Session(ServerCallStreamObserver<ServerMessage> out, String address, SessionService service,
+      io.lodestar.server.auth.Principal principal) {
+    this.principal = principal;
     this.out = out;
     this.address = address;
     this.service = service;
@@ -56,6 +60,16 @@ public final class Session implements StreamObserver<ClientMessage>, ConfigPushH
   @Override
   public String address() {
     return address;
+  }
+
+  @Override
+  public boolean mayReadSecrets(String namespace) {
+    return service.authorizer().allows(principal, io.lodestar.core.auth.Policy.Action.SECRETS, namespace);
+  }
+
+  /** Who opened the stream. */
+  public io.lodestar.server.auth.Principal principal() {
+    return principal;
   }
 
   @Override
@@ -95,6 +109,7 @@ public final class Session implements StreamObserver<ClientMessage>, ConfigPushH
       if (part == null) {
         throw LodestarException.invalid("body", "unknown message " + m.getBodyCase());
       }
+      io.lodestar.server.auth.StreamPermissions.check(service.authorizer(), principal, m);
       part.onMessage(rid, m);
     } catch (LodestarException e) {
       sendError(rid, e);

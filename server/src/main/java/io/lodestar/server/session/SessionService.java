@@ -31,13 +31,19 @@ public final class SessionService extends NamingGrpc.NamingImplBase {
   public void limitStreamsPerAddress(int max) {
     this.perAddress = new io.lodestar.server.limits.PerAddressCounter(max);
   }
+  private final io.lodestar.server.auth.Authorizer authorizer;
+  private final io.lodestar.server.auth.Revocations revocations;
 
   /**
    * @param welcome what a hello is answered with (server id, members, heartbeat interval); asked
    *     per hello, as members change
    */
-  public SessionService(List<SessionHandler> handlers, Supplier<Welcome> welcome, MeterRegistry meters) {
+  public SessionService(List<SessionHandler> handlers, Supplier<Welcome> welcome,
+      io.lodestar.server.auth.Authorizer authorizer, io.lodestar.server.auth.Revocations revocations,
+      MeterRegistry meters) {
     this.handlers = List.copyOf(handlers);
+    this.authorizer = authorizer;
+    this.revocations = revocations;
     this.welcome = welcome;
     Set<ClientMessage.BodyCase> taken = EnumSet.noneOf(ClientMessage.BodyCase.class);
     for (SessionHandler h : this.handlers) {
@@ -68,8 +74,14 @@ public final class SessionService extends NamingGrpc.NamingImplBase {
         public void onCompleted() {}
       };
     }
-    Session s = new Session((ServerCallStreamObserver<ServerMessage>) responseObserver, address, this);
+    io.lodestar.server.auth.Principal principal = io.lodestar.server.auth.Authorizer.current();
+    Session s = new Session((ServerCallStreamObserver<ServerMessage>) responseObserver, address, this, principal);
     open.add(s);
+    if (ctx != null && principal.token()) {
+      // revoking the token ends the stream at once, saying why; the SDK's reconnects are refused
+      revocations.track(principal.name(), ctx, () -> s.abort(Status.UNAUTHENTICATED.withDescription(
+          "token '" + principal.name() + "' was revoked")));
+    }
     return s;
   }
 
@@ -82,6 +94,10 @@ public final class SessionService extends NamingGrpc.NamingImplBase {
     for (Session s : open) {
       s.abort(Status.UNAVAILABLE.withDescription("server shutting down"));
     }
+  }
+
+  io.lodestar.server.auth.Authorizer authorizer() {
+    return authorizer;
   }
 
   List<SessionHandler> handlers() {

@@ -12,9 +12,14 @@ import io.grpc.stub.StreamObserver;
  */
 public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
   private final XdsHub hub;
+  private final io.lodestar.server.auth.Authorizer authorizer;
+  private final io.lodestar.server.auth.Revocations revocations;
 
-  public AdsService(XdsHub hub) {
+  public AdsService(XdsHub hub, io.lodestar.server.auth.Authorizer authorizer,
+      io.lodestar.server.auth.Revocations revocations) {
     this.hub = hub;
+    this.authorizer = authorizer;
+    this.revocations = revocations;
   }
 
   @Override
@@ -35,9 +40,29 @@ public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedD
     }
     AdsStream stream = new AdsStream(responses, hub.source());
     hub.open(stream);
+    // the stream's token (call credentials); the node's namespace is known from its first request
+    io.lodestar.server.auth.Principal principal = io.lodestar.server.auth.Authorizer.current();
+    com.linecorp.armeria.server.ServiceRequestContext ctx = com.linecorp.armeria.server.ServiceRequestContext.currentOrNull();
+    if (ctx != null && principal.token()) {
+      // revoking the token ends the stream at once, saying why
+      revocations.track(principal.name(), ctx, () -> hub.remove(stream, () -> responses.onError(
+          io.grpc.Status.UNAUTHENTICATED.withDescription("token '" + principal.name() + "' was revoked").asRuntimeException())));
+    }
     return new StreamObserver<>() {
+      private boolean allowed; // the stream's event loop only
+
       @Override
       public void onNext(DiscoveryRequest request) {
+        if (!allowed) {
+          String ns = XdsNode.of(request.getNode()).namespace();
+          if (!authorizer.allows(principal, io.lodestar.core.auth.Policy.Action.READ, ns)) {
+            String needed = io.lodestar.server.auth.Authorizer.permission(io.lodestar.core.auth.Policy.Action.READ, ns);
+            hub.remove(stream, () -> responses.onError(io.grpc.Status.PERMISSION_DENIED
+                .withDescription("token '" + principal.name() + "' lacks permission " + needed).asRuntimeException()));
+            return;
+          }
+          allowed = true;
+        }
         hub.request(stream, request);
       }
 

@@ -1,0 +1,67 @@
+package io.lodestar.server.auth;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.server.annotation.Get;
+import com.linecorp.armeria.server.annotation.Param;
+import io.lodestar.api.v1.state.AuditEntry;
+import io.lodestar.core.LodestarException;
+import io.lodestar.core.Validation;
+import io.lodestar.core.audit.AuditLog;
+import io.lodestar.server.http.Json;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
+
+/** {@code GET /v1/audit?since=&ns=&limit=}: the audit trail, oldest first. Admin only. */
+public final class AuditRestService {
+  static final int DEFAULT_LIMIT = 1000;
+  private final AuditLog audit;
+
+  public AuditRestService(AuditLog audit) {
+    this.audit = audit;
+  }
+
+  @Get("/v1/audit")
+  public HttpResponse query(@Param("since") Optional<String> since, @Param("ns") Optional<String> ns,
+      @Param("limit") Optional<String> limit) {
+    long sinceMs = since.filter(s -> !s.isBlank()).map(AuditRestService::parseSince).orElse(0L);
+    String namespace = ns.filter(s -> !s.isBlank()).map(s -> Validation.name("ns", s)).orElse(null);
+    int max = limit.filter(s -> !s.isBlank()).map(AuditRestService::parseLimit).orElse(DEFAULT_LIMIT);
+    ObjectNode root = Json.object();
+    ArrayNode arr = root.putArray("entries");
+    for (AuditEntry e : audit.query(sinceMs, namespace, max)) {
+      ObjectNode o = arr.addObject();
+      o.put("index", e.getIndex()).put("time", Instant.ofEpochMilli(e.getTimeMs()).toString())
+          .put("actor", e.getActor()).put("source", e.getSource()).put("action", e.getAction())
+          .put("namespace", e.getNamespace()).put("target", e.getTarget());
+    }
+    return Json.ok(root);
+  }
+
+  /** Epoch milliseconds, or an ISO-8601 instant such as 2026-11-30T18:00:00Z. */
+  static long parseSince(String s) {
+    try {
+      return Long.parseLong(s.trim());
+    } catch (NumberFormatException e) {
+      try {
+        return Instant.parse(s.trim()).toEpochMilli();
+      } catch (DateTimeParseException e2) {
+        throw LodestarException.invalid("since", "since must be epoch milliseconds or an ISO-8601 instant, got '" + s + "'");
+      }
+    }
+  }
+
+  static int parseLimit(String s) {
+    try {
+      int n = Integer.parseInt(s.trim());
+      if (n >= 1 && n <= AuditLog.CAPACITY) {
+        return n;
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    throw LodestarException.invalid("limit", "limit must be 1–" + AuditLog.CAPACITY);
+  }
+}
