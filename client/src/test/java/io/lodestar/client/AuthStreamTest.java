@@ -99,4 +99,18 @@ class AuthStreamTest {
       assertThat(c.status().detail()).contains("UNAUTHENTICATED").contains("revoked");
     }
   }
+
+  @Test
+  void secretConfigsReachOnlyTokensWithSecretsOnTheNamespace() throws Exception {
+    HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+        + "/v1/namespaces/default/configs/app/auth-db.properties?secret=true"))
+        .header("Authorization", "Bearer " + admin).PUT(HttpRequest.BodyPublishers.ofString("password=hunter2\n")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    try (LodestarClient reader = client(token("sdk-cfg-reader", "read:default"));
+         LodestarClient vault = client(token("sdk-cfg-vault", "secrets:default"))) {
+      assertThat(reader.configs().get("default", "app", "auth-db.properties").content()).isEqualTo("******");
+      assertThat(vault.configs().get("default", "app", "auth-db.properties").content()).isEqualTo("password=hunter2\n");
+    }
+  }
 }

@@ -40,7 +40,7 @@ class AuthRestTest {
   }
 
   static LodestarServer start(Path data) {
-    return LodestarServer.builder().port(0).dataDir(data).auth(true)
+    return LodestarServer.builder().port(0).dataDir(data).auth(true).metricsOpen(false)
         .bootstrapOut(new PrintStream(printed, true, StandardCharsets.UTF_8)).build().start();
   }
 
@@ -96,9 +96,10 @@ class AuthRestTest {
     assertThat(anonymous.withToken(reader).get("/v1/namespaces/other/services").status()).isEqualTo(403);
     assertThat(anonymous.withToken(reader).post("/v1/namespaces", "{\"name\":\"x\"}").status()).isEqualTo(403);
     assertThat(anonymous.withToken(reader).get("/v1/tokens").status()).isEqualTo(403);
-    // liveness stays open; /metrics is open on loopback by default
+    // liveness stays open; /metrics here needs a token (--metrics-open=false; open on loopback by default)
     assertThat(anonymous.get("/health").status()).isEqualTo(200);
-    assertThat(anonymous.get("/metrics").status()).isEqualTo(200);
+    assertThat(anonymous.get("/metrics").status()).isEqualTo(401);
+    assertThat(anonymous.withToken(reader).get("/metrics").status()).isEqualTo(200);
   }
 
   @Test
