@@ -46,6 +46,14 @@ final class GovernancePicker extends LoadBalancer.SubchannelPicker {
       return LoadBalancer.PickResult.withError(Status.UNAVAILABLE.withDescription(
           "lodestar " + e.reason() + ": " + e.getMessage()));
     }
+    // a lane rule's match put the call in a lane at this entry hop: the header carries it onwards
+    // (a picker may add headers before it returns, PickSubchannelArgs.getHeaders)
+    if (!args.getHeaders().containsKey(LodestarServerInterceptor.LANE_HEADER)) {
+      String lane = governed.governor().lane(governed.namespace(), governed.service(), ctx);
+      if (lane != null) {
+        args.getHeaders().put(LodestarServerInterceptor.LANE_HEADER, lane);
+      }
+    }
     LoadBalancer.Subchannel sc = ready.get(chosen.getId());
     if (sc != null) {
       if (record != null) {

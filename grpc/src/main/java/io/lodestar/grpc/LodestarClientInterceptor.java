@@ -22,7 +22,8 @@ import io.grpc.Status;
  *
  * The governance balancer picks the instance and records it in the call's options; this
  * interceptor measures from {@code start} to {@code onClose}. Without it, calls are still routed
- * and balanced, but breakers and adaptive weights learn nothing from them.
+ * and balanced, but breakers and adaptive weights learn nothing from them. It also carries the
+ * lane of the call being served ({@link LodestarServerInterceptor}) on as {@code x-lodestar-lane}.
  */
 public final class LodestarClientInterceptor implements ClientInterceptor {
   @Override
@@ -32,6 +33,11 @@ public final class LodestarClientInterceptor implements ClientInterceptor {
     return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
       @Override
       public void start(Listener<R> listener, Metadata headers) {
+        // a lane travels on: the one of the call being served (LodestarServerInterceptor), unless set
+        String lane = LodestarServerInterceptor.LANE.get();
+        if (lane != null && !headers.containsKey(LodestarServerInterceptor.LANE_HEADER)) {
+          headers.put(LodestarServerInterceptor.LANE_HEADER, lane);
+        }
         record.context = GrpcCallContexts.of(method, headers);
         record.startNanos = System.nanoTime();
         super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {

@@ -19,10 +19,12 @@ final class SpringCallContexts {
 
   static CallContext of(Request<?> request) {
     Object context = request == null ? null : request.getContext();
+    String lane = LodestarLane.current();
     if (!(context instanceof HintRequestContext hinted)) {
-      return CallContext.empty();
+      return lane == null ? CallContext.empty() : CallContext.builder().header(LodestarLane.HEADER, lane).build();
     }
     CallContext.Builder b = CallContext.builder();
+    boolean laneSet = false;
     String hint = hinted.getHint();
     if (hint != null && !hint.isEmpty() && !"default".equals(hint)) {
       b.label("hint", hint);
@@ -36,9 +38,14 @@ final class SpringCallContexts {
         for (Map.Entry<String, List<String>> h : data.getHeaders().headerSet()) {
           if (!h.getValue().isEmpty()) {
             b.header(h.getKey(), h.getValue().get(0));
+            laneSet |= h.getKey().equalsIgnoreCase(LodestarLane.HEADER);
           }
         }
       }
+    }
+    // the lane of the request being served travels on, even before the interceptor set the header
+    if (lane != null && !laneSet) {
+      b.header(LodestarLane.HEADER, lane);
     }
     return b.build();
   }
