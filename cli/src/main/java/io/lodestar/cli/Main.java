@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
         ConfigCommand.class,
         RulesCommand.class,
         ClusterCommand.class,
+        SecretsCommand.class,
         TopCommand.class,
         TokenCommand.class,
         AuditCommand.class,

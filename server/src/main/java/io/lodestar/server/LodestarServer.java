@@ -439,6 +439,8 @@ public final class LodestarServer implements AutoCloseable {
         .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
             .build(new GrayRestService(stateMachine.registry(), stateMachine.configs(), writes, secrets,
                 configClients))
+        .annotatedService(new io.lodestar.server.config.SecretRotation(stateMachine.registry(), stateMachine.configs(),
+            writes, secrets))
         .annotatedService(new RulesRestService(stateMachine.registry(), writes))
         .annotatedService(new TopologyRestService(stateMachine.registry(), callStats, telemetry))
         .annotatedService(clusterRest)

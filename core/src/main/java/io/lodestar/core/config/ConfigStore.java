@@ -149,6 +149,16 @@ public final class ConfigStore {
         ConfigKey.of(a.getNamespace(), a.getGroup(), a.getName());
         text("author", a.getAuthor(), MAX_AUTHOR);
       }
+      case REENCRYPT_SECRET -> {
+        var r = cmd.getReencryptSecret();
+        ConfigKey.of(r.getNamespace(), r.getGroup(), r.getName());
+        for (var v : r.getVersionsList()) {
+          if (v.getContent().size() > MAX_STORED_BYTES || v.getHash().isEmpty()) {
+            throw LodestarException.invalid("versions", "a re-encrypted version needs content within "
+                + MAX_STORED_BYTES + " bytes and a hash");
+          }
+        }
+      }
       default -> throw LodestarException.invalid("kind", "not a config command: " + cmd.getKindCase());
     }
   }
@@ -156,7 +166,7 @@ public final class ConfigStore {
   /** Whether this store owns the command. */
   public static boolean handles(Command cmd) {
     return switch (cmd.getKindCase()) {
-      case PUBLISH_CONFIG, DELETE_CONFIG, ROLLBACK_CONFIG, PROMOTE_CONFIG_GRAY, ABORT_CONFIG_GRAY -> true;
+      case PUBLISH_CONFIG, DELETE_CONFIG, ROLLBACK_CONFIG, PROMOTE_CONFIG_GRAY, ABORT_CONFIG_GRAY, REENCRYPT_SECRET -> true;
       default -> false;
     };
   }
@@ -179,6 +189,7 @@ public final class ConfigStore {
       case ROLLBACK_CONFIG -> rollback(cmd.getRollbackConfig(), now);
       case PROMOTE_CONFIG_GRAY -> promote(cmd.getPromoteConfigGray());
       case ABORT_CONFIG_GRAY -> abort(cmd.getAbortConfigGray(), now);
+      case REENCRYPT_SECRET -> reencrypt(cmd.getReencryptSecret());
       default -> throw LodestarException.invalid("kind", "not a config command: " + cmd.getKindCase());
     };
     return CommandResult.newBuilder().setConfigVersion(v.toBuilder().clearContent()).build();
@@ -341,6 +352,29 @@ public final class ConfigStore {
           "gray");
     }
     return s;
+  }
+
+  /** Replaces the stored content and hash of kept versions of a secret config; nothing else moves. */
+  private ConfigVersion reencrypt(io.lodestar.api.v1.state.ReencryptSecret r) {
+    ConfigKey key = ConfigKey.of(r.getNamespace(), r.getGroup(), r.getName());
+    State s = configs.get(key);
+    if (s == null || s.deleted) {
+      throw LodestarException.notFound("config " + key + " does not exist");
+    }
+    if (!s.secret) {
+      throw new LodestarException(Code.FAILED_PRECONDITION, "config " + key + " is not secret", "secret");
+    }
+    for (var v : r.getVersionsList()) {
+      for (int i = 0; i < s.history.size(); i++) {
+        ConfigVersion old = s.history.get(i);
+        if (old.getVersion() == v.getVersion()) {
+          s.history.set(i, old.toBuilder().setContent(v.getContent()).setHash(v.getHash()).build());
+        }
+      }
+    }
+    dirty.add(s);
+    ConfigVersion released = s.find(s.released);
+    return released != null ? released : ConfigVersion.getDefaultInstance();
   }
 
   // ------------------------------------------------------------------ batch end (applier thread)

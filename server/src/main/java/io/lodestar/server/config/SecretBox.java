@@ -53,25 +53,49 @@ public final class SecretBox {
   /** What a cluster member without a key tells whoever tries to write or read a secret. */
   static final String HOW_TO_SHARE = io.lodestar.server.storage.ClusterSecret.HOW_TO_SHARE;
 
-  private final SecretKeySpec key;
-  private final SecretKeySpec hashKey;
-  private final byte[] keyId;
+  /** Retired keys (after a rotation), kept in this directory of the data directory by key id. */
+  static final String RETIRED_DIR = "secret-keys";
+
+  /** One key with what derives from it. */
+  private record Key(SecretKeySpec aes, SecretKeySpec hashKey, byte[] id, byte[] raw) {
+    static Key of(byte[] raw) {
+      SecretKeySpec mac = new SecretKeySpec(raw, "HmacSHA256");
+      // A separate key for content hashes, derived so that one key file serves both.
+      SecretKeySpec hashKey = new SecretKeySpec(hmac(mac, "lodestar config hash".getBytes(StandardCharsets.UTF_8)),
+          "HmacSHA256");
+      // The key's public name: tells two keys apart, reveals nothing of either.
+      byte[] id = java.util.Arrays.copyOf(hmac(mac, "lodestar secret key id".getBytes(StandardCharsets.UTF_8)),
+          KEY_ID_BYTES);
+      return new Key(new SecretKeySpec(raw, "AES"), hashKey, id, raw.clone());
+    }
+
+    String hexId() {
+      return HexFormat.of().formatHex(id);
+    }
+  }
+
+  // The current key (new secrets are written with it) is replaced by a rotation; retired keys still read.
+  private volatile SecretKeySpec key;
+  private volatile SecretKeySpec hashKey;
+  private volatile byte[] keyId;
+  private volatile Key current;
+  private final java.util.Map<String, Key> retired = new java.util.concurrent.ConcurrentHashMap<>();
+  /** {@code <dataDir>/secret.key} when the key is a file of this node; null when derived from the cluster secret. */
+  private Path keyFile;
   private final SecureRandom random = new SecureRandom();
 
   private SecretBox(byte[] raw) {
     if (raw == null) {  // a cluster member that was given no key
-      this.key = null;
-      this.hashKey = null;
-      this.keyId = null;
       return;
     }
-    this.key = new SecretKeySpec(raw, "AES");
-    SecretKeySpec mac = new SecretKeySpec(raw, "HmacSHA256");
-    // A separate key for content hashes, derived so that one key file serves both.
-    this.hashKey = new SecretKeySpec(hmac(mac, "lodestar config hash".getBytes(StandardCharsets.UTF_8)), "HmacSHA256");
-    // The key's public name: tells two keys apart, reveals nothing of either.
-    this.keyId = java.util.Arrays.copyOf(hmac(mac, "lodestar secret key id".getBytes(StandardCharsets.UTF_8)),
-        KEY_ID_BYTES);
+    use(Key.of(raw));
+  }
+
+  private void use(Key k) {
+    this.current = k;
+    this.key = k.aes();
+    this.hashKey = k.hashKey();
+    this.keyId = k.id();
   }
 
   /** A single node: loads the key file in {@code dataDir}, creating it (0600) when missing. */
@@ -106,7 +130,10 @@ public final class SecretBox {
         throw new IllegalStateException(file + " must hold a 32-byte key; it has " + raw.length + " bytes");
       }
       warnIfShared(file);
-      return new SecretBox(raw);
+      SecretBox box = new SecretBox(raw);
+      box.keyFile = file;
+      box.loadRetired(dataDir.resolve(RETIRED_DIR));
+      return box;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read or create the secret key " + file, e);
     }
@@ -116,6 +143,90 @@ public final class SecretBox {
   private static byte[] derive(byte[] clusterSecret) {
     return hmac(new SecretKeySpec(clusterSecret, "HmacSHA256"),
         "lodestar secret-config key v1".getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Whether a secret written with key {@code id} can be read here: the current key or a retired one. */
+  public boolean canDecrypt(String id) {
+    return id != null && (id.equals(keyId()) || retired.containsKey(id));
+  }
+
+  private void loadRetired(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (var files = Files.list(dir)) {
+      for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".key")).toList()) {
+        byte[] raw = Files.readAllBytes(p);
+        if (raw.length == 32) {
+          Key k = Key.of(raw);
+          if (!k.hexId().equals(keyId())) {
+            retired.put(k.hexId(), k);
+          }
+        } else {
+          log.warn("Ignoring {}: a secret key has 32 bytes, it has {}", p, raw.length);
+        }
+      }
+    }
+  }
+
+  /**
+   * First step of a rotation: a new key, written to {@code secret-keys/<id>.key} before anything
+   * is encrypted with it (so a crash at any later point leaves every ciphertext readable), then made
+   * current; the old key stays readable as a retired one. Returns the old and new key ids.
+   */
+  public synchronized String[] beginRotation() {
+    if (keyFile == null) {
+      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, current == null
+          ? "this node has no secret key to rotate"
+          : "this node's secret key derives from the cluster secret (--cluster-secret-file); rotating it is not "
+              + "supported yet (docs/security.md)", "secret");
+    }
+    byte[] raw = new byte[32];
+    random.nextBytes(raw);
+    Key next = Key.of(raw);
+    Key old = current;
+    try {
+      Path dir = keyFile.resolveSibling(RETIRED_DIR);
+      Files.createDirectories(dir);
+      writeOwnerOnly(dir.resolve(next.hexId() + ".key"), raw);
+      writeOwnerOnly(dir.resolve(old.hexId() + ".key"), old.raw());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the new secret key next to " + keyFile, e);
+    }
+    retired.put(old.hexId(), old);
+    use(next);
+    log.info("Secret key rotation: new secrets are written with key {}; key {} is retired (still read)",
+        next.hexId(), old.hexId());
+    return new String[] {old.hexId(), next.hexId()};
+  }
+
+  /** Last step: {@code secret.key} becomes the new key (replaced atomically); retired keys stay in {@code secret-keys/}. */
+  public synchronized void finishRotation() {
+    try {
+      Path tmp = keyFile.resolveSibling(KEY_FILE + ".new");
+      Files.deleteIfExists(tmp);
+      writeOwnerOnly(tmp, current.raw());
+      Files.move(tmp, keyFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot replace " + keyFile, e);
+    }
+  }
+
+  /** The key id of a stored ciphertext, when it is not the current key's (it needs re-encrypting). */
+  public boolean isCurrent(ByteString stored) {
+    return keyId() != null && keyId().equals(keyIdOf(stored));
+  }
+
+  private static void writeOwnerOnly(Path file, byte[] raw) throws IOException {
+    if (!Files.exists(file)) {
+      try {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      } catch (UnsupportedOperationException e) {
+        Files.createFile(file);
+      }
+    }
+    Files.write(file, raw, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.SYNC);
   }
 
   /** The key's id (16 hex digits), or null when this node has no key. */
@@ -193,10 +304,15 @@ public final class SecretBox {
     }
     byte[] all = stored.toByteArray();
     int header;
+    SecretKeySpec with = key;
     if (all.length >= 1 + KEY_ID_BYTES + IV_BYTES && all[0] == FORMAT_V2) {
       String written = keyIdOf(stored);
       if (!written.equals(keyId())) {
-        throw wrongKey(config, written);
+        Key old = retired.get(written);
+        if (old == null) {
+          throw wrongKey(config, written);
+        }
+        with = old.aes();
       }
       header = 1 + KEY_ID_BYTES;
     } else if (all.length >= 1 + IV_BYTES && all[0] == FORMAT_V1) {
@@ -206,7 +322,7 @@ public final class SecretBox {
     }
     try {
       Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-      c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, all, header, IV_BYTES));
+      c.init(Cipher.DECRYPT_MODE, with, new GCMParameterSpec(TAG_BITS, all, header, IV_BYTES));
       c.updateAAD(aad(config));
       return c.doFinal(all, header + IV_BYTES, all.length - header - IV_BYTES);
     } catch (GeneralSecurityException e) {

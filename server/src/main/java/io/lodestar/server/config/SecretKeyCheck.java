@@ -39,7 +39,7 @@ public final class SecretKeyCheck {
         String written = SecretBox.keyIdOf(v.released().getContent());
         boolean readable;
         if (written != null) {
-          readable = written.equals(box.keyId());
+          readable = box.canDecrypt(written);
         } else {
           try {
             box.decrypt(v.key(), v.released().getContent());

@@ -1,0 +1,100 @@
+package io.lodestar.server.config;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.server.annotation.Blocking;
+import com.linecorp.armeria.server.annotation.Post;
+import io.lodestar.api.v1.ConfigVersion;
+import io.lodestar.api.v1.Namespace;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.ReencryptSecret;
+import io.lodestar.api.v1.state.ReencryptedVersion;
+import io.lodestar.core.LodestarException;
+import io.lodestar.core.config.ConfigStore;
+import io.lodestar.core.config.ConfigView;
+import io.lodestar.core.naming.Registry;
+import io.lodestar.server.http.Json;
+import io.lodestar.server.storage.CommandLog;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /v1/secrets/rotate} ({@code lodestar secrets rotate}): every secret config's kept
+ * versions re-encrypted under a new key, through the log, one {@code ReencryptSecret} command per
+ * config. The order keeps every ciphertext readable whatever fails or crashes in between: the new
+ * key is written to {@code secret-keys/} and made current first (new publishes use it), the old
+ * one stays readable as retired, the re-encryptions are logged, and only then does
+ * {@code secret.key} become the new key. A retired key stays in {@code secret-keys/}: older
+ * backups and snapshots need it. One rotation at a time.
+ */
+public final class SecretRotation {
+  private static final Logger log = LoggerFactory.getLogger(SecretRotation.class);
+  private final Registry registry;
+  private final ConfigStore store;
+  private final CommandLog commandLog;
+  private final SecretBox box;
+  private final AtomicBoolean running = new AtomicBoolean();
+
+  public SecretRotation(Registry registry, ConfigStore store, CommandLog commandLog, SecretBox box) {
+    this.registry = registry;
+    this.store = store;
+    this.commandLog = commandLog;
+    this.box = box;
+  }
+
+  @Post("/v1/secrets/rotate")
+  @Blocking
+  public HttpResponse rotate() {
+    if (!running.compareAndSet(false, true)) {
+      throw new LodestarException(LodestarException.Code.CONFLICT, "a secret key rotation is already running", null);
+    }
+    try {
+      String[] ids = box.beginRotation();
+      int configs = 0;
+      int versions = 0;
+      List<CompletableFuture<?>> writes = new ArrayList<>();
+      for (Namespace ns : registry.namespaces()) {
+        for (ConfigView v : store.views(ns.getName(), null)) {
+          if (!v.secret() || v.deleted()) {
+            continue;
+          }
+          ReencryptSecret.Builder cmd = ReencryptSecret.newBuilder().setNamespace(v.key().namespace())
+              .setGroup(v.key().group()).setName(v.key().name());
+          for (ConfigVersion old : v.history()) {
+            if (box.isCurrent(old.getContent())) {
+              continue;
+            }
+            byte[] plain = box.decrypt(v.key(), old.getContent());
+            ByteString sealed = box.encrypt(v.key(), plain);
+            cmd.addVersions(ReencryptedVersion.newBuilder().setVersion(old.getVersion()).setContent(sealed)
+                .setHash(box.hash(true, plain)));
+          }
+          if (cmd.getVersionsCount() > 0) {
+            configs++;
+            versions += cmd.getVersionsCount();
+            writes.add(commandLog.submit(Command.newBuilder().setReencryptSecret(cmd).build()));
+          }
+        }
+      }
+      CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
+      box.finishRotation();
+      log.info("Secret key rotated: {} -> {}; {} versions of {} secret configs re-encrypted through the log",
+          ids[0], ids[1], versions, configs);
+      ObjectNode o = Json.object();
+      o.put("oldKeyId", ids[0]).put("newKeyId", ids[1]).put("configs", configs).put("versions", versions);
+      return Json.ok(o);
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof LodestarException le) {
+        throw le;
+      }
+      throw e;
+    } finally {
+      running.set(false);
+    }
+  }
+}
