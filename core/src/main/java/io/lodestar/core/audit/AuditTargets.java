@@ -33,6 +33,8 @@ final class AuditTargets {
           c.getPutRules().getRules().getAllFields().keySet().stream().map(f -> f.getName()).findFirst().orElse("")));
       case DELETE_RULES -> pair(c.getDeleteRules().getNamespace(), rulesTarget(c.getDeleteRules().getService(),
           c.getDeleteRules().getKind()));
+      case REENCRYPT_SECRET -> pair(c.getReencryptSecret().getNamespace(), c.getReencryptSecret().getGroup() + "/"
+          + c.getReencryptSecret().getName() + " re-encrypted (" + c.getReencryptSecret().getVersionsCount() + " versions)");
       case KV_PUT -> pair(c.getKvPut().getNamespace(), c.getKvPut().getKey());
       case KV_DELETE -> pair(c.getKvDelete().getNamespace(), c.getKvDelete().getKey());
       case CREATE_TOKEN -> pair("", c.getCreateToken().getName() + " " + String.join(",", c.getCreateToken().getPoliciesList()));
