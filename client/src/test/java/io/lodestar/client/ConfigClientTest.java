@@ -85,7 +85,7 @@ class ConfigClientTest {
   }
 
   @Test
-  void listenersGetEveryVersionInOrderOnTheirExecutorAcrossAServerRestart(@TempDir Path data) {
+  void listenersGetNewerVersionsInOrderOnTheirExecutorAcrossAServerRestart(@TempDir Path data) {
     TestServer s = server(data.resolve("server"));
     publish(s, "a.txt", "v1");
     ExecutorService appExecutor = Executors.newSingleThreadExecutor(r -> new Thread(r, "app-listener"));
@@ -111,7 +111,9 @@ class ConfigClientTest {
     await().atMost(LONG).until(() -> versions.contains(12L));
     assertThat(c.configs().get("default", "app", "a.txt").content()).isEqualTo("v12");
     assertThat(versions).doesNotHaveDuplicates().isSorted();
-    assertThat(versions.subList(0, 10)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+    // A stream that falls behind a burst is caught up to the latest version, not replayed
+    // (docs/config.md), so on a loaded machine some of 2..9 may be skipped; never 1, 10 or 12.
+    assertThat(versions).startsWith(1L).contains(10L).endsWith(12L);
     assertThat(threads).containsOnly("app-listener");
     appExecutor.shutdownNow();
   }
@@ -154,7 +156,8 @@ class ConfigClientTest {
     LodestarClient bj = client(s, null, Map.of("zone", "bj"));
     List<Config> bjSeen = new CopyOnWriteArrayList<>();
     bj.configs().addListener("default", "app", "g.json", bjSeen::add);
-    assertThat(sh.configs().get("default", "app", "g.json").version()).isEqualTo(1);
+    // get() waits at most the request timeout (5 s) for a client still connecting on a loaded machine
+    await().atMost(LONG).ignoreExceptions().until(() -> sh.configs().get("default", "app", "g.json").version() == 1);
     await().atMost(LONG).until(() -> bjSeen.size() == 1);
 
     send(s, "PUT", "/v1/namespaces/default/configs/app/g.json/gray?labels=zone=sh", "{\"v\":2}");
