@@ -30,8 +30,16 @@ public final class Bootstrap {
 
   private Bootstrap() {}
 
+  /** Tries for this long while the log cannot take writes yet (a cluster still electing its leader). */
+  static final int ATTEMPTS = 120;
+
   /** Completes once the token exists (made here or before); never fails the start. */
   public static CompletableFuture<Void> ensure(TokenStore tokens, CommandLog commands, Path dataDir, PrintStream out) {
+    return attempt(tokens, commands, dataDir, out, ATTEMPTS);
+  }
+
+  private static CompletableFuture<Void> attempt(TokenStore tokens, CommandLog commands, Path dataDir, PrintStream out,
+      int left) {
     if (tokens.bootstrapped()) {
       return CompletableFuture.completedFuture(null);
     }
@@ -41,7 +49,11 @@ public final class Bootstrap {
     return commands.submit(cmd).handle((r, err) -> {
       if (err != null) {
         Throwable c = err.getCause() != null ? err.getCause() : err;
-        if (!(c instanceof LodestarException le && le.code() == LodestarException.Code.ALREADY_EXISTS)) {
+        if (c instanceof LodestarException le && le.code() == LodestarException.Code.UNAVAILABLE && left > 1) {
+          // no majority yet (a cluster starting): try again in a second, unless another node's bootstrap wins
+          CompletableFuture.delayedExecutor(1, java.util.concurrent.TimeUnit.SECONDS)
+              .execute(() -> attempt(tokens, commands, dataDir, out, left - 1));
+        } else if (!(c instanceof LodestarException le && le.code() == LodestarException.Code.ALREADY_EXISTS)) {
           log.warn("Could not create the bootstrap admin token: {}", c.getMessage());
         }
         return null;
