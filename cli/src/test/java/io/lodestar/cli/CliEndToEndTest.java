@@ -207,7 +207,7 @@ class CliEndToEndTest {
     CliRun watch = new CliRun();
     Thread t = new Thread(() -> watch.exec(Map.of(), "watch", svc, "--count", "1", "--server", address));
     t.start();
-    await().atMost(Duration.ofSeconds(10)).until(() -> watch.out().contains("watching default/" + svc));
+    await().atMost(Duration.ofSeconds(30)).until(() -> watch.out().contains("watching default/" + svc));
     assertThat(watch.out()).contains("(1 instance, 1 healthy)").contains("  first  10.0.3.1:80  weight=100  HEALTHY");
 
     cli("register", svc, "--host", "10.0.3.2", "--port", "80", "--id", "second", "--meta", "zone=b").expect(0);
@@ -225,10 +225,10 @@ class CliEndToEndTest {
     CliRun watch = new CliRun();
     Thread t = new Thread(() -> watch.exec(Map.of(), "watch", svc, "--count", "2", "--json", "--server", address));
     t.start();
-    await().atMost(Duration.ofSeconds(10)).until(() -> watch.out().contains("\n"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> watch.out().contains("\n"));
 
     cli("register", svc, "--host", "10.0.4.1", "--port", "80", "--id", "a", "--weight", "5", "--persistent").expect(0);
-    await().atMost(Duration.ofSeconds(10)).until(() -> watch.out().split("\n").length >= 2);
+    await().atMost(Duration.ofSeconds(30)).until(() -> watch.out().split("\n").length >= 2);
     cli("deregister", svc, "b").expect(0);
     t.join(Duration.ofSeconds(10).toMillis());
     assertThat(t.isAlive()).isFalse();
@@ -252,11 +252,11 @@ class CliEndToEndTest {
     CliRun watch = new CliRun();
     Thread t = new Thread(() -> watch.exec(Map.of(), "watch", svc, "-c", "2", "--server", address));
     t.start();
-    await().atMost(Duration.ofSeconds(10)).until(() -> watch.out().contains("watching"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> watch.out().contains("watching"));
     cli("register", svc, "--host", "10.0.5.1", "--port", "80", "--id", "a", "--weight", "7", "--persistent").expect(0);
-    await().atMost(Duration.ofSeconds(10)).until(() -> watch.out().contains("~ a"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> watch.out().contains("~ a"));
     cli("deregister", svc, "a").expect(0);
-    await().atMost(Duration.ofSeconds(10)).until(() -> !t.isAlive());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !t.isAlive());
     watch.expect(0);
     assertThat(watch.out()).containsPattern("\\[revision \\d+\\] ~ a  10\\.0\\.5\\.1:80  weight 100->7")
         .containsPattern("\\[revision \\d+\\] - a  10\\.0\\.5\\.1:80\\n$");
@@ -317,9 +317,9 @@ class CliEndToEndTest {
     Thread t = new Thread(() -> watch.exec(Map.of(), "watch", "phoenix", "--count", "1", "--server", at));
     t.start();
     try {
-      await().atMost(Duration.ofSeconds(10)).until(() -> watch.out().contains("watching default/phoenix"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> watch.out().contains("watching default/phoenix"));
       own.close();
-      await().atMost(Duration.ofSeconds(10)).until(() -> watch.err().contains("; retrying"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> watch.err().contains("; retrying"));
       own = LodestarServer.builder().bind("127.0.0.1").port(port).dataDir(ownData).build().start();
       CliRun.run(Map.of(), "register", "phoenix", "--host", "10.0.7.1", "--port", "80", "--server", at).expect(0);
       t.join(Duration.ofSeconds(15).toMillis());

@@ -263,7 +263,7 @@ class NamingIntegrationTest {
     a.close();
     a.close();  // idempotent
     assertThat(a.status().state()).isEqualTo(ClientStatus.State.CLOSED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> b.getInstances("default", svc).isEmpty());
+    await().atMost(Duration.ofSeconds(30)).until(() -> b.getInstances("default", svc).isEmpty());
     assertThatThrownBy(() -> a.register(spec(svc, 3).build()))
         .isInstanceOfSatisfying(LodestarClientException.class, e -> assertThat(e.code()).isEqualTo("closed"));
   }

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClusterTest {
-  private static final Duration LONG = Duration.ofSeconds(90);
+  private static final Duration LONG = Duration.ofSeconds(150);
 
   @TempDir static Path dir;
   private final Map<String, Integer> ports = new LinkedHashMap<>();
@@ -216,14 +216,18 @@ class ClusterTest {
   void writesOnAFollowerAreForwardedAndEveryNodeServesReads() {
     String leader = awaitOneLeader(List.of("n1", "n2", "n3"));
     String follower = followers(leader).get(0);
-    JsonNode cluster = http(follower).get("/v1/cluster").json();
-    assertThat(cluster.get("leader").asText()).isEqualTo(leader);
-    assertThat(cluster.get("term").asLong()).isPositive();
-    assertThat(cluster.get("members")).hasSize(3);
-    for (JsonNode m : cluster.get("members")) {
-      assertThat(m.get("role").asText()).isIn("leader", "follower");
-      assertThat(m.get("address").asText()).isEqualTo("127.0.0.1:" + ports.get(m.get("id").asText()));
-    }
+    // A peer that does not answer within the membership query's bound is shown "unreachable";
+    // on a loaded machine that can happen once, so wait for the settled view.
+    await().atMost(LONG).untilAsserted(() -> {
+      JsonNode cluster = http(follower).get("/v1/cluster").json();
+      assertThat(cluster.get("leader").asText()).isEqualTo(leader);
+      assertThat(cluster.get("term").asLong()).isPositive();
+      assertThat(cluster.get("members")).hasSize(3);
+      for (JsonNode m : cluster.get("members")) {
+        assertThat(m.get("role").asText()).isIn("leader", "follower");
+        assertThat(m.get("address").asText()).isEqualTo("127.0.0.1:" + ports.get(m.get("id").asText()));
+      }
+    });
 
     assertThat(http(follower).post("/v1/namespaces", "{\"name\":\"forwarded\"}").status()).isEqualTo(201);
     Http.Response again = http(follower).post("/v1/namespaces", "{\"name\":\"forwarded\"}");

@@ -107,7 +107,7 @@ public final class ServerProcess implements AutoCloseable {
     process = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
     Http http = new Http(port);
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+    await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
         .until(() -> {
           if (!process.isAlive()) {
             throw new IllegalStateException("server exited with " + process.exitValue() + "; see " + logFile);
@@ -144,7 +144,7 @@ public final class ServerProcess implements AutoCloseable {
   /** Waits until /health answers. */
   public ServerProcess awaitUp() {
     Http http = new Http(port);
-    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+    await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
         .until(() -> {
           if (!process.isAlive()) {
             throw new IllegalStateException("server exited with " + process.exitValue() + "; see " + logFile);

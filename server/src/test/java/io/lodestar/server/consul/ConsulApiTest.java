@@ -163,7 +163,7 @@ class ConsulApiTest {
         .isEqualTo(200);
     assertThat(statusOf("lapse")).isEqualTo("critical");
     // no more passes: after the TTL plus DeregisterCriticalServiceAfter it is gone
-    await().atMost(Duration.ofSeconds(15)).until(() -> http.get("/v1/health/service/lapse").json().isEmpty());
+    await().atMost(Duration.ofSeconds(45)).until(() -> http.get("/v1/health/service/lapse").json().isEmpty());
   }
 
   @Test
@@ -173,7 +173,7 @@ class ConsulApiTest {
         + "\",\"Interval\":\"1s\",\"Timeout\":\"1s\"}}");
     register("{\"Name\":\"probed\",\"ID\":\"probed-tcp\",\"Port\":7302,\"Check\":{\"TCP\":\"127.0.0.1:1\","
         + "\"Interval\":\"1s\"}}");
-    await().atMost(Duration.ofSeconds(10)).until(() ->
+    await().atMost(Duration.ofSeconds(30)).until(() ->
         http.get("/v1/health/service/probed?passing").json().size() == 1);
     assertThat(http.get("/v1/health/service/probed?passing").json().get(0).get("Service").get("ID").asText())
         .isEqualTo("probed-http");

@@ -89,7 +89,7 @@ class EcwidConsulClientTest {
     await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(() -> !blocked.isDone());
 
     consul.agentServiceRegister(ttlService("web", "web-3", 9003));
-    await().atMost(Duration.ofSeconds(1)).until(blocked::isDone);
+    await().atMost(Duration.ofSeconds(30)).until(blocked::isDone);
     Response<List<HealthService>> woke = blocked.join();
     assertThat(woke.getConsulIndex()).isGreaterThan(index);
     assertThat(woke.getValue()).extracting(h -> h.getService().getId()).contains("web-3");
