@@ -38,7 +38,9 @@ public final class RestPermissions {
   public static Required required(HttpMethod method, String path) {
     boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS;
     String[] s = segments(path);
-    if (path.equals("/health")) {
+    if (path.equals("/health") || path.equals("/v1/cluster/node")) {
+      // liveness, and a member's own state (id, role, term, applied index, key id), which members
+      // read from each other without a token (cluster status, the secret-key check at start)
       return Required.of(Kind.OPEN);
     }
     if (path.equals("/metrics")) {

@@ -98,6 +98,8 @@ class AuthRestTest {
     assertThat(anonymous.withToken(reader).get("/v1/tokens").status()).isEqualTo(403);
     // liveness stays open; /metrics here needs a token (--metrics-open=false; open on loopback by default)
     assertThat(anonymous.get("/health").status()).isEqualTo(200);
+    assertThat(anonymous.get("/v1/cluster/node").status()).isEqualTo(200); // what members read of each other
+    assertThat(anonymous.get("/v1/cluster").status()).isEqualTo(401);
     assertThat(anonymous.get("/metrics").status()).isEqualTo(401);
     assertThat(anonymous.withToken(reader).get("/metrics").status()).isEqualTo(200);
   }
