@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "lodestar", mixinStandardHelpOptions = true, subcommands = {Main.Bench.class, Main.Demo.class})
 public final class Main {
   @Command(name = "bench", mixinStandardHelpOptions = true, description = "Load tools against a real server.",
-      subcommands = {NamingBench.class, ConfigBench.class, TopologyBench.class, XdsBench.class, io.lodestar.bench.compare.CompareBench.class,
+      subcommands = {NamingBench.class, ConfigBench.class, TopologyBench.class, XdsBench.class, SoakBench.class,
+          io.lodestar.bench.compare.CompareBench.class,
           Main.Jmh.class})
   static final class Bench {}
 

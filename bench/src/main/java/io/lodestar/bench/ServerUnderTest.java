@@ -182,6 +182,36 @@ final class ServerUnderTest implements AutoCloseable {
     return sum;
   }
 
+  /** Open file descriptors, summed over the nodes; -1 when not ours. */
+  long fileDescriptors() throws IOException {
+    if (processes.isEmpty()) {
+      return -1;
+    }
+    long n = 0;
+    for (Process process : processes) {
+      try (var fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
+        n += fds.count();
+      }
+    }
+    return n;
+  }
+
+  /** Threads, summed over the nodes; -1 when not ours. */
+  long threads() throws IOException {
+    if (processes.isEmpty()) {
+      return -1;
+    }
+    long n = 0;
+    for (Process process : processes) {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+        if (line.startsWith("Threads:")) {
+          n += Long.parseLong(line.substring(8).trim());
+        }
+      }
+    }
+    return n;
+  }
+
   /** Heap in use after a full GC (live heap), via jcmd, summed over the nodes; -1 when not ours. */
   long liveHeapBytes() throws Exception {
     if (processes.isEmpty()) {
