@@ -78,6 +78,68 @@ public final class ClientTls {
     return b.build();
   }
 
+  /**
+   * The same trust (and client certificate) as a JDK {@link javax.net.ssl.SSLContext}, for REST
+   * calls next to the SDK's stream (the Spring starter's service catalog).
+   */
+  public javax.net.ssl.SSLContext sslContext() {
+    try {
+      javax.net.ssl.TrustManagerFactory tmf =
+          javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      java.security.cert.CertificateFactory x509 = java.security.cert.CertificateFactory.getInstance("X.509");
+      if (caFile == null) {
+        tmf.init((java.security.KeyStore) null);
+      } else {
+        java.security.KeyStore trust = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (var in = Files.newInputStream(caFile)) {
+          int i = 0;
+          for (var c : x509.generateCertificates(in)) {
+            trust.setCertificateEntry("ca" + i++, c);
+          }
+        }
+        tmf.init(trust);
+      }
+      javax.net.ssl.KeyManager[] keys = null;
+      if (certFile != null) {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+        ks.load(null, null);
+        java.util.Collection<? extends java.security.cert.Certificate> chain;
+        try (var in = Files.newInputStream(certFile)) {
+          chain = x509.generateCertificates(in);
+        }
+        ks.setKeyEntry("client", pkcs8(keyFile), new char[0], chain.toArray(java.security.cert.Certificate[]::new));
+        javax.net.ssl.KeyManagerFactory kmf =
+            javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, new char[0]);
+        keys = kmf.getKeyManagers();
+      }
+      javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+      ctx.init(keys, tmf.getTrustManagers(), null);
+      return ctx;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the TLS files " + this, e);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalArgumentException("invalid TLS files " + this + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A PKCS#8 PEM private key ({@code BEGIN PRIVATE KEY}), RSA or EC. */
+  private static java.security.PrivateKey pkcs8(Path file) throws IOException, java.security.GeneralSecurityException {
+    String pem = Files.readString(file, java.nio.charset.StandardCharsets.US_ASCII);
+    int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
+    int end = pem.indexOf("-----END PRIVATE KEY-----");
+    if (begin < 0 || end < begin) {
+      throw new java.security.spec.InvalidKeySpecException(file + " is not a PKCS#8 PEM key (BEGIN PRIVATE KEY)");
+    }
+    byte[] der = java.util.Base64.getMimeDecoder().decode(pem.substring(begin + 27, end));
+    try {
+      return java.security.KeyFactory.getInstance("RSA").generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+    } catch (java.security.spec.InvalidKeySpecException notRsa) {
+      return java.security.KeyFactory.getInstance("EC").generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+    }
+  }
+
   private static void readable(String field, Path file) {
     Objects.requireNonNull(file, field);
     if (!Files.isReadable(file)) {

@@ -12,7 +12,11 @@ final class LodestarClients {
 
   static LodestarClient create(LodestarProperties p) {
     Map<String, String> labels = p.getDiscovery().getMetadata();
-    return LodestarClient.builder().servers(p.serverList()).labels(labels == null ? Map.of() : labels)
-        .connectTimeout(p.getConnectTimeout()).requestTimeout(p.getRequestTimeout()).token(p.getToken()).build();
+    LodestarClient.Builder b = LodestarClient.builder().servers(p.serverList()).labels(labels == null ? Map.of() : labels)
+        .connectTimeout(p.getConnectTimeout()).requestTimeout(p.getRequestTimeout()).token(p.getToken());
+    if (p.clientTls() != null) {
+      b.tls(p.clientTls());
+    }
+    return b.build();
   }
 }

@@ -30,7 +30,7 @@ public class LodestarDiscoveryAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   ServiceCatalog lodestarServiceCatalog(LodestarProperties properties) {
-    return new ServiceCatalog(properties.serverList());
+    return new ServiceCatalog(properties.serverList(), properties.clientTls());
   }
 
   /** Also the load balancer's list supplier, so it exists whenever discovery is on. */

@@ -154,4 +154,51 @@ public class LodestarProperties {
       this.enabled = enabled;
     }
   }
+
+  private final Tls tls = new Tls();
+
+  public Tls getTls() {
+    return tls;
+  }
+
+  /** The SDK's TLS from {@code lodestar.tls.*}, or null when {@code ca-file} is not set (plaintext). */
+  public io.lodestar.client.ClientTls clientTls() {
+    if (tls.getCaFile() == null) {
+      return null;
+    }
+    io.lodestar.client.ClientTls t = io.lodestar.client.ClientTls.trusting(java.nio.file.Path.of(tls.getCaFile()));
+    return tls.getCertFile() == null ? t
+        : t.withClientCertificate(java.nio.file.Path.of(tls.getCertFile()), java.nio.file.Path.of(tls.getKeyFile()));
+  }
+
+  /** {@code lodestar.tls.*}: the PEM CA file the servers' certificates chain to, and for mutual TLS a client certificate. */
+  public static class Tls {
+    private String caFile;
+    private String certFile;
+    private String keyFile;
+
+    public String getCaFile() {
+      return caFile;
+    }
+
+    public void setCaFile(String caFile) {
+      this.caFile = caFile;
+    }
+
+    public String getCertFile() {
+      return certFile;
+    }
+
+    public void setCertFile(String certFile) {
+      this.certFile = certFile;
+    }
+
+    public String getKeyFile() {
+      return keyFile;
+    }
+
+    public void setKeyFile(String keyFile) {
+      this.keyFile = keyFile;
+    }
+  }
 }

@@ -24,16 +24,28 @@ public class ServiceCatalog {
   private static final Log log = LogFactory.getLog(ServiceCatalog.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private final List<String> servers;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+  private final HttpClient http;
+  private final String scheme;
 
   public ServiceCatalog(List<String> servers) {
+    this(servers, null);
+  }
+
+  /** With {@code tls} (the SDK's settings), over https; null for plaintext. */
+  public ServiceCatalog(List<String> servers, io.lodestar.client.ClientTls tls) {
     this.servers = List.copyOf(servers);
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3));
+    if (tls != null) {
+      b.sslContext(tls.sslContext());
+    }
+    this.http = b.build();
+    this.scheme = tls == null ? "http://" : "https://";
   }
 
   public List<String> services(String namespace) {
     for (String server : servers) {
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + server + "/v1/namespaces/"
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(scheme + server + "/v1/namespaces/"
             + URLEncoder.encode(namespace, StandardCharsets.UTF_8) + "/services")).timeout(Duration.ofSeconds(5))
             .GET().build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
