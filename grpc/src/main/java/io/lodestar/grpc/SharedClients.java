@@ -30,7 +30,12 @@ final class SharedClients {
       this.servers = servers;
       List<String> list = Arrays.stream(servers.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
       // grpc makes resolvers through ServiceLoader, so the token comes from the process's settings
-      this.client = LodestarClient.builder().servers(list).token(token()).build();
+      LodestarClient.Builder b = LodestarClient.builder().servers(list).token(token());
+      io.lodestar.client.ClientTls tls = tls();
+      if (tls != null) {
+        b.tls(tls);
+      }
+      this.client = b.build();
       this.governor = Governor.builder(client).callerService(callerService()).build();
     }
   }
@@ -47,6 +52,31 @@ final class SharedClients {
     }
     String env = System.getenv("LODESTAR_SERVICE");
     return env == null ? "" : env.trim();
+  }
+
+  /**
+   * TLS towards servers started with --tls-cert or --tls-self-signed, from the process's settings
+   * (grpc gives resolvers no other way): the CA file in the system property {@code lodestar.tls.ca-file},
+   * else {@code LODESTAR_TLS_CA} (as the CLI); for mutual TLS also {@code lodestar.tls.cert-file} and
+   * {@code lodestar.tls.key-file} (or {@code LODESTAR_TLS_CERT}, {@code LODESTAR_TLS_KEY}). Null: plaintext.
+   */
+  static io.lodestar.client.ClientTls tls() {
+    String ca = setting("lodestar.tls.ca-file", "LODESTAR_TLS_CA");
+    if (ca == null) {
+      return null;
+    }
+    io.lodestar.client.ClientTls t = io.lodestar.client.ClientTls.trusting(java.nio.file.Path.of(ca));
+    String cert = setting("lodestar.tls.cert-file", "LODESTAR_TLS_CERT");
+    String key = setting("lodestar.tls.key-file", "LODESTAR_TLS_KEY");
+    return cert == null || key == null ? t : t.withClientCertificate(java.nio.file.Path.of(cert), java.nio.file.Path.of(key));
+  }
+
+  private static String setting(String property, String env) {
+    String v = System.getProperty(property);
+    if (v == null || v.isBlank()) {
+      v = System.getenv(env);
+    }
+    return v == null || v.isBlank() ? null : v.trim();
   }
 
   /**
