@@ -1,10 +1,11 @@
 package io.lodestar.client;
 
 import com.google.protobuf.MessageLite;
+import io.lodestar.client.internal.Logs;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  * fallback and must not break the caller.
  */
 final class AtomicFiles {
-  private static final Logger LOG = System.getLogger(AtomicFiles.class.getName());
+  private static final Logger LOG = Logs.get(AtomicFiles.class.getName());
 
   private AtomicFiles() {}
 

@@ -5,6 +5,7 @@ import io.lodestar.api.v1.ConfigUpdate;
 import io.lodestar.client.config.Config;
 import io.lodestar.client.config.ConfigListener;
 import io.lodestar.client.config.ConfigService;
+import io.lodestar.client.internal.Logs;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +33,7 @@ import java.util.concurrent.TimeoutException;
  * after a restart with the server up, the server only confirms it and no listener fires twice.
  */
 final class ConfigCache implements ConfigService {
-  private static final System.Logger LOG = System.getLogger(LodestarClient.class.getName());
+  private static final System.Logger LOG = Logs.get(LodestarClient.class.getName());
 
   record Key(String namespace, String group, String name) {
     @Override
@@ -74,7 +75,11 @@ final class ConfigCache implements ConfigService {
   private final Executor listenerExecutor;
   private final Duration requestTimeout;
 
-  ConfigCache(Connection connection, ConfigFiles files, Executor listenerExecutor, Duration requestTimeout) {
+  private final String namespace;  // the client's default
+
+  ConfigCache(Connection connection, ConfigFiles files, Executor listenerExecutor, Duration requestTimeout,
+      String namespace) {
+    this.namespace = namespace;
     this.connection = connection;
     this.files = files;
     this.listenerExecutor = listenerExecutor;
@@ -82,6 +87,11 @@ final class ConfigCache implements ConfigService {
   }
 
   // ------------------------------------------------------------------ API (any thread)
+
+  @Override
+  public String namespace() {
+    return namespace;
+  }
 
   @Override
   public Config get(String namespace, String group, String name) {

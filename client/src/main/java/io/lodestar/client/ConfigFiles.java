@@ -1,6 +1,7 @@
 package io.lodestar.client;
 
 import io.lodestar.api.v1.ConfigUpdate;
+import io.lodestar.client.internal.Logs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
@@ -22,7 +23,7 @@ import java.util.function.Consumer;
  * renamed over the old one, so a crash leaves the old version or the new one, never half.
  */
 final class ConfigFiles implements AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(ConfigFiles.class.getName());
+  private static final System.Logger LOG = Logs.get(ConfigFiles.class.getName());
   static final String SUFFIX = ".config";
 
   private final Path dir;

@@ -19,6 +19,7 @@ import io.lodestar.api.v1.SubscribeRequest;
 import io.lodestar.api.v1.UnsubscribeRequest;
 import io.lodestar.api.v1.Welcome;
 import io.lodestar.client.Names.ServerAddress;
+import io.lodestar.client.internal.Logs;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,7 +57,7 @@ import java.util.function.Consumer;
  * their caller.
  */
 final class Connection {
-  private static final System.Logger LOG = System.getLogger(LodestarClient.class.getName());
+  private static final System.Logger LOG = Logs.get(LodestarClient.class.getName());
   /** Used when the Welcome gives no heartbeat interval. */
   static final long DEFAULT_HEARTBEAT_MILLIS = 3_000;
   static final int MAX_INBOUND_MESSAGE_BYTES = 64 << 20;
@@ -493,7 +494,9 @@ final class Connection {
       InstanceKey key = new InstanceKey(got.getNamespace().isEmpty() ? instance.getNamespace() : got.getNamespace(),
           got.getService().isEmpty() ? instance.getService() : got.getService(), got.getId());
       if (result.complete(got)) {
-        registrations.put(key, instance.toBuilder().setId(got.getId()).build());
+        if (instance.getEphemeral()) {  // a persistent one stays on the server without us
+          registrations.put(key, instance.toBuilder().setId(got.getId()).build());
+        }
       } else if (!registrations.containsKey(key)) {
         LOG.log(Level.INFO, "Lodestar client {0}: registration of {1} answered after its caller gave up; undoing it",
             clientId, key);
@@ -617,7 +620,8 @@ final class Connection {
 
   private static ClientMessage registerMessage(long id, Instance i) {
     return ClientMessage.newBuilder().setRequestId(id).setRegister(RegisterRequest.newBuilder()
-        .setNamespace(i.getNamespace()).setService(i.getService()).setInstance(i)).build();
+        .setNamespace(i.getNamespace()).setService(i.getService()).setInstance(i)
+        .setPersistent(!i.getEphemeral())).build();
   }
 
   private static ClientMessage deregisterMessage(long id, InstanceKey key) {

@@ -2,6 +2,7 @@ package io.lodestar.client;
 
 import io.lodestar.api.v1.ServiceInfo;
 import io.lodestar.api.v1.ServiceUpdate;
+import io.lodestar.client.internal.Logs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
@@ -27,7 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * crash) sees the old file or the new one, never half of one.
  */
 final class DiskCache implements AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(DiskCache.class.getName());
+  private static final System.Logger LOG = Logs.get(DiskCache.class.getName());
   static final long COALESCE_MILLIS = 50;
   static final String SUFFIX = ".snapshot";
 

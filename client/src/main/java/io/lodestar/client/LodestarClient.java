@@ -5,6 +5,7 @@ import io.lodestar.api.v1.Instance;
 import io.lodestar.client.Connection.InstanceKey;
 import io.lodestar.client.Names.ServerAddress;
 import io.lodestar.client.ServiceEntry.ListenerHandle;
+import io.lodestar.client.internal.Logs;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +34,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <pre>{@code
  * try (LodestarClient client = LodestarClient.builder().servers(List.of("10.0.0.1:8700")).build()) {
  *   client.register(RegistrationSpec.builder().service("orders").host("10.0.0.7").port(8080).build());
- *   Instance target = client.selectOne("default", "payments");
+ *   Instance target = client.selectOne("payments");   // in the client's namespace ("default")
  * }
  * }</pre>
  *
@@ -51,11 +52,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * exponential backoff and jitter, trying each listed server in turn. After reconnecting it
  * registers its instances again (same ids) and resubscribes from the revisions it holds.
  *
- * <p>Instances registered here are ephemeral: owned by this client's id, kept alive by the
- * stream's heartbeats, and deregistered at once by {@link #close()}.
+ * <p>Instances registered here are ephemeral unless their spec says persistent: owned by this
+ * client's id, kept alive by the stream's heartbeats, and deregistered at once by {@link #close()}.
+ * A persistent one stays until deregistered.
+ *
+ * <p>Namespaces. Every call that takes a namespace has a form without it, which uses the
+ * client's ({@link Builder#namespace}, default {@value RegistrationSpec#DEFAULT_NAMESPACE}). A
+ * namespace that does not exist is an error ({@code not_found}), as REST's 404; a service that
+ * does not exist yet is an empty list, as in REST.
  */
 public final class LodestarClient implements AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(LodestarClient.class.getName());
+  private static final System.Logger LOG = Logs.get(LodestarClient.class.getName());
   static final String VERSION = versionOrDev();
 
   /**
@@ -72,6 +79,7 @@ public final class LodestarClient implements AutoCloseable {
   static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(3);
 
   private final String clientId;
+  private final String namespace;
   private final Duration requestTimeout;
   private final ScheduledExecutorService control;
   private final ExecutorService ownListenerExecutor;  // null when the caller supplied one
@@ -84,6 +92,7 @@ public final class LodestarClient implements AutoCloseable {
 
   private LodestarClient(Builder b, List<ServerAddress> servers) {
     this.clientId = b.clientId != null ? b.clientId : UUID.randomUUID().toString();
+    this.namespace = b.namespace;
     this.requestTimeout = b.requestTimeout;
     String tag = shortId(clientId);
     ScheduledThreadPoolExecutor ctl = new ScheduledThreadPoolExecutor(1, daemon("lodestar-client-" + tag));
@@ -103,7 +112,7 @@ public final class LodestarClient implements AutoCloseable {
     this.cache = new ServiceCache(connection, disk, listeners);
     connection.setCache(cache);
     this.configFiles = b.cacheDir == null ? null : new ConfigFiles(b.cacheDir, "lodestar-config-cache-" + tag);
-    this.configs = new ConfigCache(connection, configFiles, listeners, b.requestTimeout);
+    this.configs = new ConfigCache(connection, configFiles, listeners, b.requestTimeout, namespace);
     connection.setConfigCache(configs);
     if (b.tls != null) {
       connection.setTls(b.tls);
@@ -117,19 +126,9 @@ public final class LodestarClient implements AutoCloseable {
 
   // ------------------------------------------------------------------ governance hooks
 
-  /**
-   * Governance: sends a cluster quota report on this client's stream. Completes with false when no
-   * server is connected (the caller then falls back to its local share). Does not block.
-   */
-  public CompletableFuture<Boolean> sendQuotaReport(io.lodestar.api.v1.QuotaReport report) {
-    Objects.requireNonNull(report, "report");
-    CompletableFuture<Boolean> sent = new CompletableFuture<>();
-    if (closed.get()) {
-      sent.complete(false);
-      return sent;
-    }
-    connection.post(() -> sent.complete(connection.sendQuotaReport(report)));
-    return sent;
+  static {
+    // the governance package's quota plumbing, kept off this class's public API
+    io.lodestar.client.internal.QuotaChannel.Access.install(c -> c.new Quotas());
   }
 
   /**
@@ -147,9 +146,24 @@ public final class LodestarClient implements AutoCloseable {
     return sent;
   }
 
-  /** Governance: where the server's quota grants go (on the client's control thread: be quick). */
-  public void onQuotaGrant(java.util.function.Consumer<io.lodestar.api.v1.QuotaGrant> handler) {
-    connection.setQuotaHandler(handler);
+  /** Cluster quota reports and grants on this client's stream (see QuotaChannel). */
+  private final class Quotas implements io.lodestar.client.internal.QuotaChannel {
+    @Override
+    public CompletableFuture<Boolean> send(io.lodestar.api.v1.QuotaReport report) {
+      Objects.requireNonNull(report, "report");
+      CompletableFuture<Boolean> sent = new CompletableFuture<>();
+      if (closed.get()) {
+        sent.complete(false);
+        return sent;
+      }
+      connection.post(() -> sent.complete(connection.sendQuotaReport(report)));
+      return sent;
+    }
+
+    @Override
+    public void onGrant(java.util.function.Consumer<io.lodestar.api.v1.QuotaGrant> handler) {
+      connection.setQuotaHandler(handler);
+    }
   }
 
   /** The id this client says Hello with; it owns the instances registered here. */
@@ -157,10 +171,16 @@ public final class LodestarClient implements AutoCloseable {
     return clientId;
   }
 
+  /** The namespace of the calls that name none (and of specs that set none). */
+  public String namespace() {
+    return namespace;
+  }
+
   // ------------------------------------------------------------------ registration
 
   /**
-   * Registers an ephemeral instance and waits (up to the request timeout) for the server's answer.
+   * Registers an instance (ephemeral unless the spec says persistent; in the client's namespace
+   * unless the spec names one) and waits (up to the request timeout) for the server's answer.
    * If no server is reachable yet, the request waits for one within that time.
    *
    * @return the instance as stored, with its id (assigned as "host:port" when the spec had none)
@@ -178,7 +198,7 @@ public final class LodestarClient implements AutoCloseable {
       result.completeExceptionally(Connection.closedException());
       return result;
     }
-    Instance instance = spec.toInstance();
+    Instance instance = spec.toInstance(namespace);
     connection.post(() -> connection.register(instance, result));
     return withTimeout(result, "register " + spec);
   }
@@ -192,6 +212,16 @@ public final class LodestarClient implements AutoCloseable {
    */
   public void deregister(String namespace, String service, String id) {
     await(deregisterAsync(namespace, service, id), "deregister " + namespace + "/" + service + "/" + id);
+  }
+
+  /** {@link #deregister(String, String, String)} in the client's namespace. */
+  public void deregister(String service, String id) {
+    deregister(namespace, service, id);
+  }
+
+  /** {@link #deregisterAsync(String, String, String)} in the client's namespace. */
+  public CompletableFuture<Void> deregisterAsync(String service, String id) {
+    return deregisterAsync(namespace, service, id);
   }
 
   public CompletableFuture<Void> deregisterAsync(String namespace, String service, String id) {
@@ -219,6 +249,16 @@ public final class LodestarClient implements AutoCloseable {
     return await(fetchAsync(namespace, service), "fetch " + namespace + "/" + service);
   }
 
+  /** {@link #fetch(String, String)} in the client's namespace. */
+  public ServiceSnapshot fetch(String service) {
+    return fetch(namespace, service);
+  }
+
+  /** {@link #fetchAsync(String, String)} in the client's namespace. */
+  public CompletableFuture<ServiceSnapshot> fetchAsync(String service) {
+    return fetchAsync(namespace, service);
+  }
+
   public CompletableFuture<ServiceSnapshot> fetchAsync(String namespace, String service) {
     String ns = Names.name("namespace", namespace);
     String svc = Names.name("service", service);
@@ -237,12 +277,18 @@ public final class LodestarClient implements AutoCloseable {
    * Every instance of a service, healthy or not, sorted by id. The first call for a service
    * subscribes and waits (up to the request timeout) for its list; later calls read the local
    * cache, which the subscription keeps current. A service that does not exist yet has an empty
-   * list.
+   * list (REST: 200 with no instances).
    *
-   * @throws LodestarClientException on timeout (no list from a server nor the failover cache)
+   * @throws LodestarClientException on timeout (no list from a server nor the failover cache), or
+   *     {@code not_found} when the namespace does not exist (REST: 404)
    */
   public List<Instance> getInstances(String namespace, String service) {
     return snapshot(namespace, service).instances();
+  }
+
+  /** {@link #getInstances(String, String)} in the client's namespace. */
+  public List<Instance> getInstances(String service) {
+    return getInstances(namespace, service);
   }
 
   /**
@@ -254,6 +300,11 @@ public final class LodestarClient implements AutoCloseable {
     return snapshot(namespace, service).healthyInstances();
   }
 
+  /** {@link #getHealthyInstances(String, String)} in the client's namespace. */
+  public List<Instance> getHealthyInstances(String service) {
+    return getHealthyInstances(namespace, service);
+  }
+
   /**
    * A weighted random pick among {@link #getHealthyInstances}. After the first call for a service,
    * this is two lock-free map lookups, a volatile read, a random draw and a binary search.
@@ -261,6 +312,11 @@ public final class LodestarClient implements AutoCloseable {
    * @throws LodestarClientException with code {@value LodestarClientException#NO_INSTANCE} when the
    *     service has no instance to pick
    */
+  /** {@link #selectOne(String, String)} in the client's namespace. */
+  public Instance selectOne(String service) {
+    return selectOne(namespace, service);
+  }
+
   public Instance selectOne(String namespace, String service) {
     Instance i = snapshot(namespace, service).selectOne();
     if (i == null) {
@@ -274,6 +330,11 @@ public final class LodestarClient implements AutoCloseable {
    * The current {@link ServiceSnapshot} of a service (all instances, healthy-filtered list,
    * protection flag, picker). Same first-call behaviour as {@link #getInstances}.
    */
+  /** {@link #snapshot(String, String)} in the client's namespace. */
+  public ServiceSnapshot snapshot(String service) {
+    return snapshot(namespace, service);
+  }
+
   public ServiceSnapshot snapshot(String namespace, String service) {
     ServiceEntry e = namespace == null || service == null ? null : cache.find(namespace, service);
     if (e != null && e.pinned) {
@@ -322,6 +383,11 @@ public final class LodestarClient implements AutoCloseable {
    * revision order, on the listener executor, never concurrently for this listener. Does not block.
    * Subscribing the same listener twice delivers twice.
    */
+  /** {@link #subscribe(String, String, ServiceListener)} in the client's namespace. */
+  public void subscribe(String service, ServiceListener listener) {
+    subscribe(namespace, service, listener);
+  }
+
   public void subscribe(String namespace, String service, ServiceListener listener) {
     Names.name("namespace", namespace);
     Names.name("service", service);
@@ -337,6 +403,11 @@ public final class LodestarClient implements AutoCloseable {
    * Stops a listener (one registration of it). Events already being delivered complete; no later
    * ones start. The service's subscription ends when nothing else uses it.
    */
+  /** {@link #unsubscribe(String, String, ServiceListener)} in the client's namespace. */
+  public void unsubscribe(String service, ServiceListener listener) {
+    unsubscribe(namespace, service, listener);
+  }
+
   public void unsubscribe(String namespace, String service, ServiceListener listener) {
     ServiceEntry e = namespace == null || service == null ? null : cache.find(namespace, service);
     if (e == null) {
@@ -492,6 +563,7 @@ public final class LodestarClient implements AutoCloseable {
   public static final class Builder {
     private List<String> servers;
     private String clientId;
+    private String namespace = RegistrationSpec.DEFAULT_NAMESPACE;
     private Path cacheDir;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
@@ -526,6 +598,15 @@ public final class LodestarClient implements AutoCloseable {
     /** Stable id of this client (owner of its instances). Default: a random UUID. */
     public Builder clientId(String clientId) {
       this.clientId = Names.name("clientId", clientId);
+      return this;
+    }
+
+    /**
+     * The namespace of every call that names none, and of registrations whose spec names none.
+     * Default {@value RegistrationSpec#DEFAULT_NAMESPACE}.
+     */
+    public Builder namespace(String namespace) {
+      this.namespace = Names.name("namespace", namespace);
       return this;
     }
 

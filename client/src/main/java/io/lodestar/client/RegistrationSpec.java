@@ -7,8 +7,11 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * What to register: one ephemeral instance, owned by the registering client's stream and kept alive
- * by its heartbeats. Immutable; build with {@link #builder()}. Each setter rejects a bad value at
+ * What to register. By default an ephemeral instance, owned by the registering client's stream,
+ * kept alive by its heartbeats and removed when the client closes or goes silent; with
+ * {@link Builder#persistent(boolean) persistent(true)} one that stays until deregistered, probed by
+ * the server when it has a check (as REST's {@code "ephemeral": false}). Immutable; build with
+ * {@link #builder()}. Each setter rejects a bad value at
  * once with an {@link IllegalArgumentException} naming the field; {@link Builder#build()} checks
  * that the required fields (service, host, port) are set.
  */
@@ -24,9 +27,13 @@ public final class RegistrationSpec {
   private final String protocol;
   private final int ttlSeconds;
   private final String id;
+  private final boolean persistent;
+  private final HealthCheck check;
 
   private RegistrationSpec(Builder b) {
     this.namespace = b.namespace;
+    this.persistent = b.persistent;
+    this.check = b.check;
     this.service = b.service;
     this.host = b.host;
     this.port = b.port;
@@ -41,8 +48,19 @@ public final class RegistrationSpec {
     return new Builder();
   }
 
+  /** The namespace, or null when unset: the registering client's default namespace then applies. */
   public String namespace() {
     return namespace;
+  }
+
+  /** True for a persistent instance (stays until deregistered), false for an ephemeral one. */
+  public boolean persistent() {
+    return persistent;
+  }
+
+  /** The server's probe of a persistent instance, or null (none: always healthy). */
+  public HealthCheck check() {
+    return check;
   }
 
   public String service() {
@@ -80,31 +98,41 @@ public final class RegistrationSpec {
     return id;
   }
 
-  /** The wire form (id as requested, possibly empty). */
+  /** The wire form in the default namespace unless the spec names one. */
   Instance toInstance() {
+    return toInstance(DEFAULT_NAMESPACE);
+  }
+
+  /** The wire form (id as requested, possibly empty), in this namespace unless the spec names one. */
+  Instance toInstance(String defaultNamespace) {
     Instance.Builder b = Instance.newBuilder()
-        .setNamespace(namespace)
+        .setNamespace(namespace != null ? namespace : defaultNamespace)
         .setService(service)
         .setId(id)
         .setHost(host)
         .setPort(port)
         .setProtocol(protocol)
         .putAllMetadata(metadata)
-        .setEphemeral(true)
+        .setEphemeral(!persistent)
         .setTtlSeconds(ttlSeconds);
     if (weight != null) {
       b.setWeight(weight);
+    }
+    if (check != null) {
+      b.setCheck(check.toProto());
     }
     return b.build();
   }
 
   @Override
   public String toString() {
-    return namespace + "/" + service + "/" + (id.isEmpty() ? host + ":" + port : id);
+    return (namespace != null ? namespace + "/" : "") + service + "/" + (id.isEmpty() ? host + ":" + port : id);
   }
 
   public static final class Builder {
-    private String namespace = DEFAULT_NAMESPACE;
+    private String namespace;
+    private boolean persistent;
+    private HealthCheck check;
     private String service;
     private String host;
     private int port;
@@ -116,7 +144,10 @@ public final class RegistrationSpec {
 
     private Builder() {}
 
-    /** Defaults to {@value RegistrationSpec#DEFAULT_NAMESPACE}. */
+    /**
+     * Unset: the registering client's namespace ({@link LodestarClient.Builder#namespace}, itself
+     * {@value RegistrationSpec#DEFAULT_NAMESPACE} unless set).
+     */
     public Builder namespace(String namespace) {
       this.namespace = Names.name("namespace", namespace);
       return this;
@@ -187,7 +218,33 @@ public final class RegistrationSpec {
       return this;
     }
 
+    /**
+     * True: a persistent instance, not owned by this client. It stays registered when the client
+     * closes or loses its server, until it is deregistered; the server marks it unhealthy while its
+     * {@link #check} fails (never, without one). The client does not re-register it after a
+     * reconnect (the server has it). Default false (ephemeral).
+     */
+    public Builder persistent(boolean persistent) {
+      this.persistent = persistent;
+      return this;
+    }
+
+    /** The server's probe of a persistent instance ({@link HealthCheck#tcp()}, {@link HealthCheck#http}). */
+    public Builder check(HealthCheck check) {
+      if (check == null) {
+        throw new IllegalArgumentException("check must not be null");
+      }
+      this.check = check;
+      return this;
+    }
+
     public RegistrationSpec build() {
+      if (check != null && !persistent) {
+        throw new IllegalArgumentException("check is for persistent instances (an ephemeral one lives on heartbeats)");
+      }
+      if (ttlSeconds != 0 && persistent) {
+        throw new IllegalArgumentException("ttlSeconds is for ephemeral instances (a persistent one has no TTL)");
+      }
       if (service == null) {
         throw new IllegalArgumentException("service is required");
       }

@@ -1,5 +1,6 @@
 package io.lodestar.client;
 
+import io.lodestar.client.internal.Logs;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -13,7 +14,7 @@ import java.util.function.Consumer;
  * A sink's exception is logged and does not stop delivery.
  */
 final class SerialDispatcher<T> implements Runnable {
-  private static final System.Logger LOG = System.getLogger(SerialDispatcher.class.getName());
+  private static final System.Logger LOG = Logs.get(SerialDispatcher.class.getName());
   /** Events delivered per executor task before yielding the thread to other sinks. */
   private static final int BATCH = 64;
 

@@ -4,6 +4,7 @@ import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.ServiceInfo;
 import io.lodestar.api.v1.ServiceUpdate;
 import io.lodestar.client.ServiceEntry.ListenerHandle;
+import io.lodestar.client.internal.Logs;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,7 +34,7 @@ import java.util.concurrent.Executor;
  * subscriber leaving, changes it.
  */
 final class ServiceCache {
-  private static final System.Logger LOG = System.getLogger(LodestarClient.class.getName());
+  private static final System.Logger LOG = Logs.get(LodestarClient.class.getName());
 
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, ServiceEntry>> byNamespace =
       new ConcurrentHashMap<>();
@@ -197,6 +198,7 @@ final class ServiceCache {
       e.subscribeRequestId = 0;
       e.resyncPending = false;
       if (e.snapshot == null) {
+        e.active = false;  // the next read asks again (e.g. once the namespace exists)
         CompletableFuture<Void> old = e.ready;
         e.ready = new CompletableFuture<>();
         old.completeExceptionally(Connection.toException(err));

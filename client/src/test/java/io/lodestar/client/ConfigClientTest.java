@@ -36,7 +36,8 @@ class ConfigClientTest {
 
   private LodestarClient client(TestServer server, Path cacheDir, Map<String, String> labels) {
     LodestarClient.Builder b = LodestarClient.builder().servers(server.address()).labels(labels)
-        .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500));
+        .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
+        .requestTimeout(Duration.ofSeconds(30));  // a first read waits for the connect: slow on a loaded machine
     if (cacheDir != null) {
       b.cacheDir(cacheDir);
     }

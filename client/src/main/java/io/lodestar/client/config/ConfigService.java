@@ -36,4 +36,27 @@ public interface ConfigService {
 
   /** Removes one registration of a listener; events already being delivered complete. */
   void removeListener(String namespace, String group, String name, ConfigListener listener);
+
+  /** The client's default namespace ({@code LodestarClient.Builder.namespace}), used by the calls below. */
+  String namespace();
+
+  /** {@link #get(String, String, String)} in the client's namespace. */
+  default Config get(String group, String name) {
+    return get(namespace(), group, name);
+  }
+
+  /** {@link #getContent(String, String, String, String)} in the client's namespace. */
+  default String getContent(String group, String name, String defaultContent) {
+    return getContent(namespace(), group, name, defaultContent);
+  }
+
+  /** {@link #addListener(String, String, String, ConfigListener)} in the client's namespace. */
+  default void addListener(String group, String name, ConfigListener listener) {
+    addListener(namespace(), group, name, listener);
+  }
+
+  /** {@link #removeListener(String, String, String, ConfigListener)} in the client's namespace. */
+  default void removeListener(String group, String name, ConfigListener listener) {
+    removeListener(namespace(), group, name, listener);
+  }
 }

@@ -294,7 +294,7 @@ public final class Governor implements AutoCloseable {
 
   public static final class Builder {
     private final LodestarClient client;
-    private String namespace = "default";
+    private String namespace;
     private Map<String, String> callerLabels = Map.of();
     private Ticker ticker = Ticker.system();
     private RandomSource random = RandomSource.threadLocal();
@@ -305,9 +305,10 @@ public final class Governor implements AutoCloseable {
 
     private Builder(LodestarClient client) {
       this.client = Objects.requireNonNull(client, "client");
+      this.namespace = client.namespace();
     }
 
-    /** Namespace of the service names passed without one. Default "default". */
+    /** Namespace of the service names passed without one. Default: the client's. */
     public Builder namespace(String namespace) {
       this.namespace = Objects.requireNonNull(namespace, "namespace");
       return this;

@@ -5,6 +5,8 @@ import io.lodestar.api.v1.QuotaReport;
 import io.lodestar.api.v1.QuotaShare;
 import io.lodestar.api.v1.QuotaUsage;
 import io.lodestar.client.LodestarClient;
+import io.lodestar.client.internal.Logs;
+import io.lodestar.client.internal.QuotaChannel;
 import io.lodestar.client.ratelimit.ClusterLimiter;
 import io.lodestar.client.ratelimit.RateLimitTable;
 import java.time.Duration;
@@ -28,7 +30,7 @@ final class QuotaClient implements AutoCloseable {
   /** One service's governor, as the quota client needs it. */
   record Governed(String namespace, String service, ServiceGovernor governor) {}
 
-  private final LodestarClient client;
+  private final QuotaChannel quotas;
   private final Supplier<List<Governed>> services;
   private final Function<QuotaShare, ClusterLimiter> lookup;
   private final Ticker ticker;
@@ -39,7 +41,7 @@ final class QuotaClient implements AutoCloseable {
 
   QuotaClient(LodestarClient client, Supplier<List<Governed>> services, Function<QuotaShare, ClusterLimiter> lookup,
       Ticker ticker, Duration interval) {
-    this.client = client;
+    this.quotas = QuotaChannel.of(client);
     this.services = services;
     this.lookup = lookup;
     this.ticker = ticker;
@@ -51,7 +53,7 @@ final class QuotaClient implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    client.onQuotaGrant(this::onGrant);
+    quotas.onGrant(this::onGrant);
     long ms = Math.max(1, interval.toMillis());
     timer.scheduleWithFixedDelay(this::tickSafely, ms, ms, TimeUnit.MILLISECONDS);
   }
@@ -60,7 +62,7 @@ final class QuotaClient implements AutoCloseable {
     try {
       tick();
     } catch (RuntimeException e) {
-      System.getLogger(QuotaClient.class.getName()).log(System.Logger.Level.WARNING, "quota report failed", e);
+      Logs.get(QuotaClient.class.getName()).log(System.Logger.Level.WARNING, "quota report failed", e);
     }
   }
 
@@ -79,7 +81,7 @@ final class QuotaClient implements AutoCloseable {
     if (report.getUsagesCount() == 0) {
       return;
     }
-    client.sendQuotaReport(report.build());
+    quotas.send(report.build());
     if (now - lastGrant > 3 * intervalNanos) {
       for (Governed g : services.get()) {
         g.governor().rateLimits().clusterLimiters().forEach(ClusterLimiter::fallBackToLastKnown);

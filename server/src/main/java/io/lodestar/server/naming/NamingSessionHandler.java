@@ -11,6 +11,7 @@ import io.lodestar.api.v1.state.DeregisterInstance;
 import io.lodestar.api.v1.state.DeregisterOwned;
 import io.lodestar.api.v1.state.RegisterInstance;
 import io.lodestar.core.Validation;
+import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceKey;
 import io.lodestar.server.naming.HealthChecker.InstanceKey;
 import io.lodestar.server.session.Session;
@@ -131,10 +132,24 @@ public final class NamingSessionHandler implements SessionHandler {
         Validation.port(b.getPort());
         b.setId(InstanceJson.defaultId(b.getHost(), b.getPort()));
       }
-      b.setEphemeral(true).setOwner(session.clientId()).setLeaseHolder(health.localId()).clearRevision()
-          .clearHealth().clearRegisteredAtMs().clearCheck();
-      Instance spec = b.build();
-      submitRegistration(spec).whenComplete((stored, err) -> {
+      CompletableFuture<Instance> registered;
+      if (r.getPersistent()) {
+        // as REST's "ephemeral": false: nobody's, no lease; probed when it has a check
+        b.setEphemeral(false).clearOwner().clearLeaseHolder().clearTtlSeconds().clearRevision().clearHealth()
+            .clearRegisteredAtMs();
+        Instance spec = b.build();
+        Registry.validateInstance(spec);
+        registered = commandLog.submit(Command.newBuilder().setRegisterInstance(RegisterInstance.newBuilder()
+            .setInstance(spec)).build()).thenApply(res -> {
+              registrations.increment();
+              return res.getInstance();
+            });
+      } else {
+        b.setEphemeral(true).setOwner(session.clientId()).setLeaseHolder(health.localId()).clearRevision()
+            .clearHealth().clearRegisteredAtMs().clearCheck();
+        registered = submitRegistration(b.build());
+      }
+      registered.whenComplete((stored, err) -> {
         if (err != null) {
           session.sendError(rid, err);
         } else {

@@ -38,7 +38,14 @@ public final class PushHub implements RegistryListener, AutoCloseable {
     meters.gauge("lodestar.push.subscriptions", fanOut, FanOut::subscriptionCount);
   }
 
+  /**
+   * Follows a service. A service that does not exist yet is followed (it may appear); a namespace
+   * that does not exist is refused, as REST answers 404 for it.
+   *
+   * @throws io.lodestar.core.LodestarException not_found when the namespace does not exist
+   */
   public void subscribe(FanOut.Target target, ServiceKey key, long knownRevision) {
+    registry.requireNamespace(key.namespace());
     fanOut.subscribe(target, key, knownRevision);
   }
 
