@@ -106,6 +106,15 @@ class ReleaseTest {
     assertThat(Files.isDirectory(work.resolve("data"))).isTrue();
   }
 
+  /** The BOM has no parent (an import must not bring the build's versions): its version is kept by hand. */
+  @Test
+  void theBomCarriesTheReleasesVersion() throws IOException {
+    String version = home.getFileName().toString().substring("lodestar-".length());
+    String bom = Files.readString(REPO.resolve("bom/pom.xml"));
+    assertThat(bom).doesNotContain("<parent>")
+        .contains("<artifactId>lodestar-bom</artifactId>\n  <version>" + version + "</version>");
+  }
+
   /** The unit as shipped, pointed at this unpacked release instead of /opt/lodestar. */
   @Test
   void theSystemdUnitVerifies() throws Exception {
@@ -168,7 +177,8 @@ class ReleaseTest {
       switch (b.kind()) {
         case SCRIPT -> {
           // the script's background jobs get Ctrl-C's signal at the end, as a user's would
-          String script = "set -euo pipefail\n" + text + "\nfor j in $(jobs -p); do kill -INT $j 2>/dev/null || true; done; wait\n";
+          // a refused request (4xx/5xx) fails the script, as a reader would see it fail
+          String script = "set -euo pipefail\ncurl() { command curl -sS --fail-with-body \"$@\"; }\n" + text + "\nfor j in $(jobs -p); do kill -INT $j 2>/dev/null || true; done; wait\n";
           run(where, "bash", "-c", script);
         }
         case STREAM -> {
