@@ -53,7 +53,7 @@ class NamingIntegrationTest {
   }
 
   LodestarClient client() {
-    LodestarClient c = LodestarClient.builder().servers(server.address()).build();
+    LodestarClient c = LodestarClient.builder().servers(server.address()).requestTimeout(Duration.ofSeconds(30)).build();
     clients.add(c);
     return c;
   }
@@ -227,7 +227,7 @@ class NamingIntegrationTest {
   @Test
   void listenerIsNeverCalledConcurrentlyAndSeesRevisionsInOrder() throws Exception {
     LodestarClient a = client();
-    LodestarClient b = LodestarClient.builder().servers(server.address())
+    LodestarClient b = LodestarClient.builder().servers(server.address()).requestTimeout(Duration.ofSeconds(30))
         .listenerExecutor(java.util.concurrent.Executors.newFixedThreadPool(4)).build();
     clients.add(b);
     AtomicInteger inside = new AtomicInteger();
@@ -255,7 +255,7 @@ class NamingIntegrationTest {
 
   @Test
   void cleanCloseDeregistersAtOnce() {
-    LodestarClient a = LodestarClient.builder().servers(server.address()).build();
+    LodestarClient a = LodestarClient.builder().servers(server.address()).requestTimeout(Duration.ofSeconds(30)).build();
     LodestarClient b = client();
     a.register(spec(svc, 1).build());  // ttl 60 s: only the Goodbye can remove it in time
     a.register(spec(svc, 2).build());
