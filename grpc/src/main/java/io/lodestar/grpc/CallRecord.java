@@ -37,6 +37,16 @@ final class CallRecord {
     g.report(i, ctx, errorKind(status), System.nanoTime() - startNanos);
   }
 
+  /** Why the call went where it went, for its span; null when no instance was chosen. */
+  io.lodestar.client.governance.RouteDecision decision() {
+    Governor g = governor;
+    Instance i = chosen;
+    if (g == null || i == null) {
+      return null;
+    }
+    return g.explain(i.getNamespace(), i.getService(), context == null ? CallContext.empty() : context, i);
+  }
+
   /** The failure kind of an instance failure, for the call statistics; null otherwise. */
   static ErrorKind errorKind(Status status) {
     if (!isInstanceFailure(status)) {

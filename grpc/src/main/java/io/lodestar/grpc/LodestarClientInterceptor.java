@@ -23,7 +23,9 @@ import io.grpc.Status;
  * The governance balancer picks the instance and records it in the call's options; this
  * interceptor measures from {@code start} to {@code onClose}. Without it, calls are still routed
  * and balanced, but breakers and adaptive weights learn nothing from them. It also carries the
- * lane of the call being served ({@link LodestarServerInterceptor}) on as {@code x-lodestar-lane}.
+ * lane of the call being served ({@link LodestarServerInterceptor}) on as {@code x-lodestar-lane},
+ * and its W3C trace context; with OpenTelemetry present, each call gets a client span carrying the
+ * routing decision (route rule, subset, lane, instance: docs/observability.md#traces).
  */
 public final class LodestarClientInterceptor implements ClientInterceptor {
   @Override
@@ -38,12 +40,21 @@ public final class LodestarClientInterceptor implements ClientInterceptor {
         if (lane != null && !headers.containsKey(LodestarServerInterceptor.LANE_HEADER)) {
           headers.put(LodestarServerInterceptor.LANE_HEADER, lane);
         }
+        // the trace goes on: a client span of ours when OpenTelemetry records, else the served call's
+        Object span = Tracing.OTEL && !headers.containsKey(TraceHeaders.TRACEPARENT)
+            ? OtelSpans.startClient(method, headers) : null;
+        if (span == null) {
+          TraceHeaders.forward(headers);
+        }
         record.context = GrpcCallContexts.of(method, headers);
         record.startNanos = System.nanoTime();
         super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
           @Override
           public void onClose(Status status, Metadata trailers) {
             record.report(status);
+            if (span != null) {
+              OtelSpans.endClient(span, status, record.decision());
+            }
             super.onClose(status, trailers);
           }
         }, headers);

@@ -55,7 +55,13 @@ public class LodestarCallReporter implements LoadBalancerLifecycle<Object, Objec
     if (request != null && request.getContext() instanceof TimedRequestContext timed && timed.getRequestStartTime() > 0) {
       latency = System.nanoTime() - timed.getRequestStartTime();
     }
-    governor.report(chosen.instance(), SpringCallContexts.of(request), errorKind(done), latency);
+    io.lodestar.client.route.CallContext ctx = SpringCallContexts.of(request);
+    governor.report(chosen.instance(), ctx, errorKind(done), latency);
+    if (LodestarTracing.OTEL) {
+      // the blocking clients complete on the thread that made the call, inside its client span
+      OtelHttpSpans.decided(governor.explain(chosen.instance().getNamespace(), chosen.instance().getService(), ctx,
+          chosen.instance()));
+    }
   }
 
   /** Why the call failed, for the call statistics; null for a success. */

@@ -151,6 +151,11 @@ public final class Governor implements AutoCloseable {
     return governor(namespace, service).lane(call);
   }
 
+  /** Why a call to a service went to the instance {@link #choose} returned (for trace attributes). */
+  public RouteDecision explain(String namespace, String service, CallContext call, Instance chosen) {
+    return governor(namespace, service).explain(call, chosen);
+  }
+
   /** The header a request's lane travels in (docs/api.md#lane). */
   public static final String LANE_HEADER = Lanes.HEADER;
 

@@ -267,6 +267,17 @@ public final class ServiceGovernor {
     return lanes.name(lanes.resolve(call));
   }
 
+  /**
+   * Why {@link #choose} sent a call to an instance: the route rule that matched, the subset the
+   * instance was picked from and the lane. For traces; allocates, so not on the hot path.
+   */
+  public RouteDecision explain(CallContext call, Instance chosen) {
+    CompiledRules r = plan.rules;
+    Map<String, String> subset = r.route().subsetOf(call, chosen.getMetadataMap());
+    return new RouteDecision(r.route().matchedRule(call), subset == null ? null : RouteDecision.format(subset),
+        lane(call), chosen.getId());
+  }
+
   /** How many instances the governor routes over. */
   public int size() {
     return plan.all.length;

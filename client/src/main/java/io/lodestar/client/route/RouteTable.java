@@ -18,19 +18,21 @@ public final class RouteTable {
   public static final int ALL = -1;
   public static final int DEFAULT_WEIGHT = 100;
 
-  private static final RouteTable NONE = new RouteTable(new CallMatcher[0], new int[0][], new long[0][],
+  private static final RouteTable NONE = new RouteTable(new CallMatcher[0], new String[0], new int[0][], new long[0][],
       List.of(), false, Nearby.DISABLED);
 
   private final CallMatcher[] matchers;
+  private final String[] names;         // per rule: its name, or "#<index>" when it has none
   private final int[][] destinations;   // per rule: subset indices
   private final long[][] cumulative;    // per rule: cumulative weights
   private final List<Map<String, String>> subsets;
   private final boolean failWhenEmpty;
   private final Nearby nearby;
 
-  private RouteTable(CallMatcher[] matchers, int[][] destinations, long[][] cumulative,
+  private RouteTable(CallMatcher[] matchers, String[] names, int[][] destinations, long[][] cumulative,
       List<Map<String, String>> subsets, boolean failWhenEmpty, Nearby nearby) {
     this.matchers = matchers;
+    this.names = names;
     this.destinations = destinations;
     this.cumulative = cumulative;
     this.subsets = subsets;
@@ -44,6 +46,7 @@ public final class RouteTable {
 
   public static RouteTable compile(RouteRules rules, Map<String, String> callerLabels) {
     List<CallMatcher> matchers = new ArrayList<>();
+    List<String> names = new ArrayList<>();
     List<int[]> dests = new ArrayList<>();
     List<long[]> cums = new ArrayList<>();
     List<Map<String, String>> subsets = new ArrayList<>();
@@ -67,10 +70,11 @@ public final class RouteTable {
         c[i] = sum;
       }
       matchers.add(CallMatcher.compile(r.getMatch(), callerLabels));
+      names.add(r.getName().isEmpty() ? "#" + names.size() : r.getName());
       dests.add(d);
       cums.add(c);
     }
-    return new RouteTable(matchers.toArray(new CallMatcher[0]), dests.toArray(new int[0][]),
+    return new RouteTable(matchers.toArray(new CallMatcher[0]), names.toArray(new String[0]), dests.toArray(new int[0][]),
         cums.toArray(new long[0][]), List.copyOf(subsets), "fail".equals(rules.getFallback()),
         Nearby.of(rules.getNearby()));
   }
@@ -106,6 +110,41 @@ public final class RouteTable {
       }
     }
     return ALL;
+  }
+
+  /**
+   * The name of the rule {@link #select} routes this call by (the first that matches), or null
+   * when none does. Off the hot path: traces ask it once per call they record.
+   */
+  public String matchedRule(CallContext call) {
+    int r = firstMatch(call);
+    return r < 0 ? null : names[r];
+  }
+
+  /**
+   * The destination subset of the matching rule that holds an instance with this metadata, or null
+   * (no rule matched, or the call fell back to every instance).
+   */
+  public Map<String, String> subsetOf(CallContext call, Map<String, String> metadata) {
+    int r = firstMatch(call);
+    if (r < 0) {
+      return null;
+    }
+    for (int d : destinations[r]) {
+      if (inSubset(subsets.get(d), metadata)) {
+        return subsets.get(d);
+      }
+    }
+    return null;
+  }
+
+  private int firstMatch(CallContext call) {
+    for (int r = 0; r < matchers.length; r++) {
+      if (matchers[r].test(call)) {
+        return r;
+      }
+    }
+    return -1;
   }
 
   /** Does an instance with this metadata belong to the subset? */

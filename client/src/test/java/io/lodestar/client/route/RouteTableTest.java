@@ -62,6 +62,27 @@ class RouteTableTest {
     assertThat(t.subsets().get(t.select(CallContext.empty(), 0))).isEqualTo(Map.of("pool", "shared"));
   }
 
+  @Test
+  void explainsWhichRuleMatchedAndWhichOfItsSubsetsHoldsTheChosenInstance() {
+    RouteRules rules = RouteRules.newBuilder()
+        .addRules(RouteRule.newBuilder().setName("testers")
+            .setMatch(Match.newBuilder().putHeaders("x-user", exact("test")))
+            .addDestinations(Destination.newBuilder().putSubset("version", "2")))
+        .addRules(RouteRule.newBuilder()  // unnamed: named by its index
+            .addDestinations(Destination.newBuilder().putSubset("version", "1").setWeight(50))
+            .addDestinations(Destination.newBuilder().putSubset("version", "3").setWeight(50)))
+        .build();
+    RouteTable t = RouteTable.compile(rules, Map.of());
+    CallContext tester = CallContext.builder().header("x-user", "test").build();
+    assertThat(t.matchedRule(tester)).isEqualTo("testers");
+    assertThat(t.subsetOf(tester, Map.of("version", "2", "zone", "bj"))).isEqualTo(Map.of("version", "2"));
+    assertThat(t.subsetOf(tester, Map.of("version", "1"))).isNull();  // fell back to every instance
+    assertThat(t.matchedRule(CallContext.empty())).isEqualTo("#1");
+    assertThat(t.subsetOf(CallContext.empty(), Map.of("version", "3"))).isEqualTo(Map.of("version", "3"));
+    assertThat(RouteTable.none().matchedRule(tester)).isNull();
+    assertThat(RouteTable.none().subsetOf(tester, Map.of())).isNull();
+  }
+
   record Node(String id, Map<String, String> md, boolean healthy) {}
 
   @Test
