@@ -3,6 +3,7 @@ package io.lodestar.grpc;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -44,6 +45,15 @@ public final class LodestarServerInterceptor implements ServerInterceptor {
         public void close(Status status, Metadata trailers) {
           OtelSpans.endServer(span, status);
           super.close(status, trailers);
+        }
+      };
+      // a call the client cancels is never closed by the handler: its span ends here instead
+      return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+          Contexts.interceptCall(context, call, headers, next)) {
+        @Override
+        public void onCancel() {
+          OtelSpans.endServer(span, Status.CANCELLED);
+          super.onCancel();
         }
       };
     }
