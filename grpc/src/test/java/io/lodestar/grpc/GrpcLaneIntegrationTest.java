@@ -50,6 +50,8 @@ class GrpcLaneIntegrationTest {
   static final class Hop extends HealthGrpc.HealthImplBase {
     final String name;
     final AtomicInteger calls = new AtomicInteger();
+    /** The W3C traceparent of the last call served, as the server interceptor passed it on. */
+    volatile String traceparent;
     volatile HealthGrpc.HealthBlockingStub next;
     Server server;
 
@@ -60,6 +62,7 @@ class GrpcLaneIntegrationTest {
     @Override
     public void check(HealthCheckRequest request, StreamObserver<HealthCheckResponse> out) {
       calls.incrementAndGet();
+      traceparent = TraceHeaders.PARENT.get();
       if (next != null) {
         next.withDeadlineAfter(20, TimeUnit.SECONDS).check(request);
       }
@@ -144,6 +147,16 @@ class GrpcLaneIntegrationTest {
       assertThat(calls("b-gray")).isEqualTo(1);
       assertThat(calls("c-gray")).isEqualTo(1);
     });
+    // without an OpenTelemetry SDK (only the API is on this classpath) the caller's trace context
+    // passes through every hop unchanged, on the lane's path
+    String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    Metadata traced = new Metadata();
+    traced.put(LodestarServerInterceptor.LANE_HEADER, "canary");
+    traced.put(TraceHeaders.TRACEPARENT, traceparent);
+    a.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(traced)).withDeadlineAfter(20, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.getDefaultInstance());
+    assertThat(hop("b-gray").traceparent).isEqualTo(traceparent);
+    assertThat(hop("c-gray").traceparent).isEqualTo(traceparent);
     reset();
     for (int i = 0; i < 20; i++) {
       tagged.withDeadlineAfter(20, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance());
