@@ -4,8 +4,7 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.CommandResult;
 import io.lodestar.server.storage.CommandLog;
-import io.lodestar.server.storage.LogStatus;
-import java.io.IOException;
+import io.lodestar.server.storage.ForwardingCommandLog;
 import java.net.InetAddress;
 import java.util.concurrent.CompletableFuture;
 
@@ -16,11 +15,9 @@ import java.util.concurrent.CompletableFuture;
  * without a clock or a lookup of its own. Commands the server makes itself (health transitions)
  * are submitted outside a request and stay unstamped.
  */
-public final class AttributedLog implements CommandLog {
-  private final CommandLog log;
-
+public final class AttributedLog extends ForwardingCommandLog {
   public AttributedLog(CommandLog log) {
-    this.log = log;
+    super(log);
   }
 
   @Override
@@ -35,28 +32,4 @@ public final class AttributedLog implements CommandLog {
         .setSource(from == null ? "" : from.getHostAddress()).build());
   }
 
-  @Override
-  public void open() throws IOException {
-    log.open();
-  }
-
-  @Override
-  public CompletableFuture<Void> barrier() {
-    return log.barrier();
-  }
-
-  @Override
-  public void snapshot() {
-    log.snapshot();
-  }
-
-  @Override
-  public LogStatus status() {
-    return log.status();
-  }
-
-  @Override
-  public void close() {
-    log.close();
-  }
 }

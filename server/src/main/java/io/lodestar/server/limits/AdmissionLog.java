@@ -6,8 +6,7 @@ import io.lodestar.core.LodestarException;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceView;
 import io.lodestar.server.storage.CommandLog;
-import io.lodestar.server.storage.LogStatus;
-import java.io.IOException;
+import io.lodestar.server.storage.ForwardingCommandLog;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -18,13 +17,12 @@ import java.util.concurrent.CompletableFuture;
  * setting, and the replicated apply must not depend on one. So concurrent writes may pass a limit
  * by the few in flight; it bounds growth, it is not an exact quota.
  */
-public final class AdmissionLog implements CommandLog {
-  private final CommandLog log;
+public final class AdmissionLog extends ForwardingCommandLog {
   private final Registry registry;
   private final ServerLimits limits;
 
   public AdmissionLog(CommandLog log, Registry registry, ServerLimits limits) {
-    this.log = log;
+    super(log);
     this.registry = registry;
     this.limits = limits;
   }
@@ -75,28 +73,4 @@ public final class AdmissionLog implements CommandLog {
     }
   }
 
-  @Override
-  public void open() throws IOException {
-    log.open();
-  }
-
-  @Override
-  public CompletableFuture<Void> barrier() {
-    return log.barrier();
-  }
-
-  @Override
-  public void snapshot() {
-    log.snapshot();
-  }
-
-  @Override
-  public LogStatus status() {
-    return log.status();
-  }
-
-  @Override
-  public void close() {
-    log.close();
-  }
 }
