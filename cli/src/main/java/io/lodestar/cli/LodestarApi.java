@@ -348,7 +348,15 @@ final class LodestarApi {
       }
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t.getMessage() != null && t.getMessage().toLowerCase(Locale.ROOT).contains("unexpected end of file")) {
+      String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
+      // TLS 1.3: a server that refuses the client's certificate says so after the handshake, and
+      // the request's write can fail first; HttpURLConnection then drops the cause ("error writing
+      // to server"). The likely fix is worth naming.
+      if (m.contains("error writing to server") || m.contains("broken pipe")) {
+        return "the server closed the connection while the request was sent (if it requires a client "
+            + "certificate, mutual TLS: --tls-cert FILE --tls-key FILE)";
+      }
+      if (m.contains("unexpected end of file")) {
         return "the server closed the connection without answering (if it serves TLS: --tls-ca FILE or https://)";
       }
       if (t.getMessage() != null && !t.getMessage().isBlank()) {
