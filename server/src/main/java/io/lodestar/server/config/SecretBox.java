@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.lodestar.api.v1.ConfigVersion;
 import io.lodestar.core.LodestarException;
 import io.lodestar.core.config.ConfigKey;
+import io.lodestar.server.storage.OwnerOnly;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -12,14 +13,11 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import java.util.Set;
 import javax.crypto.Cipher;
 import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
@@ -129,7 +127,7 @@ public final class SecretBox {
       if (raw.length != 32) {
         throw new IllegalStateException(file + " must hold a 32-byte key; it has " + raw.length + " bytes");
       }
-      warnIfShared(file);
+      OwnerOnly.warnIfShared(file);
       SecretBox box = new SecretBox(raw);
       box.keyFile = file;
       box.loadRetired(dataDir.resolve(RETIRED_DIR));
@@ -220,11 +218,7 @@ public final class SecretBox {
 
   private static void writeOwnerOnly(Path file, byte[] raw) throws IOException {
     if (!Files.exists(file)) {
-      try {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      } catch (UnsupportedOperationException e) {
-        Files.createFile(file);
-      }
+      Files.createFile(file, OwnerOnly.file());
     }
     Files.write(file, raw, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.SYNC);
   }
@@ -252,12 +246,9 @@ public final class SecretBox {
   private static void create(Path file) throws IOException {
     byte[] raw = new byte[32];
     new SecureRandom().nextBytes(raw);
-    Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rw-------");
     try {
       // Created with its final permissions, so it is never readable by others, not even briefly.
-      Files.createFile(file, PosixFilePermissions.asFileAttribute(ownerOnly));
-    } catch (UnsupportedOperationException e) {
-      Files.createFile(file);  // not a POSIX file system
+      Files.createFile(file, OwnerOnly.file());
     } catch (FileAlreadyExistsException e) {
       return;  // another process won the race; use its key
     }
@@ -265,17 +256,6 @@ public final class SecretBox {
     log.info("Created the secret-config key file {} (owner-only)", file.toAbsolutePath());
   }
 
-  private static void warnIfShared(Path file) {
-    try {
-      Set<PosixFilePermission> p = Files.getPosixFilePermissions(file);
-      if (p.stream().anyMatch(x -> x.name().startsWith("GROUP") || x.name().startsWith("OTHERS"))) {
-        log.warn("{} is readable by others ({}); it should be owner-only (chmod 600)", file,
-            PosixFilePermissions.toString(p));
-      }
-    } catch (UnsupportedOperationException | IOException e) {
-      // not a POSIX file system: nothing to check
-    }
-  }
 
   public ByteString encrypt(ConfigKey config, byte[] plaintext) {
     requireKey();

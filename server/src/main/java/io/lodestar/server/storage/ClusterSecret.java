@@ -5,11 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The cluster secret: one file of random bytes, the same on every member ({@code
@@ -18,7 +13,6 @@ import org.slf4j.LoggerFactory;
  * has one key by construction and no member invents its own. Its content is never logged.
  */
 public final class ClusterSecret {
-  private static final Logger log = LoggerFactory.getLogger(ClusterSecret.class);
   /** Short enough to guess is no secret: 256 bits at least. */
   static final int MIN_BYTES = 32;
   /** How to make and give a cluster its secret; part of every message that asks for it. */
@@ -36,24 +30,12 @@ public final class ClusterSecret {
         throw new IllegalStateException("the cluster secret " + file + " has " + raw.length + " bytes, fewer than "
             + MIN_BYTES + "; " + HOW_TO_SHARE);
       }
-      warnIfShared(file);
+      OwnerOnly.warnIfShared(file);
       return raw;
     } catch (NoSuchFileException e) {
       throw new IllegalStateException("the cluster secret " + file + " does not exist; " + HOW_TO_SHARE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the cluster secret " + file, e);
-    }
-  }
-
-  private static void warnIfShared(Path file) {
-    try {
-      Set<PosixFilePermission> p = Files.getPosixFilePermissions(file);
-      if (p.stream().anyMatch(x -> x.name().startsWith("GROUP") || x.name().startsWith("OTHERS"))) {
-        log.warn("{} is readable by others ({}); it should be owner-only (chmod 600)", file,
-            PosixFilePermissions.toString(p));
-      }
-    } catch (UnsupportedOperationException | IOException e) {
-      // not a POSIX file system: nothing to check
     }
   }
 }

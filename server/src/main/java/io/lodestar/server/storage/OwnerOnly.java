@@ -64,4 +64,17 @@ public final class OwnerOnly {
           dataDir.toAbsolutePath());
     }
   }
+
+  /** A secret file others can read: say so (the server still uses it; the operator decides). */
+  public static void warnIfShared(Path file) {
+    try {
+      Set<PosixFilePermission> p = Files.getPosixFilePermissions(file);
+      if (p.stream().anyMatch(x -> x.name().startsWith("GROUP") || x.name().startsWith("OTHERS"))) {
+        log.warn("{} is readable by others ({}); it should be owner-only (chmod 600)", file,
+            PosixFilePermissions.toString(p));
+      }
+    } catch (UnsupportedOperationException | IOException e) {
+      // not a POSIX file system: nothing to check
+    }
+  }
 }
