@@ -244,14 +244,7 @@ final class ServiceCache {
             + "some again (ServiceSnapshot.expiryHeld)", e, before.instances().size());
       }
       ServiceSnapshot held = before.heldAt(revision, info.getProtectThreshold(), info.getRules());
-      e.byId = next;
-      e.revision = revision;
-      e.revisionTrusted = !fromDisk;
-      e.resyncPending = false;
-      e.info = info;
-      e.snapshotFromDisk = fromDisk;
-      e.snapshot = held;  // the publication
-      e.ready.complete(null);
+      install(e, next, revision, info, fromDisk, held);
       if (!before.expiryHeld()) {
         ServiceEvent ev = new ServiceEvent(held, List.of(), List.of(), List.of(), fromDisk);
         for (ListenerHandle h : e.listeners) {
@@ -285,14 +278,7 @@ final class ServiceCache {
     }
     ServiceSnapshot snap = ServiceSnapshot.of(e.namespace, e.service, revision, List.copyOf(next.values()),
         ServiceSnapshot.effectiveThreshold(info.getProtectThreshold()), info.getRules());
-    e.byId = next;
-    e.revision = revision;
-    e.revisionTrusted = !fromDisk;
-    e.resyncPending = false;
-    e.info = info;
-    e.snapshotFromDisk = fromDisk;
-    e.snapshot = snap;  // the publication
-    e.ready.complete(null);
+    install(e, next, revision, info, fromDisk, snap);
 
     boolean firstList = before == null;
     boolean selectionChanged = before != null && (before.expiryHeld()
@@ -313,6 +299,19 @@ final class ServiceCache {
     if (!fromDisk && disk != null) {
       disk.markDirty(e);
     }
+  }
+
+  /** The entry's new state; writing {@code snapshot} last is what publishes it to readers. */
+  private static void install(ServiceEntry e, Map<String, Instance> next, long revision, ServiceInfo info,
+      boolean fromDisk, ServiceSnapshot snapshot) {
+    e.byId = next;
+    e.revision = revision;
+    e.revisionTrusted = !fromDisk;
+    e.resyncPending = false;
+    e.info = info;
+    e.snapshotFromDisk = fromDisk;
+    e.snapshot = snapshot;  // the publication
+    e.ready.complete(null);
   }
 
   private static void sortById(List<Instance> l) {
