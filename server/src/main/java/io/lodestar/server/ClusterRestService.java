@@ -19,8 +19,6 @@ import io.lodestar.server.storage.ClusterConfig;
 import io.lodestar.server.storage.CommandLog;
 import io.lodestar.server.storage.RaftCluster;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,8 +35,7 @@ final class ClusterRestService {
   private final RaftCluster raft;
   private final Supplier<String> address;
   private final java.nio.file.Path backups;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1))
-      .version(HttpClient.Version.HTTP_1_1).build();
+  private final io.lodestar.server.http.PeerHttp peers;
 
   private final Runnable snapshot;
   private final java.util.function.LongSupplier localIndex;
@@ -52,7 +49,9 @@ final class ClusterRestService {
   private final io.lodestar.server.storage.CommandLog audit;
 
   ClusterRestService(RaftCluster raft, Supplier<String> address, java.nio.file.Path backups, Runnable snapshot,
-      java.util.function.LongSupplier localIndex, String secretKeyId, io.lodestar.server.storage.CommandLog audit) {
+      java.util.function.LongSupplier localIndex, String secretKeyId, io.lodestar.server.storage.CommandLog audit,
+      io.lodestar.server.http.PeerHttp peers) {
+    this.peers = peers;
     this.secretKeyId = secretKeyId;
     this.audit = audit;
     this.raft = raft;
@@ -128,9 +127,11 @@ final class ClusterRestService {
         asks.add(CompletableFuture.completedFuture(member(p, self)));
         continue;
       }
-      HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + p.clientAddress() + "/v1/cluster/node"))
-          .timeout(Duration.ofSeconds(1)).GET().build();
-      asks.add(http.sendAsync(req, java.net.http.HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+      HttpRequest req = peers.get(p.clientAddress(), "/v1/cluster/node", Duration.ofSeconds(2)).build();
+      asks.add(peers.client().sendAsync(req, java.net.http.HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+        if (r.statusCode() != 200) {
+          throw new IllegalStateException("member answered " + r.statusCode()); // refused us: shown unreachable
+        }
         JsonNode n = Json.parseObject(r.body());
         return member(p, n);
       }).exceptionally(e -> {

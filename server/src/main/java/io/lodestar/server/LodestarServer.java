@@ -40,6 +40,7 @@ import io.lodestar.server.naming.PushHub;
 import io.lodestar.server.session.SessionService;
 import io.lodestar.api.v1.Welcome;
 import io.lodestar.server.storage.ClusterConfig;
+import io.lodestar.server.storage.ClusterSecret;
 import io.lodestar.server.storage.CommandLog;
 import io.lodestar.server.storage.LocalLog;
 import io.lodestar.server.storage.LogStatus;
@@ -250,6 +251,11 @@ public final class LodestarServer implements AutoCloseable {
             + "the port could change or delete everything. Add --auth (tokens on every surface), bind to "
             + "127.0.0.1, or pass --insecure if this network is trusted (docs/security.md)");
       }
+      if (auth && cluster != null && clusterSecretFile == null) {
+        throw new IllegalArgumentException("--auth in a cluster needs --cluster-secret-file: members prove to each "
+            + "other with it that they belong to the cluster, and refuse its internal endpoints to anyone else; "
+            + ClusterSecret.HOW_TO_SHARE);
+      }
       return new LodestarServer(this);
     }
   }
@@ -320,18 +326,25 @@ public final class LodestarServer implements AutoCloseable {
       throw new UncheckedIOException("cannot create or secure the data directory " + config.dataDir.toAbsolutePath(), e);
     }
 
+    // TLS first: members call each other (and, under mutual TLS, speak Raft) with the node's certificate
+    tls = io.lodestar.server.tls.ServerTls.resolve(config.tls, config.dataDir, config.bind);
+    io.lodestar.server.tls.PeerTls peerTls = tls == null || config.cluster == null ? null : tls.peers();
+    io.lodestar.server.auth.ClusterCredential member = config.clusterSecretFile == null ? null
+        : io.lodestar.server.auth.ClusterCredential.derive(
+            io.lodestar.server.storage.ClusterSecret.read(config.clusterSecretFile));
+    io.lodestar.server.http.PeerHttp peers = new io.lodestar.server.http.PeerHttp(peerTls, member);
     if (config.cluster == null) {
       commandLog = new LocalLog(config.dataDir.resolve("state"), stateMachine, config.snapshotEvery, meters);
     } else {
       raftLog = new RaftLog(config.cluster, config.dataDir.resolve("raft"), stateMachine, config.snapshotEvery,
-          config.raftSegmentBytes, meters);
+          config.raftSegmentBytes, meters, peerTls);
       commandLog = raftLog;
     }
     LocalLog local = commandLog instanceof LocalLog l ? l : null;
     // every surface's writes pass the count limits before they are logged
     commandLog = new io.lodestar.server.limits.AdmissionLog(commandLog, stateMachine.registry(), config.limits);
     writes = new io.lodestar.server.auth.AttributedLog(commandLog);
-    authorizer = new io.lodestar.server.auth.Authorizer(stateMachine.tokens(), config.auth);
+    authorizer = new io.lodestar.server.auth.Authorizer(stateMachine.tokens(), config.auth, member);
     // a revoked token's open streams, polls and feeds end when the revocation applies (docs/security.md)
     stateMachine.tokens().addListener(revocations);
     health = new HealthChecker(stateMachine.registry(), commandLog, config.nanoClock,
@@ -347,9 +360,8 @@ public final class LodestarServer implements AutoCloseable {
     if (config.cluster != null && secrets.keyId() != null) {  // a node without a key has nothing to compare
       SecretKeyCheck.againstPeers(config.cluster.members().stream()
           .filter(m -> !m.id().equals(config.cluster.nodeId())).map(ClusterConfig.Member::clientAddress).toList(),
-          secrets);
+          secrets, peers);
     }
-    tls = io.lodestar.server.tls.ServerTls.resolve(config.tls, config.dataDir, config.bind);
     ConfigClients configClients = new ConfigClients();
     configHub = new ConfigPushHub(stateMachine.configs(), secrets, configClients, meters);
     stateMachine.configs().addListener(configHub);
@@ -397,7 +409,7 @@ public final class LodestarServer implements AutoCloseable {
     });
     telemetrySweeper.scheduleWithFixedDelay(callStats::sweep, CallStatsStore.SLOT_MS, CallStatsStore.SLOT_MS,
         java.util.concurrent.TimeUnit.MILLISECONDS);
-    ClusterTelemetry telemetry = new ClusterTelemetry(callStats, address, members);
+    ClusterTelemetry telemetry = new ClusterTelemetry(callStats, address, members, peers);
     // the SDK stream: one session per client, a handler per domain
     grpc = new SessionService(List.of(new NamingSessionHandler(writes, health, hub, meters),
         new ConfigSessionHandler(configHub), new QuotaSessionHandler(quotas), new CallStatsSessionHandler(callStats)),
@@ -406,7 +418,7 @@ public final class LodestarServer implements AutoCloseable {
         authorizer, revocations, meters);
     grpc.limitStreamsPerAddress(config.limits.maxStreamsPerAddress());
     ClusterRestService clusterRest = new ClusterRestService(raftLog == null ? null : raftLog.cluster(), address, config.dataDir.resolve("backups"),
-        this::snapshot, () -> local == null ? 0 : local.lastIndex(), secrets.keyId(), writes);
+        this::snapshot, () -> local == null ? 0 : local.lastIndex(), secrets.keyId(), writes, peers);
 
     ServerBuilder sb = Server.builder();
     listen(sb, new InetSocketAddress(config.bind, config.port));

@@ -13,22 +13,38 @@ import java.time.Duration;
 /** A tiny REST client for tests: real HTTP to a real server. */
 public final class Http {
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient PLAIN = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient client;
   private final String base;
   private final String token;
 
   public Http(int port) {
-    this("http://127.0.0.1:" + port, null);
+    this(PLAIN, "http://127.0.0.1:" + port, null);
   }
 
-  private Http(String base, String token) {
+  private Http(HttpClient client, String base, String token) {
+    this.client = client;
     this.base = base;
     this.token = token;
   }
 
+  /** HTTPS to a TLS node, with this TLS context (trust, and a client certificate for mutual TLS). */
+  public static Http tls(int port, javax.net.ssl.SSLContext ssl) {
+    return new Http(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(ssl)
+        .connectTimeout(Duration.ofSeconds(5)).build(), "https://127.0.0.1:" + port, null);
+  }
+
   /** The same server, sending {@code Authorization: Bearer token} on every request. */
   public Http withToken(String token) {
-    return new Http(base, token);
+    return new Http(client, base, token);
+  }
+
+  /** A GET with extra headers. */
+  public Response get(String path, java.util.Map<String, String> headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).GET();
+    headers.forEach(b::header);
+    return send(b);
   }
 
   public record Response(int status, String body, java.net.http.HttpHeaders headers) {

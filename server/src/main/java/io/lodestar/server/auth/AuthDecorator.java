@@ -32,8 +32,19 @@ public final class AuthDecorator implements DecoratingHttpServiceFunction {
 
   @Override
   public HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
-    Principal p = authorizer.authenticate(Credentials.secret(req.headers()));
     RestPermissions.Required need = RestPermissions.required(req.method(), ctx.path());
+    String memberProof = req.headers().get(ClusterCredential.HEADER);
+    Principal p;
+    if (memberProof != null) {
+      // another member (docs/security.md#cluster-internal-calls); a wrong proof is refused whatever the path
+      p = authorizer.authenticateMember(memberProof);
+      if (p == null) {
+        return deny(ctx, new LodestarException(LodestarException.Code.UNAUTHENTICATED,
+            "the cluster credential does not match this node's cluster secret (--cluster-secret-file)", "cluster"));
+      }
+    } else {
+      p = authorizer.authenticate(Credentials.secret(req.headers()));
+    }
     if (p == null) {
       if (!authorizer.enabled() || need.kind() == RestPermissions.Kind.OPEN) {
         p = Principal.ANONYMOUS; // auth off (as before auth existed), or a stale cookie on the login page
@@ -59,6 +70,7 @@ public final class AuthDecorator implements DecoratingHttpServiceFunction {
           }
         }
         case PERMISSION -> authorizer.check(p, need.action(), need.namespace());
+        case INTERNAL -> authorizer.checkInternal(p, need.action(), need.namespace());
       }
     } catch (LodestarException e) {
       return deny(ctx, e);

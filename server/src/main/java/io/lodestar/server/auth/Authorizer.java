@@ -22,10 +22,43 @@ public final class Authorizer {
 
   private final TokenStore tokens;
   private final boolean enabled;
+  private final ClusterCredential cluster;
 
   public Authorizer(TokenStore tokens, boolean enabled) {
+    this(tokens, enabled, null);
+  }
+
+  /** @param cluster the proof members show each other; null when the node has no cluster secret */
+  public Authorizer(TokenStore tokens, boolean enabled, ClusterCredential cluster) {
     this.tokens = tokens;
     this.enabled = enabled;
+    this.cluster = cluster;
+  }
+
+  /**
+   * The cluster principal when {@code proof} (the {@link ClusterCredential#HEADER} header) is this
+   * cluster's credential; null when it is not, or when this node has no cluster secret to check it.
+   */
+  public Principal authenticateMember(String proof) {
+    return cluster != null && cluster.matches(proof) ? Principal.CLUSTER : null;
+  }
+
+  /**
+   * A cluster-internal endpoint: with a cluster secret on this node, only members that prove they
+   * hold it; without one (a single node, or a cluster run without a secret and without auth),
+   * {@code action} on {@code namespace} like any request.
+   */
+  public void checkInternal(Principal p, Policy.Action action, String namespace) {
+    if (p.clusterMember()) {
+      return;
+    }
+    if (cluster != null) {
+      String why = "this endpoint is for members of the cluster: the call must carry the cluster credential "
+          + "(derived from --cluster-secret-file)";
+      throw new LodestarException(p.token() ? LodestarException.Code.PERMISSION_DENIED
+          : LodestarException.Code.UNAUTHENTICATED, why, "cluster");
+    }
+    check(p, action, namespace);
   }
 
   /** Whether the server runs with --auth. */

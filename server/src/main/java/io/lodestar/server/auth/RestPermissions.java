@@ -20,7 +20,13 @@ public final class RestPermissions {
     /** /metrics: open or authenticated, as configured. */
     METRICS,
     /** Checked by the protocol's own decorator or interceptor. */
-    DELEGATED
+    DELEGATED,
+    /**
+     * A cluster-internal endpoint (a member's own state, its call statistics for a peer's merge):
+     * the cluster principal only, when the node has a cluster secret; without one, {@code action}
+     * on {@code namespace} as before, or open when there is no action ({@link Authorizer#checkInternal}).
+     */
+    INTERNAL
   }
 
   public record Required(Kind kind, Policy.Action action, String namespace) {
@@ -31,6 +37,10 @@ public final class RestPermissions {
     static Required of(Policy.Action action, String namespace) {
       return new Required(Kind.PERMISSION, action, namespace);
     }
+
+    static Required internal(Policy.Action action, String namespace) {
+      return new Required(Kind.INTERNAL, action, namespace);
+    }
   }
 
   private RestPermissions() {}
@@ -38,10 +48,13 @@ public final class RestPermissions {
   public static Required required(HttpMethod method, String path) {
     boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS;
     String[] s = segments(path);
-    if (path.equals("/health") || path.equals("/v1/cluster/node")) {
-      // liveness, and a member's own state (id, role, term, applied index, key id), which members
-      // read from each other without a token (cluster status, the secret-key check at start)
-      return Required.of(Kind.OPEN);
+    if (path.equals("/health")) {
+      return Required.of(Kind.OPEN); // liveness
+    }
+    if (path.equals("/v1/cluster/node")) {
+      // a member's own state (id, role, term, applied index, key id), which members read from each
+      // other (cluster status, the secret-key check at start)
+      return Required.internal(Policy.Action.ADMIN, "");
     }
     if (path.equals("/metrics")) {
       return Required.of(Kind.METRICS);
@@ -63,9 +76,9 @@ public final class RestPermissions {
       case "agent", "catalog", "health", "kv", "status" -> Required.of(Kind.DELEGATED); // the Consul API
       case "namespaces" -> namespaces(s, read);
       case "prometheus" -> Required.of(Kind.DELEGATED); // reads ?ns=: checked by PrometheusSdService
-      // a node asking a peer for its call statistics of a namespace, with the caller's own token
+      // a node asking a peer for its call statistics of a namespace (for a query it authorized)
       case "internal" -> s.length >= 4 && s[2].equals("telemetry") && read
-          ? Required.of(Policy.Action.READ, s[3]) : Required.of(Policy.Action.ADMIN, "");
+          ? Required.internal(Policy.Action.READ, s[3]) : Required.of(Policy.Action.ADMIN, "");
       default -> Required.of(Policy.Action.ADMIN, ""); // tokens, audit, cluster, and anything new
     };
   }

@@ -6,8 +6,6 @@ import io.lodestar.core.config.ConfigView;
 import io.lodestar.api.v1.Namespace;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.server.http.Json;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -58,14 +56,15 @@ public final class SecretKeyCheck {
   }
 
   /** Throws when a member that answers reports a different key id; members that do not answer are skipped. */
-  public static void againstPeers(List<String> peerClientAddresses, SecretBox box) {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1))
-        .version(HttpClient.Version.HTTP_1_1).build();
+  public static void againstPeers(List<String> peerClientAddresses, SecretBox box,
+      io.lodestar.server.http.PeerHttp peers) {
     List<CompletableFuture<String>> asks = new ArrayList<>();
     for (String address : peerClientAddresses) {
-      HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + address + "/v1/cluster/node"))
-          .timeout(Duration.ofSeconds(2)).GET().build();
-      asks.add(http.sendAsync(req, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+      HttpRequest req = peers.get(address, "/v1/cluster/node", Duration.ofSeconds(2)).build();
+      asks.add(peers.client().sendAsync(req, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+        if (r.statusCode() != 200) {
+          return null; // refused (no cluster secret there, or another one): proves nothing about the key
+        }
         JsonNode n = Json.parseObject(r.body()).get("secretKeyId");
         return n == null || n.isNull() ? null : n.asText();
       }).exceptionally(e -> null));

@@ -134,7 +134,7 @@ public final class RaftCluster {
 
   private void setConfiguration(List<RaftPeer> peers) throws IOException {
     try (RaftClient admin = RaftClient.newBuilder().setProperties(new RaftProperties())
-        .setRaftGroup(RaftGroup.valueOf(RaftLog.GROUP_ID, raftLog.division().getRaftConf().getCurrentPeers()))
+        .setParameters(raftLog.transport()).setRaftGroup(RaftGroup.valueOf(RaftLog.GROUP_ID, raftLog.division().getRaftConf().getCurrentPeers()))
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50,
             TimeDuration.valueOf(200, TimeUnit.MILLISECONDS))).build()) {
       RaftClientReply reply;

@@ -109,8 +109,28 @@ public final class RaftLog implements CommandLog {
 
   private record Pending(Command command, CompletableFuture<CommandResult> future) {}
 
+  /**
+   * Ratis' transport settings: empty (plaintext), or under mutual TLS the {@code GrpcTlsConfig} that
+   * the server, its clients and the admin client all use.
+   */
+  private final org.apache.ratis.conf.Parameters transport = new org.apache.ratis.conf.Parameters();
+
   public RaftLog(ClusterConfig config, Path dir, StateMachine stateMachine, int snapshotEvery, long segmentBytes,
       MeterRegistry meters) {
+    this(config, dir, stateMachine, snapshotEvery, segmentBytes, meters, null);
+  }
+
+  /**
+   * @param tls the node's TLS towards other members; when it is mutual ({@code --tls-client-ca}),
+   *     Raft traffic is mutual TLS with the same certificate and trust, so only holders of a
+   *     member certificate take part in it (docs/security.md#raft-over-tls)
+   */
+  public RaftLog(ClusterConfig config, Path dir, StateMachine stateMachine, int snapshotEvery, long segmentBytes,
+      MeterRegistry meters, io.lodestar.server.tls.PeerTls tls) {
+    if (tls != null && tls.mutual()) {
+      GrpcConfigKeys.TLS.setConf(transport,
+          new org.apache.ratis.grpc.GrpcTlsConfig(tls.keyManager(), tls.trustManager(), true));
+    }
     this.config = config;
     this.dir = dir;
     this.stateMachine = stateMachine;
@@ -135,6 +155,16 @@ public final class RaftLog implements CommandLog {
   private static RaftPeer peer(ClusterConfig.Member m) {
     return RaftPeer.newBuilder().setId(m.id()).setAddress(m.raftAddress()).setDataStreamAddress(m.clientAddress())
         .build();
+  }
+
+  /** Whether Raft traffic runs over mutual TLS. */
+  public boolean tls() {
+    return GrpcConfigKeys.TLS.conf(transport) != null;
+  }
+
+  /** Ratis' transport settings, for every client this node builds (the admin client too). */
+  org.apache.ratis.conf.Parameters transport() {
+    return transport;
   }
 
   /** Starts this node's Ratis server (replaying its log) and the client it writes through. */
@@ -169,7 +199,7 @@ public final class RaftLog implements CommandLog {
     // A joining node starts with no configuration and waits for the leader to add it.
     RaftGroup group = existing || config.join() ? RaftGroup.valueOf(GROUP_ID) : RaftGroup.valueOf(GROUP_ID, peers);
     server = RaftServer.newBuilder().setServerId(RaftPeerId.valueOf(config.nodeId())).setGroup(group)
-        .setStateMachine(adapter).setProperties(p)
+        .setStateMachine(adapter).setProperties(p).setParameters(transport)
         .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT).build();
     server.start();
 
@@ -177,7 +207,8 @@ public final class RaftLog implements CommandLog {
     running = true;
     submitter.setDaemon(true);
     submitter.start();
-    log.info("Raft node {} started (raft {}), members {}{}", config.nodeId(), self.raftAddress(),
+    log.info("Raft node {} started (raft {}{}), members {}{}", config.nodeId(), self.raftAddress(),
+        tls() ? ", mutual TLS" : "",
         config.members().stream().map(ClusterConfig.Member::id).toList(), config.join() ? ", joining" : "");
   }
 
@@ -190,7 +221,7 @@ public final class RaftLog implements CommandLog {
     RaftProperties cp = new RaftProperties();
     GrpcConfigKeys.setMessageSizeMax(cp, SizeInBytes.valueOf(MAX_ENTRY_BYTES + (1 << 20)));
     org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(cp, TimeDuration.valueOf(3, TimeUnit.SECONDS));
-    RaftClient.Builder b = RaftClient.newBuilder().setProperties(cp).setRaftGroup(RaftGroup.valueOf(GROUP_ID, peers))
+    RaftClient.Builder b = RaftClient.newBuilder().setProperties(cp).setParameters(transport).setRaftGroup(RaftGroup.valueOf(GROUP_ID, peers))
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(20,
             TimeDuration.valueOf(250, TimeUnit.MILLISECONDS)));
     if (leader != null) {

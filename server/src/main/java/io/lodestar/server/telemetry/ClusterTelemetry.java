@@ -1,8 +1,6 @@
 package io.lodestar.server.telemetry;
 
 import io.lodestar.api.v1.EdgeSeriesList;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -15,7 +13,8 @@ import java.util.function.Supplier;
  * What every node holds for a namespace: this node's slots, and each other member's fetched over
  * its REST port ({@code GET /v1/internal/telemetry/{ns}}, protobuf). A member that does not answer
  * within {@link #PEER_TIMEOUT} is left out and named, so a query degrades instead of failing. The
- * caller's credentials travel with the fetch: a peer authorizes it as it would the query itself.
+ * fetch carries the cluster credential (this node authorized the query); in a cluster without a
+ * secret, the caller's own credentials travel with it instead and the peer authorizes them.
  */
 public final class ClusterTelemetry {
   public static final Duration PEER_TIMEOUT = Duration.ofSeconds(2);
@@ -26,9 +25,11 @@ public final class ClusterTelemetry {
   private final CallStatsStore local;
   private final Supplier<String> self;
   private final Supplier<List<String>> members;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(PEER_TIMEOUT).build();
+  private final io.lodestar.server.http.PeerHttp http;
 
-  public ClusterTelemetry(CallStatsStore local, Supplier<String> self, Supplier<List<String>> members) {
+  public ClusterTelemetry(CallStatsStore local, Supplier<String> self, Supplier<List<String>> members,
+      io.lodestar.server.http.PeerHttp http) {
+    this.http = http;
     this.local = local;
     this.self = self;
     this.members = members;
@@ -44,11 +45,13 @@ public final class ClusterTelemetry {
         continue;
       }
       peers.add(m);
-      HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://" + m + "/v1/internal/telemetry/"
-              + java.net.URLEncoder.encode(namespace, java.nio.charset.StandardCharsets.UTF_8) + "?windowMs=" + windowMs))
-          .timeout(PEER_TIMEOUT).header("Accept", "application/x-protobuf").GET();
-      credentials.forEach(req::header);
-      asks.add(http.sendAsync(req.build(), HttpResponse.BodyHandlers.ofByteArray()).thenApply(r -> {
+      HttpRequest.Builder req = http.get(m, "/v1/internal/telemetry/"
+              + java.net.URLEncoder.encode(namespace, java.nio.charset.StandardCharsets.UTF_8) + "?windowMs=" + windowMs,
+              PEER_TIMEOUT).header("Accept", "application/x-protobuf");
+      if (!http.member()) {
+        credentials.forEach(req::header); // no cluster secret: the peer authorizes the caller's own token
+      }
+      asks.add(http.client().sendAsync(req.build(), HttpResponse.BodyHandlers.ofByteArray()).thenApply(r -> {
         if (r.statusCode() != 200) {
           return null;
         }

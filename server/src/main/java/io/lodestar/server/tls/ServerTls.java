@@ -36,6 +36,7 @@ public final class ServerTls {
   private final Path certFile;
   private final Path keyFile;
   private final List<X509Certificate> clientCas;
+  private PeerTls peers;
 
   private ServerTls(Path certFile, Path keyFile, List<X509Certificate> clientCas) {
     this.certFile = certFile;
@@ -102,6 +103,14 @@ public final class ServerTls {
       b.tlsCustomizer(ssl -> ssl.keyManager(certFile.toFile(), keyFile.toFile()));
     }
     return b.build();
+  }
+
+  /** How this node calls the other members of its cluster (docs/security.md#cluster-internal-calls). */
+  public synchronized PeerTls peers() {
+    if (peers == null) {
+      peers = PeerTls.of(certFile, keyFile, clientCas);
+    }
+    return peers;
   }
 
   static List<X509Certificate> readCertificates(Path pem) {

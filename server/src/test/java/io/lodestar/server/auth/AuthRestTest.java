@@ -98,7 +98,10 @@ class AuthRestTest {
     assertThat(anonymous.withToken(reader).get("/v1/tokens").status()).isEqualTo(403);
     // liveness stays open; /metrics here needs a token (--metrics-open=false; open on loopback by default)
     assertThat(anonymous.get("/health").status()).isEqualTo(200);
-    assertThat(anonymous.get("/v1/cluster/node").status()).isEqualTo(200); // what members read of each other
+    // a member's own state: cluster-internal (a single node has no members: admin only)
+    assertThat(anonymous.get("/v1/cluster/node").status()).isEqualTo(401);
+    assertThat(anonymous.withToken(reader).get("/v1/cluster/node").status()).isEqualTo(403);
+    assertThat(admin.get("/v1/cluster/node").status()).isEqualTo(200);
     assertThat(anonymous.get("/v1/cluster").status()).isEqualTo(401);
     assertThat(anonymous.get("/metrics").status()).isEqualTo(401);
     assertThat(anonymous.withToken(reader).get("/metrics").status()).isEqualTo(200);
