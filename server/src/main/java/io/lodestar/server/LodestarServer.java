@@ -181,6 +181,18 @@ public final class LodestarServer implements AutoCloseable {
       return this;
     }
 
+    private boolean walTruncateDamaged;
+
+    /**
+     * Lets a single node start when the last segment of its write-ahead log is damaged in the
+     * middle, by cutting it there and losing the records after the damage (logged at WARN). Off by
+     * default: such a node refuses to start and names the file and byte (docs/operations.md).
+     */
+    public Builder walTruncateDamaged(boolean truncate) {
+      this.walTruncateDamaged = truncate;
+      return this;
+    }
+
     private int maxLongPollsPerClient = io.lodestar.server.http.LongPolls.DEFAULT_MAX_PER_CLIENT;
     private Path clusterSecretFile;
 
@@ -277,7 +289,7 @@ public final class LodestarServer implements AutoCloseable {
       long raftSegmentBytes, int consulPort, String datacenter, java.util.function.LongSupplier nanoClock,
       ExpiryProtection expiryProtection, io.lodestar.server.tls.TlsSettings tls, int maxLongPollsPerClient,
       Path clusterSecretFile, io.lodestar.server.limits.ServerLimits limits, boolean auth, boolean metricsOpen,
-      java.io.PrintStream bootstrapOut) {}
+      java.io.PrintStream bootstrapOut, boolean walTruncateDamaged) {}
 
   private final Settings config;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -309,7 +321,7 @@ public final class LodestarServer implements AutoCloseable {
     this.config = new Settings(b.bind, b.port, b.dataDir, b.snapshotEvery, b.cluster, b.raftSegmentBytes,
         b.consulPort, b.datacenter, b.nanoClock, b.expiryProtection, b.tls, b.maxLongPollsPerClient,
         b.clusterSecretFile, b.limits, b.auth, b.metricsOpen != null ? b.metricsOpen : loopback(b.bind),
-        b.bootstrapOut);
+        b.bootstrapOut, b.walTruncateDamaged);
   }
 
   /** Replays storage, then starts serving; returns once the port answers. */
@@ -334,7 +346,8 @@ public final class LodestarServer implements AutoCloseable {
             io.lodestar.server.storage.ClusterSecret.read(config.clusterSecretFile));
     io.lodestar.server.http.PeerHttp peers = new io.lodestar.server.http.PeerHttp(peerTls, member);
     if (config.cluster == null) {
-      commandLog = new LocalLog(config.dataDir.resolve("state"), stateMachine, config.snapshotEvery, meters);
+      commandLog = new LocalLog(config.dataDir.resolve("state"), stateMachine, config.snapshotEvery, meters)
+          .truncateDamaged(config.walTruncateDamaged);
     } else {
       raftLog = new RaftLog(config.cluster, config.dataDir.resolve("raft"), stateMachine, config.snapshotEvery,
           config.raftSegmentBytes, meters, peerTls);

@@ -91,6 +91,11 @@ public final class Main implements Callable<Integer> {
       + "default ${DEFAULT-VALUE}")
   int maxStreamsPerAddress = io.lodestar.server.limits.ServerLimits.DEFAULT.maxStreamsPerAddress();
 
+  @Option(names = "--wal-truncate-damaged", description = "a single node whose write-ahead log is damaged in the "
+      + "middle of its last segment starts anyway, cutting the log at the damage and losing the writes after it "
+      + "(logged at WARN); without it such a node refuses to start and names the file and byte")
+  boolean walTruncateDamaged;
+
   @Option(names = "--config", description = "a properties file with the same settings (node-id, cluster, "
       + "raft-port, port, bind, data-dir, snapshot-every, tls-cert, tls-key, tls-client-ca, tls-self-signed, cluster-secret-file); command-line options win")
   Path configFile;
@@ -105,7 +110,7 @@ public final class Main implements Callable<Integer> {
       LodestarServer.Builder b = LodestarServer.builder().port(port).bind(bind).dataDir(dataDir)
           .snapshotEvery(snapshotEvery).raftSegmentBytes(raftSegmentBytes).consulPort(consulPort)
           .clusterSecretFile(clusterSecretFile)
-          .auth(auth).insecure(insecure).metricsOpen(metricsOpen)
+          .auth(auth).insecure(insecure).metricsOpen(metricsOpen).walTruncateDamaged(walTruncateDamaged)
           .expiryProtection(new io.lodestar.server.naming.ExpiryProtection(expiryProtection,
               io.lodestar.server.naming.ExpiryProtection.DEFAULT.windowNanos(),
               io.lodestar.server.naming.ExpiryProtection.DEFAULT.minRemovals()));

@@ -37,9 +37,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Files in the directory: {@code log-<first index>.wal} segments of records
  * {@code [int length][int crc32c][long index][command bytes]}, and {@code snapshot-<index>.bin}.
- * On open the newest valid snapshot is loaded and later records replayed; a torn record at the end
- * of the last segment (a crash mid-write, never acknowledged) is cut off; damage anywhere else
- * stops the start with an error rather than silently losing acknowledged writes.
+ * On open the newest valid snapshot is loaded and later records replayed. A torn tail (a crash
+ * mid-write, never acknowledged: the damaged record is the last thing in the last segment, no
+ * valid record after it) is cut off. Damage anywhere else, including damage in the last segment
+ * that valid records follow, stops the start with an error naming the file and byte rather than
+ * silently losing acknowledged writes, unless the operator chose {@link #truncateDamaged}.
  */
 public final class LocalLog implements CommandLog {
   private static final Logger log = LoggerFactory.getLogger(LocalLog.class);
@@ -79,6 +81,9 @@ public final class LocalLog implements CommandLog {
 
   private record Pending(Command command, CompletableFuture<CommandResult> future) {}
 
+  /** {@code --wal-truncate-damaged}: cut the last segment at its damage even when valid records follow. */
+  private boolean truncateDamaged;
+
   public LocalLog(Path dir, StateMachine stateMachine, int snapshotEvery, MeterRegistry meters) {
     this.dir = dir;
     this.stateMachine = stateMachine;
@@ -89,6 +94,16 @@ public final class LocalLog implements CommandLog {
         .register(meters);
     this.batchSize = DistributionSummary.builder("lodestar.log.batch.size")
         .description("commands per synced batch").register(meters);
+  }
+
+  /**
+   * Lets {@link #open()} cut the last segment at a damaged record even when valid records follow
+   * it, losing them (the operator's explicit choice, {@code --wal-truncate-damaged}; logged at
+   * WARN with how much was cut). Without it such a log refuses to start.
+   */
+  public LocalLog truncateDamaged(boolean truncate) {
+    this.truncateDamaged = truncate;
+    return this;
   }
 
   /** Loads the newest snapshot, replays the log after it, and starts the applier. */
@@ -531,7 +546,21 @@ public final class LocalLog implements CommandLog {
               throw new IOException("log segment " + p + " is damaged at byte " + pos + " (" + damage
                   + ") and is not the last one; refusing to start rather than lose acknowledged writes");
             }
-            log.warn("Cutting off an unacknowledged {} at byte {} of {}", damage, pos, p);
+            long validAt = nextValidRecord(ch, pos, size);
+            if (validAt < 0) {
+              log.warn("Cutting off an unacknowledged {} at byte {} of {} ({} bytes, a write torn by a crash)",
+                  damage, pos, p, size - pos);
+            } else if (!truncateDamaged) {
+              throw new IOException("log segment " + p + " is damaged at byte " + pos + " (" + damage + "), and valid "
+                  + "records follow it (the first at byte " + validAt + "): this is not a torn write, and cutting it "
+                  + "would lose acknowledged writes; refusing to start. Restore the data directory from a backup, or "
+                  + "start once with --wal-truncate-damaged to drop everything from byte " + pos + " ("
+                  + (size - pos) + " bytes)");
+            } else {
+              log.warn("--wal-truncate-damaged: cutting {} bytes of {} from byte {} ({}), including valid records "
+                  + "from byte {} on: writes acknowledged after index {} are lost", size - pos, p, pos, damage,
+                  validAt, lastIndex);
+            }
             ch.truncate(pos);
             ch.force(true);
             break;
@@ -563,6 +592,40 @@ public final class LocalLog implements CommandLog {
       }
     }
     return replayed;
+  }
+
+  /**
+   * The offset of the first intact record after a damaged one at {@code damagedAt}, or -1 when
+   * none follows (a torn tail). Every offset is tried, since the damage may have hidden where the
+   * next record starts; a candidate must fit the file, carry an index after the last one replayed
+   * and match its checksum (a chance match of CRC-32C on garbage is one in four billion per try).
+   */
+  private long nextValidRecord(FileChannel ch, long damagedAt, long size) throws IOException {
+    long from = damagedAt + 1;
+    if (size - from < RECORD_HEADER) {
+      return -1;
+    }
+    ByteBuffer rest = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, size - from));
+    while (rest.hasRemaining() && ch.read(rest, from + rest.position()) > 0) {
+      // read to the end
+    }
+    rest.flip();
+    int n = rest.limit();
+    for (int q = 0; q + RECORD_HEADER <= n; q++) {
+      int len = rest.getInt(q);
+      long index = rest.getLong(q + 8);
+      if (len < 0 || len > MAX_RECORD || (long) q + RECORD_HEADER + len > n || index <= lastIndex
+          || index > lastIndex + n) {
+        continue;
+      }
+      CRC32C crc = new CRC32C();
+      crc.update(ByteBuffer.allocate(8).putLong(0, index));
+      crc.update(rest.slice(q + RECORD_HEADER, len));
+      if ((int) crc.getValue() == rest.getInt(q + 4)) {
+        return from + q;
+      }
+    }
+    return -1;
   }
 
   private FileChannel openSegment(long firstIndex) throws IOException {

@@ -110,6 +110,116 @@ class StorageFuzzProperties {
     }
   }
 
+  /**
+   * Damage inside a record of the last segment that intact records follow is no torn write: the
+   * node refuses to start and names the file and byte; only with {@code --wal-truncate-damaged}
+   * (LocalLog#truncateDamaged) does it start, holding exactly the writes before the damaged record.
+   */
+  @Property(tries = 60)
+  void damageFollowedByValidRecordsIsRefusedUnlessTruncationIsChosen(@ForAll long seed) throws IOException {
+    java.util.Random r = new java.util.Random(seed);
+    Path dir = Files.createTempDirectory("lodestar-storage-fuzz-mid");
+    try {
+      Path last = null;
+      try (Stream<Path> s = Files.list(pristine)) {
+        for (Path p : s.sorted().toList()) {
+          Path copy = Files.copy(p, dir.resolve(p.getFileName()));
+          if (copy.getFileName().toString().endsWith(".wal")) {
+            last = copy;
+          }
+        }
+      }
+      byte[] bytes = Files.readAllBytes(last);
+      // the records of the last segment: [int length][int crc32c][long index][command]
+      List<long[]> records = new ArrayList<>(); // {offset, total length, index}
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+      for (int pos = 0; pos < bytes.length; ) {
+        int len = b.getInt(pos);
+        records.add(new long[] {pos, 16 + len, b.getLong(pos + 8)});
+        pos += 16 + len;
+      }
+      assertThat(records).hasSizeGreaterThan(2);
+      long[] victim = records.get(r.nextInt(records.size() - 1)); // never the last: intact records follow it
+      int at = (int) victim[0] + r.nextInt((int) victim[1]);
+      bytes[at] ^= (byte) (1 + r.nextInt(255));
+      Files.write(last, bytes);
+
+      LocalLog refused = new LocalLog(dir, new StateMachine(), 25, new SimpleMeterRegistry());
+      try {
+        org.assertj.core.api.Assertions.assertThatThrownBy(refused::open).isInstanceOf(IOException.class)
+            .hasMessageContaining(last.getFileName().toString())
+            .hasMessageContaining("damaged at byte " + victim[0])
+            .hasMessageContaining("--wal-truncate-damaged");
+      } finally {
+        refused.close();
+      }
+      assertThat(Files.readAllBytes(last)).as("a refused start cuts nothing").isEqualTo(bytes);
+
+      StateMachine sm = new StateMachine();
+      LocalLog cut = new LocalLog(dir, sm, 25, new SimpleMeterRegistry()).truncateDamaged(true);
+      try {
+        cut.open();
+      } finally {
+        cut.close();
+      }
+      StateMachine expected = new StateMachine();
+      for (int n = 0; n < victim[2] - 1; n++) {
+        expected.apply(write(n));
+      }
+      expected.flush();
+      assertThat(sm.snapshot(0).getRegistry()).as("exactly the writes before the damaged record")
+          .isEqualTo(expected.snapshot(0).getRegistry());
+    } finally {
+      delete(dir);
+    }
+  }
+
+  /** A torn tail, the last record cut short by a crash, is still cut off without asking. */
+  @Property(tries = 20)
+  void aTornTailIsCutWithoutTheFlag(@ForAll long seed) throws IOException {
+    java.util.Random r = new java.util.Random(seed);
+    Path dir = Files.createTempDirectory("lodestar-storage-fuzz-torn");
+    try {
+      Path last = null;
+      try (Stream<Path> s = Files.list(pristine)) {
+        for (Path p : s.sorted().toList()) {
+          Path copy = Files.copy(p, dir.resolve(p.getFileName()));
+          if (copy.getFileName().toString().endsWith(".wal")) {
+            last = copy;
+          }
+        }
+      }
+      byte[] bytes = Files.readAllBytes(last);
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+      int lastStart = 0;
+      for (int pos = 0; pos < bytes.length; pos += 16 + b.getInt(pos)) {
+        lastStart = pos;
+      }
+      // cut somewhere inside the last record, and maybe garble what is left of it
+      int keep = lastStart + 1 + r.nextInt(bytes.length - lastStart - 1);
+      byte[] torn = java.util.Arrays.copyOf(bytes, keep);
+      if (r.nextBoolean()) {
+        torn[keep - 1] ^= (byte) 0x5a;
+      }
+      Files.write(last, torn);
+      StateMachine sm = new StateMachine();
+      LocalLog log = new LocalLog(dir, sm, 25, new SimpleMeterRegistry());
+      try {
+        log.open();
+      } finally {
+        log.close();
+      }
+      StateMachine expected = new StateMachine();
+      for (int n = 0; n < WRITES - 1; n++) {
+        expected.apply(write(n));
+      }
+      expected.flush();
+      assertThat(sm.snapshot(0).getRegistry()).isEqualTo(expected.snapshot(0).getRegistry());
+    } finally {
+      delete(dir);
+    }
+  }
+
   private static void delete(Path dir) throws IOException {
     try (Stream<Path> s = Files.walk(dir)) {
       for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
