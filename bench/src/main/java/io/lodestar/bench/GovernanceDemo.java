@@ -87,7 +87,7 @@ public final class GovernanceDemo implements Callable<Integer> {
     step("1. Adaptive balancing: p0 answers in 50 ms (others 5 ms), p1 fails half its calls");
     put("circuitbreaker", "{\"disabled\":true}");
     put("loadbalance", "{\"policy\":\"adaptive\",\"adaptive\":{\"updateIntervalMs\":200}}");
-    waitFor("adaptive rule", () -> g.rules().getLoadbalance().getPolicy().equals("adaptive"));
+    waitFor("adaptive rule", () -> g.rules().getLoadbalance().getPolicy() == io.lodestar.api.v1.LoadBalanceRule.Policy.ADAPTIVE);
     failShare[1] = 0.5;
     out.println("   Each row is one round: each instance's share of the calls. pN×F is the adaptive balancer's");
     out.println("   weight factor for pN (1.00 is a full share; it falls while pN is slow or failing, and each");
@@ -104,7 +104,7 @@ public final class GovernanceDemo implements Callable<Integer> {
     put("circuitbreaker", "{\"instance\":{\"consecutiveErrors\":5,\"openMs\":2000,\"halfOpenProbes\":3,"
         + "\"successesToClose\":2}}");
     waitFor("breaker rule", () -> g.rules().getCircuitbreaker().hasInstance()
-        && g.rules().getLoadbalance().getPolicy().equals("weighted_random"));
+        && g.rules().getLoadbalance().getPolicy() == io.lodestar.api.v1.LoadBalanceRule.Policy.WEIGHTED_RANDOM);
     latencyMs[0] = 5;
     failing[3] = true;
     rounds(gov, g, 3);
@@ -192,7 +192,7 @@ public final class GovernanceDemo implements Callable<Integer> {
       if (s != null && s != CircuitBreaker.State.CLOSED) {
         b.append("  ").append(label(i)).append(" breaker ").append(s);
       }
-      if (g.factor(id(i)) < 0.999 && g.rules().getLoadbalance().getPolicy().equals("adaptive")) {
+      if (g.factor(id(i)) < 0.999 && g.rules().getLoadbalance().getPolicy() == io.lodestar.api.v1.LoadBalanceRule.Policy.ADAPTIVE) {
         b.append(String.format("  %s×%.2f", "p" + i, g.factor(id(i))));
       }
     }

@@ -101,7 +101,7 @@ class GovernorIntegrationTest {
     Governor gov = Governor.builder(consumer).ticker(ticker).random(rnd::nextLong).build();
     var g = gov.governor("default", "coop");
     await().atMost(Duration.ofSeconds(30)).until(() -> g.size() == 4
-        && g.rules().getLoadbalance().getPolicy().equals("adaptive"));
+        && g.rules().getLoadbalance().getPolicy() == io.lodestar.api.v1.LoadBalanceRule.Policy.ADAPTIVE);
     String healthy = "10.1.1.0:80";
     String soft = "10.1.1.1:80";
     String hard = "10.1.1.2:80";

@@ -7,6 +7,7 @@ import io.lodestar.core.audit.AuditLog;
 import io.lodestar.core.auth.TokenStore;
 import io.lodestar.core.config.ConfigStore;
 import io.lodestar.core.governance.Governance;
+import io.lodestar.core.governance.LegacyRules;
 import io.lodestar.core.kv.KvStore;
 import io.lodestar.core.naming.Registry;
 
@@ -43,7 +44,8 @@ public final class StateMachine {
   }
 
   /** Stateless checks, before a command is logged. Throws {@link LodestarException}. */
-  public static void validate(Command cmd) {
+  public static void validate(Command logged) {
+    Command cmd = LegacyRules.upgrade(logged);
     if (ConfigStore.handles(cmd)) {
       ConfigStore.validate(cmd);
     } else if (KvStore.handles(cmd)) {
@@ -63,7 +65,9 @@ public final class StateMachine {
    * Applies one command; a {@link LodestarException} means it was refused and changed nothing.
    * A command a client made is recorded in the audit trail once it applied.
    */
-  public CommandResult apply(Command cmd) {
+  public CommandResult apply(Command logged) {
+    // a command logged before rule enumerations were proto enums carries them as strings
+    Command cmd = LegacyRules.upgrade(logged);
     CommandResult result = applyToDomain(cmd);
     audit.record(cmd);
     return result;

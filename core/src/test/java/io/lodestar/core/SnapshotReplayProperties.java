@@ -106,11 +106,11 @@ class SnapshotReplayProperties {
         .setDeleteConfig(DeleteConfig.newBuilder().setNamespace("default").setGroup("g").setName(name)).build());
     // a service's rule, or (service empty) the namespace default that re-publishes every service
     Arbitrary<Command> putRules = Combinators.combine(Arbitraries.of("", "s0", "s1"),
-        Arbitraries.of("round_robin", "maglev")).as((s, policy) -> cmd(10).setPutRules(PutRules.newBuilder()
+        Arbitraries.of(LoadBalanceRule.Policy.ROUND_ROBIN, LoadBalanceRule.Policy.MAGLEV)).as((s, policy) -> cmd(10).setPutRules(PutRules.newBuilder()
             .setNamespace("default").setService(s).setRules(GovernanceRules.newBuilder()
                 .setLoadbalance(LoadBalanceRule.newBuilder().setPolicy(policy)))).build());
     Arbitrary<Command> deleteRules = Arbitraries.of("", "s0", "s1").map(s -> cmd(11).setDeleteRules(
-        DeleteRules.newBuilder().setNamespace("default").setService(s).setKind("loadbalance")).build());
+        DeleteRules.newBuilder().setNamespace("default").setService(s).setKind(io.lodestar.api.v1.RuleKind.LOADBALANCE)).build());
     // a Consul registration: tags, a check id, and a TTL check that starts critical
     Arbitrary<Command> consulRegister = Combinators.combine(svc, id).as((s, i) -> cmd(12).setRegisterInstance(
         RegisterInstance.newBuilder().setInitialHealth(HealthStatus.UNHEALTHY).setInstance(Instance.newBuilder()

@@ -96,6 +96,31 @@ class GovernanceRestTest {
     assertThat(http.get("/v1/namespaces/defaults/rules/loadbalance").json().get("policy").asText()).isEqualTo("maglev");
   }
 
+  /**
+   * Enumerated fields are proto enums inside; REST reads and writes them exactly as it did when
+   * they were strings: lower case, in the fields' old places, and the same refusal for a bad one.
+   */
+  @Test
+  void enumeratedFieldsKeepTheirLowerCaseJsonSpelling() {
+    Http.Response put = http.put(SVC + "-enums/rules/ratelimit", "{\"rules\":[{\"name\":\"a\",\"limit\":10,"
+        + "\"algorithm\":\"token_bucket\",\"burst\":20,\"action\":\"wait\",\"maxWaitMs\":200,"
+        + "\"scope\":\"cluster\",\"failMode\":\"closed\"}]}");
+    assertThat(put.status()).as(put.body()).isEqualTo(200);
+    assertThat(put.body()).contains("\"rules\":[{\"name\":\"a\",\"limit\":10,\"algorithm\":\"token_bucket\","
+        + "\"burst\":20,\"action\":\"wait\",\"maxWaitMs\":200,\"scope\":\"cluster\",\"failMode\":\"closed\"}]");
+    Http.Response lb = http.put(SVC + "-enums/rules/loadbalance", "{\"policy\":\"ring_hash\",\"hashHeader\":\"x-user\"}");
+    assertThat(lb.body()).contains("\"policy\":\"ring_hash\",\"hashHeader\":\"x-user\"");
+    assertThat(http.get(SVC + "-enums/rules").body()).contains("\"policy\":\"ring_hash\"")
+        .doesNotContain("RING_HASH").doesNotContain("TOKEN_BUCKET");
+    for (String bad : java.util.List.of("\"RING_HASH\"", "\"policy_unspecified\"", "4", "\"fastest\"")) {
+      Http.Response r = http.put(SVC + "-enums/rules/loadbalance", "{\"policy\":" + bad + "}");
+      assertThat(r.status()).as(r.body()).isEqualTo(400);
+      assertThat(r.json().at("/error/message").asText()).isEqualTo("policy must be one of weighted_random, "
+          + "round_robin, least_request, ring_hash, maglev, adaptive; got '" + bad.replace("\"", "") + "'");
+    }
+    assertThat(http.delete(SVC + "-enums/rules/ratelimit").body()).isEqualTo("{\"deleted\":\"ratelimit\"}");
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', textBlock = """
       bad regex             | route        | {"rules":[{"match":{"headers":{"x-user":{"regex":"(["}}},"destinations":[{}]}]} | rules[0].match.headers.x-user.regex

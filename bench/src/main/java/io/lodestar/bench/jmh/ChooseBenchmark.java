@@ -63,7 +63,7 @@ public class ChooseBenchmark {
     MatchValue value = match.equals("regex") ? MatchValue.newBuilder().setRegex("user-[0-9]+").build()
         : MatchValue.newBuilder().setExact("user-42").build();
     GovernanceRules rules = GovernanceRules.newBuilder()
-        .setLoadbalance(LoadBalanceRule.newBuilder().setPolicy(policy))
+        .setLoadbalance(LoadBalanceRule.newBuilder().setPolicy(LoadBalanceRule.Policy.valueOf(policy.toUpperCase(java.util.Locale.ROOT))))
         .setRoute(RouteRules.newBuilder().addRules(RouteRule.newBuilder().setName("canary")
             .setMatch(Match.newBuilder().putHeaders("x-user", value))
             .addDestinations(Destination.newBuilder().putSubset("version", "1").setWeight(95))

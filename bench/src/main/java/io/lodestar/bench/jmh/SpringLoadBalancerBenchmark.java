@@ -80,7 +80,7 @@ public class SpringLoadBalancerBenchmark {
 
     GovernanceRules.Builder rules = GovernanceRules.newBuilder();
     if (governance.equals("canary")) {
-      rules.getLoadbalanceBuilder().setPolicy("adaptive");
+      rules.getLoadbalanceBuilder().setPolicy(io.lodestar.api.v1.LoadBalanceRule.Policy.ADAPTIVE);
       rules.setRoute(RouteRules.newBuilder().addRules(RouteRule.newBuilder().setName("canary")
           .setMatch(Match.newBuilder().putHeaders("x-canary", MatchValue.newBuilder().setExact("1").build()))
           .addDestinations(Destination.newBuilder().putSubset("version", "1").setWeight(95))

@@ -30,10 +30,7 @@ record CompiledRules(GovernanceRules source, LbPolicy policy, String hashHeader,
   static CompiledRules compile(String service, GovernanceRules rules, Map<String, String> caller,
       CompiledRules previous, Ticker ticker, Sleeper sleeper, CircuitBreaker.Listener listener) {
     LoadBalanceRule lb = rules.getLoadbalance();
-    LbPolicy policy = lb.getPolicy().isEmpty() ? LbPolicy.WEIGHTED_RANDOM : LbPolicy.fromWire(lb.getPolicy());
-    if (policy == null) {
-      policy = LbPolicy.WEIGHTED_RANDOM;  // a newer server's policy: degrade, do not fail calls
-    }
+    LbPolicy policy = LbPolicy.of(lb.getPolicy());
     CircuitBreakerRule cb = rules.getCircuitbreaker();
     CircuitBreakerConfig instanceCfg = cb.getDisabled() ? null
         : CircuitBreakerConfig.fromProto(cb.getInstance(), cb.getMaxEjectionShare());

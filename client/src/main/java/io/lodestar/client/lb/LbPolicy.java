@@ -1,6 +1,12 @@
 package io.lodestar.client.lb;
 
-/** Load-balancing policies; wire names are the lower-case constants with '_' (e.g. ring_hash). */
+import io.lodestar.api.v1.LoadBalanceRule;
+
+/**
+ * Load-balancing policies: the SDK's face of the wire enum {@code LoadBalanceRule.Policy} (api/
+ * governance.proto), which is the one list; each constant is named as its value there
+ * (LoadBalancersTest holds the two equal), so a rule's policy maps by name.
+ */
 public enum LbPolicy {
   /** Random, proportional to weight. The default. */
   WEIGHTED_RANDOM,
@@ -15,17 +21,19 @@ public enum LbPolicy {
   /** L5-style: shares follow reported success rate and latency; overloaded instances are only probed. */
   ADAPTIVE;
 
-  public String wireName() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+  /**
+   * The policy a rule names. The unspecified value is the default, and so is a value a newer server
+   * knows and this SDK does not (UNRECOGNIZED): degrade, do not fail calls.
+   */
+  public static LbPolicy of(LoadBalanceRule.Policy policy) {
+    return switch (policy) {
+      case POLICY_UNSPECIFIED, UNRECOGNIZED -> WEIGHTED_RANDOM;
+      default -> valueOf(policy.name());
+    };
   }
 
-  /** Parses a wire name; null for an unknown one. */
-  public static LbPolicy fromWire(String name) {
-    for (LbPolicy p : values()) {
-      if (p.wireName().equals(name)) {
-        return p;
-      }
-    }
-    return null;
+  /** The wire value of this policy. */
+  public LoadBalanceRule.Policy proto() {
+    return LoadBalanceRule.Policy.valueOf(name());
   }
 }

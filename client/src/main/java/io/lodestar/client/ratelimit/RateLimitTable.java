@@ -44,7 +44,7 @@ public final class RateLimitTable {
     for (RateLimitRule r : rules.getRulesList()) {
       Entry old = previous == null ? null : previous.find(r.getName());
       RateLimiter limiter = old != null && old.rule.equals(r) ? old.limiter : limiterFor(r, ticker, sleeper);
-      boolean waits = "wait".equals(r.getAction());
+      boolean waits = r.getAction() == RateLimitRule.Action.WAIT;
       long maxWait = TimeUnit.MILLISECONDS.toNanos(r.getMaxWaitMs() == 0 ? DEFAULT_MAX_WAIT_MS : r.getMaxWaitMs());
       out.add(new Entry(r, CallMatcher.compile(r.getMatch(), caller), limiter, waits, maxWait));
     }
@@ -55,10 +55,11 @@ public final class RateLimitTable {
     long intervalMs = r.getIntervalMs() == 0 ? DEFAULT_INTERVAL_MS : r.getIntervalMs();
     double perSecond = r.getLimit() * 1000.0 / intervalMs;
     int burst = (int) Math.min(Integer.MAX_VALUE, Math.max(1, r.getBurst() == 0 ? r.getLimit() : r.getBurst()));
-    if ("cluster".equals(r.getScope())) {
-      return new ClusterLimiter(r.getName(), perSecond, burst, "closed".equals(r.getFailMode()), ticker, sleeper);
+    if (r.getScope() == RateLimitRule.Scope.CLUSTER) {
+      return new ClusterLimiter(r.getName(), perSecond, burst, r.getFailMode() == RateLimitRule.FailMode.CLOSED,
+          ticker, sleeper);
     }
-    if ("sliding_window".equals(r.getAlgorithm())) {
+    if (r.getAlgorithm() == RateLimitRule.Algorithm.SLIDING_WINDOW) {
       return new SlidingWindowLimiter(r.getLimit(), TimeUnit.MILLISECONDS.toNanos(intervalMs), ticker, sleeper);
     }
     return new TokenBucket(perSecond, burst, ticker, sleeper);

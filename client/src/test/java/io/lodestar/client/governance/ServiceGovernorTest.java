@@ -188,7 +188,7 @@ class ServiceGovernorTest {
   @Test
   void hashKeyFromHeaderIsSticky() {
     gov.update(instances(10, "1"), GovernanceRules.newBuilder().setLoadbalance(LoadBalanceRule.newBuilder()
-        .setPolicy("ring_hash").setHashHeader("X-User")).build());
+        .setPolicy(io.lodestar.api.v1.LoadBalanceRule.Policy.RING_HASH).setHashHeader("X-User")).build());
     CallContext alice = CallContext.builder().header("x-user", "alice").build();
     String first = gov.choose(alice).getId();
     for (int i = 0; i < 100; i++) {
@@ -200,14 +200,14 @@ class ServiceGovernorTest {
   void chooseAllocatesNothing() {
     List<Instance> all = new ArrayList<>(instances(95, "1"));
     all.addAll(instances(5, "2"));
-    gov.update(all, GovernanceRules.newBuilder().setLoadbalance(LoadBalanceRule.newBuilder().setPolicy("adaptive"))
+    gov.update(all, GovernanceRules.newBuilder().setLoadbalance(LoadBalanceRule.newBuilder().setPolicy(io.lodestar.api.v1.LoadBalanceRule.Policy.ADAPTIVE))
         .setRoute(RouteRules.newBuilder().addRules(RouteRule.newBuilder()
             .setMatch(Match.newBuilder().putHeaders("x-user", MatchValue.newBuilder().setRegex("u-[0-9]+").build()))
             .addDestinations(Destination.newBuilder().putSubset("version", "2").setWeight(5))
             .addDestinations(Destination.newBuilder().putSubset("version", "1").setWeight(95)))).build());
     ServiceGovernor live = new ServiceGovernor("orders", Map.of(), Ticker.system(), RandomSource.threadLocal(),
         io.lodestar.client.ratelimit.Sleeper.system());
-    live.update(all, GovernanceRules.newBuilder().setLoadbalance(LoadBalanceRule.newBuilder().setPolicy("adaptive"))
+    live.update(all, GovernanceRules.newBuilder().setLoadbalance(LoadBalanceRule.newBuilder().setPolicy(io.lodestar.api.v1.LoadBalanceRule.Policy.ADAPTIVE))
         .setRoute(RouteRules.newBuilder().addRules(RouteRule.newBuilder()
             .setMatch(Match.newBuilder().putHeaders("x-user", MatchValue.newBuilder().setRegex("u-[0-9]+").build()))
             .addDestinations(Destination.newBuilder().putSubset("version", "2").setWeight(5))

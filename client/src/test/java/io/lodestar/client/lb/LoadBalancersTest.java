@@ -59,6 +59,16 @@ class LoadBalancersTest {
   }
 
   @Test
+  void everyPolicyOnTheWireHasOneHereAndNoOther() {
+    assertThat(java.util.Arrays.stream(LbPolicy.values()).map(LbPolicy::proto).toList())
+        .containsExactlyElementsOf(java.util.Arrays.stream(io.lodestar.api.v1.LoadBalanceRule.Policy.values())
+            .filter(v -> v != io.lodestar.api.v1.LoadBalanceRule.Policy.POLICY_UNSPECIFIED
+                && v != io.lodestar.api.v1.LoadBalanceRule.Policy.UNRECOGNIZED).toList());
+    assertThat(LbPolicy.of(io.lodestar.api.v1.LoadBalanceRule.Policy.POLICY_UNSPECIFIED)).isEqualTo(LbPolicy.WEIGHTED_RANDOM);
+    assertThat(LbPolicy.of(io.lodestar.api.v1.LoadBalanceRule.Policy.UNRECOGNIZED)).isEqualTo(LbPolicy.WEIGHTED_RANDOM);
+  }
+
+  @Test
   void emptyListPicksNone() {
     for (LbPolicy p : LbPolicy.values()) {
       assertThat(LoadBalancers.picker(p, List.of(), 0).pick(1, 1)).as(p.name()).isEqualTo(Picker.NONE);

@@ -32,7 +32,8 @@ final class AuditTargets {
       case PUT_RULES -> pair(c.getPutRules().getNamespace(), rulesTarget(c.getPutRules().getService(),
           c.getPutRules().getRules().getAllFields().keySet().stream().map(f -> f.getName()).findFirst().orElse("")));
       case DELETE_RULES -> pair(c.getDeleteRules().getNamespace(), rulesTarget(c.getDeleteRules().getService(),
-          c.getDeleteRules().getKind()));
+          c.getDeleteRules().getKind() == io.lodestar.api.v1.RuleKind.UNRECOGNIZED ? ""
+              : io.lodestar.api.WireEnums.name(c.getDeleteRules().getKind().getValueDescriptor())));
       case REENCRYPT_SECRET -> pair(c.getReencryptSecret().getNamespace(), c.getReencryptSecret().getGroup() + "/"
           + c.getReencryptSecret().getName() + " re-encrypted (" + c.getReencryptSecret().getVersionsCount() + " versions)");
       case KV_PUT -> pair(c.getKvPut().getNamespace(), c.getKvPut().getKey());

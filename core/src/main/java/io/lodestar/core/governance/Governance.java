@@ -37,7 +37,7 @@ public final class Governance {
       case DELETE_RULES -> {
         DeleteRules d = cmd.getDeleteRules();
         checkOwner(d.getNamespace(), d.getService());
-        checkScope(RuleKind.parse("kind", d.getKind()), d.getService());
+        checkScope(RuleKind.of("kind", d.getKind()), d.getService());
       }
       default -> throw LodestarException.invalid("kind", "not a governance command: " + cmd.getKindCase());
     }
@@ -71,7 +71,7 @@ public final class Governance {
       store(registry, p.getNamespace(), p.getService(), after, now);
     } else {
       DeleteRules d = cmd.getDeleteRules();
-      RuleKind kind = RuleKind.parse("kind", d.getKind());
+      RuleKind kind = RuleKind.of("kind", d.getKind());
       GovernanceRules current = current(registry, d.getNamespace(), d.getService());
       if (!kind.isSet(current)) {
         throw LodestarException.notFound("no " + kind.wireName() + " rule on " + owner(d.getNamespace(), d.getService())

@@ -2,7 +2,7 @@ package io.lodestar.core.governance;
 
 import io.lodestar.api.v1.GovernanceRules;
 import io.lodestar.core.LodestarException;
-import java.util.Locale;
+import io.lodestar.api.WireEnums;
 
 /**
  * The kinds of governance rule, and the one place that knows which field of
@@ -19,18 +19,32 @@ public enum RuleKind {
     return this == LANE;
   }
 
-  public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+  /** This kind on the wire (DeleteRules.kind); the constants are named as the proto enum's values. */
+  public io.lodestar.api.v1.RuleKind wire() {
+    return io.lodestar.api.v1.RuleKind.valueOf(name());
   }
 
-  public static RuleKind parse(String field, String name) {
-    for (RuleKind k : values()) {
-      if (k.wireName().equals(name)) {
-        return k;
-      }
+  /** The REST spelling (the path segment /rules/{kind}), derived from the proto enum. */
+  public String wireName() {
+    return WireEnums.name(wire().getValueDescriptor());
+  }
+
+  /** The kind of a command; refuses the unspecified value and numbers unknown to this version. */
+  public static RuleKind of(String field, io.lodestar.api.v1.RuleKind kind) {
+    if (kind == io.lodestar.api.v1.RuleKind.RULE_KIND_UNSPECIFIED || kind == io.lodestar.api.v1.RuleKind.UNRECOGNIZED) {
+      throw LodestarException.invalid(field, WireEnums.notOneOf(field, io.lodestar.api.v1.RuleKind.getDescriptor(),
+          kind == io.lodestar.api.v1.RuleKind.UNRECOGNIZED ? "unrecognized" : ""));
     }
-    throw LodestarException.invalid(field, field + " must be one of loadbalance, route, circuitbreaker, ratelimit, lane; got '"
-        + name + "'");
+    return valueOf(kind.name());
+  }
+
+  /** The kind a REST path names. */
+  public static RuleKind parse(String field, String name) {
+    var v = WireEnums.value(io.lodestar.api.v1.RuleKind.getDescriptor(), name);
+    if (v == null || v.getNumber() == 0) {
+      throw LodestarException.invalid(field, WireEnums.notOneOf(field, io.lodestar.api.v1.RuleKind.getDescriptor(), name));
+    }
+    return valueOf(v.getName());
   }
 
   public boolean isSet(GovernanceRules r) {

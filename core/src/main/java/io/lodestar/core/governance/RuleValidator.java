@@ -13,6 +13,8 @@ import io.lodestar.api.v1.RateLimitRule;
 import io.lodestar.api.v1.RateLimitRules;
 import io.lodestar.api.v1.RouteRule;
 import io.lodestar.api.v1.RouteRules;
+import com.google.protobuf.Descriptors.EnumDescriptor;
+import io.lodestar.api.WireEnums;
 import io.lodestar.core.LodestarException;
 import io.lodestar.core.Validation;
 import java.util.HashSet;
@@ -35,9 +37,6 @@ public final class RuleValidator {
   public static final int MAX_KEY = 128;
   public static final int MAX_VALUE = 1024;
   public static final int MAX_MS = 86_400_000;
-
-  static final List<String> POLICIES = List.of("weighted_random", "round_robin", "least_request", "ring_hash",
-      "maglev", "adaptive");
 
   private RuleValidator() {}
 
@@ -78,8 +77,9 @@ public final class RuleValidator {
   // ------------------------------------------------------------------ load balancing
 
   static void loadBalance(LoadBalanceRule lb) {
-    oneOf("policy", lb.getPolicy(), POLICIES);
-    boolean hashing = lb.getPolicy().equals("ring_hash") || lb.getPolicy().equals("maglev");
+    known("policy", lb.getPolicyValue(), LoadBalanceRule.Policy.getDescriptor());
+    boolean hashing = lb.getPolicy() == LoadBalanceRule.Policy.RING_HASH
+        || lb.getPolicy() == LoadBalanceRule.Policy.MAGLEV;
     if (!lb.getHashHeader().isEmpty() && !lb.getHashLabel().isEmpty()) {
       throw LodestarException.invalid("hashLabel", "set hashHeader or hashLabel, not both");
     }
@@ -90,7 +90,7 @@ public final class RuleValidator {
     key("hashHeader", lb.getHashHeader(), true);
     key("hashLabel", lb.getHashLabel(), true);
     if (lb.hasAdaptive()) {
-      if (!lb.getPolicy().equals("adaptive")) {
+      if (lb.getPolicy() != LoadBalanceRule.Policy.ADAPTIVE) {
         throw LodestarException.invalid("adaptive", "adaptive settings apply to the adaptive policy only");
       }
       AdaptiveSettings a = lb.getAdaptive();
@@ -230,13 +230,13 @@ public final class RuleValidator {
         throw LodestarException.invalid(p + ".limit", p + ".limit must be within 1–1000000000, got " + rule.getLimit());
       }
       range(p + ".intervalMs", rule.getIntervalMs(), 0, MAX_MS);
-      oneOf(p + ".algorithm", rule.getAlgorithm(), List.of("token_bucket", "sliding_window"));
+      known(p + ".algorithm", rule.getAlgorithmValue(), RateLimitRule.Algorithm.getDescriptor());
       range(p + ".burst", rule.getBurst(), 0, 1_000_000_000);
-      oneOf(p + ".action", rule.getAction(), List.of("reject", "wait"));
+      known(p + ".action", rule.getActionValue(), RateLimitRule.Action.getDescriptor());
       range(p + ".maxWaitMs", rule.getMaxWaitMs(), 0, 60_000);
-      oneOf(p + ".scope", rule.getScope(), List.of("local", "cluster"));
-      oneOf(p + ".failMode", rule.getFailMode(), List.of("open", "closed"));
-      if (rule.getScope().equals("cluster") && rule.getAlgorithm().equals("sliding_window")) {
+      known(p + ".scope", rule.getScopeValue(), RateLimitRule.Scope.getDescriptor());
+      known(p + ".failMode", rule.getFailModeValue(), RateLimitRule.FailMode.getDescriptor());
+      if (rule.getScope() == RateLimitRule.Scope.CLUSTER && rule.getAlgorithm() == RateLimitRule.Algorithm.SLIDING_WINDOW) {
         throw LodestarException.invalid(p + ".algorithm", "cluster limits are enforced with token_bucket");
       }
     }
@@ -248,6 +248,16 @@ public final class RuleValidator {
     if (!value.isEmpty() && !allowed.contains(value)) {
       throw LodestarException.invalid(field, field + " must be one of " + String.join(", ", allowed) + "; got '"
           + value + "'");
+    }
+  }
+
+  /**
+   * An enum field holds a value of its type. REST refuses an unknown name before this (the same
+   * message); this catches a number no value has, which only a hand-made proto can carry.
+   */
+  private static void known(String field, int number, EnumDescriptor type) {
+    if (type.findValueByNumber(number) == null) {
+      throw LodestarException.invalid(field, WireEnums.notOneOf(field, type, String.valueOf(number)));
     }
   }
 

@@ -560,8 +560,10 @@ public final class Registry {
     instanceCount = 0;
     namespaces.clear();
     namespaces.put(DEFAULT_NAMESPACE, Namespace.newBuilder().setName(DEFAULT_NAMESPACE).build());
-    snap.getNamespacesList().forEach(n -> namespaces.put(n.getName(), n));
-    for (ServiceInfo info : snap.getServicesList()) {
+    // a snapshot taken before rule enumerations were proto enums holds them as strings
+    snap.getNamespacesList().forEach(n -> namespaces.put(n.getName(), io.lodestar.core.governance.LegacyRules.upgrade(n)));
+    for (ServiceInfo stored : snap.getServicesList()) {
+      ServiceInfo info = io.lodestar.core.governance.LegacyRules.upgrade(stored);
       ServiceState s = new ServiceState(new ServiceKey(info.getNamespace(), info.getName()), info);
       s.revision = info.getRevision();
       s.resetBase = true;

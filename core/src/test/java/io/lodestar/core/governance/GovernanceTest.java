@@ -31,7 +31,7 @@ class GovernanceTest {
   }
 
   static GovernanceRules lb(String policy) {
-    return GovernanceRules.newBuilder().setLoadbalance(LoadBalanceRule.newBuilder().setPolicy(policy)).build();
+    return GovernanceRules.newBuilder().setLoadbalance(LoadBalanceRule.newBuilder().setPolicy(LoadBalanceRule.Policy.valueOf(policy.toUpperCase(java.util.Locale.ROOT)))).build();
   }
 
   GovernanceRules apply(Command c) {
@@ -48,7 +48,7 @@ class GovernanceTest {
     assertThat(r.getLoadbalance().getUpdatedAtMs()).isEqualTo(42);
     assertThat(changes).hasSize(1);
     assertThat(changes.get(0).infoChanged()).isTrue();
-    assertThat(changes.get(0).view().info().getRules().getLoadbalance().getPolicy()).isEqualTo("maglev");
+    assertThat(changes.get(0).view().info().getRules().getLoadbalance().getPolicy()).isEqualTo(LoadBalanceRule.Policy.MAGLEV);
 
     assertThat(apply(put("orders", lb("adaptive"), 1)).getLoadbalance().getVersion()).isEqualTo(2);
     long revision = sm.registry().revision();
@@ -65,9 +65,9 @@ class GovernanceTest {
     changes.clear();
     apply(put("", lb("least_request"), 0));  // the namespace's default
     assertThat(changes).extracting(c -> c.key().service()).containsExactly("a", "b");
-    assertThat(sm.registry().view("default", "a").info().getRules().getLoadbalance().getPolicy()).isEqualTo("maglev");
+    assertThat(sm.registry().view("default", "a").info().getRules().getLoadbalance().getPolicy()).isEqualTo(LoadBalanceRule.Policy.MAGLEV);
     assertThat(sm.registry().view("default", "b").info().getRules().getLoadbalance().getPolicy())
-        .isEqualTo("least_request");
+        .isEqualTo(LoadBalanceRule.Policy.LEAST_REQUEST);
     assertThat(sm.registry().ownRules("default", "b").hasLoadbalance()).isFalse();
   }
 
@@ -78,16 +78,16 @@ class GovernanceTest {
     StateMachine copy = new StateMachine();
     copy.restore(sm.snapshot(7));
     assertThat(copy.registry().view("default", "orders").info().getRules().getLoadbalance().getPolicy())
-        .isEqualTo("maglev");
-    assertThat(copy.registry().namespace("default").getRules().getLoadbalance().getPolicy()).isEqualTo("ring_hash");
+        .isEqualTo(LoadBalanceRule.Policy.MAGLEV);
+    assertThat(copy.registry().namespace("default").getRules().getLoadbalance().getPolicy()).isEqualTo(LoadBalanceRule.Policy.RING_HASH);
     assertThat(copy.snapshot(7)).isEqualTo(sm.snapshot(7));
 
     apply(Command.newBuilder().setDeleteRules(DeleteRules.newBuilder().setNamespace("default").setService("orders")
-        .setKind("loadbalance")).build());
+        .setKind(io.lodestar.api.v1.RuleKind.LOADBALANCE)).build());
     assertThat(sm.registry().view("default", "orders").info().getRules().getLoadbalance().getPolicy())
-        .isEqualTo("ring_hash");  // the default shows through
+        .isEqualTo(LoadBalanceRule.Policy.RING_HASH);  // the default shows through
     assertThatThrownBy(() -> sm.apply(Command.newBuilder().setDeleteRules(DeleteRules.newBuilder()
-        .setNamespace("default").setService("orders").setKind("loadbalance")).build()))
+        .setNamespace("default").setService("orders").setKind(io.lodestar.api.v1.RuleKind.LOADBALANCE)).build()))
         .hasMessageContaining("no loadbalance rule");
   }
 

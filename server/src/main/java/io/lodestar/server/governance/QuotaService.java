@@ -114,7 +114,7 @@ public final class QuotaService {
       return null;
     }
     for (RateLimitRule r : v.info().getRules().getRatelimit().getRulesList()) {
-      if (r.getName().equals(name) && r.getScope().equals("cluster")) {
+      if (r.getName().equals(name) && r.getScope() == RateLimitRule.Scope.CLUSTER) {
         return r;
       }
     }

@@ -5,6 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.EnumValueDescriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import io.lodestar.api.WireEnums;
 import io.lodestar.api.v1.CircuitBreakerRule;
 import io.lodestar.api.v1.GovernanceRules;
 import io.lodestar.api.v1.LoadBalanceRule;
@@ -13,16 +19,23 @@ import io.lodestar.api.v1.RouteRules;
 import io.lodestar.core.LodestarException;
 import io.lodestar.core.governance.RuleKind;
 import io.lodestar.server.http.Json;
+import java.math.BigInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Rules in and out of JSON. The JSON of a rule is the proto3 JSON mapping of its message
- * (lowerCamelCase names), so docs/api.md, the CLI and the SDK share one schema.
+ * (lowerCamelCase names), so docs/api.md, the CLI and the SDK share one schema, with two
+ * adjustments made here by the message descriptors, for every field alike: enum values are
+ * spelled in lower case ({@link WireEnums}: "ring_hash", not "RING_HASH"), and 64-bit numbers are
+ * JSON numbers. Keys come in the order the .proto declares its fields, so a field that moved to a
+ * new number (a string that became an enum) keeps its place in the output.
  */
 final class RuleJson {
   private static final JsonFormat.Printer PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
   private static final JsonFormat.Parser PARSER = JsonFormat.parser();
+  private static final com.fasterxml.jackson.databind.ObjectReader STRICT = Json.MAPPER.reader()
+      .with(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION);
   private static final Pattern UNKNOWN = Pattern.compile("Cannot find field: (\\S+)");
 
   private RuleJson() {}
@@ -30,22 +43,30 @@ final class RuleJson {
   /** Parses the body of a put into rules holding only that kind. Version fields are the server's. */
   static GovernanceRules parse(RuleKind kind, String body) {
     Json.parseObject(body);  // malformed JSON gets the API's usual message, naming "body"
+    JsonNode tree;
+    try {
+      tree = STRICT.readTree(body);  // a key given twice is refused, as the JSON mapping refuses it
+    } catch (JsonProcessingException e) {
+      throw LodestarException.invalid("body", "invalid rule: " + e.getOriginalMessage());
+    }
     GovernanceRules.Builder r = GovernanceRules.newBuilder();
     switch (kind) {
-      case LOADBALANCE -> r.setLoadbalance(merge(LoadBalanceRule.newBuilder(), body).clearVersion().clearUpdatedAtMs());
-      case ROUTE -> r.setRoute(merge(RouteRules.newBuilder(), body).clearVersion().clearUpdatedAtMs());
-      case CIRCUITBREAKER -> r.setCircuitbreaker(merge(CircuitBreakerRule.newBuilder(), body).clearVersion()
+      case LOADBALANCE -> r.setLoadbalance(merge(LoadBalanceRule.newBuilder(), tree).clearVersion().clearUpdatedAtMs());
+      case ROUTE -> r.setRoute(merge(RouteRules.newBuilder(), tree).clearVersion().clearUpdatedAtMs());
+      case CIRCUITBREAKER -> r.setCircuitbreaker(merge(CircuitBreakerRule.newBuilder(), tree).clearVersion()
           .clearUpdatedAtMs());
-      case RATELIMIT -> r.setRatelimit(merge(RateLimitRules.newBuilder(), body).clearVersion().clearUpdatedAtMs());
-      case LANE -> r.setLane(merge(io.lodestar.api.v1.LaneRules.newBuilder(), body).clearVersion().clearUpdatedAtMs());
+      case RATELIMIT -> r.setRatelimit(merge(RateLimitRules.newBuilder(), tree).clearVersion().clearUpdatedAtMs());
+      case LANE -> r.setLane(merge(io.lodestar.api.v1.LaneRules.newBuilder(), tree).clearVersion().clearUpdatedAtMs());
     }
     return r.build();
   }
 
-  private static <B extends Message.Builder> B merge(B builder, String body) {
+  private static <B extends Message.Builder> B merge(B builder, JsonNode tree) {
+    // an unknown field is reported before a bad enum value, as the JSON mapping reads before validation
+    String[] badEnum = new String[2];
+    enumsIn(builder.getDescriptorForType(), tree, "", badEnum);
     try {
-      PARSER.merge(body, builder);
-      return builder;
+      PARSER.merge(tree.toString(), builder);
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       String msg = e.getMessage() == null ? "invalid rule" : e.getMessage();
       Matcher m = UNKNOWN.matcher(msg);
@@ -53,6 +74,53 @@ final class RuleJson {
         throw LodestarException.invalid(m.group(1), "unknown field '" + m.group(1) + "'");
       }
       throw LodestarException.invalid("body", "invalid rule: " + msg);
+    }
+    if (badEnum[0] != null) {
+      throw LodestarException.invalid(badEnum[0], badEnum[1]);
+    }
+    return builder;
+  }
+
+  /**
+   * Turns the REST spelling of each enum value in {@code node} into the proto name the JSON mapping
+   * reads. A value that names none is removed and the first such is noted in {@code bad} (field
+   * path, message), named by its JSON path as core's validation names fields.
+   */
+  private static void enumsIn(Descriptor type, JsonNode node, String path, String[] bad) {
+    if (!(node instanceof ObjectNode obj)) {
+      return;
+    }
+    for (FieldDescriptor f : type.getFields()) {
+      JsonNode v = obj.get(f.getJsonName());
+      if (v == null || v.isNull()) {
+        continue;
+      }
+      String p = path.isEmpty() ? f.getJsonName() : path + "." + f.getJsonName();
+      if (f.isMapField()) {
+        FieldDescriptor value = f.getMessageType().findFieldByName("value");
+        if (value.getJavaType() == FieldDescriptor.JavaType.MESSAGE && v.isObject()) {
+          v.properties().forEach(e -> enumsIn(value.getMessageType(), e.getValue(), p + "." + e.getKey(), bad));
+        }
+      } else if (f.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+        if (v.isArray()) {
+          for (int i = 0; i < v.size(); i++) {
+            enumsIn(f.getMessageType(), v.get(i), p + "[" + i + "]", bad);
+          }
+        } else {
+          enumsIn(f.getMessageType(), v, p, bad);
+        }
+      } else if (f.getJavaType() == FieldDescriptor.JavaType.ENUM && !f.isRepeated()) {
+        EnumValueDescriptor e = v.isTextual() ? WireEnums.value(f.getEnumType(), v.asText()) : null;
+        if (e != null) {
+          obj.put(f.getJsonName(), e.getName());
+        } else {
+          obj.remove(f.getJsonName());
+          if (bad[0] == null) {
+            bad[0] = p;
+            bad[1] = WireEnums.notOneOf(p, f.getEnumType(), v.isTextual() ? v.asText() : v.toString());
+          }
+        }
+      }
     }
   }
 
@@ -73,46 +141,66 @@ final class RuleJson {
   static JsonNode tree(Message m) {
     try {
       JsonNode tree = Json.MAPPER.readTree(PRINTER.print(m));
-      numbers(m.getDescriptorForType(), tree);
-      return tree;
+      return shape(m.getDescriptorForType(), tree);
     } catch (InvalidProtocolBufferException | JsonProcessingException e) {
       throw new IllegalStateException("cannot print " + m.getDescriptorForType().getName(), e);
     }
   }
 
   /**
-   * The proto3 JSON mapping prints 64-bit integers as strings ({@code "version": "3"}), for
-   * JavaScript's sake; a version or a limit is a number to a reader of the API or the CLI, and no
-   * rule field comes near 2^53. The parser takes either form.
+   * The REST form of a printed message. The proto3 JSON mapping prints 64-bit integers as strings
+   * ({@code "version": "3"}), for JavaScript's sake; a version or a limit is a number to a reader
+   * of the API or the CLI, and no rule field comes near 2^53 (the parser takes either form). Enum
+   * values get their lower-case spelling, and keys the .proto's declaration order.
    */
-  private static void numbers(com.google.protobuf.Descriptors.Descriptor type, JsonNode node) {
-    if (!(node instanceof com.fasterxml.jackson.databind.node.ObjectNode obj)) {
-      return;
+  private static JsonNode shape(Descriptor type, JsonNode node) {
+    if (!(node instanceof ObjectNode obj)) {
+      return node;
     }
-    for (com.google.protobuf.Descriptors.FieldDescriptor f : type.getFields()) {
+    ObjectNode out = Json.MAPPER.createObjectNode();
+    for (FieldDescriptor f : type.getFields()) {
       JsonNode v = obj.get(f.getJsonName());
-      if (v == null || f.isMapField()) {
+      if (v == null) {
         continue;
       }
-      switch (f.getJavaType()) {
-        case LONG -> {
-          if (v.isTextual()) {
-            obj.put(f.getJsonName(), new java.math.BigInteger(v.asText()));
-          } else if (v.isArray()) {
-            com.fasterxml.jackson.databind.node.ArrayNode a = Json.MAPPER.createArrayNode();
-            v.forEach(x -> a.add(new java.math.BigInteger(x.asText())));
-            obj.set(f.getJsonName(), a);
-          }
+      if (f.isMapField()) {
+        FieldDescriptor value = f.getMessageType().findFieldByName("value");
+        if (value.getJavaType() == FieldDescriptor.JavaType.MESSAGE && v instanceof ObjectNode map) {
+          ObjectNode shaped = Json.MAPPER.createObjectNode();
+          map.properties().forEach(e -> shaped.set(e.getKey(), shape(value.getMessageType(), e.getValue())));
+          v = shaped;
         }
-        case MESSAGE -> {
-          if (v.isArray()) {
-            v.forEach(x -> numbers(f.getMessageType(), x));
-          } else {
-            numbers(f.getMessageType(), v);
+      } else {
+        switch (f.getJavaType()) {
+          case LONG -> {
+            if (v.isTextual()) {
+              v = Json.MAPPER.getNodeFactory().numberNode(new BigInteger(v.asText()));
+            } else if (v.isArray()) {
+              ArrayNode a = Json.MAPPER.createArrayNode();
+              v.forEach(x -> a.add(new BigInteger(x.asText())));
+              v = a;
+            }
           }
+          case ENUM -> v = v.isArray() ? v : Json.MAPPER.getNodeFactory().textNode(enumName(f, v.asText()));
+          case MESSAGE -> {
+            if (v.isArray()) {
+              ArrayNode a = Json.MAPPER.createArrayNode();
+              v.forEach(x -> a.add(shape(f.getMessageType(), x)));
+              v = a;
+            } else {
+              v = shape(f.getMessageType(), v);
+            }
+          }
+          default -> { }
         }
-        default -> { }
       }
+      out.set(f.getJsonName(), v);
     }
+    return out;
+  }
+
+  private static String enumName(FieldDescriptor f, String printed) {
+    EnumValueDescriptor e = f.getEnumType().findValueByName(printed);
+    return e == null ? printed : WireEnums.name(e);
   }
 }

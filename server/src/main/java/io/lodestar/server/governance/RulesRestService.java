@@ -129,7 +129,7 @@ public final class RulesRestService {
     RuleKind k = RuleKind.parse("kind", kind);
     checkVersion(version);
     Command cmd = Command.newBuilder().setDeleteRules(DeleteRules.newBuilder().setNamespace(ns).setService(svc)
-        .setKind(k.wireName()).setExpectedVersion(version)).build();
+        .setKind(k.wire()).setExpectedVersion(version)).build();
     return commandLog.submit(cmd).thenApply(r -> Json.ok(Json.object().put("deleted", k.wireName())));
   }
 

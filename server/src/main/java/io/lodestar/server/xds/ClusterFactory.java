@@ -40,11 +40,11 @@ final class ClusterFactory {
                 .setUseDownstreamProtocolConfig(HttpProtocolOptions.UseDownstreamHttpConfig.getDefaultInstance())
                 .build()));
     switch (rules.getLoadbalance().getPolicy()) {
-      case "least_request" -> c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
-      case "ring_hash" -> c.setLbPolicy(Cluster.LbPolicy.RING_HASH);
+      case LEAST_REQUEST -> c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
+      case RING_HASH -> c.setLbPolicy(Cluster.LbPolicy.RING_HASH);
       // Maglev where the client has it (Envoy), else ring hash (gRPC has no Maglev): both consistent
       // hashing on the same key. A client takes the first policy of the list it supports.
-      case "maglev" -> c.setLoadBalancingPolicy(LoadBalancingPolicy.newBuilder()
+      case MAGLEV -> c.setLoadBalancingPolicy(LoadBalancingPolicy.newBuilder()
           .addPolicies(policy("envoy.load_balancing_policies.maglev", Any.pack(Maglev.getDefaultInstance())))
           .addPolicies(policy("envoy.load_balancing_policies.ring_hash", Any.pack(RingHash.getDefaultInstance()))));
       // weighted_random, round_robin, adaptive: round robin over localities weighted by instance

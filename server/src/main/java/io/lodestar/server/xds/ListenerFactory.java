@@ -74,9 +74,10 @@ final class ListenerFactory {
   /** A local rule with no match and the reject action is what a per-proxy token bucket can say. */
   static boolean isListenerWide(RateLimitRule r) {
     return r.getLimit() > 0
-        && (r.getScope().isEmpty() || "local".equals(r.getScope()))
-        && (r.getAction().isEmpty() || "reject".equals(r.getAction()))
-        && (r.getAlgorithm().isEmpty() || "token_bucket".equals(r.getAlgorithm()))
+        && (r.getScope() == RateLimitRule.Scope.SCOPE_UNSPECIFIED || r.getScope() == RateLimitRule.Scope.LOCAL)
+        && (r.getAction() == RateLimitRule.Action.ACTION_UNSPECIFIED || r.getAction() == RateLimitRule.Action.REJECT)
+        && (r.getAlgorithm() == RateLimitRule.Algorithm.ALGORITHM_UNSPECIFIED
+            || r.getAlgorithm() == RateLimitRule.Algorithm.TOKEN_BUCKET)
         && r.getMatch().equals(io.lodestar.api.v1.Match.getDefaultInstance());
   }
 }

@@ -135,7 +135,7 @@ final class RouteFactory {
    * client sticks to one instance. A hash label has no counterpart on a mesh call.
    */
   private static RouteAction.Builder hashed(RouteAction.Builder a, LoadBalanceRule lb) {
-    if (!"ring_hash".equals(lb.getPolicy()) && !"maglev".equals(lb.getPolicy())) {
+    if (lb.getPolicy() != LoadBalanceRule.Policy.RING_HASH && lb.getPolicy() != LoadBalanceRule.Policy.MAGLEV) {
       return a;
     }
     if (!lb.getHashHeader().isEmpty()) {
