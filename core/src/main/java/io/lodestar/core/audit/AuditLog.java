@@ -23,6 +23,10 @@ import java.util.Locale;
 public final class AuditLog {
   public static final int CAPACITY = 20_000;
 
+  // actors, sources and actions repeat across thousands of entries: one copy of each
+  private static final com.google.common.collect.Interner<String> STRINGS =
+      com.google.common.collect.Interners.newWeakInterner();
+
   private final ArrayDeque<AuditEntry> entries = new ArrayDeque<>();
   private long nextIndex = 1;
 
@@ -33,8 +37,9 @@ public final class AuditLog {
     }
     String[] what = AuditTargets.of(cmd);
     AuditEntry e = AuditEntry.newBuilder().setIndex(nextIndex++).setTimeMs(cmd.getTimeMs())
-        .setActor(cmd.getActor()).setSource(cmd.getSource())
-        .setAction(cmd.hasAuditNote() ? cmd.getAuditNote().getAction() : cmd.getKindCase().name().toLowerCase(Locale.ROOT))
+        .setActor(STRINGS.intern(cmd.getActor())).setSource(STRINGS.intern(cmd.getSource()))
+        .setAction(STRINGS.intern(cmd.hasAuditNote() ? cmd.getAuditNote().getAction()
+            : cmd.getKindCase().name().toLowerCase(Locale.ROOT)))
         .setNamespace(what[0]).setTarget(what[1]).build();
     entries.addLast(e);
     if (entries.size() > CAPACITY) {

@@ -576,7 +576,7 @@ public final class Registry {
         throw new IllegalStateException("snapshot has an instance of an unknown service: " + i.getService());
       }
       s.instances.put(i.getId(), i);
-      own(i);
+      own(s.key, i);
     }
     instanceCount = snap.getInstancesCount();
     revision = snap.getRevision();
@@ -620,7 +620,7 @@ public final class Registry {
     s.pendingUpserts.put(i.getId(), i);
     s.pendingRemoved.remove(i.getId());
     if (added || !i.getOwner().isEmpty()) {
-      own(i);
+      own(s.key, i);
     }
   }
 
@@ -645,10 +645,10 @@ public final class Registry {
     bump(s);
   }
 
-  private void own(Instance i) {
+  /** @param service the service's own key, shared by every index entry of its instances */
+  private void own(ServiceKey service, Instance i) {
     if (!i.getOwner().isEmpty()) {
-      owned.computeIfAbsent(i.getOwner(), o -> new HashSet<>())
-          .add(new InstanceKey(new ServiceKey(i.getNamespace(), i.getService()), i.getId()));
+      owned.computeIfAbsent(i.getOwner(), o -> new HashSet<>()).add(new InstanceKey(service, i.getId()));
     }
   }
 

@@ -62,7 +62,7 @@ final class ConsulDirectory implements RegistryListener {
         known.forEach((id, checkId) -> forget(key, id, checkId));
       }
       if (!change.deleted()) {
-        view.instances().forEach(this::index);
+        view.instances().forEach(i -> index(key, i));
       }
     } else {
       Map<String, String> known = byService.get(key);
@@ -70,7 +70,7 @@ final class ConsulDirectory implements RegistryListener {
         String checkId = known == null ? null : known.remove(id);
         forget(key, id, checkId);
       }
-      change.upserts().forEach(this::index);
+      change.upserts().forEach(i -> index(key, i));
     }
     SortedSet<String> tags = null;
     if (!change.deleted() && !view.instances().isEmpty()) {
@@ -87,14 +87,14 @@ final class ConsulDirectory implements RegistryListener {
     services.wake(key);
   }
 
-  private void index(Instance i) {
-    ServiceKey key = new ServiceKey(i.getNamespace(), i.getService());
+  /** @param key the registry's key of the instance's service, shared rather than copied per instance */
+  private void index(ServiceKey key, Instance i) {
     Map<String, String> known = byService.computeIfAbsent(key, k -> new HashMap<>());
     String previousCheckId = known.put(i.getId(), i.getCheckId());
     if (previousCheckId != null && !previousCheckId.isEmpty() && !previousCheckId.equals(i.getCheckId())) {
       checkIds.remove(new NsId(key.namespace(), previousCheckId));
     }
-    serviceIds.put(new NsId(i.getNamespace(), i.getId()), key);
+    serviceIds.put(new NsId(key.namespace(), i.getId()), key);
     if (!i.getCheckId().isEmpty()) {
       checkIds.put(new NsId(i.getNamespace(), i.getCheckId()), new InstanceRef(key, i.getId()));
     }

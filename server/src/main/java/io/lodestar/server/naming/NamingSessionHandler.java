@@ -72,7 +72,8 @@ public final class NamingSessionHandler implements SessionHandler {
 
   private final class Stream implements Part {
     private final Session session;
-    // instances this stream registered, with what it asked for, so that it can re-assert them
+    // instances this stream registered, as the registry stored them (the same objects, so holding
+    // them costs nothing more), so that it can re-assert them after a lapse
     private final Map<InstanceKey, Instance> owned = new ConcurrentHashMap<>();
     private final HealthChecker.KeepAlive keepAlive = health.newKeepAlive();
     private int heartbeats; // the stream's inbound messages arrive one at a time
@@ -163,7 +164,7 @@ public final class NamingSessionHandler implements SessionHandler {
       return commandLog.submit(Command.newBuilder().setRegisterInstance(RegisterInstance.newBuilder()
           .setInstance(spec)).build()).thenApply(res -> {
             InstanceKey key = InstanceKey.of(spec);
-            owned.put(key, spec);
+            owned.put(key, res.getInstance());
             shortestTtlNanos = Math.min(shortestTtlNanos, TimeUnit.SECONDS.toNanos(res.getInstance().getTtlSeconds()));
             health.bind(key, keepAlive);
             registrations.increment();
@@ -207,7 +208,9 @@ public final class NamingSessionHandler implements SessionHandler {
           // Expired while the client was alive but silent (a long pause): re-assert it.
           log.info("Re-registering {}/{} for client {} after its lease lapsed", e.getKey().service(),
               e.getKey().id(), session.clientId());
-          submitRegistration(e.getValue());
+          // what the registry adds (revision, health, time, isolation) is its own to decide again
+          submitRegistration(e.getValue().toBuilder().clearRevision().clearHealth().clearRegisteredAtMs()
+              .clearIsolated().setOwner(session.clientId()).setLeaseHolder(health.localId()).build());
         }
       }
     }
