@@ -453,6 +453,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       windowStart = now;
       removedInWindow.clear();
     }
+    if (pausedReason == null && removedInWindow.isEmpty() && changes.stream().noneMatch(SetHealth.Change::getRemove)) {
+      return changes; // nothing removed in the window and nothing to remove: no share to count, no walk of the leases
+    }
     java.util.Map<String, Integer> decided = new java.util.HashMap<>();
     leases.forEach((k, l) -> {
       if (l.responsible) {
