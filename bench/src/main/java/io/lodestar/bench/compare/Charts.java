@@ -55,6 +55,40 @@ final class Charts {
     save(bar("W4 uncached discovery reads/s (higher is better)", "reads/s", w4, false), dir, "compare-w4.png");
   }
 
+  /**
+   * Every ratio of the table (Lodestar ÷ best peer) across the recorded runs, oldest on the left,
+   * on a log scale where 1 is parity: below 1 is better for rows where lower wins.
+   */
+  static void writeTrend(List<RunLog.Run> runs, Path dir) throws IOException {
+    System.setProperty("java.awt.headless", "true");
+    Files.createDirectories(dir);
+    DefaultCategoryDataset data = new DefaultCategoryDataset();
+    for (RunLog.Run run : runs) {
+      String x = run.startedAt().substring(0, Math.min(16, run.startedAt().length())).replace('T', ' ') + " "
+          + run.plan();
+      run.ratios().forEach((label, ratio) -> {
+        if (ratio != null && !ratio.isNaN() && ratio > 0) {
+          data.addValue(ratio, label, x);
+        }
+      });
+    }
+    JFreeChart chart = ChartFactory.createLineChart("Lodestar ÷ best peer, every row, per recorded run (log scale)",
+        null, "ratio", data, PlotOrientation.VERTICAL, true, false, false);
+    chart.setBackgroundPaint(Color.WHITE);
+    CategoryPlot plot = chart.getCategoryPlot();
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    LogAxis logAxis = new LogAxis("ratio");
+    logAxis.setSmallestValue(0.01);
+    logAxis.setNumberFormatOverride(new java.text.DecimalFormat("#,##0.##"));
+    plot.setRangeAxis(logAxis);
+    plot.addRangeMarker(new org.jfree.chart.plot.ValueMarker(1.0, Color.GRAY, new java.awt.BasicStroke(1.5f)));
+    org.jfree.chart.renderer.category.LineAndShapeRenderer renderer =
+        (org.jfree.chart.renderer.category.LineAndShapeRenderer) plot.getRenderer();
+    renderer.setDefaultShapesVisible(true);
+    ChartUtils.saveChartAsPNG(dir.resolve("compare-trend.png").toFile(), chart, 960, 720);
+  }
+
   private static void add(DefaultCategoryDataset data, List<Results> results, String series,
       ToDoubleFunction<Results> f) {
     for (Results r : results) {

@@ -41,9 +41,18 @@ public final class CompareBench implements Callable<Integer> {
   @Option(names = "--no-report", description = "Print the results only; write no files.")
   boolean noReport;
 
+  @Option(names = "--tiers", split = ",", description = "W3 tiers instead of the plan's (the first is also W1's "
+      + "size), e.g. 2000 for a smoke run.")
+  List<Integer> tiers = List.of();
+
+  @Option(names = "--scale-tiers", split = ",", description = "Lodestar-only scale tiers instead of the plan's "
+      + "(full plan: 1000000); 0 for none.")
+  List<Integer> scaleTiers;
+
   @Override
   public Integer call() throws Exception {
-    Plan plan = quick ? Plan.quick() : Plan.full();
+    Plan plan = (quick ? Plan.quick() : Plan.full()).withTiers(tiers,
+        scaleTiers == null ? null : scaleTiers.stream().filter(n -> n > 0).toList());
     SDK_LOG.setLevel(java.util.logging.Level.WARNING);
     List<Supplier<Peer>> chosen = new ArrayList<>();
     for (String name : peers) {
@@ -57,6 +66,7 @@ public final class CompareBench implements Callable<Integer> {
     Path home = Path.of(System.getProperty("lodestar.home", ".")).toAbsolutePath().normalize();
     Path file = report != null ? report : home.resolve("docs/benchmarks.md");
     String load = loadAverage();
+    String startedAt = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
     long start = System.nanoTime();
     List<Results> all = run(chosen, plan, heap, System.out);
     String header = String.format(Locale.ROOT, "Measured on %s with `./lodestar bench compare%s` (%s plan, "
@@ -69,9 +79,15 @@ public final class CompareBench implements Callable<Integer> {
     if (noReport) {
       System.out.println(r.markdown());
     } else {
+      Path charts = file.resolveSibling("bench");
+      String command = "bench compare" + (quick ? " --quick" : "") + (tiers.isEmpty() ? "" : " --tiers " + tiers)
+          + (scaleTiers == null ? "" : " --scale-tiers " + scaleTiers) + " --heap " + heap;
+      Path json = RunLog.write(charts.resolve("runs"), new RunLog.Run(startedAt, plan.label(), command, load,
+          loadAverage(), LodestarPeer.gitRevision(), Report.ratios(all, plan), all));
       r.writeInto(file);
-      Charts.write(all, plan, file.resolveSibling("bench"));
-      System.out.println("bench compare: wrote " + file + " and charts in " + file.resolveSibling("bench"));
+      Charts.write(all, plan, charts);
+      Charts.writeTrend(RunLog.readAll(charts.resolve("runs")), charts);
+      System.out.println("bench compare: wrote " + file + ", charts in " + charts + " and the raw results in " + json);
     }
     return all.stream().anyMatch(x -> x.error != null) ? 1 : 0;
   }

@@ -69,6 +69,11 @@ class LodestarPeer implements Peer {
   }
 
   @Override
+  public boolean holdsScaleTiers() {
+    return true;
+  }
+
+  @Override
   public PeerClient client() {
     Client c = new Client(address, clients::remove);
     clients.add(c);
@@ -82,7 +87,7 @@ class LodestarPeer implements Peer {
     Proc.stop(server);
   }
 
-  private static String gitRevision() {
+  static String gitRevision() {
     try {
       Process p = new ProcessBuilder("git", "-C", System.getProperty("lodestar.home", "."), "rev-parse", "--short",
           "HEAD").redirectErrorStream(true).start();

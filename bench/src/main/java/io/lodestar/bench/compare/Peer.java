@@ -29,6 +29,11 @@ interface Peer extends AutoCloseable {
   /** True when the server is a JVM whose live heap can be measured with jcmd. */
   boolean jvm();
 
+  /** Whether this peer also holds the plan's scale tiers (Lodestar's one-node ceiling). */
+  default boolean holdsScaleTiers() {
+    return false;
+  }
+
   /**
    * A new client, as one application process holds one: its own connection, session or lease.
    * Instances it registers stay alive (heartbeats, lease keep-alives, session pings) until it

@@ -37,9 +37,9 @@ final class Results {
     this.settings = settings;
   }
 
-  /** W3 at one size: server CPU over the window, RSS and live heap at its end. */
+  /** W3 at one size: server CPU over the window, RSS and live heap at its end, and how fast it filled. */
   record KeepAlive(int instances, double windowSeconds, double cpuSeconds, long rssBytes, long liveHeapBytes,
-      long baselineHeapBytes) {
+      long baselineHeapBytes, double registrationsPerSecond) {
     /** Live heap per instance above the empty server's; NaN when the peer is not a JVM. */
     double heapBytesPerInstance() {
       return liveHeapBytes < 0 || baselineHeapBytes < 0 ? Double.NaN

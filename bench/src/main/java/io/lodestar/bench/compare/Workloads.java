@@ -38,14 +38,15 @@ final class Workloads {
     results.baselineRssBytes = Proc.rssBytes(peer.pid());
     results.baselineHeapBytes = peer.jvm() ? Proc.liveHeapBytes(peer.pid()) : -1;
     boolean first = true;
-    List<Integer> counts = plan.keepAliveCounts();
+    List<Integer> counts = plan.tiersFor(peer);
     for (int t = 0; t < counts.size(); t++) {
       int count = counts.get(t);
       List<PeerClient> clients = clients(plan.clients());
       boolean done = false;
       try {
-        if (register(clients, count, first)) {
-          keepAlive(count);
+        double rate = register(clients, count, first);
+        if (!Double.isNaN(rate)) {
+          keepAlive(count, rate);
         }
         if (first) {
           reads();
@@ -82,30 +83,34 @@ final class Workloads {
   }
 
   /**
-   * W1 (timed on the first tier): each client registers its share, one call at a time. Returns
-   * false when the plan's time budget ran out first.
+   * W1 (timed on the first tier): each client registers its share, one call at a time. A later
+   * tier is filled with {@link Plan#FILL_IN_FLIGHT} calls in flight per client. Returns the
+   * instances registered per second, or NaN when the tier's time budget ran out first.
    */
-  private boolean register(List<PeerClient> clients, int count, boolean timed) throws Exception {
-    out.printf("  %s: registering %,d instances from %d clients...%n", peer.name(), count, clients.size());
+  private double register(List<PeerClient> clients, int count, boolean timed) throws Exception {
+    int inFlight = timed ? 1 : Plan.FILL_IN_FLIGHT;
+    int threads = clients.size() * inFlight;
+    out.printf("  %s: registering %,d instances from %d clients (%d in flight each)...%n", peer.name(), count,
+        clients.size(), inFlight);
     Recorder latency = new Recorder(3);
     AtomicLong done = new AtomicLong();
-    ExecutorService pool = Executors.newFixedThreadPool(clients.size());
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
     double serverCpu0 = Proc.cpuSeconds(peer.pid());
     double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
     long start = System.nanoTime();
-    long deadline = start + plan.registrationBudget().toNanos();
+    long deadline = start + (plan.isScaleTier(count) ? plan.scaleBudget() : plan.registrationBudget()).toNanos();
     // A peer that starts refusing under load (timeouts, errors) ends the tier; it is reported, and
     // what was measured before stays in the report.
     java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
     Progress progress = new Progress(out, "    registered", count, done::get);
     try {
       List<Future<?>> futures = new ArrayList<>();
-      for (int c = 0; c < clients.size(); c++) {
-        PeerClient client = clients.get(c);
+      for (int c = 0; c < threads; c++) {
+        PeerClient client = clients.get(c % clients.size());
         int from = c;
         futures.add(pool.submit(() -> {
           for (int i = from; i < count && System.nanoTime() < deadline && failure.get() == null;
-              i += clients.size()) {
+              i += threads) {
             long t0 = System.nanoTime();
             try {
               client.register(instance(i));
@@ -130,7 +135,8 @@ final class Workloads {
     if (done.get() < count) {
       Exception e = failure.get();
       String why = e != null ? "registration failed (" + (e.getMessage() == null ? e.toString() : e.getMessage())
-          + ")" : "the " + plan.registrationBudget().toMinutes() + "-minute budget ran out";
+          + ")" : "the " + (plan.isScaleTier(count) ? plan.scaleBudget() : plan.registrationBudget()).toMinutes()
+          + "-minute budget ran out";
       String note = String.format(java.util.Locale.ROOT, "registered %,d of %,d instances (%,.0f/s), then %s; "
           + "that tier was not held", done.get(), count, done.get() / seconds, why);
       out.println("    " + note);
@@ -138,7 +144,7 @@ final class Workloads {
       if (timed) {
         results.registrationsPerSecond = done.get() / seconds;
       }
-      return false;
+      return Double.NaN;
     }
     double serverCpu = Proc.cpuSeconds(peer.pid()) - serverCpu0;
     double ownCpu = Proc.cpuSeconds(ProcessHandle.current().pid()) - ownCpu0;
@@ -153,11 +159,11 @@ final class Workloads {
       results.registerServerCpuPer1k = serverCpu * 1000 / count;
       results.registerClientCpuPer1k = ownCpu * 1000 / count;
     }
-    return true;
+    return count / seconds;
   }
 
   /** W3: the registered instances stay alive for the window; the server's cost is read from outside. */
-  private void keepAlive(int count) throws Exception {
+  private void keepAlive(int count, double registrationsPerSecond) throws Exception {
     out.printf("  %s: holding %,d live instances for %d s...%n", peer.name(), count,
         plan.keepAliveWindow().toSeconds());
     double cpu0 = Proc.cpuSeconds(peer.pid());
@@ -167,7 +173,8 @@ final class Workloads {
     double window = (System.nanoTime() - t0) / 1e9;
     long rss = Proc.rssBytes(peer.pid());
     long heap = peer.jvm() ? Proc.liveHeapBytes(peer.pid()) : -1;
-    Results.KeepAlive k = new Results.KeepAlive(count, window, cpu, rss, heap, results.baselineHeapBytes);
+    Results.KeepAlive k = new Results.KeepAlive(count, window, cpu, rss, heap, results.baselineHeapBytes,
+        registrationsPerSecond);
     results.keepAlive.add(k);
     out.printf("    CPU %.2f s in %.0f s, RSS %,d MiB, live heap %s%n", cpu, window, rss >> 20,
         heap < 0 ? "n/a" : String.format("%,d MiB (%.0f B/instance)", heap >> 20, k.heapBytesPerInstance()));

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The comparison's harness end to end, against real servers, at a size that proves the plumbing. */
 class CompareBenchTest {
   private static final Plan TINY = new Plan("tiny", 2, 5, 2, 5, 3, 3, Duration.ofMillis(50), Duration.ofSeconds(30),
-      List.of(10), Duration.ofSeconds(1), 2, Duration.ofSeconds(1), Duration.ofMinutes(2));
+      List.of(10), Duration.ofSeconds(1), 2, Duration.ofSeconds(1), Duration.ofMinutes(2), List.of(20),
+      Duration.ofMinutes(2));
 
   @BeforeAll
   static void home() {
@@ -87,6 +88,30 @@ class CompareBenchTest {
         .contains("Live heap per instance at 10: Lodestar");
     assertThat(text).contains("| W1 registration, 10 instances from 2 clients (instances/s) |")
         .contains("| W4 uncached reads of 5 instances").contains("header line");
+
+    // the scale tier is Lodestar's alone, held after the compared ones
+    assertThat(r.tier(20).registrationsPerSecond()).isPositive();
+    assertThat(r.tier(20).liveHeapBytes()).isPositive();
+    assertThat(results.get(0).tier(20)).isNull();
+    assertThat(text).contains("Lodestar's scale tiers").containsPattern("\\| 20 \\| [0-9,]+ \\|")
+        .contains("| Start to ready: launch to first answer (s) |");
+
+    // raw results kept per run, read back for the chart of every ratio across runs
+    Path runs = dir.resolve("bench").resolve("runs");
+    var ratios = Report.ratios(results, TINY);
+    assertThat(ratios.get("W1 registration, 10 instances from 2 clients (instances/s)")).isCloseTo(ratio,
+        org.assertj.core.data.Offset.offset(1e-9));
+    RunLog.write(runs, new RunLog.Run("2026-11-27T10:00:00Z", "tiny", "bench compare", "1", "2", "git x", ratios,
+        results));
+    RunLog.write(runs, new RunLog.Run("2026-11-30T10:00:00Z", "tiny", "bench compare", "1", "2", "git y", ratios,
+        results));
+    List<RunLog.Run> back = RunLog.readAll(runs);
+    assertThat(back).extracting(RunLog.Run::revision).containsExactly("git x", "git y");
+    assertThat(back.get(1).results()).extracting(x -> x.peer).containsExactly("ZooKeeper", "Lodestar");
+    assertThat(back.get(1).results().get(1).tier(10).rssBytes()).isEqualTo(r.tier(10).rssBytes());
+    assertThat(back.get(1).ratios()).containsOnlyKeys(ratios.keySet());
+    Charts.writeTrend(back, dir.resolve("bench"));
+    assertThat(ImageIO.read(dir.resolve("bench").resolve("compare-trend.png").toFile()).getWidth()).isEqualTo(960);
 
     Charts.write(results, TINY, dir.resolve("bench"));
     for (String png : List.of("compare-w1.png", "compare-w2.png", "compare-w3-cpu.png", "compare-w3-memory.png",
