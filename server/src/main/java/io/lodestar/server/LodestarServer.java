@@ -429,7 +429,10 @@ public final class LodestarServer implements AutoCloseable {
         () -> Welcome.newBuilder().setServerId(address.get())
             .setHeartbeatIntervalMs(NamingSessionHandler.HEARTBEAT_INTERVAL_MS).addAllMembers(members.get()).build(),
         authorizer, revocations, meters);
-    grpc.limitStreamsPerAddress(config.limits.maxStreamsPerAddress());
+    // one budget of open streams per client address, for SDK and ADS streams alike
+    io.lodestar.server.limits.PerAddressCounter streams =
+        new io.lodestar.server.limits.PerAddressCounter(config.limits.maxStreamsPerAddress());
+    grpc.limitStreamsPerAddress(streams);
     ClusterRestService clusterRest = new ClusterRestService(raftLog == null ? null : raftLog.cluster(), address, config.dataDir.resolve("backups"),
         this::snapshot, () -> local == null ? 0 : local.lastIndex(), secrets.keyId(), writes, peers);
 
@@ -450,7 +453,7 @@ public final class LodestarServer implements AutoCloseable {
         .unloggedExceptionsReportInterval(Duration.ZERO)
         .gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(3))
         // Binary protobuf only: the gRPC-JSON marshallers cost seconds of start-up code generation.
-        .service(GrpcService.builder().addService(grpc).addService(new AdsService(xds, authorizer, revocations))
+        .service(GrpcService.builder().addService(grpc).addService(new AdsService(xds, authorizer, revocations, streams))
             .useBlockingTaskExecutor(false)
             .intercept(new io.lodestar.server.auth.GrpcAuth(authorizer))
             .exceptionHandler(new io.lodestar.server.naming.GrpcErrors())

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * services per namespace and streams per address answer with an error naming the limit, and
  * nothing is written; oversized headers and bodies are refused by status.
  */
+@SuppressWarnings("unchecked")
 class LimitsTest {
   @TempDir static Path dir;
   static LodestarServer server;
@@ -112,6 +113,86 @@ class LimitsTest {
       }
       s3.onCompleted();
     });
+  }
+
+  /** ADS (xDS) streams share the budget: an open SDK stream refuses an ADS one, and the other way round. */
+  @Test
+  void adsStreamsCountInTheSameLimitAsSdkStreams() {
+    NamingGrpc.NamingStub sdk = GrpcClients.newClient("http://127.0.0.1:" + server.port(), NamingGrpc.NamingStub.class);
+    var ads = GrpcClients.newClient("http://127.0.0.1:" + server.port(),
+        io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceStub.class);
+    var request = io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest.newBuilder()
+        .setNode(io.envoyproxy.envoy.config.core.v3.Node.newBuilder().setId("envoy-1"))
+        .setTypeUrl("type.googleapis.com/envoy.config.cluster.v3.Cluster").build();
+
+    // an SDK stream holds the one slot (once an earlier test's stream has given its slot back)
+    AtomicReference<ServerMessage> welcome = new AtomicReference<>();
+    AtomicReference<Throwable> sdkError = new AtomicReference<>();
+    StreamObserver<ClientMessage>[] held = new StreamObserver[1];
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      sdkError.set(null);
+      held[0] = sdk.connect(observer(welcome, sdkError));
+      held[0].onNext(ClientMessage.newBuilder().setHello(Hello.newBuilder().setClientId("sdk")).build());
+      await().atMost(Duration.ofSeconds(30)).until(() -> welcome.get() != null || sdkError.get() != null);
+      assertThat(welcome.get()).as("refused: %s", sdkError.get()).isNotNull();
+    });
+    AtomicReference<Throwable> adsError = new AtomicReference<>();
+    AtomicReference<io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse> adsFirst = new AtomicReference<>();
+    ads.streamAggregatedResources(adsObserver(adsFirst, adsError)).onNext(request);
+    await().atMost(Duration.ofSeconds(30)).until(() -> adsError.get() != null);
+    Status s = Status.fromThrowable(adsError.get());
+    assertThat(s.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(s.getDescription()).contains("--max-streams-per-address");
+    assertThat(sdkError.get()).isNull();
+
+    // the SDK stream ends: an ADS stream takes the slot and is answered
+    held[0].onCompleted();
+    AtomicReference<StreamObserver<io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest>> open = new AtomicReference<>();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      AtomicReference<Throwable> err = new AtomicReference<>();
+      adsFirst.set(null);
+      StreamObserver<io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest> req =
+          ads.streamAggregatedResources(adsObserver(adsFirst, err));
+      req.onNext(request);
+      await().atMost(Duration.ofSeconds(30)).until(() -> adsFirst.get() != null || err.get() != null);
+      assertThat(adsFirst.get()).as("refused: %s", err.get()).isNotNull();
+      open.set(req);
+    });
+    // and now an SDK stream is the one refused
+    AtomicReference<Throwable> refused = new AtomicReference<>();
+    sdk.connect(observer(new AtomicReference<>(), refused))
+        .onNext(ClientMessage.newBuilder().setHello(Hello.newBuilder().setClientId("sdk-2")).build());
+    await().atMost(Duration.ofSeconds(30)).until(() -> refused.get() != null);
+    assertThat(Status.fromThrowable(refused.get()).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    open.get().onCompleted();
+    // the slot is back (for the other tests too): an SDK stream is welcomed again
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      AtomicReference<ServerMessage> again = new AtomicReference<>();
+      AtomicReference<Throwable> err = new AtomicReference<>();
+      StreamObserver<ClientMessage> s4 = sdk.connect(observer(again, err));
+      s4.onNext(ClientMessage.newBuilder().setHello(Hello.newBuilder().setClientId("sdk-3")).build());
+      await().atMost(Duration.ofSeconds(30)).until(() -> again.get() != null || err.get() != null);
+      s4.onCompleted();
+      assertThat(again.get()).as("refused: %s", err.get()).isNotNull();
+    });
+  }
+
+  private static StreamObserver<io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse> adsObserver(
+      AtomicReference<io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse> first, AtomicReference<Throwable> error) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse m) {
+        first.compareAndSet(null, m);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        error.set(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
   }
 
   private static StreamObserver<ServerMessage> observer(AtomicReference<ServerMessage> first,

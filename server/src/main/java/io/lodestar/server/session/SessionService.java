@@ -29,7 +29,12 @@ public final class SessionService extends NamingGrpc.NamingImplBase {
 
   /** At most {@code max} open streams from one client IP address (docs/security.md, "Limits"). */
   public void limitStreamsPerAddress(int max) {
-    this.perAddress = new io.lodestar.server.limits.PerAddressCounter(max);
+    limitStreamsPerAddress(new io.lodestar.server.limits.PerAddressCounter(max));
+  }
+
+  /** Counts this service's streams in {@code counter}, which other streams (ADS) may share. */
+  public void limitStreamsPerAddress(io.lodestar.server.limits.PerAddressCounter counter) {
+    this.perAddress = counter;
   }
   private final io.lodestar.server.auth.Authorizer authorizer;
   private final io.lodestar.server.auth.Revocations revocations;

@@ -15,8 +15,15 @@ public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedD
   private final io.lodestar.server.auth.Authorizer authorizer;
   private final io.lodestar.server.auth.Revocations revocations;
 
+  private final io.lodestar.server.limits.PerAddressCounter streams;
+
+  /**
+   * @param streams open streams per client address, shared with the SDK's stream: an ADS stream
+   *     takes a slot of {@code --max-streams-per-address} like an SDK stream does
+   */
   public AdsService(XdsHub hub, io.lodestar.server.auth.Authorizer authorizer,
-      io.lodestar.server.auth.Revocations revocations) {
+      io.lodestar.server.auth.Revocations revocations, io.lodestar.server.limits.PerAddressCounter streams) {
+    this.streams = streams;
     this.hub = hub;
     this.authorizer = authorizer;
     this.revocations = revocations;
@@ -24,9 +31,18 @@ public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedD
 
   @Override
   public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> responses) {
+    com.linecorp.armeria.server.ServiceRequestContext ctx = com.linecorp.armeria.server.ServiceRequestContext.currentOrNull();
+    String address = ctx == null ? null : ctx.clientAddress().getHostAddress();
+    io.grpc.Status refused = null;
     if (hub.isClosed()) {
       // stopping: the node retries elsewhere (or here, after the restart) rather than wait
-      responses.onError(io.grpc.Status.UNAVAILABLE.withDescription("server stopping").asRuntimeException());
+      refused = io.grpc.Status.UNAVAILABLE.withDescription("server stopping");
+    } else if (address != null && !streams.tryAcquire(address)) {
+      refused = io.grpc.Status.RESOURCE_EXHAUSTED.withDescription("too many open streams from " + address
+          + ": the limit of this server is " + streams.max() + " (--max-streams-per-address)");
+    }
+    if (refused != null) {
+      responses.onError(refused.asRuntimeException());
       return new StreamObserver<>() {
         @Override
         public void onNext(DiscoveryRequest request) {}
@@ -38,11 +54,14 @@ public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedD
         public void onCompleted() {}
       };
     }
+    if (address != null) {
+      // the slot is given back when the call ends, however it ends (client, revocation, refusal, shutdown)
+      ctx.log().whenComplete().thenRun(() -> streams.release(address));
+    }
     AdsStream stream = new AdsStream(responses, hub.source());
     hub.open(stream);
     // the stream's token (call credentials); the node's namespace is known from its first request
     io.lodestar.server.auth.Principal principal = io.lodestar.server.auth.Authorizer.current();
-    com.linecorp.armeria.server.ServiceRequestContext ctx = com.linecorp.armeria.server.ServiceRequestContext.currentOrNull();
     if (ctx != null && principal.token()) {
       // revoking the token ends the stream at once, saying why
       revocations.track(principal.name(), ctx, () -> hub.remove(stream, () -> responses.onError(
