@@ -45,14 +45,15 @@ final class ClusterRestService {
    * @param localIndex a single node's last logged index (a cluster member reports Raft's)
    */
   /** This node's secret-key id (null without a key): a starting member compares it with its own. */
-  private final String secretKeyId;
+  private final io.lodestar.server.config.SecretBox secretBox;
   private final io.lodestar.server.storage.CommandLog audit;
 
   ClusterRestService(RaftCluster raft, Supplier<String> address, java.nio.file.Path backups, Runnable snapshot,
-      java.util.function.LongSupplier localIndex, String secretKeyId, io.lodestar.server.storage.CommandLog audit,
+      java.util.function.LongSupplier localIndex, io.lodestar.server.config.SecretBox secretBox,
+      io.lodestar.server.storage.CommandLog audit,
       io.lodestar.server.http.PeerHttp peers) {
     this.peers = peers;
-    this.secretKeyId = secretKeyId;
+    this.secretBox = secretBox;
     this.audit = audit;
     this.raft = raft;
     this.address = address;
@@ -100,7 +101,7 @@ final class ClusterRestService {
       o.put("id", raft.nodeId()).put("role", raft.role()).put("term", raft.term()).put("leader", raft.leaderId())
           .put("lastApplied", raft.appliedIndex());
     }
-    o.put("secretKeyId", secretKeyId);
+    o.put("secretKeyId", secretBox.keyId()).put("secretKeyGeneration", secretBox.generation());
     return o;
   }
 

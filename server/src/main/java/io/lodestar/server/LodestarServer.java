@@ -370,6 +370,8 @@ public final class LodestarServer implements AutoCloseable {
     stateMachine.registry().addListener(xds);
     // one secret-config key per cluster: a member derives it from the cluster secret, never makes its own
     SecretBox secrets = SecretBox.open(config.dataDir, config.clusterSecretFile, config.cluster == null);
+    // a key derived from the cluster secret follows the generation in the replicated state (rotation)
+    secrets.followGenerations(stateMachine.configs()::secretKeyGeneration);
     if (config.cluster != null && secrets.keyId() != null) {  // a node without a key has nothing to compare
       SecretKeyCheck.againstPeers(config.cluster.members().stream()
           .filter(m -> !m.id().equals(config.cluster.nodeId())).map(ClusterConfig.Member::clientAddress).toList(),
@@ -434,7 +436,7 @@ public final class LodestarServer implements AutoCloseable {
         new io.lodestar.server.limits.PerAddressCounter(config.limits.maxStreamsPerAddress());
     grpc.limitStreamsPerAddress(streams);
     ClusterRestService clusterRest = new ClusterRestService(raftLog == null ? null : raftLog.cluster(), address, config.dataDir.resolve("backups"),
-        this::snapshot, () -> local == null ? 0 : local.lastIndex(), secrets.keyId(), writes, peers);
+        this::snapshot, () -> local == null ? 0 : local.lastIndex(), secrets, writes, peers);
 
     ServerBuilder sb = Server.builder();
     listen(sb, new InetSocketAddress(config.bind, config.port));

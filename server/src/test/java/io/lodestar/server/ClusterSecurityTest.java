@@ -153,6 +153,51 @@ class ClusterSecurityTest {
     }
   }
 
+  /** What a member reports of itself, asked as another member would. */
+  private JsonNode member(String id) {
+    return https(id).get("/v1/cluster/node", Map.of(ClusterCredential.HEADER,
+        ClusterCredential.derive(secret).headerValue())).json();
+  }
+
+  @Test
+  void secretsRotateThroughTheLogAndEveryMemberKeepsReadingThem() throws Exception {
+    String path = "/v1/namespaces/default/configs/app/creds.properties";
+    String plain = "db.password=hunter2";
+    assertThat(adminOn("n1").put(path + "?secret=true", plain).status()).isEqualTo(200);
+    Http.Response rotated = adminOn("n2").post("/v1/secrets/rotate", "");
+    assertThat(rotated.status()).as(rotated.body()).isEqualTo(200);
+    String oldKey = rotated.json().path("oldKeyId").asText();
+    String newKey = rotated.json().path("newKeyId").asText();
+    assertThat(newKey).isNotEqualTo(oldKey).hasSize(16);
+    assertThat(rotated.json().path("versions").asInt()).isPositive();
+    // every member applied the new generation and derived the same key from the cluster secret
+    for (String id : IDS) {
+      await().atMost(LONG).untilAsserted(() -> assertThat(member(id).path("secretKeyId").asText()).isEqualTo(newKey));
+    }
+    // read through a member other than the one that rotated (and the one that wrote)
+    await().atMost(LONG).untilAsserted(() -> assertThat(adminOn("n3").get(path).body()).isEqualTo(plain));
+
+    // a member restarted (kill -9) replays the rotation, passes the key check against the others, and reads
+    ServerProcess n3 = nodes.get("n3");
+    n3.kill();
+    n3.startAsync();
+    await().atMost(LONG).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
+      if (!n3.isAlive()) {
+        throw new IllegalStateException("n3 exited; see " + n3.logFile());
+      }
+      return https("n3").get("/health").status() == 200;
+    });
+    await().atMost(LONG).untilAsserted(() -> {
+      assertThat(member("n3").path("secretKeyId").asText()).isEqualTo(newKey);
+      assertThat(adminOn("n3").get(path + "?consistent=true").body()).isEqualTo(plain);
+    });
+    // a second rotation moves on from there
+    Http.Response again = adminOn("n3").post("/v1/secrets/rotate", "");
+    assertThat(again.status()).as(again.body()).isEqualTo(200);
+    assertThat(again.json().path("oldKeyId").asText()).isEqualTo(newKey);
+    await().atMost(LONG).untilAsserted(() -> assertThat(adminOn("n1").get(path).body()).isEqualTo(plain));
+  }
+
   @Test
   void outsidersWithoutTheSecretAreRefusedOnInternalEndpoints() {
     for (String path : List.of("/v1/cluster/node", "/v1/internal/telemetry/default")) {

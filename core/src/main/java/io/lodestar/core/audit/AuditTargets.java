@@ -36,6 +36,7 @@ final class AuditTargets {
               : io.lodestar.api.WireEnums.name(c.getDeleteRules().getKind().getValueDescriptor())));
       case REENCRYPT_SECRET -> pair(c.getReencryptSecret().getNamespace(), c.getReencryptSecret().getGroup() + "/"
           + c.getReencryptSecret().getName() + " re-encrypted (" + c.getReencryptSecret().getVersionsCount() + " versions)");
+      case ROTATE_SECRET_KEY -> pair("", "secret key generation " + c.getRotateSecretKey().getGeneration());
       case KV_PUT -> pair(c.getKvPut().getNamespace(), c.getKvPut().getKey());
       case KV_DELETE -> pair(c.getKvDelete().getNamespace(), c.getKvDelete().getKey());
       case CREATE_TOKEN -> pair("", c.getCreateToken().getName() + " " + String.join(",", c.getCreateToken().getPoliciesList()));

@@ -50,6 +50,8 @@ public final class ConfigStore {
   private final Map<ConfigKey, State> configs = new ConcurrentHashMap<>();
   private final Set<State> dirty = new LinkedHashSet<>();  // applier thread only
   private final List<ConfigListener> listeners = new CopyOnWriteArrayList<>();
+  /** Written on the applier thread, read by any (the secret box asks which key is current). */
+  private volatile int secretKeyGeneration;
 
   /** @param namespaceExists asked on the applier thread whether a namespace exists */
   public ConfigStore(Predicate<String> namespaceExists) {
@@ -159,6 +161,11 @@ public final class ConfigStore {
           }
         }
       }
+      case ROTATE_SECRET_KEY -> {
+        if (cmd.getRotateSecretKey().getGeneration() < 1) {
+          throw LodestarException.invalid("generation", "a secret key generation is at least 1");
+        }
+      }
       default -> throw LodestarException.invalid("kind", "not a config command: " + cmd.getKindCase());
     }
   }
@@ -166,7 +173,8 @@ public final class ConfigStore {
   /** Whether this store owns the command. */
   public static boolean handles(Command cmd) {
     return switch (cmd.getKindCase()) {
-      case PUBLISH_CONFIG, DELETE_CONFIG, ROLLBACK_CONFIG, PROMOTE_CONFIG_GRAY, ABORT_CONFIG_GRAY, REENCRYPT_SECRET -> true;
+      case PUBLISH_CONFIG, DELETE_CONFIG, ROLLBACK_CONFIG, PROMOTE_CONFIG_GRAY, ABORT_CONFIG_GRAY, REENCRYPT_SECRET,
+          ROTATE_SECRET_KEY -> true;
       default -> false;
     };
   }
@@ -182,6 +190,9 @@ public final class ConfigStore {
   /** Applies one config command. Deterministic; throws before mutating anything. */
   public CommandResult apply(Command cmd) {
     validate(cmd);
+    if (cmd.hasRotateSecretKey()) {
+      return rotateKey(cmd.getRotateSecretKey().getGeneration());
+    }
     long now = cmd.getTimeMs();
     ConfigVersion v = switch (cmd.getKindCase()) {
       case PUBLISH_CONFIG -> publish(cmd.getPublishConfig(), now);
@@ -394,13 +405,30 @@ public final class ConfigStore {
     }
   }
 
+  /**
+   * The generation of the cluster's secret-config key: 0 until the first {@code RotateSecretKey}.
+   * Only the number is state; each member derives the key itself (docs/security.md).
+   */
+  public int secretKeyGeneration() {
+    return secretKeyGeneration;
+  }
+
+  private CommandResult rotateKey(int generation) {
+    if (generation != secretKeyGeneration + 1) {
+      throw new LodestarException(LodestarException.Code.CONFLICT, "secret key generation " + generation
+          + " does not follow the current one (" + secretKeyGeneration + "): another rotation came first", "generation");
+    }
+    secretKeyGeneration = generation;
+    return CommandResult.getDefaultInstance();
+  }
+
   // ------------------------------------------------------------------ snapshots
 
   /** The whole state, sorted by key. Call on the applier thread. */
   public ConfigSnapshot snapshot() {
     List<State> sorted = new ArrayList<>(configs.values());
     sorted.sort((a, b) -> a.key.compareTo(b.key));
-    ConfigSnapshot.Builder b = ConfigSnapshot.newBuilder();
+    ConfigSnapshot.Builder b = ConfigSnapshot.newBuilder().setSecretKeyGeneration(secretKeyGeneration);
     for (State s : sorted) {
       ConfigState.Builder c = ConfigState.newBuilder().setNamespace(s.key.namespace()).setGroup(s.key.group())
           .setName(s.key.name()).setSecret(s.secret).setHistoryLimit(s.historyLimit).setVersion(s.version)
@@ -424,6 +452,7 @@ public final class ConfigStore {
     }
     Map<ConfigKey, State> old = Map.copyOf(configs);
     configs.clear();
+    secretKeyGeneration = snap.getSecretKeyGeneration();
     for (ConfigState c : snap.getConfigsList()) {
       ConfigKey key = new ConfigKey(c.getNamespace(), c.getGroup(), c.getName());
       State s = new State(key);

@@ -80,6 +80,15 @@ public final class SecretBox {
   private final java.util.Map<String, Key> retired = new java.util.concurrent.ConcurrentHashMap<>();
   /** {@code <dataDir>/secret.key} when the key is a file of this node; null when derived from the cluster secret. */
   private Path keyFile;
+  /**
+   * The cluster secret when the key derives from it, else null. Then the key of generation g is
+   * derived from the secret and g, and the generation is replicated state ({@link #followGenerations}):
+   * a rotation in a cluster logs only the next generation's number, never a key.
+   */
+  private byte[] clusterSecret;
+  private java.util.function.IntSupplier generations = () -> 0;
+  /** The generation {@link #current} is; -1 before the first {@link #sync()}. */
+  private volatile int currentGeneration = -1;
   private final SecureRandom random = new SecureRandom();
 
   private SecretBox(byte[] raw) {
@@ -114,7 +123,11 @@ public final class SecretBox {
       Files.createDirectories(dataDir);
       if (!Files.exists(file)) {
         if (clusterSecretFile != null) {
-          return new SecretBox(derive(io.lodestar.server.storage.ClusterSecret.read(clusterSecretFile)));
+          byte[] secret = io.lodestar.server.storage.ClusterSecret.read(clusterSecretFile);
+          SecretBox box = new SecretBox(derive(secret, 0));
+          box.clusterSecret = secret;
+          box.currentGeneration = 0;
+          return box;
         }
         if (!mayCreate) {
           log.info("No secret key ({} absent, no --cluster-secret-file): secret configs are refused until one is "
@@ -137,14 +150,80 @@ public final class SecretBox {
     }
   }
 
-  /** The secret-config key of a cluster secret: its own purpose label, so other uses of the secret get other keys. */
-  private static byte[] derive(byte[] clusterSecret) {
-    return hmac(new SecretKeySpec(clusterSecret, "HmacSHA256"),
-        "lodestar secret-config key v1".getBytes(StandardCharsets.UTF_8));
+  /**
+   * The secret-config key of a cluster secret, generation {@code generation}: its own purpose label
+   * (with the generation after the first), so other uses of the secret get other keys and each
+   * generation its own.
+   */
+  private static byte[] derive(byte[] clusterSecret, int generation) {
+    String label = generation == 0 ? "lodestar secret-config key v1"
+        : "lodestar secret-config key v1 generation " + generation;
+    return hmac(new SecretKeySpec(clusterSecret, "HmacSHA256"), label.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * A key derived from the cluster secret follows the cluster's key generation, read from the
+   * replicated state ({@code ConfigStore#secretKeyGeneration}) whenever the key is used: so every
+   * member switches at the same log entry, and a restart finds it again in snapshot and log.
+   */
+  public void followGenerations(java.util.function.IntSupplier generation) {
+    this.generations = generation;
+  }
+
+  /** Whether the key derives from the cluster secret (then a rotation goes through the log). */
+  public boolean derivedFromClusterSecret() {
+    return clusterSecret != null;
+  }
+
+  /** Makes the current generation's key current; earlier generations stay readable. */
+  private void sync() {
+    if (clusterSecret == null) {
+      return;
+    }
+    int g = generations.getAsInt();
+    if (g == currentGeneration) {
+      return;
+    }
+    synchronized (this) {
+      if (g == currentGeneration) {
+        return;
+      }
+      // every generation up to the newest known is derivable and readable (a restored backup may go back)
+      for (int i = 0; i <= Math.max(g, currentGeneration); i++) {
+        Key k = Key.of(derive(clusterSecret, i));
+        if (i == g) {
+          use(k);
+          retired.remove(k.hexId());
+        } else {
+          retired.put(k.hexId(), k);
+        }
+      }
+      currentGeneration = g;
+    }
+  }
+
+  /**
+   * Whether a member reporting key {@code id} at key generation {@code generation} holds this
+   * cluster's key: the same id as this node's key, or, for a key derived from the cluster secret,
+   * the id this node derives for that generation (a starting node may not have replayed the
+   * rotations the member already applied).
+   */
+  public boolean sameClusterKey(String id, int generation) {
+    if (clusterSecret != null) {
+      return generation >= 0 && Key.of(derive(clusterSecret, generation)).hexId().equals(id);
+    }
+    return id.equals(keyId());
+  }
+
+  /** The cluster's key generation this node writes with (0 for a key of its own). */
+  public int generation() {
+    sync();
+    return Math.max(0, currentGeneration);
   }
 
   /** Whether a secret written with key {@code id} can be read here: the current key or a retired one. */
   public boolean canDecrypt(String id) {
+    sync();
     return id != null && (id.equals(keyId()) || retired.containsKey(id));
   }
 
@@ -174,10 +253,8 @@ public final class SecretBox {
    */
   public synchronized String[] beginRotation() {
     if (keyFile == null) {
-      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, current == null
-          ? "this node has no secret key to rotate"
-          : "this node's secret key derives from the cluster secret (--cluster-secret-file); rotating it is not "
-              + "supported yet (docs/security.md)", "secret");
+      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION,
+          "this node has no secret key to rotate", "secret");
     }
     byte[] raw = new byte[32];
     random.nextBytes(raw);
@@ -213,6 +290,7 @@ public final class SecretBox {
 
   /** The key id of a stored ciphertext, when it is not the current key's (it needs re-encrypting). */
   public boolean isCurrent(ByteString stored) {
+    sync();
     return keyId() != null && keyId().equals(keyIdOf(stored));
   }
 
@@ -225,6 +303,7 @@ public final class SecretBox {
 
   /** The key's id (16 hex digits), or null when this node has no key. */
   public String keyId() {
+    sync();
     return keyId == null ? null : HexFormat.of().formatHex(keyId);
   }
 
@@ -258,16 +337,18 @@ public final class SecretBox {
 
 
   public ByteString encrypt(ConfigKey config, byte[] plaintext) {
+    sync();
     requireKey();
     try {
       byte[] iv = new byte[IV_BYTES];
       random.nextBytes(iv);
       Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-      c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, iv));
+      Key k = current; // one read: the key and the id stamped with it belong together across a rotation
+      c.init(Cipher.ENCRYPT_MODE, k.aes(), new GCMParameterSpec(TAG_BITS, iv));
       c.updateAAD(aad(config));
       byte[] sealed = c.doFinal(plaintext);
       return ByteString.copyFrom(ByteBuffer.allocate(1 + KEY_ID_BYTES + IV_BYTES + sealed.length).put(FORMAT_V2)
-          .put(keyId).put(iv).put(sealed).array());
+          .put(k.id()).put(iv).put(sealed).array());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM is unavailable", e);
     }
@@ -278,16 +359,18 @@ public final class SecretBox {
    * not a 500: the content is intact, the node is misconfigured.
    */
   public byte[] decrypt(ConfigKey config, ByteString stored) {
+    sync();
     if (key == null) {
       throw new LodestarException(LodestarException.Code.UNAVAILABLE, "secret config " + config
           + " cannot be read through this node: it has no secret key; " + HOW_TO_SHARE, "secret");
     }
     byte[] all = stored.toByteArray();
     int header;
-    SecretKeySpec with = key;
+    Key now = current;
+    SecretKeySpec with = now.aes();
     if (all.length >= 1 + KEY_ID_BYTES + IV_BYTES && all[0] == FORMAT_V2) {
       String written = keyIdOf(stored);
-      if (!written.equals(keyId())) {
+      if (!written.equals(now.hexId())) {
         Key old = retired.get(written);
         if (old == null) {
           throw wrongKey(config, written);
@@ -324,8 +407,9 @@ public final class SecretBox {
   /** Content hash: SHA-256 of the plaintext; for secrets a keyed HMAC, so the hash cannot be brute-forced. */
   public String hash(boolean secret, byte[] plaintext) {
     if (secret) {
+      sync();
       requireKey();
-      return HexFormat.of().formatHex(hmac(hashKey, plaintext));
+      return HexFormat.of().formatHex(hmac(current.hashKey(), plaintext));
     }
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(plaintext));

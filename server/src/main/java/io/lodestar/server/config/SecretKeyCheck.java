@@ -58,20 +58,22 @@ public final class SecretKeyCheck {
   /** Throws when a member that answers reports a different key id; members that do not answer are skipped. */
   public static void againstPeers(List<String> peerClientAddresses, SecretBox box,
       io.lodestar.server.http.PeerHttp peers) {
-    List<CompletableFuture<String>> asks = new ArrayList<>();
+    List<CompletableFuture<JsonNode>> asks = new ArrayList<>();
     for (String address : peerClientAddresses) {
       HttpRequest req = peers.get(address, "/v1/cluster/node", Duration.ofSeconds(2)).build();
       asks.add(peers.client().sendAsync(req, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
         if (r.statusCode() != 200) {
           return null; // refused (no cluster secret there, or another one): proves nothing about the key
         }
-        JsonNode n = Json.parseObject(r.body()).get("secretKeyId");
-        return n == null || n.isNull() ? null : n.asText();
+        return Json.parseObject(r.body());
       }).exceptionally(e -> null));
     }
     for (int i = 0; i < asks.size(); i++) {
-      String theirs = asks.get(i).join();
-      if (theirs != null && !theirs.equals(box.keyId())) {
+      JsonNode answer = asks.get(i).join();
+      JsonNode id = answer == null ? null : answer.get("secretKeyId");
+      String theirs = id == null || id.isNull() ? null : id.asText();
+      // a member may have applied rotations this node has not replayed yet: compare at its generation
+      if (theirs != null && !box.sameClusterKey(theirs, answer.path("secretKeyGeneration").asInt(0))) {
         throw new IllegalStateException("this node's secret key (" + describe(box) + ") differs from member "
             + peerClientAddresses.get(i) + "'s (" + theirs + "); " + SecretBox.HOW_TO_SHARE);
       }

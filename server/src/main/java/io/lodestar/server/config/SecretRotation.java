@@ -31,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * one stays readable as retired, the re-encryptions are logged, and only then does
  * {@code secret.key} become the new key. A retired key stays in {@code secret-keys/}: older
  * backups and snapshots need it. One rotation at a time.
+ *
+ * <p>In a cluster the key derives from the cluster secret, so no key file is replaced: the log
+ * carries the next key generation's number ({@link #nextGeneration}) and every member derives its
+ * key, then the re-encryptions follow through the log as on a single node.
  */
 public final class SecretRotation {
   private static final Logger log = LoggerFactory.getLogger(SecretRotation.class);
@@ -54,7 +58,7 @@ public final class SecretRotation {
       throw new LodestarException(LodestarException.Code.CONFLICT, "a secret key rotation is already running", null);
     }
     try {
-      String[] ids = box.beginRotation();
+      String[] ids = box.derivedFromClusterSecret() ? nextGeneration() : box.beginRotation();
       int configs = 0;
       int versions = 0;
       List<CompletableFuture<?>> writes = new ArrayList<>();
@@ -82,7 +86,9 @@ public final class SecretRotation {
         }
       }
       CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
-      box.finishRotation();
+      if (!box.derivedFromClusterSecret()) {
+        box.finishRotation();
+      }
       log.info("Secret key rotated: {} -> {}; {} versions of {} secret configs re-encrypted through the log",
           ids[0], ids[1], versions, configs);
       ObjectNode o = Json.object();
@@ -96,5 +102,22 @@ public final class SecretRotation {
     } finally {
       running.set(false);
     }
+  }
+
+  /**
+   * A cluster's rotation: the next key generation goes through the log as a number only; every
+   * member, applying it, derives that generation's key from the cluster secret and writes with it
+   * from that entry on. The write is acknowledged once this node applied it, so the
+   * re-encryptions that follow use the new key; a concurrent rotation through another member
+   * loses at apply (the generation must follow the current one) and is answered 409.
+   */
+  private String[] nextGeneration() {
+    String old = box.keyId();
+    int next = store.secretKeyGeneration() + 1;
+    commandLog.submit(Command.newBuilder().setRotateSecretKey(
+        io.lodestar.api.v1.state.RotateSecretKey.newBuilder().setGeneration(next)).build()).join();
+    log.info("Secret key rotation: key generation {} is current (key {}); key {} is retired (still read)", next,
+        box.keyId(), old);
+    return new String[] {old, box.keyId()};
   }
 }
