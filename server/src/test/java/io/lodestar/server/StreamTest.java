@@ -35,18 +35,39 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The SDK stream spoken raw: pushes in order without gaps, clean close versus broken stream. */
+/**
+ * The SDK stream spoken raw: pushes in order without gaps, clean close versus broken stream. Leases
+ * run on a manual clock: a test moves time and runs a scan ({@link #pass}) instead of waiting out TTLs.
+ */
 class StreamTest {
   @TempDir static Path dir;
+  static final java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
   static LodestarServer server;
   static Http http;
   static NamingGrpc.NamingStub stub;
 
   @BeforeAll
   static void start() {
-    server = LodestarServer.builder().port(0).dataDir(dir).build().start();
+    server = LodestarServer.builder().port(0).dataDir(dir).nanoClock(clock::get).build().start();
     http = new Http(server.port());
     stub = GrpcClients.newClient("http://127.0.0.1:" + server.port(), NamingGrpc.NamingStub.class);
+  }
+
+  /** Moves the lease clock on and runs one scan; its transitions are applied when this returns. */
+  static void pass(Duration d) {
+    clock.addAndGet(d.toNanos());
+    server.scanHealth();
+  }
+
+  /**
+   * A heartbeat on {@code c}'s stream, handled by the server when this returns: a stream's messages
+   * are handled in order, and a fetch sent behind it has been answered.
+   */
+  static void heartbeat(RawClient c, long rid, String svc) {
+    c.send(ClientMessage.newBuilder().setHeartbeat(io.lodestar.api.v1.Heartbeat.getDefaultInstance()).build());
+    c.send(ClientMessage.newBuilder().setRequestId(rid).setFetch(io.lodestar.api.v1.FetchRequest.newBuilder()
+        .setService(svc)).build());
+    await().until(() -> c.received.stream().anyMatch(m -> m.getRequestId() == rid));
   }
 
   @AfterAll
@@ -208,12 +229,14 @@ class StreamTest {
     RawClient c = RawClient.connect("crashing");
     register(c, 1, "broken", "mine", 1);
     c.out.cancel("simulated crash", null);
-    // still there right after the break, then unhealthy, then gone once 3 × TTL passed
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      JsonNode list = http.get("/v1/namespaces/default/services/broken/instances").json().get("instances");
-      return list.size() == 1 && "UNHEALTHY".equals(list.get(0).get("health").asText());
-    });
-    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("broken").isEmpty());
+    // still there right after the break, then unhealthy once the TTL passed, then gone after 3 × TTL
+    assertThat(restIds("broken")).containsExactly("mine");
+    pass(Duration.ofMillis(1500));
+    JsonNode list = http.get("/v1/namespaces/default/services/broken/instances").json().get("instances");
+    assertThat(list).hasSize(1);
+    assertThat(list.get(0).get("health").asText()).isEqualTo("UNHEALTHY");
+    pass(Duration.ofMillis(2000));
+    assertThat(restIds("broken")).isEmpty();
   }
 
   @Test
@@ -222,15 +245,20 @@ class StreamTest {
     register(alive, 1, "hb", "alive", 1);
     RawClient silent = RawClient.connect("silent");
     register(silent, 1, "hb", "silent", 1);
-    // the silent one expiring proves time passed; the beating one must still be there and healthy
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
-      alive.send(ClientMessage.newBuilder().setHeartbeat(io.lodestar.api.v1.Heartbeat.getDefaultInstance()).build());
-      return !restIds("hb").contains("silent");
-    });
+    // four TTL-long steps, a heartbeat from one stream before each: the silent one goes, the other stays
+    for (int step = 0; step < 4; step++) {
+      heartbeat(alive, 100 + step, "hb");
+      pass(Duration.ofMillis(900));
+    }
+    assertThat(restIds("hb")).containsExactly("alive");
     JsonNode list = http.get("/v1/namespaces/default/services/hb/instances").json().get("instances");
     assertThat(list).hasSize(1);
     assertThat(list.get(0).get("id").asText()).isEqualTo("alive");
     assertThat(list.get(0).get("health").asText()).isEqualTo("HEALTHY");
+    // a clean close: no lease left to expire under the other tests' clock moves
+    alive.out.onCompleted();
+    silent.out.onCompleted();
+    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("hb").isEmpty());
   }
 
   @Test
@@ -239,10 +267,14 @@ class StreamTest {
     register(paused, 1, "pause", "a", 1);
     register(paused, 2, "pause", "b", 1);
     // silent (a long GC pause, a frozen VM) for longer than 3 × TTL: both expire and go
-    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("pause").isEmpty());
+    pass(Duration.ofMillis(1500));
+    pass(Duration.ofMillis(2000));
+    assertThat(restIds("pause")).isEmpty();
     // the stream is still open; its next heartbeat puts both back at once
     paused.send(ClientMessage.newBuilder().setHeartbeat(io.lodestar.api.v1.Heartbeat.getDefaultInstance()).build());
     await().atMost(Duration.ofSeconds(30)).until(() -> restIds("pause").equals(Set.of("a", "b")));
+    paused.out.onCompleted();
+    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("pause").isEmpty());
   }
 
   @Test
