@@ -70,11 +70,7 @@ final class InstanceJson {
       b.setProtocol(protocol);
     }
     if (body.has("weight")) {
-      long w = integer(body, "weight", true, 0);
-      if (w < 0 || w > 10_000) {
-        throw LodestarException.invalid("weight", "weight must be within 0–10000, got " + w);
-      }
-      b.setWeight((int) w);
+      b.setWeight(io.lodestar.core.Validation.weight(integer(body, "weight", true, 0)));  // the one limit (api Limits)
     }
     if (body.has("metadata") && !body.get("metadata").isNull()) {
       JsonNode md = body.get("metadata");
@@ -98,11 +94,7 @@ final class InstanceJson {
     }
     b.setEphemeral(ephemeral);
     if (body.has("ttlSeconds")) {
-      long ttl = integer(body, "ttlSeconds", true, 0);
-      if (ttl < 1 || ttl > 3600) {
-        throw LodestarException.invalid("ttlSeconds", "ttlSeconds must be within 1–3600, got " + ttl);
-      }
-      b.setTtlSeconds((int) ttl);
+      b.setTtlSeconds(io.lodestar.core.Validation.ttlSeconds(integer(body, "ttlSeconds", true, 0)));
     }
     if (body.has("check") && !body.get("check").isNull()) {
       b.setCheck(parseCheck(body.get("check")));
@@ -140,15 +132,17 @@ final class InstanceJson {
     }
     if (c.has("intervalSeconds")) {
       long v = integer(c, "intervalSeconds", true, 0);
-      if (v < 1 || v > 3600) {
-        throw LodestarException.invalid("check.intervalSeconds", "check.intervalSeconds must be within 1–3600");
+      if (v < 1 || v > io.lodestar.api.Limits.MAX_CHECK_INTERVAL_SECONDS) {
+        throw LodestarException.invalid("check.intervalSeconds", "check.intervalSeconds must be within 1–"
+            + io.lodestar.api.Limits.MAX_CHECK_INTERVAL_SECONDS);
       }
       b.setIntervalSeconds((int) v);
     }
     if (c.has("timeoutSeconds")) {
       long v = integer(c, "timeoutSeconds", true, 0);
-      if (v < 1 || v > 60) {
-        throw LodestarException.invalid("check.timeoutSeconds", "check.timeoutSeconds must be within 1–60");
+      if (v < 1 || v > io.lodestar.api.Limits.MAX_CHECK_TIMEOUT_SECONDS) {
+        throw LodestarException.invalid("check.timeoutSeconds", "check.timeoutSeconds must be within 1–"
+            + io.lodestar.api.Limits.MAX_CHECK_TIMEOUT_SECONDS);
       }
       b.setTimeoutSeconds((int) v);
     }
