@@ -426,7 +426,7 @@ public final class LodestarServer implements AutoCloseable {
         java.util.concurrent.TimeUnit.MILLISECONDS);
     ClusterTelemetry telemetry = new ClusterTelemetry(callStats, address, members, peers);
     // the SDK stream: one session per client, a handler per domain
-    grpc = new SessionService(List.of(new NamingSessionHandler(writes, health, hub, meters),
+    grpc = new SessionService(List.of(new NamingSessionHandler(writes, stateMachine.registry(), health, hub, meters),
         new ConfigSessionHandler(configHub), new QuotaSessionHandler(quotas), new CallStatsSessionHandler(callStats)),
         () -> Welcome.newBuilder().setServerId(address.get())
             .setHeartbeatIntervalMs(NamingSessionHandler.HEARTBEAT_INTERVAL_MS).addAllMembers(members.get()).build(),

@@ -1,8 +1,6 @@
 package io.lodestar.core.naming;
 
 import io.lodestar.api.Limits;
-import com.google.common.collect.Interner;
-import com.google.common.collect.Interners;
 import io.lodestar.api.v1.GovernanceRules;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
@@ -58,9 +56,6 @@ public final class Registry {
   public static final double DEFAULT_PROTECT_THRESHOLD = 0.5;
   public static final int DEFAULT_TTL_SECONDS = 10;
   public static final int DEFAULT_WEIGHT = 100;
-
-  // Shared copies of strings that repeat across instances; weak, so unused ones go away.
-  private static final Interner<String> STRINGS = Interners.newWeakInterner();
 
   private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
   private final Map<ServiceKey, ServiceState> services = new ConcurrentHashMap<>();
@@ -123,6 +118,15 @@ public final class Registry {
   public ServiceView view(String namespace, String service) {
     ServiceState s = services.get(new ServiceKey(namespace, service));
     return s == null ? null : s.view;
+  }
+
+  /**
+   * An instance as stored now, in compact form, or null. Any thread: what an SDK stream keeps to
+   * re-assert its instances shares it instead of holding a copy.
+   */
+  public StoredInstance stored(String namespace, String service, String id) {
+    ServiceState s = services.get(new ServiceKey(namespace, service));
+    return s == null ? null : s.instances.get(id);
   }
 
   /** A service's own governance rules (no namespace defaults); empty when it has none. */
@@ -343,14 +347,9 @@ public final class Registry {
     Instance in = r.getInstance();
     requireNamespace(in.getNamespace());
     ServiceState s = serviceFor(in.getNamespace(), in.getService(), now);
-    Instance old = s.instances.get(in.getId());
-    Instance.Builder b = in.toBuilder().setNamespace(s.key.namespace()).setService(s.key.service())
-        .setHost(STRINGS.intern(in.getHost())).setProtocol(STRINGS.intern(in.getProtocol()));
-    if (in.getMetadataCount() > 0) {
-      // Metadata keys and values repeat across instances (zone, version, ...): share them.
-      b.clearMetadata();
-      in.getMetadataMap().forEach((k, v) -> b.putMetadata(STRINGS.intern(k), STRINGS.intern(v)));
-    }
+    Instance old = rendered(s, in.getId());
+    // the stored form shares repeated strings and metadata (StoredInstance); this message is transient
+    Instance.Builder b = in.toBuilder().setNamespace(s.key.namespace()).setService(s.key.service());
     if (!in.hasWeight()) {
       b.setWeight(DEFAULT_WEIGHT);
     }
@@ -378,7 +377,7 @@ public final class Registry {
       if (same.equals(old)) {
         return CommandResult.newBuilder().setInstance(old).build();
       }
-      unown(old);
+      unown(s.key, old.getId(), old.getOwner());
     }
     long rev = bump(s);
     Instance stored = b.setRevision(rev).build();
@@ -388,7 +387,7 @@ public final class Registry {
 
   private CommandResult deregister(DeregisterInstance d) {
     ServiceState s = services.get(new ServiceKey(d.getNamespace(), d.getService()));
-    Instance old = s == null ? null : s.instances.get(d.getId());
+    Instance old = s == null ? null : rendered(s, d.getId());
     if (old == null) {
       throw LodestarException.notFound("instance " + d.getId() + " of " + d.getNamespace() + "/" + d.getService()
           + " does not exist");
@@ -400,7 +399,7 @@ public final class Registry {
   private CommandResult update(UpdateInstance u) {
     InstanceRef ref = u.getRef();
     ServiceState s = services.get(new ServiceKey(ref.getNamespace(), ref.getService()));
-    Instance old = s == null ? null : s.instances.get(ref.getId());
+    Instance old = s == null ? null : rendered(s, ref.getId());
     if (old == null) {
       throw LodestarException.notFound("instance " + ref.getId() + " of " + ref.getNamespace() + "/"
           + ref.getService() + " does not exist");
@@ -424,16 +423,16 @@ public final class Registry {
     int applied = 0;
     for (SetHealth.Change c : h.getChangesList()) {
       ServiceState s = services.get(new ServiceKey(c.getRef().getNamespace(), c.getRef().getService()));
-      Instance old = s == null ? null : s.instances.get(c.getRef().getId());
+      StoredInstance old = s == null ? null : s.instances.get(c.getRef().getId());
       if (old == null) {
         continue;  // raced with a deregistration: nothing to do
       }
       if (c.getRemove()) {
         removeInstance(s, old, true);
         applied++;
-      } else if (old.getHealth() != c.getStatus()) {
+      } else if (old.health() != c.getStatus()) {
         long rev = bump(s);
-        putInstance(s, old.toBuilder().setHealth(c.getStatus()).setRevision(rev).build(), false);
+        putInstance(s, old.toInstance().toBuilder().setHealth(c.getStatus()).setRevision(rev).build(), false);
         applied++;
       }
     }
@@ -450,7 +449,7 @@ public final class Registry {
       inOrder.sort(InstanceKey.ORDER);
       for (InstanceKey k : inOrder) {
         ServiceState s = services.get(k.service());
-        Instance old = s == null ? null : s.instances.get(k.id());
+        StoredInstance old = s == null ? null : s.instances.get(k.id());
         if (old != null) {
           removeInstance(s, old, false);
           n++;
@@ -517,7 +516,7 @@ public final class Registry {
           && (s.expiryRemovals || s.otherRemovals ? s.expiryRemovals && !s.otherRemovals : s.view.emptiedByExpiry());
       s.expiryRemovals = false;
       s.otherRemovals = false;
-      ServiceView view = new ServiceView(s.key, effectiveInfo(s).toBuilder().setRevision(s.revision).build(),
+      ServiceView view = ServiceView.ofStored(s.key, effectiveInfo(s).toBuilder().setRevision(s.revision).build(),
           s.revision, sorted(s.instances.values()), emptiedByExpiry);
       s.view = view;
       ServiceChange change = new ServiceChange(s.resetBase ? 0 : previous, view,
@@ -542,7 +541,9 @@ public final class Registry {
     sortedServices.sort((x, y) -> x.key.compareTo(y.key));
     for (ServiceState s : sortedServices) {
       b.addServices(s.info.toBuilder().setRevision(s.revision));
-      b.addAllInstances(sorted(s.instances.values()));
+      for (StoredInstance i : sorted(s.instances.values())) {
+        b.addInstances(i.toInstance());
+      }
     }
     return b.build();
   }
@@ -575,7 +576,7 @@ public final class Registry {
       if (s == null) {
         throw new IllegalStateException("snapshot has an instance of an unknown service: " + i.getService());
       }
-      s.instances.put(i.getId(), i);
+      s.instances.put(i.getId(), StoredInstance.of(s.key, i));
       own(s.key, i);
     }
     instanceCount = snap.getInstancesCount();
@@ -613,8 +614,14 @@ public final class Registry {
     return rev;
   }
 
+  /** The stored instance as a message, or null. */
+  private static Instance rendered(ServiceState s, String id) {
+    StoredInstance i = s.instances.get(id);
+    return i == null ? null : i.toInstance();
+  }
+
   private void putInstance(ServiceState s, Instance i, boolean added) {
-    if (s.instances.put(i.getId(), i) == null) {
+    if (s.instances.put(i.getId(), StoredInstance.of(s.key, i)) == null) {
       instanceCount++;
     }
     s.pendingUpserts.put(i.getId(), i);
@@ -626,16 +633,20 @@ public final class Registry {
 
   /** @param expired removed because its lease expired (SetHealth), not deregistered */
   private void removeInstance(ServiceState s, Instance old, boolean expired) {
+    removeInstance(s, s.instances.get(old.getId()), expired);
+  }
+
+  private void removeInstance(ServiceState s, StoredInstance old, boolean expired) {
     if (expired) {
       s.expiryRemovals = true;
     } else {
       s.otherRemovals = true;
     }
-    s.instances.remove(old.getId());
+    s.instances.remove(old.id());
     instanceCount--;
-    s.pendingUpserts.remove(old.getId());
-    s.pendingRemoved.add(old.getId());
-    unown(old);
+    s.pendingUpserts.remove(old.id());
+    s.pendingRemoved.add(old.id());
+    unown(s.key, old.id(), old.owner());
     bump(s);
   }
 
@@ -652,22 +663,22 @@ public final class Registry {
     }
   }
 
-  private void unown(Instance i) {
-    if (!i.getOwner().isEmpty()) {
-      Set<InstanceKey> keys = owned.get(i.getOwner());
+  private void unown(ServiceKey service, String id, String owner) {
+    if (!owner.isEmpty()) {
+      Set<InstanceKey> keys = owned.get(owner);
       if (keys != null) {
-        keys.remove(new InstanceKey(new ServiceKey(i.getNamespace(), i.getService()), i.getId()));
+        keys.remove(new InstanceKey(service, id));
         if (keys.isEmpty()) {
-          owned.remove(i.getOwner());
+          owned.remove(owner);
         }
       }
     }
   }
 
-  private static List<Instance> sorted(Collection<Instance> instances) {
-    List<Instance> list = new ArrayList<>(instances);
-    list.sort((a, b) -> a.getId().compareTo(b.getId()));
-    return list;
+  private static StoredInstance[] sorted(Collection<StoredInstance> instances) {
+    StoredInstance[] out = instances.toArray(new StoredInstance[0]);
+    java.util.Arrays.sort(out, (a, b) -> a.id().compareTo(b.id()));
+    return out;
   }
 
   private record InstanceKey(ServiceKey service, String id) {
@@ -678,7 +689,8 @@ public final class Registry {
   /** Mutable per-service state, touched by the applier thread only. */
   private static final class ServiceState {
     final ServiceKey key;
-    final Map<String, Instance> instances = new HashMap<>();
+    // compact; concurrent because stored() reads it from any thread (written by the applier only)
+    final Map<String, StoredInstance> instances = new ConcurrentHashMap<>();
     final Map<String, Instance> pendingUpserts = new LinkedHashMap<>();
     final Set<String> pendingRemoved = new LinkedHashSet<>();
     volatile ServiceInfo info;  // written by the applier; read by ownRules() on any thread

@@ -5,16 +5,44 @@ import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.ServiceInfo;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * An immutable picture of one service at one revision. Readers on any thread take the current
  * view with one volatile read; the applying thread publishes a new view per batch of changes.
+ *
+ * <p>The registry's views hold their instances in compact form and render the wire-form messages
+ * of {@link #instances()} once, when first read; {@link #forEachInstance} and {@link #stored()}
+ * read them without keeping a rendered copy.
  */
 public record ServiceView(ServiceKey key, ServiceInfo info, long revision, List<Instance> instances,
     boolean emptiedByExpiry) {
 
   public ServiceView {
-    instances = List.copyOf(instances);
+    instances = instances instanceof InstanceList ? instances : List.copyOf(instances);
+  }
+
+  /** A view over the registry's compact entries, sorted by id. */
+  static ServiceView ofStored(ServiceKey key, ServiceInfo info, long revision, StoredInstance[] sorted,
+      boolean emptiedByExpiry) {
+    return new ServiceView(key, info, revision, new InstanceList(sorted), emptiedByExpiry);
+  }
+
+  /** Hands each instance over in order, rendered for the call and not kept with the view. */
+  public void forEachInstance(Consumer<Instance> action) {
+    if (instances instanceof InstanceList l) {
+      l.forEachFresh(action);
+    } else {
+      instances.forEach(action);
+    }
+  }
+
+  /** The instances in compact form, in order, without rendering any. */
+  public List<StoredInstance> stored() {
+    if (instances instanceof InstanceList l) {
+      return l.stored();
+    }
+    return instances.stream().map(i -> StoredInstance.of(key, i)).toList();
   }
 
   public ServiceView(ServiceKey key, ServiceInfo info, long revision, List<Instance> instances) {
@@ -28,7 +56,7 @@ public record ServiceView(ServiceKey key, ServiceInfo info, long revision, List<
   }
 
   public long healthyCount() {
-    return instances.stream().filter(i -> i.getHealth() != HealthStatus.UNHEALTHY).count();
+    return stored().stream().filter(i -> i.health() != HealthStatus.UNHEALTHY).count();
   }
 
   /**
@@ -61,7 +89,7 @@ public record ServiceView(ServiceKey key, ServiceInfo info, long revision, List<
 
   /** Instances an operator isolated: registered, but out of discovery. */
   public long isolatedCount() {
-    return instances.stream().filter(Instance::getIsolated).count();
+    return stored().stream().filter(StoredInstance::isolated).count();
   }
 
   /** The instances chosen, and whether protection replaced the healthy-only list by all. */

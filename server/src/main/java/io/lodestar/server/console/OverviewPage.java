@@ -7,9 +7,9 @@ import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.server.annotation.Get;
 import io.lodestar.api.v1.HealthStatus;
-import io.lodestar.api.v1.Instance;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceView;
+import io.lodestar.core.naming.StoredInstance;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -59,10 +59,10 @@ final class OverviewPage {
       ServiceView v = views.get(idx);
       services++;
       long bad = 0;
-      for (Instance i : v.instances()) {
-        if (i.getIsolated()) {
+      for (StoredInstance i : v.stored()) { // every service: compact, nothing rendered
+        if (i.isolated()) {
           isolated++;
-        } else if (i.getHealth() == HealthStatus.UNHEALTHY) {
+        } else if (i.health() == HealthStatus.UNHEALTHY) {
           unhealthy++;
           bad++;
         } else {

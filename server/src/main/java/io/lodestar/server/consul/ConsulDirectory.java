@@ -6,6 +6,7 @@ import io.lodestar.core.naming.RegistryListener;
 import io.lodestar.core.naming.ServiceChange;
 import io.lodestar.core.naming.ServiceKey;
 import io.lodestar.core.naming.ServiceView;
+import io.lodestar.core.naming.StoredInstance;
 import io.lodestar.server.http.LongPolls;
 import java.util.HashMap;
 import java.util.List;
@@ -62,7 +63,7 @@ final class ConsulDirectory implements RegistryListener {
         known.forEach((id, checkId) -> forget(key, id, checkId));
       }
       if (!change.deleted()) {
-        view.instances().forEach(i -> index(key, i));
+        view.forEachInstance(i -> index(key, i));
       }
     } else {
       Map<String, String> known = byService.get(key);
@@ -75,8 +76,8 @@ final class ConsulDirectory implements RegistryListener {
     SortedSet<String> tags = null;
     if (!change.deleted() && !view.instances().isEmpty()) {
       tags = new TreeSet<>();
-      for (Instance i : view.instances()) {
-        tags.addAll(i.getTagsList());
+      for (StoredInstance i : view.stored()) { // compact: the view's messages are left unrendered
+        tags.addAll(i.tags());
       }
     }
     SortedSet<String> before = tags == null ? catalog.remove(key) : catalog.put(key, tags);
@@ -127,16 +128,8 @@ final class ConsulDirectory implements RegistryListener {
   }
 
   private Instance find(ServiceKey k, String id) {
-    ServiceView v = registry.view(k.namespace(), k.service());
-    if (v == null) {
-      return null;
-    }
-    for (Instance i : v.instances()) {
-      if (i.getId().equals(id)) {
-        return i;
-      }
-    }
-    return null;
+    StoredInstance i = registry.stored(k.namespace(), k.service(), id);
+    return i == null ? null : i.toInstance();
   }
 
   /** A namespace's catalog: service name → union of its instances' tags, for services with instances. */

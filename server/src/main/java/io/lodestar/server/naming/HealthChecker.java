@@ -193,9 +193,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   public void start() {
     long now = nanoClock.getAsLong();
     for (ServiceView v : registry.allViews()) {
-      for (Instance i : v.instances()) {
-        track(i, now);
-      }
+      v.forEachInstance(i -> track(i, now)); // rendered one at a time, not kept with every view
     }
     scheduler.scheduleWithFixedDelay(this::scan, 1, 1, TimeUnit.SECONDS);
   }
@@ -318,7 +316,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       leases.removeService(change.key());
       probes.removeService(change.key());
       if (!change.deleted()) {
-        change.view().instances().forEach(i -> track(i, now));
+        change.view().forEachInstance(i -> track(i, now));
       }
       return;
     }

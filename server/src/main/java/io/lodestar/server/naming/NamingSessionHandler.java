@@ -13,6 +13,7 @@ import io.lodestar.api.v1.state.RegisterInstance;
 import io.lodestar.core.Validation;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceKey;
+import io.lodestar.core.naming.StoredInstance;
 import io.lodestar.server.naming.HealthChecker.InstanceKey;
 import io.lodestar.server.session.Session;
 import io.lodestar.server.session.SessionHandler;
@@ -48,12 +49,15 @@ public final class NamingSessionHandler implements SessionHandler {
       ClientMessage.BodyCase.UNSUBSCRIBE, ClientMessage.BodyCase.GOODBYE, ClientMessage.BodyCase.FETCH);
 
   private final CommandLog commandLog;
+  private final Registry registry;
   private final HealthChecker health;
   private final PushHub hub;
   private final Counter registrations;
 
-  public NamingSessionHandler(CommandLog commandLog, HealthChecker health, PushHub hub, MeterRegistry meters) {
+  public NamingSessionHandler(CommandLog commandLog, Registry registry, HealthChecker health, PushHub hub,
+      MeterRegistry meters) {
     this.commandLog = commandLog;
+    this.registry = registry;
     this.health = health;
     this.hub = hub;
     this.registrations = Counter.builder("lodestar.registrations").tag("api", "grpc")
@@ -72,9 +76,9 @@ public final class NamingSessionHandler implements SessionHandler {
 
   private final class Stream implements Part {
     private final Session session;
-    // instances this stream registered, as the registry stored them (the same objects, so holding
-    // them costs nothing more), so that it can re-assert them after a lapse
-    private final Map<InstanceKey, Instance> owned = new ConcurrentHashMap<>();
+    // instances this stream registered, as the registry stores them (the same compact objects, so
+    // holding them costs nothing more), so that it can re-assert them after a lapse
+    private final Map<InstanceKey, StoredInstance> owned = new ConcurrentHashMap<>();
     private final HealthChecker.KeepAlive keepAlive = health.newKeepAlive();
     private int heartbeats; // the stream's inbound messages arrive one at a time
     // what this stream was last told of the node's health; an SDK assumes UP until told otherwise
@@ -163,8 +167,12 @@ public final class NamingSessionHandler implements SessionHandler {
     private CompletableFuture<Instance> submitRegistration(Instance spec) {
       return commandLog.submit(Command.newBuilder().setRegisterInstance(RegisterInstance.newBuilder()
           .setInstance(spec)).build()).thenApply(res -> {
-            InstanceKey key = InstanceKey.of(spec);
-            owned.put(key, res.getInstance());
+            StoredInstance stored = registry.stored(spec.getNamespace(), spec.getService(), spec.getId());
+            if (stored == null) { // removed meanwhile; keep what was registered
+              stored = StoredInstance.of(new ServiceKey(spec.getNamespace(), spec.getService()), res.getInstance());
+            }
+            InstanceKey key = new InstanceKey(stored.service(), spec.getId()); // the registry's key, shared
+            owned.put(key, stored);
             shortestTtlNanos = Math.min(shortestTtlNanos, TimeUnit.SECONDS.toNanos(res.getInstance().getTtlSeconds()));
             health.bind(key, keepAlive);
             registrations.increment();
@@ -203,13 +211,13 @@ public final class NamingSessionHandler implements SessionHandler {
       if (++heartbeats % FULL_CHECK_EVERY != 0 && sincePrevious < Math.min(SILENCE_NANOS, shortestTtlNanos)) {
         return;
       }
-      for (Map.Entry<InstanceKey, Instance> e : owned.entrySet()) {
+      for (Map.Entry<InstanceKey, StoredInstance> e : owned.entrySet()) {
         if (!health.bind(e.getKey(), keepAlive)) {
           // Expired while the client was alive but silent (a long pause): re-assert it.
           log.info("Re-registering {}/{} for client {} after its lease lapsed", e.getKey().service(),
               e.getKey().id(), session.clientId());
           // what the registry adds (revision, health, time, isolation) is its own to decide again
-          submitRegistration(e.getValue().toBuilder().clearRevision().clearHealth().clearRegisteredAtMs()
+          submitRegistration(e.getValue().toInstance().toBuilder().clearRevision().clearHealth().clearRegisteredAtMs()
               .clearIsolated().setOwner(session.clientId()).setLeaseHolder(health.localId()).build());
         }
       }

@@ -49,9 +49,10 @@ public final class PrometheusSdService {
     }
     ArrayNode out = Json.MAPPER.createArrayNode();
     for (ServiceView v : views) {
-      for (Instance i : v.instances()) {
+      // every service at each scrape: rendered one at a time, not kept with the views
+      v.forEachInstance(i -> {
         if (tag.isPresent() && !tag.get().isEmpty() && !i.getTagsList().contains(tag.get())) {
-          continue;
+          return;
         }
         ObjectNode group = out.addObject();
         String host = i.getHost().contains(":") && !i.getHost().startsWith("[") ? "[" + i.getHost() + "]" : i.getHost();
@@ -66,7 +67,7 @@ public final class PrometheusSdService {
           labels.put(PREFIX + "tags", "," + String.join(",", i.getTagsList()) + ",");
         }
         new TreeMap<>(i.getMetadataMap()).forEach((k, val) -> labels.put(PREFIX + "metadata_" + labelName(k), val));
-      }
+      });
     }
     return HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, out.toString());
   }

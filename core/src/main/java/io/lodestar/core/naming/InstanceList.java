@@ -1,0 +1,58 @@
+package io.lodestar.core.naming;
+
+import io.lodestar.api.v1.Instance;
+import java.util.AbstractList;
+import java.util.List;
+import java.util.RandomAccess;
+import java.util.function.Consumer;
+
+/**
+ * A view's instances: the registry's compact entries, rendered to wire-form messages once, the
+ * first time anyone reads them, and kept with the view from then on. A view nobody reads (most of
+ * them, between two changes of a service nobody watches) costs its compact entries only.
+ */
+final class InstanceList extends AbstractList<Instance> implements RandomAccess {
+  private final StoredInstance[] stored;
+  private volatile Instance[] rendered;
+
+  /** @param stored in the view's order (by id); not copied */
+  InstanceList(StoredInstance[] stored) {
+    this.stored = stored;
+  }
+
+  @Override
+  public Instance get(int index) {
+    return rendered()[index];
+  }
+
+  @Override
+  public int size() {
+    return stored.length;
+  }
+
+  /** The compact entries, in order, without rendering anything. */
+  List<StoredInstance> stored() {
+    return List.of(stored);
+  }
+
+  /** Each instance rendered and handed over without being kept: for one pass over many views. */
+  void forEachFresh(Consumer<Instance> action) {
+    Instance[] r = rendered;
+    for (int i = 0; i < stored.length; i++) {
+      action.accept(r != null ? r[i] : stored[i].toInstance());
+    }
+  }
+
+  private Instance[] rendered() {
+    Instance[] r = rendered;
+    if (r == null) {
+      // two readers racing may both render; they render equal messages and either copy serves
+      r = new Instance[stored.length];
+      for (int i = 0; i < stored.length; i++) {
+        r[i] = stored[i].toInstance();
+      }
+      rendered = r;
+    }
+    return r;
+  }
+}
