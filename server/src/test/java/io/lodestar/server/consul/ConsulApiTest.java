@@ -21,17 +21,25 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The Consul API over plain HTTP, for what real clients depend on but do not show directly:
  * X-Consul-Index semantics, blocking that ignores unrelated writes, the query-parameter and token
- * forms clients send, health checks, errors, namespaces and the Consul-only port.
+ * forms clients send, health checks, errors, namespaces and the Consul-only port. Leases and
+ * probes run on a manual clock that a test moves ({@link #advance}), instead of waiting out TTLs.
  */
 class ConsulApiTest {
   @TempDir static Path dir;
+  static final java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
   static LodestarServer server;
   static Http http;
 
   @BeforeAll
   static void start() {
-    server = LodestarServer.builder().port(0).consulPort(0).dataDir(dir).build().start();
+    server = LodestarServer.builder().port(0).consulPort(0).dataDir(dir).nanoClock(clock::get).build().start();
     http = new Http(server.port());
+  }
+
+  /** Moves the health clock on and runs one scan; its transitions are applied when this returns. */
+  static void advance(Duration d) {
+    clock.addAndGet(d.toNanos());
+    server.scanHealth();
   }
 
   @AfterAll
@@ -163,7 +171,9 @@ class ConsulApiTest {
         .isEqualTo(200);
     assertThat(statusOf("lapse")).isEqualTo("critical");
     // no more passes: after the TTL plus DeregisterCriticalServiceAfter it is gone
-    await().atMost(Duration.ofSeconds(45)).until(() -> http.get("/v1/health/service/lapse").json().isEmpty());
+    advance(Duration.ofMillis(1500));
+    advance(Duration.ofMillis(1500));
+    await().atMost(Duration.ofSeconds(30)).until(() -> http.get("/v1/health/service/lapse").json().isEmpty());
   }
 
   @Test
@@ -173,8 +183,11 @@ class ConsulApiTest {
         + "\",\"Interval\":\"1s\",\"Timeout\":\"1s\"}}");
     register("{\"Name\":\"probed\",\"ID\":\"probed-tcp\",\"Port\":7302,\"Check\":{\"TCP\":\"127.0.0.1:1\","
         + "\"Interval\":\"1s\"}}");
-    await().atMost(Duration.ofSeconds(30)).until(() ->
-        http.get("/v1/health/service/probed?passing").json().size() == 1);
+    // each poll moves the clock a probe interval on, so that the probes come due
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+      advance(Duration.ofSeconds(1));
+      return http.get("/v1/health/service/probed?passing").json().size() == 1;
+    });
     assertThat(http.get("/v1/health/service/probed?passing").json().get(0).get("Service").get("ID").asText())
         .isEqualTo("probed-http");
     assertThat(http.put("/v1/agent/check/pass/service:probed-http", "").status()).isEqualTo(400);
