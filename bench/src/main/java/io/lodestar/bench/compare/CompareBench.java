@@ -104,7 +104,10 @@ public final class CompareBench implements Callable<Integer> {
         try {
           peer.start(work, heap);
           results = new Results(peer.name(), peer.version(), peer.settings());
-          results.startSeconds = (System.nanoTime() - t0) / 1e9;
+          results.startSeconds = peer.measuredStartSeconds((System.nanoTime() - t0) / 1e9);
+          if (peer.startNote() != null) {
+            results.notes.add(peer.startNote());
+          }
           out.printf("  %s: ready in %.1f s (%s)%n", peer.name(), results.startSeconds, results.version);
           new Workloads(peer, plan, out, results).run();
         } catch (Exception e) {

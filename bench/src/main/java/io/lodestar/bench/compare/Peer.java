@@ -29,6 +29,19 @@ interface Peer extends AutoCloseable {
   /** True when the server is a JVM whose live heap can be measured with jcmd. */
   boolean jvm();
 
+  /**
+   * The start to report, given the wall time of {@link #start}: that time itself, unless the peer
+   * timed a part of it apart (a preparatory first start).
+   */
+  default double measuredStartSeconds(double wallSeconds) {
+    return wallSeconds;
+  }
+
+  /** Anything about its start the report should say (e.g. a first start measured apart), or null. */
+  default String startNote() {
+    return null;
+  }
+
   /** Whether this peer also holds the plan's scale tiers (Lodestar's one-node ceiling). */
   default boolean holdsScaleTiers() {
     return false;
