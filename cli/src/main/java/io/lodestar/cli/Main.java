@@ -3,6 +3,7 @@ package io.lodestar.cli;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -24,26 +25,6 @@ import picocli.CommandLine.Spec;
     versionProvider = Main.Version.class,
     description = "Command line for a Lodestar server: register and discover service instances, watch changes, manage namespaces and configs.",
     synopsisSubcommandLabel = "COMMAND",
-    subcommands = {
-        RegisterCommand.class,
-        DeregisterCommand.class,
-        InstanceUpdate.Isolate.class,
-        InstanceUpdate.Restore.class,
-        InstanceUpdate.Weight.class,
-        HeartbeatCommand.class,
-        InstancesCommand.class,
-        ServicesCommand.class,
-        WatchCommand.class,
-        NamespacesCommand.class,
-        ConfigCommand.class,
-        RulesCommand.class,
-        ClusterCommand.class,
-        SecretsCommand.class,
-        TopCommand.class,
-        TokenCommand.class,
-        AuditCommand.class,
-        CommandLine.HelpCommand.class,
-    },
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",
@@ -56,6 +37,32 @@ import picocli.CommandLine.Spec;
     })
 public final class Main implements Runnable {
   static final int INTERRUPTED = 130;
+
+  /**
+   * Every verb, in the order {@code --help} lists them. They are added by hand, not through
+   * {@code @Command(subcommands)}: picocli reflects over each command class it is given, and for
+   * the seventeen verbs that is the largest share of a call's CPU; a call whose verb is plain to
+   * see ({@link VerbLookup}) builds that verb only (docs/cli.md, "Start time").
+   */
+  static final List<Class<?>> VERBS = List.of(
+      RegisterCommand.class,
+      DeregisterCommand.class,
+      InstanceUpdate.Isolate.class,
+      InstanceUpdate.Restore.class,
+      InstanceUpdate.Weight.class,
+      HeartbeatCommand.class,
+      InstancesCommand.class,
+      ServicesCommand.class,
+      WatchCommand.class,
+      NamespacesCommand.class,
+      ConfigCommand.class,
+      RulesCommand.class,
+      ClusterCommand.class,
+      SecretsCommand.class,
+      TopCommand.class,
+      TokenCommand.class,
+      AuditCommand.class,
+      CommandLine.HelpCommand.class);
 
   @Spec CommandSpec spec;
 
@@ -114,25 +121,57 @@ public final class Main implements Runnable {
   }
 
   static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env, java.io.InputStream in) {
+    String[] argv = args == null ? new String[0] : args;
+    Class<?> verb = VerbLookup.verbOf(argv);
+    if (verb != null) {
+      int code = run(argv, out, err, env, in, verb);
+      if (code != RETRY_WITH_EVERY_VERB) {
+        return code;
+      }
+    }
+    return run(argv, out, err, env, in, null);
+  }
+
+  /** A usage error at the root, seen before anything ran: its message lists every verb, so it is built again with all. */
+  private static final int RETRY_WITH_EVERY_VERB = Integer.MIN_VALUE;
+
+  /** @param verb the one verb to build, or null for all of them */
+  private static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env,
+      java.io.InputStream in, Class<?> verb) {
     Main main = new Main();
     main.env = env;
     main.in = in;
     main.out = out;
     main.err = err;
-    CommandLine cl = new CommandLine(main);
+    CommandLine cl = tree(main, verb);
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
-    cl.setParameterExceptionHandler(Main::usageError);
+    boolean[] executing = {false};
+    cl.setExecutionStrategy(parsed -> {
+      executing[0] = true;
+      return new CommandLine.RunLast().execute(parsed);
+    });
+    cl.setParameterExceptionHandler((e, a) -> verb != null && !executing[0] && e.getCommandLine() == cl
+        ? RETRY_WITH_EVERY_VERB : usageError(e, a));
     cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> failure(e, err));
     try {
-      return cl.execute(args == null ? new String[0] : args);
+      return cl.execute(args);
     } catch (RuntimeException | Error e) {  // defensive: handlers above should catch everything
       return failure(e, err);
     } finally {
       out.flush();
       err.flush();
     }
+  }
+
+  /** The command tree: the root and {@code verb} only, or every verb when it is null. */
+  static CommandLine tree(Main main, Class<?> verb) {
+    CommandLine cl = new CommandLine(main);
+    for (Class<?> v : verb == null ? VERBS : List.of(verb)) {
+      cl.addSubcommand(v);
+    }
+    return cl;
   }
 
   @Override

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** What the CLI does without a server: usage errors, an unreachable server, parsing helpers. */
 class CliOfflineTest {
@@ -68,6 +69,35 @@ class CliOfflineTest {
     assertThat(CliRun.run(NO_ENV, "deregister", "s").expect(2).err()).contains("Missing required parameter: 'ID'");
     assertThat(CliRun.run(NO_ENV, "namespaces", "create").expect(2).err()).contains("Missing required parameter: 'NAME'");
     assertThat(CliRun.run(NO_ENV, "services", "--bogus").expect(2).err()).contains("Unknown option: '--bogus'");
+  }
+
+  /** A call builds its verb only (start time): the lookup that picks it agrees with the full tree. */
+  @Test
+  void theVerbLookupAgreesWithTheCommandTree() {
+    CommandLine full = Main.tree(new Main(), null);
+    VerbLookup.BY_NAME.forEach((name, type) -> {
+      assertThat(full.getSubcommands().get(name)).as(name).isNotNull();
+      assertThat(full.getSubcommands().get(name).getCommand().getClass()).as(name).isEqualTo(type);
+      assertThat(Main.tree(new Main(), type).getSubcommands()).as(name).containsKey(name);
+    });
+    assertThat(full.getSubcommands().keySet()).containsAll(VerbLookup.BY_NAME.keySet())
+        .hasSize(VerbLookup.BY_NAME.size() + 1);  // and help, which takes the full tree
+    assertThat(VerbLookup.verbOf(new String[] {"instances", "orders"})).isEqualTo(InstancesCommand.class);
+    assertThat(VerbLookup.verbOf(new String[] {"--server", "h:1", "--json", "-n", "prod", "--timeout=3", "ns"}))
+        .isEqualTo(NamespacesCommand.class);
+    assertThat(VerbLookup.verbOf(new String[] {"--server", "instances"})).isNull();
+    assertThat(VerbLookup.verbOf(new String[] {"--help", "instances"})).isNull();
+    assertThat(VerbLookup.verbOf(new String[] {"help", "instances"})).isNull();
+    assertThat(VerbLookup.verbOf(new String[] {"-nprod", "instances"})).isNull();
+  }
+
+  @Test
+  void aUsageErrorBeforeAKnownVerbStillListsEveryVerb() {
+    CliRun r = CliRun.run(NO_ENV, "--timeout", "soon", "instances", "orders").expect(2);
+    assertThat(r.err()).contains("Invalid value for option '--timeout'")
+        .contains("Commands: register, deregister, isolate, restore, weight, heartbeat, instances, services, watch");
+    assertThat(CliRun.run(NO_ENV, "--token", "--json", "instances", "orders").expect(2).err())
+        .contains("Commands: register, deregister");
   }
 
   @Test
