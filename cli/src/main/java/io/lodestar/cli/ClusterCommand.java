@@ -64,7 +64,7 @@ final class ClusterCommand extends Verb {
       if (eq <= 0 || eq == member.length() - 1) {
         throw usage("expected ID=HOST:PORT, got '" + member + "'");
       }
-      ObjectNode body = LodestarApi.JSON.createObjectNode();
+      ObjectNode body = Json.object();
       body.put("id", member.substring(0, eq));
       body.put("address", member.substring(eq + 1));
       if (raftPort != null) {
@@ -105,7 +105,7 @@ final class ClusterCommand extends Verb {
     @Override
     public Integer call() throws Exception {
       LodestarApi.Response res = api().post(LodestarApi.path("v1", "cluster", "backup"),
-          LodestarApi.JSON.createObjectNode());
+          Json.object());
       if (json()) {
         printJson(res.json());
       } else {
@@ -124,7 +124,7 @@ final class ClusterCommand extends Verb {
 
     @Override
     public Integer call() throws Exception {
-      ObjectNode body = LodestarApi.JSON.createObjectNode();
+      ObjectNode body = Json.object();
       body.put("name", name);
       LodestarApi.Response res = api().post(LodestarApi.path("v1", "cluster", "restore"), body);
       if (json()) {

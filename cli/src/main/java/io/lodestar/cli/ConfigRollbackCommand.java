@@ -16,7 +16,7 @@ final class ConfigRollbackCommand extends ConfigVerb {
 
   @Override
   public Integer call() throws Exception {
-    ObjectNode body = LodestarApi.JSON.createObjectNode().put("toVersion", toVersion);
+    ObjectNode body = Json.object().put("toVersion", toVersion);
     if (comment != null) {
       body.put("comment", comment);
     }

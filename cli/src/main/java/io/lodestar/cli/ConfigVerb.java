@@ -40,7 +40,7 @@ abstract class ConfigVerb extends Verb {
   /** Parses a JSON answer of a raw call. */
   static com.fasterxml.jackson.databind.JsonNode json(LodestarApi.RawResponse r) {
     try {
-      return LodestarApi.JSON.readTree(r.body());
+      return Json.read(r.body());
     } catch (java.io.IOException e) {
       throw new CliException(CliException.SERVER_ERROR, "the server answered with something that is not JSON");
     }

@@ -22,7 +22,7 @@ abstract class InstanceUpdate extends Verb {
 
   @Override
   public Integer call() throws Exception {
-    ObjectNode body = LodestarApi.JSON.createObjectNode();
+    ObjectNode body = Json.object();
     fill(body);
     JsonNode instance = api().patch(servicePath(service, "instances", id), body).json();
     if (json()) {

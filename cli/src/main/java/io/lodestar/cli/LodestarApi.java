@@ -1,8 +1,6 @@
 package io.lodestar.cli;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,8 +30,6 @@ final class LodestarApi {
     System.setProperty("sun.net.http.retryPost", "false");
   }
 
-  static final ObjectMapper JSON = new ObjectMapper()
-      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
   static final String INDEX_HEADER = "X-Lodestar-Index";
 
   private final ServerAddress server;
@@ -260,7 +256,7 @@ final class LodestarApi {
     if (body != null) {
       headers.put("Content-Type", "application/json");
     }
-    Exchange res = exchange(method, uri, headers, body == null ? null : body.toString().getBytes(StandardCharsets.UTF_8),
+    Exchange res = exchange(method, uri, headers, body == null ? null : Json.write(body).getBytes(StandardCharsets.UTF_8),
         timeout);
     String text = new String(res.body(), StandardCharsets.UTF_8);
     JsonNode json = parse(text);
@@ -279,7 +275,7 @@ final class LodestarApi {
       return MissingNode.getInstance();
     }
     try {
-      return JSON.readTree(text);
+      return Json.read(text);
     } catch (IOException e) {
       return null;
     }

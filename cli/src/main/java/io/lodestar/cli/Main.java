@@ -278,12 +278,7 @@ public final class Main implements Runnable {
       out.println("{}");
       return;
     }
-    try {
-      out.println(oneLine ? LodestarApi.JSON.writeValueAsString(json)
-          : LodestarApi.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      out.println(json.toString());
-    }
+    out.println(oneLine ? Json.write(json) : Json.pretty(json));
     out.flush();
   }
 

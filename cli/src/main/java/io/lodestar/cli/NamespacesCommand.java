@@ -55,7 +55,7 @@ final class NamespacesCommand extends Verb {
 
     @Override
     public Integer call() throws Exception {
-      ObjectNode body = LodestarApi.JSON.createObjectNode();
+      ObjectNode body = Json.object();
       body.put("name", name);
       if (description != null) {
         body.put("description", description);

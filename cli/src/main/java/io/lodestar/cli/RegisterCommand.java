@@ -107,7 +107,7 @@ final class RegisterCommand extends Verb {
   }
 
   ObjectNode body(String withId) {
-    ObjectNode b = LodestarApi.JSON.createObjectNode();
+    ObjectNode b = Json.object();
     b.put("host", host);
     b.put("port", port);
     if (withId != null) {
@@ -144,7 +144,7 @@ final class RegisterCommand extends Verb {
   static final class CheckConverter implements CommandLine.ITypeConverter<ObjectNode> {
     @Override
     public ObjectNode convert(String value) {
-      ObjectNode c = LodestarApi.JSON.createObjectNode();
+      ObjectNode c = Json.object();
       String v = value.trim();
       String lower = v.toLowerCase(java.util.Locale.ROOT);
       if (lower.equals("tcp")) {

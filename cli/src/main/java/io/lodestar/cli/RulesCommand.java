@@ -129,7 +129,7 @@ final class RulesCommand extends Verb {
       }
       JsonNode body;
       try {
-        body = LodestarApi.JSON.readTree(text);
+        body = Json.read(text);
       } catch (JsonProcessingException e) {
         throw new CliException(CliException.USAGE, "the rule is not valid JSON: " + e.getOriginalMessage());
       }

@@ -18,7 +18,7 @@ final class SecretsCommand extends Verb {
     @Override
     public Integer call() throws Exception {
       LodestarApi.Response res = api().post(LodestarApi.path("v1", "secrets", "rotate"),
-          LodestarApi.JSON.createObjectNode());
+          Json.object());
       if (json()) {
         printJson(res.json());
         return 0;

@@ -58,7 +58,7 @@ final class Table {
       return "";
     }
     Map<String, String> sorted = new TreeMap<>();
-    m.fields().forEachRemaining(e -> sorted.put(e.getKey(), e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString()));
+    m.fields().forEachRemaining(e -> sorted.put(e.getKey(), e.getValue().isValueNode() ? e.getValue().asText() : Json.write(e.getValue())));
     StringBuilder b = new StringBuilder();
     sorted.forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
     return b.toString();

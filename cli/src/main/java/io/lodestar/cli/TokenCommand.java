@@ -50,7 +50,7 @@ final class TokenCommand extends Verb {
 
     @Override
     public Integer call() throws Exception {
-      ObjectNode body = LodestarApi.JSON.createObjectNode().put("name", name);
+      ObjectNode body = Json.object().put("name", name);
       ArrayNode p = body.putArray("policies");
       policies.forEach(p::add);
       LodestarApi.Response res = api().post(LodestarApi.path("v1", "tokens"), body);

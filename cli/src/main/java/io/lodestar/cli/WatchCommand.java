@@ -219,7 +219,7 @@ final class WatchCommand extends Verb {
     if (n == null || n.isNull() || n.isMissingNode()) {
       return null;
     }
-    return n.isValueNode() ? n.asText() : n.toString();
+    return n.isValueNode() ? n.asText() : Json.write(n);
   }
 
   static boolean isHealthy(JsonNode i) {

@@ -66,7 +66,7 @@ class CliClusterTest {
   @Test
   void statusShowsEveryMemberAndOneLeader() throws Exception {
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      JsonNode c = LodestarApi.JSON.readTree(cli("cluster", "status", "--json").expect(0).out());
+      JsonNode c = Json.read(cli("cluster", "status", "--json").expect(0).out());
       assertThat(c.get("members")).hasSize(3);
       assertThat(c.get("leader").asText()).isIn("n1", "n2", "n3");
     });
@@ -97,7 +97,7 @@ class CliClusterTest {
 
   @Test
   void tokensAndTheAuditTrailReplicateToEveryNode() throws Exception {
-    String secret = LodestarApi.JSON.readTree(cli("token", "create", "replicated", "--policy", "admin", "--json")
+    String secret = Json.read(cli("token", "create", "replicated", "--policy", "admin", "--json")
         .expect(0).out()).path("secret").asText();
     List<String> runOn3 = new ArrayList<>(List.of("--token", secret, "namespaces", "create", "audited",
         "--server", "127.0.0.1:" + ports.get(2)));

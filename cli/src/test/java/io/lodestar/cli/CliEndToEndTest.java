@@ -49,7 +49,7 @@ class CliEndToEndTest {
   }
 
   static JsonNode json(CliRun r) throws Exception {
-    return LodestarApi.JSON.readTree(r.out());
+    return Json.read(r.out());
   }
 
   @Test
@@ -236,9 +236,9 @@ class CliEndToEndTest {
 
     String[] lines = watch.out().split("\n");
     assertThat(lines).hasSize(3);
-    JsonNode initial = LodestarApi.JSON.readTree(lines[0]);
-    JsonNode changed = LodestarApi.JSON.readTree(lines[1]);
-    JsonNode removed = LodestarApi.JSON.readTree(lines[2]);
+    JsonNode initial = Json.read(lines[0]);
+    JsonNode changed = Json.read(lines[1]);
+    JsonNode removed = Json.read(lines[2]);
     assertThat(initial.path("instances")).hasSize(2);
     assertThat(changed.path("revision").asLong()).isGreaterThan(initial.path("revision").asLong());
     assertThat(changed.path("instances").findValuesAsText("weight")).contains("5");

@@ -158,13 +158,13 @@ class CliOfflineTest {
 
   @Test
   void instanceDiffs() throws Exception {
-    JsonNode a = LodestarApi.JSON.readTree(
+    JsonNode a = Json.read(
         "{\"id\":\"i\",\"host\":\"h\",\"port\":1,\"weight\":100,\"health\":\"HEALTHY\",\"metadata\":{\"z\":\"1\"},\"revision\":3}");
-    JsonNode b = LodestarApi.JSON.readTree(
+    JsonNode b = Json.read(
         "{\"id\":\"i\",\"host\":\"h\",\"port\":2,\"weight\":50,\"health\":\"UNHEALTHY\",\"metadata\":{\"z\":\"2\"},\"revision\":4}");
     assertThat(WatchCommand.diff(a, b))
         .isEqualTo("address h:1->h:2, weight 100->50, health HEALTHY->UNHEALTHY, metadata {z=1}->{z=2}");
     assertThat(WatchCommand.diff(a, a)).isNull();
-    assertThat(Table.address(LodestarApi.JSON.readTree("{\"host\":\"fe80::1\",\"port\":80}"))).isEqualTo("[fe80::1]:80");
+    assertThat(Table.address(Json.read("{\"host\":\"fe80::1\",\"port\":80}"))).isEqualTo("[fe80::1]:80");
   }
 }

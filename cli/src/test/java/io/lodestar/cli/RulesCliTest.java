@@ -44,11 +44,11 @@ class RulesCliTest {
     Files.writeString(file, "{\"rules\":[{\"destinations\":[{\"subset\":{\"version\":\"2\"},\"weight\":5},"
         + "{\"subset\":{\"version\":\"1\"},\"weight\":95}]}]}");
     cli("rules", "put", "orders", "route", "-f", file.toString(), "--if-version", "0").expect(0);
-    JsonNode lb = LodestarApi.JSON.readTree(cli("rules", "get", "orders", "loadbalance").expect(0).out());
+    JsonNode lb = Json.read(cli("rules", "get", "orders", "loadbalance").expect(0).out());
     assertThat(lb.get("policy").asText()).isEqualTo("adaptive");
 
     cli("rules", "put", "--defaults", "ratelimit", "{\"rules\":[{\"name\":\"all\",\"limit\":50}]}").expect(0);
-    JsonNode eff = LodestarApi.JSON.readTree(cli("rules", "get", "orders", "--effective").expect(0).out());
+    JsonNode eff = Json.read(cli("rules", "get", "orders", "--effective").expect(0).out());
     assertThat(eff.get("ratelimit").get("rules").get(0).get("limit").asLong()).isEqualTo(50);
     assertThat(eff.get("route").get("rules").get(0).get("destinations")).hasSize(2);
 

@@ -46,7 +46,7 @@ class TokenCliTest {
   @Test
   void createListUseAndRevokeTokens(@TempDir Path tmp) throws Exception {
     Map<String, String> asAdmin = Map.of("LODESTAR_TOKEN", admin);
-    JsonNode created = LodestarApi.JSON.readTree(cli(asAdmin, "token", "create", "ci", "--policy",
+    JsonNode created = Json.read(cli(asAdmin, "token", "create", "ci", "--policy",
         "write:default,read:*", "--json").expect(0).out());
     String ci = created.path("secret").asText();
     assertThat(ci).startsWith("lds_");

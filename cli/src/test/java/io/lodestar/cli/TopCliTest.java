@@ -72,7 +72,7 @@ class TopCliTest {
         assertThat(parts[1]).doesNotContain("web");
       });
 
-      JsonNode t = LodestarApi.JSON.readTree(cli("top", "default", "--json", "--window", "5m").expect(0).out());
+      JsonNode t = Json.read(cli("top", "default", "--json", "--window", "5m").expect(0).out());
       assertThat(t.get("edges")).hasSize(2);
       assertThat(t.get("nodes").findValuesAsText("service")).contains("web", "orders", "payments");
     }
