@@ -263,6 +263,12 @@ public final class LodestarServer implements AutoCloseable {
             + "the port could change or delete everything. Add --auth (tokens on every surface), bind to "
             + "127.0.0.1, or pass --insecure if this network is trusted (docs/security.md)");
       }
+      if (cluster != null && tls.selfSigned()) {
+        throw new IllegalArgumentException("--tls-self-signed makes a different certificate on each node, which the "
+            + "other members cannot trust (their calls and, under --tls-client-ca, Raft would fail): give every "
+            + "member a certificate from one CA with --tls-cert/--tls-key and that CA as --tls-client-ca "
+            + "(docs/security.md#cluster-members)");
+      }
       if (auth && cluster != null && clusterSecretFile == null) {
         throw new IllegalArgumentException("--auth in a cluster needs --cluster-secret-file: members prove to each "
             + "other with it that they belong to the cluster, and refuse its internal endpoints to anyone else; "

@@ -43,6 +43,8 @@ class ClusterSecurityTest {
   private final Map<String, Integer> ports = new LinkedHashMap<>();
   private final Map<String, ServerProcess> nodes = new LinkedHashMap<>();
   private final Map<String, Path> certs = new LinkedHashMap<>();
+  private SelfSignedCerts.Authority ca;
+  private String spec;
   private byte[] secret;
   private SSLContext operator;
   private String admin;
@@ -50,14 +52,14 @@ class ClusterSecurityTest {
   @BeforeAll
   void startCluster() throws IOException {
     Path pki = dir.resolve("pki");
-    SelfSignedCerts.Authority ca = SelfSignedCerts.authority(pki, "ca", "lodestar-test-ca");
+    ca = SelfSignedCerts.authority(pki, "ca", "lodestar-test-ca");
     secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     Path secretFile = Files.write(dir.resolve("cluster-secret"), secret);
     for (String id : IDS) {
       ports.put(id, ServerProcess.freePortPair());
     }
-    String spec = IDS.stream().map(id -> id + "=127.0.0.1:" + ports.get(id)).collect(Collectors.joining(","));
+    spec = IDS.stream().map(id -> id + "=127.0.0.1:" + ports.get(id)).collect(Collectors.joining(","));
     for (String id : IDS) {
       SelfSignedCerts.CertFiles c = ca.issue(pki, id, List.of("localhost", "127.0.0.1"));
       certs.put(id, c.cert());
@@ -187,6 +189,8 @@ class ClusterSecurityTest {
       }
       return https("n3").get("/health").status() == 200;
     });
+    assertThat(Files.readString(n3.logFile())).containsPattern("Secret key " + oldKey
+        + ": the same as members \\[127.0.0.1:\\d+, 127.0.0.1:\\d+\\]");
     await().atMost(LONG).untilAsserted(() -> {
       assertThat(member("n3").path("secretKeyId").asText()).isEqualTo(newKey);
       assertThat(adminOn("n3").get(path + "?consistent=true").body()).isEqualTo(plain);
@@ -196,6 +200,33 @@ class ClusterSecurityTest {
     assertThat(again.status()).as(again.body()).isEqualTo(200);
     assertThat(again.json().path("oldKeyId").asText()).isEqualTo(newKey);
     await().atMost(LONG).untilAsserted(() -> assertThat(adminOn("n1").get(path).body()).isEqualTo(plain));
+  }
+
+  /**
+   * The secret-key check at start runs over https with the credential: a member restarted finds its
+   * peers' key the same (logged), and a node given another cluster secret is refused by the
+   * members and so refuses to start, as a node with another key did before members checked credentials.
+   */
+  @Test
+  void aNodeWithAnotherClusterSecretRefusesToStart() throws Exception {
+    byte[] other = new byte[32];
+    new SecureRandom().nextBytes(other);
+    Path otherFile = Files.write(dir.resolve("other-secret"), other);
+    int port = ServerProcess.freePortPair();
+    Path pki = dir.resolve("pki");
+    SelfSignedCerts.CertFiles c = ca.issue(pki, "n4", List.of("localhost", "127.0.0.1"));
+    ServerProcess n4 = new ServerProcess(port, dir.resolve("n4"), "--node-id", "n4", "--join", "--cluster",
+        spec + ",n4=127.0.0.1:" + port, "--auth", "--cluster-secret-file", otherFile.toString(), "--tls-cert",
+        c.cert().toString(), "--tls-key", c.key().toString(), "--tls-client-ca", ca.files().cert().toString())
+        .startAsync();
+    try {
+      await().atMost(LONG).until(() -> !n4.isAlive());
+      assertThat(n4.terminate()).isNotZero();
+      assertThat(Files.readString(n4.logFile())).contains("cannot start", "refuses this node's cluster credential",
+          "--cluster-secret-file");
+    } finally {
+      n4.close();
+    }
   }
 
   @Test

@@ -21,4 +21,15 @@ class ServerSettingsTest {
       assertThat(Files.exists(dir.resolve("later"))).isFalse();
     }
   }
+
+  /** Settings a cluster member cannot run safely with are refused before anything starts, saying why. */
+  @Test
+  void aClusterMemberRefusesAuthWithoutASecretAndSelfSignedTls(@TempDir Path dir) {
+    var cluster = io.lodestar.server.storage.ClusterConfig.parse("n1", "n1=127.0.0.1:1,n2=127.0.0.1:3", 0, false);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> LodestarServer.builder().dataDir(dir).cluster(cluster)
+        .auth(true).build()).hasMessageContaining("--auth in a cluster needs --cluster-secret-file");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> LodestarServer.builder().dataDir(dir).cluster(cluster)
+        .tls(io.lodestar.server.tls.TlsSettings.selfSignedCert()).build())
+        .hasMessageContaining("--tls-self-signed makes a different certificate on each node");
+  }
 }

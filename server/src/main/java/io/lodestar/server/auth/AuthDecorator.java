@@ -35,8 +35,9 @@ public final class AuthDecorator implements DecoratingHttpServiceFunction {
     RestPermissions.Required need = RestPermissions.required(req.method(), ctx.path());
     String memberProof = req.headers().get(ClusterCredential.HEADER);
     Principal p;
-    if (memberProof != null) {
-      // another member (docs/security.md#cluster-internal-calls); a wrong proof is refused whatever the path
+    if (memberProof != null && authorizer.hasClusterSecret()) {
+      // another member (docs/security.md#cluster-members); a wrong proof is refused whatever the path.
+      // A node without a cluster secret cannot check one and ignores it: its usual rules apply.
       p = authorizer.authenticateMember(memberProof);
       if (p == null) {
         return deny(ctx, new LodestarException(LodestarException.Code.UNAUTHENTICATED,

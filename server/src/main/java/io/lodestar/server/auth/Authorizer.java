@@ -35,6 +35,11 @@ public final class Authorizer {
     this.cluster = cluster;
   }
 
+  /** Whether this node has a cluster secret, so that it checks members' credentials. */
+  public boolean hasClusterSecret() {
+    return cluster != null;
+  }
+
   /**
    * The cluster principal when {@code proof} (the {@link ClusterCredential#HEADER} header) is this
    * cluster's credential; null when it is not, or when this node has no cluster secret to check it.

@@ -55,21 +55,42 @@ public final class SecretKeyCheck {
     }
   }
 
-  /** Throws when a member that answers reports a different key id; members that do not answer are skipped. */
+  /**
+   * Throws when a member that answers reports a different key id, or refuses this node's cluster
+   * credential (then the two hold different cluster secrets, hence different keys); members that
+   * do not answer are skipped.
+   */
   public static void againstPeers(List<String> peerClientAddresses, SecretBox box,
       io.lodestar.server.http.PeerHttp peers) {
     List<CompletableFuture<JsonNode>> asks = new ArrayList<>();
     for (String address : peerClientAddresses) {
       HttpRequest req = peers.get(address, "/v1/cluster/node", Duration.ofSeconds(2)).build();
       asks.add(peers.client().sendAsync(req, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+        if (r.statusCode() == 401 && peers.member()
+            && "cluster".equals(Json.parseObject(r.body()).path("error").path("permission").asText())) {
+          throw new IllegalStateException("member " + address + " refuses this node's cluster credential: the two "
+              + "were given different cluster secrets (so different secret keys too); " + SecretBox.HOW_TO_SHARE);
+        }
         if (r.statusCode() != 200) {
-          return null; // refused (no cluster secret there, or another one): proves nothing about the key
+          return null; // refused otherwise (an older member, a token needed): proves nothing about the key
         }
         return Json.parseObject(r.body());
-      }).exceptionally(e -> null));
+      }).exceptionally(e -> {
+        Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (c instanceof IllegalStateException ise) {
+          throw ise;
+        }
+        return null; // unreachable, or no JSON: proves nothing
+      }));
     }
+    List<String> same = new ArrayList<>();
     for (int i = 0; i < asks.size(); i++) {
-      JsonNode answer = asks.get(i).join();
+      JsonNode answer;
+      try {
+        answer = asks.get(i).join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw e.getCause() instanceof IllegalStateException ise ? ise : e;
+      }
       JsonNode id = answer == null ? null : answer.get("secretKeyId");
       String theirs = id == null || id.isNull() ? null : id.asText();
       // a member may have applied rotations this node has not replayed yet: compare at its generation
@@ -78,9 +99,11 @@ public final class SecretKeyCheck {
             + peerClientAddresses.get(i) + "'s (" + theirs + "); " + SecretBox.HOW_TO_SHARE);
       }
       if (theirs != null) {
-        log.debug("Member {} holds the same secret key", peerClientAddresses.get(i));
+        same.add(peerClientAddresses.get(i));
       }
     }
+    log.info("Secret key {}: {}", describe(box), same.isEmpty() ? "no member answered to compare with"
+        : "the same as members " + same);
   }
 
   private static String describe(SecretBox box) {
