@@ -1,6 +1,6 @@
 package io.lodestar.bench;
 
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.LodestarClient;
 import io.lodestar.client.RegistrationSpec;
 import io.lodestar.client.breaker.CircuitBreaker;
@@ -87,7 +87,7 @@ public final class GovernanceDemo implements Callable<Integer> {
     step("1. Adaptive balancing: p0 answers in 50 ms (others 5 ms), p1 fails half its calls");
     put("circuitbreaker", "{\"disabled\":true}");
     put("loadbalance", "{\"policy\":\"adaptive\",\"adaptive\":{\"updateIntervalMs\":200}}");
-    waitFor("adaptive rule", () -> g.rules().getLoadbalance().getPolicy() == io.lodestar.api.v1.LoadBalanceRule.Policy.ADAPTIVE);
+    waitFor("adaptive rule", () -> g.rules().loadBalancePolicy() == io.lodestar.client.lb.LbPolicy.ADAPTIVE);
     failShare[1] = 0.5;
     out.println("   Each row is one round: each instance's share of the calls. pN×F is the adaptive balancer's");
     out.println("   weight factor for pN (1.00 is a full share; it falls while pN is slow or failing, and each");
@@ -103,8 +103,8 @@ public final class GovernanceDemo implements Callable<Integer> {
     put("loadbalance", "{\"policy\":\"weighted_random\"}");
     put("circuitbreaker", "{\"instance\":{\"consecutiveErrors\":5,\"openMs\":2000,\"halfOpenProbes\":3,"
         + "\"successesToClose\":2}}");
-    waitFor("breaker rule", () -> g.rules().getCircuitbreaker().hasInstance()
-        && g.rules().getLoadbalance().getPolicy() == io.lodestar.api.v1.LoadBalanceRule.Policy.WEIGHTED_RANDOM);
+    waitFor("breaker rule", () -> g.rules().hasCircuitBreaker()
+        && g.rules().loadBalancePolicy() == io.lodestar.client.lb.LbPolicy.WEIGHTED_RANDOM);
     latencyMs[0] = 5;
     failing[3] = true;
     rounds(gov, g, 3);
@@ -126,7 +126,7 @@ public final class GovernanceDemo implements Callable<Integer> {
   private void rateLimit(Governor gov, ServiceGovernor g) throws Exception {
     step("4. Rate limit: 100 calls/s for the service; the caller offers about 400/s");
     put("ratelimit", "{\"rules\":[{\"name\":\"shop-100\",\"limit\":100,\"burst\":10}]}");
-    waitFor("rate limit rule", () -> g.rules().hasRatelimit());
+    waitFor("rate limit rule", () -> g.rules().hasRateLimit());
     out.printf("   %-8s %10s %10s%n", "second", "admitted", "refused");
     for (int sec = 1; sec <= 4; sec++) {
       int admitted = 0;
@@ -134,7 +134,7 @@ public final class GovernanceDemo implements Callable<Integer> {
       long end = System.nanoTime() + 1_000_000_000L;
       while (System.nanoTime() < end) {
         try {
-          gov.decorateSupplier(SERVICE, CallContext.empty(), Instance::getId).get();
+          gov.decorateSupplier(SERVICE, CallContext.empty(), Instance::id).get();
           admitted++;
         } catch (GovernanceException e) {
           refused++;
@@ -166,7 +166,7 @@ public final class GovernanceDemo implements Callable<Integer> {
       long end = System.nanoTime() + roundMs * 1_000_000L;
       while (System.nanoTime() < end) {
         Instance in = gov.choose(SERVICE, CallContext.empty());
-        int i = in.getHost().charAt(in.getHost().length() - 1) - '0';
+        int i = in.host().charAt(in.host().length() - 1) - '0';
         counts[i]++;
         total++;
         boolean ok = !failing[i] && !(failShare[i] > 0 && rnd.nextDouble() < failShare[i]);
@@ -192,7 +192,7 @@ public final class GovernanceDemo implements Callable<Integer> {
       if (s != null && s != CircuitBreaker.State.CLOSED) {
         b.append("  ").append(label(i)).append(" breaker ").append(s);
       }
-      if (g.factor(id(i)) < 0.999 && g.rules().getLoadbalance().getPolicy() == io.lodestar.api.v1.LoadBalanceRule.Policy.ADAPTIVE) {
+      if (g.factor(id(i)) < 0.999 && g.rules().loadBalancePolicy() == io.lodestar.client.lb.LbPolicy.ADAPTIVE) {
         b.append(String.format("  %s×%.2f", "p" + i, g.factor(id(i))));
       }
     }

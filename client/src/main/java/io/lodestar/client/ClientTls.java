@@ -61,7 +61,7 @@ public final class ClientTls {
   }
 
   /** gRPC channel credentials for these settings. */
-  public ChannelCredentials credentials() {
+  ChannelCredentials credentials() {
     TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
     try {
       if (caFile != null) {

@@ -1,5 +1,7 @@
 package io.lodestar.client;
 
+import io.lodestar.client.internal.Instances;
+import io.lodestar.client.internal.RuleSet;
 import io.lodestar.api.v1.ServiceInfo;
 import io.lodestar.api.v1.ServiceUpdate;
 import io.lodestar.client.internal.Logs;
@@ -108,12 +110,12 @@ final class DiskCache implements AutoCloseable {
         .setService(s.service())
         .setRevision(s.revision())
         .setSnapshot(true)
-        .addAllInstances(s.instances())
+        .addAllInstances(s.instances().stream().map(Instances::toProto).toList())
         .setInfo(ServiceInfo.newBuilder()
             .setNamespace(s.namespace())
             .setName(s.service())
             .setProtectThreshold(s.protectThreshold())
-            .setRules(s.rules())  // governance rules are served from the cache too
+            .setRules(RuleSet.proto(s.rules()))  // governance rules are served from the cache too
             .setRevision(s.revision()))
         .build();
     Path file = fileFor(s.namespace(), s.service());

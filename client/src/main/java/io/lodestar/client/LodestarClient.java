@@ -1,11 +1,12 @@
 package io.lodestar.client;
 
 import io.grpc.ManagedChannel;
-import io.lodestar.api.v1.Instance;
 import io.lodestar.client.Connection.InstanceKey;
 import io.lodestar.client.Names.ServerAddress;
 import io.lodestar.client.ServiceEntry.ListenerHandle;
+import io.lodestar.client.internal.Instances;
 import io.lodestar.client.internal.Logs;
+import io.lodestar.client.internal.RuleSet;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -127,27 +128,24 @@ public final class LodestarClient implements AutoCloseable {
   // ------------------------------------------------------------------ governance hooks
 
   static {
-    // the governance package's quota plumbing, kept off this class's public API
-    io.lodestar.client.internal.QuotaChannel.Access.install(c -> c.new Quotas());
+    // the governance package's quota and call-statistics plumbing, kept off this class's public API
+    io.lodestar.client.internal.StreamChannel.Access.install(c -> c.new Channel());
   }
 
-  /**
-   * Governance: sends one window of call statistics on this client's stream. Completes with false
-   * when no server is connected: the window is lost, which telemetry accepts. Does not block.
-   */
-  public CompletableFuture<Boolean> sendCallStats(io.lodestar.api.v1.CallStatsReport report) {
-    Objects.requireNonNull(report, "report");
-    CompletableFuture<Boolean> sent = new CompletableFuture<>();
-    if (closed.get()) {
-      sent.complete(false);
+  /** Quota reports and grants, call statistics, on this client's stream (see StreamChannel). */
+  private final class Channel implements io.lodestar.client.internal.StreamChannel {
+    @Override
+    public CompletableFuture<Boolean> sendCallStats(io.lodestar.api.v1.CallStatsReport report) {
+      Objects.requireNonNull(report, "report");
+      CompletableFuture<Boolean> sent = new CompletableFuture<>();
+      if (closed.get()) {
+        sent.complete(false);
+        return sent;
+      }
+      connection.post(() -> sent.complete(connection.sendCallStats(report)));
       return sent;
     }
-    connection.post(() -> sent.complete(connection.sendCallStats(report)));
-    return sent;
-  }
 
-  /** Cluster quota reports and grants on this client's stream (see QuotaChannel). */
-  private final class Quotas implements io.lodestar.client.internal.QuotaChannel {
     @Override
     public CompletableFuture<Boolean> send(io.lodestar.api.v1.QuotaReport report) {
       Objects.requireNonNull(report, "report");
@@ -193,14 +191,22 @@ public final class LodestarClient implements AutoCloseable {
   /** {@link #register} without blocking; the future fails with a timeout after the request timeout. */
   public CompletableFuture<Instance> registerAsync(RegistrationSpec spec) {
     Objects.requireNonNull(spec, "spec");
-    CompletableFuture<Instance> result = new CompletableFuture<>();
+    CompletableFuture<io.lodestar.api.v1.Instance> result = new CompletableFuture<>();
     if (closed.get()) {
       result.completeExceptionally(Connection.closedException());
-      return result;
+    } else {
+      io.lodestar.api.v1.Instance instance = spec.toInstance(namespace);
+      connection.post(() -> connection.register(instance, result));
+      withTimeout(result, "register " + spec);
     }
-    Instance instance = spec.toInstance(namespace);
-    connection.post(() -> connection.register(instance, result));
-    return withTimeout(result, "register " + spec);
+    CompletableFuture<Instance> answer = result.thenApply(Instances::fromProto);
+    // a caller who gives up gives up the request too (the connection then undoes a late success)
+    answer.whenComplete((ok, err) -> {
+      if (answer.isCancelled()) {
+        result.cancel(false);
+      }
+    });
+    return answer;
   }
 
   /**
@@ -269,8 +275,8 @@ public final class LodestarClient implements AutoCloseable {
       connection.post(() -> connection.fetch(ns, svc, result));
     }
     return withTimeout(result, "fetch " + ns + "/" + svc).thenApply(u -> ServiceSnapshot.of(ns, svc, u.getRevision(),
-        u.getInstancesList(), ServiceSnapshot.effectiveThreshold(u.getInfo().getProtectThreshold()),
-        u.getInfo().getRules()));
+        Instances.fromProto(u.getInstancesList()), ServiceSnapshot.effectiveThreshold(u.getInfo().getProtectThreshold()),
+        RuleSet.of(u.getInfo().getRules())));
   }
 
   /**

@@ -32,7 +32,7 @@ public class LodestarClientException extends RuntimeException {
    * The server's code as the wire enum (shared with the server through api/), or
    * {@link ErrorCode#ERROR_CODE_UNSPECIFIED} when the SDK itself gave up ({@link #code()} says why).
    */
-  public ErrorCode errorCode() {
+  ErrorCode errorCode() {
     for (ErrorCode c : ErrorCode.values()) {
       if (c != ErrorCode.UNRECOGNIZED && c.name().toLowerCase(java.util.Locale.ROOT).equals(code)) {
         return c;

@@ -1,6 +1,7 @@
 package io.lodestar.client;
 
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.internal.Instances;
+import io.lodestar.client.internal.RuleSet;
 import io.lodestar.api.v1.ServiceInfo;
 import io.lodestar.api.v1.ServiceUpdate;
 import io.lodestar.client.ServiceEntry.ListenerHandle;
@@ -161,8 +162,8 @@ final class ServiceCache {
     ServiceInfo info = u.hasInfo() ? u.getInfo() : e.info;
     if (u.getSnapshot()) {
       Map<String, Instance> next = new HashMap<>(u.getInstancesCount() * 2);
-      for (Instance i : u.getInstancesList()) {
-        next.put(i.getId(), i);
+      for (Instance i : Instances.fromProto(u.getInstancesList())) {
+        next.put(i.id(), i);
       }
       publish(e, next, u.getRevision(), info, false, u.getEmptiedByExpiry());
       return;
@@ -177,8 +178,8 @@ final class ServiceCache {
       return;
     }
     Map<String, Instance> next = new HashMap<>(e.byId);
-    for (Instance i : u.getInstancesList()) {
-      next.put(i.getId(), i);
+    for (Instance i : Instances.fromProto(u.getInstancesList())) {
+      next.put(i.id(), i);
     }
     for (String id : u.getRemovedIdsList()) {
       next.remove(id);
@@ -221,8 +222,8 @@ final class ServiceCache {
     }
     ServiceUpdate u = found.get();
     Map<String, Instance> next = new HashMap<>();
-    for (Instance i : u.getInstancesList()) {
-      next.put(i.getId(), i);
+    for (Instance i : Instances.fromProto(u.getInstancesList())) {
+      next.put(i.id(), i);
     }
     LOG.log(Level.INFO, "Lodestar: serving {0} from the failover cache ({1} instances, revision {2})", e,
         next.size(), u.getRevision());
@@ -243,7 +244,7 @@ final class ServiceCache {
             + "likely a partition between them and the server; serving the last {1} instances until it lists "
             + "some again (ServiceSnapshot.expiryHeld)", e, before.instances().size());
       }
-      ServiceSnapshot held = before.heldAt(revision, info.getProtectThreshold(), info.getRules());
+      ServiceSnapshot held = before.heldAt(revision, info.getProtectThreshold(), RuleSet.of(info.getRules()));
       install(e, next, revision, info, fromDisk, held);
       if (!before.expiryHeld()) {
         ServiceEvent ev = new ServiceEvent(held, List.of(), List.of(), List.of(), fromDisk);
@@ -258,13 +259,13 @@ final class ServiceCache {
     // the list callers saw: the server's, or the one held through an expiry
     Map<String, Instance> prev = new HashMap<>();
     if (before != null) {
-      before.instances().forEach(i -> prev.put(i.getId(), i));
+      before.instances().forEach(i -> prev.put(i.id(), i));
     }
     List<Instance> added = new ArrayList<>();
     List<Instance> changed = new ArrayList<>();
     List<Instance> removed = new ArrayList<>();
     for (Instance i : next.values()) {
-      Instance old = prev.get(i.getId());
+      Instance old = prev.get(i.id());
       if (old == null) {
         added.add(i);
       } else if (!old.equals(i)) {
@@ -272,12 +273,12 @@ final class ServiceCache {
       }
     }
     for (Instance old : prev.values()) {
-      if (!next.containsKey(old.getId())) {
+      if (!next.containsKey(old.id())) {
         removed.add(old);
       }
     }
     ServiceSnapshot snap = ServiceSnapshot.of(e.namespace, e.service, revision, List.copyOf(next.values()),
-        ServiceSnapshot.effectiveThreshold(info.getProtectThreshold()), info.getRules());
+        ServiceSnapshot.effectiveThreshold(info.getProtectThreshold()), RuleSet.of(info.getRules()));
     install(e, next, revision, info, fromDisk, snap);
 
     boolean firstList = before == null;
@@ -316,7 +317,7 @@ final class ServiceCache {
 
   private static void sortById(List<Instance> l) {
     if (l.size() > 1) {
-      l.sort((a, b) -> a.getId().compareTo(b.getId()));
+      l.sort((a, b) -> a.id().compareTo(b.id()));
     }
   }
 

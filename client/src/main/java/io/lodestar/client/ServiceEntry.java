@@ -1,6 +1,5 @@
 package io.lodestar.client;
 
-import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.ServiceInfo;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;

@@ -1,6 +1,5 @@
 package io.lodestar.client;
 
-import io.lodestar.api.v1.Instance;
 import java.util.List;
 
 /**

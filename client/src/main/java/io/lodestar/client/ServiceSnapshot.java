@@ -1,8 +1,7 @@
 package io.lodestar.client;
 
-import io.lodestar.api.v1.GovernanceRules;
-import io.lodestar.api.v1.HealthStatus;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.governance.Rules;
+import io.lodestar.client.internal.RuleSet;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -20,7 +19,7 @@ import java.util.random.RandomGenerator;
  * by id), the healthy-filtered list after the protection threshold, and the cumulative weights of
  * that list, so that {@link #selectOne()} is a random draw plus a binary search, with no allocation.
  *
- * <p>Protection: instances whose health is {@link HealthStatus#UNHEALTHY} are filtered out, unless
+ * <p>Protection: instances whose health is {@link Instance.Health#UNHEALTHY} are filtered out, unless
  * the unhealthy share exceeds the protection threshold; then every instance is returned (each still
  * carrying its health) and {@link #protectionApplied()} is true, so that a network blip never
  * empties a caller's list. A threshold of 0 means the default ({@value #DEFAULT_PROTECT_THRESHOLD});
@@ -40,7 +39,7 @@ public final class ServiceSnapshot {
   /** Weight of an instance registered without one. Same value as the server's default. */
   public static final int DEFAULT_WEIGHT = 100;
 
-  private static final Comparator<Instance> BY_ID = Comparator.comparing(Instance::getId);
+  private static final Comparator<Instance> BY_ID = Comparator.comparing(Instance::id);
 
   private final String namespace;
   private final String service;
@@ -52,16 +51,16 @@ public final class ServiceSnapshot {
   private final long[] cumulative;  // cumulative[i] = sum of weights of picks[0..i]
   private final long totalWeight;
   private final boolean protectionApplied;
-  private final GovernanceRules rules;
+  private final Rules rules;
   private final boolean expiryHeld;
 
   private ServiceSnapshot(String namespace, String service, long revision, List<Instance> all,
-      double protectThreshold, GovernanceRules rules) {
+      double protectThreshold, Rules rules) {
     this(namespace, service, revision, all, protectThreshold, rules, false);
   }
 
   private ServiceSnapshot(String namespace, String service, long revision, List<Instance> all,
-      double protectThreshold, GovernanceRules rules, boolean expiryHeld) {
+      double protectThreshold, Rules rules, boolean expiryHeld) {
     this.expiryHeld = expiryHeld;
     this.rules = rules;
     this.namespace = namespace;
@@ -78,11 +77,11 @@ public final class ServiceSnapshot {
     List<Instance> candidates = new ArrayList<>(sorted.size());
     List<Instance> healthy = new ArrayList<>(sorted.size());
     for (Instance i : sorted) {
-      if (i.getIsolated()) {
+      if (i.isolated()) {
         continue;
       }
       candidates.add(i);
-      if (i.getHealth() != HealthStatus.UNHEALTHY) {
+      if (i.healthy()) {
         healthy.add(i);
       }
     }
@@ -98,7 +97,7 @@ public final class ServiceSnapshot {
     this.cumulative = new long[picks.length];
     long sum = 0;
     for (int k = 0; k < picks.length; k++) {
-      sum += weightOf(picks[k]);
+      sum += picks[k].weight();
       cumulative[k] = sum;
     }
     this.totalWeight = sum;
@@ -118,12 +117,12 @@ public final class ServiceSnapshot {
    */
   public static ServiceSnapshot of(String namespace, String service, long revision, List<Instance> instances,
       double protectThreshold) {
-    return of(namespace, service, revision, instances, protectThreshold, GovernanceRules.getDefaultInstance());
+    return of(namespace, service, revision, instances, protectThreshold, RuleSet.EMPTY);
   }
 
   /** A snapshot that also carries the service's effective governance rules, as pushed. */
   public static ServiceSnapshot of(String namespace, String service, long revision, List<Instance> instances,
-      double protectThreshold, GovernanceRules rules) {
+      double protectThreshold, Rules rules) {
     Objects.requireNonNull(namespace, "namespace");
     Objects.requireNonNull(service, "service");
     Objects.requireNonNull(instances, "instances");
@@ -145,24 +144,19 @@ public final class ServiceSnapshot {
   }
 
   /** This snapshot's instances, held at {@code revision} while the server's list is empty by expiry. */
-  ServiceSnapshot heldAt(long revision, double protectThreshold, GovernanceRules rules) {
+  ServiceSnapshot heldAt(long revision, double protectThreshold, Rules rules) {
     return new ServiceSnapshot(namespace, service, revision, instances, effectiveThreshold(protectThreshold), rules,
         true);
   }
 
   /** The service's effective governance rules (its own, completed by its namespace's defaults). */
-  public GovernanceRules rules() {
+  public Rules rules() {
     return rules;
   }
 
   /** The threshold actually applied for a configured value (0 → the default). */
   public static double effectiveThreshold(double configured) {
     return configured <= 0 || Double.isNaN(configured) ? DEFAULT_PROTECT_THRESHOLD : Math.min(configured, 1.0);
-  }
-
-  /** The weight used for picks: the instance's weight, or the default when unset. */
-  public static long weightOf(Instance i) {
-    return i.hasWeight() ? Integer.toUnsignedLong(i.getWeight()) : DEFAULT_WEIGHT;
   }
 
   public String namespace() {

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.lodestar.api.v1.Instance;
 import io.lodestar.client.governance.ErrorKind;
 import io.lodestar.client.governance.Governor;
 import io.lodestar.client.governance.Outcome;
@@ -103,7 +102,7 @@ class CallStatsIntegrationTest {
       assertThat(callee.get("series")).isNotEmpty();
       JsonNode instances = callee.get("instances");
       assertThat(instances).hasSize(2);
-      JsonNode second = instances.get(0).get("instance").asText().equals(p2.getId()) ? instances.get(0) : instances.get(1);
+      JsonNode second = instances.get(0).get("instance").asText().equals(p2.id()) ? instances.get(0) : instances.get(1);
       assertThat(second.get("calls").asLong()).isEqualTo(50);
       assertThat(second.get("errors").asLong()).isEqualTo(10);
       assertThat(only(second.get("methods")).get("method").asText()).isEqualTo("/pay");
@@ -114,7 +113,7 @@ class CallStatsIntegrationTest {
       String metrics = text(1, "/metrics");
       assertThat(metrics).contains("lodestar_calls_total{caller=\"orders\",namespace=\"default\",service=\"payments\"} 50.0");
       assertThat(metrics).contains("lodestar_call_errors_total{caller=\"orders\",kind=\"timeout\",namespace=\"default\",service=\"payments\"} 10.0");
-      assertThat(metrics).doesNotContain(p2.getId());
+      assertThat(metrics).doesNotContain(p2.id());
     }
   }
 

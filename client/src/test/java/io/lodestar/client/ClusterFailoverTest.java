@@ -3,8 +3,6 @@ package io.lodestar.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.lodestar.api.v1.HealthStatus;
-import io.lodestar.api.v1.Instance;
 import io.lodestar.core.naming.ServiceView;
 import io.lodestar.server.LodestarServer;
 import io.lodestar.server.storage.ClusterConfig;
@@ -53,7 +51,7 @@ class ClusterFailoverTest {
           .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500)).build()) {
         Instance registered = client.register(RegistrationSpec.builder().service("pay").host("10.0.0.7").port(8080)
             .ttlSeconds(10).build());
-        assertThat(registered.getLeaseHolder()).isEqualTo("n1");
+        assertThat(registered.leaseHolder()).isEqualTo("n1");
         await().atMost(Duration.ofSeconds(30)).until(() -> client.status().isConnected());
 
         nodes.get(0).close(); // the only node the client was given
@@ -66,7 +64,7 @@ class ClusterFailoverTest {
           ServiceView v = n2.stateMachine().registry().view("default", "pay");
           assertThat(v).isNotNull();
           assertThat(v.instances()).singleElement().satisfies(i -> {
-            assertThat(i.getHealth()).isEqualTo(HealthStatus.HEALTHY);
+            assertThat(i.getHealth()).isEqualTo(io.lodestar.api.v1.HealthStatus.HEALTHY);
             assertThat(i.getLeaseHolder()).isIn("n2", "n3");
           });
         });

@@ -3,7 +3,6 @@ package io.lodestar.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.lodestar.api.v1.Instance;
 import io.lodestar.server.LodestarServer;
 import io.lodestar.server.naming.ExpiryProtection;
 import java.net.URI;
@@ -112,7 +111,7 @@ class ExpiryAwarenessTest {
   }
 
   private static List<String> ids(ServiceSnapshot s) {
-    return s.instances().stream().map(Instance::getId).toList();
+    return s.instances().stream().map(Instance::id).toList();
   }
 
   private static int send(String method, String path, String body) {

@@ -3,8 +3,6 @@ package io.lodestar.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.lodestar.api.v1.HealthStatus;
-import io.lodestar.api.v1.Instance;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -81,7 +79,7 @@ class FailoverIntegrationTest {
     // the cache is kept: lists, healthy lists and picks still work
     assertThat(watcher.getInstances(NS, "pay")).hasSize(2);
     assertThat(watcher.getHealthyInstances(NS, "pay")).hasSize(2);
-    assertThat(watcher.selectOne(NS, "pay").getHost()).isEqualTo("10.2.0.1");
+    assertThat(watcher.selectOne(NS, "pay").host()).isEqualTo("10.2.0.1");
 
     server.restart();  // same port, same data dir
     await().until(() -> owner.status().isConnected() && watcher.status().isConnected());
@@ -89,10 +87,10 @@ class FailoverIntegrationTest {
         ClientStatus.State.CONNECTED));
     LodestarClient fresh = client(server.address(), null);
     await().untilAsserted(() -> assertThat(fresh.getInstances(NS, "pay"))
-        .extracting(Instance::getId, Instance::getHealth, Instance::getOwner)
+        .extracting(Instance::id, Instance::health, Instance::owner)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple("10.2.0.1:1", HealthStatus.HEALTHY, owner.clientId()),
-            org.assertj.core.groups.Tuple.tuple("10.2.0.1:2", HealthStatus.HEALTHY, owner.clientId())));
+            org.assertj.core.groups.Tuple.tuple("10.2.0.1:1", Instance.Health.HEALTHY, owner.clientId()),
+            org.assertj.core.groups.Tuple.tuple("10.2.0.1:2", Instance.Health.HEALTHY, owner.clientId())));
     // and the subscription is live again: a change reaches the watcher
     owner.deregister(NS, "pay", "10.2.0.1:1");
     await().until(() -> watcher.getInstances(NS, "pay").size() == 1);
@@ -113,8 +111,8 @@ class FailoverIntegrationTest {
     LodestarClient observer = client(second.address(), null);
     await().untilAsserted(() -> assertThat(observer.getInstances(NS, "inv")).singleElement()
         .satisfies(i -> {
-          assertThat(i.getId()).isEqualTo(registered.getId());
-          assertThat(i.getOwner()).isEqualTo(owner.clientId());
+          assertThat(i.id()).isEqualTo(registered.id());
+          assertThat(i.owner()).isEqualTo(owner.clientId());
         }));
     // the owner's own subscription, resubscribed from an unknown revision, converges too
     await().until(() -> owner.getInstances(NS, "inv").size() == 1);
@@ -141,9 +139,9 @@ class FailoverIntegrationTest {
     // 2. A new client whose only server is down serves the list from disk, and says so.
     int port = freePort();
     LodestarClient offline = client("127.0.0.1:" + port, cacheDir);
-    assertThat(offline.getInstances(NS, "orders")).extracting(Instance::getId)
+    assertThat(offline.getInstances(NS, "orders")).extracting(Instance::id)
         .containsExactly("10.2.0.1:1", "10.2.0.1:2");
-    assertThat(offline.selectOne(NS, "orders").getHost()).isEqualTo("10.2.0.1");
+    assertThat(offline.selectOne(NS, "orders").host()).isEqualTo("10.2.0.1");
     assertThat(offline.status().state()).isEqualTo(ClientStatus.State.DISCONNECTED_SERVING_CACHE);
     BlockingQueue<ServiceEvent> events = new LinkedBlockingQueue<>();
     offline.subscribe(NS, "orders", events::add);
@@ -156,7 +154,7 @@ class FailoverIntegrationTest {
     LodestarClient newOwner = client(live.address(), null);
     newOwner.register(spec("orders", 3));
     await().until(() -> offline.status().isConnected());
-    await().untilAsserted(() -> assertThat(offline.getInstances(NS, "orders")).extracting(Instance::getId)
+    await().untilAsserted(() -> assertThat(offline.getInstances(NS, "orders")).extracting(Instance::id)
         .containsExactly("10.2.0.1:3"));
     // The listener saw the move from the cached list to the live one as differences.
     List<String> removed = new ArrayList<>();
@@ -165,9 +163,9 @@ class FailoverIntegrationTest {
     do {
       ev = NamingIntegrationTest.poll(events);
       assertThat(ev.fromCache()).isFalse();
-      ev.removed().forEach(i -> removed.add(i.getId()));
-      ev.added().forEach(i -> added.add(i.getId()));
-    } while (!ev.instances().stream().map(Instance::getId).toList().equals(List.of("10.2.0.1:3")));
+      ev.removed().forEach(i -> removed.add(i.id()));
+      ev.added().forEach(i -> added.add(i.id()));
+    } while (!ev.instances().stream().map(Instance::id).toList().equals(List.of("10.2.0.1:3")));
     assertThat(removed).containsExactlyInAnyOrder("10.2.0.1:1", "10.2.0.1:2");
     assertThat(added).containsExactly("10.2.0.1:3");
   }

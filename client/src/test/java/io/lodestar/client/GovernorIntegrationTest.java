@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
-import io.lodestar.api.v1.Instance;
 import io.lodestar.client.breaker.CircuitBreaker;
 import io.lodestar.client.governance.GovernanceException;
 import io.lodestar.client.governance.Governor;
@@ -76,7 +75,7 @@ class GovernorIntegrationTest {
     int v2 = 0;
     for (int i = 0; i < calls; i++) {
       Instance in = gov.choose("canary", CallContext.empty());
-      if (in.getMetadataOrThrow("version").equals("2")) {
+      if (in.metadata("version").equals("2")) {
         v2++;
       }
       gov.report(in, Outcome.SUCCESS, 1_000_000);
@@ -101,7 +100,7 @@ class GovernorIntegrationTest {
     Governor gov = Governor.builder(consumer).ticker(ticker).random(rnd::nextLong).build();
     var g = gov.governor("default", "coop");
     await().atMost(Duration.ofSeconds(30)).until(() -> g.size() == 4
-        && g.rules().getLoadbalance().getPolicy() == io.lodestar.api.v1.LoadBalanceRule.Policy.ADAPTIVE);
+        && g.rules().loadBalancePolicy() == io.lodestar.client.lb.LbPolicy.ADAPTIVE);
     String healthy = "10.1.1.0:80";
     String soft = "10.1.1.1:80";
     String hard = "10.1.1.2:80";
@@ -136,8 +135,8 @@ class GovernorIntegrationTest {
     Map<String, Integer> served = new HashMap<>();
     for (int i = 0; i < 1000; i++) {
       Instance in = gov.choose("coop", CallContext.empty());
-      served.merge(in.getId(), 1, Integer::sum);
-      double share = in.getId().equals(soft) ? failShare[0] : in.getId().equals(hard) ? failShare[1] : 0;
+      served.merge(in.id(), 1, Integer::sum);
+      double share = in.id().equals(soft) ? failShare[0] : in.id().equals(hard) ? failShare[1] : 0;
       boolean ok = !(share > 0 && rnd.nextDouble() < share);
       gov.report(in, ok ? Outcome.SUCCESS : Outcome.FAILURE, 5_000_000L);
       ticker.advanceNanos(1_000_000L);
@@ -150,17 +149,17 @@ class GovernorIntegrationTest {
     register("breaking", 3, "1");
     putRule("breaking", "circuitbreaker", "{\"instance\":{\"consecutiveErrors\":3,\"openMs\":600000}}");
     Governor gov = Governor.builder(consumer).build();
-    await().atMost(Duration.ofSeconds(30)).until(() -> gov.governor("default", "breaking").rules().hasCircuitbreaker()
+    await().atMost(Duration.ofSeconds(30)).until(() -> gov.governor("default", "breaking").rules().hasCircuitBreaker()
         && gov.governor("default", "breaking").size() == 3);
     String bad = "10.1.1.0:80";
     Map<String, Integer> served = new HashMap<>();
     for (int i = 0; i < 300; i++) {
       try {
         gov.call("breaking", CallContext.empty(), in -> {
-          if (in.getId().equals(bad)) {
+          if (in.id().equals(bad)) {
             throw new IOException("connection refused");
           }
-          served.merge(in.getId(), 1, Integer::sum);
+          served.merge(in.id(), 1, Integer::sum);
           return "ok";
         });
       } catch (IOException expected) {
@@ -170,7 +169,7 @@ class GovernorIntegrationTest {
     assertThat(gov.governor("default", "breaking").breakerState(bad)).isEqualTo(CircuitBreaker.State.OPEN);
     Map<String, Integer> after = new HashMap<>();
     for (int i = 0; i < 300; i++) {
-      after.merge(gov.call("breaking", CallContext.empty(), Instance::getId), 1, Integer::sum);
+      after.merge(gov.call("breaking", CallContext.empty(), Instance::id), 1, Integer::sum);
     }
     assertThat(after).doesNotContainKey(bad);
     gov.close();
@@ -186,10 +185,10 @@ class GovernorIntegrationTest {
         "{\"maxEjectionShare\":0.25}")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     await().atMost(Duration.ofSeconds(30)).until(() ->
-        gov.governor("default", "defaults").rules().getCircuitbreaker().getMaxEjectionShare() == 0.25);
+        io.lodestar.client.internal.RuleSet.proto(gov.governor("default", "defaults").rules()).getCircuitbreaker().getMaxEjectionShare() == 0.25);
     HTTP.send(HttpRequest.newBuilder(URI.create("http://" + server.address()
         + "/v1/namespaces/default/rules/circuitbreaker")).DELETE().build(), HttpResponse.BodyHandlers.ofString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> !gov.governor("default", "defaults").rules().hasCircuitbreaker());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !gov.governor("default", "defaults").rules().hasCircuitBreaker());
     gov.close();
   }
 
@@ -198,15 +197,15 @@ class GovernorIntegrationTest {
     register("limited", 1, "1");
     putRule("limited", "ratelimit", "{\"rules\":[{\"name\":\"per-minute\",\"limit\":5,\"intervalMs\":60000}]}");
     Governor gov = Governor.builder(consumer).build();
-    await().atMost(Duration.ofSeconds(30)).until(() -> gov.governor("default", "limited").rules().hasRatelimit());
+    await().atMost(Duration.ofSeconds(30)).until(() -> gov.governor("default", "limited").rules().hasRateLimit());
     CallContext ctx = CallContext.empty();
     for (int i = 0; i < 5; i++) {
-      assertThat(gov.decorateSupplier("limited", ctx, Instance::getId).get()).isEqualTo("10.1.1.0:80");
+      assertThat(gov.decorateSupplier("limited", ctx, Instance::id).get()).isEqualTo("10.1.1.0:80");
     }
-    assertThatThrownBy(() -> gov.decorateSupplier("limited", ctx, Instance::getId).get())
+    assertThatThrownBy(() -> gov.decorateSupplier("limited", ctx, Instance::id).get())
         .isInstanceOf(GovernanceException.class).hasMessageContaining("per-minute");
     assertThat(gov.decorateCompletionStage("limited", ctx, in -> java.util.concurrent.CompletableFuture
-        .completedFuture(in.getId())).get().toCompletableFuture().isCompletedExceptionally()).isTrue();
+        .completedFuture(in.id())).get().toCompletableFuture().isCompletedExceptionally()).isTrue();
     gov.close();
   }
 }

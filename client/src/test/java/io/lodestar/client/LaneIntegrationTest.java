@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.lodestar.api.v1.Instance;
 import io.lodestar.client.governance.GovernanceException;
 import io.lodestar.client.governance.Governor;
 import io.lodestar.client.route.CallContext;
@@ -60,15 +59,15 @@ class LaneIntegrationTest {
       CallContext tagged = CallContext.builder().header(Governor.LANE_HEADER, "canary").build();
       CallContext untagged = CallContext.builder().method("/x").build();
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-          assertThat(gov.choose("lane-b", tagged).getId()).isEqualTo(bGray.getId()));
+          assertThat(gov.choose("lane-b", tagged).id()).isEqualTo(bGray.id()));
       Set<String> seen = new HashSet<>();
       for (int i = 0; i < 200; i++) {
-        assertThat(gov.choose("lane-b", tagged).getId()).isEqualTo(bGray.getId());
-        seen.add(gov.choose("lane-b", untagged).getId());
+        assertThat(gov.choose("lane-b", tagged).id()).isEqualTo(bGray.id());
+        seen.add(gov.choose("lane-b", untagged).id());
       }
-      assertThat(seen).containsExactly(bBase.getId());
+      assertThat(seen).containsExactly(bBase.id());
       // C has no canary instance: the tagged call falls back to its baseline
-      assertThat(gov.choose("lane-c", tagged).getId()).isEqualTo(cBase.getId());
+      assertThat(gov.choose("lane-c", tagged).id()).isEqualTo(cBase.id());
       assertThat(gov.lane("default", "lane-c", tagged)).isEqualTo("canary");
       assertThat(gov.lane("default", "lane-c", untagged)).isNull();
 
@@ -79,7 +78,7 @@ class LaneIntegrationTest {
           .isInstanceOfSatisfying(GovernanceException.class,
               e -> assertThat(e.reason()).isEqualTo(GovernanceException.Reason.LANE_EMPTY)));
       CallContext beta = CallContext.builder().header("x-user", "beta").build();
-      assertThat(gov.choose("lane-b", beta).getId()).isEqualTo(bGray.getId());
+      assertThat(gov.choose("lane-b", beta).id()).isEqualTo(bGray.id());
       assertThat(gov.lane("default", "lane-b", beta)).isEqualTo("canary");
     }
   }

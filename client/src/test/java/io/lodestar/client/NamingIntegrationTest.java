@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.lodestar.api.v1.HealthStatus;
-import io.lodestar.api.v1.Instance;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,17 +77,17 @@ class NamingIntegrationTest {
     a.register(spec(svc, 8081).build());
     await().until(() -> b.getHealthyInstances("default", svc).size() == 2);
     assertThat(patch(svc, "10.1.0.1:8080", "{\"isolated\":true}")).isEqualTo(200);
-    await().untilAsserted(() -> assertThat(b.getHealthyInstances("default", svc)).extracting(Instance::getId)
+    await().untilAsserted(() -> assertThat(b.getHealthyInstances("default", svc)).extracting(Instance::id)
         .containsExactly("10.1.0.1:8081"));
-    assertThat(b.getInstances("default", svc)).filteredOn(Instance::getIsolated).extracting(Instance::getId)
+    assertThat(b.getInstances("default", svc)).filteredOn(Instance::isolated).extracting(Instance::id)
         .containsExactly("10.1.0.1:8080");
     for (int k = 0; k < 20; k++) {
-      assertThat(b.selectOne("default", svc).getId()).isEqualTo("10.1.0.1:8081");
+      assertThat(b.selectOne("default", svc).id()).isEqualTo("10.1.0.1:8081");
     }
     assertThat(patch(svc, "10.1.0.1:8080", "{\"isolated\":false,\"weight\":5}")).isEqualTo(200);
     await().untilAsserted(() -> assertThat(b.getHealthyInstances("default", svc))
-        .filteredOn(i -> i.getId().equals("10.1.0.1:8080")).singleElement()
-        .satisfies(i -> assertThat(i.getWeight()).isEqualTo(5)));
+        .filteredOn(i -> i.id().equals("10.1.0.1:8080")).singleElement()
+        .satisfies(i -> assertThat(i.weight()).isEqualTo(5)));
   }
 
   @Test
@@ -97,17 +95,17 @@ class NamingIntegrationTest {
     LodestarClient a = client();
     LodestarClient b = client();
     Instance registered = a.register(spec(svc, 8080).putMetadata("zone", "z1").weight(7).build());
-    assertThat(registered.getId()).isEqualTo("10.1.0.1:8080");
-    assertThat(registered.getOwner()).isEqualTo(a.clientId());
-    assertThat(registered.getHealth()).isEqualTo(HealthStatus.HEALTHY);
+    assertThat(registered.id()).isEqualTo("10.1.0.1:8080");
+    assertThat(registered.owner()).isEqualTo(a.clientId());
+    assertThat(registered.health()).isEqualTo(Instance.Health.HEALTHY);
 
     await().untilAsserted(() -> assertThat(b.getInstances("default", svc)).singleElement().satisfies(i -> {
-      assertThat(i.getId()).isEqualTo("10.1.0.1:8080");
-      assertThat(i.getMetadataMap()).containsEntry("zone", "z1");
-      assertThat(i.getWeight()).isEqualTo(7);
+      assertThat(i.id()).isEqualTo("10.1.0.1:8080");
+      assertThat(i.metadata()).containsEntry("zone", "z1");
+      assertThat(i.weight()).isEqualTo(7);
     }));
     assertThat(b.getHealthyInstances("default", svc)).hasSize(1);
-    assertThat(b.selectOne("default", svc).getId()).isEqualTo("10.1.0.1:8080");
+    assertThat(b.selectOne("default", svc).id()).isEqualTo("10.1.0.1:8080");
     assertThat(a.status().state()).isEqualTo(ClientStatus.State.CONNECTED);
   }
 
@@ -120,7 +118,7 @@ class NamingIntegrationTest {
     LodestarClient c = LodestarClient.builder().servers("127.0.0.1:" + dead, server.address())
         .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100)).build();
     clients.add(c);
-    assertThat(c.register(spec(svc, 1).build()).getId()).isEqualTo("10.1.0.1:1");
+    assertThat(c.register(spec(svc, 1).build()).id()).isEqualTo("10.1.0.1:1");
     assertThat(c.status().state()).isEqualTo(ClientStatus.State.CONNECTED);
     assertThat(c.status().server()).isEqualTo(server.address());
   }
@@ -129,8 +127,8 @@ class NamingIntegrationTest {
   void explicitIdsAndNamespacesAreKept() {
     LodestarClient a = client();
     Instance i = a.register(spec(svc, 1).id("node-1").build());
-    assertThat(i.getId()).isEqualTo("node-1");
-    assertThat(i.getNamespace()).isEqualTo("default");
+    assertThat(i.id()).isEqualTo("node-1");
+    assertThat(i.namespace()).isEqualTo("default");
   }
 
   @Test
@@ -161,32 +159,32 @@ class NamingIntegrationTest {
     b.subscribe("default", svc, events::add);
 
     ServiceEvent first = poll(events);
-    assertThat(first.instances()).extracting(Instance::getId).containsExactly("10.1.0.1:1");
-    assertThat(first.added()).extracting(Instance::getId).containsExactly("10.1.0.1:1");
+    assertThat(first.instances()).extracting(Instance::id).containsExactly("10.1.0.1:1");
+    assertThat(first.added()).extracting(Instance::id).containsExactly("10.1.0.1:1");
     assertThat(first.removed()).isEmpty();
     assertThat(first.fromCache()).isFalse();
 
     a.register(spec(svc, 2).build());
     ServiceEvent joined = poll(events);
-    assertThat(joined.added()).extracting(Instance::getId).containsExactly("10.1.0.1:2");
+    assertThat(joined.added()).extracting(Instance::id).containsExactly("10.1.0.1:2");
     assertThat(joined.removed()).isEmpty();
     assertThat(joined.instances()).hasSize(2);
     assertThat(joined.revision()).isGreaterThan(first.revision());
 
     a.register(spec(svc, 2).weight(50).build());
     ServiceEvent changed = poll(events);
-    assertThat(changed.changed()).extracting(Instance::getWeight).containsExactly(50);
+    assertThat(changed.changed()).extracting(Instance::weight).containsExactly(50);
     assertThat(changed.added()).isEmpty();
 
     a.deregister("default", svc, "10.1.0.1:1");
     ServiceEvent left = poll(events);
-    assertThat(left.removed()).extracting(Instance::getId).containsExactly("10.1.0.1:1");
+    assertThat(left.removed()).extracting(Instance::id).containsExactly("10.1.0.1:1");
     assertThat(left.added()).isEmpty();
-    assertThat(left.instances()).extracting(Instance::getId).containsExactly("10.1.0.1:2");
+    assertThat(left.instances()).extracting(Instance::id).containsExactly("10.1.0.1:2");
 
     b.unsubscribe("default", svc, events::add);  // a different lambda instance: no effect
     a.register(spec(svc, 3).build());
-    assertThat(poll(events).added()).extracting(Instance::getId).containsExactly("10.1.0.1:3");
+    assertThat(poll(events).added()).extracting(Instance::id).containsExactly("10.1.0.1:3");
   }
 
   @Test
@@ -198,10 +196,10 @@ class NamingIntegrationTest {
     a.register(spec(svc, 2).build());
     ServiceSnapshot fetched = b.fetch("default", svc);
     // registrations are acknowledged once applied, so a later fetch sees both at once
-    assertThat(fetched.instances()).extracting(Instance::getId).containsExactlyInAnyOrder("10.1.0.1:1", "10.1.0.1:2");
+    assertThat(fetched.instances()).extracting(Instance::id).containsExactlyInAnyOrder("10.1.0.1:1", "10.1.0.1:2");
     assertThat(fetched.revision()).isPositive();
     a.deregister("default", svc, "10.1.0.1:1");
-    assertThat(b.fetch("default", svc).instances()).extracting(Instance::getId).containsExactly("10.1.0.1:2");
+    assertThat(b.fetch("default", svc).instances()).extracting(Instance::id).containsExactly("10.1.0.1:2");
     assertThatThrownBy(() -> b.fetch("no-such-namespace", svc))
         .isInstanceOfSatisfying(LodestarClientException.class, e -> assertThat(e.code()).isEqualTo("not_found"));
     assertThatThrownBy(() -> b.fetch("default", "bad name!")).isInstanceOf(IllegalArgumentException.class);
@@ -280,7 +278,7 @@ class NamingIntegrationTest {
     await().until(() -> b.getInstances("default", svc).size() == 1);
     await().during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(12)).until(() ->
         b.getHealthyInstances("default", svc).size() == 1
-            && b.getInstances("default", svc).get(0).getHealth() == HealthStatus.HEALTHY);
+            && b.getInstances("default", svc).get(0).health() == Instance.Health.HEALTHY);
   }
 
   @Test
@@ -303,7 +301,7 @@ class NamingIntegrationTest {
     Map<String, Integer> counts = new HashMap<>();
     int picks = 40_000;
     for (int k = 0; k < picks; k++) {
-      counts.merge(b.selectOne("default", svc).getId(), 1, Integer::sum);
+      counts.merge(b.selectOne("default", svc).id(), 1, Integer::sum);
     }
     // ThreadLocalRandom: the standard deviation of each share is 0.2 %; ±2 % is 9 of them.
     assertThat(counts.get("10.1.0.1:1") / (double) picks).isCloseTo(0.25, org.assertj.core.api.Assertions.within(0.02));

@@ -44,8 +44,7 @@ public final class QuotaWorker {
         String[] cmd = line.trim().split(" ");
         switch (cmd[0]) {
           case "limiter" -> {
-            var e = gov.governor("default", "quota").rateLimits().find("global");
-            ClusterLimiter c = e == null ? null : (ClusterLimiter) e.limiter();
+            ClusterLimiter c = (ClusterLimiter) gov.governor("default", "quota").rateLimiter("global");
             System.out.println("limiter " + (c == null ? -1 : c.rate()) + " " + (c == null ? 0 : c.grants()));
           }
           case "measure" -> {

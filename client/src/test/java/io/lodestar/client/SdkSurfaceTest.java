@@ -7,8 +7,6 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.lodestar.api.v1.HealthStatus;
-import io.lodestar.api.v1.Instance;
 import io.lodestar.client.internal.Logs;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -78,10 +76,10 @@ class SdkSurfaceTest {
     assertThat(shop.configs().namespace()).isEqualTo("shop");
 
     Instance i = shop.register(RegistrationSpec.builder().service("cart").host("10.3.0.1").port(80).build());
-    assertThat(i.getNamespace()).isEqualTo("shop");
+    assertThat(i.namespace()).isEqualTo("shop");
     assertThat(rest("GET", "/v1/namespaces/shop/services/cart/instances", null).body()).contains("10.3.0.1");
-    assertThat(shop.getInstances("cart")).extracting(Instance::getId).containsExactly("10.3.0.1:80");
-    assertThat(shop.selectOne("cart").getId()).isEqualTo("10.3.0.1:80");
+    assertThat(shop.getInstances("cart")).extracting(Instance::id).containsExactly("10.3.0.1:80");
+    assertThat(shop.selectOne("cart").id()).isEqualTo("10.3.0.1:80");
     assertThat(shop.fetch("cart").instances()).hasSize(1);
 
     // a client left at the default sees "default", where nothing was registered
@@ -119,12 +117,12 @@ class SdkSurfaceTest {
     LodestarClient registrar = client(null);
     Instance p = registrar.register(RegistrationSpec.builder().service("ledger").host("10.4.0.1").port(5432)
         .persistent(true).build());
-    assertThat(p.getEphemeral()).isFalse();
-    assertThat(p.getOwner()).isEmpty();
+    assertThat(p.ephemeral()).isFalse();
+    assertThat(p.owner()).isEmpty();
     registrar.close();  // Goodbye: ephemeral instances go, this one stays
 
     LodestarClient reader = client(null);
-    assertThat(reader.fetch("ledger").instances()).extracting(Instance::getId).containsExactly("10.4.0.1:5432");
+    assertThat(reader.fetch("ledger").instances()).extracting(Instance::id).containsExactly("10.4.0.1:5432");
     assertThat(rest("GET", "/v1/namespaces/default/services/ledger/instances", null).body())
         .contains("\"ephemeral\":false");
     reader.deregister("ledger", "10.4.0.1:5432");
@@ -142,7 +140,7 @@ class SdkSurfaceTest {
         .check(HealthCheck.tcp().interval(Duration.ofSeconds(1)).timeout(Duration.ofSeconds(1))).build());
     // nothing listens there: the server's probe marks it unhealthy
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(c.getInstances("probed"))
-        .singleElement().satisfies(i -> assertThat(i.getHealth()).isEqualTo(HealthStatus.UNHEALTHY)));
+        .singleElement().satisfies(i -> assertThat(i.health()).isEqualTo(Instance.Health.UNHEALTHY)));
   }
 
   @Test

@@ -71,18 +71,18 @@ class ServiceCacheTest {
     assertThat(e.snapshot.revision()).isEqualTo(5);
     assertThat(e.snapshot.protectThreshold()).isEqualTo(0.3);
     assertThat(events).hasSize(1);
-    assertThat(events.get(0).added()).extracting(Instance::getId).containsExactly("a", "b");
+    assertThat(events.get(0).added()).extracting(io.lodestar.client.Instance::id).containsExactly("a", "b");
 
     // fits: base 5
     cache.onUpdate(update(7).setBaseRevision(5).addInstances(inst("c", 1)).addInstances(inst("a", 9))
         .addRemovedIds("b").build());
     assertThat(e.snapshot.revision()).isEqualTo(7);
-    assertThat(e.snapshot.instances()).extracting(Instance::getId).containsExactly("a", "c");
+    assertThat(e.snapshot.instances()).extracting(io.lodestar.client.Instance::id).containsExactly("a", "c");
     assertThat(e.snapshot.protectThreshold()).as("info kept from the snapshot").isEqualTo(0.3);
     ServiceEvent delta = events.get(1);
-    assertThat(delta.added()).extracting(Instance::getId).containsExactly("c");
-    assertThat(delta.changed()).extracting(Instance::getWeight).containsExactly(9);
-    assertThat(delta.removed()).extracting(Instance::getId).containsExactly("b");
+    assertThat(delta.added()).extracting(io.lodestar.client.Instance::id).containsExactly("c");
+    assertThat(delta.changed()).extracting(io.lodestar.client.Instance::weight).containsExactly(9);
+    assertThat(delta.removed()).extracting(io.lodestar.client.Instance::id).containsExactly("b");
 
     // does not fit (a gap: base 9 while we hold 7): ignored, and a resync is pending
     cache.onUpdate(update(11).setBaseRevision(9).addInstances(inst("x", 1)).build());
@@ -92,11 +92,11 @@ class ServiceCacheTest {
 
     // the resubscription's snapshot repairs it, whatever its revision
     cache.onUpdate(update(11).setSnapshot(true).addInstances(inst("a", 9)).addInstances(inst("x", 1)).build());
-    assertThat(e.snapshot.instances()).extracting(Instance::getId).containsExactly("a", "x");
+    assertThat(e.snapshot.instances()).extracting(io.lodestar.client.Instance::id).containsExactly("a", "x");
     assertThat(e.resyncPending).isFalse();
     ServiceEvent repaired = events.get(2);
-    assertThat(repaired.added()).extracting(Instance::getId).containsExactly("x");
-    assertThat(repaired.removed()).extracting(Instance::getId).containsExactly("c");
+    assertThat(repaired.added()).extracting(io.lodestar.client.Instance::id).containsExactly("x");
+    assertThat(repaired.removed()).extracting(io.lodestar.client.Instance::id).containsExactly("c");
     assertThat(repaired.changed()).isEmpty();
 
     // an empty delta saying "already current" changes nothing and tells nobody

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.lodestar.api.v1.HealthStatus;
-import io.lodestar.api.v1.Instance;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,22 +13,22 @@ import org.junit.jupiter.api.Test;
 
 class ServiceSnapshotTest {
 
-  static Instance inst(String id, HealthStatus health) {
-    return Instance.newBuilder().setId(id).setHost("10.0.0.1").setPort(80).setHealth(health).build();
+  static Instance inst(String id, Instance.Health health) {
+    return Instance.builder().id(id).host("10.0.0.1").port(80).health(health).build();
   }
 
   static Instance weighted(String id, int weight) {
-    return Instance.newBuilder().setId(id).setHost("10.0.0.1").setPort(80).setHealth(HealthStatus.HEALTHY)
-        .setWeight(weight).build();
+    return Instance.builder().id(id).host("10.0.0.1").port(80).health(Instance.Health.HEALTHY)
+        .weight(weight).build();
   }
 
   static List<Instance> mix(int healthy, int unhealthy) {
     List<Instance> l = new ArrayList<>();
     for (int k = 0; k < healthy; k++) {
-      l.add(inst("h" + k, HealthStatus.HEALTHY));
+      l.add(inst("h" + k, Instance.Health.HEALTHY));
     }
     for (int k = 0; k < unhealthy; k++) {
-      l.add(inst("u" + k, HealthStatus.UNHEALTHY));
+      l.add(inst("u" + k, Instance.Health.UNHEALTHY));
     }
     return l;
   }
@@ -41,7 +39,7 @@ class ServiceSnapshotTest {
     ServiceSnapshot s = ServiceSnapshot.of(mix(2, 2), 0);
     assertThat(s.protectThreshold()).isEqualTo(0.5);
     assertThat(s.protectionApplied()).isFalse();
-    assertThat(s.healthyInstances()).extracting(Instance::getId).containsExactly("h0", "h1");
+    assertThat(s.healthyInstances()).extracting(Instance::id).containsExactly("h0", "h1");
     assertThat(s.instances()).hasSize(4);
   }
 
@@ -51,7 +49,7 @@ class ServiceSnapshotTest {
     ServiceSnapshot s = ServiceSnapshot.of(mix(1, 3), 0);
     assertThat(s.protectionApplied()).isTrue();
     assertThat(s.healthyInstances()).hasSize(4);
-    assertThat(s.healthyInstances()).filteredOn(i -> i.getHealth() == HealthStatus.UNHEALTHY).hasSize(3);
+    assertThat(s.healthyInstances()).filteredOn(i -> i.health() == Instance.Health.UNHEALTHY).hasSize(3);
   }
 
   @Test
@@ -61,7 +59,7 @@ class ServiceSnapshotTest {
     // 3 of 4 unhealthy = 0.75, not above 0.8
     ServiceSnapshot s = ServiceSnapshot.of(mix(1, 3), 0.8);
     assertThat(s.protectionApplied()).isFalse();
-    assertThat(s.healthyInstances()).extracting(Instance::getId).containsExactly("h0");
+    assertThat(s.healthyInstances()).extracting(Instance::id).containsExactly("h0");
   }
 
   @Test
@@ -81,7 +79,7 @@ class ServiceSnapshotTest {
 
   @Test
   void unknownHealthCountsAsHealthy() {
-    ServiceSnapshot s = ServiceSnapshot.of(List.of(inst("a", HealthStatus.HEALTH_UNKNOWN)), 0);
+    ServiceSnapshot s = ServiceSnapshot.of(List.of(inst("a", Instance.Health.UNKNOWN)), 0);
     assertThat(s.healthyInstances()).hasSize(1);
   }
 
@@ -95,9 +93,9 @@ class ServiceSnapshotTest {
 
   @Test
   void sortsByIdAndIsImmutable() {
-    ServiceSnapshot s = ServiceSnapshot.of(List.of(inst("b", HealthStatus.HEALTHY), inst("a", HealthStatus.HEALTHY)), 0);
-    assertThat(s.instances()).extracting(Instance::getId).containsExactly("a", "b");
-    assertThatThrownBy(() -> s.instances().add(inst("c", HealthStatus.HEALTHY)))
+    ServiceSnapshot s = ServiceSnapshot.of(List.of(inst("b", Instance.Health.HEALTHY), inst("a", Instance.Health.HEALTHY)), 0);
+    assertThat(s.instances()).extracting(Instance::id).containsExactly("a", "b");
+    assertThatThrownBy(() -> s.instances().add(inst("c", Instance.Health.HEALTHY)))
         .isInstanceOf(UnsupportedOperationException.class);
   }
 
@@ -111,7 +109,7 @@ class ServiceSnapshotTest {
 
   @Test
   void cumulativeWeightsUseTheDefaultForUnsetWeights() {
-    Instance unset = inst("a", HealthStatus.HEALTHY);
+    Instance unset = inst("a", Instance.Health.HEALTHY);
     ServiceSnapshot s = ServiceSnapshot.of(List.of(unset, weighted("b", 5), weighted("c", 0)), 0);
     assertThat(s.cumulativeWeights()).containsExactly(100, 105, 105);
     assertThat(s.totalWeight()).isEqualTo(105);
@@ -125,7 +123,7 @@ class ServiceSnapshotTest {
     Map<String, Integer> counts = new HashMap<>();
     int picks = 40_000;
     for (int k = 0; k < picks; k++) {
-      counts.merge(s.selectOne(random).getId(), 1, Integer::sum);
+      counts.merge(s.selectOne(random).id(), 1, Integer::sum);
     }
     assertThat(counts.get("light") / (double) picks).isCloseTo(0.25, within(0.02));
     assertThat(counts.get("heavy") / (double) picks).isCloseTo(0.75, within(0.02));
@@ -136,12 +134,12 @@ class ServiceSnapshotTest {
     ServiceSnapshot s = ServiceSnapshot.of(List.of(weighted("zero", 0), weighted("one", 1)), 0);
     SplittableRandom random = new SplittableRandom(7);
     for (int k = 0; k < 1_000; k++) {
-      assertThat(s.selectOne(random).getId()).isEqualTo("one");
+      assertThat(s.selectOne(random).id()).isEqualTo("one");
     }
     ServiceSnapshot allZero = ServiceSnapshot.of(List.of(weighted("a", 0), weighted("b", 0)), 0);
     Map<String, Integer> counts = new HashMap<>();
     for (int k = 0; k < 1_000; k++) {
-      counts.merge(allZero.selectOne(random).getId(), 1, Integer::sum);
+      counts.merge(allZero.selectOne(random).id(), 1, Integer::sum);
     }
     assertThat(counts).containsOnlyKeys("a", "b");
   }
@@ -151,7 +149,7 @@ class ServiceSnapshotTest {
     ServiceSnapshot s = ServiceSnapshot.of(mix(2, 1), 0);
     SplittableRandom random = new SplittableRandom(1);
     for (int k = 0; k < 1_000; k++) {
-      assertThat(s.selectOne(random).getHealth()).isEqualTo(HealthStatus.HEALTHY);
+      assertThat(s.selectOne(random).health()).isEqualTo(Instance.Health.HEALTHY);
     }
   }
 }

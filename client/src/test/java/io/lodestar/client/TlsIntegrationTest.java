@@ -3,7 +3,6 @@ package io.lodestar.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.lodestar.api.v1.Instance;
 import io.lodestar.server.LodestarServer;
 import io.lodestar.server.tls.SelfSignedCerts;
 import io.lodestar.server.tls.TlsSettings;
@@ -73,7 +72,7 @@ class TlsIntegrationTest {
     b.subscribe("default", "tls-orders", events::add);
     a.register(RegistrationSpec.builder().service("tls-orders").host("10.2.0.1").port(443).ttlSeconds(60).build());
     await().atMost(Duration.ofSeconds(30)).until(() -> events.stream()
-        .anyMatch(e -> e.instances().stream().map(Instance::getPort).toList().contains(443)));
+        .anyMatch(e -> e.instances().stream().map(Instance::port).toList().contains(443)));
     assertThat(a.status().state()).isEqualTo(ClientStatus.State.CONNECTED);
   }
 

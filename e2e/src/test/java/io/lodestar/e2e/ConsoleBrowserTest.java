@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.LodestarClient;
 import io.lodestar.client.RegistrationSpec;
 import io.lodestar.server.LodestarServer;
@@ -167,20 +167,20 @@ class ConsoleBrowserTest {
     await().until(() -> sdk.getInstances("default", "weights").size() == 2);
     open("/ui/services/default/weights");
     await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> {
-      WebElement weight = browser.driver.findElement(By.cssSelector("tr[data-instance='" + i.getId() + "'] input[name=weight]"));
+      WebElement weight = browser.driver.findElement(By.cssSelector("tr[data-instance='" + i.id() + "'] input[name=weight]"));
       assertThat(browser.driver.findElement(By.cssSelector("label[for='" + weight.getAttribute("id") + "']"))
-          .getAttribute("textContent")).contains("Weight of " + i.getId());
+          .getAttribute("textContent")).contains("Weight of " + i.id());
     });
     // A naming event can re-render the row between typing and submitting; then type again.
     await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
-      type("tr[data-instance='" + i.getId() + "'] input[name=weight]", "42");
-      click("tr[data-instance='" + i.getId() + "'] form button[type=submit]");
+      type("tr[data-instance='" + i.id() + "'] input[name=weight]", "42");
+      click("tr[data-instance='" + i.id() + "'] form button[type=submit]");
       await().atMost(Duration.ofSeconds(5)).ignoreExceptions().untilAsserted(() -> assertThat(browser.driver
-          .findElement(By.cssSelector("#instance-result .notice")).getText()).contains("Weight of " + i.getId() + " set to 42"));
+          .findElement(By.cssSelector("#instance-result .notice")).getText()).contains("Weight of " + i.id() + " set to 42"));
     });
     await().untilAsserted(() -> assertThat(sdk.getInstances("default", "weights"))
-        .filteredOn(x -> x.getId().equals(i.getId())).singleElement()
-        .satisfies(x -> assertThat(x.getWeight()).isEqualTo(42)));
+        .filteredOn(x -> x.id().equals(i.id())).singleElement()
+        .satisfies(x -> assertThat(x.weight()).isEqualTo(42)));
     browser.screenshot("service");
   }
 
@@ -190,12 +190,12 @@ class ConsoleBrowserTest {
     sdk.register(spec("isolation", 2, "1"));
     await().until(() -> sdk.getHealthyInstances("default", "isolation").size() == 2);
     open("/ui/services/default/isolation");
-    click("tr[data-instance='" + a.getId() + "'] button[hx-post$='/isolate']");
-    awaitText("tr[data-instance='" + a.getId() + "']", "isolated");
+    click("tr[data-instance='" + a.id() + "'] button[hx-post$='/isolate']");
+    awaitText("tr[data-instance='" + a.id() + "']", "isolated");
     await().untilAsserted(() -> assertThat(sdk.getHealthyInstances("default", "isolation"))
-        .extracting(Instance::getId).doesNotContain(a.getId()).hasSize(1));
+        .extracting(Instance::id).doesNotContain(a.id()).hasSize(1));
     assertThat(sdk.getInstances("default", "isolation")).hasSize(2);  // still registered
-    click("tr[data-instance='" + a.getId() + "'] button[hx-post$='/restore']");
+    click("tr[data-instance='" + a.id() + "'] button[hx-post$='/restore']");
     awaitText("#instance-result .notice", "back in discovery");
     await().until(() -> sdk.getHealthyInstances("default", "isolation").size() == 2);
   }
@@ -204,7 +204,7 @@ class ConsoleBrowserTest {
   void deregisterAsksFirst() {
     Instance a = sdk.register(spec("leaving", 1, "1"));
     open("/ui/services/default/leaving");
-    click("tr[data-instance='" + a.getId() + "'] button.danger");
+    click("tr[data-instance='" + a.id() + "'] button.danger");
     acceptConfirm();
     awaitText("#instance-result .notice", "was deregistered");
     await().until(() -> sdk.getInstances("default", "leaving").isEmpty());

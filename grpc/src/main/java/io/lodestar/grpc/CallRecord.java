@@ -2,7 +2,7 @@ package io.lodestar.grpc;
 
 import io.grpc.CallOptions;
 import io.grpc.Status;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.governance.Governor;
 import io.lodestar.client.governance.ErrorKind;
 import io.lodestar.client.route.CallContext;
@@ -44,7 +44,7 @@ final class CallRecord {
     if (g == null || i == null) {
       return null;
     }
-    return g.explain(i.getNamespace(), i.getService(), context == null ? CallContext.empty() : context, i);
+    return g.explain(i.namespace(), i.service(), context == null ? CallContext.empty() : context, i);
   }
 
   /** The failure kind of an instance failure, for the call statistics; null otherwise. */

@@ -2,7 +2,7 @@ package io.lodestar.grpc;
 
 import io.grpc.LoadBalancer;
 import io.grpc.Status;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.governance.GovernanceException;
 import io.lodestar.client.route.CallContext;
 import java.util.ArrayList;
@@ -54,14 +54,14 @@ final class GovernancePicker extends LoadBalancer.SubchannelPicker {
         args.getHeaders().put(LodestarServerInterceptor.LANE_HEADER, lane);
       }
     }
-    LoadBalancer.Subchannel sc = ready.get(chosen.getId());
+    LoadBalancer.Subchannel sc = ready.get(chosen.id());
     if (sc != null) {
       if (record != null) {
         record.chose(governed.governor(), chosen);
       }
       return LoadBalancer.PickResult.withSubchannel(sc);
     }
-    if (connecting.contains(chosen.getId())) {
+    if (connecting.contains(chosen.id())) {
       return LoadBalancer.PickResult.withNoResult();
     }
     // chosen but unreachable (connection failed) or not in this channel's list yet

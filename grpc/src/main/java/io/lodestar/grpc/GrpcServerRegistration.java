@@ -1,7 +1,7 @@
 package io.lodestar.grpc;
 
 import io.grpc.Server;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.LodestarClient;
 import io.lodestar.client.RegistrationSpec;
 import java.util.Map;
@@ -65,11 +65,11 @@ public final class GrpcServerRegistration implements AutoCloseable {
     }
     closed = true;
     try {
-      client.deregister(instance.getNamespace(), instance.getService(), instance.getId());
+      client.deregister(instance.namespace(), instance.service(), instance.id());
     } catch (RuntimeException e) {
       // closing anyway: an ephemeral instance whose stream ends expires on its own
       System.getLogger(GrpcServerRegistration.class.getName()).log(System.Logger.Level.WARNING,
-          "could not deregister " + instance.getId() + ": " + e.getMessage());
+          "could not deregister " + instance.id() + ": " + e.getMessage());
     }
   }
 

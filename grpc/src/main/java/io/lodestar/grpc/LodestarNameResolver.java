@@ -5,7 +5,7 @@ import io.grpc.EquivalentAddressGroup;
 import io.grpc.NameResolver;
 import io.grpc.Status;
 import io.grpc.SynchronizationContext;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.ServiceEvent;
 import io.lodestar.client.ServiceListener;
 import java.net.InetSocketAddress;
@@ -64,8 +64,8 @@ final class LodestarNameResolver extends NameResolver {
   private static List<EquivalentAddressGroup> addresses(ServiceEvent event) {
     List<EquivalentAddressGroup> groups = new ArrayList<>();
     for (Instance i : event.snapshot().healthyInstances()) {
-      Attributes attrs = Attributes.newBuilder().set(GovernedService.INSTANCE_ID, i.getId()).build();
-      groups.add(new EquivalentAddressGroup(new InetSocketAddress(i.getHost(), i.getPort()), attrs));
+      Attributes attrs = Attributes.newBuilder().set(GovernedService.INSTANCE_ID, i.id()).build();
+      groups.add(new EquivalentAddressGroup(new InetSocketAddress(i.host(), i.port()), attrs));
     }
     return groups;
   }

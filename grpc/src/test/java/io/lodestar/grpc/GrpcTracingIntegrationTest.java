@@ -167,7 +167,7 @@ class GrpcTracingIntegrationTest {
   @Test
   void bothHopsShareOneTraceAndTheClientSpanCarriesTheRoutingDecision() {
     HealthGrpc.HealthBlockingStub a = stub("trace-a");
-    String v2 = REGISTRATIONS.get(2).instance().getId();
+    String v2 = REGISTRATIONS.get(2).instance().id();
     // B's instances and its rule reach A's channel: then a call's A → B span names rule, subset, v2
     await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
       SPANS.clear();
@@ -193,7 +193,7 @@ class GrpcTracingIntegrationTest {
     // A's call to B is made while A serves: its span is the child of A's server span
     assertThat(toB.getParentSpanId()).isEqualTo(atA.getSpanId());
     assertThat(servers).anySatisfy(s -> assertThat(s.getParentSpanId()).isEqualTo(toB.getSpanId()));
-    assertThat(attribute(toA, "lodestar.instance")).contains(REGISTRATIONS.get(0).instance().getId());
+    assertThat(attribute(toA, "lodestar.instance")).contains(REGISTRATIONS.get(0).instance().id());
     assertThat(attribute(toA, "lodestar.route.rule")).isEmpty();  // no route rule for A
   }
 }

@@ -59,7 +59,7 @@ public class LodestarCallReporter implements LoadBalancerLifecycle<Object, Objec
     governor.report(chosen.instance(), ctx, errorKind(done), latency);
     if (LodestarTracing.OTEL) {
       // the blocking clients complete on the thread that made the call, inside its client span
-      OtelHttpSpans.decided(governor.explain(chosen.instance().getNamespace(), chosen.instance().getService(), ctx,
+      OtelHttpSpans.decided(governor.explain(chosen.instance().namespace(), chosen.instance().service(), ctx,
           chosen.instance()));
     }
   }

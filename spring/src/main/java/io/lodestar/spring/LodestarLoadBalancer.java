@@ -1,6 +1,6 @@
 package io.lodestar.spring;
 
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.governance.GovernanceException;
 import io.lodestar.client.governance.Governor;
 import io.lodestar.client.route.CallContext;
@@ -55,13 +55,13 @@ public class LodestarLoadBalancer implements ReactorServiceInstanceLoadBalancer 
   }
 
   private LodestarServiceInstance view(Instance chosen) {
-    LodestarServiceInstance v = views.get(chosen.getId());
+    LodestarServiceInstance v = views.get(chosen.id());
     if (v == null || v.instance() != chosen) {
       if (views.size() >= MAX_VIEWS) {
         views.clear();
       }
       v = new LodestarServiceInstance(chosen);
-      views.put(chosen.getId(), v);
+      views.put(chosen.id(), v);
     }
     return v;
   }

@@ -1,7 +1,6 @@
 package io.lodestar.spring;
 
-import io.lodestar.api.v1.HealthStatus;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import java.net.URI;
 import java.util.HashMap;
 import java.util.Map;
@@ -20,9 +19,9 @@ public final class LodestarServiceInstance implements ServiceInstance {
 
   LodestarServiceInstance(Instance instance) {
     this.instance = instance;
-    Map<String, String> m = new HashMap<>(instance.getMetadataMap());
-    m.put("weight", Integer.toString(instance.hasWeight() ? instance.getWeight() : 100));
-    m.put("healthy", Boolean.toString(instance.getHealth() != HealthStatus.UNHEALTHY));
+    Map<String, String> m = new HashMap<>(instance.metadata());
+    m.put("weight", Integer.toString(instance.weight()));
+    m.put("healthy", Boolean.toString(instance.healthy()));
     this.metadata = Map.copyOf(m);
   }
 
@@ -32,27 +31,27 @@ public final class LodestarServiceInstance implements ServiceInstance {
 
   @Override
   public String getInstanceId() {
-    return instance.getId();
+    return instance.id();
   }
 
   @Override
   public String getServiceId() {
-    return instance.getService();
+    return instance.service();
   }
 
   @Override
   public String getHost() {
-    return instance.getHost();
+    return instance.host();
   }
 
   @Override
   public int getPort() {
-    return instance.getPort();
+    return instance.port();
   }
 
   @Override
   public boolean isSecure() {
-    return Boolean.parseBoolean(metadata.get("secure")) || "https".equals(instance.getProtocol());
+    return Boolean.parseBoolean(metadata.get("secure")) || "https".equals(instance.protocol());
   }
 
   @Override
@@ -67,6 +66,6 @@ public final class LodestarServiceInstance implements ServiceInstance {
 
   @Override
   public String toString() {
-    return "LodestarServiceInstance{" + instance.getService() + " " + instance.getId() + "}";
+    return "LodestarServiceInstance{" + instance.service() + " " + instance.id() + "}";
   }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.LodestarClient;
 import io.lodestar.client.RegistrationSpec;
 import io.lodestar.client.governance.Governor;
@@ -147,7 +147,7 @@ class SpringLaneIntegrationTest {
   static String callA(Governor a, String lane) throws Exception {
     CallContext ctx = lane == null ? CallContext.empty() : CallContext.builder().header(LodestarLane.HEADER, lane).build();
     Instance b = a.choose("slane-b", ctx);
-    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://" + b.getHost() + ":" + b.getPort() + "/hop"))
+    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://" + b.host() + ":" + b.port() + "/hop"))
         .timeout(Duration.ofSeconds(30));
     if (lane != null) {
       req.header(LodestarLane.HEADER, lane);
@@ -169,7 +169,7 @@ class SpringLaneIntegrationTest {
         assertThat(callA(a, null)).isEqualTo("b>c");
       }
 
-      sdk.deregister("default", "slane-c", cGrayInstance.getId());
+      sdk.deregister("default", "slane-c", cGrayInstance.id());
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
           assertThat(callA(a, "canary")).isEqualTo("b-gray>c"));
     }

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.sun.net.httpserver.HttpServer;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.LodestarClient;
 import io.lodestar.client.RegistrationSpec;
 import io.lodestar.server.LodestarServer;
@@ -225,7 +225,7 @@ class SpringTracingIntegrationTest {
     assertThat(hex(client.getTraceId())).isEqualTo(TRACE_ID);
     assertThat(client.getParentSpanId()).isEqualTo(server.getSpanId());
     assertThat(attribute(client, "lodestar.route.subset")).contains("version=v2");
-    assertThat(attribute(client, "lodestar.instance")).contains(cV2Instance.getId());
+    assertThat(attribute(client, "lodestar.instance")).contains(cV2Instance.id());
     // C was told the trace and that B's client span is its parent
     assertThat(C_TRACEPARENTS).containsExactly("00-" + TRACE_ID + "-" + hex(client.getSpanId()) + "-01");
   }

@@ -1,6 +1,6 @@
 package io.lodestar.bench.compare;
 
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.LodestarClient;
 import io.lodestar.client.RegistrationSpec;
 import io.lodestar.client.ServiceListener;
@@ -173,7 +173,7 @@ class LodestarPeer implements Peer {
     @Override
     public AutoCloseable watch(String service, Consumer<Set<String>> onChange) {
       ServiceListener listener = ev -> onChange.accept(
-          ev.instances().stream().map(Instance::getId).collect(Collectors.toUnmodifiableSet()));
+          ev.instances().stream().map(Instance::id).collect(Collectors.toUnmodifiableSet()));
       sdk.subscribe(NS, service, listener);
       return () -> sdk.unsubscribe(NS, service, listener);
     }

@@ -1,7 +1,7 @@
 package io.lodestar.bench.jmh;
 
 import io.lodestar.client.governance.ErrorKind;
-import io.lodestar.client.stats.ServiceCalls;
+import io.lodestar.client.internal.stats.ServiceCalls;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

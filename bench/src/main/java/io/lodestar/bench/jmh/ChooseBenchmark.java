@@ -2,8 +2,7 @@ package io.lodestar.bench.jmh;
 
 import io.lodestar.api.v1.Destination;
 import io.lodestar.api.v1.GovernanceRules;
-import io.lodestar.api.v1.HealthStatus;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.api.v1.LoadBalanceRule;
 import io.lodestar.api.v1.Match;
 import io.lodestar.api.v1.MatchValue;
@@ -56,9 +55,9 @@ public class ChooseBenchmark {
   public void setup() {
     List<Instance> instances = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
-      instances.add(Instance.newBuilder().setNamespace("default").setService("orders").setId("inst-" + i)
-          .setHost("10.0." + (i / 250) + "." + (i % 250)).setPort(8080).setWeight(100)
-          .setHealth(HealthStatus.HEALTHY).putMetadata("version", i < 95 ? "1" : "2").build());
+      instances.add(Instance.builder().namespace("default").service("orders").id("inst-" + i)
+          .host("10.0." + (i / 250) + "." + (i % 250)).port(8080).weight(100)
+          .health(Instance.Health.HEALTHY).putMetadata("version", i < 95 ? "1" : "2").build());
     }
     MatchValue value = match.equals("regex") ? MatchValue.newBuilder().setRegex("user-[0-9]+").build()
         : MatchValue.newBuilder().setExact("user-42").build();
@@ -71,7 +70,7 @@ public class ChooseBenchmark {
         .build();
     governor = new ServiceGovernor("default/orders", Map.of(), Ticker.system(), RandomSource.threadLocal(),
         Sleeper.system());
-    governor.update(instances, rules);
+    governor.update(instances, io.lodestar.client.internal.RuleSet.of(rules));
     call = CallContext.builder().method("/orders/list").header("x-user", "user-42").hashKey("user-42").build();
   }
 

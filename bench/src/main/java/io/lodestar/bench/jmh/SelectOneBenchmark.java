@@ -1,7 +1,6 @@
 package io.lodestar.bench.jmh;
 
-import io.lodestar.api.v1.HealthStatus;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.ServiceSnapshot;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,9 +38,9 @@ public class SelectOneBenchmark {
     SplittableRandom r = new SplittableRandom(42);
     instances = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
-      Instance.Builder b = Instance.newBuilder().setId("i-" + i).setNamespace("default").setService("orders")
-          .setHost("10.0.0." + i).setPort(8080).setWeight(1 + r.nextInt(200))
-          .setHealth(i % 5 == 0 ? HealthStatus.UNHEALTHY : HealthStatus.HEALTHY);
+      Instance.Builder b = Instance.builder().id("i-" + i).namespace("default").service("orders")
+          .host("10.0.0." + i).port(8080).weight(1 + r.nextInt(200))
+          .health(i % 5 == 0 ? Instance.Health.UNHEALTHY : Instance.Health.HEALTHY);
       for (int m = 0; m < 5; m++) {
         b.putMetadata("k" + m, "v" + m);
       }

@@ -2,8 +2,7 @@ package io.lodestar.bench.jmh;
 
 import io.lodestar.api.v1.Destination;
 import io.lodestar.api.v1.GovernanceRules;
-import io.lodestar.api.v1.HealthStatus;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.api.v1.Match;
 import io.lodestar.api.v1.MatchValue;
 import io.lodestar.api.v1.RouteRule;
@@ -71,8 +70,8 @@ public class SpringLoadBalancerBenchmark {
     List<Instance> list = new ArrayList<>();
     ServiceInstance[] springList = new ServiceInstance[instances];
     for (int i = 0; i < instances; i++) {
-      list.add(Instance.newBuilder().setNamespace("default").setService("payments").setId("10.0.0." + i + ":8080")
-          .setHost("10.0.0." + i).setPort(8080).setWeight(100).setHealth(HealthStatus.HEALTHY)
+      list.add(Instance.builder().namespace("default").service("payments").id("10.0.0." + i + ":8080")
+          .host("10.0.0." + i).port(8080).weight(100).health(Instance.Health.HEALTHY)
           .putMetadata("version", i % 20 == 19 ? "2" : "1").build());
       springList[i] = new DefaultServiceInstance("10.0.0." + i + ":8080", "payments", "10.0.0." + i, 8080, false);
     }
@@ -88,7 +87,7 @@ public class SpringLoadBalancerBenchmark {
     }
     ServiceGovernor governor = new ServiceGovernor("default/payments", Map.of("zone", "z1"), Ticker.system(),
         RandomSource.threadLocal(), Sleeper.system());
-    governor.update(list, rules.build());
+    governor.update(list, io.lodestar.client.internal.RuleSet.of(rules.build()));
     lodestar = new LodestarLoadBalancer("payments", governor::choose);
 
     HttpHeaders headers = new HttpHeaders();

@@ -79,42 +79,6 @@ public final class CircuitBreakerConfig {
     return b;
   }
 
-  /** From the wire form; 0 fields mean the default. */
-  public static CircuitBreakerConfig fromProto(io.lodestar.api.v1.BreakerSettings s, double maxEjectionShare) {
-    Builder b = custom();
-    if (s.getConsecutiveErrors() > 0) {
-      b.consecutiveErrors(s.getConsecutiveErrors());
-    }
-    if (s.getErrorRate() > 0) {
-      b.errorRate(s.getErrorRate());
-    }
-    if (s.getSlowCallRate() > 0) {
-      b.slowCallRate(s.getSlowCallRate());
-    }
-    b.slowCallDuration(Duration.ofMillis(s.getSlowCallMs()));
-    if (s.getWindowMs() > 0) {
-      b.window(Duration.ofMillis(s.getWindowMs()));
-    }
-    if (s.getMinCalls() > 0) {
-      b.minCalls(s.getMinCalls());
-    }
-    if (s.getOpenMs() > 0) {
-      b.openDuration(Duration.ofMillis(s.getOpenMs()));
-    }
-    if (s.getHalfOpenProbes() > 0) {
-      b.halfOpenProbes(s.getHalfOpenProbes());
-      if (s.getSuccessesToClose() == 0) {
-        b.successesToClose(Math.min(DEFAULT_SUCCESSES_TO_CLOSE, s.getHalfOpenProbes()));
-      }
-    }
-    if (s.getSuccessesToClose() > 0) {
-      b.successesToClose(s.getSuccessesToClose());
-    }
-    if (maxEjectionShare > 0) {
-      b.maxEjectionShare(maxEjectionShare);
-    }
-    return b.build();
-  }
 
   /** Most instances breakers may take out of rotation, as a share (Envoy's max ejection). */
   public double maxEjectionShare() {

@@ -7,9 +7,9 @@ import io.lodestar.client.breaker.CircuitBreaker;
 import io.lodestar.client.breaker.CircuitBreakerConfig;
 import io.lodestar.client.lb.AdaptiveConfig;
 import io.lodestar.client.lb.LbPolicy;
-import io.lodestar.client.ratelimit.RateLimitTable;
+import io.lodestar.client.internal.ratelimit.RateLimitTable;
 import io.lodestar.client.ratelimit.Sleeper;
-import io.lodestar.client.route.RouteTable;
+import io.lodestar.client.internal.route.RouteTable;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -30,14 +30,14 @@ record CompiledRules(GovernanceRules source, LbPolicy policy, String hashHeader,
   static CompiledRules compile(String service, GovernanceRules rules, Map<String, String> caller,
       CompiledRules previous, Ticker ticker, Sleeper sleeper, CircuitBreaker.Listener listener) {
     LoadBalanceRule lb = rules.getLoadbalance();
-    LbPolicy policy = LbPolicy.of(lb.getPolicy());
+    LbPolicy policy = io.lodestar.client.internal.RuleConfigs.lbPolicy(lb.getPolicy());
     CircuitBreakerRule cb = rules.getCircuitbreaker();
     CircuitBreakerConfig instanceCfg = cb.getDisabled() ? null
-        : CircuitBreakerConfig.fromProto(cb.getInstance(), cb.getMaxEjectionShare());
+        : io.lodestar.client.internal.RuleConfigs.breaker(cb.getInstance(), cb.getMaxEjectionShare());
     // a re-put of the same settings (new version only) keeps the breakers and their state
     boolean sameBreakers = previous != null && unversioned(previous.source.getCircuitbreaker()).equals(unversioned(cb));
     CircuitBreaker serviceBreaker = sameBreakers ? previous.serviceBreaker
-        : cb.hasService() ? new CircuitBreaker(service, CircuitBreakerConfig.fromProto(cb.getService(), 0), ticker,
+        : cb.hasService() ? new CircuitBreaker(service, io.lodestar.client.internal.RuleConfigs.breaker(cb.getService(), 0), ticker,
             listener) : null;
     Map<String, CircuitBreaker> methods;
     if (sameBreakers) {
@@ -45,12 +45,12 @@ record CompiledRules(GovernanceRules source, LbPolicy policy, String hashHeader,
     } else {
       methods = new HashMap<>();
       cb.getMethodsMap().forEach((m, s) -> methods.put(m, new CircuitBreaker(service + "#" + m,
-          CircuitBreakerConfig.fromProto(s, 0), ticker, listener)));
+          io.lodestar.client.internal.RuleConfigs.breaker(s, 0), ticker, listener)));
     }
     RateLimitTable limits = RateLimitTable.compile(rules.getRatelimit(), caller,
         previous == null ? null : previous.rateLimits, ticker, sleeper);
     return new CompiledRules(rules, policy, lb.getHashHeader().toLowerCase(Locale.ROOT), lb.getHashLabel(),
-        AdaptiveConfig.fromProto(lb.getAdaptive()), RouteTable.compile(rules.getRoute(), caller), instanceCfg,
+        io.lodestar.client.internal.RuleConfigs.adaptive(lb.getAdaptive()), RouteTable.compile(rules.getRoute(), caller), instanceCfg,
         serviceBreaker, Map.copyOf(methods),
         cb.getMaxEjectionShare() > 0 ? cb.getMaxEjectionShare() : CircuitBreakerConfig.DEFAULT_MAX_EJECTION_SHARE,
         limits, Lanes.compile(rules.getLane(), caller));

@@ -1,6 +1,6 @@
 package io.lodestar.client.governance;
 
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.LodestarClient;
 import io.lodestar.client.ServiceListener;
 import io.lodestar.client.ServiceSnapshot;
@@ -47,7 +47,7 @@ public final class Governor implements AutoCloseable {
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, Entry>> services = new ConcurrentHashMap<>();
   private final List<Runnable> onClose = new ArrayList<>();
   private final QuotaClient quota;
-  private final io.lodestar.client.stats.CallStatsReporter stats;
+  private final io.lodestar.client.internal.stats.CallStatsReporter stats;
 
   /** One service's governor and the revision it was last updated to. */
   private final class Entry {
@@ -82,12 +82,12 @@ public final class Governor implements AutoCloseable {
     this.sleeper = b.sleeper;
     this.quota = new QuotaClient(client, this::governed, this::clusterLimiter, ticker, b.quotaReportInterval);
     String caller = b.callerService.isEmpty() ? callerLabels.getOrDefault("service", "") : b.callerService;
-    this.stats = new io.lodestar.client.stats.CallStatsReporter(client, namespace, caller,
+    this.stats = new io.lodestar.client.internal.stats.CallStatsReporter(client, namespace, caller,
         this::serviceCalls, b.callStatsWindow);
   }
 
-  private List<io.lodestar.client.stats.ServiceCalls> serviceCalls() {
-    List<io.lodestar.client.stats.ServiceCalls> out = new ArrayList<>();
+  private List<io.lodestar.client.internal.stats.ServiceCalls> serviceCalls() {
+    List<io.lodestar.client.internal.stats.ServiceCalls> out = new ArrayList<>();
     services.forEach((ns, byName) -> byName.forEach((svc, e) -> out.add(e.governor.calls())));
     return out;
   }
@@ -131,7 +131,7 @@ public final class Governor implements AutoCloseable {
 
   /** As {@link #report(Instance, Outcome, long)}, also feeding the call's method breaker. */
   public void report(Instance instance, CallContext call, Outcome outcome, long latencyNanos) {
-    governor(instance.getNamespace(), instance.getService()).report(instance, call,
+    governor(instance.namespace(), instance.service()).report(instance, call,
         outcome == Outcome.SUCCESS ? null : ErrorKind.ERROR, latencyNanos);
   }
 
@@ -140,7 +140,7 @@ public final class Governor implements AutoCloseable {
    * call statistics ({@code error} null for a success). Never blocks; no allocation.
    */
   public void report(Instance instance, CallContext call, ErrorKind error, long latencyNanos) {
-    governor(instance.getNamespace(), instance.getService()).report(instance, call, error, latencyNanos);
+    governor(instance.namespace(), instance.service()).report(instance, call, error, latencyNanos);
   }
 
   /**
@@ -306,7 +306,7 @@ public final class Governor implements AutoCloseable {
     private Sleeper sleeper = Sleeper.system();
     private java.time.Duration quotaReportInterval = DEFAULT_QUOTA_REPORT_INTERVAL;
     private String callerService = "";
-    private java.time.Duration callStatsWindow = io.lodestar.client.stats.CallStatsReporter.DEFAULT_WINDOW;
+    private java.time.Duration callStatsWindow = io.lodestar.client.internal.stats.CallStatsReporter.DEFAULT_WINDOW;
 
     private Builder(LodestarClient client) {
       this.client = Objects.requireNonNull(client, "client");

@@ -1,6 +1,6 @@
 package io.lodestar.client.governance;
 
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 
 /** A call to one chosen instance, which may throw. */
 @FunctionalInterface

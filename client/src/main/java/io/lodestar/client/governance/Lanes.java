@@ -3,7 +3,7 @@ package io.lodestar.client.governance;
 import io.lodestar.api.v1.LaneRule;
 import io.lodestar.api.v1.LaneRules;
 import io.lodestar.client.route.CallContext;
-import io.lodestar.client.route.CallMatcher;
+import io.lodestar.client.internal.route.CallMatcher;
 import java.util.Map;
 
 /**

@@ -1,6 +1,6 @@
 package io.lodestar.client.governance;
 
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.breaker.CircuitBreaker;
 import io.lodestar.client.lb.Endpoint;
 import io.lodestar.client.lb.EndpointLoad;
@@ -16,12 +16,12 @@ final class Member implements Endpoint {
     this.instance = instance;
     this.load = load;
     this.breaker = breaker;
-    this.weight = instance.hasWeight() ? instance.getWeight() : 100;
+    this.weight = instance.weight();
   }
 
   @Override
   public String id() {
-    return instance.getId();
+    return instance.id();
   }
 
   @Override

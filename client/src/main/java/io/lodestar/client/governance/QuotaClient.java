@@ -6,9 +6,9 @@ import io.lodestar.api.v1.QuotaShare;
 import io.lodestar.api.v1.QuotaUsage;
 import io.lodestar.client.LodestarClient;
 import io.lodestar.client.internal.Logs;
-import io.lodestar.client.internal.QuotaChannel;
+import io.lodestar.client.internal.StreamChannel;
 import io.lodestar.client.ratelimit.ClusterLimiter;
-import io.lodestar.client.ratelimit.RateLimitTable;
+import io.lodestar.client.internal.ratelimit.RateLimitTable;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -30,7 +30,7 @@ final class QuotaClient implements AutoCloseable {
   /** One service's governor, as the quota client needs it. */
   record Governed(String namespace, String service, ServiceGovernor governor) {}
 
-  private final QuotaChannel quotas;
+  private final StreamChannel quotas;
   private final Supplier<List<Governed>> services;
   private final Function<QuotaShare, ClusterLimiter> lookup;
   private final Ticker ticker;
@@ -41,7 +41,7 @@ final class QuotaClient implements AutoCloseable {
 
   QuotaClient(LodestarClient client, Supplier<List<Governed>> services, Function<QuotaShare, ClusterLimiter> lookup,
       Ticker ticker, Duration interval) {
-    this.quotas = QuotaChannel.of(client);
+    this.quotas = StreamChannel.of(client);
     this.services = services;
     this.lookup = lookup;
     this.ticker = ticker;

@@ -1,7 +1,8 @@
 package io.lodestar.client.governance;
 
 import io.lodestar.api.v1.GovernanceRules;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.internal.RuleSet;
+import io.lodestar.client.Instance;
 import io.lodestar.client.breaker.CircuitBreaker;
 import io.lodestar.client.governance.GovernanceException.Reason;
 import io.lodestar.client.lb.AdaptiveUpdater;
@@ -10,11 +11,11 @@ import io.lodestar.client.lb.Hashing;
 import io.lodestar.client.lb.LbPolicy;
 import io.lodestar.client.lb.LoadBalancers;
 import io.lodestar.client.lb.Picker;
-import io.lodestar.client.ratelimit.RateLimitTable;
+import io.lodestar.client.internal.ratelimit.RateLimitTable;
 import io.lodestar.client.ratelimit.Sleeper;
 import io.lodestar.client.route.CallContext;
-import io.lodestar.client.route.Nearby;
-import io.lodestar.client.route.RouteTable;
+import io.lodestar.client.internal.route.Nearby;
+import io.lodestar.client.internal.route.RouteTable;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -48,7 +49,7 @@ public final class ServiceGovernor {
   private final RandomSource random;
   private final Sleeper sleeper;
   private final AtomicBoolean building = new AtomicBoolean();
-  private final io.lodestar.client.stats.ServiceCalls calls;
+  private final io.lodestar.client.internal.stats.ServiceCalls calls;
   private final CircuitBreaker.Listener onTransition = (b, from, to) -> rebuild();
   private volatile boolean rebuildWanted;
   private volatile Inputs inputs;
@@ -67,13 +68,13 @@ public final class ServiceGovernor {
       Sleeper sleeper) {
     this.service = service;
     int slash = service.indexOf('/');
-    this.calls = slash < 0 ? new io.lodestar.client.stats.ServiceCalls("", service)
-        : new io.lodestar.client.stats.ServiceCalls(service.substring(0, slash), service.substring(slash + 1));
+    this.calls = slash < 0 ? new io.lodestar.client.internal.stats.ServiceCalls("", service)
+        : new io.lodestar.client.internal.stats.ServiceCalls(service.substring(0, slash), service.substring(slash + 1));
     this.caller = Map.copyOf(callerLabels);
     this.ticker = ticker;
     this.random = random;
     this.sleeper = sleeper;
-    update(List.of(), GovernanceRules.getDefaultInstance());
+    update(List.of(), RuleSet.EMPTY);
   }
 
   public String service() {
@@ -86,7 +87,12 @@ public final class ServiceGovernor {
    * New instances or rules. {@code instances} are the ones to route over (the SDK passes the
    * healthy list after its protection threshold). Call from one thread at a time.
    */
-  public synchronized void update(List<Instance> instances, GovernanceRules rules) {
+  public void update(List<Instance> instances, Rules rules) {
+    update(instances, RuleSet.proto(rules));
+  }
+
+  /** {@link #update(List, Rules)} with the rules' wire form (the SDK's own callers, tests). */
+  synchronized void update(List<Instance> instances, GovernanceRules rules) {
     Inputs old = inputs;
     CompiledRules previous = old == null ? null : old.rules;
     CompiledRules compiled = previous != null && previous.source().equals(rules) ? previous
@@ -98,11 +104,11 @@ public final class ServiceGovernor {
       }
     }
     List<Instance> usable = new ArrayList<>(instances);
-    usable.sort(Comparator.comparing(Instance::getId));
+    usable.sort(Comparator.comparing(Instance::id));
     Member[] members = new Member[usable.size()];
     for (int k = 0; k < members.length; k++) {
       Instance i = usable.get(k);
-      Member prev = oldById.get(i.getId());
+      Member prev = oldById.get(i.id());
       EndpointLoad load = prev != null ? prev.load : new EndpointLoad();
       CircuitBreaker breaker;
       if (compiled.instanceBreaker() == null) {
@@ -110,7 +116,7 @@ public final class ServiceGovernor {
       } else if (prev != null && prev.breaker != null && prev.breaker.config().equals(compiled.instanceBreaker())) {
         breaker = prev.breaker;
       } else {
-        breaker = new CircuitBreaker(service + "/" + i.getId(), compiled.instanceBreaker(), ticker, onTransition);
+        breaker = new CircuitBreaker(service + "/" + i.id(), compiled.instanceBreaker(), ticker, onTransition);
       }
       members[k] = prev != null && prev.instance.equals(i) && prev.breaker == breaker ? prev
           : new Member(i, load, breaker);
@@ -210,9 +216,9 @@ public final class ServiceGovernor {
    */
   public void report(Instance instance, CallContext call, ErrorKind error, long latencyNanos) {
     boolean success = error == null;
-    calls.record(instance.getId(), call.method(), error, latencyNanos);
+    calls.record(instance.id(), call.method(), error, latencyNanos);
     Plan p = plan;
-    Member m = p.byId.get(instance.getId());
+    Member m = p.byId.get(instance.id());
     if (m != null) {
       m.load.onFinish(success, latencyNanos);
       if (m.breaker != null) {
@@ -254,7 +260,7 @@ public final class ServiceGovernor {
   // ------------------------------------------------------------------ views (tests, demo, quota)
 
   /** This caller's call statistics for the service, drained once per window by the reporter. */
-  public io.lodestar.client.stats.ServiceCalls calls() {
+  io.lodestar.client.internal.stats.ServiceCalls calls() {
     return calls;
   }
 
@@ -273,9 +279,9 @@ public final class ServiceGovernor {
    */
   public RouteDecision explain(CallContext call, Instance chosen) {
     CompiledRules r = plan.rules;
-    Map<String, String> subset = r.route().subsetOf(call, chosen.getMetadataMap());
+    Map<String, String> subset = r.route().subsetOf(call, chosen.metadata());
     return new RouteDecision(r.route().matchedRule(call), subset == null ? null : RouteDecision.format(subset),
-        lane(call), chosen.getId());
+        lane(call), chosen.id());
   }
 
   /** How many instances the governor routes over. */
@@ -284,12 +290,18 @@ public final class ServiceGovernor {
   }
 
   /** The rules in force (as last given to {@link #update}). */
-  public GovernanceRules rules() {
-    return plan.rules.source();
+  public Rules rules() {
+    return RuleSet.of(plan.rules.source());
   }
 
-  public RateLimitTable rateLimits() {
+  RateLimitTable rateLimits() {
     return plan.rules.rateLimits();
+  }
+
+  /** The limiter of the rate-limit rule with this name, or null when no such rule is in force. */
+  public io.lodestar.client.ratelimit.RateLimiter rateLimiter(String rule) {
+    RateLimitTable.Entry e = plan.rules.rateLimits().find(rule);
+    return e == null ? null : e.limiter();
   }
 
   /** The breaker state of an instance, or null when it has none (unknown id, or breakers off). */
@@ -345,12 +357,12 @@ public final class ServiceGovernor {
       for (int s = 0; s <= subsets.size(); s++) {
         List<Member> candidates = new ArrayList<>();
         for (Member m : all) {
-          if (lanes.of(m.instance.getMetadataMap()) == lane
-              && (s == subsets.size() || RouteTable.inSubset(subsets.get(s), m.instance.getMetadataMap()))) {
+          if (lanes.of(m.instance.metadata()) == lane
+              && (s == subsets.size() || RouteTable.inSubset(subsets.get(s), m.instance.metadata()))) {
             candidates.add(m);
           }
         }
-        List<Member> chosen = nearby.select(candidates, m -> m.instance.getMetadataMap(), m -> !ejected.contains(m),
+        List<Member> chosen = nearby.select(candidates, m -> m.instance.metadata(), m -> !ejected.contains(m),
             caller).members();
         slots[lane][s] = chosen.toArray(new Member[0]);
         pickers[lane][s] = LoadBalancers.picker(r.policy(), chosen, start);

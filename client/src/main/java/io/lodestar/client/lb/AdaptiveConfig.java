@@ -51,35 +51,6 @@ public final class AdaptiveConfig {
     return new Builder();
   }
 
-  /** From the wire form; 0 fields mean the default. Values are trusted (the server validated them). */
-  public static AdaptiveConfig fromProto(io.lodestar.api.v1.AdaptiveSettings a) {
-    Builder b = custom();
-    if (a.getUpdateIntervalMs() > 0) {
-      b.updateInterval(Duration.ofMillis(a.getUpdateIntervalMs()));
-    }
-    if (a.getOverloadConsecutiveErrors() > 0) {
-      b.overloadConsecutiveErrors(a.getOverloadConsecutiveErrors());
-    }
-    if (a.getOverloadErrorRate() > 0) {
-      b.overloadErrorRate(a.getOverloadErrorRate());
-    }
-    if (a.getMinCalls() > 0) {
-      b.minCalls(a.getMinCalls());
-    }
-    if (a.getProbeShare() > 0) {
-      b.probeShare(a.getProbeShare());
-    }
-    if (a.getRecoverySuccessRate() > 0) {
-      b.recoverySuccessRate(a.getRecoverySuccessRate());
-    }
-    if (a.getRecoveryConsecutiveSuccesses() > 0) {
-      b.recoveryConsecutiveSuccesses(a.getRecoveryConsecutiveSuccesses());
-    }
-    if (a.getRecoveryStep() > 0) {
-      b.recoveryStep(a.getRecoveryStep());
-    }
-    return b.build();
-  }
 
   public Duration updateInterval() {
     return Duration.ofNanos(updateIntervalNanos);

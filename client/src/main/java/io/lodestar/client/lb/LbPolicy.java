@@ -1,11 +1,10 @@
 package io.lodestar.client.lb;
 
-import io.lodestar.api.v1.LoadBalanceRule;
-
 /**
  * Load-balancing policies: the SDK's face of the wire enum {@code LoadBalanceRule.Policy} (api/
  * governance.proto), which is the one list; each constant is named as its value there
- * (LoadBalancersTest holds the two equal), so a rule's policy maps by name.
+ * (LoadBalancersTest holds the two equal), so a rule's policy maps by name
+ * ({@code internal.RuleConfigs}, which keeps the wire type off this public enum).
  */
 public enum LbPolicy {
   /** Random, proportional to weight. The default. */
@@ -19,21 +18,5 @@ public enum LbPolicy {
   /** Maglev consistent hashing by the call's hash key: a flat lookup table, even spread. */
   MAGLEV,
   /** L5-style: shares follow reported success rate and latency; overloaded instances are only probed. */
-  ADAPTIVE;
-
-  /**
-   * The policy a rule names. The unspecified value is the default, and so is a value a newer server
-   * knows and this SDK does not (UNRECOGNIZED): degrade, do not fail calls.
-   */
-  public static LbPolicy of(LoadBalanceRule.Policy policy) {
-    return switch (policy) {
-      case POLICY_UNSPECIFIED, UNRECOGNIZED -> WEIGHTED_RANDOM;
-      default -> valueOf(policy.name());
-    };
-  }
-
-  /** The wire value of this policy. */
-  public LoadBalanceRule.Policy proto() {
-    return LoadBalanceRule.Policy.valueOf(name());
-  }
+  ADAPTIVE
 }

@@ -8,8 +8,7 @@ import io.lodestar.api.v1.BreakerSettings;
 import io.lodestar.api.v1.CircuitBreakerRule;
 import io.lodestar.api.v1.Destination;
 import io.lodestar.api.v1.GovernanceRules;
-import io.lodestar.api.v1.HealthStatus;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.api.v1.LoadBalanceRule;
 import io.lodestar.api.v1.Match;
 import io.lodestar.api.v1.MatchValue;
@@ -37,8 +36,8 @@ class ServiceGovernorTest {
   static List<Instance> instances(int n, String version) {
     List<Instance> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(Instance.newBuilder().setId(version + "-" + i).setHost("10.0.0." + i).setPort(80).setWeight(100)
-          .setHealth(HealthStatus.HEALTHY).putMetadata("version", version).build());
+      out.add(Instance.builder().id(version + "-" + i).host("10.0.0." + i).port(80).weight(100)
+          .health(Instance.Health.HEALTHY).putMetadata("version", version).build());
     }
     return out;
   }
@@ -47,7 +46,7 @@ class ServiceGovernorTest {
     Map<String, Integer> counts = new HashMap<>();
     for (int i = 0; i < calls; i++) {
       Instance in = gov.choose(ctx);
-      counts.merge(in.getId(), 1, Integer::sum);
+      counts.merge(in.id(), 1, Integer::sum);
       gov.report(in, ctx, true, 1_000_000);
     }
     return counts;
@@ -72,12 +71,12 @@ class ServiceGovernorTest {
         .addDestinations(Destination.newBuilder().putSubset("version", "9")));
     gov.update(instances(2, "1"), GovernanceRules.newBuilder().setRoute(route).build());
     CallContext gray = CallContext.builder().header("x-env", "gray").build();
-    assertThat(gov.choose(gray).getId()).startsWith("1-");
+    assertThat(gov.choose(gray).id()).startsWith("1-");
     gov.update(instances(2, "1"), GovernanceRules.newBuilder().setRoute(route.setFallback("fail")).build());
     assertThatThrownBy(() -> gov.choose(gray)).isInstanceOf(GovernanceException.class)
         .hasMessageContaining("version=9").extracting(e -> ((GovernanceException) e).reason())
         .isEqualTo(Reason.SUBSET_EMPTY);
-    assertThat(gov.choose(CallContext.empty()).getId()).startsWith("1-");  // other calls are unaffected
+    assertThat(gov.choose(CallContext.empty()).id()).startsWith("1-");  // other calls are unaffected
     gov.update(List.of(), GovernanceRules.getDefaultInstance());
     assertThatThrownBy(() -> gov.choose(CallContext.empty())).extracting(e -> ((GovernanceException) e).reason())
         .isEqualTo(Reason.NO_INSTANCE);
@@ -92,14 +91,14 @@ class ServiceGovernorTest {
     for (int i = 0; i < 3; i++) {
       gov.report(bad, CallContext.empty(), false, 0);
     }
-    assertThat(gov.breakerState(bad.getId())).isEqualTo(State.OPEN);
-    assertThat(shares(10_000, CallContext.empty())).doesNotContainKey(bad.getId());
+    assertThat(gov.breakerState(bad.id())).isEqualTo(State.OPEN);
+    assertThat(shares(10_000, CallContext.empty())).doesNotContainKey(bad.id());
 
     ticker.advance(Duration.ofSeconds(10));
     Map<String, Integer> probing = shares(10_000, CallContext.empty());
     // two probes only, both succeed (shares() reports success), and the breaker closes
-    assertThat(gov.breakerState(bad.getId())).isEqualTo(State.CLOSED);
-    assertThat(probing.get(bad.getId())).isGreaterThan(2);  // back in full rotation after closing
+    assertThat(gov.breakerState(bad.id())).isEqualTo(State.CLOSED);
+    assertThat(probing.get(bad.id())).isGreaterThan(2);  // back in full rotation after closing
   }
 
   @Test
@@ -122,7 +121,7 @@ class ServiceGovernorTest {
     List<Instance> all = new ArrayList<>();
     String[][] where = {{"a", "z1", "r1"}, {"b", "z1", "r1"}, {"c", "z2", "r1"}, {"d", "z3", "r2"}};
     for (String[] w : where) {
-      all.add(Instance.newBuilder().setId(w[0]).setHost("h").setPort(1).setWeight(100).putMetadata("zone", w[1])
+      all.add(Instance.builder().id(w[0]).host("h").port(1).weight(100).putMetadata("zone", w[1])
           .putMetadata("region", w[2]).build());
     }
     near.update(all, GovernanceRules.newBuilder()
@@ -140,7 +139,7 @@ class ServiceGovernorTest {
   private static java.util.Set<String> ids(ServiceGovernor g, int calls) {
     java.util.Set<String> out = new java.util.TreeSet<>();
     for (int i = 0; i < calls; i++) {
-      out.add(g.choose(CallContext.empty()).getId());
+      out.add(g.choose(CallContext.empty()).id());
     }
     return out;
   }
@@ -190,9 +189,9 @@ class ServiceGovernorTest {
     gov.update(instances(10, "1"), GovernanceRules.newBuilder().setLoadbalance(LoadBalanceRule.newBuilder()
         .setPolicy(io.lodestar.api.v1.LoadBalanceRule.Policy.RING_HASH).setHashHeader("X-User")).build());
     CallContext alice = CallContext.builder().header("x-user", "alice").build();
-    String first = gov.choose(alice).getId();
+    String first = gov.choose(alice).id();
     for (int i = 0; i < 100; i++) {
-      assertThat(gov.choose(alice).getId()).isEqualTo(first);
+      assertThat(gov.choose(alice).id()).isEqualTo(first);
     }
   }
 

@@ -60,12 +60,12 @@ class LoadBalancersTest {
 
   @Test
   void everyPolicyOnTheWireHasOneHereAndNoOther() {
-    assertThat(java.util.Arrays.stream(LbPolicy.values()).map(LbPolicy::proto).toList())
+    assertThat(java.util.Arrays.stream(LbPolicy.values()).map(io.lodestar.client.internal.RuleConfigs::proto).toList())
         .containsExactlyElementsOf(java.util.Arrays.stream(io.lodestar.api.v1.LoadBalanceRule.Policy.values())
             .filter(v -> v != io.lodestar.api.v1.LoadBalanceRule.Policy.POLICY_UNSPECIFIED
                 && v != io.lodestar.api.v1.LoadBalanceRule.Policy.UNRECOGNIZED).toList());
-    assertThat(LbPolicy.of(io.lodestar.api.v1.LoadBalanceRule.Policy.POLICY_UNSPECIFIED)).isEqualTo(LbPolicy.WEIGHTED_RANDOM);
-    assertThat(LbPolicy.of(io.lodestar.api.v1.LoadBalanceRule.Policy.UNRECOGNIZED)).isEqualTo(LbPolicy.WEIGHTED_RANDOM);
+    assertThat(io.lodestar.client.internal.RuleConfigs.lbPolicy(io.lodestar.api.v1.LoadBalanceRule.Policy.POLICY_UNSPECIFIED)).isEqualTo(LbPolicy.WEIGHTED_RANDOM);
+    assertThat(io.lodestar.client.internal.RuleConfigs.lbPolicy(io.lodestar.api.v1.LoadBalanceRule.Policy.UNRECOGNIZED)).isEqualTo(LbPolicy.WEIGHTED_RANDOM);
   }
 
   @Test

@@ -16,7 +16,7 @@ import java.util.Map;
 /**
  * "What this route rule does": for each rule, the share of its calls each instance gets.
  *
- * <p>It follows the SDK's semantics (client/…/route/RouteTable and ServiceGovernor), restated
+ * <p>It follows the SDK's semantics (client/…/internal/route/RouteTable and ServiceGovernor), restated
  * here because the server cannot depend on the SDK: the SDK routes over the instances discovery
  * hands out (healthy, not isolated; all non-isolated ones when protection applies); a rule's
  * destinations split its calls by weight (0 means 100); a destination's subset is the instances

@@ -11,7 +11,7 @@ import com.ecwid.consul.v1.health.HealthServicesRequest;
 import com.ecwid.consul.v1.health.model.HealthService;
 import com.ecwid.consul.v1.kv.model.GetValue;
 import com.ecwid.consul.v1.kv.model.PutParams;
-import io.lodestar.api.v1.Instance;
+import io.lodestar.client.Instance;
 import io.lodestar.client.LodestarClient;
 import io.lodestar.client.RegistrationSpec;
 import io.lodestar.server.LodestarServer;
@@ -150,8 +150,8 @@ class EcwidConsulClientTest {
       consul.agentCheckPass("service:both-consul");
       await().atMost(Duration.ofSeconds(60)).until(() -> sdk.getInstances("default", "both").size() == 1);
       Instance seen = sdk.getInstances("default", "both").get(0);
-      assertThat(seen.getTagsList()).containsExactly("v1", "zone-both-consul");
-      assertThat(seen.getMetadataMap()).containsEntry("version", "1.0");
+      assertThat(seen.tags()).containsExactly("v1", "zone-both-consul");
+      assertThat(seen.metadata()).containsEntry("version", "1.0");
       assertThat(sdk.getHealthyInstances("default", "both")).hasSize(1);
 
       // registered through the SDK (its stream heartbeats it), seen through Consul as passing

@@ -1,4 +1,4 @@
-package io.lodestar.client.route;
+package io.lodestar.client.internal.route;
 
 import io.lodestar.api.v1.MatchValue;
 import java.util.List;

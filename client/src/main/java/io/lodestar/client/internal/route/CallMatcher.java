@@ -1,7 +1,8 @@
-package io.lodestar.client.route;
+package io.lodestar.client.internal.route;
 
 import io.lodestar.api.v1.Match;
 import io.lodestar.api.v1.MatchValue;
+import io.lodestar.client.route.CallContext;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;

@@ -1,10 +1,15 @@
-package io.lodestar.client.ratelimit;
+package io.lodestar.client.internal.ratelimit;
 
 import io.lodestar.api.v1.RateLimitRule;
 import io.lodestar.api.v1.RateLimitRules;
 import io.lodestar.client.governance.Ticker;
+import io.lodestar.client.internal.route.CallMatcher;
+import io.lodestar.client.ratelimit.ClusterLimiter;
+import io.lodestar.client.ratelimit.RateLimiter;
+import io.lodestar.client.ratelimit.Sleeper;
+import io.lodestar.client.ratelimit.SlidingWindowLimiter;
+import io.lodestar.client.ratelimit.TokenBucket;
 import io.lodestar.client.route.CallContext;
-import io.lodestar.client.route.CallMatcher;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

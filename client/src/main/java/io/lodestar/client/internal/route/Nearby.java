@@ -1,4 +1,4 @@
-package io.lodestar.client.route;
+package io.lodestar.client.internal.route;
 
 import java.util.ArrayList;
 import java.util.List;

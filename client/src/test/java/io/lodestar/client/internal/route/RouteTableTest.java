@@ -1,4 +1,4 @@
-package io.lodestar.client.route;
+package io.lodestar.client.internal.route;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -8,6 +8,7 @@ import io.lodestar.api.v1.Match;
 import io.lodestar.api.v1.MatchValue;
 import io.lodestar.api.v1.RouteRule;
 import io.lodestar.api.v1.RouteRules;
+import io.lodestar.client.route.CallContext;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;

@@ -1,4 +1,4 @@
-package io.lodestar.client.stats;
+package io.lodestar.client.internal.stats;
 
 import io.lodestar.api.v1.EdgeStats;
 import io.lodestar.client.governance.ErrorKind;

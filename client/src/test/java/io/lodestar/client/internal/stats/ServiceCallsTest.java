@@ -1,4 +1,4 @@
-package io.lodestar.client.stats;
+package io.lodestar.client.internal.stats;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

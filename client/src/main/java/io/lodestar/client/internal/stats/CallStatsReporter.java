@@ -1,4 +1,4 @@
-package io.lodestar.client.stats;
+package io.lodestar.client.internal.stats;
 
 import io.lodestar.api.v1.CallStatsReport;
 import io.lodestar.api.v1.EdgeStats;
@@ -67,7 +67,7 @@ public final class CallStatsReporter implements AutoCloseable {
     if (edges.isEmpty()) {
       return;
     }
-    client.sendCallStats(CallStatsReport.newBuilder().setCallerNamespace(callerNamespace).setCaller(caller)
+    io.lodestar.client.internal.StreamChannel.of(client).sendCallStats(CallStatsReport.newBuilder().setCallerNamespace(callerNamespace).setCaller(caller)
         .setWindowStartMs(start).setWindowMs((int) Math.max(0, now - start)).addAllEdges(edges).build());
   }
 

@@ -1,8 +1,9 @@
-package io.lodestar.client.route;
+package io.lodestar.client.internal.route;
 
 import io.lodestar.api.v1.Destination;
 import io.lodestar.api.v1.RouteRule;
 import io.lodestar.api.v1.RouteRules;
+import io.lodestar.client.route.CallContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

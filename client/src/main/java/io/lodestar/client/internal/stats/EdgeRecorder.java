@@ -1,4 +1,4 @@
-package io.lodestar.client.stats;
+package io.lodestar.client.internal.stats;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLongArray;
