@@ -106,6 +106,55 @@ class ReleaseTest {
     assertThat(Files.isDirectory(work.resolve("data"))).isTrue();
   }
 
+  /**
+   * The command line's class-data archive (docs/cli.md, "Start time"): the first call records it
+   * under a name of its own, the next checks it and puts it in place, and later calls map it
+   * ({@code -Xshare:on} fails a JVM that cannot). A garbled archive and a cut-short recording (its
+   * writer killed while writing; mapping one crashes the JVM) cost speed, never a command.
+   */
+  @Test
+  void theCommandLinesClassArchiveIsCheckedBeforeUseAndNeverBreaksACall() throws Exception {
+    Path cache = dir.resolve("cds-cache");
+    Map<String, String> env = Map.of("LODESTAR_CACHE", cache.toString());
+    Map<String, String> mapped = Map.of("LODESTAR_CACHE", cache.toString(), "JAVA_OPTS", "-Xshare:on");
+    String launcher = home.resolve("bin/lodestar").toString();
+    assertThat(run(env, launcher, "register", "cds-check", "--host", "10.0.0.9", "--port", "8080", "--persistent"))
+        .contains("10.0.0.9:8080");
+    assertThat(archives(cache, ".tmp")).as("the first call's recording").hasSize(1);
+    assertThat(run(env, launcher, "instances", "cds-check")).contains("10.0.0.9:8080");
+    assertThat(archives(cache, ".tmp")).isEmpty();
+    Path jsa = archives(cache, ".jsa").get(0);
+    assertThat(run(mapped, launcher, "instances", "cds-check")).contains("10.0.0.9:8080");
+
+    // garbled: the JVM refuses it and runs without
+    jsa.toFile().setWritable(true);
+    try (var f = new java.io.RandomAccessFile(jsa.toFile(), "rw")) {
+      f.write(new byte[4096]);
+    }
+    assertThat(run(env, launcher, "instances", "cds-check")).contains("10.0.0.9:8080");
+
+    // cut short: the next call throws the recording away and records again
+    Files.delete(jsa);
+    run(env, launcher, "services");
+    Path tmp = archives(cache, ".tmp").get(0);
+    byte[] whole = Files.readAllBytes(tmp);
+    Files.write(tmp, java.util.Arrays.copyOf(whole, whole.length / 3));
+    assertThat(run(env, launcher, "instances", "cds-check")).contains("10.0.0.9:8080");
+    assertThat(archives(cache, ".tmp")).doesNotContain(tmp).hasSize(1);
+    assertThat(run(env, launcher, "instances", "cds-check")).contains("10.0.0.9:8080");
+    assertThat(archives(cache, ".jsa")).hasSize(1);
+    assertThat(run(mapped, launcher, "instances", "cds-check")).contains("10.0.0.9:8080");
+    try (var files = Files.list(work)) {
+      assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("hs_err"));
+    }
+  }
+
+  private static List<Path> archives(Path cache, String suffix) throws IOException {
+    try (var files = Files.list(cache)) {
+      return files.filter(p -> p.getFileName().toString().startsWith("cli-") && p.toString().endsWith(suffix)).toList();
+    }
+  }
+
   /** The BOM has no parent (an import must not bring the build's versions): its version is kept by hand. */
   @Test
   void theBomCarriesTheReleasesVersion() throws IOException {
@@ -240,12 +289,24 @@ class ReleaseTest {
     return run(String.join(" ", command), cwd, command);
   }
 
+  /** In the work directory, with {@code env} added to the usual environment. */
+  private String run(Map<String, String> env, String... command) throws IOException, InterruptedException {
+    return run(String.join(" ", command), work, env, command);
+  }
+
   private String run(String what, String... command) throws IOException, InterruptedException {
     return run(what, work, command);
   }
 
   private String run(String what, Path cwd, String... command) throws IOException, InterruptedException {
-    Process p = process(cwd, command).redirectErrorStream(true).start();
+    return run(what, cwd, Map.of(), command);
+  }
+
+  private String run(String what, Path cwd, Map<String, String> env, String... command)
+      throws IOException, InterruptedException {
+    ProcessBuilder pb = process(cwd, command).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("%s finishes", what).isTrue();
     assertThat(p.exitValue()).as("%s exited %d: %s", what, p.exitValue(), out).isZero();
