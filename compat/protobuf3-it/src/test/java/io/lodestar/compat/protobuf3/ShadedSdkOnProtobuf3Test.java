@@ -68,6 +68,11 @@ class ShadedSdkOnProtobuf3Test {
         server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       }
     }
+    if (dataDir != null) {
+      try (var files = Files.walk(dataDir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
   }
 
   @Test
