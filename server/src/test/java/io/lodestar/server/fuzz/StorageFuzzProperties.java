@@ -120,15 +120,7 @@ class StorageFuzzProperties {
     java.util.Random r = new java.util.Random(seed);
     Path dir = Files.createTempDirectory("lodestar-storage-fuzz-mid");
     try {
-      Path last = null;
-      try (Stream<Path> s = Files.list(pristine)) {
-        for (Path p : s.sorted().toList()) {
-          Path copy = Files.copy(p, dir.resolve(p.getFileName()));
-          if (copy.getFileName().toString().endsWith(".wal")) {
-            last = copy;
-          }
-        }
-      }
+      Path last = copyPristineReturningLastSegment(dir);
       byte[] bytes = Files.readAllBytes(last);
       // the records of the last segment: [int length][int crc32c][long index][command]
       List<long[]> records = new ArrayList<>(); // {offset, total length, index}
@@ -180,15 +172,7 @@ class StorageFuzzProperties {
     java.util.Random r = new java.util.Random(seed);
     Path dir = Files.createTempDirectory("lodestar-storage-fuzz-torn");
     try {
-      Path last = null;
-      try (Stream<Path> s = Files.list(pristine)) {
-        for (Path p : s.sorted().toList()) {
-          Path copy = Files.copy(p, dir.resolve(p.getFileName()));
-          if (copy.getFileName().toString().endsWith(".wal")) {
-            last = copy;
-          }
-        }
-      }
+      Path last = copyPristineReturningLastSegment(dir);
       byte[] bytes = Files.readAllBytes(last);
       java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
       int lastStart = 0;
@@ -226,5 +210,19 @@ class StorageFuzzProperties {
         Files.deleteIfExists(p);
       }
     }
+  }
+
+  /** Copies the pristine data directory into {@code dir}; returns the copy of its last WAL segment. */
+  private Path copyPristineReturningLastSegment(Path dir) throws IOException {
+    Path last = null;
+    try (Stream<Path> s = Files.list(pristine)) {
+      for (Path p : s.sorted().toList()) {
+        Path copy = Files.copy(p, dir.resolve(p.getFileName()));
+        if (copy.getFileName().toString().endsWith(".wal")) {
+          last = copy;
+        }
+      }
+    }
+    return last;
   }
 }
