@@ -56,8 +56,9 @@ final class Charts {
   }
 
   /**
-   * Every ratio of the table (Lodestar ÷ best peer) across the recorded runs, oldest on the left,
-   * on a log scale where 1 is parity: below 1 is better for rows where lower wins.
+   * Every ratio of the table across the recorded runs, oldest on the left, on a log scale where 1
+   * is parity and below 1 means Lodestar leads: Lodestar ÷ best peer for rows where lower wins,
+   * best peer ÷ Lodestar for throughput rows.
    */
   static void writeTrend(List<RunLog.Run> runs, Path dir) throws IOException {
     System.setProperty("java.awt.headless", "true");
@@ -68,11 +69,15 @@ final class Charts {
           + run.plan();
       run.ratios().forEach((label, ratio) -> {
         if (ratio != null && !ratio.isNaN() && ratio > 0) {
-          data.addValue(ratio, label, x);
+          // one direction for every line: a throughput row (higher wins) is drawn as best ÷ Lodestar,
+          // so below 1 always means Lodestar ahead
+          boolean higherWins = higherIsBetter(label);
+          double shown = higherWins ? 1 / ratio : ratio;
+          data.addValue(shown, higherWins ? label + " (inverted)" : label, x);
         }
       });
     }
-    JFreeChart chart = ChartFactory.createLineChart("Lodestar ÷ best peer, every row, per recorded run (log scale)",
+    JFreeChart chart = ChartFactory.createLineChart("Every row, per recorded run: below 1 = Lodestar leads (log scale)",
         null, "ratio", data, PlotOrientation.VERTICAL, true, false, false);
     chart.setBackgroundPaint(Color.WHITE);
     CategoryPlot plot = chart.getCategoryPlot();
@@ -87,6 +92,11 @@ final class Charts {
         (org.jfree.chart.renderer.category.LineAndShapeRenderer) plot.getRenderer();
     renderer.setDefaultShapesVisible(true);
     ChartUtils.saveChartAsPNG(dir.resolve("compare-trend.png").toFile(), chart, 960, 720);
+  }
+
+  /** Throughput rows (per second) are the ones where a higher figure wins. */
+  static boolean higherIsBetter(String label) {
+    return label.contains("/s");
   }
 
   private static void add(DefaultCategoryDataset data, List<Results> results, String series,
