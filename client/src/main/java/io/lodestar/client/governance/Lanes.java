@@ -44,7 +44,7 @@ final class Lanes {
       LaneRule l = rules.getLanes(i);
       names[i] = l.getName();
       matchers[i] = l.hasMatch() ? CallMatcher.compile(l.getMatch(), caller) : null;
-      fail[i] = l.getFallback().equals("fail");
+      fail[i] = l.getFallback() == LaneRule.Fallback.FAIL;
     }
     return new Lanes(names, matchers, fail);
   }

@@ -72,7 +72,7 @@ class ServiceGovernorTest {
     gov.update(instances(2, "1"), GovernanceRules.newBuilder().setRoute(route).build());
     CallContext gray = CallContext.builder().header("x-env", "gray").build();
     assertThat(gov.choose(gray).id()).startsWith("1-");
-    gov.update(instances(2, "1"), GovernanceRules.newBuilder().setRoute(route.setFallback("fail")).build());
+    gov.update(instances(2, "1"), GovernanceRules.newBuilder().setRoute(route.setFallback(io.lodestar.api.v1.RouteRules.Fallback.FAIL)).build());
     assertThatThrownBy(() -> gov.choose(gray)).isInstanceOf(GovernanceException.class)
         .hasMessageContaining("version=9").extracting(e -> ((GovernanceException) e).reason())
         .isEqualTo(Reason.SUBSET_EMPTY);

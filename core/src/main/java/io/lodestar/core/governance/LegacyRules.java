@@ -6,10 +6,13 @@ import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.UnknownFieldSet;
 import io.lodestar.api.WireEnums;
 import io.lodestar.api.v1.GovernanceRules;
+import io.lodestar.api.v1.LaneRule;
+import io.lodestar.api.v1.LaneRules;
 import io.lodestar.api.v1.LoadBalanceRule;
 import io.lodestar.api.v1.Namespace;
 import io.lodestar.api.v1.RateLimitRule;
 import io.lodestar.api.v1.RateLimitRules;
+import io.lodestar.api.v1.RouteRules;
 import io.lodestar.api.v1.ServiceInfo;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.DeleteRules;
@@ -18,7 +21,8 @@ import java.util.function.IntConsumer;
 
 /**
  * Reads rules written before their enumerations were proto enums. The policy, the rate limit's
- * algorithm, action, scope and fail mode, and DeleteRules' kind were strings (the REST spelling)
+ * algorithm, action, scope and fail mode, the route's and each lane's fallback, and DeleteRules'
+ * kind were strings (the REST spelling)
  * under field numbers that are now reserved; a command logged or a snapshot taken by that version
  * still carries them, and protobuf keeps a reserved field's bytes as an unknown field. Each such
  * string is moved into its enum field here, when the command is applied or the snapshot restored,
@@ -32,6 +36,8 @@ public final class LegacyRules {
   static final int RL_SCOPE = 9;
   static final int RL_FAIL_MODE = 10;
   static final int DELETE_KIND = 3;
+  static final int ROUTE_FALLBACK = 5;
+  static final int LANE_FALLBACK = 3;
 
   private LegacyRules() {}
 
@@ -74,6 +80,32 @@ public final class LegacyRules {
         LoadBalanceRule.Builder b = lb.toBuilder().setUnknownFields(without(lb.getUnknownFields(), LB_POLICY));
         set(LoadBalanceRule.Policy.getDescriptor(), policy, b::setPolicyValue);
         out = out.toBuilder().setLoadbalance(b).build();
+      }
+    }
+    if (rules.hasRoute()) {
+      RouteRules route = rules.getRoute();
+      String fallback = string(route.getUnknownFields(), ROUTE_FALLBACK);
+      if (fallback != null) {
+        RouteRules.Builder b = route.toBuilder().setUnknownFields(without(route.getUnknownFields(), ROUTE_FALLBACK));
+        set(RouteRules.Fallback.getDescriptor(), fallback, b::setFallbackValue);
+        out = out.toBuilder().setRoute(b).build();
+      }
+    }
+    if (rules.hasLane()) {
+      LaneRules lanes = rules.getLane();
+      LaneRules.Builder b = null;
+      for (int i = 0; i < lanes.getLanesCount(); i++) {
+        LaneRule lane = lanes.getLanes(i);
+        String fallback = string(lane.getUnknownFields(), LANE_FALLBACK);
+        if (fallback != null) {
+          LaneRule.Builder up = lane.toBuilder().setUnknownFields(without(lane.getUnknownFields(), LANE_FALLBACK));
+          set(LaneRule.Fallback.getDescriptor(), fallback, up::setFallbackValue);
+          b = b == null ? lanes.toBuilder() : b;
+          b.setLanes(i, up);
+        }
+      }
+      if (b != null) {
+        out = out.toBuilder().setLane(b).build();
       }
     }
     if (rules.hasRatelimit()) {

@@ -18,7 +18,6 @@ import io.lodestar.api.WireEnums;
 import io.lodestar.core.LodestarException;
 import io.lodestar.core.Validation;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -70,7 +69,7 @@ public final class RuleValidator {
       if (lane.hasMatch()) {
         match(p + ".match", lane.getMatch());
       }
-      oneOf(p + ".fallback", lane.getFallback(), List.of("baseline", "fail"));
+      known(p + ".fallback", lane.getFallbackValue(), io.lodestar.api.v1.LaneRule.Fallback.getDescriptor());
     }
   }
 
@@ -130,7 +129,7 @@ public final class RuleValidator {
         Validation.metadata(d + ".subset", dest.getSubsetMap());
       }
     }
-    oneOf("fallback", r.getFallback(), List.of("all", "fail"));
+    known("fallback", r.getFallbackValue(), RouteRules.Fallback.getDescriptor());
     Nearby n = r.getNearby();
     share("nearby.minHealthyShare", n.getMinHealthyShare());
     key("nearby.zoneKey", n.getZoneKey(), true);
@@ -243,13 +242,6 @@ public final class RuleValidator {
   }
 
   // ------------------------------------------------------------------ helpers
-
-  private static void oneOf(String field, String value, List<String> allowed) {
-    if (!value.isEmpty() && !allowed.contains(value)) {
-      throw LodestarException.invalid(field, field + " must be one of " + String.join(", ", allowed) + "; got '"
-          + value + "'");
-    }
-  }
 
   /**
    * An enum field holds a value of its type. REST refuses an unknown name before this (the same

@@ -3,10 +3,16 @@ package io.lodestar.core.governance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lodestar.api.WireEnums;
+import io.lodestar.api.v1.Destination;
 import io.lodestar.api.v1.GovernanceRules;
+import io.lodestar.api.v1.LaneRule;
+import io.lodestar.api.v1.LaneRules;
+import io.lodestar.api.v1.Nearby;
 import io.lodestar.api.v1.LoadBalanceRule;
 import io.lodestar.api.v1.RateLimitRule;
 import io.lodestar.api.v1.RateLimitRules;
+import io.lodestar.api.v1.RouteRule;
+import io.lodestar.api.v1.RouteRules;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.DeleteRules;
 import io.lodestar.api.v1.state.PutRules;
@@ -105,6 +111,56 @@ class LegacyRulesTest {
     restored.apply(decode(OLD_COMMANDS).get(3));
     restored.flush();
     assertThat(restored.snapshot(4)).isEqualTo(replay(current()).snapshot(4));
+  }
+
+  // Written by 736609a, where the route's and each lane's fallback were still strings: a route on
+  // orders (v2 subset, fallback fail), the namespace's lanes canary (fail), blue (baseline) and
+  // green (unset), a route on pay (nearby, fallback all); and the snapshot after them.
+  private static final List<String> OLD_FALLBACK_COMMANDS = List.of(
+      "CNAP8gExCgdkZWZhdWx0EgZvcmRlcnMaHhIcGhQKAnYyGg4KDAoHdmVyc2lvbhIBMioEZmFpbA==",
+      "CNEP8gE4CgdkZWZhdWx0Gi0qKxoOCgZjYW5hcnkaBGZhaWwaEAoEYmx1ZRoIYmFzZWxpbmUaBwoFZ3JlZW4=",
+      "CNIP8gEbCgdkZWZhdWx0EgNwYXkaCxIJIgIIASoDYWxs");
+  private static final String OLD_FALLBACK_SNAPSHOT = "CAMSqAEIBRI+CgdkZWZhdWx0ogEyKjAIARDRDxoOCgZjYW5hcnkaBGZhaWwa"
+      + "EAoEYmx1ZRoIYmFzZWxpbmUaBwoFZ3JlZW4aPAoHZGVmYXVsdBIGb3JkZXJzKAMw0A+iASMSIQgBENAPGhQKAnYyGg4KDAoHdmVyc2lvbhIB"
+      + "MioEZmFpbBomCgdkZWZhdWx0EgNwYXkoBTDSD6IBEBIOCAEQ0g8iAggBKgNhbGwaACIAKgAyAggB";
+
+  /** The same three writes with the fallbacks as enums. */
+  private static List<Command> currentFallbacks() {
+    return List.of(
+        put(2000, "orders", GovernanceRules.newBuilder().setRoute(RouteRules.newBuilder()
+            .addRules(RouteRule.newBuilder().setName("v2").addDestinations(Destination.newBuilder()
+                .putSubset("version", "2")))
+            .setFallback(RouteRules.Fallback.FAIL)).build()),
+        put(2001, "", GovernanceRules.newBuilder().setLane(LaneRules.newBuilder()
+            .addLanes(LaneRule.newBuilder().setName("canary").setFallback(LaneRule.Fallback.FAIL))
+            .addLanes(LaneRule.newBuilder().setName("blue").setFallback(LaneRule.Fallback.BASELINE))
+            .addLanes(LaneRule.newBuilder().setName("green"))).build()),
+        put(2002, "pay", GovernanceRules.newBuilder().setRoute(RouteRules.newBuilder()
+            .setNearby(Nearby.newBuilder().setEnabled(true)).setFallback(RouteRules.Fallback.ALL)).build()));
+  }
+
+  @Test
+  void oldFallbackStringsReplayAndRestoreAsTheirEnums() throws Exception {
+    List<Command> old = decode(OLD_FALLBACK_COMMANDS);
+    assertThat(old.get(0).getPutRules().getRules().getRoute().getFallback())
+        .isEqualTo(RouteRules.Fallback.FALLBACK_UNSPECIFIED);
+    for (int i = 0; i < old.size(); i++) {
+      assertThat(LegacyRules.upgrade(old.get(i))).isEqualTo(currentFallbacks().get(i));
+    }
+    StateMachine fromOld = replay(old);
+    assertThat(fromOld.snapshot(3)).isEqualTo(replay(currentFallbacks()).snapshot(3));
+    // a lane is namespace-scoped: every service of the namespace carries it, upgraded
+    GovernanceRules orders = fromOld.registry().view("default", "orders").info().getRules();
+    assertThat(orders.getRoute().getFallback()).isEqualTo(RouteRules.Fallback.FAIL);
+    assertThat(orders.getLane().getLanesList()).extracting(LaneRule::getFallback).containsExactly(
+        LaneRule.Fallback.FAIL, LaneRule.Fallback.BASELINE, LaneRule.Fallback.FALLBACK_UNSPECIFIED);
+    assertThat(orders.getLane().getLanes(0).getUnknownFields().asMap()).isEmpty();
+
+    StateMachine restored = new StateMachine();
+    restored.restore(StateSnapshot.parseFrom(Base64.getDecoder().decode(OLD_FALLBACK_SNAPSHOT)));
+    assertThat(restored.snapshot(3)).isEqualTo(fromOld.snapshot(3));
+    assertThat(restored.registry().view("default", "pay").info().getRules().getRoute().getFallback())
+        .isEqualTo(RouteRules.Fallback.ALL);
   }
 
   @Test

@@ -37,7 +37,7 @@ final class RouteExplainer {
       return out.append("<p>No route rule: every call goes to every instance in discovery, by weight.</p>")
           .append(table("every call", pool, 1.0)).toString();
     }
-    boolean failWhenEmpty = "fail".equals(rr.getFallback());
+    boolean failWhenEmpty = rr.getFallback() == RouteRules.Fallback.FAIL;
     for (RouteRule r : rr.getRulesList()) {
       if (r.getDestinationsCount() == 0) {
         continue;

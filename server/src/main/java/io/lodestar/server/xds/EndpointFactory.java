@@ -54,7 +54,7 @@ final class EndpointFactory {
       RouteRules route, Map<String, String> caller) {
     List<Instance> usable = view.healthy().instances();
     List<Instance> members = Subsets.members(view.instances(), subset);
-    if (!subset.isEmpty() && Subsets.members(usable, subset).isEmpty() && !"fail".equals(route.getFallback())) {
+    if (!subset.isEmpty() && Subsets.members(usable, subset).isEmpty() && route.getFallback() != RouteRules.Fallback.FAIL) {
       members = view.instances();
     }
     Set<String> usableIds = new HashSet<>();

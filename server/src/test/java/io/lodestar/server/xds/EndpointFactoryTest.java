@@ -50,7 +50,7 @@ class EndpointFactoryTest {
     assertThat(ports(EndpointFactory.build("svc|version=v9", v, Map.of("version", "v9"),
         RouteRules.getDefaultInstance(), Map.of()))).containsExactly(1, 2);
     assertThat(ports(EndpointFactory.build("svc|version=v9", v, Map.of("version", "v9"),
-        RouteRules.newBuilder().setFallback("fail").build(), Map.of()))).isEmpty();
+        RouteRules.newBuilder().setFallback(RouteRules.Fallback.FAIL).build(), Map.of()))).isEmpty();
   }
 
   private static ServiceView view(double threshold, Instance... instances) {

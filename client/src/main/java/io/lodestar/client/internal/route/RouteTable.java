@@ -76,7 +76,7 @@ public final class RouteTable {
       cums.add(c);
     }
     return new RouteTable(matchers.toArray(new CallMatcher[0]), names.toArray(new String[0]), dests.toArray(new int[0][]),
-        cums.toArray(new long[0][]), List.copyOf(subsets), "fail".equals(rules.getFallback()),
+        cums.toArray(new long[0][]), List.copyOf(subsets), rules.getFallback() == RouteRules.Fallback.FAIL,
         Nearby.of(rules.getNearby()));
   }
 
