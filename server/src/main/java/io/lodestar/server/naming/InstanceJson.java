@@ -1,7 +1,15 @@
 package io.lodestar.server.naming;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.type.LogicalType;
+import io.lodestar.api.Limits;
 import io.lodestar.api.v1.HealthCheck;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.HttpCheck;
@@ -9,97 +17,195 @@ import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.Namespace;
 import io.lodestar.api.v1.ServiceInfo;
 import io.lodestar.api.v1.TcpCheck;
+import io.lodestar.api.v1.state.InstanceRef;
+import io.lodestar.api.v1.state.UpdateInstance;
 import io.lodestar.core.LodestarException;
+import io.lodestar.core.Validation;
+import io.lodestar.core.naming.Registry;
 import io.lodestar.server.http.Json;
+import java.lang.reflect.RecordComponent;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
-/** The REST API's JSON form of the naming model. */
+/**
+ * The REST API's JSON form of the naming model: Jackson binds a body to a {@link RestModel}
+ * record and renders a response from one, and this class converts each of them from or to the
+ * protobuf type, applying the one validation source (core {@link Validation}, api {@link Limits}).
+ * Every problem names its field, by its JSON path ({@code check.intervalSeconds}).
+ */
 final class InstanceJson {
-  private static final Set<String> REGISTER_FIELDS = Set.of("id", "host", "port", "protocol", "weight", "metadata",
-      "ephemeral", "ttlSeconds", "check");
-  private static final Set<String> CHECK_FIELDS = Set.of("type", "path", "intervalSeconds", "timeoutSeconds");
+  /** Binding is strict: no number for a string or the reverse, no fraction for an integer. */
+  private static final ObjectMapper BINDER = strict(Json.MAPPER.copy());
 
   private InstanceJson() {}
 
-  private static final Set<String> UPDATE_FIELDS = Set.of("weight", "isolated");
+  private static ObjectMapper strict(ObjectMapper m) {
+    m.disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+    refuse(m, LogicalType.Textual, CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean);
+    refuse(m, LogicalType.Integer, CoercionInputShape.String, CoercionInputShape.EmptyString,
+        CoercionInputShape.Float, CoercionInputShape.Boolean);
+    refuse(m, LogicalType.Boolean, CoercionInputShape.String, CoercionInputShape.EmptyString,
+        CoercionInputShape.Integer, CoercionInputShape.Float);
+    return m;
+  }
 
-  /** Reads an operator's update of an instance (PATCH): weight and/or isolated; every problem names its field. */
-  static io.lodestar.api.v1.state.UpdateInstance parseUpdate(JsonNode body, String namespace, String service,
-      String id) {
+  private static void refuse(ObjectMapper m, LogicalType target, CoercionInputShape... shapes) {
+    for (CoercionInputShape shape : shapes) {
+      m.coercionConfigFor(target).setCoercion(shape, CoercionAction.Fail);
+    }
+  }
+
+  /** Reads an operator's update of an instance (PATCH): weight and/or isolated. */
+  static UpdateInstance parseUpdate(JsonNode body, String namespace, String service, String id) {
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String f = it.next();
-      if (!UPDATE_FIELDS.contains(f)) {
+      if (!fields(RestModel.Update.class).contains(f)) {
         throw LodestarException.invalid(f, "unknown field '" + f + "'; an update sets weight and/or isolated");
       }
     }
-    var b = io.lodestar.api.v1.state.UpdateInstance.newBuilder().setRef(io.lodestar.api.v1.state.InstanceRef
-        .newBuilder().setNamespace(namespace).setService(service).setId(id));
-    if (body.has("weight")) {
-      b.setWeight(io.lodestar.core.Validation.weight(integer(body, "weight", true, 0)));
-    }
-    if (body.has("isolated")) {
-      if (!body.get("isolated").isBoolean()) {
-        throw LodestarException.invalid("isolated", "isolated must be true or false");
-      }
-      b.setIsolated(body.get("isolated").asBoolean());
-    }
-    if (!b.hasWeight() && !b.hasIsolated()) {
+    refuseNulls(body, "", RestModel.Update.class, RestModel.Update.NULL_REFUSED);
+    RestModel.Update u = bind(body, RestModel.Update.class);
+    if (u.weight() == null && u.isolated() == null) {
       throw LodestarException.invalid("weight", "nothing to change: set weight and/or isolated");
+    }
+    UpdateInstance.Builder b = UpdateInstance.newBuilder().setRef(InstanceRef.newBuilder()
+        .setNamespace(namespace).setService(service).setId(id));
+    if (u.weight() != null) {
+      b.setWeight(Validation.weight(u.weight()));
+    }
+    if (u.isolated() != null) {
+      b.setIsolated(u.isolated());
     }
     return b.build();
   }
 
-  /** Reads a registration body; every problem names its field. Namespace and service come from the path. */
+  /** Reads a registration body. Namespace and service come from the path. */
   static Instance parseRegistration(JsonNode body, String namespace, String service) {
-    for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
-      if (!REGISTER_FIELDS.contains(f)) {
-        throw LodestarException.invalid(f, "unknown field '" + f + "'");
-      }
+    Json.onlyFields(body, "", fields(RestModel.Registration.class));  // before any type error, as always
+    if (body.get("check") instanceof ObjectNode c) {
+      Json.onlyFields(c, "check.", fields(RestModel.Check.class));
+      refuseNulls(c, "check.", RestModel.Check.class, RestModel.Check.NULL_REFUSED);
     }
+    refuseNulls(body, "", RestModel.Registration.class, RestModel.Registration.NULL_REFUSED);
+    RestModel.Registration r = bind(body, RestModel.Registration.class);
     Instance.Builder b = Instance.newBuilder().setNamespace(namespace).setService(service);
-    b.setHost(io.lodestar.core.Validation.host(text(body, "host", true)));
-    b.setPort(io.lodestar.core.Validation.port(integer(body, "port", true, 0)));
-    String id = text(body, "id", false);
-    b.setId(id == null ? defaultId(b.getHost(), b.getPort()) : id);
-    String protocol = text(body, "protocol", false);
-    if (protocol != null) {
-      b.setProtocol(protocol);
+    b.setHost(Validation.host(required("host", r.host())));
+    b.setPort(Validation.port(required("port", r.port())));
+    b.setId(r.id() == null ? defaultId(b.getHost(), b.getPort()) : r.id());
+    if (r.protocol() != null) {
+      b.setProtocol(r.protocol());
     }
-    if (body.has("weight")) {
-      b.setWeight(io.lodestar.core.Validation.weight(integer(body, "weight", true, 0)));  // the one limit (api Limits)
+    if (r.weight() != null) {
+      b.setWeight(Validation.weight(r.weight()));
     }
-    if (body.has("metadata") && !body.get("metadata").isNull()) {
-      JsonNode md = body.get("metadata");
-      if (!md.isObject()) {
-        throw LodestarException.invalid("metadata", "metadata must be an object of strings");
-      }
-      for (Iterator<Map.Entry<String, JsonNode>> it = md.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        if (!e.getValue().isTextual() && !e.getValue().isNumber() && !e.getValue().isBoolean()) {
-          throw LodestarException.invalid("metadata." + e.getKey(), "metadata values must be strings");
+    if (r.metadata() != null) {
+      r.metadata().forEach((k, v) -> {
+        if (!v.isTextual() && !v.isNumber() && !v.isBoolean()) {
+          throw LodestarException.invalid("metadata." + k, "metadata values must be strings");
         }
-        b.putMetadata(e.getKey(), e.getValue().asText());
-      }
+        b.putMetadata(k, v.asText());
+      });
     }
-    boolean ephemeral = true;
-    if (body.has("ephemeral")) {
-      if (!body.get("ephemeral").isBoolean()) {
-        throw LodestarException.invalid("ephemeral", "ephemeral must be true or false");
-      }
-      ephemeral = body.get("ephemeral").asBoolean();
+    b.setEphemeral(r.ephemeral() == null || r.ephemeral());
+    if (r.ttlSeconds() != null) {
+      b.setTtlSeconds(Validation.ttlSeconds(r.ttlSeconds()));
     }
-    b.setEphemeral(ephemeral);
-    if (body.has("ttlSeconds")) {
-      b.setTtlSeconds(io.lodestar.core.Validation.ttlSeconds(integer(body, "ttlSeconds", true, 0)));
-    }
-    if (body.has("check") && !body.get("check").isNull()) {
-      b.setCheck(parseCheck(body.get("check")));
+    if (r.check() != null) {
+      b.setCheck(check(r.check()));
     }
     return b.build();
+  }
+
+  private static HealthCheck check(RestModel.Check c) {
+    HealthCheck.Builder b = HealthCheck.newBuilder();
+    String type = required("check.type", c.type());
+    switch (type) {
+      case "tcp" -> b.setTcp(TcpCheck.getDefaultInstance());
+      case "http" -> b.setHttp(HttpCheck.newBuilder().setPath(c.path() == null ? "/" : c.path()));
+      default -> throw LodestarException.invalid("check.type", "check.type must be tcp or http, got '" + type + "'");
+    }
+    if (c.intervalSeconds() != null) {
+      b.setIntervalSeconds(within("check.intervalSeconds", c.intervalSeconds(), Limits.MAX_CHECK_INTERVAL_SECONDS));
+    }
+    if (c.timeoutSeconds() != null) {
+      b.setTimeoutSeconds(within("check.timeoutSeconds", c.timeoutSeconds(), Limits.MAX_CHECK_TIMEOUT_SECONDS));
+    }
+    return b.build();
+  }
+
+  private static int within(String field, long v, int max) {
+    if (v < 1 || v > max) {
+      throw LodestarException.invalid(field, field + " must be within 1–" + max);
+    }
+    return (int) v;
+  }
+
+  private static <T> T required(String field, T value) {
+    if (value == null) {
+      throw LodestarException.invalid(field, field + " is required");
+    }
+    return value;
+  }
+
+  private static Set<String> fields(Class<? extends Record> type) {
+    return Arrays.stream(type.getRecordComponents()).map(RecordComponent::getName).collect(Collectors.toSet());
+  }
+
+  /**
+   * Refuses an explicit null in {@code fields}: there the API has always said what the field needs
+   * rather than reading null as absent (which is how Jackson reads it).
+   */
+  private static void refuseNulls(JsonNode body, String prefix, Class<? extends Record> type, String... fields) {
+    for (String f : fields) {
+      if (body.has(f) && body.get(f).isNull()) {
+        throw LodestarException.invalid(prefix + f, prefix + f + " " + (component(type, f) == Boolean.class
+            ? "must be true or false" : "is required"));
+      }
+    }
+  }
+
+  /** Binds {@code body}; a value of the wrong type is refused naming its field by its JSON path. */
+  private static <T> T bind(JsonNode body, Class<T> type) {
+    try {
+      return BINDER.treeToValue(body, type);
+    } catch (JsonMappingException e) {
+      Class<?> target = type;
+      StringBuilder field = new StringBuilder();
+      for (JsonMappingException.Reference r : e.getPath()) {
+        if (r.getFieldName() == null || !target.isRecord()) {
+          break;  // metadata values are JSON nodes: nothing below them is bound
+        }
+        field.append(field.length() == 0 ? "" : ".").append(r.getFieldName());
+        target = component(target.asSubclass(Record.class), r.getFieldName());
+      }
+      throw LodestarException.invalid(field.toString(), field + " " + needs(target));
+    } catch (JsonProcessingException e) {
+      throw LodestarException.invalid("body", "invalid value: " + e.getOriginalMessage());
+    }
+  }
+
+  private static Class<?> component(Class<? extends Record> type, String name) {
+    return Arrays.stream(type.getRecordComponents()).filter(c -> c.getName().equals(name)).findFirst()
+        .map(RecordComponent::getType).orElse(Object.class);
+  }
+
+  /** What a field of {@code type} needs to be. */
+  private static String needs(Class<?> type) {
+    if (type == String.class) {
+      return "must be a string";
+    }
+    if (type == Long.class) {
+      return "must be an integer";
+    }
+    if (type == Boolean.class) {
+      return "must be true or false";
+    }
+    return Map.class.isAssignableFrom(type) ? "must be an object of strings" : "must be an object";
   }
 
   /**
@@ -115,40 +221,7 @@ final class InstanceJson {
     return "ip6-" + bare.replace('%', '@') + ":" + port;
   }
 
-  private static HealthCheck parseCheck(JsonNode c) {
-    if (!c.isObject()) {
-      throw LodestarException.invalid("check", "check must be an object");
-    }
-    Json.onlyFields(c, "check.", CHECK_FIELDS);
-    HealthCheck.Builder b = HealthCheck.newBuilder();
-    String type = text(c, "type", true);
-    switch (type) {
-      case "tcp" -> b.setTcp(TcpCheck.getDefaultInstance());
-      case "http" -> {
-        String path = c.has("path") ? text(c, "path", true) : "/";
-        b.setHttp(HttpCheck.newBuilder().setPath(path));
-      }
-      default -> throw LodestarException.invalid("check.type", "check.type must be tcp or http, got '" + type + "'");
-    }
-    if (c.has("intervalSeconds")) {
-      long v = integer(c, "intervalSeconds", true, 0);
-      if (v < 1 || v > io.lodestar.api.Limits.MAX_CHECK_INTERVAL_SECONDS) {
-        throw LodestarException.invalid("check.intervalSeconds", "check.intervalSeconds must be within 1–"
-            + io.lodestar.api.Limits.MAX_CHECK_INTERVAL_SECONDS);
-      }
-      b.setIntervalSeconds((int) v);
-    }
-    if (c.has("timeoutSeconds")) {
-      long v = integer(c, "timeoutSeconds", true, 0);
-      if (v < 1 || v > io.lodestar.api.Limits.MAX_CHECK_TIMEOUT_SECONDS) {
-        throw LodestarException.invalid("check.timeoutSeconds", "check.timeoutSeconds must be within 1–"
-            + io.lodestar.api.Limits.MAX_CHECK_TIMEOUT_SECONDS);
-      }
-      b.setTimeoutSeconds((int) v);
-    }
-    return b.build();
-  }
-
+  /** A string field of a body parsed by hand (the namespace bodies). */
   static String text(JsonNode body, String field, boolean required) {
     JsonNode n = body.get(field);
     if (n == null || n.isNull()) {
@@ -163,93 +236,37 @@ final class InstanceJson {
     return n.asText();
   }
 
-  static long integer(JsonNode body, String field, boolean required, long dflt) {
-    JsonNode n = body.get(field);
-    if (n == null || n.isNull()) {
-      if (required) {
-        throw LodestarException.invalid(field, field + " is required");
-      }
-      return dflt;
-    }
-    if (!n.isIntegralNumber() || !n.canConvertToLong()) {
-      throw LodestarException.invalid(field, field + " must be an integer");
-    }
-    return n.asLong();
-  }
-
   static ObjectNode toJson(Instance i) {
-    ObjectNode o = Json.object();
-    o.put("id", i.getId());
-    o.put("namespace", i.getNamespace());
-    o.put("service", i.getService());
-    o.put("host", i.getHost());
-    o.put("port", i.getPort());
-    o.put("protocol", i.getProtocol());
-    o.put("weight", i.getWeight());
-    ObjectNode md = o.putObject("metadata");
-    new java.util.TreeMap<>(i.getMetadataMap()).forEach(md::put);
-    if (i.getTagsCount() > 0) {
-      i.getTagsList().forEach(o.putArray("tags")::add);
-    }
-    o.put("ephemeral", i.getEphemeral());
-    if (i.getEphemeral()) {
-      o.put("ttlSeconds", i.getTtlSeconds());
-    }
-    if (i.hasCheck()) {
-      ObjectNode c = o.putObject("check");
-      HealthCheck hc = i.getCheck();
-      c.put("type", hc.hasHttp() ? "http" : "tcp");
-      if (hc.hasHttp()) {
-        c.put("path", hc.getHttp().getPath());
-        if (!hc.getHttp().getUrl().isEmpty()) {
-          c.put("url", hc.getHttp().getUrl());
-        }
-      }
-      if (hc.hasTcp() && !hc.getTcp().getAddress().isEmpty()) {
-        c.put("address", hc.getTcp().getAddress());
-      }
-      c.put("intervalSeconds", hc.getIntervalSeconds() == 0 ? HealthChecker.DEFAULT_INTERVAL_SECONDS
-          : hc.getIntervalSeconds());
-      c.put("timeoutSeconds", hc.getTimeoutSeconds() == 0 ? HealthChecker.DEFAULT_TIMEOUT_SECONDS
-          : hc.getTimeoutSeconds());
-    }
-    if (i.getRemoveAfterSeconds() > 0) {
-      o.put("removeAfterSeconds", i.getRemoveAfterSeconds());
-    }
-    o.put("health", i.getHealth() == HealthStatus.UNHEALTHY ? "UNHEALTHY" : "HEALTHY");
-    o.put("isolated", i.getIsolated());
-    o.put("revision", i.getRevision());
-    o.put("registeredAt", Instant.ofEpochMilli(i.getRegisteredAtMs()).toString());
-    if (!i.getLeaseHolder().isEmpty()) {
-      o.put("leaseHolder", i.getLeaseHolder());
-    }
-    if (!i.getOwner().isEmpty()) {
-      o.put("owner", i.getOwner());
-    }
-    return o;
+    HealthCheck hc = i.getCheck();
+    RestModel.CheckOut check = !i.hasCheck() ? null : new RestModel.CheckOut(hc.hasHttp() ? "http" : "tcp",
+        hc.hasHttp() ? hc.getHttp().getPath() : null, nonEmpty(hc.getHttp().getUrl()),
+        nonEmpty(hc.getTcp().getAddress()),
+        hc.getIntervalSeconds() == 0 ? HealthChecker.DEFAULT_INTERVAL_SECONDS : hc.getIntervalSeconds(),
+        hc.getTimeoutSeconds() == 0 ? HealthChecker.DEFAULT_TIMEOUT_SECONDS : hc.getTimeoutSeconds());
+    return BINDER.valueToTree(new RestModel.InstanceOut(i.getId(), i.getNamespace(), i.getService(), i.getHost(),
+        i.getPort(), i.getProtocol(), i.getWeight(), new TreeMap<>(i.getMetadataMap()),
+        i.getTagsCount() == 0 ? null : i.getTagsList(), i.getEphemeral(),
+        i.getEphemeral() ? i.getTtlSeconds() : null, check,
+        i.getRemoveAfterSeconds() > 0 ? i.getRemoveAfterSeconds() : null,
+        i.getHealth() == HealthStatus.UNHEALTHY ? "UNHEALTHY" : "HEALTHY", i.getIsolated(), i.getRevision(),
+        Instant.ofEpochMilli(i.getRegisteredAtMs()).toString(), nonEmpty(i.getLeaseHolder()),
+        nonEmpty(i.getOwner())));
   }
 
   static ObjectNode toJson(Namespace n) {
-    ObjectNode o = Json.object();
-    o.put("name", n.getName());
-    o.put("description", n.getDescription());
-    if (n.getCreatedAtMs() != 0) { // the built-in default namespace has no creation time
-      o.put("createdAt", Instant.ofEpochMilli(n.getCreatedAtMs()).toString());
-    } else {
-      o.putNull("createdAt");
-    }
-    return o;
+    return BINDER.valueToTree(new RestModel.NamespaceOut(n.getName(), n.getDescription(),
+        // the built-in default namespace has no creation time
+        n.getCreatedAtMs() == 0 ? null : Instant.ofEpochMilli(n.getCreatedAtMs()).toString()));
   }
 
   static ObjectNode toJson(ServiceInfo s) {
-    ObjectNode o = Json.object();
-    o.put("namespace", s.getNamespace());
-    o.put("name", s.getName());
-    ObjectNode md = o.putObject("metadata");
-    new java.util.TreeMap<>(s.getMetadataMap()).forEach(md::put);
-    o.put("protectThreshold", s.getProtectThreshold() <= 0 ? io.lodestar.core.naming.Registry.DEFAULT_PROTECT_THRESHOLD
-        : s.getProtectThreshold());
-    o.put("revision", s.getRevision());
-    return o;
+    return BINDER.valueToTree(new RestModel.ServiceOut(s.getNamespace(), s.getName(),
+        new TreeMap<>(s.getMetadataMap()),
+        s.getProtectThreshold() <= 0 ? Registry.DEFAULT_PROTECT_THRESHOLD : s.getProtectThreshold(),
+        s.getRevision()));
+  }
+
+  private static String nonEmpty(String s) {
+    return s.isEmpty() ? null : s;
   }
 }
