@@ -15,7 +15,12 @@ import java.util.Locale;
  * bounded: past {@link #CAPACITY} the oldest entry goes (export it if you need more, docs/security.md).
  *
  * <p>Writes the server makes itself (health transitions, lease expiry) carry no actor and are not
- * recorded: they would drown the operators' writes.
+ * recorded: they would drown the operators' writes. Nor are an SDK stream's ephemeral
+ * registrations (an instance with an owner): they are soft state an application re-asserts on its
+ * own, one per instance and again after every reconnect, so a fleet's restart would flush the
+ * operators' writes out of the bounded trail (and each entry cost more heap than its instance's
+ * lease). What an operator does — tokens, namespaces, rules, configs, REST and CLI registrations,
+ * persistent instances, deregistrations — is recorded.
  *
  * <p>Threading: {@link #record} on the applier thread; {@link #query} on any thread (a copy under
  * the lock, so readers never see a half-appended entry).
@@ -32,7 +37,7 @@ public final class AuditLog {
 
   /** Records an applied command, if a client made it. */
   public synchronized void record(Command cmd) {
-    if (cmd.getActor().isEmpty() || cmd.getKindCase() == Command.KindCase.KIND_NOT_SET) {
+    if (cmd.getActor().isEmpty() || cmd.getKindCase() == Command.KindCase.KIND_NOT_SET || sdkLease(cmd)) {
       return;
     }
     String[] what = AuditTargets.of(cmd);
@@ -45,6 +50,12 @@ public final class AuditLog {
     if (entries.size() > CAPACITY) {
       entries.removeFirst();
     }
+  }
+
+  /** An SDK stream's ephemeral registration: it carries the stream's client id as its owner. */
+  private static boolean sdkLease(Command cmd) {
+    return cmd.hasRegisterInstance() && cmd.getRegisterInstance().getInstance().getEphemeral()
+        && !cmd.getRegisterInstance().getInstance().getOwner().isEmpty();
   }
 
   /** Entries at or after {@code sinceMs}, of namespace {@code ns} (null: all), oldest first, at most {@code limit}. */

@@ -59,8 +59,9 @@ public final class Registry {
 
   private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
   private final Map<ServiceKey, ServiceState> services = new ConcurrentHashMap<>();
-  // owner (SDK client id) -> its instances; applier thread only
-  private final Map<String, Set<InstanceKey>> owned = new HashMap<>();
+  // owner (SDK client id) -> its instances' ids by service (the service's own key, shared), so an
+  // entry is the id the instance already holds rather than a key object per instance; applier only
+  private final Map<String, Map<ServiceKey, Set<String>>> owned = new HashMap<>();
   private final Set<ServiceState> dirty = new LinkedHashSet<>();
   private final List<RegistryListener> listeners = new CopyOnWriteArrayList<>();
   private volatile long revision;
@@ -440,12 +441,13 @@ public final class Registry {
   }
 
   private CommandResult deregisterOwned(DeregisterOwned d) {
-    Set<InstanceKey> keys = owned.get(d.getOwner());
+    Map<ServiceKey, Set<String>> byService = owned.get(d.getOwner());
     int n = 0;
-    if (keys != null) {
+    if (byService != null) {
       // in key order, never the set's hash order: that depends on the set's history, which a node
       // restored from a snapshot does not share, and the order decides the revisions
-      List<InstanceKey> inOrder = new ArrayList<>(keys);
+      List<InstanceKey> inOrder = new ArrayList<>();
+      byService.forEach((service, ids) -> ids.forEach(id -> inOrder.add(new InstanceKey(service, id))));
       inOrder.sort(InstanceKey.ORDER);
       for (InstanceKey k : inOrder) {
         ServiceState s = services.get(k.service());
@@ -659,17 +661,22 @@ public final class Registry {
   /** @param service the service's own key, shared by every index entry of its instances */
   private void own(ServiceKey service, Instance i) {
     if (!i.getOwner().isEmpty()) {
-      owned.computeIfAbsent(i.getOwner(), o -> new HashSet<>()).add(new InstanceKey(service, i.getId()));
+      owned.computeIfAbsent(i.getOwner(), o -> new HashMap<>()).computeIfAbsent(service, k -> new HashSet<>())
+          .add(i.getId());
     }
   }
 
   private void unown(ServiceKey service, String id, String owner) {
     if (!owner.isEmpty()) {
-      Set<InstanceKey> keys = owned.get(owner);
-      if (keys != null) {
-        keys.remove(new InstanceKey(service, id));
-        if (keys.isEmpty()) {
-          owned.remove(owner);
+      Map<ServiceKey, Set<String>> byService = owned.get(owner);
+      Set<String> ids = byService == null ? null : byService.get(service);
+      if (ids != null) {
+        ids.remove(id);
+        if (ids.isEmpty()) {
+          byService.remove(service);
+          if (byService.isEmpty()) {
+            owned.remove(owner);
+          }
         }
       }
     }

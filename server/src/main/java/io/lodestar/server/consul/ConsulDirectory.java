@@ -23,7 +23,10 @@ import java.util.concurrent.Executor;
  *
  * <ul>
  *   <li>service ids and check ids → the instance: Consul's agent addresses an instance by its id
- *       alone ({@code deregister/<id>}, {@code check/pass/<checkId>}), not by service;
+ *       alone ({@code deregister/<id>}, {@code check/pass/<checkId>}), not by service. Built on the
+ *       agent API's first lookup, from the registry's views, and kept from then on: a node that
+ *       never serves a Consul agent holds no per-instance entry for it (at a million instances,
+ *       ~90 MB);
  *   <li>per namespace, the catalog's name → tags and the index at which it last changed: the
  *       index of {@code /v1/catalog/services}, which must move when a service appears, goes or
  *       changes its tags, and only then (an instance's health is not the catalog's business);
@@ -41,6 +44,10 @@ final class ConsulDirectory implements RegistryListener {
   // per service: its instances' ids → their check ids (applier thread only), so that forgetting a
   // service or an instance costs what it holds, not a scan of every id
   private final Map<ServiceKey, Map<String, String>> byService = new HashMap<>();
+  // guards the three id maps' upkeep against their first build (which reads the views on a
+  // request thread while the applier may be publishing); after that, only the applier takes it
+  private final Object idsLock = new Object();
+  private volatile boolean idsKept;
   private final Map<ServiceKey, SortedSet<String>> catalog = new ConcurrentHashMap<>();
   private final Map<String, Long> catalogIndex = new ConcurrentHashMap<>();
   final LongPolls<ServiceKey> services;
@@ -56,22 +63,10 @@ final class ConsulDirectory implements RegistryListener {
   public void onServiceChanged(ServiceChange change) {
     ServiceKey key = change.key();
     ServiceView view = change.view();
-    if (change.previousRevision() == 0 || change.deleted()) {
-      // no usable base (a snapshot replaced the state) or gone: forget the service's ids, re-learn
-      Map<String, String> known = byService.remove(key);
-      if (known != null) {
-        known.forEach((id, checkId) -> forget(key, id, checkId));
+    if (idsKept) {
+      synchronized (idsLock) {
+        keepIds(change);
       }
-      if (!change.deleted()) {
-        view.forEachInstance(i -> index(key, i));
-      }
-    } else {
-      Map<String, String> known = byService.get(key);
-      for (String id : change.removedIds()) {
-        String checkId = known == null ? null : known.remove(id);
-        forget(key, id, checkId);
-      }
-      change.upserts().forEach(i -> index(key, i));
     }
     SortedSet<String> tags = null;
     if (!change.deleted() && !view.instances().isEmpty()) {
@@ -86,6 +81,48 @@ final class ConsulDirectory implements RegistryListener {
       catalogs.wake(key.namespace());
     }
     services.wake(key);
+  }
+
+  private void keepIds(ServiceChange change) {
+    ServiceKey key = change.key();
+    if (change.previousRevision() == 0 || change.deleted()) {
+      // no usable base (a snapshot replaced the state) or gone: forget the service's ids, re-learn
+      Map<String, String> known = byService.remove(key);
+      if (known != null) {
+        known.forEach((id, checkId) -> forget(key, id, checkId));
+      }
+      if (!change.deleted()) {
+        change.view().forEachInstance(i -> index(key, i));
+      }
+    } else {
+      Map<String, String> known = byService.get(key);
+      for (String id : change.removedIds()) {
+        String checkId = known == null ? null : known.remove(id);
+        forget(key, id, checkId);
+      }
+      change.upserts().forEach(i -> index(key, i));
+    }
+  }
+
+  /**
+   * Builds the id maps from the current views, once. Under the lock, so the applier's upkeep
+   * waits: a change whose view was published before the build is in the views read here (a view is
+   * published before its listeners hear of it), and one heard of after is applied on top (indexing
+   * the same upserts and removals again changes nothing).
+   */
+  private void keepIdsFromNow() {
+    if (idsKept) {
+      return;
+    }
+    synchronized (idsLock) {
+      if (idsKept) {
+        return;
+      }
+      idsKept = true;
+      for (ServiceView v : registry.allViews()) {
+        v.forEachInstance(i -> index(v.key(), i));
+      }
+    }
   }
 
   /** @param key the registry's key of the instance's service, shared rather than copied per instance */
@@ -110,12 +147,14 @@ final class ConsulDirectory implements RegistryListener {
 
   /** The instance with this Consul service id, or null. */
   Instance byServiceId(String namespace, String id) {
+    keepIdsFromNow();
     ServiceKey k = serviceIds.get(new NsId(namespace, id));
     return k == null ? null : find(k, id);
   }
 
   /** The instance whose check has this id (its own, or the default {@code service:<id>}), or null. */
   Instance byCheckId(String namespace, String checkId) {
+    keepIdsFromNow();
     InstanceRef r = checkIds.get(new NsId(namespace, checkId));
     if (r != null) {
       return find(r.service(), r.id());

@@ -22,10 +22,8 @@ import io.lodestar.server.storage.LogStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.EnumSet;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,8 +75,9 @@ public final class NamingSessionHandler implements SessionHandler {
   private final class Stream implements Part {
     private final Session session;
     // instances this stream registered, as the registry stores them (the same compact objects, so
-    // holding them costs nothing more), so that it can re-assert them after a lapse
-    private final Map<InstanceKey, StoredInstance> owned = new ConcurrentHashMap<>();
+    // holding them costs nothing more), so that it can re-assert them after a lapse; by service
+    // (the registry's key, shared) and id, so an entry needs no key object of its own
+    private final PerService<StoredInstance> owned = new PerService<>();
     private final HealthChecker.KeepAlive keepAlive = health.newKeepAlive();
     private int heartbeats; // the stream's inbound messages arrive one at a time
     // what this stream was last told of the node's health; an SDK assumes UP until told otherwise
@@ -171,7 +170,7 @@ public final class NamingSessionHandler implements SessionHandler {
             if (stored == null) { // removed meanwhile; keep what was registered
               stored = StoredInstance.of(new ServiceKey(spec.getNamespace(), spec.getService()), res.getInstance());
             }
-            InstanceKey key = new InstanceKey(stored.service(), spec.getId()); // the registry's key, shared
+            InstanceKey key = new InstanceKey(stored.service(), stored.id()); // the registry's key and id, shared
             owned.put(key, stored);
             shortestTtlNanos = Math.min(shortestTtlNanos, TimeUnit.SECONDS.toNanos(res.getInstance().getTtlSeconds()));
             health.bind(key, keepAlive);
@@ -211,16 +210,16 @@ public final class NamingSessionHandler implements SessionHandler {
       if (++heartbeats % FULL_CHECK_EVERY != 0 && sincePrevious < Math.min(SILENCE_NANOS, shortestTtlNanos)) {
         return;
       }
-      for (Map.Entry<InstanceKey, StoredInstance> e : owned.entrySet()) {
-        if (!health.bind(e.getKey(), keepAlive)) {
+      owned.forEach((key, stored) -> {
+        if (!health.bind(key, keepAlive)) {
           // Expired while the client was alive but silent (a long pause): re-assert it.
-          log.info("Re-registering {}/{} for client {} after its lease lapsed", e.getKey().service(),
-              e.getKey().id(), session.clientId());
+          log.info("Re-registering {}/{} for client {} after its lease lapsed", key.service(), key.id(),
+              session.clientId());
           // what the registry adds (revision, health, time, isolation) is its own to decide again
-          submitRegistration(e.getValue().toInstance().toBuilder().clearRevision().clearHealth().clearRegisteredAtMs()
+          submitRegistration(stored.toInstance().toBuilder().clearRevision().clearHealth().clearRegisteredAtMs()
               .clearIsolated().setOwner(session.clientId()).setLeaseHolder(health.localId()).build());
         }
-      }
+      });
     }
 
     /**

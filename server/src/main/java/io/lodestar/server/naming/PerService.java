@@ -34,6 +34,19 @@ final class PerService<V> {
     byService.forEach((s, m) -> m.forEach((id, v) -> action.accept(new InstanceKey(s, id), v)));
   }
 
+  void clear() {
+    byService.clear();
+  }
+
+  boolean isEmpty() {
+    for (Map<String, V> m : byService.values()) {
+      if (!m.isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   int size() {
     int n = 0;
     for (Map<String, V> m : byService.values()) {
