@@ -410,6 +410,8 @@ public final class LodestarServer implements AutoCloseable {
     meters.gauge("lodestar.instances", stateMachine.registry(), r -> r.instanceCount());
     meters.gauge("lodestar.services", stateMachine.registry(), r -> r.allViews().size());
     meters.gauge("lodestar.leases", health, h -> h.leaseCount());
+    io.micrometer.core.instrument.FunctionCounter.builder("lodestar.lease.walks", health, h -> h.leaseWalks())
+        .description("health scans that walked every lease (the others found nothing due)").register(meters);
     meters.gauge("lodestar.kv.index", stateMachine.kv(), k -> k.index());
     meters.gauge("lodestar.expiry.protection", health, h -> h.expiryPaused() == null ? 0 : 1);
 

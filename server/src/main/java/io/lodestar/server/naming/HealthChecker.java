@@ -38,6 +38,14 @@ import org.slf4j.LoggerFactory;
  * heartbeats never touch the log. A scan each second turns leases older than the TTL into
  * UNHEALTHY and older than 3 × TTL into removal, one batched command per scan.
  *
+ * <p>Expiry by deadline: a scan walks the leases only when one of them can have changed state by
+ * now. Each walk notes the earliest moment any lease could next lapse or be removed; renewals only
+ * move that moment later, so until it comes a scan costs a clock read. What can make a transition
+ * due sooner sets a flag that the next scan walks on: a lease tracked or changed, a renewal of a
+ * lapsed lease (REST, Consul or a stream's keep-alive), a reported status, serving, a change of
+ * leader or of a lease holder's liveness. With heartbeats every 3 s and a 10 s TTL that is one walk
+ * per TTL instead of one per second; a walk now and then (at least every 30 s) is a safety net.
+ *
  * <p>Persistent instances with a check are probed (TCP connect or HTTP GET expecting 2xx) at their
  * interval; they are marked, never removed. Leases count from when the node serves ({@link
  * #serving()}), not from when its storage opened: after a restart every lease gets a full TTL
@@ -63,6 +71,16 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   private final LeaseScope scope;
   private final ExpiryProtection protection;
   private volatile boolean serving;
+  // expiry by deadline (see the class comment): whether the next scan must walk the leases, and
+  // (health thread only) the earliest moment a lease can change state without that flag
+  private volatile boolean walkNext = true;
+  private long nextDueNanos;
+  private long lastWalkNanos;
+  private volatile long leaseWalks; // written by the health thread only
+  private boolean walkedAsLeader;
+  // lease holders other than this node at the last walk (on the leader), and whether each was alive
+  private java.util.Map<String, Boolean> otherHolders = java.util.Map.of();
+  static final long WALK_AT_LEAST_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
   private final PerService<Lease> leases = new PerService<>();
   private final PerService<Probe> probes = new PerService<>();
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -123,12 +141,19 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    */
   public final class KeepAlive {
     private volatile long lastSeen = nanoClock.getAsLong();
+    // a lease bound here was lapsed (unhealthy) at the last walk: a renewal makes it healthy, which
+    // the next scan must see
+    private volatile boolean holdsLapsed;
 
     /** Renews every lease bound to this keep-alive; returns nanoseconds since the previous renewal. */
     public long touch() {
       long now = nanoClock.getAsLong();
       long since = now - lastSeen;
       lastSeen = now;
+      if (holdsLapsed) {
+        holdsLapsed = false;
+        walkNext = true;
+      }
       return since;
     }
   }
@@ -208,6 +233,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     // an unhealthy instance stays lapsed (only a sign of life makes it healthy), but its removal
     // clock restarts too
     leases.forEach((k, l) -> l.lastSeen = l.health == HealthStatus.UNHEALTHY ? now - l.ttlNanos - 1 : now);
+    walkNext = true;
     serving = true;
   }
 
@@ -238,6 +264,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     }
     l.reported = HealthStatus.HEALTHY;
     l.lastSeen = nanoClock.getAsLong();
+    if (l.health != HealthStatus.HEALTHY) {
+      walkNext = true; // a lapsed lease renewed: the next scan marks it healthy
+    }
     return true;
   }
 
@@ -254,6 +283,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     }
     l.reported = status;
     l.lastSeen = nanoClock.getAsLong();
+    if (l.health != status) {
+      walkNext = true;
+    }
     if (l.health == status) {
       return java.util.concurrent.CompletableFuture.completedFuture(true);
     }
@@ -277,6 +309,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     }
     l.keepAlive = keepAlive;
     l.lastSeen = nanoClock.getAsLong();
+    if (l.health != l.reported) {
+      walkNext = true;
+    }
     return true;
   }
 
@@ -295,6 +330,11 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       seen = Math.max(seen, k.lastSeen);
     }
     return nanoClock.getAsLong() - seen;
+  }
+
+  /** How many scans walked every lease since start (the others found nothing due). */
+  public long leaseWalks() {
+    return leaseWalks;
   }
 
   /** Leases this node decides (in a cluster: those it holds, plus any the leader took over). */
@@ -333,6 +373,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   private void track(Instance i, long now) {
     InstanceKey k = InstanceKey.of(i);
     if (i.getEphemeral()) {
+      walkNext = true; // a new or changed lease: its deadline is not in the last walk's
       probes.remove(k);
       Lease l = leases.get(k);
       long ttl = TimeUnit.SECONDS.toNanos(i.getTtlSeconds());
@@ -384,42 +425,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     }
     try {
       long now = nanoClock.getAsLong();
-      List<SetHealth.Change> found = new ArrayList<>();
       boolean leader = scope.isLeader();
-      String self = scope.localId();
-      java.util.Map<String, Boolean> alive = new java.util.HashMap<>();
-      java.util.concurrent.atomic.AtomicInteger takenOver = new java.util.concurrent.atomic.AtomicInteger();
-      leases.forEach((key, l) -> {
-        boolean responsible = l.holder.equals(self)
-            || (leader && !alive.computeIfAbsent(l.holder, scope::holderAlive));
-        if (!responsible) {
-          l.responsible = false;
-          return;
-        }
-        if (!l.responsible) {
-          // taking over from a holder that is gone: its last heartbeat is unknown here, so the
-          // instance gets a full TTL from now — it never expires before its TTL really passed
-          l.responsible = true;
-          l.lastSeen = now;
-          takenOver.incrementAndGet();
-          return;
-        }
-        KeepAlive ka = l.keepAlive;
-        long age = now - (ka == null ? l.lastSeen : Math.max(l.lastSeen, ka.lastSeen));
-        if (age > l.removeAfterNanos) {
-          found.add(change(key, HealthStatus.UNHEALTHY, true));
-        } else if (age > l.ttlNanos) {
-          if (l.health != HealthStatus.UNHEALTHY) {
-            found.add(change(key, HealthStatus.UNHEALTHY, false));
-          }
-        } else if (l.health != l.reported) {
-          found.add(change(key, l.reported, false));
-        }
-      });
-      List<SetHealth.Change> changes = protect(found, now);
-      if (takenOver.get() > 0) {
-        log.info("Health: took over {} lease(s) whose holder is gone; each gets a full TTL from now", takenOver.get());
-      }
+      List<SetHealth.Change> changes = mustWalk(now, leader) ? walk(now, leader) : List.of();
       probes.forEach((key, p) -> {
         // one node probes: the leader (a single node is its own leader)
         if (leader && !p.running && now >= p.nextAt) {
@@ -436,6 +443,79 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     } catch (Exception e) {
       log.warn("Health scan failed: {}", e.toString());
     }
+  }
+
+  /** Whether a lease can have changed state since the last walk (see the class comment). */
+  private boolean mustWalk(long now, boolean leader) {
+    if (walkNext || now - nextDueNanos >= 0 || now - lastWalkNanos >= WALK_AT_LEAST_EVERY_NANOS
+        || leader != walkedAsLeader || pausedReason != null) { // a pause is re-judged every second
+      return true;
+    }
+    if (leader) {
+      for (var e : otherHolders.entrySet()) {
+        if (scope.holderAlive(e.getKey()) != e.getValue()) {
+          return true; // a holder went or came back: its leases change hands
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Decides every lease; returns the transitions, protected. Notes when the next one can be due. */
+  private List<SetHealth.Change> walk(long now, boolean leader) {
+    walkNext = false; // set before reading the leases: anything that changes them from here walks again
+    leaseWalks++;
+    lastWalkNanos = now;
+    walkedAsLeader = leader;
+    List<SetHealth.Change> found = new ArrayList<>();
+    String self = scope.localId();
+    java.util.Map<String, Boolean> alive = new java.util.HashMap<>();
+    java.util.concurrent.atomic.AtomicInteger takenOver = new java.util.concurrent.atomic.AtomicInteger();
+    long[] due = {now + WALK_AT_LEAST_EVERY_NANOS};
+    leases.forEach((key, l) -> {
+      boolean responsible = l.holder.equals(self)
+          || (leader && !alive.computeIfAbsent(l.holder, scope::holderAlive));
+      if (!responsible) {
+        l.responsible = false;
+        return;
+      }
+      if (!l.responsible) {
+        // taking over from a holder that is gone: its last heartbeat is unknown here, so the
+        // instance gets a full TTL from now — it never expires before its TTL really passed
+        l.responsible = true;
+        l.lastSeen = now;
+        takenOver.incrementAndGet();
+        due[0] = Math.min(due[0], now + l.ttlNanos + 1);
+        return;
+      }
+      KeepAlive ka = l.keepAlive;
+      long seen = ka == null ? l.lastSeen : Math.max(l.lastSeen, ka.lastSeen);
+      long age = now - seen;
+      if (age > l.removeAfterNanos) {
+        found.add(change(key, HealthStatus.UNHEALTHY, true));
+        due[0] = now; // removed, or held by protection: decided again at the next scan
+      } else if (age > l.ttlNanos) {
+        if (l.health != HealthStatus.UNHEALTHY) {
+          found.add(change(key, HealthStatus.UNHEALTHY, false));
+        }
+        due[0] = Math.min(due[0], seen + l.removeAfterNanos + 1);
+      } else {
+        if (l.health != l.reported) {
+          found.add(change(key, l.reported, false));
+        }
+        due[0] = Math.min(due[0], seen + l.ttlNanos + 1);
+      }
+      if (ka != null && l.health == HealthStatus.UNHEALTHY) {
+        ka.holdsLapsed = true;
+      }
+    });
+    nextDueNanos = due[0];
+    alive.remove(self);
+    otherHolders = alive;
+    if (takenOver.get() > 0) {
+      log.info("Health: took over {} lease(s) whose holder is gone; each gets a full TTL from now", takenOver.get());
+    }
+    return protect(found, now);
   }
 
   /**
