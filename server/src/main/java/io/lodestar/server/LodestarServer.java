@@ -356,7 +356,7 @@ public final class LodestarServer implements AutoCloseable {
           .truncateDamaged(config.walTruncateDamaged);
     } else {
       raftLog = new RaftLog(config.cluster, config.dataDir.resolve("raft"), stateMachine, config.snapshotEvery,
-          config.raftSegmentBytes, meters, peerTls);
+          config.raftSegmentBytes, meters, io.lodestar.server.storage.RaftTransport.grpc(config.cluster.self(), peerTls));
       commandLog = raftLog;
     }
     LocalLog local = commandLog instanceof LocalLog l ? l : null;

@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -133,8 +132,8 @@ public final class RaftCluster {
   }
 
   private void setConfiguration(List<RaftPeer> peers) throws IOException {
-    try (RaftClient admin = RaftClient.newBuilder().setProperties(new RaftProperties())
-        .setParameters(raftLog.transport()).setRaftGroup(RaftGroup.valueOf(RaftLog.GROUP_ID, raftLog.division().getRaftConf().getCurrentPeers()))
+    try (RaftClient admin = RaftClient.newBuilder().setProperties(raftLog.transport().clientProperties())
+        .setParameters(raftLog.transport().parameters()).setRaftGroup(RaftGroup.valueOf(RaftLog.GROUP_ID, raftLog.division().getRaftConf().getCurrentPeers()))
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50,
             TimeDuration.valueOf(200, TimeUnit.MILLISECONDS))).build()) {
       RaftClientReply reply;

@@ -28,7 +28,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
@@ -109,28 +108,16 @@ public final class RaftLog implements CommandLog {
 
   private record Pending(Command command, CompletableFuture<CommandResult> future) {}
 
-  /**
-   * Ratis' transport settings: empty (plaintext), or under mutual TLS the {@code GrpcTlsConfig} that
-   * the server, its clients and the admin client all use.
-   */
-  private final org.apache.ratis.conf.Parameters transport = new org.apache.ratis.conf.Parameters();
-
-  public RaftLog(ClusterConfig config, Path dir, StateMachine stateMachine, int snapshotEvery, long segmentBytes,
-      MeterRegistry meters) {
-    this(config, dir, stateMachine, snapshotEvery, segmentBytes, meters, null);
-  }
+  /** How this node's Raft server and clients reach the other members (gRPC in production). */
+  private final RaftTransport transport;
 
   /**
-   * @param tls the node's TLS towards other members; when it is mutual ({@code --tls-client-ca}),
-   *     Raft traffic is mutual TLS with the same certificate and trust, so only holders of a
-   *     member certificate take part in it (docs/security.md#raft-over-tls)
+   * @param transport how Raft traffic travels: {@link RaftTransport#grpc} on a node (mutual TLS
+   *     under {@code --tls-client-ca}); tests plug in Ratis' simulated RPC
    */
   public RaftLog(ClusterConfig config, Path dir, StateMachine stateMachine, int snapshotEvery, long segmentBytes,
-      MeterRegistry meters, io.lodestar.server.tls.PeerTls tls) {
-    if (tls != null && tls.mutual()) {
-      GrpcConfigKeys.TLS.setConf(transport,
-          new org.apache.ratis.grpc.GrpcTlsConfig(tls.keyManager(), tls.trustManager(), true));
-    }
+      MeterRegistry meters, RaftTransport transport) {
+    this.transport = transport;
     this.config = config;
     this.dir = dir;
     this.stateMachine = stateMachine;
@@ -157,13 +144,8 @@ public final class RaftLog implements CommandLog {
         .build();
   }
 
-  /** Whether Raft traffic runs over mutual TLS. */
-  public boolean tls() {
-    return GrpcConfigKeys.TLS.conf(transport) != null;
-  }
-
-  /** Ratis' transport settings, for every client this node builds (the admin client too). */
-  org.apache.ratis.conf.Parameters transport() {
+  /** How this node's Raft traffic travels, for every client it builds (the admin client too). */
+  RaftTransport transport() {
     return transport;
   }
 
@@ -171,11 +153,8 @@ public final class RaftLog implements CommandLog {
   @Override
   public void open() throws IOException {
     OwnerOnly.createDirectories(dir);
-    ClusterConfig.Member self = config.self();
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(dir.toFile()));
-    GrpcConfigKeys.Server.setHost(p, self.host());
-    GrpcConfigKeys.Server.setPort(p, self.raftPort());
     // Election timeouts well above a GC pause on a busy machine: no flapping; a new leader in ~2 s.
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2000, TimeUnit.MILLISECONDS));
@@ -192,14 +171,14 @@ public final class RaftLog implements CommandLog {
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(MAX_ENTRY_BYTES));
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(MAX_ENTRY_BYTES + (64 << 10)));
     RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(2L * MAX_ENTRY_BYTES));
-    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(MAX_ENTRY_BYTES + (1 << 20)));
+    transport.settings().accept(p); // the RPC, its address and message size
 
     peers = config.members().stream().map(RaftLog::peer).toList();
     boolean existing = Files.isDirectory(dir.resolve(GROUP_ID.getUuid().toString()));
     // A joining node starts with no configuration and waits for the leader to add it.
     RaftGroup group = existing || config.join() ? RaftGroup.valueOf(GROUP_ID) : RaftGroup.valueOf(GROUP_ID, peers);
     server = RaftServer.newBuilder().setServerId(RaftPeerId.valueOf(config.nodeId())).setGroup(group)
-        .setStateMachine(adapter).setProperties(p).setParameters(transport)
+        .setStateMachine(adapter).setProperties(p).setParameters(transport.parameters())
         .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT).build();
     server.start();
 
@@ -207,8 +186,7 @@ public final class RaftLog implements CommandLog {
     running = true;
     submitter.setDaemon(true);
     submitter.start();
-    log.info("Raft node {} started (raft {}{}), members {}{}", config.nodeId(), self.raftAddress(),
-        tls() ? ", mutual TLS" : "",
+    log.info("Raft node {} started ({}), members {}{}", config.nodeId(), transport.description(),
         config.members().stream().map(ClusterConfig.Member::id).toList(), config.join() ? ", joining" : "");
   }
 
@@ -218,10 +196,9 @@ public final class RaftLog implements CommandLog {
    * {@link #WRITE_TIMEOUT_MILLIS}, so a request does not outlive its caller by much.
    */
   private RaftClient newClient(RaftPeerId leader) {
-    RaftProperties cp = new RaftProperties();
-    GrpcConfigKeys.setMessageSizeMax(cp, SizeInBytes.valueOf(MAX_ENTRY_BYTES + (1 << 20)));
+    RaftProperties cp = transport.clientProperties();
     org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(cp, TimeDuration.valueOf(3, TimeUnit.SECONDS));
-    RaftClient.Builder b = RaftClient.newBuilder().setProperties(cp).setParameters(transport).setRaftGroup(RaftGroup.valueOf(GROUP_ID, peers))
+    RaftClient.Builder b = RaftClient.newBuilder().setProperties(cp).setParameters(transport.parameters()).setRaftGroup(RaftGroup.valueOf(GROUP_ID, peers))
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(20,
             TimeDuration.valueOf(250, TimeUnit.MILLISECONDS)));
     if (leader != null) {
@@ -256,9 +233,7 @@ public final class RaftLog implements CommandLog {
       if (d.getInfo().isLeader()) {
         return d.getId();
       }
-      RoleInfoProto info = d.getInfo().getRoleInfoProto();
-      if (info.hasFollowerInfo() && info.getFollowerInfo().hasLeaderInfo()
-          && info.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs() < SILENCE_MILLIS) {
+      if (heardFromLeaderLately(d.getInfo().getRoleInfoProto())) {
         return d.getInfo().getLeaderId();
       }
     } catch (RuntimeException e) {
@@ -580,11 +555,23 @@ public final class RaftLog implements CommandLog {
       return answering >= majority ? LogStatus.UP : LogStatus.degraded("no majority: as leader, " + answering + " of "
           + members + " members answered within " + SILENCE_MILLIS / 1000 + " s; writes fail until a majority is back");
     }
-    if (info.hasFollowerInfo() && info.getFollowerInfo().hasLeaderInfo()
-        && info.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs() < SILENCE_MILLIS) {
+    if (heardFromLeaderLately(info)) {
       return LogStatus.UP;
     }
     return LogStatus.degraded("no majority: no leader reachable from this node; writes fail until a majority is back");
+  }
+
+  /**
+   * As a follower, whether this node heard from the leader within {@link #SILENCE_MILLIS}. A
+   * follower that knows no leader (after an election it could not win) reports an empty leader
+   * with no silence at all: that is no leader heard from.
+   */
+  private static boolean heardFromLeaderLately(RoleInfoProto info) {
+    if (!info.hasFollowerInfo() || !info.getFollowerInfo().hasLeaderInfo()) {
+      return false;
+    }
+    ServerRpcProto leader = info.getFollowerInfo().getLeaderInfo();
+    return !leader.getId().getId().isEmpty() && leader.getLastRpcElapsedTimeMs() < SILENCE_MILLIS;
   }
 
   /** Membership, backup and restore, and lease-holder liveness: administration of this node's cluster. */
