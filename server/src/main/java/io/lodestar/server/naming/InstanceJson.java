@@ -41,6 +41,9 @@ import java.util.stream.Collectors;
 final class InstanceJson {
   /** Binding is strict: no number for a string or the reverse, no fraction for an integer. */
   private static final ObjectMapper BINDER = strict(Json.MAPPER.copy());
+  private static final Set<String> REGISTRATION_FIELDS = fields(RestModel.Registration.class);
+  private static final Set<String> CHECK_FIELDS = fields(RestModel.Check.class);
+  private static final Set<String> UPDATE_FIELDS = fields(RestModel.Update.class);
 
   private InstanceJson() {}
 
@@ -64,7 +67,7 @@ final class InstanceJson {
   static UpdateInstance parseUpdate(JsonNode body, String namespace, String service, String id) {
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String f = it.next();
-      if (!fields(RestModel.Update.class).contains(f)) {
+      if (!UPDATE_FIELDS.contains(f)) {
         throw LodestarException.invalid(f, "unknown field '" + f + "'; an update sets weight and/or isolated");
       }
     }
@@ -86,9 +89,9 @@ final class InstanceJson {
 
   /** Reads a registration body. Namespace and service come from the path. */
   static Instance parseRegistration(JsonNode body, String namespace, String service) {
-    Json.onlyFields(body, "", fields(RestModel.Registration.class));  // before any type error, as always
+    Json.onlyFields(body, "", REGISTRATION_FIELDS);  // before any type error, as always
     if (body.get("check") instanceof ObjectNode c) {
-      Json.onlyFields(c, "check.", fields(RestModel.Check.class));
+      Json.onlyFields(c, "check.", CHECK_FIELDS);
       refuseNulls(c, "check.", RestModel.Check.class, RestModel.Check.NULL_REFUSED);
     }
     refuseNulls(body, "", RestModel.Registration.class, RestModel.Registration.NULL_REFUSED);
@@ -178,7 +181,7 @@ final class InstanceJson {
       StringBuilder field = new StringBuilder();
       for (JsonMappingException.Reference r : e.getPath()) {
         if (r.getFieldName() == null || !target.isRecord()) {
-          break;  // metadata values are JSON nodes: nothing below them is bound
+          break;  // below a map (metadata) nothing is bound: its values are JSON nodes
         }
         field.append(field.length() == 0 ? "" : ".").append(r.getFieldName());
         target = component(target.asSubclass(Record.class), r.getFieldName());
