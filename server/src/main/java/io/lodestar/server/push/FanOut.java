@@ -90,7 +90,8 @@ public final class FanOut<K, C, T extends FanOut.Target> implements AutoCloseabl
   // fan-out thread only
   private final Map<K, Map<T, Sub>> topics = new HashMap<>();
   private final Map<T, Set<K>> byTarget = new HashMap<>();
-  private int dirtyCount;
+  // written on the fan-out thread only; read by onReady on the streams' event loops
+  private volatile int dirtyCount;
   // written on the fan-out thread, read by metrics scrapes
   private final AtomicInteger subscriptions = new AtomicInteger();
 
@@ -161,8 +162,17 @@ public final class FanOut<K, C, T extends FanOut.Target> implements AutoCloseabl
     payload.dropped(target, key);
   }
 
-  /** The stream can take more: catch up every subscription it skipped while it could not. */
+  /**
+   * The stream can take more: catch up every subscription it skipped while it could not. A stream
+   * signals this after every message it sends (each answer on an SDK stream), so with nothing
+   * marked dirty it costs one volatile read, not a hop to the fan-out thread. A subscription
+   * marked dirty just after that read is not missed: {@link #fanOut} checks readiness again after
+   * marking it.
+   */
   public void onReady(T target) {
+    if (dirtyCount == 0) {
+      return;
+    }
     thread.execute(() -> {
       Set<K> keys = byTarget.get(target);
       if (keys != null) {
@@ -230,6 +240,8 @@ public final class FanOut<K, C, T extends FanOut.Target> implements AutoCloseabl
         if (!sub.dirty) {
           sub.dirty = true;
           dirtyCount++;
+          // a readiness signal between the check above and the mark may have been skipped (see onReady)
+          catchUpIfReady(target, payload.keyOf(change), sub);
         }
       } else if (sub.dirty) {
         // it skipped earlier changes and can take more now: the latest state, not this change
