@@ -35,6 +35,11 @@ final class InstanceList extends AbstractList<Instance> implements RandomAccess 
     return List.of(stored);
   }
 
+  /** The compact entries themselves, in order: the registry's base for the next view; never modified. */
+  StoredInstance[] storedArray() {
+    return stored;
+  }
+
   /** Each instance rendered and handed over without being kept: for one pass over many views. */
   void forEachFresh(Consumer<Instance> action) {
     Instance[] r = rendered;

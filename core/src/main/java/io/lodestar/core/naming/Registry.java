@@ -519,7 +519,7 @@ public final class Registry {
       s.expiryRemovals = false;
       s.otherRemovals = false;
       ServiceView view = ServiceView.ofStored(s.key, effectiveInfo(s).toBuilder().setRevision(s.revision).build(),
-          s.revision, sorted(s.instances.values()), emptiedByExpiry);
+          s.revision, inOrder(s), emptiedByExpiry);
       s.view = view;
       ServiceChange change = new ServiceChange(s.resetBase ? 0 : previous, view,
           List.copyOf(s.pendingUpserts.values()), List.copyOf(s.pendingRemoved), s.infoChanged, s.deleted);
@@ -682,9 +682,93 @@ public final class Registry {
     }
   }
 
+  /**
+   * The service's instances by id for its new view. A batch changes a few instances of a service
+   * (W1: about five of a hundred), so the previous view's order with those changes applied by
+   * binary search costs far less than sorting every instance again, which flush did per changed
+   * service per batch. Sorts afresh when there is no usable previous order (a restore, a view
+   * built from messages), when much changed, or if the result does not add up.
+   */
+  private static StoredInstance[] inOrder(ServiceState s) {
+    StoredInstance[] prev = s.resetBase || s.view == null ? null : s.view.storedArrayOrNull();
+    int changes = s.pendingUpserts.size() + s.pendingRemoved.size();
+    if (prev == null || changes * 8 > prev.length) {
+      return sorted(s.instances.values());
+    }
+    StoredInstance[] next = applyChanges(prev, s);
+    return next != null ? next : sorted(s.instances.values());
+  }
+
+  /** {@code prev} with this batch's removals and upserts applied in order, or null if it does not match the state. */
+  private static StoredInstance[] applyChanges(StoredInstance[] prev, ServiceState s) {
+    // positions in prev to drop (removed or replaced) and the entries to put in, both sorted by id
+    int[] drop = new int[s.pendingUpserts.size() + s.pendingRemoved.size()];
+    int drops = 0;
+    for (String id : s.pendingRemoved) {
+      int at = indexOf(prev, id);
+      if (at >= 0) {
+        drop[drops++] = at;
+      }
+    }
+    StoredInstance[] put = new StoredInstance[s.pendingUpserts.size()];
+    int puts = 0;
+    for (String id : s.pendingUpserts.keySet()) {
+      StoredInstance now = s.instances.get(id);
+      if (now == null) {
+        return null;
+      }
+      put[puts++] = now;
+      int at = indexOf(prev, id);
+      if (at >= 0) {
+        drop[drops++] = at;
+      }
+    }
+    java.util.Arrays.sort(drop, 0, drops);
+    java.util.Arrays.sort(put, 0, puts, BY_ID);
+    int size = prev.length - drops + puts;
+    if (size != s.instances.size()) {
+      return null;
+    }
+    StoredInstance[] out = new StoredInstance[size];
+    int n = 0;
+    int p = 0;
+    int d = 0;
+    int u = 0;
+    while (p < prev.length || u < puts) {
+      if (d < drops && drop[d] == p) {
+        d++;
+        p++;
+      } else if (u < puts && (p == prev.length || BY_ID.compare(put[u], prev[p]) < 0)) {
+        out[n++] = put[u++];
+      } else {
+        out[n++] = prev[p++];
+      }
+    }
+    return out;
+  }
+
+  private static int indexOf(StoredInstance[] sorted, String id) {
+    int lo = 0;
+    int hi = sorted.length - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      int c = sorted[mid].id().compareTo(id);
+      if (c < 0) {
+        lo = mid + 1;
+      } else if (c > 0) {
+        hi = mid - 1;
+      } else {
+        return mid;
+      }
+    }
+    return -1;
+  }
+
+  private static final java.util.Comparator<StoredInstance> BY_ID = (a, b) -> a.id().compareTo(b.id());
+
   private static StoredInstance[] sorted(Collection<StoredInstance> instances) {
     StoredInstance[] out = instances.toArray(new StoredInstance[0]);
-    java.util.Arrays.sort(out, (a, b) -> a.id().compareTo(b.id()));
+    java.util.Arrays.sort(out, BY_ID);
     return out;
   }
 

@@ -28,6 +28,11 @@ public record ServiceView(ServiceKey key, ServiceInfo info, long revision, List<
     return new ServiceView(key, info, revision, new InstanceList(sorted), emptiedByExpiry);
   }
 
+  /** The compact entries in order (not a copy, never to be modified), or null for a view built from messages. */
+  StoredInstance[] storedArrayOrNull() {
+    return instances instanceof InstanceList l ? l.storedArray() : null;
+  }
+
   /** Hands each instance over in order, rendered for the call and not kept with the view. */
   public void forEachInstance(Consumer<Instance> action) {
     if (instances instanceof InstanceList l) {

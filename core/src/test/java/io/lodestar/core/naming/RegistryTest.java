@@ -105,6 +105,49 @@ class RegistryTest {
   }
 
   @Test
+  void aViewKeepsItsInstancesSortedByIdAcrossBatchesOfFewChanges() {
+    // flush applies a batch's few changes to the previous view's order instead of sorting again:
+    // registrations, re-registrations with new content, updates and removals in random batches
+    java.util.Random random = new java.util.Random(11);
+    java.util.TreeMap<String, Integer> expected = new java.util.TreeMap<>();
+    for (int i = 0; i < 60; i++) {
+      expected.put("i-" + i, i + 1);
+      registry.apply(register(inst("orders", "i-" + i, i + 1)));
+    }
+    registry.flush();
+    for (int batch = 0; batch < 300; batch++) {
+      for (int k = random.nextInt(6); k >= 0; k--) {
+        String id = "i-" + random.nextInt(90);
+        switch (random.nextInt(3)) {
+          case 0 -> {
+            int port = 1 + random.nextInt(60_000);
+            registry.apply(register(inst("orders", id, port)));
+            expected.put(id, port);
+          }
+          case 1 -> {
+            if (expected.remove(id) != null) {
+              registry.apply(Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder()
+                  .setNamespace("default").setService("orders").setId(id)).build());
+            }
+          }
+          default -> {
+            if (expected.containsKey(id)) {
+              registry.apply(update("orders", id, 1 + random.nextInt(100), null));
+            }
+          }
+        }
+      }
+      registry.flush();
+      ServiceView view = registry.view("default", "orders");
+      assertThat(view.instances()).extracting(Instance::getId).containsExactlyElementsOf(expected.keySet());
+      assertThat(view.instances()).extracting(Instance::getPort).containsExactlyElementsOf(expected.values());
+      for (Instance i : view.instances()) {
+        assertThat(i).isEqualTo(registry.stored("default", "orders", i.getId()).toInstance());
+      }
+    }
+  }
+
+  @Test
   void aBatchIsOneCoalescedChangePerService() {
     changes.clear();
     apply(register(inst("orders", "a", 1)), register(inst("orders", "b", 2)),
