@@ -25,6 +25,8 @@ class LodestarPeer implements Peer {
   private double firstStartSeconds = Double.NaN;
   private double startSeconds = Double.NaN;
   private boolean archived;
+  private static final java.util.regex.Pattern RECORDING =
+      java.util.regex.Pattern.compile("lodestar-server\\.jsa\\.(\\d+)\\.tmp");
 
   @Override
   public String name() {
@@ -47,9 +49,10 @@ class LodestarPeer implements Peer {
     this.heap = heap;
     // Started as a user starts it, through the launcher, so the product's own JVM settings apply.
     Path home = Path.of(System.getProperty("lodestar.home", ".")).toAbsolutePath();
-    if (!hasClassDataArchive(home)) {
+    if (!hasClassDataArchive(home, true)) {
       // The launcher records its class-data archive when the first start after a build exits, and
-      // every later start maps it. Time that first start apart and report the usual one.
+      // the next start checks that recording and maps it, as every later start does. Time that first
+      // start apart and report the usual one.
       long t0 = System.nanoTime();
       startServer(home, workDir.resolve("first-start"));
       firstStartSeconds = (System.nanoTime() - t0) / 1e9;
@@ -57,11 +60,12 @@ class LodestarPeer implements Peer {
       if (!server.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)) {
         server.destroyForcibly().waitFor();
       }
-      archived = hasClassDataArchive(home);
     }
     long t0 = System.nanoTime();
     startServer(home, workDir);
     startSeconds = (System.nanoTime() - t0) / 1e9;
+    // by now the launcher has checked a recording and put it in place, or thrown it away
+    archived = hasClassDataArchive(home, false);
   }
 
   @Override
@@ -81,15 +85,27 @@ class LodestarPeer implements Peer {
         firstStartSeconds);
   }
 
-  private static boolean hasClassDataArchive(Path home) throws java.io.IOException {
-    Path jsa = home.resolve("server/target/lodestar-server.jsa");
-    if (!java.nio.file.Files.exists(jsa)) {
+  /**
+   * Whether the launcher's server archive (./lodestar, {@code cds}) is newer than the server's jar;
+   * with {@code orRecording}, a finished recording ({@code lodestar-server.jsa.PID.tmp}, its writer
+   * gone) counts too, since the next start checks it and takes it.
+   */
+  private static boolean hasClassDataArchive(Path home, boolean orRecording) throws java.io.IOException {
+    Path target = home.resolve("server/target");
+    if (!java.nio.file.Files.isDirectory(target)) {
       return false;
     }
-    try (var jars = java.nio.file.Files.list(home.resolve("server/target"))) {
-      long built = jars.filter(p -> p.getFileName().toString().matches("lodestar-server-.*\\.jar"))
+    try (var files = java.nio.file.Files.list(target)) {
+      List<Path> all = files.toList();
+      long built = all.stream().filter(p -> p.getFileName().toString().matches("lodestar-server-.*\\.jar"))
           .mapToLong(p -> p.toFile().lastModified()).max().orElse(0);
-      return jsa.toFile().lastModified() > built;
+      return all.stream().anyMatch(p -> {
+        String name = p.getFileName().toString();
+        java.util.regex.Matcher recording = RECORDING.matcher(name);
+        boolean usable = name.equals("lodestar-server.jsa") || orRecording && recording.matches()
+            && ProcessHandle.of(Long.parseLong(recording.group(1))).isEmpty();
+        return usable && p.toFile().lastModified() > built;
+      });
     }
   }
 

@@ -1,0 +1,116 @@
+package io.lodestar.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The source tree's launcher ({@code ./lodestar server}) and its class-data archive: the first start
+ * after a build records it under a name of its own when it exits, the next start checks it in a JVM
+ * of its own and puts it in place, later starts map it. A recording cut short (its writer killed,
+ * a full disk) once crashed every later start with SIGBUS; now it costs one start its speed.
+ * The checkout is stood in for by the launcher and the released jars in the source tree's layout
+ * ({@code server/target/lodestar-server-*.jar}, {@code server/target/lib}), so no build runs.
+ */
+class SourceLauncherServerArchiveTest {
+  @TempDir Path dir;
+
+  @Test
+  void theServersClassArchiveIsCheckedBeforeUseAndACutShortOneNeverBreaksAStart() throws Exception {
+    Path lib = unpackedLib();
+    Path root = Files.createDirectories(dir.resolve("checkout"));
+    Files.copy(ReleaseTest.REPO.resolve("lodestar"), root.resolve("lodestar"));
+    root.resolve("lodestar").toFile().setExecutable(true);
+    Path target = Files.createDirectories(root.resolve("server/target"));
+    Path serverJar;
+    try (var jars = Files.list(lib)) {
+      serverJar = jars.filter(p -> p.getFileName().toString().startsWith("lodestar-server-")).findFirst().orElseThrow();
+    }
+    Path jar = Files.copy(serverJar, target.resolve(serverJar.getFileName()));
+    jar.toFile().setLastModified(System.currentTimeMillis() - 60_000);  // built before any recording
+    Files.createSymbolicLink(target.resolve("lib"), lib);
+
+    startAndStop(root, Map.of());
+    List<Path> recordings = files(target, ".tmp");
+    assertThat(recordings).as("the first start's recording").hasSize(1);
+    assertThat(files(target, ".jsa")).isEmpty();
+
+    // cut short: the next start throws it away, runs without and records again
+    Path cut = recordings.get(0);
+    byte[] whole = Files.readAllBytes(cut);
+    Files.write(cut, Arrays.copyOf(whole, whole.length / 3));
+    startAndStop(root, Map.of());
+    assertThat(files(target, ".tmp")).doesNotContain(cut).hasSize(1);
+    assertThat(files(target, ".jsa")).isEmpty();
+
+    // checked and put in place: -Xshare:on fails a JVM that cannot map it
+    startAndStop(root, Map.of("JAVA_OPTS", "-Xshare:on"));
+    assertThat(files(target, ".tmp")).isEmpty();
+    assertThat(files(target, ".jsa")).hasSize(1);
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("hs_err"));
+    }
+  }
+
+  private Path unpackedLib() throws Exception {
+    Path release = Files.createDirectories(dir.resolve("release"));
+    Process tar = new ProcessBuilder("tar", "xzf", System.getProperty("lodestar.tarball")).directory(release.toFile())
+        .redirectErrorStream(true).start();
+    assertThat(tar.waitFor(120, TimeUnit.SECONDS) && tar.exitValue() == 0).as("tarball unpacks").isTrue();
+    try (var entries = Files.list(release)) {
+      return entries.filter(Files::isDirectory).findFirst().orElseThrow().resolve("lib");
+    }
+  }
+
+  /** {@code ./lodestar server} to /health and a SIGTERM, after which a recording JVM writes its archive. */
+  private void startAndStop(Path root, Map<String, String> env) throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Path log = Files.createTempFile(dir, "server", ".log");
+    ProcessBuilder pb = new ProcessBuilder(root.resolve("lodestar").toString(), "server", "--port",
+        Integer.toString(port), "--data-dir", dir.resolve("data").toString()).directory(dir.toFile())
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().clear();
+    pb.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":/usr/bin:/bin");
+    pb.environment().put("HOME", dir.toString());
+    pb.environment().putAll(env);
+    Process server = pb.start();
+    try {
+      HttpClient http = HttpClient.newHttpClient();
+      // a start that records an archive, on a loaded machine, can take minutes
+      await().atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+          .failFast("the server exited: " + log, () -> !server.isAlive())
+          .until(() -> http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
+              HttpResponse.BodyHandlers.ofString()).body().contains("UP"));
+    } finally {
+      server.destroy();
+      assertThat(server.waitFor(5, TimeUnit.MINUTES)).as("server stops on SIGTERM").isTrue();
+    }
+    assertThat(server.exitValue()).as("exit status after SIGTERM: %s", Files.readString(log)).isIn(0, 143);
+    assertThat(Files.readString(log)).contains("Lodestar stopped");
+  }
+
+  private static List<Path> files(Path target, String suffix) throws IOException {
+    try (var files = Files.list(target)) {
+      return files.filter(p -> p.getFileName().toString().startsWith("lodestar-server.jsa")
+          && p.toString().endsWith(suffix)).toList();
+    }
+  }
+}
