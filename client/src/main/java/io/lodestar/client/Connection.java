@@ -246,6 +246,9 @@ final class Connection {
               (int) Math.min(connectTimeout.toMillis(), TCP_CONNECT_LIMIT.toMillis()))
           .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
           .userAgent("lodestar-java/" + LodestarClient.VERSION)
+          // the stream is re-established by this class (backoff, failover, re-registration); gRPC's
+          // own retry layer would only buffer and track every message sent on it, for nothing
+          .disableRetry()
           .build();
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "cannot build a channel to " + addr, e);
@@ -495,7 +498,9 @@ final class Connection {
           got.getService().isEmpty() ? instance.getService() : got.getService(), got.getId());
       if (result.complete(got)) {
         if (instance.getEphemeral()) {  // a persistent one stays on the server without us
-          registrations.put(key, instance.toBuilder().setId(got.getId()).build());
+          // the spec as sent, to send again after a reconnect; copied only when the server chose the id
+          registrations.put(key, instance.getId().equals(got.getId()) ? instance
+              : instance.toBuilder().setId(got.getId()).build());
         }
       } else if (!registrations.containsKey(key)) {
         LOG.log(Level.INFO, "Lodestar client {0}: registration of {1} answered after its caller gave up; undoing it",
