@@ -212,6 +212,16 @@ final class ClientHistory implements AutoCloseable {
       }
     }
 
+    // a consistent read on any node (after a barrier through the log) sees every write
+    // acknowledged anywhere before it
+    for (SimulatedCluster.Node n : cluster.live()) {
+      await().atMost(SimulatedCluster.PATIENCE).ignoreExceptions()
+          .until(() -> n.log().barrier().handle((v, e) -> e == null).get(ANSWER_SECONDS, TimeUnit.SECONDS));
+      for (Op op : acked) {
+        assertThat(holds(n, op.id(), op.revision())).as("%s after a barrier on %s", op.id(), n.id()).isTrue();
+      }
+    }
+
     // every live node ends in one state, holding every acknowledged write at its revision and
     // nothing that no client sent
     Set<String> sent = new HashSet<>();

@@ -17,7 +17,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import org.apache.ratis.server.simulation.SimulatedNetwork;
 
 /**
@@ -57,11 +61,16 @@ final class SimulatedCluster implements AutoCloseable {
     this.dir = dir;
     this.snapshotEvery = snapshotEvery;
     for (int n = 1; n <= size; n++) {
-      // addresses are names only: the simulated network routes by member id
-      members.add(new ClusterConfig.Member("n" + n, "127.0.0.1", 20_000 + 2 * n, 20_001 + 2 * n));
+      members.add(member(n));
     }
   }
 
+  /** Member {@code n}: its addresses are names only, as the simulated network routes by member id. */
+  private static ClusterConfig.Member member(int n) {
+    return new ClusterConfig.Member("n" + n, "127.0.0.1", 20_000 + 2 * n, 20_001 + 2 * n);
+  }
+
+  /** The founding members. */
   List<String> ids() {
     return members.stream().map(ClusterConfig.Member::id).toList();
   }
@@ -72,13 +81,77 @@ final class SimulatedCluster implements AutoCloseable {
 
   /** Starts every member and waits for a leader. */
   SimulatedCluster start() {
-    ids().forEach(this::start);
+    startAll();
     awaitLeader(ids());
     return this;
   }
 
-  /** Starts (or restarts) one member from its data directory. */
+  /** Starts every member at once, as a cluster's processes start. */
+  void startAll() {
+    atOnce(ids(), this::start);
+  }
+
+  /** Stops every live member at once. */
+  void stopAll() {
+    atOnce(live().stream().map(Node::id).toList(), this::stop);
+  }
+
+  /** Runs {@code action} on each member, each on a thread of its own, and waits for all. */
+  private static void atOnce(List<String> ids, Consumer<String> action) {
+    ExecutorService threads = Executors.newFixedThreadPool(Math.max(1, ids.size()));
+    try {
+      ids.stream().map(id -> CompletableFuture.runAsync(() -> action.accept(id), threads)).toList()
+          .forEach(CompletableFuture::join);
+    } finally {
+      threads.shutdown();
+    }
+  }
+
+  /** Starts (or restarts) one founding member from its data directory. */
   Node start(String id) {
+    return start(new ClusterConfig(id, members, -1, false));
+  }
+
+  /**
+   * A new member {@code n<number>}, as an operator adds one: it starts with {@code --join} (no
+   * configuration; it waits to be added), then a founding member adds it through its
+   * {@link RaftCluster}. Returns once the live founding members count it as a member.
+   */
+  Node join(int number) {
+    ClusterConfig.Member m = member(number);
+    List<ClusterConfig.Member> all = new ArrayList<>(members);
+    all.add(m);
+    Node node = start(new ClusterConfig(m.id(), all, -1, true));
+    await().atMost(PATIENCE).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
+      RaftCluster admin = founder().log().cluster();
+      if (admin.members().stream().noneMatch(p -> p.id().equals(m.id()))) {
+        admin.addMember(m);
+      }
+      return live().stream().filter(n -> ids().contains(n.id())).allMatch(n -> n.log().cluster().members().stream()
+          .anyMatch(p -> p.id().equals(m.id())));
+    });
+    return node;
+  }
+
+  /** Removes a member through a founding member's {@link RaftCluster}, then stops it. */
+  void leave(String id) {
+    await().atMost(PATIENCE).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
+      RaftCluster admin = founder().log().cluster();
+      if (admin.members().stream().anyMatch(p -> p.id().equals(id))) {
+        admin.removeMember(id);
+      }
+      return admin.members().stream().noneMatch(p -> p.id().equals(id));
+    });
+    stop(id);
+  }
+
+  /** A live founding member, to administer the cluster through. */
+  private Node founder() {
+    return live().stream().filter(n -> ids().contains(n.id())).findFirst().orElseThrow();
+  }
+
+  private Node start(ClusterConfig config) {
+    String id = config.nodeId();
     StateMachine sm = new StateMachine();
     List<Applied> applied = new CopyOnWriteArrayList<>();
     // upserts only come from applied commands (a snapshot load replaces the state without any);
@@ -86,7 +159,7 @@ final class SimulatedCluster implements AutoCloseable {
     sm.registry().addListener((ServiceChange change) -> change.upserts().stream()
         .sorted(Comparator.comparingLong(io.lodestar.api.v1.Instance::getRevision))
         .forEach(i -> applied.add(new Applied(i.getId(), i.getRevision()))));
-    RaftLog log = new RaftLog(new ClusterConfig(id, members, -1, false), dir.resolve(id), sm, snapshotEvery,
+    RaftLog log = new RaftLog(config, dir.resolve(id), sm, snapshotEvery,
         SEGMENT_BYTES, new SimpleMeterRegistry(), new RaftTransport("simulated", network::settings,
         network.parameters(id)));
     network.attach(id);
@@ -161,9 +234,7 @@ final class SimulatedCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    for (Node n : live()) {
-      stop(n.id());
-    }
+    stopAll();
     network.close();
   }
 }

@@ -80,8 +80,8 @@ class SimulatedClusterTest {
       history.awaitProgress(20);
 
       // 5. every member stops, then all start again from their own directories
-      cluster.ids().forEach(cluster::stop);
-      cluster.ids().forEach(cluster::start);
+      cluster.stopAll();
+      cluster.startAll();
       cluster.awaitLeader(cluster.ids());
       history.awaitProgress(10);
 
@@ -132,6 +132,38 @@ class SimulatedClusterTest {
         }
       }
       history.awaitProgress(10);
+      history.check();
+    }
+  }
+
+  /**
+   * The cluster grows to five members and shrinks back to three, one member at a time, through
+   * {@link RaftCluster} (what {@code /v1/cluster/members} calls), while clients write on: every
+   * member, added or founding, serves the writes and the checker holds the history.
+   */
+  @Test
+  void membershipGrowsToFiveAndShrinksBackWhileWritesContinue() {
+    try (SimulatedCluster cluster = new SimulatedCluster(dir, 3, SNAPSHOT_EVERY).start();
+        ClientHistory history = new ClientHistory(cluster, 3, 5)) {
+      history.awaitProgress(10);
+      cluster.join(4);
+      cluster.join(5);
+      await().atMost(SimulatedCluster.PATIENCE).untilAsserted(() -> {
+        for (SimulatedCluster.Node n : cluster.live()) {
+          assertThat(n.log().cluster().members()).as("members on %s", n.id()).extracting(RaftCluster.Peer::id)
+              .containsExactly("n1", "n2", "n3", "n4", "n5");
+        }
+      });
+      history.awaitProgress(20);
+      cluster.leave("n5");
+      cluster.leave("n4");
+      await().atMost(SimulatedCluster.PATIENCE).untilAsserted(() -> {
+        for (SimulatedCluster.Node n : cluster.live()) {
+          assertThat(n.log().cluster().members()).as("members on %s", n.id()).extracting(RaftCluster.Peer::id)
+              .containsExactly("n1", "n2", "n3");
+        }
+      });
+      history.awaitProgress(20);
       history.check();
     }
   }
