@@ -496,7 +496,7 @@ public final class LodestarServer implements AutoCloseable {
     consul.mount(sb);
     // The web console (docs/console.md); its pages pass the server-wide auth decorator below.
     if (tls != null) {
-      console.loopbackClientFactory(tls.loopbackClientFactory());
+      console.loopbackClientFactory(tls::loopbackClientFactory);
     }
     console.install(sb, this::port, java.util.function.Function.identity(), authorizer);
     // outermost: every request on the port is authenticated first (docs/security.md)

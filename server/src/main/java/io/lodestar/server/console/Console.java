@@ -51,11 +51,16 @@ public final class Console implements AutoCloseable {
     configs.addListener(events);
   }
 
-  private com.linecorp.armeria.client.ClientFactory loopbackFactory = com.linecorp.armeria.client.ClientFactory.ofDefault();
+  /** Null: plaintext, Armeria's default factory. */
+  private java.util.function.Supplier<com.linecorp.armeria.client.ClientFactory> tlsFactory;
+  private LoopbackApi api;
 
-  /** The client factory for the loopback API: the node's TLS settings when it serves TLS. */
-  public void loopbackClientFactory(com.linecorp.armeria.client.ClientFactory factory) {
-    this.loopbackFactory = factory;
+  /**
+   * How the loopback API makes its client factory when the node serves TLS: with the node's TLS
+   * settings. Called on the console's first write, so a start loads no HTTP client.
+   */
+  public void loopbackClientFactory(java.util.function.Supplier<com.linecorp.armeria.client.ClientFactory> factory) {
+    this.tlsFactory = factory;
   }
 
   /**
@@ -66,7 +71,7 @@ public final class Console implements AutoCloseable {
    */
   public void install(ServerBuilder sb, IntSupplier port,
       Function<? super HttpService, ? extends HttpService> gate, io.lodestar.server.auth.Authorizer authorizer) {
-    LoopbackApi api = new LoopbackApi(port, loopbackFactory);
+    api = new LoopbackApi(port, tlsFactory);
     MeterRates rates = new MeterRates(meters, scheduler);
     ClassLoader cl = Console.class.getClassLoader();
     sb.service("/", (ctx, req) -> HttpResponse.ofRedirect("/ui/"));
@@ -92,8 +97,8 @@ public final class Console implements AutoCloseable {
   public void close() {
     events.close();
     scheduler.shutdownNow();
-    if (loopbackFactory != com.linecorp.armeria.client.ClientFactory.ofDefault()) {
-      loopbackFactory.closeAsync();
+    if (api != null) {
+      api.close();
     }
   }
 }

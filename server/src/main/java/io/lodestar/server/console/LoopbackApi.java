@@ -19,26 +19,51 @@ import java.util.function.IntSupplier;
  * The caller's {@code Authorization} header is passed on, so the API's auth (issue 10) applies to
  * what the console does on the user's behalf.
  */
-final class LoopbackApi {
+final class LoopbackApi implements AutoCloseable {
   private final IntSupplier port;
-  private final com.linecorp.armeria.client.ClientFactory factory;
+  private final java.util.function.Supplier<com.linecorp.armeria.client.ClientFactory> tlsFactory;
+  private com.linecorp.armeria.client.ClientFactory ownFactory;
   private volatile WebClient client;
+  private boolean closed;
 
-  /** {@code factory} decides the scheme: a TLS node's factory speaks TLS to its own port. */
-  LoopbackApi(IntSupplier port, com.linecorp.armeria.client.ClientFactory factory) {
+  /**
+   * @param tlsFactory null for a plaintext node (Armeria's default factory); else makes the factory
+   *     that speaks TLS to the node's own port, closed with this API
+   */
+  LoopbackApi(IntSupplier port, java.util.function.Supplier<com.linecorp.armeria.client.ClientFactory> tlsFactory) {
     this.port = port;
-    this.factory = factory;
+    this.tlsFactory = tlsFactory;
   }
 
+  /** Made on the first write, not at start: an idle console loads no HTTP client. */
   private WebClient client() {
     WebClient c = client;
     if (c == null) {
-      // The port is known only once the server started (port 0 picks one).
-      String scheme = factory == com.linecorp.armeria.client.ClientFactory.ofDefault() ? "http" : "https";
-      c = WebClient.builder(scheme + "://127.0.0.1:" + port.getAsInt()).factory(factory).build();
-      client = c;
+      synchronized (this) {
+        c = client;
+        if (c == null) {
+          if (closed) {
+            throw new IllegalStateException("the node is stopping");
+          }
+          com.linecorp.armeria.client.ClientFactory factory = com.linecorp.armeria.client.ClientFactory.ofDefault();
+          if (tlsFactory != null) {
+            factory = ownFactory = tlsFactory.get();
+          }
+          // The port is known only once the server started (port 0 picks one).
+          String scheme = tlsFactory == null ? "http" : "https";
+          client = c = WebClient.builder(scheme + "://127.0.0.1:" + port.getAsInt()).factory(factory).build();
+        }
+      }
     }
     return c;
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    if (ownFactory != null) {
+      ownFactory.closeAsync();
+    }
   }
 
   CompletableFuture<ApiResult> json(HttpMethod method, String path, String jsonBody) {

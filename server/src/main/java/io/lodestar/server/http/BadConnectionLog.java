@@ -15,7 +15,8 @@ import org.slf4j.Marker;
  * useful logs. This Logback filter drops those events and logs instead one line per bad
  * connection (who, and what was wrong), at most {@link #LINES_PER_WINDOW} per
  * {@link #WINDOW_NANOS}; the next line that gets through says how many were left out meanwhile.
- * Installed by {@code logback.xml}; the decision is a name check, so other events cost nothing.
+ * Installed by {@link io.lodestar.server.LogSetup} (or a logback.xml); the decision is a name check,
+ * so other events cost nothing.
  */
 public final class BadConnectionLog extends TurboFilter {
   static final int LINES_PER_WINDOW = 5;

@@ -11,10 +11,13 @@ import java.time.Duration;
  * The one way a node calls another member's client port (cluster status, the telemetry merge, the
  * secret-key check at start): https with the node's {@link PeerTls} when it serves TLS (members
  * serve TLS alike), and the {@link ClusterCredential} on every call when it has a cluster secret,
- * so that the member answers its internal endpoints. One HTTP client per node, shared.
+ * so that the member answers its internal endpoints. One HTTP client per node, shared, built on the
+ * first call: a single node never makes one, and the JDK's client (its SSL context, its selector
+ * thread) costs a start some 240 classes and a thread.
  */
 public final class PeerHttp {
-  private final HttpClient client;
+  private final PeerTls tls;
+  private volatile HttpClient client;
   private final String scheme;
   private final ClusterCredential credential;
 
@@ -23,12 +26,7 @@ public final class PeerHttp {
    * @param credential null when the node has no cluster secret
    */
   public PeerHttp(PeerTls tls, ClusterCredential credential) {
-    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
-        .version(HttpClient.Version.HTTP_1_1);
-    if (tls != null) {
-      b.sslContext(tls.sslContext());
-    }
-    this.client = b.build();
+    this.tls = tls;
     this.scheme = tls == null ? "http" : "https";
     this.credential = credential;
   }
@@ -49,6 +47,20 @@ public final class PeerHttp {
   }
 
   public HttpClient client() {
-    return client;
+    HttpClient c = client;
+    if (c == null) {
+      synchronized (this) {
+        c = client;
+        if (c == null) {
+          HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
+              .version(HttpClient.Version.HTTP_1_1);
+          if (tls != null) {
+            b.sslContext(tls.sslContext());
+          }
+          client = c = b.build();
+        }
+      }
+    }
+    return c;
   }
 }

@@ -93,8 +93,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     t.setDaemon(true);
     return t;
   });
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(DEFAULT_TIMEOUT_SECONDS))
-      .executor(probeExecutor).build();
+  /** Built on the first HTTP probe: most nodes run none, and the JDK's client costs a start its SSL context. */
+  private volatile HttpClient http;
 
   public record InstanceKey(ServiceKey service, String id) {
     public static InstanceKey of(Instance i) {
@@ -657,13 +657,27 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     }
   }
 
+  private HttpClient http() {
+    HttpClient c = http;
+    if (c == null) {
+      synchronized (this) {
+        c = http;
+        if (c == null) {
+          http = c = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(DEFAULT_TIMEOUT_SECONDS))
+              .executor(probeExecutor).build();
+        }
+      }
+    }
+    return c;
+  }
+
   private boolean probeHttp(Instance i, io.lodestar.api.v1.HttpCheck check, int timeoutSeconds) {
     String host = i.getHost().contains(":") && !i.getHost().startsWith("[") ? "[" + i.getHost() + "]" : i.getHost();
     String url = check.getUrl().isEmpty() ? "http://" + host + ":" + i.getPort() + check.getPath() : check.getUrl();
     try {
       HttpRequest req = HttpRequest.newBuilder(URI.create(url))
           .timeout(Duration.ofSeconds(timeoutSeconds)).GET().build();
-      HttpResponse<Void> resp = http.send(req, HttpResponse.BodyHandlers.discarding());
+      HttpResponse<Void> resp = http().send(req, HttpResponse.BodyHandlers.discarding());
       return resp.statusCode() / 100 == 2;
     } catch (IOException | IllegalArgumentException e) {
       return false;
