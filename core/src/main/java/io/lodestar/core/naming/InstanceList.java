@@ -1,19 +1,23 @@
 package io.lodestar.core.naming;
 
+import com.google.protobuf.ByteString;
 import io.lodestar.api.v1.Instance;
 import java.util.AbstractList;
 import java.util.List;
 import java.util.RandomAccess;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A view's instances: the registry's compact entries, rendered to wire-form messages once, the
  * first time anyone reads them, and kept with the view from then on. A view nobody reads (most of
- * them, between two changes of a service nobody watches) costs its compact entries only.
+ * them, between two changes of a service nobody watches) costs its compact entries only. The
+ * view's wire form (a snapshot's bytes) is kept here too, once someone renders it.
  */
 final class InstanceList extends AbstractList<Instance> implements RandomAccess {
   private final StoredInstance[] stored;
   private volatile Instance[] rendered;
+  private volatile ByteString wire;
 
   /** @param stored in the view's order (by id); not copied */
   InstanceList(StoredInstance[] stored) {
@@ -46,6 +50,17 @@ final class InstanceList extends AbstractList<Instance> implements RandomAccess 
     for (int i = 0; i < stored.length; i++) {
       action.accept(r != null ? r[i] : stored[i].toInstance());
     }
+  }
+
+  /** The view's wire form, rendered by the first caller and kept. */
+  ByteString wire(Supplier<ByteString> render) {
+    ByteString w = wire;
+    if (w == null) {
+      // two readers racing may both render; they render equal bytes and either copy serves
+      w = render.get();
+      wire = w;
+    }
+    return w;
   }
 
   private Instance[] rendered() {

@@ -1,11 +1,13 @@
 package io.lodestar.core.naming;
 
+import com.google.protobuf.ByteString;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.ServiceInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * An immutable picture of one service at one revision. Readers on any thread take the current
@@ -40,6 +42,16 @@ public record ServiceView(ServiceKey key, ServiceInfo info, long revision, List<
     } else {
       instances.forEach(action);
     }
+  }
+
+  /**
+   * This view's wire form as {@code render} makes it (the server's: a snapshot's bytes), rendered
+   * the first time anyone asks and kept with the view, so every fetch and every snapshot push of
+   * this revision shares one rendering instead of serializing each instance again. A view not
+   * built by the registry (an empty placeholder, a test's) renders on each call.
+   */
+  public ByteString wire(Function<ServiceView, ByteString> render) {
+    return instances instanceof InstanceList l ? l.wire(() -> render.apply(this)) : render.apply(this);
   }
 
   /** The instances in compact form, in order, without rendering any. */

@@ -198,8 +198,7 @@ public final class NamingSessionHandler implements SessionHandler {
       var f = m.getFetch();
       String ns = f.getNamespace().isEmpty() ? "default" : f.getNamespace();
       Validation.name("service", f.getService());
-      session.send(ServerMessage.newBuilder().setRequestId(rid)
-          .setFetched(hub.fetch(new ServiceKey(ns, f.getService()))).build());
+      session.send(hub.fetched(rid, new ServiceKey(ns, f.getService())));
     }
 
     private void heartbeat() {

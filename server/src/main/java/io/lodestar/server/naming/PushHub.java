@@ -1,5 +1,7 @@
 package io.lodestar.server.naming;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnknownFieldSet;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.ServerMessage;
 import io.lodestar.api.v1.ServiceInfo;
@@ -21,6 +23,10 @@ import java.util.List;
  * {@code lodestar-push}). A subscriber at the change's base revision gets the delta (built once,
  * shared by all such subscribers); anyone else, and anyone catching up after being slow, gets a
  * snapshot of the latest state.
+ *
+ * <p>A snapshot is the same bytes for everyone who asks for it at one revision, so it is rendered
+ * once per view ({@link ServiceView#wire}) and every fetch and snapshot push of that view sends
+ * those bytes as they are.
  */
 public final class PushHub implements RegistryListener, AutoCloseable {
   private final Registry registry;
@@ -133,7 +139,7 @@ public final class PushHub implements RegistryListener, AutoCloseable {
             deltas.increment();
           } else {
             if (snapshot == null) {
-              snapshot = update(snapshotOf(view));
+              snapshot = carrying(0, ServerMessage.UPDATE_FIELD_NUMBER, snapshotWire(view));
             }
             t.send(snapshot);
             snapshots.increment();
@@ -144,7 +150,7 @@ public final class PushHub implements RegistryListener, AutoCloseable {
     }
 
     private long sendSnapshot(FanOut.Target target, ServiceView view) {
-      target.send(update(snapshotOf(view)));
+      target.send(carrying(0, ServerMessage.UPDATE_FIELD_NUMBER, snapshotWire(view)));
       snapshots.increment();
       return view.revision();
     }
@@ -169,14 +175,14 @@ public final class PushHub implements RegistryListener, AutoCloseable {
   }
 
   /**
-   * A one-shot snapshot of a service's current state, for a fetch outside any subscription; any
-   * thread (views are immutable and published whole).
+   * The answer to a fetch outside any subscription: a snapshot of the service's current state;
+   * any thread (views are immutable and published whole).
    *
    * @throws io.lodestar.core.LodestarException when the namespace does not exist
    */
-  public ServiceUpdate fetch(ServiceKey key) {
+  public ServerMessage fetched(long requestId, ServiceKey key) {
     registry.requireNamespace(key.namespace());
-    return snapshotOf(currentView(key));
+    return carrying(requestId, ServerMessage.FETCHED_FIELD_NUMBER, snapshotWire(currentView(key)));
   }
 
   /** A service's current view; a service that does not exist is an empty one at revision 0. */
@@ -186,10 +192,28 @@ public final class PushHub implements RegistryListener, AutoCloseable {
         .setName(key.service()).build(), 0, List.<Instance>of());
   }
 
-  private static ServiceUpdate snapshotOf(ServiceView view) {
-    return ServiceUpdate.newBuilder().setNamespace(view.key().namespace()).setService(view.key().service())
-        .setRevision(view.revision()).setSnapshot(true).addAllInstances(view.instances()).setInfo(view.info())
-        .setEmptiedByExpiry(view.emptiedByExpiry()).build();
+  /** A view's snapshot ({@code ServiceUpdate}) as bytes, rendered once per view. */
+  private static ByteString snapshotWire(ServiceView view) {
+    return view.wire(PushHub::renderSnapshot);
+  }
+
+  private static ByteString renderSnapshot(ServiceView view) {
+    ServiceUpdate.Builder u = ServiceUpdate.newBuilder().setNamespace(view.key().namespace())
+        .setService(view.key().service()).setRevision(view.revision()).setSnapshot(true).setInfo(view.info())
+        .setEmptiedByExpiry(view.emptiedByExpiry());
+    view.forEachInstance(u::addInstances); // rendered for the bytes, not kept with the view
+    return u.build().toByteString();
+  }
+
+  /**
+   * A server message whose body is an already-rendered message: the bytes go out as they are
+   * (one copy into the frame, no re-encoding). They ride as the message's unknown field of the
+   * body's number, which on the wire is exactly the encoding of that field set normally, so a
+   * client reads a plain {@code update} or {@code fetched}.
+   */
+  private static ServerMessage carrying(long requestId, int bodyField, ByteString body) {
+    return ServerMessage.newBuilder().setRequestId(requestId).setUnknownFields(UnknownFieldSet.newBuilder()
+        .addField(bodyField, UnknownFieldSet.Field.newBuilder().addLengthDelimited(body).build()).build()).build();
   }
 
   private static ServerMessage update(ServiceUpdate u) {

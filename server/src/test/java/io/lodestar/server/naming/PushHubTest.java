@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class PushHubTest {
   static final ServiceKey KEY = new ServiceKey("default", "orders");
 
-  /** A stream whose readiness the test sets; it records what it is sent. */
+  /** A stream whose readiness the test sets; it records what it is sent, as a client reads it. */
   static final class FakeTarget implements FanOut.Target {
     volatile boolean ready = true;
     private final List<ServiceUpdate> got = new ArrayList<>();
@@ -33,7 +33,11 @@ class PushHubTest {
 
     @Override
     public synchronized void send(ServerMessage message) {
-      got.add(message.getUpdate());
+      try {
+        got.add(ServerMessage.parseFrom(message.toByteArray()).getUpdate()); // off the wire, as a client does
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        throw new AssertionError(e);
+      }
     }
 
     synchronized List<ServiceUpdate> got() {
@@ -193,5 +197,27 @@ class PushHubTest {
       assertThat(u.getRevision()).isEqualTo(revision());
       assertThat(u.getInstancesList()).extracting(Instance::getId).containsExactlyInAnyOrder("a", "b");
     });
+  }
+
+  @Test
+  void aFetchAnswersTheCurrentViewFromBytesRenderedOncePerRevision() throws Exception {
+    register("a");
+    register("b");
+    ServerMessage first = ServerMessage.parseFrom(hub.fetched(7, KEY).toByteArray());
+    assertThat(first.getRequestId()).isEqualTo(7);
+    assertThat(first.getFetched().getSnapshot()).isTrue();
+    assertThat(first.getFetched().getRevision()).isEqualTo(revision());
+    assertThat(first.getFetched().getInstancesList())
+        .isEqualTo(sm.registry().view(KEY.namespace(), KEY.service()).instances());
+    // the same revision: the same bytes, not rendered again
+    assertThat(hub.fetched(8, KEY).getUnknownFields().getField(ServerMessage.FETCHED_FIELD_NUMBER)
+        .getLengthDelimitedList().get(0)).isSameAs(hub.fetched(9, KEY).getUnknownFields()
+        .getField(ServerMessage.FETCHED_FIELD_NUMBER).getLengthDelimitedList().get(0));
+
+    // a change: the next fetch renders the new view, never the bytes of the one before
+    deregister("a");
+    ServiceUpdate after = ServerMessage.parseFrom(hub.fetched(10, KEY).toByteArray()).getFetched();
+    assertThat(after.getRevision()).isEqualTo(revision()).isGreaterThan(first.getFetched().getRevision());
+    assertThat(after.getInstancesList()).extracting(Instance::getId).containsExactly("b");
   }
 }
