@@ -133,7 +133,8 @@ public final class PushHub implements RegistryListener, AutoCloseable {
               if (change.infoChanged()) {
                 u.setInfo(view.info());
               }
-              delta = update(u.build());
+              // rendered once: every subscriber's stream sends these bytes without encoding them again
+              delta = carrying(0, ServerMessage.UPDATE_FIELD_NUMBER, u.build().toByteString());
             }
             t.send(delta);
             deltas.increment();
