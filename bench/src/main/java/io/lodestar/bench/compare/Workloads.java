@@ -193,6 +193,8 @@ final class Workloads {
       for (PeerClient r : readers) {
         r.read(service); // warm the connection
       }
+      double serverCpu0 = Proc.cpuSeconds(peer.pid());
+      double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
       long deadline = System.nanoTime() + plan.readWindow().toNanos();
       long start = System.nanoTime();
       List<Future<?>> futures = new ArrayList<>();
@@ -212,8 +214,12 @@ final class Workloads {
       }
       double seconds = (System.nanoTime() - start) / 1e9;
       results.readsPerSecond = reads.get() / seconds;
-      out.printf("    %,.0f reads/s%s%n", results.readsPerSecond,
-          shortReads.get() == 0 ? "" : " (" + shortReads.get() + " reads saw fewer than " + plan.perService() + ")");
+      // CPU per read barely moves with the machine's load, unlike reads/s: what a lever changed shows here
+      double serverCpu = Proc.cpuSeconds(peer.pid()) - serverCpu0;
+      double ownCpu = Proc.cpuSeconds(ProcessHandle.current().pid()) - ownCpu0;
+      out.printf("    %,.0f reads/s%s; CPU s per 1,000 reads: server %.3f, clients %.3f%n", results.readsPerSecond,
+          shortReads.get() == 0 ? "" : " (" + shortReads.get() + " reads saw fewer than " + plan.perService() + ")",
+          serverCpu * 1000 / reads.get(), ownCpu * 1000 / reads.get());
     } finally {
       pool.shutdownNow();
       closeAll(readers);
