@@ -18,6 +18,7 @@ import io.lodestar.api.v1.Namespace;
 import io.lodestar.api.v1.ServiceInfo;
 import io.lodestar.api.v1.TcpCheck;
 import io.lodestar.api.v1.state.InstanceRef;
+import io.lodestar.api.v1.state.PutService;
 import io.lodestar.api.v1.state.UpdateInstance;
 import io.lodestar.core.LodestarException;
 import io.lodestar.core.Validation;
@@ -85,6 +86,38 @@ final class InstanceJson {
       b.setIsolated(u.isolated());
     }
     return b.build();
+  }
+
+  /** Reads a service's settings (PUT): metadata and/or protectThreshold. */
+  static PutService parseService(JsonNode body, String namespace, String service) {
+    PutService.Builder p = PutService.newBuilder().setNamespace(namespace).setName(service);
+    for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!f.equals("metadata") && !f.equals("protectThreshold")) {
+        throw LodestarException.invalid(f, "unknown field '" + f + "'");
+      }
+    }
+    if (body.has("metadata")) {
+      JsonNode md = body.get("metadata");
+      if (!md.isObject()) {
+        throw LodestarException.invalid("metadata", "metadata must be an object of strings");
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> it = md.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+          throw LodestarException.invalid("metadata." + e.getKey(), "metadata values must be strings");
+        }
+        p.putMetadata(e.getKey(), e.getValue().asText());
+      }
+    }
+    if (body.has("protectThreshold")) {
+      JsonNode t = body.get("protectThreshold");
+      if (!t.isNumber()) {
+        throw LodestarException.invalid("protectThreshold", "protectThreshold must be a number within 0–1");
+      }
+      p.setProtectThreshold(Validation.share("protectThreshold", t.asDouble()));
+    }
+    return p.build();
   }
 
   /** Reads a registration body. Namespace and service come from the path. */

@@ -39,7 +39,6 @@ import io.lodestar.server.storage.CommandLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -170,33 +169,7 @@ public final class NamingRestService {
     Validation.name("namespace", ns);
     Validation.name("service", svc);
     JsonNode body = req.content().isEmpty() ? Json.object() : Json.parseObject(req.contentUtf8());
-    PutService.Builder p = PutService.newBuilder().setNamespace(ns).setName(svc);
-    for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
-      if (!f.equals("metadata") && !f.equals("protectThreshold")) {
-        throw LodestarException.invalid(f, "unknown field '" + f + "'");
-      }
-    }
-    if (body.has("metadata")) {
-      JsonNode md = body.get("metadata");
-      if (!md.isObject()) {
-        throw LodestarException.invalid("metadata", "metadata must be an object of strings");
-      }
-      for (Iterator<Map.Entry<String, JsonNode>> it = md.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        if (!e.getValue().isValueNode() || e.getValue().isNull()) {
-          throw LodestarException.invalid("metadata." + e.getKey(), "metadata values must be strings");
-        }
-        p.putMetadata(e.getKey(), e.getValue().asText());
-      }
-    }
-    if (body.has("protectThreshold")) {
-      JsonNode t = body.get("protectThreshold");
-      if (!t.isNumber()) {
-        throw LodestarException.invalid("protectThreshold", "protectThreshold must be a number within 0–1");
-      }
-      p.setProtectThreshold(Validation.share("protectThreshold", t.asDouble()));
-    }
+    PutService p = InstanceJson.parseService(body, ns, svc);
     return commandLog.submit(Command.newBuilder().setPutService(p).build())
         .thenApply(r -> Json.ok(InstanceJson.toJson(r.getService())));
   }

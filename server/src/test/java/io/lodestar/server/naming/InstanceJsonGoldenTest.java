@@ -40,6 +40,7 @@ class InstanceJsonGoldenTest {
     emitted(actual);
     registrations(actual);
     updates(actual);
+    services(actual);
     StringBuilder text = new StringBuilder();
     actual.forEach((k, v) -> text.append("## ").append(k).append('\n').append(v).append('\n'));
     if (Boolean.getBoolean("golden.update")) {
@@ -183,6 +184,23 @@ class InstanceJsonGoldenTest {
     for (String body : UPDATES) {
       out.put("update " + body, outcome(() -> TextFormat.printer().emittingSingleLine(true).printToString(
           InstanceJson.parseUpdate(Json.parseObject(body), "default", "orders", "a-1"))));
+    }
+  }
+
+  private static final String[] SERVICES = {
+      "{}", "{\"metadata\":{\"team\":\"p\",\"n\":5,\"f\":1.50,\"b\":false}}", "{\"protectThreshold\":0.25}",
+      "{\"protectThreshold\":1}", "{\"protectThreshold\":0,\"metadata\":{}}",
+      // refused
+      "{\"colour\":1}", "{\"metadata\":null}", "{\"metadata\":[]}", "{\"metadata\":{\"a\":null}}",
+      "{\"metadata\":{\"a\":{}}}", "{\"protectThreshold\":null}", "{\"protectThreshold\":\"0.5\"}",
+      "{\"protectThreshold\":true}", "{\"protectThreshold\":1.5}", "{\"protectThreshold\":-0.1}",
+      "{\"protectThreshold\":\"x\",\"colour\":1}",
+  };
+
+  private static void services(Map<String, String> out) {
+    for (String body : SERVICES) {
+      out.put("service " + body, outcome(() -> TextFormat.printer().emittingSingleLine(true).printToString(
+          InstanceJson.parseService(Json.parseObject(body), "default", "orders"))));
     }
   }
 
