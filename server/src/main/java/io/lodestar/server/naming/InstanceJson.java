@@ -45,6 +45,7 @@ final class InstanceJson {
   private static final Set<String> REGISTRATION_FIELDS = fields(RestModel.Registration.class);
   private static final Set<String> CHECK_FIELDS = fields(RestModel.Check.class);
   private static final Set<String> UPDATE_FIELDS = fields(RestModel.Update.class);
+  private static final Set<String> SERVICE_FIELDS = fields(RestModel.ServiceSettings.class);
 
   private InstanceJson() {}
 
@@ -53,6 +54,8 @@ final class InstanceJson {
     refuse(m, LogicalType.Textual, CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean);
     refuse(m, LogicalType.Integer, CoercionInputShape.String, CoercionInputShape.EmptyString,
         CoercionInputShape.Float, CoercionInputShape.Boolean);
+    refuse(m, LogicalType.Float, CoercionInputShape.String, CoercionInputShape.EmptyString,
+        CoercionInputShape.Boolean);
     refuse(m, LogicalType.Boolean, CoercionInputShape.String, CoercionInputShape.EmptyString,
         CoercionInputShape.Integer, CoercionInputShape.Float);
     return m;
@@ -90,34 +93,17 @@ final class InstanceJson {
 
   /** Reads a service's settings (PUT): metadata and/or protectThreshold. */
   static PutService parseService(JsonNode body, String namespace, String service) {
-    PutService.Builder p = PutService.newBuilder().setNamespace(namespace).setName(service);
-    for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
-      if (!f.equals("metadata") && !f.equals("protectThreshold")) {
-        throw LodestarException.invalid(f, "unknown field '" + f + "'");
-      }
+    Json.onlyFields(body, "", SERVICE_FIELDS);
+    refuseNulls(body, "", RestModel.ServiceSettings.class, RestModel.ServiceSettings.NULL_REFUSED);
+    RestModel.ServiceSettings s = bind(body, RestModel.ServiceSettings.class);
+    PutService.Builder b = PutService.newBuilder().setNamespace(namespace).setName(service);
+    if (s.metadata() != null) {
+      metadata(s.metadata(), b::putMetadata);
     }
-    if (body.has("metadata")) {
-      JsonNode md = body.get("metadata");
-      if (!md.isObject()) {
-        throw LodestarException.invalid("metadata", "metadata must be an object of strings");
-      }
-      for (Iterator<Map.Entry<String, JsonNode>> it = md.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        if (!e.getValue().isValueNode() || e.getValue().isNull()) {
-          throw LodestarException.invalid("metadata." + e.getKey(), "metadata values must be strings");
-        }
-        p.putMetadata(e.getKey(), e.getValue().asText());
-      }
+    if (s.protectThreshold() != null) {
+      b.setProtectThreshold(Validation.share("protectThreshold", s.protectThreshold()));
     }
-    if (body.has("protectThreshold")) {
-      JsonNode t = body.get("protectThreshold");
-      if (!t.isNumber()) {
-        throw LodestarException.invalid("protectThreshold", "protectThreshold must be a number within 0–1");
-      }
-      p.setProtectThreshold(Validation.share("protectThreshold", t.asDouble()));
-    }
-    return p.build();
+    return b.build();
   }
 
   /** Reads a registration body. Namespace and service come from the path. */
@@ -140,12 +126,7 @@ final class InstanceJson {
       b.setWeight(Validation.weight(r.weight()));
     }
     if (r.metadata() != null) {
-      r.metadata().forEach((k, v) -> {
-        if (!v.isTextual() && !v.isNumber() && !v.isBoolean()) {
-          throw LodestarException.invalid("metadata." + k, "metadata values must be strings");
-        }
-        b.putMetadata(k, v.asText());
-      });
+      metadata(r.metadata(), b::putMetadata);
     }
     b.setEphemeral(r.ephemeral() == null || r.ephemeral());
     if (r.ttlSeconds() != null) {
@@ -155,6 +136,16 @@ final class InstanceJson {
       b.setCheck(check(r.check()));
     }
     return b.build();
+  }
+
+  /** Metadata values may be given as strings, numbers or booleans; each is kept as its text. */
+  private static void metadata(Map<String, JsonNode> metadata, java.util.function.BiConsumer<String, String> put) {
+    metadata.forEach((k, v) -> {
+      if (!v.isTextual() && !v.isNumber() && !v.isBoolean()) {
+        throw LodestarException.invalid("metadata." + k, "metadata values must be strings");
+      }
+      put.accept(k, v.asText());
+    });
   }
 
   private static HealthCheck check(RestModel.Check c) {
@@ -199,8 +190,9 @@ final class InstanceJson {
   private static void refuseNulls(JsonNode body, String prefix, Class<? extends Record> type, String... fields) {
     for (String f : fields) {
       if (body.has(f) && body.get(f).isNull()) {
-        throw LodestarException.invalid(prefix + f, prefix + f + " " + (component(type, f) == Boolean.class
-            ? "must be true or false" : "is required"));
+        Class<?> t = component(type, f);
+        throw LodestarException.invalid(prefix + f, prefix + f + " "
+            + (t == String.class || t == Long.class ? "is required" : needs(t)));
       }
     }
   }
@@ -240,6 +232,9 @@ final class InstanceJson {
     }
     if (type == Boolean.class) {
       return "must be true or false";
+    }
+    if (type == Double.class) {
+      return "must be a number within 0–1";  // the one fractional field is a share (protectThreshold)
     }
     return Map.class.isAssignableFrom(type) ? "must be an object of strings" : "must be an object";
   }

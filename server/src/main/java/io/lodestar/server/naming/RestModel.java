@@ -31,6 +31,11 @@ final class RestModel {
     static final String[] NULL_REFUSED = {"path"};
   }
 
+  /** A service's settings (PUT); null is refused in both fields. */
+  record ServiceSettings(Map<String, JsonNode> metadata, Double protectThreshold) {
+    static final String[] NULL_REFUSED = {"metadata", "protectThreshold"};
+  }
+
   /** An operator's update of an instance (PATCH); null is refused in both fields. */
   record Update(Long weight, Boolean isolated) {
     static final String[] NULL_REFUSED = {"weight", "isolated"};
