@@ -262,6 +262,23 @@ class StreamTest {
   }
 
   @Test
+  void aStreamHeartbeatRevivesAnInstanceWhoseLeaseLapsedAtTheNextScan() {
+    RawClient slow = RawClient.connect("slow");
+    register(slow, 1, "revive", "late", 1);
+    pass(Duration.ofMillis(1500)); // past one TTL: lapsed, not yet removed
+    JsonNode lapsed = http.get("/v1/namespaces/default/services/revive/instances").json().get("instances");
+    assertThat(lapsed.get(0).get("health").asText()).isEqualTo("UNHEALTHY");
+    // the stream's heartbeat renews it; the next scan, long before any deadline of the last one,
+    // marks it healthy (a renewal of a lapsed lease is what makes that scan look)
+    heartbeat(slow, 2, "revive");
+    pass(Duration.ofMillis(100));
+    JsonNode revived = http.get("/v1/namespaces/default/services/revive/instances").json().get("instances");
+    assertThat(revived.get(0).get("health").asText()).isEqualTo("HEALTHY");
+    slow.out.onCompleted();
+    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("revive").isEmpty());
+  }
+
+  @Test
   void aHeartbeatAfterALongSilenceReassertsInstancesThatExpiredMeanwhile() {
     RawClient paused = RawClient.connect("paused");
     register(paused, 1, "pause", "a", 1);

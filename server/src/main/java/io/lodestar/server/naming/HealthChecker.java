@@ -159,8 +159,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   }
 
   private static final class Lease {
-    final long ttlNanos;
-    final long removeAfterNanos;  // silence after which the instance is removed
+    // seconds, not nanoseconds: one of these per ephemeral instance, so every byte counts
+    final int ttlSeconds;
+    final int removeAfterSeconds;  // silence after which the instance is removed
     volatile String holder;
     volatile long lastSeen;
     volatile KeepAlive keepAlive; // the stream that renews it, if any
@@ -171,13 +172,21 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     // whether this node decided this lease at the last scan; a takeover starts a full TTL afresh
     volatile boolean responsible;
 
-    Lease(long ttlNanos, long removeAfterNanos, String holder, long now, HealthStatus health, boolean responsible) {
-      this.ttlNanos = ttlNanos;
-      this.removeAfterNanos = removeAfterNanos;
+    Lease(int ttlSeconds, int removeAfterSeconds, String holder, long now, HealthStatus health, boolean responsible) {
+      this.ttlSeconds = ttlSeconds;
+      this.removeAfterSeconds = removeAfterSeconds;
       this.holder = holder;
       this.lastSeen = now;
       this.health = health;
       this.responsible = responsible;
+    }
+
+    long ttlNanos() {
+      return TimeUnit.SECONDS.toNanos(ttlSeconds);
+    }
+
+    long removeAfterNanos() {
+      return TimeUnit.SECONDS.toNanos(removeAfterSeconds);
     }
   }
 
@@ -232,7 +241,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     long now = nanoClock.getAsLong();
     // an unhealthy instance stays lapsed (only a sign of life makes it healthy), but its removal
     // clock restarts too
-    leases.forEach((k, l) -> l.lastSeen = l.health == HealthStatus.UNHEALTHY ? now - l.ttlNanos - 1 : now);
+    leases.forEach((k, l) -> l.lastSeen = l.health == HealthStatus.UNHEALTHY ? now - l.ttlNanos() - 1 : now);
     walkNext = true;
     serving = true;
   }
@@ -376,18 +385,18 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       walkNext = true; // a new or changed lease: its deadline is not in the last walk's
       probes.remove(k);
       Lease l = leases.get(k);
-      long ttl = TimeUnit.SECONDS.toNanos(i.getTtlSeconds());
+      int ttlSeconds = i.getTtlSeconds();
+      long ttl = TimeUnit.SECONDS.toNanos(ttlSeconds);
       String holder = i.getLeaseHolder();
-      long removeAfter = i.getRemoveAfterSeconds() > 0
-          ? ttl + TimeUnit.SECONDS.toNanos(i.getRemoveAfterSeconds()) : 3 * ttl;
-      if (l == null || l.ttlNanos != ttl || l.removeAfterNanos != removeAfter || !l.holder.equals(holder)) {
+      int removeAfter = i.getRemoveAfterSeconds() > 0 ? ttlSeconds + i.getRemoveAfterSeconds() : 3 * ttlSeconds;
+      if (l == null || l.ttlSeconds != ttlSeconds || l.removeAfterSeconds != removeAfter || !l.holder.equals(holder)) {
         boolean mine = holder.equals(scope.localId());
         // a lease that moves here starts afresh; one that stays keeps its last sign of life; a new
         // one of an unhealthy instance (a check that must pass first) starts lapsed, so that only
         // a sign of life makes it healthy
         long seen = l != null && l.holder.equals(holder) ? l.lastSeen
             : l == null && i.getHealth() == HealthStatus.UNHEALTHY ? now - ttl - 1 : now;
-        Lease next = new Lease(ttl, removeAfter, holder, seen, i.getHealth(), mine);
+        Lease next = new Lease(ttlSeconds, removeAfter, holder, seen, i.getHealth(), mine);
         if (l != null) {
           next.reported = l.reported;
         }
@@ -485,25 +494,25 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         l.responsible = true;
         l.lastSeen = now;
         takenOver.incrementAndGet();
-        due[0] = Math.min(due[0], now + l.ttlNanos + 1);
+        due[0] = Math.min(due[0], now + l.ttlNanos() + 1);
         return;
       }
       KeepAlive ka = l.keepAlive;
       long seen = ka == null ? l.lastSeen : Math.max(l.lastSeen, ka.lastSeen);
       long age = now - seen;
-      if (age > l.removeAfterNanos) {
+      if (age > l.removeAfterNanos()) {
         found.add(change(key, HealthStatus.UNHEALTHY, true));
         due[0] = now; // removed, or held by protection: decided again at the next scan
-      } else if (age > l.ttlNanos) {
+      } else if (age > l.ttlNanos()) {
         if (l.health != HealthStatus.UNHEALTHY) {
           found.add(change(key, HealthStatus.UNHEALTHY, false));
         }
-        due[0] = Math.min(due[0], seen + l.removeAfterNanos + 1);
+        due[0] = Math.min(due[0], seen + l.removeAfterNanos() + 1);
       } else {
         if (l.health != l.reported) {
           found.add(change(key, l.reported, false));
         }
-        due[0] = Math.min(due[0], seen + l.ttlNanos + 1);
+        due[0] = Math.min(due[0], seen + l.ttlNanos() + 1);
       }
       if (ka != null && l.health == HealthStatus.UNHEALTHY) {
         ka.holdsLapsed = true;
