@@ -26,6 +26,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,8 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
  * without the secret is refused on the internal endpoints even with an admin token.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(OneRealClusterAtATime.class)
 class ClusterSecurityTest {
-  private static final Duration LONG = Duration.ofSeconds(150);
+  private static final Duration LONG = Duration.ofSeconds(300); // as ServerProcess' start bound
   private static final List<String> IDS = List.of("n1", "n2", "n3");
 
   @TempDir static Path dir;
@@ -98,7 +100,7 @@ class ClusterSecurityTest {
     for (ServerProcess p : nodes.values()) {
       p.close();
     }
-    Path keep = Path.of("target", "cluster-logs");
+    Path keep = Path.of("target", "cluster-logs", getClass().getSimpleName());
     Files.createDirectories(keep);
     for (String id : IDS) {
       Path log = nodes.get(id).logFile();

@@ -11,6 +11,11 @@ import java.util.List;
 
 /** A Lodestar node in its own JVM, for tests that kill it. */
 public final class ServerProcess implements AutoCloseable {
+  /**
+   * How long a start may take: a few seconds alone, but three nodes starting at once next to other
+   * test JVMs on a loaded 2-core machine have taken minutes. The wait ends as soon as it answers.
+   */
+  private static final Duration START = Duration.ofSeconds(300);
   private final int port;
   private final Path dataDir;
   private final Path logFile;
@@ -40,8 +45,9 @@ public final class ServerProcess implements AutoCloseable {
 
   private static int freeRun(int length) {
     java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+    int[] range = forkRange();
     for (int attempt = 0; attempt < 200; attempt++) {
-      int p = r.nextInt(20_000, 32_000 - length);
+      int p = r.nextInt(range[0], range[1] - length);
       if (PORTS_HANDED_OUT.contains(p) || (length > 1 && PORTS_HANDED_OUT.contains(p + 1))) {
         continue;
       }
@@ -53,6 +59,25 @@ public final class ServerProcess implements AutoCloseable {
       }
     }
     throw new IllegalStateException("no free port run of " + length);
+  }
+
+  /**
+   * 20000–31999, or with test JVMs side by side (surefire's fork number 1, 2, ...) a 3,000-port
+   * slice of it per fork: another fork's node may bind a port only seconds after it was checked
+   * here, and this JVM cannot know which ones another has handed out.
+   */
+  private static int[] forkRange() {
+    int fork;
+    try {
+      fork = Integer.parseInt(System.getProperty("lodestar.test.fork", "0"));
+    } catch (NumberFormatException e) {
+      fork = 0;
+    }
+    if (fork < 1 || fork > 4) {
+      return new int[] {20_000, 32_000};
+    }
+    int low = 20_000 + (fork - 1) * 3_000;
+    return new int[] {low, low + 3_000};
   }
 
   // Ports this JVM already handed out: never hand the same one to two nodes.
@@ -107,7 +132,7 @@ public final class ServerProcess implements AutoCloseable {
     process = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
     Http http = new Http(port);
-    await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+    await().atMost(START).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
         .until(() -> {
           if (!process.isAlive()) {
             throw new IllegalStateException("server exited with " + process.exitValue() + "; see " + logFile);
@@ -144,7 +169,7 @@ public final class ServerProcess implements AutoCloseable {
   /** Waits until /health answers. */
   public ServerProcess awaitUp() {
     Http http = new Http(port);
-    await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+    await().atMost(START).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
         .until(() -> {
           if (!process.isAlive()) {
             throw new IllegalStateException("server exited with " + process.exitValue() + "; see " + logFile);
