@@ -3,6 +3,7 @@ package io.lodestar.server;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
@@ -468,7 +469,7 @@ public final class LodestarServer implements AutoCloseable {
             .intercept(new io.lodestar.server.auth.GrpcAuth(authorizer))
             .exceptionHandler(new io.lodestar.server.naming.GrpcErrors())
             .supportedSerializationFormats(GrpcSerializationFormats.PROTO)
-            .maxRequestMessageLength(MAX_REQUEST_BYTES).build())
+            .maxRequestMessageLength(MAX_REQUEST_BYTES).build(), LodestarServer::streamsOfAnyLength)
         .annotatedService(new NamingRestService(stateMachine.registry(), writes, health, notifier, meters,
             config.maxLongPollsPerClient))
         .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
@@ -570,6 +571,20 @@ public final class LodestarServer implements AutoCloseable {
   }
 
   /** {@code https} when the node serves TLS, else {@code http}. */
+  /**
+   * The server-wide request limit counts every byte of a request, and a gRPC stream is one
+   * request: an SDK or Envoy stream lives for days, so under it a stream was reset (UNKNOWN,
+   * RST_STREAM) once it had carried 1 MiB in all, and every reconnect re-sent its registrations
+   * into the same limit (issue 11's retry storm). gRPC's own limit stays per message
+   * ({@code maxRequestMessageLength}, 1 MiB).
+   */
+  private static HttpService streamsOfAnyLength(HttpService grpc) {
+    return (ctx, req) -> {
+      ctx.setMaxRequestLength(0);
+      return grpc.serve(ctx, req);
+    };
+  }
+
   public String scheme() {
     return tls == null ? "http" : "https";
   }
