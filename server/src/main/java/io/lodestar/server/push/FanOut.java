@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -26,7 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Slow subscribers: a stream that is not ready to take more is marked dirty instead of being
  * queued to. When it drains it gets one catch-up message with the latest state: on its readiness
  * signal, on the next change of the key, or at the latest on the next sweep ({@link #SWEEP_MS}),
- * the safety net under a missed readiness signal.
+ * the safety net under a missed readiness signal. The sweep's timer runs only while a subscription
+ * is marked dirty: a node whose streams keep up (nearly always) has no timer waking its fan-out
+ * threads five times a second for nothing.
  *
  * @param <K> what is subscribed to
  * @param <C> a change of one key
@@ -92,6 +95,8 @@ public final class FanOut<K, C, T extends FanOut.Target> implements AutoCloseabl
   private final Map<T, Set<K>> byTarget = new HashMap<>();
   // written on the fan-out thread only; read by onReady on the streams' event loops
   private volatile int dirtyCount;
+  // the sweep's timer, armed while dirtyCount > 0 (fan-out thread only)
+  private ScheduledFuture<?> sweeping;
   // written on the fan-out thread, read by metrics scrapes
   private final AtomicInteger subscriptions = new AtomicInteger();
 
@@ -104,8 +109,8 @@ public final class FanOut<K, C, T extends FanOut.Target> implements AutoCloseabl
       return th;
     });
     t.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    t.setRemoveOnCancelPolicy(true);
     this.thread = t;
-    thread.scheduleWithFixedDelay(this::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
   }
 
   /** Follows a key; the subscriber gets what it lacks at once (see {@link Payload#subscribe}). */
@@ -183,9 +188,20 @@ public final class FanOut<K, C, T extends FanOut.Target> implements AutoCloseabl
     });
   }
 
+  /** Starts the sweep's timer if it is not running; fan-out thread only. */
+  private void armSweep() {
+    if (sweeping == null && !thread.isShutdown()) { // closing: no sweep after the last task
+      sweeping = thread.scheduleWithFixedDelay(this::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
+    }
+  }
+
   /** A safety net under onReady: a missed readiness signal never leaves a subscriber behind for good. */
   private void sweep() {
     if (dirtyCount == 0) {
+      if (sweeping != null) { // nothing left behind: the timer stops until a subscription is marked again
+        sweeping.cancel(false);
+        sweeping = null;
+      }
       return;
     }
     for (Map.Entry<K, Map<T, Sub>> topic : topics.entrySet()) {
@@ -240,6 +256,7 @@ public final class FanOut<K, C, T extends FanOut.Target> implements AutoCloseabl
         if (!sub.dirty) {
           sub.dirty = true;
           dirtyCount++;
+          armSweep();
           // a readiness signal between the check above and the mark may have been skipped (see onReady)
           catchUpIfReady(target, payload.keyOf(change), sub);
         }
