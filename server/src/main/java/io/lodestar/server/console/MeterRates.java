@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -12,6 +13,11 @@ import java.util.concurrent.TimeUnit;
  * scheduler samples each counter's total (all tags summed) into a ring; a rate is the growth over
  * the last {@link #WINDOW_SECONDS} seconds. The numbers are the ones /metrics exports, so the
  * console and Prometheus never disagree about what was counted.
+ *
+ * <p>Sampling runs only while someone looks: the first rate asked for starts it, and it stops
+ * after {@link #IDLE_STOP_SECONDS} without a question, so a node nobody watches spends no timer
+ * on it (a registry's idle CPU is a benchmark of its own). The overview asks every 2 s; after a
+ * restart of the sampling its rates read 0 until two samples exist, as at start.
  */
 final class MeterRates {
   static final int WINDOW_SECONDS = 5;
@@ -26,11 +32,34 @@ final class MeterRates {
   private final long[] times = new long[WINDOW_SECONDS + 1];
   private int next;   // guarded by this
   private int filled; // guarded by this
+  static final long IDLE_STOP_SECONDS = 60;
+  private final ScheduledExecutorService scheduler;
+  private ScheduledFuture<?> sampling; // guarded by this; null while nobody asks
+  private long askedNanos;              // guarded by this
 
   MeterRates(MeterRegistry meters, ScheduledExecutorService scheduler) {
     this.meters = meters;
+    this.scheduler = scheduler;
+  }
+
+  /** Someone asked for a rate: keep sampling, or start again with an empty ring. Holds the lock. */
+  private void asked() {
+    askedNanos = System.nanoTime();
+    if (sampling == null && !scheduler.isShutdown()) {
+      next = 0;
+      filled = 0;
+      sample();
+      sampling = scheduler.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  private synchronized void tick() {
+    if (System.nanoTime() - askedNanos > TimeUnit.SECONDS.toNanos(IDLE_STOP_SECONDS)) {
+      sampling.cancel(false);
+      sampling = null;
+      return;
+    }
     sample();
-    scheduler.scheduleAtFixedRate(this::sample, 1, 1, TimeUnit.SECONDS);
   }
 
   private double total(String name) {
@@ -41,7 +70,7 @@ final class MeterRates {
     return sum;
   }
 
-  private synchronized void sample() {
+  private void sample() { // holds the lock
     for (int i = 0; i < COUNTERS.size(); i++) {
       totals[i][next] = total(COUNTERS.get(i));
     }
@@ -52,6 +81,7 @@ final class MeterRates {
 
   /** Growth per second of a counter over the window (0 until two samples exist). */
   synchronized double perSecond(String name) {
+    asked();
     int i = COUNTERS.indexOf(name);
     if (i < 0 || filled < 2) {
       return 0;
