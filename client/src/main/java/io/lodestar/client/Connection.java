@@ -61,6 +61,14 @@ final class Connection {
   /** Used when the Welcome gives no heartbeat interval. */
   static final long DEFAULT_HEARTBEAT_MILLIS = 3_000;
   static final int MAX_INBOUND_MESSAGE_BYTES = 64 << 20;
+  /**
+   * Re-registrations in flight at once after a reconnect: the next goes out as one is answered, so
+   * a client holding many instances re-asserts them at the server's pace, not in one burst that
+   * fills its write queue (issue 11's retry storm).
+   */
+  static final int REASSERT_WINDOW = 64;
+  static final Duration WRITE_RETRY_INITIAL = Duration.ofMillis(100);
+  static final Duration WRITE_RETRY_MAX = Duration.ofSeconds(5);
 
   /** The seed list, then every cluster member a Welcome names (control thread only after start). */
   private final List<ServerAddress> servers;
@@ -86,6 +94,13 @@ final class Connection {
   private final LinkedHashMap<Long, Pending> pending = new LinkedHashMap<>();
   /** What to register again after a reconnect, by namespace/service/id. */
   private final LinkedHashMap<InstanceKey, Instance> registrations = new LinkedHashMap<>();
+  /** Of {@link #registrations}, those not yet re-asserted on this session, in order. */
+  private final java.util.LinkedHashSet<InstanceKey> toReassert = new java.util.LinkedHashSet<>();
+  private int reassertInFlight;
+  private ScheduledFuture<?> reassertTimer;
+  /** Writes the server refused for now (busy): full jitter, reset by any write it takes. */
+  private final Backoff writeBackoff = Backoff.fullJitter(WRITE_RETRY_INITIAL, WRITE_RETRY_MAX);
+  private final RetryLog retryLog;
 
   /** The API token as call credentials on every stream, or null (a server without --auth). */
   private final TokenCredentials token;
@@ -104,6 +119,7 @@ final class Connection {
     this.backoff = backoff;
     this.control = control;
     this.listenerExecutor = listenerExecutor;
+    this.retryLog = new RetryLog(clientId);
     this.status = new ClientStatus(ClientStatus.State.CONNECTING, "", Instant.now(), "");
     // start from a random server so that a fleet spreads over the cluster
     this.nextServer = servers.size() == 1 ? 0 : java.util.concurrent.ThreadLocalRandom.current().nextInt(servers.size());
@@ -312,7 +328,13 @@ final class Connection {
       case CONFIG_UPDATE -> configCache.onUpdate(m.getConfigUpdate());
       case REGISTERED, ACK, ERROR, FETCHED -> {
         Pending p = m.getRequestId() == 0 ? null : pending.remove(m.getRequestId());
-        if (p != null) {
+        if (p != null && m.hasError() && refusedForNow(m.getError()) && p.resend
+            && (p.future == null || !p.future.isDone())) {
+          retryLater(p, m.getError());
+        } else if (p != null) {
+          if (!m.hasError()) {
+            writeBackoff.reset();
+          }
           p.onResponse.accept(m);
         } else if (m.hasError()) {
           io.lodestar.api.v1.Error e = m.getError();
@@ -339,7 +361,6 @@ final class Connection {
     }
     s.ready = true;
     cancel(s.welcomeTimer);
-    backoff.reset();
     failuresSinceReady = 0;
     long hb = w.getHeartbeatIntervalMs() > 0 ? w.getHeartbeatIntervalMs() : DEFAULT_HEARTBEAT_MILLIS;
     ClientMessage heartbeat = ClientMessage.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build();
@@ -352,17 +373,11 @@ final class Connection {
         w.getServerId().isEmpty() ? "" : "server " + w.getServerId());
     learnMembers(w.getMembersList());
 
-    // 1. what was registered, same ids; 2. queued requests in order; 3. subscriptions.
-    for (Instance i : new ArrayList<>(registrations.values())) {
-      long id = nextRequestId++;
-      pending.put(id, new Pending(id, registerMessage(id, i), false, m -> {
-        if (m.hasError()) {
-          LOG.log(Level.WARNING, "Lodestar client {0}: re-registering {1}/{2}/{3} failed: {4}: {5}", clientId,
-              i.getNamespace(), i.getService(), i.getId(), m.getError().getCode(), m.getError().getMessage());
-        }
-      }, null));
-      send(s, pending.get(id).message);
-    }
+    // 1. what was registered, same ids, paced; 2. queued requests in order; 3. subscriptions.
+    toReassert.clear();
+    toReassert.addAll(registrations.keySet());
+    reassertInFlight = 0;
+    reassert(s);
     for (Pending p : new ArrayList<>(pending.values())) {
       if (!p.sent && p.resend) {
         p.sent = send(s, p.message);
@@ -402,6 +417,10 @@ final class Connection {
     session = null;
     end(s, true);
     boolean wasReady = s.ready;
+    cancel(reassertTimer);
+    reassertTimer = null;
+    toReassert.clear();
+    reassertInFlight = 0;
     for (Iterator<Pending> it = pending.values().iterator(); it.hasNext(); ) {
       Pending p = it.next();
       if (!p.resend || (p.future != null && p.future.isDone())) {
@@ -432,6 +451,86 @@ final class Connection {
     LOG.log(Level.DEBUG, "Lodestar client {0}: attempt on {1} failed ({2}); next attempt in {3} ms", clientId, addr,
         cause, delay);
     reconnectTimer = control.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Control thread. Re-registers what this client holds on a new session, {@link #REASSERT_WINDOW}
+   * at a time; each answer lets the next one go. A registration the server refuses for now goes
+   * back in line and the whole re-assertion pauses for a backoff (full jitter, at least the
+   * server's hint). Once everything is re-asserted the session counts as a success, and only then
+   * is the reconnect backoff reset: a stream that breaks again while re-asserting reconnects ever
+   * more slowly instead of re-sending everything at once, again and again.
+   */
+  private void reassert(Session s) {
+    reassertTimer = null;
+    if (session != s || closed) {
+      return;
+    }
+    for (java.util.Iterator<InstanceKey> it = toReassert.iterator();
+        reassertInFlight < REASSERT_WINDOW && it.hasNext(); ) {
+      InstanceKey key = it.next();
+      it.remove();
+      Instance i = registrations.get(key);
+      if (i == null) {
+        continue; // deregistered meanwhile
+      }
+      long id = nextRequestId++;
+      reassertInFlight++;
+      pending.put(id, new Pending(id, registerMessage(id, i), false, m -> reasserted(s, key, i, m), null));
+      send(s, pending.get(id).message);
+    }
+    if (reassertInFlight == 0 && toReassert.isEmpty() && !s.restored) {
+      s.restored = true;
+      backoff.reset();
+    }
+  }
+
+  private void reasserted(Session s, InstanceKey key, Instance i, ServerMessage m) {
+    reassertInFlight--;
+    if (m.hasError()) {
+      io.lodestar.api.v1.Error e = m.getError();
+      if (refusedForNow(e) || e.getErrorCode() == io.lodestar.api.v1.ErrorCode.UNAVAILABLE) {
+        if (registrations.get(key) == i) {
+          toReassert.add(key); // again, after the pause
+        }
+        if (reassertTimer == null) {
+          long delay = e.getRetryAfterMs() + writeBackoff.nextDelayMillis();
+          retryLog.retried("re-registration", e.getMessage(), delay);
+          reassertTimer = control.schedule(() -> reassert(s), delay, TimeUnit.MILLISECONDS);
+        }
+        return;
+      }
+      LOG.log(Level.WARNING, "Lodestar client {0}: re-registering {1}/{2}/{3} failed: {4}: {5}", clientId,
+          i.getNamespace(), i.getService(), i.getId(), e.getCode(), e.getMessage());
+    } else {
+      writeBackoff.reset();
+    }
+    if (reassertTimer == null) {
+      reassert(s);
+    }
+  }
+
+  /** The server refused the request without carrying it out and said when to try again. */
+  private static boolean refusedForNow(io.lodestar.api.v1.Error e) {
+    return e.getRetryAfterMs() > 0;
+  }
+
+  /**
+   * Control thread. Sends a refused request again after a backoff (full jitter, at least the
+   * server's hint), on whatever session is ready then; one that breaks meanwhile re-sends it on
+   * the next. The caller's own timeout still bounds it.
+   */
+  private void retryLater(Pending p, io.lodestar.api.v1.Error e) {
+    pending.put(p.id, p);
+    p.sent = false;
+    long delay = e.getRetryAfterMs() + writeBackoff.nextDelayMillis();
+    retryLog.retried(p.message.getBodyCase().name().toLowerCase(java.util.Locale.ROOT), e.getMessage(), delay);
+    control.schedule(() -> {
+      if (pending.get(p.id) == p && !p.sent && !closed && isReady()
+          && (p.future == null || !p.future.isDone())) {
+        p.sent = send(session, p.message);
+      }
+    }, delay, TimeUnit.MILLISECONDS);
   }
 
   /** True once an attempt failed and no stream is ready: callers should fall back to the cache. */
@@ -487,6 +586,9 @@ final class Connection {
       result.completeExceptionally(closedException());
       return;
     }
+    // this registration asserts its instance itself: an older spec re-asserted after it would undo it
+    toReassert.remove(new InstanceKey(instance.getNamespace(), instance.getService(),
+        instance.getId().isEmpty() ? instance.getHost() + ":" + instance.getPort() : instance.getId()));
     long id = nextRequestId++;
     Pending p = new Pending(id, registerMessage(id, instance), true, m -> {
       if (m.hasError()) {
@@ -712,6 +814,7 @@ final class Connection {
     final ManagedChannel channel;
     ClientCallStreamObserver<ClientMessage> out;
     boolean ready;
+    boolean restored; // everything held was re-asserted on it
     ScheduledFuture<?> welcomeTimer;
     ScheduledFuture<?> heartbeatTimer;
 

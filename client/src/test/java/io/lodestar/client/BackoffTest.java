@@ -29,6 +29,26 @@ class BackoffTest {
   }
 
   @Test
+  void refusedWritesBackOffWithFullJitterUpToTheirCapAndStartOverOnSuccess() {
+    Backoff b = Backoff.fullJitter(Connection.WRITE_RETRY_INITIAL, Connection.WRITE_RETRY_MAX);
+    long max = Connection.WRITE_RETRY_MAX.toMillis();
+    Set<Long> atCap = new HashSet<>();
+    boolean lowerHalf = false;
+    for (int i = 0; i < 1_000; i++) {
+      long d = b.nextDelayMillis();
+      assertThat(d).isBetween(1L, max);
+      if (i > 20) {
+        atCap.add(d);
+        lowerHalf |= d < max / 2;
+      }
+    }
+    assertThat(lowerHalf).as("full jitter: a delay may be anywhere below its step").isTrue();
+    assertThat(atCap).hasSizeGreaterThan(100);
+    b.reset();
+    assertThat(b.nextDelayMillis()).isLessThanOrEqualTo(Connection.WRITE_RETRY_INITIAL.toMillis());
+  }
+
+  @Test
   void aColdServerGetsSecondsToWelcomeWhileTcpStaysShort() {
     assertThat(LodestarClient.DEFAULT_CONNECT_TIMEOUT).isGreaterThanOrEqualTo(Duration.ofSeconds(10));
     assertThat(Connection.TCP_CONNECT_LIMIT).isLessThanOrEqualTo(Duration.ofSeconds(3));

@@ -41,11 +41,21 @@ public final class LodestarException extends RuntimeException {
 
   private final Code code;
   private final String field;
+  private final long retryAfterMillis;
 
   public LodestarException(Code code, String message, String field) {
+    this(code, message, field, 0);
+  }
+
+  /**
+   * @param retryAfterMillis when the write was refused without being made and may be sent again
+   *     after about this long (an overloaded node); 0 when the error says nothing about retrying
+   */
+  public LodestarException(Code code, String message, String field, long retryAfterMillis) {
     super(message, null, false, false);
     this.code = code;
     this.field = field;
+    this.retryAfterMillis = retryAfterMillis;
   }
 
   public static LodestarException invalid(String field, String message) {
@@ -63,6 +73,11 @@ public final class LodestarException extends RuntimeException {
   /** The input field at fault, or null. */
   public String field() {
     return field;
+  }
+
+  /** The retry hint of a refusal that made no change (see the constructor), or 0. */
+  public long retryAfterMillis() {
+    return retryAfterMillis;
   }
 
   /** Lower-case wire name of the code, e.g. {@code invalid_argument}. */

@@ -91,6 +91,7 @@ public final class LodestarServer implements AutoCloseable {
     private int port = DEFAULT_PORT;
     private Path dataDir = Path.of("data");
     private int snapshotEvery = 50_000;
+    private int writeQueue = io.lodestar.server.storage.LocalLog.DEFAULT_WRITE_QUEUE;
     private ClusterConfig cluster;
     private long raftSegmentBytes = 8L << 20;
     private int consulPort = -1;
@@ -258,6 +259,18 @@ public final class LodestarServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How many writes may wait to be logged ({@code --write-queue}); new work is refused with a
+     * retry hint once three-quarters of it is taken (docs/operations.md, "Overload").
+     */
+    public Builder writeQueue(int writes) {
+      if (writes < 4) {
+        throw new IllegalArgumentException("writeQueue must be at least 4");
+      }
+      this.writeQueue = writes;
+      return this;
+    }
+
     public LodestarServer build() {
       if (!auth && !insecure && !loopback(bind)) {
         throw new IllegalArgumentException("refusing to serve " + bind + " without --auth: anyone who can reach "
@@ -296,7 +309,7 @@ public final class LodestarServer implements AutoCloseable {
       long raftSegmentBytes, int consulPort, String datacenter, java.util.function.LongSupplier nanoClock,
       ExpiryProtection expiryProtection, io.lodestar.server.tls.TlsSettings tls, int maxLongPollsPerClient,
       Path clusterSecretFile, io.lodestar.server.limits.ServerLimits limits, boolean auth, boolean metricsOpen,
-      java.io.PrintStream bootstrapOut, boolean walTruncateDamaged) {}
+      java.io.PrintStream bootstrapOut, boolean walTruncateDamaged, int writeQueue) {}
 
   private final Settings config;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -328,7 +341,7 @@ public final class LodestarServer implements AutoCloseable {
     this.config = new Settings(b.bind, b.port, b.dataDir, b.snapshotEvery, b.cluster, b.raftSegmentBytes,
         b.consulPort, b.datacenter, b.nanoClock, b.expiryProtection, b.tls, b.maxLongPollsPerClient,
         b.clusterSecretFile, b.limits, b.auth, b.metricsOpen != null ? b.metricsOpen : loopback(b.bind),
-        b.bootstrapOut, b.walTruncateDamaged);
+        b.bootstrapOut, b.walTruncateDamaged, b.writeQueue);
   }
 
   /** Replays storage, then starts serving; returns once the port answers. */
@@ -353,11 +366,13 @@ public final class LodestarServer implements AutoCloseable {
             io.lodestar.server.storage.ClusterSecret.read(config.clusterSecretFile));
     io.lodestar.server.http.PeerHttp peers = new io.lodestar.server.http.PeerHttp(peerTls, member);
     if (config.cluster == null) {
-      commandLog = new LocalLog(config.dataDir.resolve("state"), stateMachine, config.snapshotEvery, meters)
+      commandLog = new LocalLog(config.dataDir.resolve("state"), stateMachine, config.snapshotEvery, config.writeQueue,
+          meters)
           .truncateDamaged(config.walTruncateDamaged);
     } else {
       raftLog = new RaftLog(config.cluster, config.dataDir.resolve("raft"), stateMachine, config.snapshotEvery,
-          config.raftSegmentBytes, meters, io.lodestar.server.storage.RaftTransport.grpc(config.cluster.self(), peerTls));
+          config.raftSegmentBytes, config.writeQueue, meters,
+          io.lodestar.server.storage.RaftTransport.grpc(config.cluster.self(), peerTls));
       commandLog = raftLog;
     }
     LocalLog local = commandLog instanceof LocalLog l ? l : null;

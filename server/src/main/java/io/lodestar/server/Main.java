@@ -29,6 +29,10 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--snapshot-every", description = "logged writes between snapshots; default ${DEFAULT-VALUE}")
   int snapshotEvery = 50_000;
 
+  @Option(names = "--write-queue", description = "writes that may wait to be logged; new work is refused with a "
+      + "retry hint once three-quarters are taken (docs/operations.md); default ${DEFAULT-VALUE}")
+  int writeQueue = io.lodestar.server.storage.LocalLog.DEFAULT_WRITE_QUEUE;
+
   @Option(names = "--node-id", description = "this node's id in --cluster")
   String nodeId;
 
@@ -108,7 +112,7 @@ public final class Main implements Callable<Integer> {
         applyConfigFile();
       }
       LodestarServer.Builder b = LodestarServer.builder().port(port).bind(bind).dataDir(dataDir)
-          .snapshotEvery(snapshotEvery).raftSegmentBytes(raftSegmentBytes).consulPort(consulPort)
+          .snapshotEvery(snapshotEvery).writeQueue(writeQueue).raftSegmentBytes(raftSegmentBytes).consulPort(consulPort)
           .clusterSecretFile(clusterSecretFile)
           .auth(auth).insecure(insecure).metricsOpen(metricsOpen).walTruncateDamaged(walTruncateDamaged)
           .expiryProtection(new io.lodestar.server.naming.ExpiryProtection(expiryProtection,

@@ -349,6 +349,24 @@ public final class Registry {
     requireNamespace(in.getNamespace());
     ServiceState s = serviceFor(in.getNamespace(), in.getService(), now);
     Instance old = rendered(s, in.getId());
+    Instance.Builder b = registered(s, r, old, now);
+    if (old != null) {
+      // A re-assertion of what is already there changes nothing: no revision, no push.
+      Instance same = b.setRevision(old.getRevision()).build();
+      if (same.equals(old)) {
+        return CommandResult.newBuilder().setInstance(old).build();
+      }
+      unown(s.key, old.getId(), old.getOwner());
+    }
+    long rev = bump(s);
+    Instance stored = b.setRevision(rev).build();
+    putInstance(s, stored, old == null);
+    return CommandResult.newBuilder().setInstance(stored).build();
+  }
+
+  /** What registering {@code r} stores, but its revision: the rules of {@link #register}. */
+  private static Instance.Builder registered(ServiceState s, RegisterInstance r, Instance old, long now) {
+    Instance in = r.getInstance();
     // the stored form shares repeated strings and metadata (StoredInstance); this message is transient
     Instance.Builder b = in.toBuilder().setNamespace(s.key.namespace()).setService(s.key.service());
     if (!in.hasWeight()) {
@@ -372,18 +390,21 @@ public final class Registry {
     // Isolation is the operator's, not the registrant's: an SDK re-asserting its instance after a
     // reconnect must not put an isolated instance back into discovery.
     b.setIsolated(old != null && old.getIsolated());
-    if (old != null) {
-      // A re-assertion of what is already there changes nothing: no revision, no push.
-      Instance same = b.setRevision(old.getRevision()).build();
-      if (same.equals(old)) {
-        return CommandResult.newBuilder().setInstance(old).build();
-      }
-      unown(s.key, old.getId(), old.getOwner());
-    }
-    long rev = bump(s);
-    Instance stored = b.setRevision(rev).build();
-    putInstance(s, stored, old == null);
-    return CommandResult.newBuilder().setInstance(stored).build();
+    return b;
+  }
+
+  /**
+   * True when applying {@code r} now would change nothing: the instance is held exactly as it
+   * would be stored (same spec, owner and lease holder, healthy), so {@link #register} would
+   * answer with it as it is. Any thread: a node asks before it logs a re-assertion, so that an SDK
+   * re-asserting what it already holds costs no log entry. The answer holds for the state as read;
+   * the caller orders it against its own writes still in flight.
+   */
+  public boolean unchangedBy(RegisterInstance r) {
+    Instance in = r.getInstance();
+    ServiceState s = services.get(new ServiceKey(in.getNamespace(), in.getService()));
+    Instance old = s == null ? null : rendered(s, in.getId());
+    return old != null && registered(s, r, old, 0).setRevision(old.getRevision()).build().equals(old);
   }
 
   private CommandResult deregister(DeregisterInstance d) {

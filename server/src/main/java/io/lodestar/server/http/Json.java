@@ -90,6 +90,13 @@ public final class Json {
   }
 
   public static HttpResponse error(LodestarException e) {
-    return respond(statusOf(e), errorBody(e.codeName(), e.getMessage(), e.field()));
+    HttpResponse r = respond(statusOf(e), errorBody(e.codeName(), e.getMessage(), e.field()));
+    if (e.retryAfterMillis() > 0) {
+      // an overloaded node's hint, in whole seconds as HTTP has it (RFC 9110, Retry-After)
+      long seconds = Math.max(1, (e.retryAfterMillis() + 999) / 1000);
+      return r.mapHeaders(h -> h.toBuilder().setLong(com.linecorp.armeria.common.HttpHeaderNames.RETRY_AFTER, seconds)
+          .build());
+    }
+    return r;
   }
 }

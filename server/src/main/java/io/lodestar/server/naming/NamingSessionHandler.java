@@ -51,6 +51,7 @@ public final class NamingSessionHandler implements SessionHandler {
   private final HealthChecker health;
   private final PushHub hub;
   private final Counter registrations;
+  private final Counter reassertions;
 
   public NamingSessionHandler(CommandLog commandLog, Registry registry, HealthChecker health, PushHub hub,
       MeterRegistry meters) {
@@ -60,6 +61,8 @@ public final class NamingSessionHandler implements SessionHandler {
     this.hub = hub;
     this.registrations = Counter.builder("lodestar.registrations").tag("api", "grpc")
         .description("instance registrations accepted").register(meters);
+    this.reassertions = Counter.builder("lodestar.registrations.unchanged").tag("api", "grpc")
+        .description("re-registrations of an instance held unchanged, answered without a log entry").register(meters);
   }
 
   @Override
@@ -84,6 +87,10 @@ public final class NamingSessionHandler implements SessionHandler {
     private ServerStatus toldStatus = ServerStatus.newBuilder().setStatus("UP").build();
     // the shortest TTL this stream registered: a silence that long may have let a lease lapse
     private volatile long shortestTtlNanos = Long.MAX_VALUE;
+    // this stream's registrations and deregistrations not answered yet: while there are any, a
+    // re-assertion is logged as any write, so that it cannot be answered before one sent earlier
+    private final java.util.concurrent.atomic.AtomicInteger writesInFlight =
+        new java.util.concurrent.atomic.AtomicInteger();
 
     Stream(Session session) {
       this.session = session;
@@ -151,7 +158,9 @@ public final class NamingSessionHandler implements SessionHandler {
       } else {
         b.setEphemeral(true).setOwner(session.clientId()).setLeaseHolder(health.localId()).clearRevision()
             .clearHealth().clearRegisteredAtMs().clearCheck();
-        registered = submitRegistration(b.build());
+        Instance spec = b.build();
+        Instance held = heldUnchanged(spec);
+        registered = held != null ? CompletableFuture.completedFuture(held) : submitRegistration(spec);
       }
       registered.whenComplete((stored, err) -> {
         if (err != null) {
@@ -163,7 +172,33 @@ public final class NamingSessionHandler implements SessionHandler {
       });
     }
 
+    /**
+     * The instance as held, when registering {@code spec} would change nothing and its lease is
+     * this node's and alive (now bound to this stream): an SDK re-asserting after a reconnect, or
+     * registering again what it has, costs no log entry and no fsync. Else null: logged as usual.
+     */
+    private Instance heldUnchanged(Instance spec) {
+      if (writesInFlight.get() != 0
+          || !registry.unchangedBy(RegisterInstance.newBuilder().setInstance(spec).build())) {
+        return null;
+      }
+      StoredInstance stored = registry.stored(spec.getNamespace(), spec.getService(), spec.getId());
+      if (stored == null) {
+        return null;
+      }
+      InstanceKey key = new InstanceKey(stored.service(), stored.id());
+      if (!health.bind(key, keepAlive)) {
+        return null; // no live lease here: the write renews it
+      }
+      Instance held = stored.toInstance();
+      owned.put(key, stored);
+      shortestTtlNanos = Math.min(shortestTtlNanos, TimeUnit.SECONDS.toNanos(held.getTtlSeconds()));
+      reassertions.increment();
+      return held;
+    }
+
     private CompletableFuture<Instance> submitRegistration(Instance spec) {
+      writesInFlight.incrementAndGet();
       return commandLog.submit(Command.newBuilder().setRegisterInstance(RegisterInstance.newBuilder()
           .setInstance(spec)).build()).thenApply(res -> {
             StoredInstance stored = registry.stored(spec.getNamespace(), spec.getService(), spec.getId());
@@ -176,16 +211,18 @@ public final class NamingSessionHandler implements SessionHandler {
             health.bind(key, keepAlive);
             registrations.increment();
             return res.getInstance();
-          });
+          }).whenComplete((ok, err) -> writesInFlight.decrementAndGet());
     }
 
     private void deregister(long rid, ClientMessage m) {
       var d = m.getDeregister();
       String ns = d.getNamespace().isEmpty() ? "default" : d.getNamespace();
       owned.remove(new InstanceKey(new ServiceKey(ns, d.getService()), d.getInstanceId()));
+      writesInFlight.incrementAndGet();
       commandLog.submit(Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder()
           .setNamespace(ns).setService(d.getService()).setId(d.getInstanceId())).build())
           .whenComplete((res, err) -> {
+            writesInFlight.decrementAndGet();
             if (err != null) {
               session.sendError(rid, err);
             } else {

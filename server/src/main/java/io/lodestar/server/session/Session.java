@@ -145,6 +145,7 @@ public final class Session implements StreamObserver<ClientMessage>, ConfigPushH
       if (le.field() != null) {
         e.setField(le.field());
       }
+      e.setRetryAfterMs(le.retryAfterMillis()); // an overloaded node's hint: the SDK waits at least this long
     } else {
       log.warn("Stream request failed", c);
       e.setErrorCode(ErrorCode.INTERNAL).setCode(LodestarException.Code.INTERNAL.wireName())

@@ -49,11 +49,14 @@ public final class LocalLog implements CommandLog {
   private static final int SNAPSHOT_MAGIC = 0x4C445331; // "LDS1"
   private static final int MAX_BATCH = 8192;
   private static final int MAX_RECORD = 64 << 20;
+  /** Writes that may wait for the applier; {@code --write-queue}. */
+  public static final int DEFAULT_WRITE_QUEUE = 200_000;
 
   private final Path dir;
   private final StateMachine stateMachine;
   private final int snapshotEvery;
   private final BlockingQueue<Pending> queue;
+  private final WriteAdmission admission;
   private final Thread applier;
   // completes the futures, so that nothing chained onto them runs on the applier
   private final ExecutorService acks = Executors.newSingleThreadExecutor(r -> {
@@ -85,10 +88,19 @@ public final class LocalLog implements CommandLog {
   private boolean truncateDamaged;
 
   public LocalLog(Path dir, StateMachine stateMachine, int snapshotEvery, MeterRegistry meters) {
+    this(dir, stateMachine, snapshotEvery, DEFAULT_WRITE_QUEUE, meters);
+  }
+
+  /** @param writeQueue how many writes may wait for the applier (see {@link WriteAdmission}) */
+  public LocalLog(Path dir, StateMachine stateMachine, int snapshotEvery, int writeQueue, MeterRegistry meters) {
     this.dir = dir;
     this.stateMachine = stateMachine;
     this.snapshotEvery = snapshotEvery;
-    this.queue = new ArrayBlockingQueue<>(200_000);
+    this.queue = new ArrayBlockingQueue<>(writeQueue);
+    this.admission = new WriteAdmission(writeQueue, meters);
+    // the log growing while the state does not is what a retry storm looks like from outside
+    meters.gauge("lodestar.log.index", this, l -> l.lastIndex);
+    meters.gauge("lodestar.log.queued", queue, BlockingQueue::size);
     this.applier = new Thread(this::runApplier, "lodestar-applier");
     this.syncTimer = Timer.builder("lodestar.log.sync").description("time to append and sync one batch")
         .register(meters);
@@ -142,9 +154,11 @@ public final class LocalLog implements CommandLog {
     }
     Command stamped = command.getTimeMs() != 0 ? command
         : command.toBuilder().setTimeMs(System.currentTimeMillis()).build();
-    if (!queue.offer(new Pending(stamped, f))) {
-      f.completeExceptionally(new LodestarException(LodestarException.Code.UNAVAILABLE,
-          "write queue is full; retry later", null));
+    LodestarException refused = admission.refusal(stamped, queue.size());
+    if (refused != null) {
+      f.completeExceptionally(refused);
+    } else if (!queue.offer(new Pending(stamped, f))) {
+      f.completeExceptionally(admission.full());
     }
     return f;
   }

@@ -86,7 +86,8 @@ public final class RaftLog implements CommandLog {
   private final RatisStateMachine adapter;
   private final int snapshotEvery;
   private final long segmentBytes;
-  private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(200_000);
+  private final BlockingQueue<Pending> queue;
+  private final WriteAdmission admission;
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private final Thread submitter;
   private final Timer commitTimer;
@@ -117,6 +118,12 @@ public final class RaftLog implements CommandLog {
    */
   public RaftLog(ClusterConfig config, Path dir, StateMachine stateMachine, int snapshotEvery, long segmentBytes,
       MeterRegistry meters, RaftTransport transport) {
+    this(config, dir, stateMachine, snapshotEvery, segmentBytes, LocalLog.DEFAULT_WRITE_QUEUE, meters, transport);
+  }
+
+  /** @param writeQueue how many writes may wait to be sent (see {@link WriteAdmission}) */
+  public RaftLog(ClusterConfig config, Path dir, StateMachine stateMachine, int snapshotEvery, long segmentBytes,
+      int writeQueue, MeterRegistry meters, RaftTransport transport) {
     this.transport = transport;
     this.config = config;
     this.dir = dir;
@@ -124,12 +131,15 @@ public final class RaftLog implements CommandLog {
     this.adapter = new RatisStateMachine(stateMachine);
     this.snapshotEvery = snapshotEvery;
     this.segmentBytes = segmentBytes;
+    this.queue = new ArrayBlockingQueue<>(writeQueue);
+    this.admission = new WriteAdmission(writeQueue, meters);
     this.submitter = new Thread(this::runSubmitter, "lodestar-raft-submit");
     this.commitTimer = Timer.builder("lodestar.raft.commit").description("time from sending a batch to its commit")
         .register(meters);
     this.batchSize = DistributionSummary.builder("lodestar.raft.batch.size")
         .description("commands per Raft entry").register(meters);
     meters.gauge("lodestar.raft.applied.index", adapter, RatisStateMachine::appliedIndex);
+    meters.gauge("lodestar.log.queued", queue, BlockingQueue::size);
     meters.gauge("lodestar.raft.term", this, RaftLog::term);
     meters.gauge("lodestar.raft.leader", this, r -> r.isLeader() ? 1 : 0);
   }
@@ -285,8 +295,11 @@ public final class RaftLog implements CommandLog {
     }
     Command stamped = command.getTimeMs() != 0 ? command
         : command.toBuilder().setTimeMs(System.currentTimeMillis()).build();
-    if (!queue.offer(new Pending(stamped, f))) {
-      f.completeExceptionally(unavailable("write queue is full; retry later"));
+    LodestarException refused = admission.refusal(stamped, queue.size());
+    if (refused != null) {
+      f.completeExceptionally(refused);
+    } else if (!queue.offer(new Pending(stamped, f))) {
+      f.completeExceptionally(admission.full());
     }
     return f;
   }
