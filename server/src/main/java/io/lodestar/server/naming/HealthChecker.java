@@ -43,8 +43,12 @@ import org.slf4j.LoggerFactory;
  * move that moment later, so until it comes a scan costs a clock read. What can make a transition
  * due sooner sets a flag that the next scan walks on: a lease tracked or changed, a renewal of a
  * lapsed lease (REST, Consul or a stream's keep-alive), a reported status, serving, a change of
- * leader or of a lease holder's liveness. With heartbeats every 3 s and a 10 s TTL that is one walk
- * per TTL instead of one per second; a walk now and then (at least every 30 s) is a safety net.
+ * leader or of a lease holder's liveness. A lease renewed by a stream's keep-alive is due no sooner
+ * than that keep-alive's last renewal plus the lease's TTL, so a walk notes, per keep-alive, the
+ * shortest TTL of the healthy leases it renews, and a scan checks those few keep-alives (one per
+ * stream) instead of one deadline fixed at the walk: while every stream heartbeats, nothing is due
+ * and nothing is walked, however many instances they hold. A lease bound to another keep-alive
+ * after a walk makes the next scan walk. A walk now and then (at least every 30 s) is a safety net.
  *
  * <p>Persistent instances with a check are probed (TCP connect or HTTP GET expecting 2xx) at their
  * interval; they are marked, never removed. Leases count from when the node serves ({@link
@@ -75,6 +79,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   // (health thread only) the earliest moment a lease can change state without that flag
   private volatile boolean walkNext = true;
   private long nextDueNanos;
+  // the keep-alives that renewed a healthy lease at the last walk (health thread only)
+  private List<KeepAlive> walkedKeepAlives = List.of();
+  private long walkCount; // numbers the walks, to tell a keep-alive's first lease of a walk
   private long lastWalkNanos;
   private volatile long leaseWalks; // written by the health thread only
   private boolean walkedAsLeader;
@@ -144,6 +151,10 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     // a lease bound here was lapsed (unhealthy) at the last walk: a renewal makes it healthy, which
     // the next scan must see
     private volatile boolean holdsLapsed;
+    // health thread only: the walk that last saw this keep-alive, and the shortest TTL of the
+    // healthy leases it renewed then (its leases can lapse no sooner than lastSeen + that)
+    private long walked = -1;
+    private long shortestTtlNanos;
 
     /** Renews every lease bound to this keep-alive; returns nanoseconds since the previous renewal. */
     public long touch() {
@@ -316,12 +327,35 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     if (l == null || !l.holder.equals(scope.localId())) {
       return false;
     }
-    l.keepAlive = keepAlive;
+    if (l.keepAlive != keepAlive) {
+      l.keepAlive = keepAlive;
+      walkNext = true; // its deadline follows another keep-alive than the last walk noted
+    }
     l.lastSeen = nanoClock.getAsLong();
     if (l.health != l.reported) {
       walkNext = true;
     }
     return true;
+  }
+
+  /**
+   * {@link #bind} for ids of one service already bound to this keep-alive, as a stream's periodic
+   * check of all it owns does: one lookup of the service's leases, no key object per instance, and
+   * no renewal write where the keep-alive (touched by the caller) already renews the lease. Calls
+   * {@code lost} with each id this node holds no lease for.
+   */
+  public void bindAll(ServiceKey service, java.util.Set<String> ids, KeepAlive keepAlive,
+      java.util.function.Consumer<String> lost) {
+    java.util.Map<String, Lease> byId = leases.of(service);
+    String self = scope.localId();
+    for (String id : ids) {
+      Lease l = byId == null ? null : byId.get(id);
+      if (l == null || !l.holder.equals(self)) {
+        lost.accept(id);
+      } else if (l.keepAlive != keepAlive || l.health != l.reported) {
+        bind(new InstanceKey(service, id), keepAlive);
+      }
+    }
   }
 
   /**
@@ -460,6 +494,11 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         || leader != walkedAsLeader || pausedReason != null) { // a pause is re-judged every second
       return true;
     }
+    for (KeepAlive k : walkedKeepAlives) {
+      if (now - (k.lastSeen + k.shortestTtlNanos) >= 0) {
+        return true; // a stream went quiet for as long as its shortest TTL
+      }
+    }
     if (leader) {
       for (var e : otherHolders.entrySet()) {
         if (scope.holderAlive(e.getKey()) != e.getValue()) {
@@ -474,6 +513,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   private List<SetHealth.Change> walk(long now, boolean leader) {
     walkNext = false; // set before reading the leases: anything that changes them from here walks again
     leaseWalks++;
+    long walk = ++walkCount;
+    List<KeepAlive> keepAlives = new ArrayList<>();
     lastWalkNanos = now;
     walkedAsLeader = leader;
     List<SetHealth.Change> found = new ArrayList<>();
@@ -512,13 +553,22 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         if (l.health != l.reported) {
           found.add(change(key, l.reported, false));
         }
-        due[0] = Math.min(due[0], seen + l.ttlNanos() + 1);
+        if (ka == null) {
+          due[0] = Math.min(due[0], seen + l.ttlNanos() + 1);
+        } else if (ka.walked != walk) { // due no sooner than the keep-alive's last renewal + TTL
+          ka.walked = walk;
+          ka.shortestTtlNanos = l.ttlNanos() + 1;
+          keepAlives.add(ka);
+        } else {
+          ka.shortestTtlNanos = Math.min(ka.shortestTtlNanos, l.ttlNanos() + 1);
+        }
       }
       if (ka != null && l.health == HealthStatus.UNHEALTHY) {
         ka.holdsLapsed = true;
       }
     });
     nextDueNanos = due[0];
+    walkedKeepAlives = keepAlives;
     alive.remove(self);
     otherHolders = alive;
     if (takenOver.get() > 0) {

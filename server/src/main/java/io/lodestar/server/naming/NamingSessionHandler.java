@@ -246,16 +246,17 @@ public final class NamingSessionHandler implements SessionHandler {
       if (++heartbeats % FULL_CHECK_EVERY != 0 && sincePrevious < Math.min(SILENCE_NANOS, shortestTtlNanos)) {
         return;
       }
-      owned.forEach((key, stored) -> {
-        if (!health.bind(key, keepAlive)) {
-          // Expired while the client was alive but silent (a long pause): re-assert it.
-          log.info("Re-registering {}/{} for client {} after its lease lapsed", key.service(), key.id(),
-              session.clientId());
-          // what the registry adds (revision, health, time, isolation) is its own to decide again
-          submitRegistration(stored.toInstance().toBuilder().clearRevision().clearHealth().clearRegisteredAtMs()
-              .clearIsolated().setOwner(session.clientId()).setLeaseHolder(health.localId()).build());
+      owned.forEachService((service, byId) -> health.bindAll(service, byId.keySet(), keepAlive, id -> {
+        StoredInstance stored = byId.get(id);
+        if (stored == null) {
+          return; // deregistered meanwhile
         }
-      });
+        // Expired while the client was alive but silent (a long pause): re-assert it.
+        log.info("Re-registering {}/{} for client {} after its lease lapsed", service, id, session.clientId());
+        // what the registry adds (revision, health, time, isolation) is its own to decide again
+        submitRegistration(stored.toInstance().toBuilder().clearRevision().clearHealth().clearRegisteredAtMs()
+            .clearIsolated().setOwner(session.clientId()).setLeaseHolder(health.localId()).build());
+      }));
     }
 
     /**
