@@ -25,6 +25,8 @@ class LodestarPeer implements Peer {
   private double firstStartSeconds = Double.NaN;
   private double startSeconds = Double.NaN;
   private boolean archived;
+  private double startCpuSeconds = Double.NaN;
+  private boolean archiveMapped;
   private static final java.util.regex.Pattern RECORDING =
       java.util.regex.Pattern.compile("lodestar-server\\.jsa\\.(\\d+)\\.tmp");
 
@@ -64,8 +66,25 @@ class LodestarPeer implements Peer {
     long t0 = System.nanoTime();
     startServer(home, workDir);
     startSeconds = (System.nanoTime() - t0) / 1e9;
+    // What a start costs, which load barely moves (its wall time it does), and whether this JVM
+    // really mapped the archive: a start without it takes about twice as long.
+    startCpuSeconds = Proc.cpuSeconds(server.pid());
+    archiveMapped = mapsClassDataArchive(server.pid());
     // by now the launcher has checked a recording and put it in place, or thrown it away
     archived = hasClassDataArchive(home, false);
+  }
+
+  /**
+   * Whether the process maps the launcher's server archive: a JVM that cannot use it goes on
+   * without it, silently (the launcher turns the archive's log off).
+   */
+  private static boolean mapsClassDataArchive(long pid) {
+    try {
+      return java.nio.file.Files.readString(Path.of("/proc", Long.toString(pid), "maps"))
+          .contains("lodestar-server.jsa");
+    } catch (java.io.IOException e) {
+      return false;
+    }
   }
 
   @Override
@@ -75,14 +94,16 @@ class LodestarPeer implements Peer {
 
   @Override
   public String startNote() {
+    String timed = String.format(java.util.Locale.ROOT, "the timed start used %.2f s of CPU to ready and %s the "
+        + "class-data archive", startCpuSeconds, archiveMapped ? "mapped" : "did not map");
     if (Double.isNaN(firstStartSeconds)) {
-      return null;
+      return timed;
     }
-    return archived ? String.format(java.util.Locale.ROOT, "start to ready is a start with the launcher's class-data "
-        + "archive, as every start after the first; the first start after this build (which records the archive at "
+    return timed + "; " + (archived ? String.format(java.util.Locale.ROOT, "start to ready is a start with "
+        + "the launcher's class-data archive, as every start after the first; the first start after this build (which records the archive at "
         + "exit) took %.1f s", firstStartSeconds) : String.format(java.util.Locale.ROOT, "the first start after this "
         + "build (%.1f s) did not leave a class-data archive, so the start reported ran without one too",
-        firstStartSeconds);
+        firstStartSeconds));
   }
 
   /**

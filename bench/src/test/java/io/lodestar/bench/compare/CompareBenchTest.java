@@ -69,6 +69,9 @@ class CompareBenchTest {
     assertThat(r.notifyMissed).isZero();
     assertThat(r.notifyP99Ms).isPositive();
     assertThat(r.readsPerSecond).isPositive();
+    // the timed start says what it cost in CPU and whether it mapped the launcher's archive
+    assertThat(r.notes).anyMatch(
+        n -> n.matches("the timed start used [0-9.]+ s of CPU to ready and (mapped|did not map) .*"));
     assertThat(r.tier(10).cpuSeconds()).isNotNegative();
     assertThat(r.tier(10).rssBytes()).isPositive();
     assertThat(r.tier(10).liveHeapBytes()).isPositive();
