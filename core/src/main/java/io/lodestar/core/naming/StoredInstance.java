@@ -26,17 +26,21 @@ public final class StoredInstance {
 
   private final ServiceKey service;
   private final String id;
+  // an IPv4 host in canonical dotted form is kept as its 4 bytes (hostV4) and host is null; any
+  // other host (a name, IPv6, a non-canonical form) is kept as the string: hosts are mostly unique,
+  // so a string and its interner entry cost ~90 B per instance where the int costs 4
   private final String host;
   private final String protocol;
   private final String owner;
   private final String leaseHolder;
-  private final String checkId;
   // metadata as [key, value, key, value, ...] in the registrant's order, shared by equal lists
   private final ImmutableList<String> metadata;
-  private final ImmutableList<String> tags;
-  private final HealthCheck check;  // null when the instance has none
+  // what few instances have (Consul's tags, check id and check): one shared NONE for the rest, so
+  // that they cost one field instead of three
+  private final Extras extras;
   private final long revision;
   private final long registeredAtMs;
+  private final int hostV4;
   private final int port;
   private final int weight;         // NO_WEIGHT when unset
   private final int ttlSeconds;
@@ -48,14 +52,17 @@ public final class StoredInstance {
   private StoredInstance(ServiceKey service, Instance i) {
     this.service = service;
     this.id = i.getId();
-    this.host = STRINGS.intern(i.getHost());
+    String h = i.getHost();
+    long v4 = packV4(h);
+    this.host = v4 < 0 ? STRINGS.intern(h) : null;
+    this.hostV4 = (int) v4;
     this.protocol = STRINGS.intern(i.getProtocol());
     this.owner = STRINGS.intern(i.getOwner());
     this.leaseHolder = STRINGS.intern(i.getLeaseHolder());
-    this.checkId = i.getCheckId().isEmpty() ? "" : i.getCheckId();
     this.metadata = metadataOf(i.getMetadataMap());
-    this.tags = i.getTagsCount() == 0 ? ImmutableList.of() : LISTS.intern(internAll(i.getTagsList()));
-    this.check = i.hasCheck() ? i.getCheck() : null;
+    this.extras = i.getTagsCount() == 0 && i.getCheckId().isEmpty() && !i.hasCheck() ? Extras.NONE
+        : new Extras(i.getTagsCount() == 0 ? ImmutableList.of() : LISTS.intern(internAll(i.getTagsList())),
+            i.getCheckId(), i.hasCheck() ? i.getCheck() : null);
     this.revision = i.getRevision();
     this.registeredAtMs = i.getRegisteredAtMs();
     this.port = i.getPort();
@@ -75,18 +82,18 @@ public final class StoredInstance {
   /** The wire form: a new message equal to the one this was made from. */
   public Instance toInstance() {
     Instance.Builder b = Instance.newBuilder().setId(id).setNamespace(service.namespace())
-        .setService(service.service()).setHost(host).setPort(port).setProtocol(protocol)
+        .setService(service.service()).setHost(host()).setPort(port).setProtocol(protocol)
         .setEphemeral(ephemeral).setHealthValue(health).setRevision(revision).setTtlSeconds(ttlSeconds)
         .setRegisteredAtMs(registeredAtMs).setOwner(owner).setLeaseHolder(leaseHolder).setIsolated(isolated)
-        .addAllTags(tags).setCheckId(checkId).setRemoveAfterSeconds(removeAfterSeconds);
+        .addAllTags(extras.tags()).setCheckId(extras.checkId()).setRemoveAfterSeconds(removeAfterSeconds);
     if (weight != NO_WEIGHT) {
       b.setWeight(weight);
     }
     for (int k = 0; k < metadata.size(); k += 2) {
       b.putMetadata(metadata.get(k), metadata.get(k + 1));
     }
-    if (check != null) {
-      b.setCheck(check);
+    if (extras.check() != null) {
+      b.setCheck(extras.check());
     }
     return b.build();
   }
@@ -97,6 +104,14 @@ public final class StoredInstance {
 
   public String id() {
     return id;
+  }
+
+  /** The host as registered (an IPv4 address rendered again from its bytes: an equal string). */
+  public String host() {
+    if (host != null) {
+      return host;
+    }
+    return (hostV4 >>> 24) + "." + ((hostV4 >>> 16) & 0xff) + "." + ((hostV4 >>> 8) & 0xff) + "." + (hostV4 & 0xff);
   }
 
   public String owner() {
@@ -114,7 +129,51 @@ public final class StoredInstance {
 
   /** The instance's tags, in its order. */
   public List<String> tags() {
-    return tags;
+    return extras.tags();
+  }
+
+  /**
+   * The four bytes of a canonical dotted IPv4 address (each part 0-255 in decimal, no leading
+   * zero, no sign or space), or -1 for anything else, which is then kept as the string it is: only
+   * a form that renders back to the same string is packed.
+   */
+  static long packV4(String h) {
+    int n = h.length();
+    if (n < 7 || n > 15) {
+      return -1;
+    }
+    long packed = 0;
+    int part = 0;
+    int digits = 0;
+    int value = 0;
+    for (int k = 0; k <= n; k++) {
+      char c = k < n ? h.charAt(k) : '.';
+      if (c == '.') {
+        if (digits == 0 || value > 255 || part == 4) {
+          return -1;
+        }
+        packed = (packed << 8) | value;
+        part++;
+        digits = 0;
+        value = 0;
+      } else if (c >= '0' && c <= '9') {
+        if (digits > 0 && value == 0) {
+          return -1; // a leading zero ("01") would not render back
+        }
+        value = value * 10 + (c - '0');
+        if (++digits > 3) {
+          return -1;
+        }
+      } else {
+        return -1;
+      }
+    }
+    return part == 4 ? packed : -1;
+  }
+
+  /** @param check null when the instance has none */
+  private record Extras(ImmutableList<String> tags, String checkId, HealthCheck check) {
+    static final Extras NONE = new Extras(ImmutableList.of(), "", null);
   }
 
   private static ImmutableList<String> metadataOf(Map<String, String> map) {
