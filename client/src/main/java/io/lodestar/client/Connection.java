@@ -728,7 +728,9 @@ final class Connection {
   private static ClientMessage registerMessage(long id, Instance i) {
     return ClientMessage.newBuilder().setRequestId(id).setRegister(RegisterRequest.newBuilder()
         .setNamespace(i.getNamespace()).setService(i.getService()).setInstance(i)
-        .setPersistent(!i.getEphemeral())).build();
+        .setPersistent(!i.getEphemeral())
+        // the answer without the metadata sent: the caller fills them in (LodestarClient.registerAsync)
+        .setAnswerWithoutMetadata(true)).build();
   }
 
   private static ClientMessage deregisterMessage(long id, InstanceKey key) {

@@ -199,7 +199,11 @@ public final class LodestarClient implements AutoCloseable {
       connection.post(() -> connection.register(instance, result));
       withTimeout(result, "register " + spec);
     }
-    CompletableFuture<Instance> answer = result.thenApply(Instances::fromProto);
+    // the server answers without the metadata sent (it stores them as sent): they are the spec's;
+    // a server from before that option sends them back
+    Map<String, String> sent = spec.metadata();
+    CompletableFuture<Instance> answer = result.thenApply(p -> Instances.fromProto(p,
+        p.getMetadataCount() == 0 ? sent : p.getMetadataMap()));
     // a caller who gives up gives up the request too (the connection then undoes a late success)
     answer.whenComplete((ok, err) -> {
       if (answer.isCancelled()) {

@@ -98,6 +98,8 @@ class NamingIntegrationTest {
     assertThat(registered.id()).isEqualTo("10.1.0.1:8080");
     assertThat(registered.owner()).isEqualTo(a.clientId());
     assertThat(registered.health()).isEqualTo(Instance.Health.HEALTHY);
+    assertThat(registered.metadata()).isEqualTo(java.util.Map.of("zone", "z1")); // the answer leaves them out
+    assertThat(registered.weight()).isEqualTo(7);
 
     await().untilAsserted(() -> assertThat(b.getInstances("default", svc)).singleElement().satisfies(i -> {
       assertThat(i.id()).isEqualTo("10.1.0.1:8080");

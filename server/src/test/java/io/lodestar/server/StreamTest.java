@@ -214,6 +214,32 @@ class StreamTest {
   }
 
   @Test
+  void aRegisterAnswerLeavesOutTheMetadataSentOnlyWhenAskedTo() {
+    RawClient c = RawClient.connect("answers");
+    for (boolean without : new boolean[] {false, true}) {
+      long rid = without ? 2 : 1;
+      c.send(ClientMessage.newBuilder().setRequestId(rid).setRegister(RegisterRequest.newBuilder()
+          .setNamespace("default").setService("answers").setAnswerWithoutMetadata(without)
+          .setInstance(Instance.newBuilder().setId("a" + rid).setHost("127.0.0.1").setPort(9000)
+              .putMetadata("zone", "z1").putMetadata("version", "1.4"))).build());
+      await().until(() -> c.received.stream().anyMatch(m -> m.getRequestId() == rid));
+      Instance got = c.received.stream().filter(m -> m.getRequestId() == rid).findFirst().get()
+          .getRegistered().getInstance();
+      assertThat(got.getId()).isEqualTo("a" + rid);
+      assertThat(got.getOwner()).isEqualTo("answers");
+      assertThat(got.getRevision()).isPositive();
+      assertThat(got.getMetadataMap()).isEqualTo(without ? java.util.Map.of()
+          : java.util.Map.of("zone", "z1", "version", "1.4"));
+    }
+    // stored as sent either way
+    JsonNode stored = http.get("/v1/namespaces/default/services/answers/instances").json().get("instances");
+    assertThat(stored).hasSize(2).allSatisfy(i -> {
+      assertThat(i.get("metadata").get("zone").asText()).isEqualTo("z1");
+      assertThat(i.get("metadata").get("version").asText()).isEqualTo("1.4");
+    });
+  }
+
+  @Test
   void cleanCloseDeregistersAtOnce() {
     RawClient c = RawClient.connect("leaving");
     register(c, 1, "close", "mine", 3600);

@@ -15,8 +15,13 @@ public final class Instances {
   private Instances() {}
 
   public static Instance fromProto(io.lodestar.api.v1.Instance p) {
+    return fromProto(p, p.getMetadataMap());
+  }
+
+  /** With these metadata instead of the message's (a register answer leaves out those sent). */
+  public static Instance fromProto(io.lodestar.api.v1.Instance p, java.util.Map<String, String> metadata) {
     return new Instance(p.getId(), p.getNamespace(), p.getService(), p.getHost(), p.getPort(), p.getProtocol(),
-        p.hasWeight() ? p.getWeight() : ServiceSnapshot.DEFAULT_WEIGHT, p.getMetadataMap(), p.getTagsList(),
+        p.hasWeight() ? p.getWeight() : ServiceSnapshot.DEFAULT_WEIGHT, metadata, p.getTagsList(),
         p.getEphemeral(), health(p.getHealth()), p.getIsolated(), p.getRevision(), p.getTtlSeconds(),
         p.getRegisteredAtMs(), p.getOwner(), p.getLeaseHolder());
   }

@@ -166,8 +166,11 @@ public final class NamingSessionHandler implements SessionHandler {
         if (err != null) {
           session.sendError(rid, err);
         } else {
+          // metadata is stored as sent: a caller that asked for it back without them has them
+          Instance answer = r.getAnswerWithoutMetadata() && stored.getMetadataCount() > 0
+              ? stored.toBuilder().clearMetadata().build() : stored;
           session.send(ServerMessage.newBuilder().setRequestId(rid)
-              .setRegistered(RegisterResponse.newBuilder().setInstance(stored)).build());
+              .setRegistered(RegisterResponse.newBuilder().setInstance(answer)).build());
         }
       });
     }
