@@ -185,7 +185,7 @@ public final class LodestarClient implements AutoCloseable {
    * @throws LodestarClientException when the server refuses it, on timeout, or when closed
    */
   public Instance register(RegistrationSpec spec) {
-    return await(registerAsync(spec), "register " + spec);
+    return await(registerAsync(spec), () -> "register " + spec);
   }
 
   /** {@link #register} without blocking; the future fails with a timeout after the request timeout. */
@@ -197,7 +197,7 @@ public final class LodestarClient implements AutoCloseable {
     } else {
       io.lodestar.api.v1.Instance instance = spec.toInstance(namespace);
       connection.post(() -> connection.register(instance, result));
-      withTimeout(result, "register " + spec);
+      withTimeout(result, () -> "register " + spec);
     }
     // the server answers without the metadata sent (it stores them as sent): they are the spec's;
     // a server from before that option sends them back
@@ -221,7 +221,7 @@ public final class LodestarClient implements AutoCloseable {
    *     or when closed
    */
   public void deregister(String namespace, String service, String id) {
-    await(deregisterAsync(namespace, service, id), "deregister " + namespace + "/" + service + "/" + id);
+    await(deregisterAsync(namespace, service, id), () -> "deregister " + namespace + "/" + service + "/" + id);
   }
 
   /** {@link #deregister(String, String, String)} in the client's namespace. */
@@ -243,7 +243,7 @@ public final class LodestarClient implements AutoCloseable {
       return result;
     }
     connection.post(() -> connection.deregister(key, result));
-    return withTimeout(result, "deregister " + key);
+    return withTimeout(result, () -> "deregister " + key);
   }
 
   // ------------------------------------------------------------------ discovery
@@ -256,7 +256,7 @@ public final class LodestarClient implements AutoCloseable {
    * @throws LodestarClientException on timeout, or {@code not_found} when the namespace does not exist
    */
   public ServiceSnapshot fetch(String namespace, String service) {
-    return await(fetchAsync(namespace, service), "fetch " + namespace + "/" + service);
+    return await(fetchAsync(namespace, service), () -> "fetch " + namespace + "/" + service);
   }
 
   /** {@link #fetch(String, String)} in the client's namespace. */
@@ -278,7 +278,7 @@ public final class LodestarClient implements AutoCloseable {
     } else {
       connection.post(() -> connection.fetch(ns, svc, result));
     }
-    return withTimeout(result, "fetch " + ns + "/" + svc).thenApply(u -> ServiceSnapshot.of(ns, svc, u.getRevision(),
+    return withTimeout(result, () -> "fetch " + ns + "/" + svc).thenApply(u -> ServiceSnapshot.of(ns, svc, u.getRevision(),
         Instances.fromProto(u.getInstancesList()), ServiceSnapshot.effectiveThreshold(u.getInfo().getProtectThreshold()),
         RuleSet.of(u.getInfo().getRules())));
   }
@@ -508,12 +508,13 @@ public final class LodestarClient implements AutoCloseable {
     }
   }
 
-  private <T> CompletableFuture<T> withTimeout(CompletableFuture<T> f, String what) {
+  /** {@code what} names the request in an error; built only then (not on every call). */
+  private <T> CompletableFuture<T> withTimeout(CompletableFuture<T> f, java.util.function.Supplier<String> what) {
     long ms = requestTimeout.toMillis();
     try {
       java.util.concurrent.ScheduledFuture<?> timer = control.schedule(() -> f.completeExceptionally(
           new LodestarClientException(LodestarClientException.TIMEOUT,
-              what + ": no answer within " + ms + " ms (status " + connection.status().state() + ")", "")),
+              what.get() + ": no answer within " + ms + " ms (status " + connection.status().state() + ")", "")),
           ms, TimeUnit.MILLISECONDS);
       f.whenComplete((ok, err) -> timer.cancel(false));
     } catch (java.util.concurrent.RejectedExecutionException closing) {
@@ -522,15 +523,15 @@ public final class LodestarClient implements AutoCloseable {
     return f;
   }
 
-  private static <T> T await(CompletableFuture<T> f, String what) {
+  private static <T> T await(CompletableFuture<T> f, java.util.function.Supplier<String> what) {
     try {
       return f.get();
     } catch (InterruptedException ie) {
       Thread.currentThread().interrupt();
       f.cancel(false);
-      throw new LodestarClientException(LodestarClientException.TIMEOUT, what + ": interrupted", ie);
+      throw new LodestarClientException(LodestarClientException.TIMEOUT, what.get() + ": interrupted", ie);
     } catch (ExecutionException | CancellationException e) {
-      throw asClientException(e instanceof ExecutionException ? e.getCause() : e, what);
+      throw asClientException(e instanceof ExecutionException ? e.getCause() : e, what.get());
     }
   }
 
