@@ -27,7 +27,7 @@ public final class Limits {
   public static final int MAX_DESCRIPTION_LENGTH = 1024;
 
   // A DNS name (labels of letters, digits, - and _), or an IPv4 literal, which has the same alphabet.
-  private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?"
+  static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?"
       + "(\\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\\.?");
   private static final Pattern IPV4 = Pattern.compile(
       "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
@@ -35,6 +35,53 @@ public final class Limits {
   private static final Pattern ZONE = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   private Limits() {}
+
+  /**
+   * Whether {@code value} matches {@link #NAME}: checked on every registration in the SDK and
+   * twice on the server, so by hand instead of a regex matcher (objects per call, several times
+   * slower); NameAlphabetTest holds the two equal.
+   */
+  public static boolean isName(String value) {
+    int n = value.length();
+    if (n == 0 || !isAsciiLetterOrDigit(value.charAt(0))) {
+      return false;
+    }
+    for (int i = 1; i < n; i++) {
+      char c = value.charAt(i);
+      if (!isAsciiLetterOrDigit(c) && c != '.' && c != '_' && c != ':' && c != '@' && c != '-') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether {@code host} matches {@link #HOST_NAME}: dot-separated labels, as {@link #isName} by hand. */
+  static boolean isHostName(String host) {
+    int end = host.endsWith(".") ? host.length() - 1 : host.length();
+    int start = 0;
+    if (end == 0) {
+      return false;
+    }
+    while (start <= end) {
+      int dot = host.indexOf('.', start);
+      int labelEnd = dot < 0 || dot > end ? end : dot;
+      if (labelEnd == start || host.charAt(start) == '-' || host.charAt(labelEnd - 1) == '-') {
+        return false; // an empty label, or one that starts or ends with a hyphen
+      }
+      for (int i = start; i < labelEnd; i++) {
+        char c = host.charAt(i);
+        if (!isAsciiLetterOrDigit(c) && c != '_' && c != '-') {
+          return false;
+        }
+      }
+      start = labelEnd + 1;
+    }
+    return true;
+  }
+
+  private static boolean isAsciiLetterOrDigit(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  }
 
   /** A host name, an IPv4 address, or an IPv6 address (bare or in brackets, optionally with a %zone). */
   public static boolean isHost(String host) {
@@ -44,7 +91,7 @@ public final class Limits {
     if (host.startsWith("[") && host.endsWith("]")) {
       return isIpv6(host.substring(1, host.length() - 1));
     }
-    return host.indexOf(':') >= 0 ? isIpv6(host) : HOST_NAME.matcher(host).matches();
+    return host.indexOf(':') >= 0 ? isIpv6(host) : isHostName(host);
   }
 
   /** An IPv4 or IPv6 literal (as a client address is written), no host names. */

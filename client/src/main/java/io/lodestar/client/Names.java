@@ -19,7 +19,7 @@ final class Names {
     if (value.length() > Limits.MAX_NAME_LENGTH) {
       throw new IllegalArgumentException(field + " is longer than " + Limits.MAX_NAME_LENGTH + " characters");
     }
-    if (!Limits.NAME.matcher(value).matches()) {
+    if (!Limits.isName(value)) {
       throw new IllegalArgumentException(field + " '" + value + "' has illegal characters (allowed: "
           + Limits.NAME_ALPHABET + ")");
     }

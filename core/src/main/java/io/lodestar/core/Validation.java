@@ -27,7 +27,7 @@ public final class Validation {
     if (value.length() > MAX_NAME_LENGTH) {
       throw LodestarException.invalid(field, field + " is longer than " + MAX_NAME_LENGTH + " characters");
     }
-    if (!Limits.NAME.matcher(value).matches()) {
+    if (!Limits.isName(value)) {
       throw LodestarException.invalid(field,
           field + " '" + value + "' has illegal characters (allowed: " + Limits.NAME_ALPHABET + ")");
     }
