@@ -100,6 +100,25 @@ public final class StateMachine {
     return registry.apply(cmd);
   }
 
+  /**
+   * Whether a command changes only soft state (ephemeral instances, {@link Registry#softState}):
+   * a single node may acknowledge such a write before it is synced to disk. Applier thread,
+   * against the state before the command applies.
+   */
+  public boolean softState(Command logged) {
+    return registry.softState(logged);
+  }
+
+  /** The registry's revision counter: what a single node keeps unsynced changes within. */
+  public long revision() {
+    return registry.revision();
+  }
+
+  /** See {@link Registry#skipRevisions}. */
+  public void skipRevisions(long by) {
+    registry.skipRevisions(by);
+  }
+
   /** Ends a batch: publishes views and notifies listeners. */
   public void flush() {
     registry.flush();

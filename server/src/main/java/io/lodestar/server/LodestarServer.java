@@ -195,6 +195,18 @@ public final class LodestarServer implements AutoCloseable {
       return this;
     }
 
+    private boolean syncEphemeral;
+
+    /**
+     * A single node syncs ephemeral registrations before it answers them too, as every other write.
+     * Off by default: they are answered once written to the log file (they survive kill -9 of the
+     * server; a crash of the machine can lose the last moment's, which their clients re-assert).
+     */
+    public Builder syncEphemeral(boolean sync) {
+      this.syncEphemeral = sync;
+      return this;
+    }
+
     private int maxLongPollsPerClient = io.lodestar.server.http.LongPolls.DEFAULT_MAX_PER_CLIENT;
     private Path clusterSecretFile;
 
@@ -309,7 +321,8 @@ public final class LodestarServer implements AutoCloseable {
       long raftSegmentBytes, int consulPort, String datacenter, java.util.function.LongSupplier nanoClock,
       ExpiryProtection expiryProtection, io.lodestar.server.tls.TlsSettings tls, int maxLongPollsPerClient,
       Path clusterSecretFile, io.lodestar.server.limits.ServerLimits limits, boolean auth, boolean metricsOpen,
-      java.io.PrintStream bootstrapOut, boolean walTruncateDamaged, int writeQueue) {}
+      java.io.PrintStream bootstrapOut, boolean walTruncateDamaged, int writeQueue,
+      boolean syncEphemeral) {}
 
   private final Settings config;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -341,7 +354,7 @@ public final class LodestarServer implements AutoCloseable {
     this.config = new Settings(b.bind, b.port, b.dataDir, b.snapshotEvery, b.cluster, b.raftSegmentBytes,
         b.consulPort, b.datacenter, b.nanoClock, b.expiryProtection, b.tls, b.maxLongPollsPerClient,
         b.clusterSecretFile, b.limits, b.auth, b.metricsOpen != null ? b.metricsOpen : loopback(b.bind),
-        b.bootstrapOut, b.walTruncateDamaged, b.writeQueue);
+        b.bootstrapOut, b.walTruncateDamaged, b.writeQueue, b.syncEphemeral);
   }
 
   /** Replays storage, then starts serving; returns once the port answers. */
@@ -368,7 +381,7 @@ public final class LodestarServer implements AutoCloseable {
     if (config.cluster == null) {
       commandLog = new LocalLog(config.dataDir.resolve("state"), stateMachine, config.snapshotEvery, config.writeQueue,
           meters)
-          .truncateDamaged(config.walTruncateDamaged);
+          .truncateDamaged(config.walTruncateDamaged).syncEphemeral(config.syncEphemeral);
     } else {
       raftLog = new RaftLog(config.cluster, config.dataDir.resolve("raft"), stateMachine, config.snapshotEvery,
           config.raftSegmentBytes, config.writeQueue, meters,

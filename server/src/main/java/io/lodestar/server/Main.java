@@ -100,6 +100,12 @@ public final class Main implements Callable<Integer> {
       + "(logged at WARN); without it such a node refuses to start and names the file and byte")
   boolean walTruncateDamaged;
 
+  @Option(names = "--sync-ephemeral", description = "a single node syncs ephemeral registrations to disk before "
+      + "answering them, as every other write; without it they are answered once written to the log file and "
+      + "synced right after (they survive kill -9; a machine crash can lose the last moment's, which their "
+      + "clients register again)")
+  boolean syncEphemeral;
+
   @Option(names = "--config", description = "a properties file with the same settings (node-id, cluster, "
       + "raft-port, port, bind, data-dir, snapshot-every, tls-cert, tls-key, tls-client-ca, tls-self-signed, cluster-secret-file); command-line options win")
   Path configFile;
@@ -115,6 +121,7 @@ public final class Main implements Callable<Integer> {
           .snapshotEvery(snapshotEvery).writeQueue(writeQueue).raftSegmentBytes(raftSegmentBytes).consulPort(consulPort)
           .clusterSecretFile(clusterSecretFile)
           .auth(auth).insecure(insecure).metricsOpen(metricsOpen).walTruncateDamaged(walTruncateDamaged)
+          .syncEphemeral(syncEphemeral)
           .expiryProtection(new io.lodestar.server.naming.ExpiryProtection(expiryProtection,
               io.lodestar.server.naming.ExpiryProtection.DEFAULT.windowNanos(),
               io.lodestar.server.naming.ExpiryProtection.DEFAULT.minRemovals()));

@@ -282,6 +282,62 @@ public final class Registry {
     };
   }
 
+  /**
+   * Whether a command changes soft state only: ephemeral instances, which live on their client's
+   * heartbeats and which the client re-asserts after any failure (a new stream registers all of
+   * them again). A registration of an ephemeral instance (unless it replaces a persistent one),
+   * health transitions of ephemeral instances and the removal of a closed stream's instances are;
+   * everything an operator or a deregistration asks for is not. Read against the state before the
+   * command applies; an instance it does not find counts as ephemeral (the command then changes
+   * nothing for it). Applier thread.
+   */
+  public boolean softState(Command cmd) {
+    return switch (cmd.getKindCase()) {
+      case REGISTER_INSTANCE -> {
+        Instance in = cmd.getRegisterInstance().getInstance();
+        yield in.getEphemeral() && ephemeralOrAbsent(in.getNamespace(), in.getService(), in.getId());
+      }
+      case SET_HEALTH -> {
+        for (SetHealth.Change c : cmd.getSetHealth().getChangesList()) {
+          if (!ephemeralOrAbsent(c.getRef().getNamespace(), c.getRef().getService(), c.getRef().getId())) {
+            yield false;
+          }
+        }
+        yield true;
+      }
+      case DEREGISTER_OWNED -> {
+        Map<ServiceKey, Set<String>> byService = owned.get(cmd.getDeregisterOwned().getOwner());
+        if (byService != null) {
+          for (Map.Entry<ServiceKey, Set<String>> e : byService.entrySet()) {
+            for (String id : e.getValue()) {
+              if (!ephemeralOrAbsent(e.getKey().namespace(), e.getKey().service(), id)) {
+                yield false;
+              }
+            }
+          }
+        }
+        yield true;
+      }
+      default -> false;
+    };
+  }
+
+  private boolean ephemeralOrAbsent(String ns, String svc, String id) {
+    ServiceState s = services.get(new ServiceKey(ns, svc));
+    StoredInstance i = s == null ? null : s.instances.get(id);
+    return i == null || i.ephemeral();
+  }
+
+  /**
+   * Moves the revision counter {@code by} ahead, so that every later change takes a revision no
+   * client can have seen. A single node that acknowledged ephemeral changes before syncing them
+   * calls it when it starts after a crash that may have lost them: their revisions must never be
+   * given to other changes. Not a command: the node persists the state with a snapshot at once.
+   */
+  public void skipRevisions(long by) {
+    revision += by;
+  }
+
   private CommandResult createNamespace(CreateNamespace c, long now) {
     Namespace existing = namespaces.get(c.getName());
     if (existing != null) {

@@ -114,6 +114,11 @@ public final class StoredInstance {
     return (hostV4 >>> 24) + "." + ((hostV4 >>> 16) & 0xff) + "." + ((hostV4 >>> 8) & 0xff) + "." + (hostV4 & 0xff);
   }
 
+  /** Kept on heartbeats (soft state its client re-asserts), rather than until it is deregistered. */
+  public boolean ephemeral() {
+    return ephemeral;
+  }
+
   public String owner() {
     return owner;
   }

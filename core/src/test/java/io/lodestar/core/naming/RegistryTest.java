@@ -55,6 +55,37 @@ class RegistryTest {
     return Command.newBuilder().setTimeMs(2000).setUpdateInstance(u).build();
   }
 
+  /**
+   * Soft state, which a single node may answer before its sync, is ephemeral instances only:
+   * their registration, health transitions and a closed stream's removals; never a persistent
+   * instance, what replaces one, or anything an operator or a deregistration asks for.
+   */
+  @Test
+  void onlyEphemeralInstanceChangesAreSoftState() {
+    Instance persistent = inst("db", "p", 1).toBuilder().setEphemeral(false).build();
+    Instance owned = inst("web", "o", 2).toBuilder().setOwner("client-1").build();
+    assertThat(registry.softState(register(inst("web", "e", 1)))).isTrue();
+    assertThat(registry.softState(register(persistent))).isFalse();
+    apply(register(persistent), register(owned));
+    // an ephemeral registration that would replace a persistent instance is not
+    assertThat(registry.softState(register(persistent.toBuilder().setEphemeral(true).build()))).isFalse();
+    assertThat(registry.softState(health("web", "o"))).isTrue();
+    assertThat(registry.softState(health("db", "p"))).isFalse();
+    assertThat(registry.softState(Command.newBuilder().setDeregisterOwned(DeregisterOwned.newBuilder()
+        .setOwner("client-1")).build())).isTrue();
+    assertThat(registry.softState(Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder()
+        .setNamespace("default").setService("web").setId("o")).build())).isFalse();
+    assertThat(registry.softState(update("web", "o", 5, null))).isFalse();
+    assertThat(registry.softState(Command.newBuilder().setPutService(PutService.newBuilder().setNamespace("default")
+        .setName("web")).build())).isFalse();
+  }
+
+  private static Command health(String svc, String id) {
+    return Command.newBuilder().setSetHealth(SetHealth.newBuilder().addChanges(SetHealth.Change.newBuilder()
+        .setRef(InstanceRef.newBuilder().setNamespace("default").setService(svc).setId(id))
+        .setStatus(HealthStatus.UNHEALTHY))).build();
+  }
+
   @Test
   void isolationTakesAnInstanceOutOfDiscoveryAndSurvivesReRegistration() {
     apply(register(inst("orders", "a", 1)), register(inst("orders", "b", 2)));

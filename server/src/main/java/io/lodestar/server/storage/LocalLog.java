@@ -33,7 +33,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Group commit: the applier drains every queued command, appends them all, syncs the file once,
  * then applies them in order and completes their futures. A write is acknowledged only after its
- * sync, so an acknowledged write survives kill -9; one sync serves thousands of writes under load.
+ * sync, so an acknowledged write survives kill -9, a crash of the OS and a power loss; one sync
+ * serves thousands of writes under load.
+ *
+ * <p>The one exception is soft state ({@link StateMachine#softState}: ephemeral instances, which
+ * their clients re-assert after any failure). A batch of nothing else is applied, pushed and
+ * acknowledged once it is written to the file, that is in the kernel's page cache, so it survives
+ * kill -9 of this process; the {@code lodestar-sync} thread syncs it right after, off the path of
+ * the answer, and any other write syncs everything before it. A crash of the OS or a power loss
+ * can lose the changes of the last unsynced moment, which their clients register again when they
+ * reconnect. Their revisions are never reused: a start after a stop that was not clean moves the
+ * revision counter past anything that could have been seen ({@link #UNSYNCED_REVISIONS}) and
+ * persists that with a snapshot before it takes writes. {@link #syncEphemeral} turns this off.
  *
  * <p>Files in the directory: {@code log-<first index>.wal} segments of records
  * {@code [int length][int crc32c][long index][command bytes]}, and {@code snapshot-<index>.bin}.
@@ -51,6 +62,17 @@ public final class LocalLog implements CommandLog {
   private static final int MAX_RECORD = 64 << 20;
   /** Writes that may wait for the applier; {@code --write-queue}. */
   public static final int DEFAULT_WRITE_QUEUE = 200_000;
+  /**
+   * Revisions that may be published unsynced: past it, the applier syncs before it publishes. A
+   * start after a crash skips {@link #REVISION_SKIP} (more than this plus any one batch's changes).
+   */
+  static final long UNSYNCED_REVISIONS = 1L << 20;
+  static final long REVISION_SKIP = 1L << 32;
+  /**
+   * Present (synced) from before the first write published unsynced until a clean close has synced
+   * everything: a start that finds it may have lost such writes.
+   */
+  private static final String UNSYNCED_MARKER = "unsynced-writes";
 
   private final Path dir;
   private final StateMachine stateMachine;
@@ -73,6 +95,20 @@ public final class LocalLog implements CommandLog {
   private final java.util.concurrent.atomic.AtomicBoolean snapshotting = new java.util.concurrent.atomic.AtomicBoolean();
   private final Timer syncTimer;
   private final DistributionSummary batchSize;
+  private final io.micrometer.core.instrument.Counter writeSyncs;
+  private final io.micrometer.core.instrument.Counter backgroundSyncs;
+  // syncs what soft batches wrote, right after them, off the applier's path
+  private final Thread syncer;
+  // the syncer holds it while it syncs the segment; the applier while it replaces the segment
+  private final Object segmentLock = new Object();
+  // set by the applier when it published an unsynced batch, cleared by the syncer as it starts a sync
+  private final java.util.concurrent.atomic.AtomicBoolean unsynced = new java.util.concurrent.atomic.AtomicBoolean();
+  // the revision counter as of everything published (applier) and of everything synced
+  private volatile long publishedRevision;
+  private volatile long syncedRevision;
+  private volatile boolean syncerRunning;
+  private boolean syncEphemeral;
+  private boolean marked; // applier: the unsynced-writes marker is on disk
 
   private FileChannel segment;
   private long lastIndex;
@@ -106,6 +142,22 @@ public final class LocalLog implements CommandLog {
         .register(meters);
     this.batchSize = DistributionSummary.builder("lodestar.log.batch.size")
         .description("commands per synced batch").register(meters);
+    this.writeSyncs = io.micrometer.core.instrument.Counter.builder("lodestar.log.fsyncs")
+        .description("syncs of the write-ahead log: before an answer (write) or after it (background)")
+        .tag("path", "write").register(meters);
+    this.backgroundSyncs = io.micrometer.core.instrument.Counter.builder("lodestar.log.fsyncs")
+        .description("syncs of the write-ahead log: before an answer (write) or after it (background)")
+        .tag("path", "background").register(meters);
+    this.syncer = new Thread(this::runSyncer, "lodestar-sync");
+  }
+
+  /**
+   * {@code --sync-ephemeral}: sync ephemeral registrations before acknowledging them too, as every
+   * other write (etcd's and ZooKeeper's behaviour); off by default (the class comment says why).
+   */
+  public LocalLog syncEphemeral(boolean sync) {
+    this.syncEphemeral = sync;
+    return this;
   }
 
   /**
@@ -132,11 +184,46 @@ public final class LocalLog implements CommandLog {
     if (segment == null) {
       segment = openSegment(lastIndex + 1);
     }
+    skipRevisionsIfUnsyncedWritesMayBeLost();
+    publishedRevision = syncedRevision = stateMachine.revision();
     running = true;
+    syncerRunning = true;
+    syncer.setDaemon(true);
+    syncer.start();
     applier.setDaemon(true);
     applier.start();
     log.info("Storage open at {}: snapshot index {}, {} log entries replayed, last index {} ({} ms)", dir,
         snapshotIndex, replayed, lastIndex, (System.nanoTime() - start) / 1_000_000);
+  }
+
+  /**
+   * After a stop that was not clean (kill -9, a crash, a power loss) of a run that published
+   * ephemeral changes before their sync, some may be missing from the log, and the revisions they
+   * took would be given again to other changes: a client that saw one could take the new state for
+   * what it has. So the counter moves past all of them, and a snapshot persists that before any
+   * write.
+   */
+  private void skipRevisionsIfUnsyncedWritesMayBeLost() throws IOException {
+    if (!Files.deleteIfExists(dir.resolve(UNSYNCED_MARKER))) {
+      return;
+    }
+    long before = stateMachine.revision();
+    stateMachine.skipRevisions(REVISION_SKIP);
+    stateMachine.flush();
+    writeSnapshot();
+    syncDir();
+    log.info("The last stop was not clean and ephemeral changes may have been acknowledged before their sync: "
+        + "revisions continue at {} instead of {}, past any of theirs", stateMachine.revision() + 1, before + 1);
+  }
+
+  /** Before the first write published unsynced: a start after a crash then knows to skip revisions. */
+  private void markUnsyncedWrites() throws IOException {
+    try (FileChannel m = FileChannel.open(dir.resolve(UNSYNCED_MARKER), java.util.Set.of(StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE), OwnerOnly.file())) {
+      m.force(true);
+    }
+    syncDir();
+    marked = true;
   }
 
   @Override
@@ -217,9 +304,12 @@ public final class LocalLog implements CommandLog {
     for (Pending p; (p = queue.poll()) != null; ) {
       p.future.completeExceptionally(shuttingDown());
     }
+    syncerRunning = false;
+    java.util.concurrent.locks.LockSupport.unpark(syncer);
     snapshotter.shutdown(); // a snapshot under way is finished before the last one is taken
     acks.shutdown(); // what the applier handed over still completes
     try {
+      syncer.join(30_000);
       snapshotter.awaitTermination(60, TimeUnit.SECONDS);
       acks.awaitTermination(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -229,7 +319,11 @@ public final class LocalLog implements CommandLog {
       if (halted == null && sinceSnapshot > 0) {
         writeSnapshot();
       }
+      segment.force(false);
       segment.close();
+      if (halted == null && Files.deleteIfExists(dir.resolve(UNSYNCED_MARKER))) {
+        syncDir(); // everything is synced: the next start need not skip revisions
+      }
     } catch (IOException e) {
       log.warn("Closing storage: {}", e.toString());
     }
@@ -264,12 +358,15 @@ public final class LocalLog implements CommandLog {
     long t0 = System.nanoTime();
     long firstIndex = lastIndex + 1;
     long index = lastIndex;
+    // soft state only (ephemeral instances): published and acknowledged once written, synced after
+    boolean soft = !syncEphemeral;
     buf.clear();
     try {
       for (Pending p : batch) {
         if (p.command == null) {
           continue;
         }
+        soft = soft && stateMachine.softState(p.command);
         byte[] bytes = p.command.toByteArray();
         if (buf.remaining() < RECORD_HEADER + bytes.length) {
           buf = flushBuffer(buf, RECORD_HEADER + bytes.length);
@@ -277,9 +374,13 @@ public final class LocalLog implements CommandLog {
         index++;
         putRecord(buf, index, bytes);
       }
+      if (soft && !marked && index > lastIndex) {
+        markUnsyncedWrites();
+      }
       flushBuffer(buf, 0);
-      if (index > lastIndex) {
-        segment.force(false);
+      if (index > lastIndex && !soft) {
+        segment.force(false); // and so everything written before it
+        writeSyncs.increment();
       }
     } catch (IOException e) {
       halt("writing the log failed: " + e);
@@ -288,6 +389,7 @@ public final class LocalLog implements CommandLog {
     }
     syncTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
     batchSize.record(index - lastIndex);
+    boolean written = index > lastIndex;
     lastIndex = index;
     sinceSnapshot += index - firstIndex + 1;
 
@@ -307,13 +409,31 @@ public final class LocalLog implements CommandLog {
         }
         applying++;
       }
+      long revision = stateMachine.revision();
+      if (soft && revision - syncedRevision > UNSYNCED_REVISIONS) {
+        // the syncer fell behind: never publish more unsynced revisions than a start skips
+        segment.force(false);
+        writeSyncs.increment();
+        soft = false;
+      }
+      if (!soft) {
+        syncedRevision = revision; // everything applied so far was written before the sync
+      }
+      publishedRevision = revision; // before the views: the syncer covers what it reads here
       stateMachine.flush();
+    } catch (IOException e) {
+      halt("syncing the log failed: " + e);
+      failAll(batch);
+      return buf;
     } catch (RuntimeException e) {
       // Not a refusal: a bug or a broken invariant, possibly after a partial mutation. The same
       // rule as on replay and in a cluster: stop here, never skip a logged command.
       halt("applying the command at log index " + applying + " failed: " + e, e);
       failAll(batch);
       return buf;
+    }
+    if (soft && written && !unsynced.getAndSet(true)) {
+      java.util.concurrent.locks.LockSupport.unpark(syncer); // only when it may be parked
     }
     List<Pending> done = List.copyOf(batch);
     acks.execute(() -> {
@@ -367,6 +487,39 @@ public final class LocalLog implements CommandLog {
     return buf;
   }
 
+  /**
+   * {@code lodestar-sync}: syncs the log whenever a soft batch left it unsynced, one sync for
+   * everything written before it starts. It runs at once, so the unsynced window is one sync long,
+   * and writes go on meanwhile (a sync and a write of one file do not wait for each other).
+   */
+  private void runSyncer() {
+    while (true) {
+      while (!unsynced.get()) {
+        if (!syncerRunning) {
+          return;
+        }
+        java.util.concurrent.locks.LockSupport.park(this);
+      }
+      // cleared before the sync starts: a batch published after this point sets it again
+      unsynced.set(false);
+      long covered = publishedRevision;
+      try {
+        synchronized (segmentLock) {
+          segment.force(false);
+        }
+        backgroundSyncs.increment();
+        if (covered > syncedRevision) {
+          syncedRevision = covered; // may race with the applier's own: lower only means an extra sync
+        }
+      } catch (IOException e) {
+        if (running && halted == null) {
+          halt("syncing the log failed: " + e + "; ephemeral changes acknowledged since the last sync may be lost "
+              + "if the machine fails before they reach the disk");
+        }
+      }
+    }
+  }
+
   private void failAll(List<Pending> batch) {
     List<Pending> failed = List.copyOf(batch);
     acks.execute(() -> failed.forEach(p -> p.future.completeExceptionally(haltedError())));
@@ -401,8 +554,12 @@ public final class LocalLog implements CommandLog {
   private PreparedSnapshot prepareSnapshot() throws IOException {
     long t0 = System.nanoTime();
     StateSnapshot snap = stateMachine.snapshot(lastIndex);
-    segment.close();
-    segment = openSegment(lastIndex + 1);
+    synchronized (segmentLock) {
+      // the segment keeps what the snapshot covers until the snapshot is written: synced first
+      segment.force(false);
+      segment.close();
+      segment = openSegment(lastIndex + 1);
+    }
     sinceSnapshot = 0;
     return new PreparedSnapshot(snap, lastIndex, t0);
   }
