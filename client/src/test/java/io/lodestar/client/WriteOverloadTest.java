@@ -144,7 +144,8 @@ class WriteOverloadTest {
 
   /** One sample of the server's /metrics, 0 when it has none yet. */
   private static double metric(String nameAndLabels) throws Exception {
-    String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+    // a new HTTP/1.1 connection each time: no h2c upgrade, nothing pooled across the server's restart
+    String body = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
         + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
     Matcher m = Pattern.compile("(?m)^" + nameAndLabels + " ([0-9.eE+-]+)$").matcher(body);
     return m.find() ? Double.parseDouble(m.group(1)) : 0;

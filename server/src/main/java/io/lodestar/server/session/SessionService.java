@@ -24,6 +24,20 @@ public final class SessionService extends NamingGrpc.NamingImplBase {
   private final List<SessionHandler> handlers;
   private final Supplier<Welcome> welcome;
   private final Set<Session> open = ConcurrentHashMap.newKeySet();
+  private static final Status SHUTTING_DOWN = Status.UNAVAILABLE.withDescription("server shutting down");
+  /** What a refused stream's client still sends is dropped: nothing was opened. */
+  private static final StreamObserver<ClientMessage> IGNORED = new StreamObserver<>() {
+    @Override
+    public void onNext(ClientMessage value) {}
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
+  };
+  /** Set by {@link #shutdown}: a client that reconnects while the port still drains is told so. */
+  private volatile boolean shuttingDown;
   private volatile io.lodestar.server.limits.PerAddressCounter perAddress =
       new io.lodestar.server.limits.PerAddressCounter(Integer.MAX_VALUE);
 
@@ -65,23 +79,23 @@ public final class SessionService extends NamingGrpc.NamingImplBase {
   public StreamObserver<ClientMessage> connect(StreamObserver<ServerMessage> responseObserver) {
     ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
     String address = ctx == null ? "" : ctx.clientAddress().getHostAddress();
+    if (shuttingDown) {
+      // else the new stream would be reset when the port closes (RST_STREAM, INTERNAL_ERROR)
+      responseObserver.onError(SHUTTING_DOWN.asRuntimeException());
+      return IGNORED;
+    }
     if (!perAddress.tryAcquire(address)) {
       responseObserver.onError(Status.RESOURCE_EXHAUSTED.withDescription("too many open streams from " + address
           + ": the limit of this server is " + perAddress.max() + " (--max-streams-per-address)").asRuntimeException());
-      return new StreamObserver<>() {  // nothing was opened: what the client still sends is dropped
-        @Override
-        public void onNext(ClientMessage value) {}
-
-        @Override
-        public void onError(Throwable t) {}
-
-        @Override
-        public void onCompleted() {}
-      };
+      return IGNORED;
     }
     io.lodestar.server.auth.Principal principal = io.lodestar.server.auth.Authorizer.current();
     Session s = new Session((ServerCallStreamObserver<ServerMessage>) responseObserver, address, this, principal);
     open.add(s);
+    if (shuttingDown) {  // opened while shutdown() walked the set
+      s.abort(SHUTTING_DOWN);
+      return s;
+    }
     if (ctx != null && principal.token()) {
       // revoking the token ends the stream at once, saying why; the SDK's reconnects are refused
       revocations.track(principal.name(), ctx, () -> s.abort(Status.UNAUTHENTICATED.withDescription(
@@ -96,8 +110,9 @@ public final class SessionService extends NamingGrpc.NamingImplBase {
    * re-assert elsewhere.
    */
   public void shutdown() {
+    shuttingDown = true;
     for (Session s : open) {
-      s.abort(Status.UNAVAILABLE.withDescription("server shutting down"));
+      s.abort(SHUTTING_DOWN);
     }
   }
 
