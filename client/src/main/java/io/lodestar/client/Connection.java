@@ -1,9 +1,11 @@
 package io.lodestar.client;
 
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.lodestar.api.v1.ClientMessage;
 import io.lodestar.api.v1.ConfigSubscribe;
@@ -12,14 +14,15 @@ import io.lodestar.api.v1.Goodbye;
 import io.lodestar.api.v1.Heartbeat;
 import io.lodestar.api.v1.Hello;
 import io.lodestar.api.v1.Instance;
-import io.lodestar.api.v1.NamingGrpc;
 import io.lodestar.api.v1.RegisterRequest;
 import io.lodestar.api.v1.ServerMessage;
 import io.lodestar.api.v1.SubscribeRequest;
 import io.lodestar.api.v1.UnsubscribeRequest;
 import io.lodestar.api.v1.Welcome;
 import io.lodestar.client.Names.ServerAddress;
+import io.lodestar.client.internal.Instances;
 import io.lodestar.client.internal.Logs;
+import io.lodestar.client.internal.SnapshotDecoder;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
@@ -275,10 +278,10 @@ final class Connection {
     session = s;
     LOG.log(Level.DEBUG, "Lodestar client {0}: connecting to {1}", clientId, addr);
     try {
-      @SuppressWarnings("unchecked")
-      ClientCallStreamObserver<ClientMessage> out =
-          (ClientCallStreamObserver<ClientMessage>) (token == null ? NamingGrpc.newStub(channel)
-              : NamingGrpc.newStub(channel).withCallCredentials(token)).connect(new Responses(s));
+      // the stub's call, with fetch answers decoded straight into the SDK's instances (Inbound)
+      CallOptions options = token == null ? CallOptions.DEFAULT : CallOptions.DEFAULT.withCallCredentials(token);
+      ClientCallStreamObserver<ClientMessage> out = (ClientCallStreamObserver<ClientMessage>)
+          ClientCalls.asyncBidiStreamingCall(channel.newCall(Inbound.CONNECT, options), new Responses(s));
       s.out = out;
       out.onNext(ClientMessage.newBuilder().setHello(Hello.newBuilder()
           .setClientId(clientId).setClientVersion(LodestarClient.VERSION).putAllLabels(labels)).build());
@@ -294,7 +297,7 @@ final class Connection {
   }
 
   /** Receives one session's stream; only posts to the control thread. */
-  private final class Responses implements StreamObserver<ServerMessage> {
+  private final class Responses implements StreamObserver<Inbound> {
     private final Session s;
 
     Responses(Session s) {
@@ -302,7 +305,7 @@ final class Connection {
     }
 
     @Override
-    public void onNext(ServerMessage m) {
+    public void onNext(Inbound m) {
       post(() -> handle(s, m));
     }
 
@@ -317,10 +320,18 @@ final class Connection {
     }
   }
 
-  private void handle(Session s, ServerMessage m) {
+  private void handle(Session s, Inbound in) {
     if (session != s || closed) {
       return;
     }
+    if (in.fetched() != null) {
+      Pending p = pending.remove(in.requestId());
+      if (p != null && p.onFetched != null) {
+        p.onFetched.accept(in.fetched());
+      }
+      return;
+    }
+    ServerMessage m = in.message();
     switch (m.getBodyCase()) {
       case WELCOME -> onWelcome(s, m.getWelcome());
       case UPDATE -> cache.onUpdate(m.getUpdate());
@@ -641,7 +652,7 @@ final class Connection {
   }
 
   /** Reads a service once, outside the cache; re-sent on the next stream if this one breaks. */
-  void fetch(String namespace, String service, CompletableFuture<io.lodestar.api.v1.ServiceUpdate> result) {
+  void fetch(String namespace, String service, CompletableFuture<SnapshotDecoder.Snapshot> result) {
     if (closed) {
       result.completeExceptionally(closedException());
       return;
@@ -652,10 +663,12 @@ final class Connection {
     Pending p = new Pending(id, m, true, r -> {
       if (r.hasError()) {
         result.completeExceptionally(toException(r.getError()));
-      } else {
-        result.complete(r.getFetched());
+      } else {  // an answer Inbound left to protobuf (more in it than a request id and a snapshot)
+        result.complete(new SnapshotDecoder.Snapshot(r.getFetched().getRevision(),
+            Instances.fromProto(r.getFetched().getInstancesList()), r.getFetched().getInfo()));
       }
     }, result);
+    p.onFetched = result::complete;
     enqueue(p);
     result.whenComplete((ok, err) -> {
       if (err != null) {
@@ -834,6 +847,7 @@ final class Connection {
     final Consumer<ServerMessage> onResponse; // control thread
     final CompletableFuture<?> future;        // the caller's, if any
     boolean sent;
+    Consumer<SnapshotDecoder.Snapshot> onFetched;  // a fetch's decoded answer (control thread)
 
     Pending(long id, ClientMessage message, boolean resend, Consumer<ServerMessage> onResponse,
         CompletableFuture<?> future) {

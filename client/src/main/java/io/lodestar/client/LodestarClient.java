@@ -7,6 +7,7 @@ import io.lodestar.client.ServiceEntry.ListenerHandle;
 import io.lodestar.client.internal.Instances;
 import io.lodestar.client.internal.Logs;
 import io.lodestar.client.internal.RuleSet;
+import io.lodestar.client.internal.SnapshotDecoder;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -272,15 +273,15 @@ public final class LodestarClient implements AutoCloseable {
   public CompletableFuture<ServiceSnapshot> fetchAsync(String namespace, String service) {
     String ns = Names.name("namespace", namespace);
     String svc = Names.name("service", service);
-    CompletableFuture<io.lodestar.api.v1.ServiceUpdate> result = new CompletableFuture<>();
+    CompletableFuture<SnapshotDecoder.Snapshot> result = new CompletableFuture<>();
     if (closed.get()) {
       result.completeExceptionally(Connection.closedException());
     } else {
       connection.post(() -> connection.fetch(ns, svc, result));
     }
-    return withTimeout(result, () -> "fetch " + ns + "/" + svc).thenApply(u -> ServiceSnapshot.of(ns, svc, u.getRevision(),
-        Instances.fromProto(u.getInstancesList()), ServiceSnapshot.effectiveThreshold(u.getInfo().getProtectThreshold()),
-        RuleSet.of(u.getInfo().getRules())));
+    return withTimeout(result, () -> "fetch " + ns + "/" + svc).thenApply(u -> ServiceSnapshot.of(ns, svc, u.revision(),
+        u.instances(), ServiceSnapshot.effectiveThreshold(u.info().getProtectThreshold()),
+        RuleSet.of(u.info().getRules())));
   }
 
   /**

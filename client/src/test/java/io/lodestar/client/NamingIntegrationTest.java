@@ -208,6 +208,23 @@ class NamingIntegrationTest {
   }
 
   @Test
+  void fetchDecodesEveryFieldAsTheSubscriptionDoes() throws Exception {
+    // a fetch's answer is decoded by the SDK's own reader, a pushed list by protobuf: they must agree
+    LodestarClient a = client();
+    LodestarClient b = client();
+    a.register(spec(svc, 1).weight(0).protocol("grpc").metadata(Map.of("zone", "z1", "version", "2")).build());
+    a.register(spec(svc, 2).metadata(Map.of("zone", "z1", "version", "2")).build());
+    a.register(RegistrationSpec.builder().service(svc).host("10.1.0.1").port(3).weight(250).persistent(true).build());
+    assertThat(patch(svc, "10.1.0.1:2", "{\"isolated\":true}")).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      ServiceSnapshot fetched = b.fetch("default", svc);
+      assertThat(fetched.instances()).hasSize(3).containsExactlyElementsOf(b.getInstances("default", svc));
+      assertThat(fetched.instances().get(1).isolated()).isTrue();
+      assertThat(fetched.revision()).isEqualTo(b.snapshot("default", svc).revision());
+    });
+  }
+
+  @Test
   void unsubscribedListenerHearsNothingMore() throws Exception {
     LodestarClient a = client();
     LodestarClient b = client();

@@ -1,0 +1,96 @@
+package io.lodestar.client;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.WireFormat;
+import io.grpc.KnownLength;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.protobuf.ProtoUtils;
+import io.lodestar.api.v1.ClientMessage;
+import io.lodestar.api.v1.NamingGrpc;
+import io.lodestar.api.v1.ServerMessage;
+import io.lodestar.client.internal.SnapshotDecoder;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * One message from the server on the SDK's stream: a fetch's answer already decoded into the
+ * SDK's instances ({@link #fetched}), or any other {@link ServerMessage} as protobuf parses it.
+ *
+ * <p>Why: a fetch's answer is the one large message a client reads again and again (W4, uncached
+ * reads); {@link SnapshotDecoder} makes its instances once instead of building protobuf's and then
+ * copying them. Decoding happens where gRPC parses, on the stream's event loop.
+ *
+ * @param requestId the request this answers; 0 for pushes
+ * @param message the message, or null when {@link #fetched} is set
+ * @param fetched a fetch's answer, or null
+ */
+record Inbound(long requestId, ServerMessage message, SnapshotDecoder.Snapshot fetched) {
+  private static final int REQUEST_ID = 1 << 3 | WireFormat.WIRETYPE_VARINT;
+  private static final int FETCHED = ServerMessage.FETCHED_FIELD_NUMBER << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED;
+
+  /** The stream's method with this type as its response: the stub's, with another unmarshaller. */
+  static final MethodDescriptor<ClientMessage, Inbound> CONNECT = NamingGrpc.getConnectMethod()
+      .toBuilder(ProtoUtils.marshaller(ClientMessage.getDefaultInstance()), new Unmarshaller())
+      .build();
+
+  /** Parses a server message from its bytes; only the client reads this type. */
+  static final class Unmarshaller implements MethodDescriptor.Marshaller<Inbound> {
+    @Override
+    public InputStream stream(Inbound value) {
+      throw new UnsupportedOperationException("the SDK never sends a server message");
+    }
+
+    @Override
+    public Inbound parse(InputStream stream) {
+      try {
+        byte[] bytes;
+        if (stream instanceof KnownLength) {  // gRPC's own streams: one copy, of the right size
+          bytes = new byte[stream.available()];
+          if (stream.readNBytes(bytes, 0, bytes.length) != bytes.length || stream.read() != -1) {
+            throw new IOException("the message's length changed while it was read");
+          }
+        } else {
+          bytes = stream.readAllBytes();
+        }
+        return parse(bytes);
+      } catch (IOException e) {
+        throw Status.INTERNAL.withDescription("invalid server message: " + e.getMessage()).withCause(e)
+            .asRuntimeException();
+      }
+    }
+
+    static Inbound parse(byte[] bytes) throws InvalidProtocolBufferException {
+      // A fetch's answer is request_id and fetched, nothing else: anything more goes to protobuf.
+      CodedInputStream in = CodedInputStream.newInstance(bytes);
+      long requestId = 0;
+      SnapshotDecoder.Snapshot fetched = null;
+      try {
+        while (true) {
+          int tag = in.readTag();
+          if (tag == 0) {
+            break;
+          } else if (tag == REQUEST_ID) {
+            requestId = in.readUInt64();
+          } else if (tag == FETCHED && fetched == null) {
+            int length = in.readRawVarint32();
+            int at = in.getTotalBytesRead();
+            in.skipRawBytes(length);
+            fetched = SnapshotDecoder.decode(bytes, at, length);
+          } else {
+            fetched = null;
+            break;
+          }
+        }
+      } catch (IOException e) {
+        fetched = null;  // protobuf says what is wrong with it, below
+      }
+      if (fetched != null) {
+        return new Inbound(requestId, null, fetched);
+      }
+      ServerMessage m = ServerMessage.parseFrom(bytes);
+      return new Inbound(m.getRequestId(), m, null);
+    }
+  }
+}
