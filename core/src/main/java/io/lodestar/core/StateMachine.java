@@ -2,7 +2,11 @@ package io.lodestar.core;
 
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.CommandResult;
+import io.lodestar.api.v1.state.AuditSnapshot;
+import io.lodestar.api.v1.state.ConfigSnapshot;
+import io.lodestar.api.v1.state.KvSnapshot;
 import io.lodestar.api.v1.state.StateSnapshot;
+import io.lodestar.api.v1.state.TokenSnapshot;
 import io.lodestar.core.audit.AuditLog;
 import io.lodestar.core.auth.TokenStore;
 import io.lodestar.core.config.ConfigStore;
@@ -133,11 +137,27 @@ public final class StateMachine {
         .setTokens(tokens.snapshot()).setAudit(audit.snapshot()).build();
   }
 
+  /**
+   * The state as of {@code appliedIndex}, captured cheaply (the registry as references to its
+   * immutable entries) to be written by any thread: the same bytes as {@link #snapshot}'s, without
+   * a whole protobuf copy of the registry in memory. Call on the applier thread.
+   */
+  public StreamedSnapshot captureSnapshot(long appliedIndex) {
+    return new StreamedSnapshot(appliedIndex, registry.capture(), configs.snapshot(), kv.snapshot(),
+        tokens.snapshot(), audit.snapshot());
+  }
+
   public void restore(StateSnapshot snapshot) {
     registry.restore(snapshot.getRegistry());
-    configs.restore(snapshot.getConfigs());
-    kv.restore(snapshot.getKv());
-    tokens.restore(snapshot.getTokens());
-    audit.restore(snapshot.getAudit());
+    restoreStores(snapshot.getConfigs(), snapshot.getKv(), snapshot.getTokens(), snapshot.getAudit());
+  }
+
+  /** Everything but the registry, which {@link StreamedSnapshot#restore} restores itself first. */
+  void restoreStores(ConfigSnapshot configSnapshot, KvSnapshot kvSnapshot, TokenSnapshot tokenSnapshot,
+      AuditSnapshot auditSnapshot) {
+    configs.restore(configSnapshot);
+    kv.restore(kvSnapshot);
+    tokens.restore(tokenSnapshot);
+    audit.restore(auditSnapshot);
   }
 }

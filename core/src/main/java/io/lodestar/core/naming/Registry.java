@@ -627,8 +627,42 @@ public final class Registry {
     return b.build();
   }
 
+  /**
+   * What a snapshot of the registry holds, captured cheaply on the applier thread: the services
+   * with their revisions and, per service, its instances sorted by id. The instances are the
+   * registry's own immutable entries, not copies, so a large registry is rendered to its wire form
+   * one instance at a time by whoever writes the snapshot, on any thread, rather than as a second
+   * whole copy of the state at once ({@link io.lodestar.core.StreamedSnapshot}).
+   */
+  public record Captured(long revision, List<Namespace> namespaces, List<ServiceInfo> services,
+      List<StoredInstance[]> instances) {}
+
+  /** See {@link Captured}; the same content and order as {@link #snapshot()}. Call on the applier thread. */
+  public Captured capture() {
+    List<ServiceState> sortedServices = new ArrayList<>(services.values());
+    sortedServices.sort((x, y) -> x.key.compareTo(y.key));
+    List<ServiceInfo> infos = new ArrayList<>(sortedServices.size());
+    List<StoredInstance[]> instances = new ArrayList<>(sortedServices.size());
+    for (ServiceState s : sortedServices) {
+      infos.add(s.info.toBuilder().setRevision(s.revision).build());
+      instances.add(sorted(s.instances.values()));
+    }
+    return new Captured(revision, List.copyOf(new TreeMap<>(namespaces).values()), infos, instances);
+  }
+
   /** Replaces the whole state. Listeners then see every service with no usable base revision. */
   public void restore(RegistrySnapshot snap) {
+    Restore r = beginRestore(snap.getNamespacesList(), snap.getServicesList());
+    snap.getInstancesList().forEach(r::add);
+    r.finish(snap.getRevision());
+  }
+
+  /**
+   * Replaces the whole state with the namespaces and services given (every instance is dropped);
+   * the instances then come one at a time, so that a snapshot read from a file need not be held
+   * whole. Applier thread (or before it starts); nothing is published before {@link Restore#finish}.
+   */
+  public Restore beginRestore(List<Namespace> namespaceList, List<ServiceInfo> serviceList) {
     for (ServiceState s : services.values()) {
       s.deleted = true;
       s.resetBase = true;
@@ -641,8 +675,8 @@ public final class Registry {
     namespaces.clear();
     namespaces.put(DEFAULT_NAMESPACE, Namespace.newBuilder().setName(DEFAULT_NAMESPACE).build());
     // a snapshot taken before rule enumerations were proto enums holds them as strings
-    snap.getNamespacesList().forEach(n -> namespaces.put(n.getName(), io.lodestar.core.governance.LegacyRules.upgrade(n)));
-    for (ServiceInfo stored : snap.getServicesList()) {
+    namespaceList.forEach(n -> namespaces.put(n.getName(), io.lodestar.core.governance.LegacyRules.upgrade(n)));
+    for (ServiceInfo stored : serviceList) {
       ServiceInfo info = io.lodestar.core.governance.LegacyRules.upgrade(stored);
       ServiceState s = new ServiceState(new ServiceKey(info.getNamespace(), info.getName()), info);
       s.revision = info.getRevision();
@@ -650,17 +684,32 @@ public final class Registry {
       services.put(s.key, s);
       dirty.add(s);
     }
-    for (Instance i : snap.getInstancesList()) {
+    return new Restore();
+  }
+
+  /** A restore under way: see {@link #beginRestore}. */
+  public final class Restore {
+    private int count;
+
+    private Restore() {}
+
+    /** One instance of the snapshot; its service must have been given to {@link #beginRestore}. */
+    public void add(Instance i) {
       ServiceState s = services.get(new ServiceKey(i.getNamespace(), i.getService()));
       if (s == null) {
         throw new IllegalStateException("snapshot has an instance of an unknown service: " + i.getService());
       }
       s.instances.put(i.getId(), StoredInstance.of(s.key, i));
       own(s.key, i);
+      count++;
     }
-    instanceCount = snap.getInstancesCount();
-    revision = snap.getRevision();
-    flush();
+
+    /** Sets the revision and publishes the restored state. */
+    public void finish(long snapshotRevision) {
+      instanceCount = count;
+      revision = snapshotRevision;
+      flush();
+    }
   }
 
   // ------------------------------------------------------------------ internals

@@ -1,15 +1,18 @@
 package io.lodestar.server.storage;
 
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.CommandResult;
-import io.lodestar.api.v1.state.StateSnapshot;
 import io.lodestar.core.LodestarException;
 import io.lodestar.core.StateMachine;
+import io.lodestar.core.StreamedSnapshot;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
+import java.util.zip.CheckedOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +62,8 @@ public final class LocalLog implements CommandLog {
   private static final Logger log = LoggerFactory.getLogger(LocalLog.class);
   private static final int RECORD_HEADER = 4 + 4 + 8;
   private static final int SNAPSHOT_MAGIC = 0x4C445331; // "LDS1"
+  // magic, index, crc32c of the body, length of the body
+  private static final int SNAPSHOT_HEADER = 20;
   private static final int MAX_BATCH = 8192;
   private static final int MAX_RECORD = 64 << 20;
   /** Writes that may wait for the applier; {@code --write-queue}. */
@@ -548,12 +554,12 @@ public final class LocalLog implements CommandLog {
   // ------------------------------------------------------------------ snapshots
 
   /** The state as of {@code index}, copied on the applier, to be written by any thread. */
-  private record PreparedSnapshot(StateSnapshot state, long index, long startNanos) {}
+  private record PreparedSnapshot(StreamedSnapshot state, long index, long startNanos) {}
 
   /** On the applier: copies the state and starts a new segment at the next index. */
   private PreparedSnapshot prepareSnapshot() throws IOException {
     long t0 = System.nanoTime();
-    StateSnapshot snap = stateMachine.snapshot(lastIndex);
+    StreamedSnapshot snap = stateMachine.captureSnapshot(lastIndex);
     synchronized (segmentLock) {
       // the segment keeps what the snapshot covers until the snapshot is written: synced first
       segment.force(false);
@@ -571,20 +577,35 @@ public final class LocalLog implements CommandLog {
 
   /**
    * Writes a prepared snapshot next to the log (temporary file, sync, atomic rename), then drops
-   * older snapshots and the segments it covers: they all end at or before its index.
+   * older snapshots and the segments it covers: they all end at or before its index. The body is
+   * streamed (the registry one instance at a time, {@link StreamedSnapshot}), its checksum taken on
+   * the way, and the header written last at the start of the file.
    */
   private void persistSnapshot(PreparedSnapshot prepared) throws IOException {
     long t0 = prepared.startNanos();
     long at = prepared.index();
-    byte[] bytes = prepared.state().toByteArray();
+    long size = prepared.state().serializedSize();
+    if (size > Integer.MAX_VALUE) {
+      throw new IOException("a snapshot of " + size + " bytes does not fit the snapshot file's header");
+    }
     CRC32C crc = new CRC32C();
-    crc.update(bytes);
     Path tmp = dir.resolve("snapshot.tmp");
     try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING), OwnerOnly.file())) {
-      ByteBuffer header = ByteBuffer.allocate(20).putInt(SNAPSHOT_MAGIC).putLong(at)
-          .putInt((int) crc.getValue()).putInt(bytes.length).flip();
-      ch.write(new ByteBuffer[] {header, ByteBuffer.wrap(bytes)});
+      ch.position(SNAPSHOT_HEADER);
+      // not closed: that would close the channel, whose header is still to be written
+      CodedOutputStream out = CodedOutputStream.newInstance(
+          new CheckedOutputStream(Channels.newOutputStream(ch), crc), 1 << 16);
+      prepared.state().writeTo(out);
+      out.flush();
+      if (ch.position() != SNAPSHOT_HEADER + size) {
+        throw new IOException("snapshot wrote " + (ch.position() - SNAPSHOT_HEADER) + " bytes, expected " + size);
+      }
+      ByteBuffer header = ByteBuffer.allocate(SNAPSHOT_HEADER).putInt(SNAPSHOT_MAGIC).putLong(at)
+          .putInt((int) crc.getValue()).putInt((int) size).flip();
+      for (long pos = 0; header.hasRemaining(); ) {
+        pos += ch.write(header, pos);
+      }
       ch.force(true);
     }
     Path target = dir.resolve(String.format("snapshot-%020d.bin", at));
@@ -600,7 +621,7 @@ public final class LocalLog implements CommandLog {
         }
       }
     }
-    log.info("Snapshot at index {}: {} KiB in {} ms", at, bytes.length / 1024, (System.nanoTime() - t0) / 1_000_000);
+    log.info("Snapshot at index {}: {} KiB in {} ms", at, size / 1024, (System.nanoTime() - t0) / 1_000_000);
   }
 
   /** The newest snapshot passed over as damaged, and why; null when none was. */
@@ -635,39 +656,67 @@ public final class LocalLog implements CommandLog {
     }
     for (int i = snaps.size() - 1; i >= 0; i--) {
       Path p = snaps.get(i);
-      byte[] all = Files.readAllBytes(p);
-      ByteBuffer b = ByteBuffer.wrap(all);
-      if (all.length < 20 || b.getInt() != SNAPSHOT_MAGIC) {
-        log.warn("Ignoring damaged snapshot {}", p);
-        damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (no header)";
-        continue;
+      // read as a stream, never whole: a snapshot is about as large as the state it restores
+      try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+        if (restoreSnapshot(p, ch)) {
+          return Long.parseLong(p.getFileName().toString().substring(9, 29));
+        }
       }
-      long index = b.getLong();
-      if (index != Long.parseLong(p.getFileName().toString().substring(9, 29))) {
-        // the checksum covers the body only: the header's index must agree with the file's name
-        log.warn("Ignoring snapshot {}: its header says index {}", p, index);
-        damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (index)";
-        continue;
-      }
-      int crcValue = b.getInt();
-      int len = b.getInt();
-      if (len != all.length - 20) {
-        log.warn("Ignoring truncated snapshot {}", p);
-        damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (truncated)";
-        continue;
-      }
-      CRC32C crc = new CRC32C();
-      crc.update(all, 20, len);
-      if ((int) crc.getValue() != crcValue) {
-        log.warn("Ignoring snapshot {} with a bad checksum", p);
-        damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (bad checksum)";
-        continue;
-      }
-      StateSnapshot snap = StateSnapshot.parseFrom(ByteBuffer.wrap(all, 20, len));
-      stateMachine.restore(snap);
-      return index;
     }
     return 0;
+  }
+
+  /**
+   * Restores from one snapshot file, or passes it over (false) as damaged. Two passes: the
+   * checksum over the whole body first, so that a damaged file changes nothing, then the parse.
+   */
+  private boolean restoreSnapshot(Path p, FileChannel ch) throws IOException {
+    long fileSize = ch.size();
+    ByteBuffer b = ByteBuffer.allocate(SNAPSHOT_HEADER);
+    while (b.hasRemaining() && ch.read(b) >= 0) {
+      // the header, or as much of it as there is
+    }
+    b.flip();
+    if (b.remaining() < SNAPSHOT_HEADER || b.getInt() != SNAPSHOT_MAGIC) {
+      log.warn("Ignoring damaged snapshot {}", p);
+      damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (no header)";
+      return false;
+    }
+    long index = b.getLong();
+    if (index != Long.parseLong(p.getFileName().toString().substring(9, 29))) {
+      // the checksum covers the body only: the header's index must agree with the file's name
+      log.warn("Ignoring snapshot {}: its header says index {}", p, index);
+      damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (index)";
+      return false;
+    }
+    int crcValue = b.getInt();
+    int len = b.getInt();
+    if (len != fileSize - SNAPSHOT_HEADER) {
+      log.warn("Ignoring truncated snapshot {}", p);
+      damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (truncated)";
+      return false;
+    }
+    CRC32C crc = new CRC32C();
+    ByteBuffer chunk = ByteBuffer.allocate(1 << 16);
+    for (long pos = SNAPSHOT_HEADER; pos < fileSize; ) {
+      chunk.clear();
+      int n = ch.read(chunk, pos);
+      if (n < 0) {
+        break;
+      }
+      chunk.flip();
+      crc.update(chunk);
+      pos += n;
+    }
+    if ((int) crc.getValue() != crcValue) {
+      log.warn("Ignoring snapshot {} with a bad checksum", p);
+      damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (bad checksum)";
+      return false;
+    }
+    ch.position(SNAPSHOT_HEADER);
+    // not closed here: the caller closes the channel
+    StreamedSnapshot.restore(CodedInputStream.newInstance(Channels.newInputStream(ch), 1 << 16), stateMachine);
+    return true;
   }
 
   // ------------------------------------------------------------------ replay

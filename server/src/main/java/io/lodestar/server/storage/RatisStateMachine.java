@@ -199,7 +199,12 @@ final class RatisStateMachine extends BaseStateMachine {
     return CompletableFuture.completedFuture(Message.EMPTY);
   }
 
-  /** Writes the state machine's state as a snapshot named by the last applied term and index. */
+  /**
+   * Writes the state machine's state as a snapshot named by the last applied term and index.
+   * Still built whole (a second copy of the state in heap), unlike a single node's snapshot
+   * ({@link io.lodestar.core.StreamedSnapshot}): its file nests the state's bytes in a
+   * {@link RaftSnapshot} whose CRC field precedes them, and Ratis installs it on followers whole.
+   */
   @Override
   public long takeSnapshot() throws IOException {
     StateSnapshot state;

@@ -170,4 +170,48 @@ class LocalLogTest {
       reopened.close();
     }
   }
+
+  /**
+   * The snapshot file is streamed, not built (StreamedSnapshot), but holds what it held before:
+   * the header and the bytes of the whole StateSnapshot. And a file written the old way (header
+   * and {@code toByteArray()}) restores the same state.
+   */
+  @Test
+  void aSnapshotFileIsTheHeaderAndTheBuiltSnapshotsBytes(@TempDir Path old) throws Exception {
+    StateMachine first = new StateMachine();
+    LocalLog log = new LocalLog(dir, first, 1_000_000, new SimpleMeterRegistry());
+    log.open();
+    for (int n = 0; n < 300; n++) {
+      log.submit(n % 3 == 0 ? ephemeral("e" + n) : register("p" + n)).join();
+    }
+    log.close();  // writes the last snapshot
+    Path file;
+    try (var files = java.nio.file.Files.list(dir)) {
+      file = files.filter(p -> p.getFileName().toString().startsWith("snapshot-")).findFirst().orElseThrow();
+    }
+    long index = Long.parseLong(file.getFileName().toString().substring(9, 29));
+    byte[] built = first.snapshot(index).toByteArray();
+    java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(20).putInt(0x4C445331).putLong(index)
+        .putInt(crc(built)).putInt(built.length);
+    byte[] expected = java.util.Arrays.copyOf(header.array(), 20 + built.length);
+    System.arraycopy(built, 0, expected, 20, built.length);
+    assertThat(java.nio.file.Files.readAllBytes(file)).isEqualTo(expected);
+
+    java.nio.file.Files.write(old.resolve(file.getFileName()), expected);
+    StateMachine restored = new StateMachine();
+    LocalLog reopened = new LocalLog(old, restored, 1_000_000, new SimpleMeterRegistry());
+    reopened.open();
+    try {
+      assertThat(restored.registry().instanceCount()).isEqualTo(300);
+      assertThat(restored.snapshot(index)).isEqualTo(first.snapshot(index));
+    } finally {
+      reopened.close();
+    }
+  }
+
+  private static int crc(byte[] bytes) {
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(bytes);
+    return (int) crc.getValue();
+  }
 }

@@ -1,0 +1,189 @@
+package io.lodestar.core;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.ExtensionRegistryLite;
+import com.google.protobuf.WireFormat;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.Namespace;
+import io.lodestar.api.v1.ServiceInfo;
+import io.lodestar.api.v1.state.AuditSnapshot;
+import io.lodestar.api.v1.state.ConfigSnapshot;
+import io.lodestar.api.v1.state.KvSnapshot;
+import io.lodestar.api.v1.state.RegistrySnapshot;
+import io.lodestar.api.v1.state.StateSnapshot;
+import io.lodestar.api.v1.state.TokenSnapshot;
+import io.lodestar.core.naming.Registry;
+import io.lodestar.core.naming.StoredInstance;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@link StateSnapshot} streamed instead of built: the exact bytes {@code
+ * StateSnapshot.toByteArray()} gives for the same state, written (and read back) one instance at a
+ * time. A snapshot built whole is a second, protobuf copy of the registry beside its compact one,
+ * and its byte array a third: a node with a large registry needed about twice its state in heap at
+ * every snapshot and at every start. Here the registry is captured as references to its immutable
+ * entries ({@link Registry#capture}) and each instance is rendered to its wire form only while it
+ * is sized or written; the small stores (configs, keys, tokens, audit) are captured as protobuf as
+ * before.
+ *
+ * <p>Protobuf writes a message's fields in field-number order, so the registry's services (field
+ * 3) all come before its instances (field 4), and its length comes first: {@link #serializedSize}
+ * is a first pass over the instances, {@link #writeTo} a second.
+ */
+public final class StreamedSnapshot {
+  private final long appliedIndex;
+  private final Registry.Captured registry;
+  private final ConfigSnapshot configs;
+  private final KvSnapshot kv;
+  private final TokenSnapshot tokens;
+  private final AuditSnapshot audit;
+  private long registrySize = -1;  // computed once, by the thread that sizes and writes
+
+  StreamedSnapshot(long appliedIndex, Registry.Captured registry, ConfigSnapshot configs, KvSnapshot kv,
+      TokenSnapshot tokens, AuditSnapshot audit) {
+    this.appliedIndex = appliedIndex;
+    this.registry = registry;
+    this.configs = configs;
+    this.kv = kv;
+    this.tokens = tokens;
+    this.audit = audit;
+  }
+
+  /** The number of bytes {@link #writeTo} writes. Renders every instance once (transiently). */
+  public long serializedSize() {
+    long size = appliedIndex != 0 ? CodedOutputStream.computeUInt64Size(1, appliedIndex) : 0;
+    long reg = registrySize();
+    size += CodedOutputStream.computeTagSize(2) + CodedOutputStream.computeUInt64SizeNoTag(reg) + reg;
+    size += CodedOutputStream.computeMessageSize(3, configs) + CodedOutputStream.computeMessageSize(4, kv)
+        + CodedOutputStream.computeMessageSize(5, tokens) + CodedOutputStream.computeMessageSize(6, audit);
+    return size;
+  }
+
+  /** Writes the snapshot's bytes (then flush {@code out}). */
+  public void writeTo(CodedOutputStream out) throws IOException {
+    if (appliedIndex != 0) {
+      out.writeUInt64(1, appliedIndex);
+    }
+    long reg = registrySize();
+    if (reg > Integer.MAX_VALUE) {
+      throw new IOException("the registry's snapshot would be " + reg + " bytes, more than a protobuf message holds");
+    }
+    out.writeTag(2, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+    out.writeUInt32NoTag((int) reg);
+    if (registry.revision() != 0) {
+      out.writeUInt64(1, registry.revision());
+    }
+    for (Namespace n : registry.namespaces()) {
+      out.writeMessage(2, n);
+    }
+    for (ServiceInfo s : registry.services()) {
+      out.writeMessage(3, s);
+    }
+    for (StoredInstance[] service : registry.instances()) {
+      for (StoredInstance i : service) {
+        out.writeMessage(4, i.toInstance());
+      }
+    }
+    out.writeMessage(3, configs);
+    out.writeMessage(4, kv);
+    out.writeMessage(5, tokens);
+    out.writeMessage(6, audit);
+  }
+
+  private long registrySize() {
+    if (registrySize < 0) {
+      long size = registry.revision() != 0 ? CodedOutputStream.computeUInt64Size(1, registry.revision()) : 0;
+      for (Namespace n : registry.namespaces()) {
+        size += CodedOutputStream.computeMessageSize(2, n);
+      }
+      for (ServiceInfo s : registry.services()) {
+        size += CodedOutputStream.computeMessageSize(3, s);
+      }
+      for (StoredInstance[] service : registry.instances()) {
+        for (StoredInstance i : service) {
+          size += CodedOutputStream.computeMessageSize(4, i.toInstance());
+        }
+      }
+      registrySize = size;
+    }
+    return registrySize;
+  }
+
+  /**
+   * Restores {@code into} from a snapshot's bytes, read field by field: the registry's instances
+   * are handed to it one at a time, the small stores parsed whole as {@link StateMachine#restore}
+   * does. The registry's services must come before its instances, as protobuf writes them.
+   */
+  public static void restore(CodedInputStream in, StateMachine into) throws IOException {
+    in.setSizeLimit(Integer.MAX_VALUE);
+    ExtensionRegistryLite ext = ExtensionRegistryLite.getEmptyRegistry();
+    ConfigSnapshot configs = ConfigSnapshot.getDefaultInstance();
+    KvSnapshot kv = KvSnapshot.getDefaultInstance();
+    TokenSnapshot tokens = TokenSnapshot.getDefaultInstance();
+    AuditSnapshot audit = AuditSnapshot.getDefaultInstance();
+    boolean registryRead = false;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (tag) {
+        case (2 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+          if (registryRead) {
+            throw new IOException("snapshot has two registries");
+          }
+          int limit = in.pushLimit(in.readRawVarint32());
+          readRegistry(in, into.registry(), ext);
+          in.popLimit(limit);
+          registryRead = true;
+        }
+        case (3 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> configs = in.readMessage(ConfigSnapshot.parser(), ext);
+        case (4 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> kv = in.readMessage(KvSnapshot.parser(), ext);
+        case (5 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> tokens = in.readMessage(TokenSnapshot.parser(), ext);
+        case (6 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> audit = in.readMessage(AuditSnapshot.parser(), ext);
+        default -> in.skipField(tag);  // applied_index: the file's header holds it
+      }
+    }
+    if (!registryRead) {
+      into.registry().restore(RegistrySnapshot.getDefaultInstance());
+    }
+    into.restoreStores(configs, kv, tokens, audit);
+  }
+
+  private static void readRegistry(CodedInputStream in, Registry registry, ExtensionRegistryLite ext)
+      throws IOException {
+    long revision = 0;
+    List<Namespace> namespaces = new ArrayList<>();
+    List<ServiceInfo> services = new ArrayList<>();
+    Registry.Restore restore = null;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (tag) {
+        case (1 << 3) | WireFormat.WIRETYPE_VARINT -> revision = in.readUInt64();
+        case (2 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+          requireNoInstancesYet(restore);
+          namespaces.add(in.readMessage(Namespace.parser(), ext));
+        }
+        case (3 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+          requireNoInstancesYet(restore);
+          services.add(in.readMessage(ServiceInfo.parser(), ext));
+        }
+        case (4 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+          if (restore == null) {
+            restore = registry.beginRestore(namespaces, services);
+          }
+          restore.add(in.readMessage(Instance.parser(), ext));
+        }
+        default -> in.skipField(tag);
+      }
+    }
+    if (restore == null) {
+      restore = registry.beginRestore(namespaces, services);
+    }
+    restore.finish(revision);
+  }
+
+  private static void requireNoInstancesYet(Registry.Restore restore) throws IOException {
+    if (restore != null) {
+      throw new IOException("snapshot has a namespace or service after instances: not written by Lodestar");
+    }
+  }
+}

@@ -1,0 +1,160 @@
+package io.lodestar.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import io.lodestar.api.v1.HealthCheck;
+import io.lodestar.api.v1.Instance;
+import io.lodestar.api.v1.TcpCheck;
+import io.lodestar.api.v1.state.AuditNote;
+import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.CreateNamespace;
+import io.lodestar.api.v1.state.CreateToken;
+import io.lodestar.api.v1.state.InstanceRef;
+import io.lodestar.api.v1.state.PutService;
+import io.lodestar.api.v1.state.RegisterInstance;
+import io.lodestar.api.v1.state.UpdateInstance;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
+import net.jqwik.api.constraints.LongRange;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A snapshot streamed one instance at a time ({@link StreamedSnapshot}) is byte for byte the
+ * snapshot built whole ({@code StateSnapshot.toByteArray()}), so that snapshot files written
+ * either way read either way; and restoring from the stream gives the state that was streamed.
+ */
+class StreamedSnapshotProperties {
+
+  @Property(tries = 300)
+  void streamedBytesAreTheBuiltSnapshotsBytesAndRestoreToTheSameState(
+      @ForAll("states") List<Command> commands,
+      @ForAll @LongRange(min = 0, max = Long.MAX_VALUE) long appliedIndex) throws IOException {
+    StateMachine sm = new StateMachine();
+    apply(sm, commands);
+    byte[] built = sm.snapshot(appliedIndex).toByteArray();
+
+    StreamedSnapshot streamed = sm.captureSnapshot(appliedIndex);
+    assertThat(streamed.serializedSize()).isEqualTo(built.length);
+    assertThat(stream(streamed)).isEqualTo(built);
+
+    // restored over a state of its own (which a restore replaces), through a small read buffer
+    StateMachine restored = new StateMachine();
+    apply(restored, commands.subList(0, commands.size() / 2));
+    StreamedSnapshot.restore(CodedInputStream.newInstance(new ByteArrayInputStream(built), 64), restored);
+    assertThat(restored.snapshot(appliedIndex)).isEqualTo(sm.snapshot(appliedIndex));
+    assertThat(restored.registry().instanceCount()).isEqualTo(sm.registry().instanceCount());
+  }
+
+  @Test
+  void anEmptyStateStreamsAndRestores() throws IOException {
+    StateMachine sm = new StateMachine();
+    byte[] built = sm.snapshot(0).toByteArray();
+    assertThat(stream(sm.captureSnapshot(0))).isEqualTo(built);
+    StateMachine restored = new StateMachine();
+    StreamedSnapshot.restore(CodedInputStream.newInstance(built), restored);
+    assertThat(restored.snapshot(0)).isEqualTo(sm.snapshot(0));
+  }
+
+  @Test
+  void theCaptureIsTheStateWhenCapturedNotWhenWritten() throws IOException {
+    StateMachine sm = new StateMachine();
+    List<Command> first = List.of(register("s1", "a", "10.0.0.1", true), register("s1", "b", "web-1", false));
+    apply(sm, first);
+    byte[] before = sm.snapshot(2).toByteArray();
+    StreamedSnapshot captured = sm.captureSnapshot(2);
+    // later writes to the same service (replace, remove) and a new one, before the capture is written
+    apply(sm, List.of(register("s1", "a", "10.0.0.9", true), register("s2", "c", "10.0.0.3", true),
+        Command.newBuilder().setTimeMs(9_000).setDeregisterInstance(io.lodestar.api.v1.state.DeregisterInstance
+            .newBuilder().setNamespace("default").setService("s1").setId("b")).build()));
+    assertThat(stream(captured)).isEqualTo(before);
+  }
+
+  private static byte[] stream(StreamedSnapshot s) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes, 128);
+    s.writeTo(out);
+    out.flush();
+    return bytes.toByteArray();
+  }
+
+  private static void apply(StateMachine sm, List<Command> commands) {
+    for (Command c : commands) {
+      try {
+        sm.apply(c);
+      } catch (LodestarException e) {
+        // refused: changed nothing
+      }
+      sm.flush();
+    }
+  }
+
+  private static Command register(String svc, String id, String host, boolean ephemeral) {
+    return Command.newBuilder().setTimeMs(5_000).setRegisterInstance(RegisterInstance.newBuilder()
+        .setInstance(Instance.newBuilder().setNamespace("default").setService(svc).setId(id).setHost(host)
+            .setPort(80).setEphemeral(ephemeral).setTtlSeconds(ephemeral ? 10 : 0))).build();
+  }
+
+  /**
+   * Every shape a state has: the replay property's commands (services, instances persistent and
+   * ephemeral, tags and checks, configs, rules, keys) together with namespaces, service metadata,
+   * instance metadata, weights, isolation, health checks, hosts that are names, tokens and audit
+   * notes.
+   */
+  @Provide
+  Arbitrary<List<Command>> states() {
+    Arbitrary<String> ns = Arbitraries.of("default", "n1", "n2");
+    Arbitrary<String> svc = Arbitraries.of("s0", "s1", "s2", "s9");
+    Arbitrary<String> id = Arbitraries.of("a", "b", "c", "z");
+    Arbitrary<Command> createNs = ns.map(n -> cmd(20).setCreateNamespace(CreateNamespace.newBuilder().setName(n)
+        .setDescription("about " + n)).build());
+    Arbitrary<Command> putService = Combinators.combine(ns, svc, Arbitraries.integers().between(0, 3))
+        .as((n, s, k) -> cmd(21).setPutService(PutService.newBuilder().setNamespace(n).setName(s)
+            .putMetadata("team", "t" + k).putMetadata("tier", "x").setProtectThreshold(k / 4.0)).build());
+    Arbitrary<Command> registerRich = Combinators.combine(ns, svc, id, Arbitraries.integers().between(0, 5))
+        .as((n, s, i, k) -> {
+          Instance.Builder b = Instance.newBuilder().setNamespace(n).setService(s).setId(i)
+              .setHost(k % 2 == 0 ? "10.1." + k + ".7" : "host-" + k + ".example").setPort(1000 + k)
+              .setProtocol(k > 2 ? "grpc" : "http").setEphemeral(k < 3).setTtlSeconds(k < 3 ? 5 : 0)
+              .putMetadata("zone", "z" + (k % 2)).putMetadata("v", "ü" + k).setOwner(k == 1 ? "o9" : "");
+          if (k == 4) {
+            b.setWeight(0).setCheck(HealthCheck.newBuilder().setTcp(TcpCheck.newBuilder()).setIntervalSeconds(5));
+          }
+          if (k == 5) {
+            b.setWeight(250).putMetadata("", "");
+          }
+          return cmd(22).setRegisterInstance(RegisterInstance.newBuilder().setInstance(b)).build();
+        });
+    Arbitrary<Command> update = Combinators.combine(ns, svc, id, Arbitraries.of(true, false)).as((n, s, i, iso) ->
+        cmd(23).setUpdateInstance(UpdateInstance.newBuilder().setRef(InstanceRef.newBuilder().setNamespace(n)
+            .setService(s).setId(i)).setWeight(iso ? 7 : 300).setIsolated(iso)).build());
+    Arbitrary<Command> token = Arbitraries.of("ci", "ops").map(name -> cmd(24).setCreateToken(CreateToken.newBuilder()
+        .setName(name).setSecretSha256(ByteString.copyFrom(new byte[32])).addPolicies("read:*")).build());
+    Arbitrary<Command> note = Arbitraries.of("join", "leave").map(a -> cmd(25).setActor("admin").setSource("127.0.0.1")
+        .setAuditNote(AuditNote.newBuilder().setAction(a).setTarget("node-2")).build());
+    Arbitrary<Command> extra = Arbitraries.frequencyOf(Tuple.of(2, createNs), Tuple.of(2, putService),
+        Tuple.of(5, registerRich), Tuple.of(2, update), Tuple.of(1, token), Tuple.of(1, note));
+    return Combinators.combine(extra.list().ofMaxSize(60), new SnapshotReplayProperties().commands(),
+        Arbitraries.integers().between(0, 60)).as((extras, base, at) -> {
+          List<Command> all = new ArrayList<>(base);
+          all.addAll(Math.min(at, all.size()), extras);
+          return all;
+        });
+  }
+
+  private static Command.Builder cmd(long t) {
+    return Command.newBuilder().setTimeMs(1_000 * t);
+  }
+}
