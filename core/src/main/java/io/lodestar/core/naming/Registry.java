@@ -130,6 +130,16 @@ public final class Registry {
     return s == null ? null : s.instances.get(id);
   }
 
+  /**
+   * One service's stored instances by id (live and read-only: the caller must not change it), or
+   * null when the service does not exist. Any thread: a stream's periodic check looks up each
+   * service once for all the instances it owns there.
+   */
+  public Map<String, StoredInstance> storedIn(ServiceKey service) {
+    ServiceState s = services.get(service);
+    return s == null ? null : java.util.Collections.unmodifiableMap(s.instances);
+  }
+
   /** A service's own governance rules (no namespace defaults); empty when it has none. */
   public GovernanceRules ownRules(String namespace, String service) {
     ServiceState s = services.get(new ServiceKey(namespace, service));
@@ -146,6 +156,16 @@ public final class Registry {
     }
     out.sort((a, b) -> a.key().compareTo(b.key()));
     return out;
+  }
+
+  /**
+   * Every instance as stored now, in no particular order, without rendering any. Any thread: the
+   * lease keeper walks its leases (kept on the stored instances) with it.
+   */
+  public void forEachStored(java.util.function.Consumer<StoredInstance> action) {
+    for (ServiceState s : services.values()) {
+      s.instances.values().forEach(action);
+    }
   }
 
   /** Every service's view. */
@@ -749,8 +769,13 @@ public final class Registry {
   }
 
   private void putInstance(ServiceState s, Instance i, boolean added) {
-    if (s.instances.put(i.getId(), StoredInstance.of(s.key, i)) == null) {
+    StoredInstance next = StoredInstance.of(s.key, i);
+    next.carryLeaseFrom(s.instances.get(i.getId()));
+    StoredInstance prev = s.instances.put(i.getId(), next);
+    if (prev == null) {
       instanceCount++;
+    } else {
+      next.catchUpLease(prev); // a heartbeat that renewed prev while it was being replaced
     }
     s.pendingUpserts.put(i.getId(), i);
     s.pendingRemoved.remove(i.getId());

@@ -15,7 +15,13 @@ import java.util.Map;
  * with its own map per instance. The wire form is rendered from it when a view is read
  * ({@link #toInstance()}); the two hold the same fields, so rendering gives back an equal message.
  *
- * <p>Immutable; safe to share across threads.
+ * <p>Immutable as the registry's state, safe to share across threads. One part is not state but
+ * this node's bookkeeping: the lease it keeps for an ephemeral instance (last sign of life, the
+ * stream that renews it, what it reported of itself, whether this node decides it). It lives here,
+ * as a few primitive fields, instead of in a lease object and map entry of its own per instance;
+ * it is never replicated, snapshotted or rendered, and the registry carries it over to the object
+ * that replaces this one ({@link #carryLeaseFrom}). The lease keeper (the server's health checker)
+ * reads and writes it from its own threads, hence volatile.
  */
 public final class StoredInstance {
   // Strings and lists that repeat across instances (hosts, protocols, owners, metadata): one copy
@@ -48,6 +54,24 @@ public final class StoredInstance {
   private final byte health;        // HealthStatus number
   private final boolean ephemeral;
   private final boolean isolated;
+
+  // ---- this node's lease for an ephemeral instance (see the class comment)
+  /** No lease kept yet: a new ephemeral instance (or one that was persistent). */
+  public static final byte LEASE_NEW = 0;
+  /** Replaced by an instance whose lease holder differs: the lease starts afresh where it moved. */
+  public static final byte LEASE_MOVED = 1;
+  /** Replaced with another TTL or removal delay, same holder: keeps its last sign of life. */
+  public static final byte LEASE_CHANGED = 2;
+  /** Kept; this node decided it at the last walk. */
+  public static final byte LEASE_DECIDED = 3;
+  /** Kept; another node decides it. */
+  public static final byte LEASE_NOT_DECIDED = 4;
+  private volatile long leaseSeenNanos;
+  private volatile SharedHeartbeat leaseKeepAlive;
+  private volatile byte leaseState = LEASE_NEW;
+  // what the instance last said of itself while its lease is current (a Consul TTL check may
+  // report itself failing): a HealthStatus number, HEALTHY unless told otherwise
+  private volatile byte leaseReported = HealthStatus.HEALTHY_VALUE;
 
   private StoredInstance(ServiceKey service, Instance i) {
     this.service = service;
@@ -130,6 +154,91 @@ public final class StoredInstance {
 
   public boolean isolated() {
     return isolated;
+  }
+
+  public int ttlSeconds() {
+    return ttlSeconds;
+  }
+
+  /** Extra silence after the TTL before removal; 0: the default (removed after 3 × TTL). */
+  public int removeAfterSeconds() {
+    return removeAfterSeconds;
+  }
+
+  /** The node whose heartbeats keep an ephemeral instance alive; empty on a single node. */
+  public String leaseHolder() {
+    return leaseHolder;
+  }
+
+  // ---- the lease (this node's, not the registry's state: see the class comment)
+
+  /**
+   * Takes over the lease kept on {@code old}, the object this one replaces: all of it when the
+   * holder, TTL and removal delay stay; its last sign of life when only the TTL or delay changed;
+   * a fresh start when the holder changed. The keep-alive and the reported status follow in every
+   * case. Nothing when either is persistent.
+   */
+  void carryLeaseFrom(StoredInstance old) {
+    if (old == null || !old.ephemeral || !ephemeral) {
+      return;
+    }
+    leaseKeepAlive = old.leaseKeepAlive;
+    leaseReported = old.leaseReported;
+    if (!old.leaseHolder.equals(leaseHolder)) {
+      leaseState = LEASE_MOVED;
+      return;
+    }
+    leaseSeenNanos = old.leaseSeenNanos;
+    byte oldState = old.leaseState;
+    leaseState = oldState == LEASE_NEW || oldState == LEASE_MOVED ? oldState
+        : old.ttlSeconds != ttlSeconds || old.removeAfterSeconds != removeAfterSeconds ? LEASE_CHANGED : oldState;
+  }
+
+  /** A renewal of {@code old} that raced with its replacement by this one: the later sign of life wins. */
+  void catchUpLease(StoredInstance old) {
+    if (old != null && old.ephemeral && ephemeral && old.leaseHolder.equals(leaseHolder)) {
+      long seen = old.leaseSeenNanos;
+      if (seen - leaseSeenNanos > 0) {
+        leaseSeenNanos = seen;
+      }
+      if (leaseKeepAlive == null) {
+        leaseKeepAlive = old.leaseKeepAlive;
+      }
+    }
+  }
+
+  public long leaseSeenNanos() {
+    return leaseSeenNanos;
+  }
+
+  public void leaseSeenNanos(long nanos) {
+    leaseSeenNanos = nanos;
+  }
+
+  public SharedHeartbeat leaseKeepAlive() {
+    return leaseKeepAlive;
+  }
+
+  public void leaseKeepAlive(SharedHeartbeat keepAlive) {
+    leaseKeepAlive = keepAlive;
+  }
+
+  /** One of the {@code LEASE_} states. */
+  public byte leaseState() {
+    return leaseState;
+  }
+
+  public void leaseState(byte state) {
+    leaseState = state;
+  }
+
+  public HealthStatus leaseReported() {
+    HealthStatus h = HealthStatus.forNumber(leaseReported);
+    return h == null ? HealthStatus.UNRECOGNIZED : h;
+  }
+
+  public void leaseReported(HealthStatus status) {
+    leaseReported = (byte) status.getNumber();
   }
 
   /** The instance's tags, in its order. */

@@ -11,6 +11,8 @@ import io.lodestar.core.naming.RegistryListener;
 import io.lodestar.core.naming.ServiceChange;
 import io.lodestar.core.naming.ServiceKey;
 import io.lodestar.core.naming.ServiceView;
+import io.lodestar.core.naming.SharedHeartbeat;
+import io.lodestar.core.naming.StoredInstance;
 import io.lodestar.server.storage.CommandLog;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -35,7 +37,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Ephemeral instances hold a lease renewed by heartbeats (REST, or an SDK stream's heartbeat
  * that renews everything the stream owns). Renewal is a volatile write to an in-memory lease:
- * heartbeats never touch the log. A scan each second turns leases older than the TTL into
+ * heartbeats never touch the log. A lease is a few fields of the registry's stored instance
+ * ({@link StoredInstance}'s lease part, this node's own), not an object and map entry per
+ * instance: the walk goes over the registry's instances. A scan each second turns leases older than the TTL into
  * UNHEALTHY and older than 3 × TTL into removal, one batched command per scan.
  *
  * <p>Expiry by deadline: a scan walks the leases only when one of them can have changed state by
@@ -88,7 +92,6 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   // lease holders other than this node at the last walk (on the leader), and whether each was alive
   private java.util.Map<String, Boolean> otherHolders = java.util.Map.of();
   static final long WALK_AT_LEAST_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
-  private final PerService<Lease> leases = new PerService<>();
   private final PerService<Probe> probes = new PerService<>();
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "lodestar-health");
@@ -146,7 +149,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    * them all with one write, however many instances the stream carries (etcd's lease per client,
    * L5's agent per host). A broken stream stops renewing, and each of its leases starts its TTL.
    */
-  public final class KeepAlive {
+  public final class KeepAlive implements SharedHeartbeat {
     private volatile long lastSeen = nanoClock.getAsLong();
     // a lease bound here was lapsed (unhealthy) at the last walk: a renewal makes it healthy, which
     // the next scan must see
@@ -167,37 +170,10 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       }
       return since;
     }
-  }
 
-  private static final class Lease {
-    // seconds, not nanoseconds: one of these per ephemeral instance, so every byte counts
-    final int ttlSeconds;
-    final int removeAfterSeconds;  // silence after which the instance is removed
-    volatile String holder;
-    volatile long lastSeen;
-    volatile KeepAlive keepAlive; // the stream that renews it, if any
-    volatile HealthStatus health;
-    // what the instance last said of itself while its lease is current (a Consul TTL check may
-    // report itself failing); HEALTHY unless told otherwise
-    volatile HealthStatus reported = HealthStatus.HEALTHY;
-    // whether this node decided this lease at the last scan; a takeover starts a full TTL afresh
-    volatile boolean responsible;
-
-    Lease(int ttlSeconds, int removeAfterSeconds, String holder, long now, HealthStatus health, boolean responsible) {
-      this.ttlSeconds = ttlSeconds;
-      this.removeAfterSeconds = removeAfterSeconds;
-      this.holder = holder;
-      this.lastSeen = now;
-      this.health = health;
-      this.responsible = responsible;
-    }
-
-    long ttlNanos() {
-      return TimeUnit.SECONDS.toNanos(ttlSeconds);
-    }
-
-    long removeAfterNanos() {
-      return TimeUnit.SECONDS.toNanos(removeAfterSeconds);
+    @Override
+    public long lastSeenNanos() {
+      return lastSeen;
     }
   }
 
@@ -252,7 +228,11 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     long now = nanoClock.getAsLong();
     // an unhealthy instance stays lapsed (only a sign of life makes it healthy), but its removal
     // clock restarts too
-    leases.forEach((k, l) -> l.lastSeen = l.health == HealthStatus.UNHEALTHY ? now - l.ttlNanos() - 1 : now);
+    registry.forEachStored(l -> {
+      if (l.ephemeral()) {
+        l.leaseSeenNanos(l.health() == HealthStatus.UNHEALTHY ? now - ttlNanos(l) - 1 : now);
+      }
+    });
     walkNext = true;
     serving = true;
   }
@@ -278,13 +258,13 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    * held by another node): the caller then re-asserts the instance here, which moves the lease.
    */
   public boolean renew(InstanceKey key) {
-    Lease l = leases.get(key);
-    if (l == null || !l.holder.equals(scope.localId())) {
+    StoredInstance l = heldHere(key);
+    if (l == null) {
       return false;
     }
-    l.reported = HealthStatus.HEALTHY;
-    l.lastSeen = nanoClock.getAsLong();
-    if (l.health != HealthStatus.HEALTHY) {
+    l.leaseReported(HealthStatus.HEALTHY);
+    l.leaseSeenNanos(nanoClock.getAsLong());
+    if (l.health() != HealthStatus.HEALTHY) {
       walkNext = true; // a lapsed lease renewed: the next scan marks it healthy
     }
     return true;
@@ -297,16 +277,16 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    * when this node holds no lease for the instance, as for {@link #renew}.
    */
   public java.util.concurrent.CompletableFuture<Boolean> report(InstanceKey key, HealthStatus status) {
-    Lease l = leases.get(key);
-    if (l == null || !l.holder.equals(scope.localId())) {
+    StoredInstance l = heldHere(key);
+    if (l == null) {
       return java.util.concurrent.CompletableFuture.completedFuture(false);
     }
-    l.reported = status;
-    l.lastSeen = nanoClock.getAsLong();
-    if (l.health != status) {
+    l.leaseReported(status);
+    l.leaseSeenNanos(nanoClock.getAsLong());
+    if (l.health() != status) {
       walkNext = true;
     }
-    if (l.health == status) {
+    if (l.health() == status) {
       return java.util.concurrent.CompletableFuture.completedFuture(true);
     }
     return commandLog.submit(Command.newBuilder().setSetHealth(SetHealth.newBuilder()
@@ -323,16 +303,16 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    * from now on. False when this node holds no lease for it, as for {@link #renew}.
    */
   public boolean bind(InstanceKey key, KeepAlive keepAlive) {
-    Lease l = leases.get(key);
-    if (l == null || !l.holder.equals(scope.localId())) {
+    StoredInstance l = heldHere(key);
+    if (l == null) {
       return false;
     }
-    if (l.keepAlive != keepAlive) {
-      l.keepAlive = keepAlive;
+    if (l.leaseKeepAlive() != keepAlive) {
+      l.leaseKeepAlive(keepAlive);
       walkNext = true; // its deadline follows another keep-alive than the last walk noted
     }
-    l.lastSeen = nanoClock.getAsLong();
-    if (l.health != l.reported) {
+    l.leaseSeenNanos(nanoClock.getAsLong());
+    if (l.health() != l.leaseReported()) {
       walkNext = true;
     }
     return true;
@@ -346,13 +326,14 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    */
   public void bindAll(ServiceKey service, java.util.Set<String> ids, KeepAlive keepAlive,
       java.util.function.Consumer<String> lost) {
-    java.util.Map<String, Lease> byId = leases.of(service);
+    java.util.Map<String, StoredInstance> byId = registry.storedIn(service);
     String self = scope.localId();
     for (String id : ids) {
-      Lease l = byId == null ? null : byId.get(id);
-      if (l == null || !l.holder.equals(self)) {
-        lost.accept(id);
-      } else if (l.keepAlive != keepAlive || l.health != l.reported) {
+      StoredInstance l = byId == null ? null : byId.get(id);
+      if (l == null || !l.ephemeral() || l.leaseState() == StoredInstance.LEASE_NEW
+          || !l.leaseHolder().equals(self)) {
+        lost.accept(id); // as heldHere() finds no lease
+      } else if (l.leaseKeepAlive() != keepAlive || l.health() != l.leaseReported()) {
         bind(new InstanceKey(service, id), keepAlive);
       }
     }
@@ -363,16 +344,50 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    * stream's), or -1 when this node holds no lease for it (persistent, or held by another node).
    */
   public long sinceLastHeartbeatNanos(InstanceKey key) {
-    Lease l = leases.get(key);
-    if (l == null) {
+    StoredInstance l = leased(key);
+    if (l == null || l.leaseState() == StoredInstance.LEASE_MOVED) {
       return -1;
     }
-    long seen = l.lastSeen;
-    KeepAlive k = l.keepAlive;
+    return nanoClock.getAsLong() - lastSignOfLife(l);
+  }
+
+  /** The stored instance, or null. */
+  private StoredInstance stored(InstanceKey key) {
+    return registry.stored(key.service().namespace(), key.service().service(), key.id());
+  }
+
+  /** The stored instance when it is ephemeral and its lease is tracked (whoever holds it), or null. */
+  private StoredInstance leased(InstanceKey key) {
+    StoredInstance l = stored(key);
+    return l == null || !l.ephemeral() || l.leaseState() == StoredInstance.LEASE_NEW ? null : l;
+  }
+
+  /** The stored instance when it is ephemeral and its lease is held by this node, or null. */
+  private StoredInstance heldHere(InstanceKey key) {
+    StoredInstance l = leased(key);
+    return l == null || !l.leaseHolder().equals(scope.localId()) ? null : l;
+  }
+
+  private static long lastSignOfLife(StoredInstance l) {
+    long seen = l.leaseSeenNanos();
+    SharedHeartbeat k = l.leaseKeepAlive();
     if (k != null) {
-      seen = Math.max(seen, k.lastSeen);
+      long shared = k.lastSeenNanos();
+      if (shared - seen > 0) {
+        seen = shared;
+      }
     }
-    return nanoClock.getAsLong() - seen;
+    return seen;
+  }
+
+  private static long ttlNanos(StoredInstance l) {
+    return TimeUnit.SECONDS.toNanos(l.ttlSeconds());
+  }
+
+  /** Silence after which the instance is removed: its TTL plus its removal delay, or 3 × TTL. */
+  private static long removeAfterNanos(StoredInstance l) {
+    int ttl = l.ttlSeconds();
+    return TimeUnit.SECONDS.toNanos(l.removeAfterSeconds() > 0 ? ttl + l.removeAfterSeconds() : 3 * ttl);
   }
 
   /** How many scans walked every lease since start (the others found nothing due). */
@@ -383,8 +398,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   /** Leases this node decides (in a cluster: those it holds, plus any the leader took over). */
   public int leaseCount() {
     int[] n = {0};
-    leases.forEach((k, l) -> {
-      if (l.responsible) {
+    registry.forEachStored(l -> {
+      if (l.ephemeral() && l.leaseState() == StoredInstance.LEASE_DECIDED) {
         n[0]++;
       }
     });
@@ -396,7 +411,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     long now = nanoClock.getAsLong();
     if (change.previousRevision() == 0 || change.deleted()) {
       // No usable base (a snapshot replaced the state): resync this service from its view.
-      leases.removeService(change.key());
+      // (Leases live on the stored instances: a restored one is new and starts afresh.)
       probes.removeService(change.key());
       if (!change.deleted()) {
         change.view().forEachInstance(i -> track(i, now));
@@ -407,41 +422,34 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       track(i, now);
     }
     for (String id : change.removedIds()) {
-      InstanceKey k = new InstanceKey(change.key(), id);
-      leases.remove(k);
-      probes.remove(k);
+      probes.remove(new InstanceKey(change.key(), id));
     }
   }
 
   private void track(Instance i, long now) {
     InstanceKey k = InstanceKey.of(i);
     if (i.getEphemeral()) {
-      walkNext = true; // a new or changed lease: its deadline is not in the last walk's
       probes.remove(k);
-      Lease l = leases.get(k);
-      int ttlSeconds = i.getTtlSeconds();
-      long ttl = TimeUnit.SECONDS.toNanos(ttlSeconds);
-      String holder = i.getLeaseHolder();
-      int removeAfter = i.getRemoveAfterSeconds() > 0 ? ttlSeconds + i.getRemoveAfterSeconds() : 3 * ttlSeconds;
-      if (l == null || l.ttlSeconds != ttlSeconds || l.removeAfterSeconds != removeAfter || !l.holder.equals(holder)) {
-        boolean mine = holder.equals(scope.localId());
-        // a lease that moves here starts afresh; one that stays keeps its last sign of life; a new
-        // one of an unhealthy instance (a check that must pass first) starts lapsed, so that only
-        // a sign of life makes it healthy
-        long seen = l != null && l.holder.equals(holder) ? l.lastSeen
-            : l == null && i.getHealth() == HealthStatus.UNHEALTHY ? now - ttl - 1 : now;
-        Lease next = new Lease(ttlSeconds, removeAfter, holder, seen, i.getHealth(), mine);
-        if (l != null) {
-          next.reported = l.reported;
-        }
-        // a stream may have bound the old lease just before this replaced it: keep its keep-alive
-        next.keepAlive = l == null ? null : l.keepAlive;
-        leases.put(k, next);
-      } else {
-        l.health = i.getHealth(); // registrations renew explicitly, through renew()
+      StoredInstance l = stored(k);
+      if (l == null || !l.ephemeral()) {
+        return; // replaced or removed since: the change that did it is tracked in turn
       }
+      byte state = l.leaseState();
+      if (state == StoredInstance.LEASE_DECIDED || state == StoredInstance.LEASE_NOT_DECIDED) {
+        return; // the same lease, carried over by the registry (registrations renew explicitly, through renew())
+      }
+      walkNext = true; // a new or changed lease: its deadline is not in the last walk's
+      // a lease that moves here starts afresh; one that stays keeps its last sign of life; a new
+      // one of an unhealthy instance (a check that must pass first) starts lapsed, so that only
+      // a sign of life makes it healthy
+      if (state == StoredInstance.LEASE_MOVED) {
+        l.leaseSeenNanos(now);
+      } else if (state == StoredInstance.LEASE_NEW) {
+        l.leaseSeenNanos(l.health() == HealthStatus.UNHEALTHY ? now - ttlNanos(l) - 1 : now);
+      }
+      l.leaseState(l.leaseHolder().equals(scope.localId()) ? StoredInstance.LEASE_DECIDED
+          : StoredInstance.LEASE_NOT_DECIDED);
     } else {
-      leases.remove(k);
       if (i.hasCheck()) {
         Probe p = probes.get(k);
         if (p == null) {
@@ -522,49 +530,56 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     java.util.Map<String, Boolean> alive = new java.util.HashMap<>();
     java.util.concurrent.atomic.AtomicInteger takenOver = new java.util.concurrent.atomic.AtomicInteger();
     long[] due = {now + WALK_AT_LEAST_EVERY_NANOS};
-    leases.forEach((key, l) -> {
-      boolean responsible = l.holder.equals(self)
-          || (leader && !alive.computeIfAbsent(l.holder, scope::holderAlive));
+    registry.forEachStored(l -> {
+      byte state = l.leaseState();
+      if (!l.ephemeral() || state == StoredInstance.LEASE_NEW || state == StoredInstance.LEASE_MOVED
+          || state == StoredInstance.LEASE_CHANGED) {
+        return; // persistent, or not tracked yet: tracking it sets walkNext
+      }
+      String holder = l.leaseHolder();
+      boolean responsible = holder.equals(self) || (leader && !alive.computeIfAbsent(holder, scope::holderAlive));
       if (!responsible) {
-        l.responsible = false;
+        l.leaseState(StoredInstance.LEASE_NOT_DECIDED);
         return;
       }
-      if (!l.responsible) {
+      if (state != StoredInstance.LEASE_DECIDED) {
         // taking over from a holder that is gone: its last heartbeat is unknown here, so the
         // instance gets a full TTL from now — it never expires before its TTL really passed
-        l.responsible = true;
-        l.lastSeen = now;
+        l.leaseState(StoredInstance.LEASE_DECIDED);
+        l.leaseSeenNanos(now);
         takenOver.incrementAndGet();
-        due[0] = Math.min(due[0], now + l.ttlNanos() + 1);
+        due[0] = Math.min(due[0], now + ttlNanos(l) + 1);
         return;
       }
-      KeepAlive ka = l.keepAlive;
-      long seen = ka == null ? l.lastSeen : Math.max(l.lastSeen, ka.lastSeen);
+      SharedHeartbeat ka = l.leaseKeepAlive();
+      long seen = lastSignOfLife(l);
       long age = now - seen;
-      if (age > l.removeAfterNanos()) {
-        found.add(change(key, HealthStatus.UNHEALTHY, true));
+      HealthStatus health = l.health();
+      if (age > removeAfterNanos(l)) {
+        found.add(change(l, HealthStatus.UNHEALTHY, true));
         due[0] = now; // removed, or held by protection: decided again at the next scan
-      } else if (age > l.ttlNanos()) {
-        if (l.health != HealthStatus.UNHEALTHY) {
-          found.add(change(key, HealthStatus.UNHEALTHY, false));
+      } else if (age > ttlNanos(l)) {
+        if (health != HealthStatus.UNHEALTHY) {
+          found.add(change(l, HealthStatus.UNHEALTHY, false));
         }
-        due[0] = Math.min(due[0], seen + l.removeAfterNanos() + 1);
+        due[0] = Math.min(due[0], seen + removeAfterNanos(l) + 1);
       } else {
-        if (l.health != l.reported) {
-          found.add(change(key, l.reported, false));
+        HealthStatus reported = l.leaseReported();
+        if (health != reported) {
+          found.add(change(l, reported, false));
         }
-        if (ka == null) {
-          due[0] = Math.min(due[0], seen + l.ttlNanos() + 1);
-        } else if (ka.walked != walk) { // due no sooner than the keep-alive's last renewal + TTL
-          ka.walked = walk;
-          ka.shortestTtlNanos = l.ttlNanos() + 1;
-          keepAlives.add(ka);
+        if (!(ka instanceof KeepAlive k)) {
+          due[0] = Math.min(due[0], seen + ttlNanos(l) + 1);
+        } else if (k.walked != walk) { // due no sooner than the keep-alive's last renewal + TTL
+          k.walked = walk;
+          k.shortestTtlNanos = ttlNanos(l) + 1;
+          keepAlives.add(k);
         } else {
-          ka.shortestTtlNanos = Math.min(ka.shortestTtlNanos, l.ttlNanos() + 1);
+          k.shortestTtlNanos = Math.min(k.shortestTtlNanos, ttlNanos(l) + 1);
         }
       }
-      if (ka != null && l.health == HealthStatus.UNHEALTHY) {
-        ka.holdsLapsed = true;
+      if (ka instanceof KeepAlive lapsed && health == HealthStatus.UNHEALTHY) {
+        lapsed.holdsLapsed = true;
       }
     });
     nextDueNanos = due[0];
@@ -594,9 +609,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       return changes; // nothing removed in the window and nothing to remove: no share to count, no walk of the leases
     }
     java.util.Map<String, Integer> decided = new java.util.HashMap<>();
-    leases.forEach((k, l) -> {
-      if (l.responsible) {
-        decided.merge(k.service().namespace(), 1, Integer::sum);
+    registry.forEachStored(l -> {
+      if (l.ephemeral() && l.leaseState() == StoredInstance.LEASE_DECIDED) {
+        decided.merge(l.service().namespace(), 1, Integer::sum);
       }
     });
     java.util.Map<String, Integer> removing = new java.util.HashMap<>(removedInWindow);
@@ -645,8 +660,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     for (SetHealth.Change c : changes) {
       String ns = c.getRef().getNamespace();
       if (c.getRemove() && pausedNs.contains(ns)) {
-        Lease l = leases.get(new InstanceKey(new ServiceKey(ns, c.getRef().getService()), c.getRef().getId()));
-        if (l != null && l.health != HealthStatus.UNHEALTHY) {
+        StoredInstance l = registry.stored(ns, c.getRef().getService(), c.getRef().getId());
+        if (l != null && l.health() != HealthStatus.UNHEALTHY) {
           kept.add(c.toBuilder().setRemove(false).build()); // still marked, not removed
         }
       } else {
@@ -744,6 +759,11 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  private static SetHealth.Change change(StoredInstance l, HealthStatus status, boolean remove) {
+    return SetHealth.Change.newBuilder().setRef(InstanceRef.newBuilder().setNamespace(l.service().namespace())
+        .setService(l.service().service()).setId(l.id())).setStatus(status).setRemove(remove).build();
   }
 
   private static SetHealth.Change change(InstanceKey k, HealthStatus status, boolean remove) {
