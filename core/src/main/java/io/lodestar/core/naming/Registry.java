@@ -26,7 +26,6 @@ import io.lodestar.core.governance.RuleKind;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -60,8 +59,9 @@ public final class Registry {
   private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
   private final Map<ServiceKey, ServiceState> services = new ConcurrentHashMap<>();
   // owner (SDK client id) -> its instances' ids by service (the service's own key, shared), so an
-  // entry is the id the instance already holds rather than a key object per instance; applier only
-  private final Map<String, Map<ServiceKey, Set<String>>> owned = new HashMap<>();
+  // entry is the id the instance already holds rather than a key object per instance, in an open
+  // table (a slot, not a HashSet's 32 B entry, per instance); applier only
+  private final Map<String, Map<ServiceKey, OpenSet<String>>> owned = new HashMap<>();
   private final Set<ServiceState> dirty = new LinkedHashSet<>();
   private final List<RegistryListener> listeners = new CopyOnWriteArrayList<>();
   private volatile long revision;
@@ -326,10 +326,10 @@ public final class Registry {
         yield true;
       }
       case DEREGISTER_OWNED -> {
-        Map<ServiceKey, Set<String>> byService = owned.get(cmd.getDeregisterOwned().getOwner());
+        Map<ServiceKey, OpenSet<String>> byService = owned.get(cmd.getDeregisterOwned().getOwner());
         if (byService != null) {
-          for (Map.Entry<ServiceKey, Set<String>> e : byService.entrySet()) {
-            for (String id : e.getValue()) {
+          for (Map.Entry<ServiceKey, OpenSet<String>> e : byService.entrySet()) {
+            for (String id : e.getValue().toList()) {
               if (!ephemeralOrAbsent(e.getKey().namespace(), e.getKey().service(), id)) {
                 yield false;
               }
@@ -538,7 +538,7 @@ public final class Registry {
   }
 
   private CommandResult deregisterOwned(DeregisterOwned d) {
-    Map<ServiceKey, Set<String>> byService = owned.get(d.getOwner());
+    Map<ServiceKey, OpenSet<String>> byService = owned.get(d.getOwner());
     int n = 0;
     if (byService != null) {
       // in key order, never the set's hash order: that depends on the set's history, which a node
@@ -812,15 +812,15 @@ public final class Registry {
   /** @param service the service's own key, shared by every index entry of its instances */
   private void own(ServiceKey service, Instance i) {
     if (!i.getOwner().isEmpty()) {
-      owned.computeIfAbsent(i.getOwner(), o -> new HashMap<>()).computeIfAbsent(service, k -> new HashSet<>())
-          .add(i.getId());
+      owned.computeIfAbsent(i.getOwner(), o -> new HashMap<>()).computeIfAbsent(service, k -> OpenSet.ofStrings())
+          .put(i.getId());
     }
   }
 
   private void unown(ServiceKey service, String id, String owner) {
     if (!owner.isEmpty()) {
-      Map<ServiceKey, Set<String>> byService = owned.get(owner);
-      Set<String> ids = byService == null ? null : byService.get(service);
+      Map<ServiceKey, OpenSet<String>> byService = owned.get(owner);
+      OpenSet<String> ids = byService == null ? null : byService.get(service);
       if (ids != null) {
         ids.remove(id);
         if (ids.isEmpty()) {

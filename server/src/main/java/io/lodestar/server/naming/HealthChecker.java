@@ -319,22 +319,23 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   }
 
   /**
-   * {@link #bind} for ids of one service already bound to this keep-alive, as a stream's periodic
-   * check of all it owns does: one lookup of the service's leases, no key object per instance, and
-   * no renewal write where the keep-alive (touched by the caller) already renews the lease. Calls
-   * {@code lost} with each id this node holds no lease for.
+   * {@link #bind} for every instance a stream owns, as its periodic check does: one lookup per
+   * service, no key object per instance, and no renewal write where the keep-alive (touched by
+   * the caller) already renews the lease. Calls {@code lost} with each instance this node holds no
+   * lease for.
    */
-  public void bindAll(ServiceKey service, java.util.Set<String> ids, KeepAlive keepAlive,
-      java.util.function.Consumer<String> lost) {
-    java.util.Map<String, StoredInstance> byId = registry.storedIn(service);
+  public void bindAll(java.util.Collection<StoredInstance> owned, KeepAlive keepAlive,
+      java.util.function.Consumer<StoredInstance> lost) {
+    java.util.Map<ServiceKey, java.util.Map<String, StoredInstance>> services = new java.util.HashMap<>();
     String self = scope.localId();
-    for (String id : ids) {
-      StoredInstance l = byId == null ? null : byId.get(id);
+    for (StoredInstance o : owned) {
+      java.util.Map<String, StoredInstance> byId = services.computeIfAbsent(o.service(), registry::storedIn);
+      StoredInstance l = byId == null ? null : byId.get(o.id());
       if (l == null || !l.ephemeral() || l.leaseState() == StoredInstance.LEASE_NEW
           || !l.leaseHolder().equals(self)) {
-        lost.accept(id); // as heldHere() finds no lease
+        lost.accept(o); // as heldHere() finds no lease
       } else if (l.leaseKeepAlive() != keepAlive || l.health() != l.leaseReported()) {
-        bind(new InstanceKey(service, id), keepAlive);
+        bind(new InstanceKey(o.service(), o.id()), keepAlive);
       }
     }
   }

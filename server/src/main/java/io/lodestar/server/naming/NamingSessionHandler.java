@@ -11,6 +11,7 @@ import io.lodestar.api.v1.state.DeregisterInstance;
 import io.lodestar.api.v1.state.DeregisterOwned;
 import io.lodestar.api.v1.state.RegisterInstance;
 import io.lodestar.core.Validation;
+import io.lodestar.core.naming.OpenSet;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceKey;
 import io.lodestar.core.naming.StoredInstance;
@@ -22,6 +23,7 @@ import io.lodestar.server.storage.LogStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -78,9 +80,11 @@ public final class NamingSessionHandler implements SessionHandler {
   private final class Stream implements Part {
     private final Session session;
     // instances this stream registered, as the registry stores them (the same compact objects, so
-    // holding them costs nothing more), so that it can re-assert them after a lapse; by service
-    // (the registry's key, shared) and id, so an entry needs no key object of its own
-    private final PerService<StoredInstance> owned = new PerService<>();
+    // holding them costs nothing more), so that it can re-assert them after a lapse; keyed by
+    // their own service and id in an open table: a slot per instance, no entry or key object.
+    // Guarded by itself: registrations complete on the log's threads, heartbeats on the stream's.
+    private final OpenSet<StoredInstance> owned = new OpenSet<>(Stream::keyHash,
+        (a, b) -> a.id().equals(b.id()) && a.service().equals(b.service()));
     private final HealthChecker.KeepAlive keepAlive = health.newKeepAlive();
     private int heartbeats; // the stream's inbound messages arrive one at a time
     // what this stream was last told of the node's health; an SDK assumes UP until told otherwise
@@ -123,7 +127,7 @@ public final class NamingSessionHandler implements SessionHandler {
 
     @Override
     public void onClose(boolean clean) {
-      if (clean && !owned.isEmpty()) {
+      if (clean && ownsAny()) {
         goodbye(); // completing the stream is a clean close
       }
       hub.remove(session);
@@ -194,7 +198,9 @@ public final class NamingSessionHandler implements SessionHandler {
         return null; // no live lease here: the write renews it
       }
       Instance held = stored.toInstance();
-      owned.put(key, stored);
+      synchronized (owned) {
+        owned.put(stored);
+      }
       shortestTtlNanos = Math.min(shortestTtlNanos, TimeUnit.SECONDS.toNanos(held.getTtlSeconds()));
       reassertions.increment();
       return held;
@@ -209,7 +215,9 @@ public final class NamingSessionHandler implements SessionHandler {
               stored = StoredInstance.of(new ServiceKey(spec.getNamespace(), spec.getService()), res.getInstance());
             }
             InstanceKey key = new InstanceKey(stored.service(), stored.id()); // the registry's key and id, shared
-            owned.put(key, stored);
+            synchronized (owned) {
+              owned.put(stored);
+            }
             shortestTtlNanos = Math.min(shortestTtlNanos, TimeUnit.SECONDS.toNanos(res.getInstance().getTtlSeconds()));
             health.bind(key, keepAlive);
             registrations.increment();
@@ -220,7 +228,11 @@ public final class NamingSessionHandler implements SessionHandler {
     private void deregister(long rid, ClientMessage m) {
       var d = m.getDeregister();
       String ns = d.getNamespace().isEmpty() ? "default" : d.getNamespace();
-      owned.remove(new InstanceKey(new ServiceKey(ns, d.getService()), d.getInstanceId()));
+      ServiceKey service = new ServiceKey(ns, d.getService());
+      String id = d.getInstanceId();
+      synchronized (owned) {
+        owned.remove(keyHash(service, id), i -> i.id().equals(id) && i.service().equals(service));
+      }
       writesInFlight.incrementAndGet();
       commandLog.submit(Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder()
           .setNamespace(ns).setService(d.getService()).setId(d.getInstanceId())).build())
@@ -249,17 +261,23 @@ public final class NamingSessionHandler implements SessionHandler {
       if (++heartbeats % FULL_CHECK_EVERY != 0 && sincePrevious < Math.min(SILENCE_NANOS, shortestTtlNanos)) {
         return;
       }
-      owned.forEachService((service, byId) -> health.bindAll(service, byId.keySet(), keepAlive, id -> {
-        StoredInstance stored = byId.get(id);
-        if (stored == null) {
-          return; // deregistered meanwhile
+      List<StoredInstance> all;
+      synchronized (owned) {
+        all = owned.toList(); // bound and re-asserted outside the lock: a re-assertion puts again
+      }
+      health.bindAll(all, keepAlive, stored -> {
+        synchronized (owned) {
+          if (!owned.contains(stored)) {
+            return; // deregistered meanwhile
+          }
         }
         // Expired while the client was alive but silent (a long pause): re-assert it.
-        log.info("Re-registering {}/{} for client {} after its lease lapsed", service, id, session.clientId());
+        log.info("Re-registering {}/{} for client {} after its lease lapsed", stored.service(), stored.id(),
+            session.clientId());
         // what the registry adds (revision, health, time, isolation) is its own to decide again
         submitRegistration(stored.toInstance().toBuilder().clearRevision().clearHealth().clearRegisteredAtMs()
             .clearIsolated().setOwner(session.clientId()).setLeaseHolder(health.localId()).build());
-      }));
+      });
     }
 
     /**
@@ -278,8 +296,24 @@ public final class NamingSessionHandler implements SessionHandler {
       }
     }
 
+    private boolean ownsAny() {
+      synchronized (owned) {
+        return !owned.isEmpty();
+      }
+    }
+
+    private static int keyHash(StoredInstance i) {
+      return keyHash(i.service(), i.id());
+    }
+
+    private static int keyHash(ServiceKey service, String id) {
+      return 31 * service.hashCode() + id.hashCode();
+    }
+
     private void goodbye() {
-      owned.clear();
+      synchronized (owned) {
+        owned.clear();
+      }
       commandLog.submit(Command.newBuilder().setDeregisterOwned(DeregisterOwned.newBuilder()
           .setOwner(session.clientId())).build());
     }
