@@ -6,6 +6,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import io.lodestar.api.v1.HealthCheck;
+import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.TcpCheck;
 import io.lodestar.api.v1.state.AuditNote;
@@ -16,6 +17,7 @@ import io.lodestar.api.v1.state.InstanceRef;
 import io.lodestar.api.v1.state.PutService;
 import io.lodestar.api.v1.state.RegisterInstance;
 import io.lodestar.api.v1.state.UpdateInstance;
+import io.lodestar.core.naming.StoredInstance;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -79,6 +81,29 @@ class StreamedSnapshotProperties {
     apply(sm, List.of(register("s1", "a", "10.0.0.9", true), register("s2", "c", "10.0.0.3", true),
         Command.newBuilder().setTimeMs(9_000).setDeregisterInstance(io.lodestar.api.v1.state.DeregisterInstance
             .newBuilder().setNamespace("default").setService("s1").setId("b")).build()));
+    assertThat(stream(captured)).isEqualTo(before);
+  }
+
+  @Test
+  void aLeaseOnACapturedInstanceIsNotWrittenAndFollowsTheInstanceThatReplacesIt() throws IOException {
+    StateMachine sm = new StateMachine();
+    apply(sm, List.of(register("s1", "a", "10.0.0.1", true)));
+    byte[] before = sm.snapshot(1).toByteArray();
+    StreamedSnapshot captured = sm.captureSnapshot(1);
+    // the lease keeper writes this node's lease on the object the capture holds
+    StoredInstance held = sm.registry().stored("default", "s1", "a");
+    held.leaseSeenNanos(42);
+    held.leaseState(StoredInstance.LEASE_DECIDED);
+    held.leaseReported(HealthStatus.UNHEALTHY);
+    // replaced (same holder and TTL) while the capture still holds the old object
+    apply(sm, List.of(register("s1", "a", "10.0.0.9", true)));
+    StoredInstance live = sm.registry().stored("default", "s1", "a");
+    assertThat(live).isNotSameAs(held);
+    assertThat(live.leaseSeenNanos()).isEqualTo(42);
+    assertThat(live.leaseState()).isEqualTo(StoredInstance.LEASE_DECIDED);
+    assertThat(live.leaseReported()).isEqualTo(HealthStatus.UNHEALTHY);
+    held.leaseSeenNanos(99); // a late renewal of the replaced object while the capture is written
+    assertThat(captured.serializedSize()).isEqualTo(before.length);
     assertThat(stream(captured)).isEqualTo(before);
   }
 

@@ -652,7 +652,9 @@ public final class Registry {
    * with their revisions and, per service, its instances sorted by id. The instances are the
    * registry's own immutable entries, not copies, so a large registry is rendered to its wire form
    * one instance at a time by whoever writes the snapshot, on any thread, rather than as a second
-   * whole copy of the state at once ({@link io.lodestar.core.StreamedSnapshot}).
+   * whole copy of the state at once ({@link io.lodestar.core.StreamedSnapshot}). The one mutable
+   * part of an entry, this node's lease ({@link StoredInstance}), is never rendered, so a lease
+   * renewed while a capture is written leaves its bytes as captured.
    */
   public record Captured(long revision, List<Namespace> namespaces, List<ServiceInfo> services,
       List<StoredInstance[]> instances) {}
