@@ -42,7 +42,8 @@ class LodestarPeer implements Peer {
 
   @Override
   public String settings() {
-    return "-Xmx" + heap + ", embedded storage (write-ahead log, fsync per group commit), ephemeral instances "
+    return "-Xmx" + heap + ", embedded storage (write-ahead log: ephemeral writes answered once written and synced "
+        + "right after, every other write synced before its answer), --max-services-per-namespace 20000, ephemeral instances "
         + "with 10 s TTL renewed by one stream per client, discovery pushed; W4 reads with the SDK's fetch (one request on its gRPC stream, no cache)";
   }
 
@@ -136,7 +137,9 @@ class LodestarPeer implements Peer {
     address = "127.0.0.1:" + port;
     Path log = workDir.resolve("lodestar.log");
     ProcessBuilder pb = new ProcessBuilder(home.resolve("lodestar").toString(), "server", "--port",
-        Integer.toString(port), "--data-dir", workDir.resolve("data").toString()).directory(workDir.toFile())
+        Integer.toString(port), "--data-dir", workDir.resolve("data").toString(),
+        // the million tier's 10,000 services plus W2's: over the default guard of 10,000 per namespace
+        "--max-services-per-namespace", "20000").directory(workDir.toFile())
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     pb.environment().put("JAVA_OPTS", "-Xmx" + heap);
     server = pb.start();
