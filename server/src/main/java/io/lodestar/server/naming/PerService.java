@@ -15,16 +15,6 @@ final class PerService<V> {
     return m == null ? null : m.get(k.id());
   }
 
-  /** One service's entries by id (live, not a copy), or null when it has none. */
-  Map<String, V> of(ServiceKey s) {
-    return byService.get(s);
-  }
-
-  /** Each service with its entries by id (live maps, not copies). */
-  void forEachService(BiConsumer<ServiceKey, Map<String, V>> action) {
-    byService.forEach(action);
-  }
-
   void put(InstanceKey k, V v) {
     byService.computeIfAbsent(k.service(), s -> new ConcurrentHashMap<>()).put(k.id(), v);
   }
