@@ -35,8 +35,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -44,8 +42,8 @@ import java.util.function.Consumer;
  * The client's one stream to a Lodestar server: connecting, failing over, heartbeats, requests
  * and the registrations to restore after a reconnect.
  *
- * <p>Concurrency: every mutable field is owned by one single-threaded scheduler, the control
- * thread. gRPC callbacks (which arrive on Netty threads) and caller requests only post tasks to
+ * <p>Concurrency: every mutable field is owned by one serial queue, the control thread (a
+ * {@link ControlLoop}: one task at a time, in order, on a pool the JVM's clients share). gRPC callbacks (which arrive on Netty threads) and caller requests only post tasks to
  * it, so no lock is needed and messages go out in one order. Callbacks carry the {@link Session}
  * they belong to; one from a session that is no longer current is ignored, so a late error from an
  * old stream can never tear down a new one. {@link #status} is the one field read elsewhere; it is
@@ -82,7 +80,7 @@ final class Connection {
 
   private final Duration connectTimeout;
   private final Backoff backoff;
-  private final ScheduledExecutorService control;
+  private final ControlLoop control;
   private final Executor listenerExecutor;
   private ServiceCache cache;
   private ConfigCache configCache;
@@ -93,14 +91,14 @@ final class Connection {
   private int failuresSinceReady;
   private boolean closed;
   private long nextRequestId = 1;
-  private ScheduledFuture<?> reconnectTimer;
+  private ControlLoop.Timer reconnectTimer;
   private final LinkedHashMap<Long, Pending> pending = new LinkedHashMap<>();
   /** What to register again after a reconnect, by namespace/service/id. */
   private final LinkedHashMap<InstanceKey, Instance> registrations = new LinkedHashMap<>();
   /** Of {@link #registrations}, those not yet re-asserted on this session, in order. */
   private final java.util.LinkedHashSet<InstanceKey> toReassert = new java.util.LinkedHashSet<>();
   private int reassertInFlight;
-  private ScheduledFuture<?> reassertTimer;
+  private ControlLoop.Timer reassertTimer;
   /** Writes the server refused for now (busy): full jitter, reset by any write it takes. */
   private final Backoff writeBackoff = Backoff.fullJitter(WRITE_RETRY_INITIAL, WRITE_RETRY_MAX);
   private final RetryLog retryLog;
@@ -113,7 +111,7 @@ final class Connection {
   private final CopyOnWriteArrayList<StatusHandle> statusListeners = new CopyOnWriteArrayList<>();
 
   Connection(List<ServerAddress> servers, String clientId, Map<String, String> labels, Duration connectTimeout,
-      Backoff backoff, ScheduledExecutorService control, Executor listenerExecutor, String token) {
+      Backoff backoff, ControlLoop control, Executor listenerExecutor, String token) {
     this.token = token == null ? null : new TokenCredentials(token);
     this.servers = new ArrayList<>(servers);
     this.clientId = clientId;
@@ -568,9 +566,9 @@ final class Connection {
     }
   }
 
-  private static void cancel(ScheduledFuture<?> f) {
+  private static void cancel(ControlLoop.Timer f) {
     if (f != null) {
-      f.cancel(false);
+      f.cancel();
     }
   }
 
@@ -830,8 +828,8 @@ final class Connection {
     ClientCallStreamObserver<ClientMessage> out;
     boolean ready;
     boolean restored; // everything held was re-asserted on it
-    ScheduledFuture<?> welcomeTimer;
-    ScheduledFuture<?> heartbeatTimer;
+    ControlLoop.Timer welcomeTimer;
+    ControlLoop.Timer heartbeatTimer;
 
     Session(ServerAddress server, ManagedChannel channel) {
       this.server = server;

@@ -21,10 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -40,8 +36,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }
  * }</pre>
  *
- * <p>Design. The client owns one control thread; the stream's callbacks and every request post
- * tasks to it, so all connection and cache state is single-threaded and lock-free (see
+ * <p>Design. The client owns one control thread (a serial queue on threads the JVM's clients
+ * share, {@link ControlLoop}); the stream's callbacks and every request post tasks to it, so all connection and cache state is single-threaded and lock-free (see
  * {@link Connection} and {@link ServiceCache}). Discovery reads never go there: per service, the
  * control thread publishes an immutable {@link ServiceSnapshot} with one volatile write, and
  * {@link #selectOne}, {@link #getInstances} and {@link #getHealthyInstances} are two lock-free map
@@ -83,8 +79,7 @@ public final class LodestarClient implements AutoCloseable {
   private final String clientId;
   private final String namespace;
   private final Duration requestTimeout;
-  private final ScheduledExecutorService control;
-  private final ExecutorService ownListenerExecutor;  // null when the caller supplied one
+  private final ControlLoop control;
   private final Connection connection;
   private final ServiceCache cache;
   private final DiskCache disk;
@@ -97,17 +92,9 @@ public final class LodestarClient implements AutoCloseable {
     this.namespace = b.namespace;
     this.requestTimeout = b.requestTimeout;
     String tag = shortId(clientId);
-    ScheduledThreadPoolExecutor ctl = new ScheduledThreadPoolExecutor(1, daemon("lodestar-client-" + tag));
-    ctl.setRemoveOnCancelPolicy(true);
-    this.control = ctl;
-    Executor listeners;
-    if (b.listenerExecutor != null) {
-      listeners = b.listenerExecutor;
-      this.ownListenerExecutor = null;
-    } else {
-      this.ownListenerExecutor = Executors.newSingleThreadExecutor(daemon("lodestar-listener-" + tag));
-      listeners = ownListenerExecutor;
-    }
+    this.control = ControlLoop.shared("lodestar client " + tag);
+    // the listeners' order is each listener's own queue (SerialDispatcher), so clients can share threads
+    Executor listeners = b.listenerExecutor != null ? b.listenerExecutor : SharedThreads.listeners();
     this.disk = b.cacheDir == null ? null : new DiskCache(b.cacheDir, "lodestar-cache-" + tag);
     this.connection = new Connection(servers, clientId, b.labels, b.connectTimeout,
         new Backoff(b.initialBackoff, b.maxBackoff), control, listeners, b.token);
@@ -460,7 +447,8 @@ public final class LodestarClient implements AutoCloseable {
 
   /**
    * Says Goodbye (the server deregisters this client's instances at once), closes the stream and
-   * the channel, writes pending failover files and stops the client's threads. Idempotent.
+   * the channel, writes pending failover files and stops the client's own work (the threads it runs on are shared
+   * by the JVM's clients and go on). Idempotent.
    */
   @Override
   public void close() {
@@ -488,16 +476,14 @@ public final class LodestarClient implements AutoCloseable {
     } catch (ExecutionException | TimeoutException | RuntimeException e) {
       LOG.log(Level.WARNING, "Lodestar client " + clientId + ": unclean close", e);
     } finally {
-      control.shutdownNow();
+      control.shutdownNow();  // this client's tasks and timers only: the threads are shared
       if (disk != null) {
         disk.close();
       }
       if (configFiles != null) {
         configFiles.close();
       }
-      if (ownListenerExecutor != null) {
-        ownListenerExecutor.shutdown();  // lets the CLOSED status event and queued events run
-      }
+      // listener threads are shared (or the caller's): the CLOSED status event and queued events still run
     }
   }
 
@@ -513,11 +499,11 @@ public final class LodestarClient implements AutoCloseable {
   private <T> CompletableFuture<T> withTimeout(CompletableFuture<T> f, java.util.function.Supplier<String> what) {
     long ms = requestTimeout.toMillis();
     try {
-      java.util.concurrent.ScheduledFuture<?> timer = control.schedule(() -> f.completeExceptionally(
+      ControlLoop.Timer timer = control.schedule(() -> f.completeExceptionally(
           new LodestarClientException(LodestarClientException.TIMEOUT,
               what.get() + ": no answer within " + ms + " ms (status " + connection.status().state() + ")", "")),
           ms, TimeUnit.MILLISECONDS);
-      f.whenComplete((ok, err) -> timer.cancel(false));
+      f.whenComplete((ok, err) -> timer.cancel());
     } catch (java.util.concurrent.RejectedExecutionException closing) {
       f.completeExceptionally(Connection.closedException());
     }
@@ -549,13 +535,6 @@ public final class LodestarClient implements AutoCloseable {
     return new LodestarClientException(LodestarClientException.UNAVAILABLE, what + ": " + t, t);
   }
 
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
-  }
 
   private static String shortId(String id) {
     return id.length() <= 8 ? id : id.substring(0, 8);
@@ -658,7 +637,11 @@ public final class LodestarClient implements AutoCloseable {
       return this;
     }
 
-    /** Where listeners run. Default: one daemon thread owned (and stopped) by the client. */
+    /**
+     * Where listeners run. Default: a few daemon threads shared by every client of the JVM (each
+     * listener still gets its events in order, one at a time); give a client its own executor if
+     * its listeners block for long.
+     */
     public Builder listenerExecutor(Executor listenerExecutor) {
       if (listenerExecutor == null) {
         throw new IllegalArgumentException("listenerExecutor must not be null");

@@ -13,8 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * control thread, and listeners run inline, so every step is deterministic.
  */
 class ServiceCacheTest {
-  private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor();
+  private final ControlLoop control = ControlLoop.shared("test");
   private final List<ServiceEvent> events = new ArrayList<>();
   private DiskCache disk;
 
