@@ -42,19 +42,27 @@ record Inbound(long requestId, ServerMessage message, SnapshotDecoder.Snapshot f
       throw new UnsupportedOperationException("the SDK never sends a server message");
     }
 
+    /**
+     * Per event loop, the bytes of the message being parsed: nothing decoded keeps a reference to
+     * them (strings and cache keys are copies, protobuf copies what it parses), so one array serves
+     * every message up to its size instead of a new one (zeroed, then filled) per answer.
+     */
+    static final int SCRATCH_BYTES = 64 << 10;
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[SCRATCH_BYTES]);
+
     @Override
     public Inbound parse(InputStream stream) {
       try {
-        byte[] bytes;
-        if (stream instanceof KnownLength) {  // gRPC's own streams: one copy, of the right size
-          bytes = new byte[stream.available()];
-          if (stream.readNBytes(bytes, 0, bytes.length) != bytes.length || stream.read() != -1) {
+        if (stream instanceof KnownLength) {  // gRPC's own streams: one copy
+          int length = stream.available();
+          byte[] bytes = length <= SCRATCH_BYTES ? SCRATCH.get() : new byte[length];
+          if (stream.readNBytes(bytes, 0, length) != length || stream.read() != -1) {
             throw new IOException("the message's length changed while it was read");
           }
-        } else {
-          bytes = stream.readAllBytes();
+          return parse(bytes, length);
         }
-        return parse(bytes);
+        byte[] bytes = stream.readAllBytes();
+        return parse(bytes, bytes.length);
       } catch (IOException e) {
         throw Status.INTERNAL.withDescription("invalid server message: " + e.getMessage()).withCause(e)
             .asRuntimeException();
@@ -62,8 +70,13 @@ record Inbound(long requestId, ServerMessage message, SnapshotDecoder.Snapshot f
     }
 
     static Inbound parse(byte[] bytes) throws InvalidProtocolBufferException {
+      return parse(bytes, bytes.length);
+    }
+
+    /** The message in {@code bytes[0, length)}; keeps no reference to {@code bytes}. */
+    static Inbound parse(byte[] bytes, int length) throws InvalidProtocolBufferException {
       // A fetch's answer is request_id and fetched, nothing else: anything more goes to protobuf.
-      CodedInputStream in = CodedInputStream.newInstance(bytes);
+      CodedInputStream in = CodedInputStream.newInstance(bytes, 0, length);
       long requestId = 0;
       SnapshotDecoder.Snapshot fetched = null;
       try {
@@ -74,10 +87,10 @@ record Inbound(long requestId, ServerMessage message, SnapshotDecoder.Snapshot f
           } else if (tag == REQUEST_ID) {
             requestId = in.readUInt64();
           } else if (tag == FETCHED && fetched == null) {
-            int length = in.readRawVarint32();
+            int size = in.readRawVarint32();
             int at = in.getTotalBytesRead();
-            in.skipRawBytes(length);
-            fetched = SnapshotDecoder.decode(bytes, at, length);
+            in.skipRawBytes(size);
+            fetched = SnapshotDecoder.decode(bytes, at, size);
           } else {
             fetched = null;
             break;
@@ -89,7 +102,7 @@ record Inbound(long requestId, ServerMessage message, SnapshotDecoder.Snapshot f
       if (fetched != null) {
         return new Inbound(requestId, null, fetched);
       }
-      ServerMessage m = ServerMessage.parseFrom(bytes);
+      ServerMessage m = ServerMessage.parser().parseFrom(bytes, 0, length);
       return new Inbound(m.getRequestId(), m, null);
     }
   }

@@ -71,6 +71,60 @@ class InboundTest {
   }
 
   @Test
+  void anInstanceMetAgainIsTheOneDecodedBeforeAndAChangedOneIsDecodedAgain() throws Exception {
+    ServiceUpdate first = snapshot(List.of(proto(11).build(), proto(12).build()));
+    ServiceUpdate next = snapshot(List.of(proto(11).build(), proto(12).setRevision(99).setWeight(7).build()));
+
+    List<Instance> a = parse(ServerMessage.newBuilder().setRequestId(1).setFetched(first).build()).fetched().instances();
+    List<Instance> b = parse(ServerMessage.newBuilder().setRequestId(2).setFetched(next).build()).fetched().instances();
+
+    // the same bytes in a later answer: the same immutable value, not decoded again
+    assertThat(b.get(0)).isSameAs(a.get(0));
+    // one byte differs: decoded from its own bytes, its metadata map (same entries) shared
+    assertThat(b.get(1)).isNotSameAs(a.get(1)).isEqualTo(Instances.fromProto(next.getInstances(1)));
+    assertThat(b.get(1).revision()).isEqualTo(99);
+    assertThat(b.get(1).weight()).isEqualTo(7);
+    assertThat(b.get(1).metadata()).isSameAs(a.get(1).metadata());
+    assertThat(b).containsExactlyElementsOf(Instances.fromProto(next.getInstancesList()));
+  }
+
+  @Test
+  void readersOnSeveralThreadsDecodeTheSameAnswersRight() throws Exception {
+    // more distinct instances than the cache has slots for: entries replace each other under the readers
+    List<byte[]> answers = new java.util.ArrayList<>();
+    List<List<Instance>> expected = new java.util.ArrayList<>();
+    for (int k = 0; k < 8; k++) {
+      List<io.lodestar.api.v1.Instance> instances = new java.util.ArrayList<>();
+      for (int i = 0; i < 400; i++) {
+        instances.add(proto(k * 1000 + i).build());
+      }
+      ServiceUpdate u = snapshot(instances);
+      answers.add(ServerMessage.newBuilder().setRequestId(k + 1).setFetched(u).build().toByteArray());
+      expected.add(Instances.fromProto(u.getInstancesList()));
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int offset = t;
+        done.add(pool.submit(() -> {
+          for (int n = 0; n < 40; n++) {
+            int k = (n + offset) % answers.size();
+            assertThat(Inbound.Unmarshaller.parse(answers.get(k)).fetched().instances())
+                .containsExactlyElementsOf(expected.get(k));
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void manyDistinctStringsAndMapsStillDecodeRight() throws Exception {
     // more distinct metadata maps than the table's first size, so it grows while it is read
     List<io.lodestar.api.v1.Instance> instances = new java.util.ArrayList<>();
@@ -137,6 +191,36 @@ class InboundTest {
       }
     }
     throw new AssertionError("not found");
+  }
+
+  @Test
+  void answersReadThroughTheReusedBufferKeepNothingOfIt() {
+    ServiceUpdate update = snapshot(List.of(proto(21).putMetadata("only", "here").build(), proto(22).build()));
+    ServerMessage error = ServerMessage.newBuilder().setRequestId(7).setError(io.lodestar.api.v1.Error.newBuilder()
+        .setCode("not_found").setMessage("no namespace")).build();
+    List<io.lodestar.api.v1.Instance> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      many.add(proto(30_000 + i).build());
+    }
+    ServiceUpdate large = snapshot(many);  // past the reused buffer's size: read into its own array
+    assertThat(large.getSerializedSize()).isGreaterThan(Inbound.Unmarshaller.SCRATCH_BYTES);
+    var grpc = io.grpc.protobuf.ProtoUtils.marshaller(ServerMessage.getDefaultInstance());
+    Inbound.Unmarshaller u = new Inbound.Unmarshaller();
+
+    // gRPC hands the unmarshaller a KnownLength stream: read into this thread's buffer, which the next overwrites
+    Inbound a = u.parse(grpc.stream(ServerMessage.newBuilder().setRequestId(6).setFetched(update).build()));
+    Inbound b = u.parse(grpc.stream(error));
+    Inbound c = u.parse(grpc.stream(ServerMessage.newBuilder().setRequestId(8).setFetched(large).build()));
+    Inbound d = u.parse(grpc.stream(ServerMessage.newBuilder().setRequestId(9).setFetched(snapshot(List.of()))
+        .build()));
+
+    assertThat(a.requestId()).isEqualTo(6);
+    assertThat(a.fetched().instances()).containsExactlyElementsOf(Instances.fromProto(update.getInstancesList()));
+    assertThat(a.fetched().info()).isEqualTo(update.getInfo());
+    assertThat(b.message()).isEqualTo(error);
+    assertThat(c.fetched().instances()).containsExactlyElementsOf(Instances.fromProto(large.getInstancesList()));
+    assertThat(d.requestId()).isEqualTo(9);
+    assertThat(d.fetched().instances()).isEmpty();
   }
 
   @Test

@@ -8,12 +8,8 @@ import io.lodestar.api.v1.ServiceInfo;
 import io.lodestar.client.Instance;
 import io.lodestar.client.ServiceSnapshot;
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +22,9 @@ import java.util.Map;
  * (each a map field around a hash map of entry messages, every string decoded), and then every one
  * was copied into the SDK's {@code Instance} (its metadata map copied again): 46 % of the W4 readers'
  * CPU was protobuf parsing, and the copy most of the rest. This reader makes each instance once.
- * Within one answer, instances with the same metadata share one immutable map, found by the bytes
- * of its entries and decoded once.
+ * Instances with the same metadata share one immutable map, found by the bytes of its entries and
+ * decoded once; an instance whose bytes were met before (the same instance in the next answer) is
+ * the one decoded then ({@link DecodedCache}: bounded, compared byte for byte).
  *
  * <p>It reads what {@link Instances#fromProto} reads, with the same defaults (an instance without a
  * weight weighs {@value ServiceSnapshot#DEFAULT_WEIGHT}); fields the SDK does not keep (a persistent
@@ -43,17 +40,23 @@ public final class SnapshotDecoder {
   /** An instance's metadata entry: field 8, length-delimited (one byte). */
   private static final int METADATA_TAG = 8 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED;
 
+  /*
+   * Decoded values by their bytes, kept across answers and shared by the JVM's clients (every one
+   * immutable): an instance answer after answer, a metadata block that many instances carry, the
+   * service's info. Bounded: at most ~2 MB of keys and values.
+   */
+  private static final DecodedCache<Instance> INSTANCES = new DecodedCache<>(2048, 512);
+  private static final DecodedCache<Map<String, String>> METADATA = new DecodedCache<>(512, 512);
+  private static final DecodedCache<ServiceInfo> INFOS = new DecodedCache<>(64, 4096);
+
   private final byte[] buf;
   private final int base;
   private final CodedInputStream in;
-  /** The metadata maps of this answer by their entries' bytes. */
-  private final ByteRangeTable<Map<String, String>> metadataMaps;
 
   private SnapshotDecoder(byte[] buf, int offset, int length) {
     this.buf = buf;
     this.base = offset;
     this.in = CodedInputStream.newInstance(buf, offset, length);
-    this.metadataMaps = new ByteRangeTable<>(buf);
   }
 
   /** Decodes {@code length} bytes at {@code offset} of {@code buf}: one {@code ServiceUpdate}. */
@@ -78,20 +81,45 @@ public final class SnapshotDecoder {
           return new Snapshot(revision, instances, info);
         }
         case 3 << 3 -> revision = in.readUInt64();
-        case 6 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
-          int limit = in.pushLimit(in.readRawVarint32());
-          instances.add(instance());
-          in.popLimit(limit);
-        }
+        case 6 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED -> instances.add(cachedInstance());
         case 8 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
           int length = in.readRawVarint32();
           int at = position();
           in.skipRawBytes(length);  // checks the length against what is there first
-          info = ServiceInfo.parser().parseFrom(buf, at, length);
+          int h = DecodedCache.hash(buf, at, length);
+          info = INFOS.keeps(length) ? INFOS.get(buf, at, length, h) : null;
+          if (info == null) {
+            info = ServiceInfo.parser().parseFrom(buf, at, length);
+            INFOS.put(buf, at, length, h, info);
+          }
         }
         default -> in.skipField(tag);  // namespace and service (the request's), delta fields
       }
     }
+  }
+
+  /**
+   * The instance whose length was just read: the one decoded from the same bytes before if there
+   * is one (the bytes are all there and compared whole), else decoded now and kept.
+   */
+  private Instance cachedInstance() throws IOException {
+    int length = in.readRawVarint32();
+    int limit = in.pushLimit(length);  // refuses a length past what is there
+    int at = position();
+    Instance i = null;
+    int h = 0;
+    if (INSTANCES.keeps(length)) {
+      h = DecodedCache.hash(buf, at, length);
+      i = INSTANCES.get(buf, at, length, h);
+    }
+    if (i != null) {
+      in.skipRawBytes(length);
+    } else {
+      i = instance();
+      INSTANCES.put(buf, at, length, h, i);
+    }
+    in.popLimit(limit);
+    return i;
   }
 
   private Instance instance() throws IOException {
@@ -149,7 +177,8 @@ public final class SnapshotDecoder {
   /**
    * The metadata map whose first entry's tag was just read. Its entries lie side by side (protobuf
    * writes a map field's entries together), so they are looked up by their bytes: instances with the
-   * same metadata share one immutable map, and only the first of them decodes it.
+   * same metadata share one immutable map, and only the first of them (in this answer or an
+   * earlier one) decodes it.
    */
   private Map<String, String> metadata(Map<String, String> before) throws IOException {
     int start = position() - 1;  // the tag: one byte
@@ -162,10 +191,11 @@ public final class SnapshotDecoder {
       }
     }
     int length = position() - start;
-    Map<String, String> m = metadataMaps.get(start, length);
+    int h = DecodedCache.hash(buf, start, length);
+    Map<String, String> m = METADATA.keeps(length) ? METADATA.get(buf, start, length, h) : null;
     if (m == null) {
       m = decodeMetadata(start, length);
-      metadataMaps.put(start, length, m);
+      METADATA.put(buf, start, length, h, m);
     }
     if (!before.isEmpty()) {  // entries split by other fields: legal, if no server writes it
       Map<String, String> merged = new LinkedHashMap<>(before);
@@ -230,81 +260,5 @@ public final class SnapshotDecoder {
       case 2 -> Instance.Health.UNHEALTHY;
       default -> Instance.Health.UNKNOWN;
     };
-  }
-
-  /**
-   * Values by the bytes they were decoded from (offset and length in one answer's buffer), so that
-   * the same bytes again are looked up instead of decoded. Open addressing, at most half full.
-   */
-  private static final class ByteRangeTable<V> {
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private final byte[] buf;
-    private int[] offsets = new int[64];
-    private int[] lengths = new int[64];
-    private Object[] values = new Object[64];
-    private int size;
-
-    ByteRangeTable(byte[] buf) {
-      this.buf = buf;
-    }
-
-    @SuppressWarnings("unchecked")
-    V get(int at, int length) {
-      int mask = values.length - 1;
-      for (int slot = hash(at, length) & mask; values[slot] != null; slot = (slot + 1) & mask) {
-        if (lengths[slot] == length
-            && Arrays.equals(buf, offsets[slot], offsets[slot] + length, buf, at, at + length)) {
-          return (V) values[slot];
-        }
-      }
-      return null;
-    }
-
-    /** Adds a value whose bytes {@link #get} did not find. */
-    void put(int at, int length, V value) {
-      insert(at, length, value);
-      if (++size * 2 > values.length) {
-        grow();
-      }
-    }
-
-    private void insert(int at, int length, Object value) {
-      int mask = values.length - 1;
-      int slot = hash(at, length) & mask;
-      while (values[slot] != null) {
-        slot = (slot + 1) & mask;
-      }
-      values[slot] = value;
-      offsets[slot] = at;
-      lengths[slot] = length;
-    }
-
-    /** Eight bytes a step: a metadata block is a hundred bytes or more, hashed once per instance. */
-    private int hash(int at, int length) {
-      long h = length;
-      int k = at;
-      for (int end = at + length - 7; k < end; k += 8) {
-        h = h * 0x9E3779B97F4A7C15L + (long) LONGS.get(buf, k);
-      }
-      for (int end = at + length; k < end; k++) {
-        h = h * 31 + buf[k];
-      }
-      h *= 0x9E3779B97F4A7C15L;
-      return (int) (h ^ (h >>> 32));
-    }
-
-    private void grow() {
-      int[] oldOffsets = offsets;
-      int[] oldLengths = lengths;
-      Object[] oldValues = values;
-      offsets = new int[oldValues.length * 2];
-      lengths = new int[oldValues.length * 2];
-      values = new Object[oldValues.length * 2];
-      for (int k = 0; k < oldValues.length; k++) {
-        if (oldValues[k] != null) {
-          insert(oldOffsets[k], oldLengths[k], oldValues[k]);
-        }
-      }
-    }
   }
 }
