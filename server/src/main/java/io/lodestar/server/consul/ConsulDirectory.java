@@ -70,10 +70,8 @@ final class ConsulDirectory implements RegistryListener {
     }
     SortedSet<String> tags = null;
     if (!change.deleted() && !view.instances().isEmpty()) {
-      tags = new TreeSet<>();
-      for (StoredInstance i : view.stored()) { // compact: the view's messages are left unrendered
-        tags.addAll(i.tags());
-      }
+      SortedSet<String> untagged = stillUntagged(change);
+      tags = untagged != null ? untagged : tagsOf(view);
     }
     SortedSet<String> before = tags == null ? catalog.remove(key) : catalog.put(key, tags);
     if (!java.util.Objects.equals(before, tags)) {
@@ -81,6 +79,36 @@ final class ConsulDirectory implements RegistryListener {
       catalogs.wake(key.namespace());
     }
     services.wake(key);
+  }
+
+  /**
+   * The service's empty tag set when this change cannot have given it tags (it had none, and no
+   * instance written by the change has any), else null. Why: every registration's flush lands
+   * here, and SDK registrations carry no tags, so W1 walked a service's every instance per
+   * registration batch to find none.
+   */
+  private SortedSet<String> stillUntagged(ServiceChange change) {
+    if (change.previousRevision() == 0) {
+      return null;  // no base: the catalog entry may be from before a restore
+    }
+    SortedSet<String> known = catalog.get(change.key());
+    if (known == null || !known.isEmpty()) {
+      return null;
+    }
+    for (Instance i : change.upserts()) {
+      if (i.getTagsCount() > 0) {
+        return null;
+      }
+    }
+    return known;
+  }
+
+  private static SortedSet<String> tagsOf(ServiceView view) {
+    SortedSet<String> tags = new TreeSet<>();
+    for (StoredInstance i : view.stored()) { // compact: the view's messages are left unrendered
+      tags.addAll(i.tags());
+    }
+    return tags;
   }
 
   private void keepIds(ServiceChange change) {

@@ -95,6 +95,21 @@ class ConsulApiTest {
   }
 
   @Test
+  void aServiceWhoseInstancesHadNoTagsShowsTheFirstTagAndItsIndexMoves() {
+    // untagged writes to an untagged service skip the walk over its instances; a tagged one must not
+    assertThat(register("{\"Name\":\"plain\",\"ID\":\"plain-1\",\"Port\":7101}").status()).isEqualTo(200);
+    assertThat(register("{\"Name\":\"plain\",\"ID\":\"plain-2\",\"Port\":7102}").status()).isEqualTo(200);
+    Http.Response before = http.get("/v1/catalog/services");
+    assertThat(before.json().get("plain")).isEmpty();
+    long index = index(before);
+    assertThat(register("{\"Name\":\"plain\",\"ID\":\"plain-1\",\"Port\":7101,\"Tags\":[\"now\"]}").status())
+        .isEqualTo(200);
+    Http.Response after = http.get("/v1/catalog/services");
+    assertThat(after.json().get("plain")).extracting(JsonNode::asText).containsExactly("now");
+    assertThat(index(after)).isGreaterThan(index);
+  }
+
+  @Test
   void aBlockingKeyReadIgnoresOtherKeysAndWakesOnItsOwn() {
     http.put("/v1/kv/watch/me", "1");
     long index = index(http.get("/v1/kv/watch/me"));
