@@ -173,11 +173,17 @@ public final class LodestarClient implements AutoCloseable {
    * @throws LodestarClientException when the server refuses it, on timeout, or when closed
    */
   public Instance register(RegistrationSpec spec) {
-    return await(registerAsync(spec), () -> "register " + spec);
+    // the caller's wait is the timeout: no timer per call (W1: one scheduled task and its cancel
+    // on the control thread's queue for each registration)
+    return awaitWithin(register(spec, false), () -> "register " + spec);
   }
 
   /** {@link #register} without blocking; the future fails with a timeout after the request timeout. */
   public CompletableFuture<Instance> registerAsync(RegistrationSpec spec) {
+    return register(spec, true);
+  }
+
+  private CompletableFuture<Instance> register(RegistrationSpec spec, boolean timer) {
     Objects.requireNonNull(spec, "spec");
     CompletableFuture<io.lodestar.api.v1.Instance> result = new CompletableFuture<>();
     if (closed.get()) {
@@ -185,17 +191,20 @@ public final class LodestarClient implements AutoCloseable {
     } else {
       io.lodestar.api.v1.Instance instance = spec.toInstance(namespace);
       connection.post(() -> connection.register(instance, result));
-      withTimeout(result, () -> "register " + spec);
+      if (timer) {
+        withTimeout(result, () -> "register " + spec);
+      }
     }
     // the server answers without the metadata sent (it stores them as sent): they are the spec's;
     // a server from before that option sends them back
     Map<String, String> sent = spec.metadata();
     CompletableFuture<Instance> answer = result.thenApply(p -> Instances.fromProto(p,
         p.getMetadataCount() == 0 ? sent : p.getMetadataMap()));
-    // a caller who gives up gives up the request too (the connection then undoes a late success)
+    // a caller who gives up (cancels, or register's wait ran out) gives up the request too (the
+    // connection then undoes a late success)
     answer.whenComplete((ok, err) -> {
-      if (answer.isCancelled()) {
-        result.cancel(false);
+      if (err != null && !result.isDone()) {
+        result.completeExceptionally(err);
       }
     });
     return answer;
@@ -209,7 +218,7 @@ public final class LodestarClient implements AutoCloseable {
    *     or when closed
    */
   public void deregister(String namespace, String service, String id) {
-    await(deregisterAsync(namespace, service, id), () -> "deregister " + namespace + "/" + service + "/" + id);
+    awaitWithin(deregister(namespace, service, id, false), () -> "deregister " + namespace + "/" + service + "/" + id);
   }
 
   /** {@link #deregister(String, String, String)} in the client's namespace. */
@@ -223,6 +232,10 @@ public final class LodestarClient implements AutoCloseable {
   }
 
   public CompletableFuture<Void> deregisterAsync(String namespace, String service, String id) {
+    return deregister(namespace, service, id, true);
+  }
+
+  private CompletableFuture<Void> deregister(String namespace, String service, String id, boolean timer) {
     InstanceKey key = new InstanceKey(Names.name("namespace", namespace), Names.name("service", service),
         Names.name("id", id));
     CompletableFuture<Void> result = new CompletableFuture<>();
@@ -231,7 +244,7 @@ public final class LodestarClient implements AutoCloseable {
       return result;
     }
     connection.post(() -> connection.deregister(key, result));
-    return withTimeout(result, () -> "deregister " + key);
+    return timer ? withTimeout(result, () -> "deregister " + key) : result;
   }
 
   // ------------------------------------------------------------------ discovery
@@ -499,15 +512,38 @@ public final class LodestarClient implements AutoCloseable {
   private <T> CompletableFuture<T> withTimeout(CompletableFuture<T> f, java.util.function.Supplier<String> what) {
     long ms = requestTimeout.toMillis();
     try {
-      ControlLoop.Timer timer = control.schedule(() -> f.completeExceptionally(
-          new LodestarClientException(LodestarClientException.TIMEOUT,
-              what.get() + ": no answer within " + ms + " ms (status " + connection.status().state() + ")", "")),
+      ControlLoop.Timer timer = control.schedule(() -> f.completeExceptionally(timedOut(what, ms)),
           ms, TimeUnit.MILLISECONDS);
       f.whenComplete((ok, err) -> timer.cancel());
     } catch (java.util.concurrent.RejectedExecutionException closing) {
       f.completeExceptionally(Connection.closedException());
     }
     return f;
+  }
+
+  private LodestarClientException timedOut(java.util.function.Supplier<String> what, long ms) {
+    return new LodestarClientException(LodestarClientException.TIMEOUT,
+        what.get() + ": no answer within " + ms + " ms (status " + connection.status().state() + ")", "");
+  }
+
+  /**
+   * Waits for a request sent without a timer, up to the request timeout; when that runs out the
+   * request fails with the timeout the timer would have given it (and is given up, as then).
+   */
+  private <T> T awaitWithin(CompletableFuture<T> f, java.util.function.Supplier<String> what) {
+    long ms = requestTimeout.toMillis();
+    try {
+      return f.get(ms, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException timeout) {
+      f.completeExceptionally(timedOut(what, ms));
+      return await(f, what);  // the answer, if it came meanwhile; else the timeout
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+      f.cancel(false);
+      throw new LodestarClientException(LodestarClientException.TIMEOUT, what.get() + ": interrupted", ie);
+    } catch (ExecutionException | CancellationException e) {
+      throw asClientException(e instanceof ExecutionException ? e.getCause() : e, what.get());
+    }
   }
 
   private static <T> T await(CompletableFuture<T> f, java.util.function.Supplier<String> what) {
