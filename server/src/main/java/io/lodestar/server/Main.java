@@ -128,6 +128,7 @@ public final class Main implements Callable<Integer> {
       io.lodestar.server.tls.TlsSettings tls = new io.lodestar.server.tls.TlsSettings(tlsCert, tlsKey, tlsClientCa,
           tlsSelfSigned);
       b.tls(tls);
+      StartProbes.skipUnused(tls, System.getProperties());
       b.limits(new io.lodestar.server.limits.ServerLimits(maxInstancesPerService, maxServicesPerNamespace,
           maxStreamsPerAddress));
       if (cluster != null) {
