@@ -275,6 +275,20 @@ class RegistryTest {
     assertThat(registry.view("default", "users").instances()).isEmpty();
   }
 
+  /** The owner index follows an instance from owner to owner, and re-registration under one owner. */
+  @Test
+  void deregisterOwnedFollowsATakeover() {
+    apply(register(inst("orders", "a", 1).toBuilder().setOwner("c1").build()),
+        register(inst("orders", "b", 2).toBuilder().setOwner("c1").build()));
+    // "a" changes under its owner (a new port), "b" is taken over by another client
+    apply(register(inst("orders", "a", 9).toBuilder().setOwner("c1").build()),
+        register(inst("orders", "b", 2).toBuilder().setOwner("c2").build()));
+    apply(Command.newBuilder().setDeregisterOwned(DeregisterOwned.newBuilder().setOwner("c1")).build());
+    assertThat(registry.view("default", "orders").instances()).extracting(Instance::getId).containsExactly("b");
+    apply(Command.newBuilder().setDeregisterOwned(DeregisterOwned.newBuilder().setOwner("c2")).build());
+    assertThat(registry.view("default", "orders").instances()).isEmpty();
+  }
+
   /**
    * An owner's instances leave in one deterministic order, whatever the history of the set that
    * tracks them: a node restored from a snapshot numbers the removals as one that replayed the log.
