@@ -93,8 +93,30 @@ final class Proc {
     throw new IOException("no VmRSS for " + pid);
   }
 
-  /** Heap in use right after a full GC, via jcmd (GC.run, then GC.heap_info); -1 if unreadable. */
+  /**
+   * Heap in use right after a full GC, via jcmd (GC.run, then GC.heap_info), the least of
+   * {@value #FULL_GCS} in a row; -1 if unreadable. Serial and Parallel full GCs leave runs of dead
+   * objects in place near the bottom of the old generation, as filler {@code int[]}s, up to
+   * {@code MarkSweepDeadRatio} (5 %) of its capacity, except every
+   * {@code MarkSweepAlwaysCompactCount}-th (4th) collection, which compacts everything: one GC
+   * could count up to a few MB of garbage as live, a different amount each run (docs/benchmarks.md,
+   * "Live heap at 10,000"). G1 leaves none, so a G1 peer reads the same after each.
+   */
   static long liveHeapBytes(long pid) throws IOException, InterruptedException {
+    long least = -1;
+    for (int i = 0; i < FULL_GCS; i++) {
+      long used = usedAfterFullGc(pid);
+      if (used >= 0 && (least < 0 || used < least)) {
+        least = used;
+      }
+    }
+    return least;
+  }
+
+  /** Enough full GCs in a row for one of them to be a serial GC's maximal compaction. */
+  private static final int FULL_GCS = 4;
+
+  private static long usedAfterFullGc(long pid) throws IOException, InterruptedException {
     jcmd(pid, "GC.run");
     String info = jcmd(pid, "GC.heap_info");
     // G1: " garbage-first heap   total 1048576K, used 23456K"; Serial/Parallel: one line per
