@@ -49,6 +49,12 @@ import java.util.function.Consumer;
  * old stream can never tear down a new one. {@link #status} is the one field read elsewhere; it is
  * replaced, never mutated.
  *
+ * <p>The one exception is a fetch on a ready stream ({@link #fetchDirect}): the caller's thread
+ * sends it and the event loop that decoded the answer completes it, without two hops through the
+ * control thread (W4, uncached reads: the hops and a timer per call were a third of a reader's
+ * CPU). Such a fetch lives in {@link #direct} (concurrent); sends on a session hold the session's
+ * lock, and a session that ends hands its unanswered direct fetches to the queued path.
+ *
  * <p>Lifecycle: {@code connect} opens a channel and stream to the next server in the list and
  * sends Hello. The Welcome makes the session ready: heartbeats start, registrations are sent again
  * (same ids), queued requests go out, and the {@link ServiceCache} resubscribes. Losing the stream
@@ -108,6 +114,16 @@ final class Connection {
 
   // ---- any thread
   private volatile ClientStatus status;
+  /** The ready session a caller may send a fetch on directly, or null; set and cleared by the control thread. */
+  private volatile Session directSession;
+  /** Fetches sent directly (or re-queued after their session ended), by request id, until answered or timed out. */
+  private final java.util.concurrent.ConcurrentHashMap<Long, DirectFetch> direct =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  /** Direct fetch ids: their own range, so that they never meet the control thread's ids. */
+  private final java.util.concurrent.atomic.AtomicLong directIds = new java.util.concurrent.atomic.AtomicLong(DIRECT_IDS);
+  static final long DIRECT_IDS = 1L << 62;
+  /** Whether the deadline sweep of {@link #direct} is armed: only while fetches are in flight. */
+  private final java.util.concurrent.atomic.AtomicBoolean sweeping = new java.util.concurrent.atomic.AtomicBoolean();
   private final CopyOnWriteArrayList<StatusHandle> statusListeners = new CopyOnWriteArrayList<>();
 
   Connection(List<ServerAddress> servers, String clientId, Map<String, String> labels, Duration connectTimeout,
@@ -304,6 +320,9 @@ final class Connection {
 
     @Override
     public void onNext(Inbound m) {
+      if (m.requestId() >= DIRECT_IDS && answered(m)) {
+        return;
+      }
       post(() -> handle(s, m));
     }
 
@@ -394,6 +413,8 @@ final class Connection {
     }
     cache.onConnected();
     configCache.onConnected();
+    s.live = true;
+    directSession = s;
   }
 
   /**
@@ -424,6 +445,7 @@ final class Connection {
       return;
     }
     session = null;
+    stopDirect(s);
     end(s, true);
     boolean wasReady = s.ready;
     cancel(reassertTimer);
@@ -557,7 +579,9 @@ final class Connection {
     if (abort) {
       if (s.out != null) {
         try {
-          s.out.cancel("lodestar client: session ended", null);
+          synchronized (s) {
+            s.out.cancel("lodestar client: session ended", null);
+          }
         } catch (RuntimeException ignored) {
           // already closed
         }
@@ -575,7 +599,9 @@ final class Connection {
   /** Sends on the session; a failure ends it (later, not re-entrantly). */
   private boolean send(Session s, ClientMessage m) {
     try {
-      s.out.onNext(m);
+      synchronized (s) {  // callers' direct fetches send on it too
+        s.out.onNext(m);
+      }
       return true;
     } catch (RuntimeException e) {
       post(() -> lost(s, describe(e)));
@@ -674,6 +700,153 @@ final class Connection {
       }
     });
   }
+
+  /**
+   * A fetch sent from the caller's thread on the ready stream, answered on the event loop (class
+   * comment). When no stream is ready it goes the queued way, {@link #fetch}. Either way it is
+   * kept in {@link #direct} until answered, and fails with a timeout once {@code timeout} has
+   * passed (one sweep per client while fetches are in flight, not a timer per call).
+   */
+  void fetchDirect(String namespace, String service, CompletableFuture<SnapshotDecoder.Snapshot> result,
+      Duration timeout) {
+    long id = directIds.getAndIncrement();
+    DirectFetch f = new DirectFetch(id, namespace, service, result, System.nanoTime() + timeout.toNanos(), timeout,
+        false);
+    direct.put(id, f);
+    armSweep(timeout);
+    Session s = directSession;
+    if (s != null) {
+      ClientMessage m = ClientMessage.newBuilder().setRequestId(id).setFetch(io.lodestar.api.v1.FetchRequest
+          .newBuilder().setNamespace(namespace).setService(service)).build();
+      synchronized (s) {
+        if (s.live) {
+          try {
+            s.out.onNext(m);
+            return;
+          } catch (RuntimeException e) {
+            // the stream broke under us: the queued way below, and the control thread finds out
+          }
+        }
+      }
+    }
+    if (direct.remove(id) != null) {  // else stopDirect took it and queued it already
+      requeue(f, 0);
+    }
+  }
+
+  /**
+   * Any thread: the fetch goes the control thread's way (queued until a stream is ready, sent
+   * again on the next if this one breaks), after {@code delayMs}; still kept in {@link #direct}
+   * for its deadline, marked queued.
+   */
+  private void requeue(DirectFetch f, long delayMs) {
+    DirectFetch q = new DirectFetch(f.id, f.namespace, f.service, f.result, f.deadlineNanos, f.timeout, true);
+    direct.put(q.id, q);
+    Runnable send = () -> {
+      if (!q.result.isDone()) {
+        fetch(q.namespace, q.service, q.result);
+      }
+    };
+    if (delayMs <= 0) {
+      post(send);
+      return;
+    }
+    try {
+      control.schedule(send, delayMs, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closing) {
+      q.result.completeExceptionally(closedException());
+    }
+  }
+
+  /** Event loop: completes a direct fetch's answer; false when it is not one (the control thread's then). */
+  private boolean answered(Inbound in) {
+    if (in.fetched() != null) {
+      DirectFetch f = direct.remove(in.requestId());
+      if (f != null) {
+        f.result.complete(in.fetched());
+      }
+      return true;
+    }
+    ServerMessage m = in.message();
+    if (!m.hasError() && !m.hasFetched()) {
+      return false;
+    }
+    DirectFetch f = direct.remove(in.requestId());
+    if (f == null) {
+      return true;  // answered or given up already
+    }
+    if (m.hasFetched()) {  // an answer Inbound left to protobuf (more in it than a request id and a snapshot)
+      f.result.complete(new SnapshotDecoder.Snapshot(m.getFetched().getRevision(),
+          Instances.fromProto(m.getFetched().getInstancesList()), m.getFetched().getInfo()));
+      return true;
+    }
+    io.lodestar.api.v1.Error e = m.getError();
+    if (refusedForNow(e)) {  // busy: again after the server's hint and a backoff, as any refused request
+      direct.put(f.id, f);  // still timed; the backoff is the control thread's
+      post(() -> {
+        if (direct.remove(f.id, f)) {
+          long delay = e.getRetryAfterMs() + writeBackoff.nextDelayMillis();
+          retryLog.retried("fetch", e.getMessage(), delay);
+          requeue(f, delay);
+        }
+      });
+    } else {
+      f.result.completeExceptionally(toException(e));
+    }
+    return true;
+  }
+
+  /** Control thread: no more direct sends on the session; its unanswered direct fetches are queued. */
+  private void stopDirect(Session s) {
+    if (directSession == s) {
+      directSession = null;
+    }
+    synchronized (s) {
+      s.live = false;
+    }
+    for (DirectFetch f : direct.values()) {
+      if (!f.queued && !f.result.isDone() && direct.remove(f.id, f) && !closed) {
+        requeue(f, 0);
+      }
+    }
+  }
+
+  private void armSweep(Duration timeout) {
+    if (sweeping.compareAndSet(false, true)) {
+      long period = Math.max(5, Math.min(1000, timeout.toMillis() / 8));
+      try {
+        control.schedule(() -> sweep(period), period, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException closing) {
+        sweeping.set(false);
+      }
+    }
+  }
+
+  /** Control thread: fails the fetches past their deadline, forgets the answered; again while any is left. */
+  private void sweep(long period) {
+    long now = System.nanoTime();
+    for (DirectFetch f : direct.values()) {
+      if (f.result.isDone()) {
+        direct.remove(f.id, f);
+      } else if (now - f.deadlineNanos >= 0 && direct.remove(f.id, f)) {
+        f.result.completeExceptionally(new LodestarClientException(LodestarClientException.TIMEOUT,
+            "fetch " + f.namespace + "/" + f.service + ": no answer within " + f.timeout.toMillis() + " ms (status "
+                + status.state() + ")", ""));
+      }
+    }
+    sweeping.set(false);
+    if (!direct.isEmpty() && !closed && sweeping.compareAndSet(false, true)) {
+      try {
+        control.schedule(() -> sweep(period), period, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException closing) {
+        sweeping.set(false);
+      }
+    }
+  }
+
+  /** A fetch tracked outside {@link #pending}: sent directly, or queued again with its deadline. */
+  private record DirectFetch(long id, String namespace, String service,
+      CompletableFuture<SnapshotDecoder.Snapshot> result, long deadlineNanos, Duration timeout, boolean queued) {}
 
   /**
    * Subscribes on the current stream. Returns the request id, to {@link #forget} once an update
@@ -783,14 +956,23 @@ final class Connection {
     pending.clear();
     Session s = session;
     session = null;
+    if (s != null) {
+      stopDirect(s);
+    }
+    for (DirectFetch f : direct.values()) {
+      f.result.completeExceptionally(ex);
+    }
+    direct.clear();
     if (s == null) {
       return null;
     }
     if (s.ready) {
       end(s, false);
       try {
-        s.out.onNext(ClientMessage.newBuilder().setGoodbye(Goodbye.getDefaultInstance()).build());
-        s.out.onCompleted();
+        synchronized (s) {
+          s.out.onNext(ClientMessage.newBuilder().setGoodbye(Goodbye.getDefaultInstance()).build());
+          s.out.onCompleted();
+        }
       } catch (RuntimeException e) {
         LOG.log(Level.DEBUG, "Goodbye failed", e);
       }
@@ -827,6 +1009,8 @@ final class Connection {
     final ManagedChannel channel;
     ClientCallStreamObserver<ClientMessage> out;
     boolean ready;
+    /** Callers may send direct fetches on it; cleared under the session's lock when it ends. */
+    volatile boolean live;
     boolean restored; // everything held was re-asserted on it
     ControlLoop.Timer welcomeTimer;
     ControlLoop.Timer heartbeatTimer;

@@ -277,9 +277,9 @@ public final class LodestarClient implements AutoCloseable {
     if (closed.get()) {
       result.completeExceptionally(Connection.closedException());
     } else {
-      connection.post(() -> connection.fetch(ns, svc, result));
+      connection.fetchDirect(ns, svc, result, requestTimeout);  // timed by the connection's sweep
     }
-    return withTimeout(result, () -> "fetch " + ns + "/" + svc).thenApply(u -> ServiceSnapshot.of(ns, svc, u.revision(),
+    return result.thenApply(u -> ServiceSnapshot.of(ns, svc, u.revision(),
         u.instances(), ServiceSnapshot.effectiveThreshold(u.info().getProtectThreshold()),
         RuleSet.of(u.info().getRules())));
   }
