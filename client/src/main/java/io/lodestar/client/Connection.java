@@ -747,13 +747,14 @@ final class Connection {
         fetch(q.namespace, q.service, q.result);
       }
     };
-    if (delayMs <= 0) {
-      post(send);
-      return;
-    }
     try {
-      control.schedule(send, delayMs, TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException closing) {
+      if (delayMs <= 0) {
+        control.execute(send);
+      } else {
+        control.schedule(send, delayMs, TimeUnit.MILLISECONDS);
+      }
+    } catch (RejectedExecutionException closing) {  // the client closed meanwhile
+      direct.remove(q.id, q);
       q.result.completeExceptionally(closedException());
     }
   }

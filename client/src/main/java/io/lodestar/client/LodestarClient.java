@@ -86,6 +86,8 @@ public final class LodestarClient implements AutoCloseable {
   private final ConfigFiles configFiles;
   private final ConfigCache configs;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Where a {@link #fetchAsync} future completes: application code stays off gRPC's event loop. */
+  private final Executor listeners;
 
   private LodestarClient(Builder b, List<ServerAddress> servers) {
     this.clientId = b.clientId != null ? b.clientId : UUID.randomUUID().toString();
@@ -95,6 +97,7 @@ public final class LodestarClient implements AutoCloseable {
     this.control = ControlLoop.shared("lodestar client " + tag);
     // the listeners' order is each listener's own queue (SerialDispatcher), so clients can share threads
     Executor listeners = b.listenerExecutor != null ? b.listenerExecutor : SharedThreads.listeners();
+    this.listeners = listeners;
     this.disk = b.cacheDir == null ? null : new DiskCache(b.cacheDir, "lodestar-cache-" + tag);
     this.connection = new Connection(servers, clientId, b.labels, b.connectTimeout,
         new Backoff(b.initialBackoff, b.maxBackoff), control, listeners, b.token);
@@ -257,7 +260,10 @@ public final class LodestarClient implements AutoCloseable {
    * @throws LodestarClientException on timeout, or {@code not_found} when the namespace does not exist
    */
   public ServiceSnapshot fetch(String namespace, String service) {
-    return await(fetchAsync(namespace, service), () -> "fetch " + namespace + "/" + service);
+    String ns = Names.name("namespace", namespace);
+    String svc = Names.name("service", service);
+    // the answer is awaited here and made a snapshot on this thread: no hop after the event loop
+    return snapshotOf(ns, svc, await(fetched(ns, svc), () -> "fetch " + ns + "/" + svc));
   }
 
   /** {@link #fetch(String, String)} in the client's namespace. */
@@ -270,18 +276,30 @@ public final class LodestarClient implements AutoCloseable {
     return fetchAsync(namespace, service);
   }
 
+  /**
+   * {@link #fetch(String, String)} without blocking. The future completes on the listener executor
+   * (the builder's, or the SDK's shared one), never on gRPC's event loop that read the answer.
+   */
   public CompletableFuture<ServiceSnapshot> fetchAsync(String namespace, String service) {
     String ns = Names.name("namespace", namespace);
     String svc = Names.name("service", service);
+    return fetched(ns, svc).thenApplyAsync(u -> snapshotOf(ns, svc, u), listeners);
+  }
+
+  /** The decoded answer, completed where it arrives (the event loop) or failed by the request timeout. */
+  private CompletableFuture<SnapshotDecoder.Snapshot> fetched(String ns, String svc) {
     CompletableFuture<SnapshotDecoder.Snapshot> result = new CompletableFuture<>();
     if (closed.get()) {
       result.completeExceptionally(Connection.closedException());
     } else {
       connection.fetchDirect(ns, svc, result, requestTimeout);  // timed by the connection's sweep
     }
-    return result.thenApply(u -> ServiceSnapshot.of(ns, svc, u.revision(),
-        u.instances(), ServiceSnapshot.effectiveThreshold(u.info().getProtectThreshold()),
-        RuleSet.of(u.info().getRules())));
+    return result;
+  }
+
+  private static ServiceSnapshot snapshotOf(String ns, String svc, SnapshotDecoder.Snapshot u) {
+    return ServiceSnapshot.of(ns, svc, u.revision(), u.instances(),
+        ServiceSnapshot.effectiveThreshold(u.info().getProtectThreshold()), RuleSet.of(u.info().getRules()));
   }
 
   /**
