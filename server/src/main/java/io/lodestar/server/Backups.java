@@ -1,47 +1,73 @@
 package io.lodestar.server;
 
-import io.lodestar.api.v1.state.RaftSnapshot;
+import com.google.protobuf.CodedInputStream;
 import io.lodestar.api.v1.state.StateSnapshot;
 import io.lodestar.core.LodestarException;
+import io.lodestar.server.storage.RaftSnapshotFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
-/** Reads a backup file of either format, checking its checksum. */
+/**
+ * Reads a backup file of either format, checking its checksum. Streamed: the checksum over the
+ * file first, then the state parsed from it, never the file's bytes in memory beside the state.
+ */
 final class Backups {
   private static final int LOCAL_MAGIC = 0x4C445331; // "LDS1": a single node's snapshot-*.bin
+  private static final int LOCAL_HEADER = 20;       // magic, index, crc32c of the body, length of the body
+  private static final int BUFFER = 1 << 16;
 
   private Backups() {}
 
   static StateSnapshot read(Path file) throws IOException {
-    byte[] all = Files.readAllBytes(file);
-    ByteBuffer b = ByteBuffer.wrap(all);
-    CRC32C crc = new CRC32C();
-    if (all.length >= 20 && b.getInt(0) == LOCAL_MAGIC) {
-      int crcValue = b.getInt(12);
-      int len = b.getInt(16);
-      if (len != all.length - 20) {
-        throw damaged(file, "truncated");
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer header = ByteBuffer.allocate(LOCAL_HEADER);
+      while (header.hasRemaining() && ch.read(header) >= 0) {
+        // the header, or as much of it as there is
       }
-      crc.update(all, 20, len);
-      if ((int) crc.getValue() != crcValue) {
-        throw damaged(file, "bad checksum");
+      header.flip();
+      if (header.remaining() == LOCAL_HEADER && header.getInt(0) == LOCAL_MAGIC) {
+        return readLocal(file, ch, header.getInt(12), header.getInt(16));
       }
-      return StateSnapshot.parseFrom(ByteBuffer.wrap(all, 20, len));
     }
-    RaftSnapshot snap;
+    RaftSnapshotFile.Header header;
     try {
-      snap = RaftSnapshot.parseFrom(all);
-    } catch (IOException e) {
-      throw damaged(file, "not a Lodestar backup");
+      header = RaftSnapshotFile.check(file);
+    } catch (RaftSnapshotFile.Damaged e) {
+      throw damaged(file, e.getMessage().startsWith("not a Lodestar") ? "not a Lodestar backup" : "bad checksum");
     }
-    crc.update(snap.getState().asReadOnlyByteBuffer());
-    if (snap.getState().isEmpty() || (int) crc.getValue() != snap.getCrc32C()) {
+    return RaftSnapshotFile.parse(file, header);
+  }
+
+  /** A single node's snapshot file: its body's checksum over the file, then the body parsed. */
+  private static StateSnapshot readLocal(Path file, FileChannel ch, int crcValue, int len) throws IOException {
+    long size = ch.size();
+    if (len != size - LOCAL_HEADER) {
+      throw damaged(file, "truncated");
+    }
+    CRC32C crc = new CRC32C();
+    ByteBuffer chunk = ByteBuffer.allocate(BUFFER);
+    for (long pos = LOCAL_HEADER; pos < size; ) {
+      chunk.clear();
+      int n = ch.read(chunk, pos);
+      if (n < 0) {
+        break;
+      }
+      chunk.flip();
+      crc.update(chunk);
+      pos += n;
+    }
+    if ((int) crc.getValue() != crcValue) {
       throw damaged(file, "bad checksum");
     }
-    return StateSnapshot.parseFrom(snap.getState());
+    ch.position(LOCAL_HEADER);
+    CodedInputStream in = CodedInputStream.newInstance(Channels.newInputStream(ch), BUFFER);
+    in.setSizeLimit(Integer.MAX_VALUE);
+    return StateSnapshot.parseFrom(in);
   }
 
   private static LodestarException damaged(Path file, String why) {

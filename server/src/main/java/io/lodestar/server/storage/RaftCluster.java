@@ -3,7 +3,6 @@ package io.lodestar.server.storage;
 import io.lodestar.api.v1.state.CommandBatch;
 import io.lodestar.core.LodestarException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -153,19 +152,10 @@ public final class RaftCluster {
 
   /**
    * Writes a backup of the whole state (a {@code RaftSnapshot} file with its checksum) to
-   * {@code file}, atomically; returns the log index it reflects.
+   * {@code file}, atomically and streamed ({@link RaftSnapshotFile}); returns the log index it reflects.
    */
   public long backup(Path file) throws IOException {
-    io.lodestar.api.v1.state.RaftSnapshot snap = raftLog.adapter().exportState();
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    try (var out = java.nio.channels.FileChannel.open(tmp, java.util.Set.of(java.nio.file.StandardOpenOption.CREATE,
-        java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING),
-        OwnerOnly.file())) {
-      out.write(java.nio.ByteBuffer.wrap(snap.toByteArray()));
-      out.force(true);
-    }
-    Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    return snap.getIndex();
+    return raftLog.adapter().backupTo(file);
   }
 
   /**

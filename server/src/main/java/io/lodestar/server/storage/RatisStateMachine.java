@@ -11,8 +11,6 @@ import io.lodestar.core.LodestarException;
 import io.lodestar.core.StateMachine;
 import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -44,8 +42,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Business errors are outcomes, not exceptions: one rejected command must not fail the others
  * of its batch. Apply is deterministic (time comes from the command). Snapshots are the state
- * machine's {@link StateSnapshot}, named by term and index, with a CRC-32C checked on load (and
- * Ratis' MD5 for snapshot installation).
+ * machine's {@link StateSnapshot} in a {@code RaftSnapshot} file ({@link RaftSnapshotFile}, streamed
+ * both ways), named by term and index, with a CRC-32C checked on load (and Ratis' MD5 for snapshot
+ * installation).
  */
 final class RatisStateMachine extends BaseStateMachine {
   private static final Logger log = LoggerFactory.getLogger(RatisStateMachine.class);
@@ -107,15 +106,16 @@ final class RatisStateMachine extends BaseStateMachine {
     if (info.getFile().getFileDigest() != null) {
       MD5FileUtil.verifySavedMD5(file, info.getFile().getFileDigest());
     }
-    RaftSnapshot snap = RaftSnapshot.parseFrom(Files.readAllBytes(file.toPath()));
-    CRC32C crc = new CRC32C();
-    crc.update(snap.getState().asReadOnlyByteBuffer());
-    if ((int) crc.getValue() != snap.getCrc32C()) {
-      throw new IOException("snapshot " + file + " has a bad checksum; refusing to load it");
+    // streamed, never read whole: a snapshot is about as large as the state it restores
+    RaftSnapshotFile.Header header;
+    try {
+      header = RaftSnapshotFile.check(file.toPath());
+    } catch (RaftSnapshotFile.Damaged e) {
+      throw new IOException("snapshot " + file + " cannot be loaded (" + e.getMessage() + "); refusing to load it", e);
     }
     TermIndex ti = info.getTermIndex();
     synchronized (applyLock) {
-      stateMachine.restore(StateSnapshot.parseFrom(snap.getState()));
+      RaftSnapshotFile.restore(file.toPath(), header, stateMachine);
       setLastAppliedTermIndex(ti);
     }
     log.info("Loaded snapshot {} (term {}, index {})", file.getName(), ti.getTerm(), ti.getIndex());
@@ -201,37 +201,49 @@ final class RatisStateMachine extends BaseStateMachine {
 
   /**
    * Writes the state machine's state as a snapshot named by the last applied term and index.
-   * Still built whole (a second copy of the state in heap), unlike a single node's snapshot
-   * ({@link io.lodestar.core.StreamedSnapshot}): its file nests the state's bytes in a
-   * {@link RaftSnapshot} whose CRC field precedes them, and Ratis installs it on followers whole.
+   * Ratis calls this on its state machine updater, between applies: the state is captured there,
+   * under the apply lock, as references to the registry's immutable entries, and streamed to the
+   * file one instance at a time ({@link RaftSnapshotFile}): no second, protobuf copy of the state.
+   * Ratis may purge the log up to the index returned, so the file is synced before it returns.
    */
   @Override
   public long takeSnapshot() throws IOException {
-    StateSnapshot state;
-    TermIndex ti;
-    synchronized (applyLock) {
-      ti = getLastAppliedTermIndex();
-      state = stateMachine.snapshot(ti.getIndex());
-    }
-    byte[] bytes = state.toByteArray();
-    CRC32C crc = new CRC32C();
-    crc.update(bytes);
-    RaftSnapshot snap = RaftSnapshot.newBuilder().setTerm(ti.getTerm()).setIndex(ti.getIndex())
-        .setCrc32C((int) crc.getValue()).setState(com.google.protobuf.ByteString.copyFrom(bytes)).build();
+    Captured captured = capture();
+    TermIndex ti = captured.at();
     File target = storage.getSnapshotFile(ti.getTerm(), ti.getIndex());
-    File tmp = new File(target.getParentFile(), target.getName() + ".tmp");
-    try (var outFile = new java.io.FileOutputStream(tmp)) {
-      snap.writeTo(outFile);
-      outFile.getFD().sync();
-    }
-    Files.move(tmp.toPath(), target.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    long t0 = System.nanoTime();
+    long bytes = RaftSnapshotFile.write(captured.state(), ti.getTerm(), ti.getIndex(), target.toPath());
     var md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), ti));
-    log.info("Raft snapshot at term {} index {}: {} KiB", ti.getTerm(), ti.getIndex(), bytes.length / 1024);
+    log.info("Raft snapshot at term {} index {}: {} KiB in {} ms", ti.getTerm(), ti.getIndex(), bytes / 1024,
+        (System.nanoTime() - t0) / 1_000_000);
     return ti.getIndex();
   }
 
-  /** The whole state now, as a snapshot file would hold it (for a backup). */
+  /** The state as of an applied term and index, captured cheaply to be written by any thread. */
+  private record Captured(TermIndex at, io.lodestar.core.StreamedSnapshot state) {}
+
+  private Captured capture() {
+    synchronized (applyLock) {
+      TermIndex ti = getLastAppliedTermIndex();
+      return new Captured(ti, stateMachine.captureSnapshot(ti.getIndex()));
+    }
+  }
+
+  /**
+   * Writes the whole state now to {@code file} as a snapshot file would hold it (a backup),
+   * streamed as {@link #takeSnapshot} writes; returns the log index it reflects.
+   */
+  long backupTo(java.nio.file.Path file) throws IOException {
+    Captured captured = capture();
+    RaftSnapshotFile.write(captured.state(), captured.at().getTerm(), captured.at().getIndex(), file);
+    return captured.at().getIndex();
+  }
+
+  /**
+   * The whole state now, as a snapshot file would hold it, built whole in memory: for checks that
+   * hold nodes' states against each other (the simulated cluster's). Snapshots and backups stream.
+   */
   RaftSnapshot exportState() {
     StateSnapshot state;
     TermIndex ti;
