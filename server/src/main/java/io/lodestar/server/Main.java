@@ -107,7 +107,7 @@ public final class Main implements Callable<Integer> {
   boolean syncEphemeral;
 
   @Option(names = "--config", description = "a properties file with the same settings (node-id, cluster, "
-      + "raft-port, port, bind, data-dir, snapshot-every, tls-cert, tls-key, tls-client-ca, tls-self-signed, cluster-secret-file); command-line options win")
+      + "raft-port, port, bind, data-dir, snapshot-every, write-queue, tls-cert, tls-key, tls-client-ca, tls-self-signed, cluster-secret-file); command-line options win")
   Path configFile;
 
   @Override
@@ -199,6 +199,9 @@ public final class Main implements Callable<Integer> {
     }
     if ((v = fromFile.apply("snapshot-every")) != null) {
       snapshotEvery = Integer.parseInt(v);
+    }
+    if ((v = fromFile.apply("write-queue")) != null) {
+      writeQueue = Integer.parseInt(v);
     }
     if ((v = fromFile.apply("auth")) != null) {
       auth = Boolean.parseBoolean(v);
