@@ -25,17 +25,6 @@ public final class SessionService extends NamingGrpc.NamingImplBase {
   private final Supplier<Welcome> welcome;
   private final Set<Session> open = ConcurrentHashMap.newKeySet();
   private static final Status SHUTTING_DOWN = Status.UNAVAILABLE.withDescription("server shutting down");
-  /** What a refused stream's client still sends is dropped: nothing was opened. */
-  private static final StreamObserver<ClientMessage> IGNORED = new StreamObserver<>() {
-    @Override
-    public void onNext(ClientMessage value) {}
-
-    @Override
-    public void onError(Throwable t) {}
-
-    @Override
-    public void onCompleted() {}
-  };
   /** Set by {@link #shutdown}: a client that reconnects while the port still drains is told so. */
   private volatile boolean shuttingDown;
   private volatile io.lodestar.server.limits.PerAddressCounter perAddress =
@@ -81,13 +70,12 @@ public final class SessionService extends NamingGrpc.NamingImplBase {
     String address = ctx == null ? "" : ctx.clientAddress().getHostAddress();
     if (shuttingDown) {
       // else the new stream would be reset when the port closes (RST_STREAM, INTERNAL_ERROR)
-      responseObserver.onError(SHUTTING_DOWN.asRuntimeException());
-      return IGNORED;
+      return io.lodestar.server.limits.RefusedStream.refuse(responseObserver, SHUTTING_DOWN);
     }
     if (!perAddress.tryAcquire(address)) {
-      responseObserver.onError(Status.RESOURCE_EXHAUSTED.withDescription("too many open streams from " + address
-          + ": the limit of this server is " + perAddress.max() + " (--max-streams-per-address)").asRuntimeException());
-      return IGNORED;
+      return io.lodestar.server.limits.RefusedStream.refuse(responseObserver, Status.RESOURCE_EXHAUSTED.withDescription(
+          "too many open streams from " + address + ": the limit of this server is " + perAddress.max()
+          + " (--max-streams-per-address)"));
     }
     io.lodestar.server.auth.Principal principal = io.lodestar.server.auth.Authorizer.current();
     Session s = new Session((ServerCallStreamObserver<ServerMessage>) responseObserver, address, this, principal);

@@ -42,17 +42,7 @@ public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedD
           + ": the limit of this server is " + streams.max() + " (--max-streams-per-address)");
     }
     if (refused != null) {
-      responses.onError(refused.asRuntimeException());
-      return new StreamObserver<>() {
-        @Override
-        public void onNext(DiscoveryRequest request) {}
-
-        @Override
-        public void onError(Throwable t) {}
-
-        @Override
-        public void onCompleted() {}
-      };
+      return io.lodestar.server.limits.RefusedStream.refuse(responses, refused);
     }
     if (address != null) {
       // the slot is given back when the call ends, however it ends (client, revocation, refusal, shutdown)
