@@ -87,8 +87,11 @@ public final class NamingSessionHandler implements SessionHandler {
         (a, b) -> a.id().equals(b.id()) && a.service().equals(b.service()));
     private final HealthChecker.KeepAlive keepAlive = health.newKeepAlive();
     private int heartbeats; // the stream's inbound messages arrive one at a time
-    // what this stream was last told of the node's health; an SDK assumes UP until told otherwise
-    private ServerStatus toldStatus = ServerStatus.newBuilder().setStatus("UP").build();
+    // what this stream was last told of the node's health, as its three fields (compared at every
+    // heartbeat; a message is built only when one changes); an SDK assumes UP until told otherwise
+    private LogStatus.State toldState = LogStatus.State.UP;
+    private String toldReason = "";
+    private String toldProtection = "";
     // the shortest TTL this stream registered: a silence that long may have let a lease lapse
     private volatile long shortestTtlNanos = Long.MAX_VALUE;
     // this stream's registrations and deregistrations not answered yet: while there are any, a
@@ -288,12 +291,16 @@ public final class NamingSessionHandler implements SessionHandler {
       LogStatus s = commandLog.status();
       String paused = health.expiryPaused();
       LogStatus.State state = s.state() == LogStatus.State.UP && paused != null ? LogStatus.State.DEGRADED : s.state();
-      ServerStatus now = ServerStatus.newBuilder().setStatus(state.name())
-          .setReason(s.reason() == null ? "" : s.reason()).setExpiryProtection(paused == null ? "" : paused).build();
-      if (!now.equals(toldStatus)) {
-        toldStatus = now;
-        session.send(ServerMessage.newBuilder().setServerStatus(now).build());
+      String reason = s.reason() == null ? "" : s.reason();
+      String protection = paused == null ? "" : paused;
+      if (state == toldState && reason.equals(toldReason) && protection.equals(toldProtection)) {
+        return; // the usual heartbeat: nothing to tell, nothing built
       }
+      toldState = state;
+      toldReason = reason;
+      toldProtection = protection;
+      session.send(ServerMessage.newBuilder().setServerStatus(ServerStatus.newBuilder().setStatus(state.name())
+          .setReason(reason).setExpiryProtection(protection)).build());
     }
 
     private boolean ownsAny() {
