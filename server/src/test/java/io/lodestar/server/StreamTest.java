@@ -321,6 +321,29 @@ class StreamTest {
   }
 
   @Test
+  void aStreamsPeriodicCheckSkipsWhileNothingChangedAndStillReassertsWhatWasRemovedBehindItsBack() {
+    RawClient c = RawClient.connect("checker");
+    register(c, 1, "recheck", "a", 30);
+    register(c, 2, "recheck", "b", 30);
+    long rid = 100;
+    // two rounds of a full check's heartbeats with nothing changed: the first checks, the second may skip
+    for (int i = 0; i < 2 * 10; i++) {
+      heartbeat(c, rid++, "recheck");
+    }
+    assertThat(restIds("recheck")).isEqualTo(Set.of("a", "b"));
+    // removed behind the stream's back (an operator over REST): the registry changed, so the
+    // stream's next periodic check looks, finds it gone and registers it again
+    http.delete("/v1/namespaces/default/services/recheck/instances/b");
+    assertThat(restIds("recheck")).isEqualTo(Set.of("a"));
+    for (int i = 0; i < 10; i++) {
+      heartbeat(c, rid++, "recheck");
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("recheck").equals(Set.of("a", "b")));
+    c.out.onCompleted();
+    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("recheck").isEmpty());
+  }
+
+  @Test
   void requestsBeforeHelloAndBadRegistrationsGetErrors() {
     RawClient c = new RawClient();
     stub.connect(c);

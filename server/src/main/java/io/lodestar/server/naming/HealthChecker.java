@@ -88,6 +88,10 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   private long walkCount; // numbers the walks, to tell a keep-alive's first lease of a walk
   private long lastWalkNanos;
   private volatile long leaseWalks; // written by the health thread only
+  // moves on every registry change this node applies and whenever a lease is bound away from the
+  // keep-alive that renewed it: while it stands still, a stream's periodic check of what it owns
+  // would find everything as its last complete check left it (see leaseEpoch())
+  private final java.util.concurrent.atomic.AtomicLong leaseEpoch = new java.util.concurrent.atomic.AtomicLong();
   private boolean walkedAsLeader;
   // lease holders other than this node at the last walk (on the leader), and whether each was alive
   private java.util.Map<String, Boolean> otherHolders = java.util.Map.of();
@@ -307,7 +311,11 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     if (l == null) {
       return false;
     }
-    if (l.leaseKeepAlive() != keepAlive) {
+    SharedHeartbeat previous = l.leaseKeepAlive();
+    if (previous != keepAlive) {
+      if (previous != null) {
+        leaseEpoch.incrementAndGet(); // taken from another stream: that stream's check must look again
+      }
       l.leaseKeepAlive(keepAlive);
       walkNext = true; // its deadline follows another keep-alive than the last walk noted
     }
@@ -338,6 +346,18 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         bind(new InstanceKey(o.service(), o.id()), keepAlive);
       }
     }
+  }
+
+  /**
+   * A number that moves whenever what a stream's periodic check ({@link #bindAll}) looks at may
+   * have changed: any change the registry applies (an instance added, replaced, removed, its health
+   * marked; a snapshot installed) and any lease bound away from another keep-alive. A stream that
+   * read it before a complete check and reads the same value later would find every lease as that
+   * check left it, so it can skip the check; the lease holder, health and presence of an instance
+   * change only through the registry.
+   */
+  public long leaseEpoch() {
+    return leaseEpoch.get();
   }
 
   /**
@@ -409,6 +429,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
 
   @Override
   public void onServiceChanged(ServiceChange change) {
+    leaseEpoch.incrementAndGet(); // told after the registry changed (Registry.flush), so a check that follows sees it
     long now = nanoClock.getAsLong();
     if (change.previousRevision() == 0 || change.deleted()) {
       // No usable base (a snapshot replaced the state): resync this service from its view.
