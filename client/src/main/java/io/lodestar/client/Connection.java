@@ -274,7 +274,7 @@ final class Connection {
     ManagedChannel channel;
     try {
       channel = NettyChannelBuilder.forAddress(addr.host(), addr.port(), credentials)
-          .directExecutor()  // callbacks only post to the control thread
+          .directExecutor()  // callbacks post to the control thread (or apply a push then and there: Responses)
           .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS,
               (int) Math.min(connectTimeout.toMillis(), TCP_CONNECT_LIMIT.toMillis()))
           .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
@@ -310,7 +310,7 @@ final class Connection {
     }, connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Receives one session's stream; only posts to the control thread. */
+  /** Receives one session's stream; posts to the control thread (a push may run on it here, see onNext). */
   private final class Responses implements StreamObserver<Inbound> {
     private final Session s;
 
@@ -323,7 +323,17 @@ final class Connection {
       if (m.requestId() >= DIRECT_IDS && answered(m)) {
         return;
       }
-      post(() -> handle(s, m));
+      if (m.message() != null && m.message().getBodyCase() == ServerMessage.BodyCase.UPDATE) {
+        // A push is applied here, on the event loop that decoded it, when the control loop is idle:
+        // the cache's update is short and never blocks, and listeners still run on their executor.
+        try {
+          control.runHereOrExecute(() -> handle(s, m));
+        } catch (RejectedExecutionException closedAlready) {
+          // closed: nothing to do any more
+        }
+      } else {
+        post(() -> handle(s, m));
+      }
     }
 
     @Override

@@ -56,6 +56,34 @@ final class ControlLoop implements Executor, Runnable {
     }
   }
 
+  /**
+   * Runs the task on the calling thread now if the loop is idle (nothing queued, nothing running),
+   * else queues it: either way after every task posted before it and never beside another of this
+   * loop's. For work that is short and safe on the caller's thread (a push applied to the cache on
+   * the stream's event loop), it saves the hand-off to a pool thread and that thread's wake-up.
+   *
+   * @throws RejectedExecutionException once {@link #shutdownNow} was called
+   */
+  void runHereOrExecute(Runnable task) {
+    checkOpen();
+    if (!queue.isEmpty() || !scheduled.compareAndSet(false, true)) {
+      execute(task);
+      return;
+    }
+    try {
+      task.run();
+    } catch (Throwable t) {
+      LOG.log(shutdown ? Level.DEBUG : Level.WARNING, name + ": a control task failed", t);
+    } finally {
+      scheduled.set(false);
+      if (shutdown) {
+        queue.clear();
+      } else if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) {
+        pool.execute(this);  // what was posted meanwhile runs on the pool, not on this caller
+      }
+    }
+  }
+
   /** Runs the task on this loop after the delay, unless cancelled first. @throws RejectedExecutionException once shut down */
   Timer schedule(Runnable task, long delay, TimeUnit unit) {
     checkOpen();
