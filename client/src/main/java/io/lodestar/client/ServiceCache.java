@@ -165,7 +165,7 @@ final class ServiceCache {
       for (Instance i : Instances.fromProto(u.getInstancesList())) {
         next.put(i.id(), i);
       }
-      publish(e, next, u.getRevision(), info, false, u.getEmptiedByExpiry());
+      publish(e, next, u.getRevision(), info, false, u.getEmptiedByExpiry(), null);
       return;
     }
     if (!e.revisionTrusted || u.getBaseRevision() != e.revision) {
@@ -178,13 +178,16 @@ final class ServiceCache {
       return;
     }
     Map<String, Instance> next = new HashMap<>(e.byId);
+    List<String> touched = new ArrayList<>(u.getInstancesCount() + u.getRemovedIdsCount());
     for (Instance i : Instances.fromProto(u.getInstancesList())) {
       next.put(i.id(), i);
+      touched.add(i.id());
     }
     for (String id : u.getRemovedIdsList()) {
       next.remove(id);
+      touched.add(id);
     }
-    publish(e, next, u.getRevision(), info, false, u.getEmptiedByExpiry());
+    publish(e, next, u.getRevision(), info, false, u.getEmptiedByExpiry(), touched);
   }
 
   // ------------------------------------------------------------------ internals (control thread)
@@ -227,7 +230,7 @@ final class ServiceCache {
     }
     LOG.log(Level.INFO, "Lodestar: serving {0} from the failover cache ({1} instances, revision {2})", e,
         next.size(), u.getRevision());
-    publish(e, next, u.getRevision(), u.getInfo(), true, false);
+    publish(e, next, u.getRevision(), u.getInfo(), true, false, null);
   }
 
   /**
@@ -235,8 +238,12 @@ final class ServiceCache {
    * @param emptiedByExpiry the server says an empty list is empty because leases expired: callers
    *     keep the last non-empty list, marked {@link ServiceSnapshot#expiryHeld()}
    */
+  /**
+   * Installs the service's next list and tells its listeners what changed. {@code touched}: the
+   * ids a delta named (null for a whole list); only those can differ from the list the cache held.
+   */
   private void publish(ServiceEntry e, Map<String, Instance> next, long revision, ServiceInfo info,
-      boolean fromDisk, boolean emptiedByExpiry) {
+      boolean fromDisk, boolean emptiedByExpiry, List<String> touched) {
     ServiceSnapshot before = e.snapshot;
     if (next.isEmpty() && emptiedByExpiry && before != null && !before.instances().isEmpty()) {
       if (!before.expiryHeld()) {
@@ -256,28 +263,52 @@ final class ServiceCache {
       }
       return;
     }
-    // the list callers saw: the server's, or the one held through an expiry
-    Map<String, Instance> prev = new HashMap<>();
-    if (before != null) {
-      before.instances().forEach(i -> prev.put(i.id(), i));
-    }
     List<Instance> added = new ArrayList<>();
     List<Instance> changed = new ArrayList<>();
     List<Instance> removed = new ArrayList<>();
-    for (Instance i : next.values()) {
-      Instance old = prev.get(i.id());
-      if (old == null) {
-        added.add(i);
-      } else if (!old.equals(i)) {
-        changed.add(i);
+    if (touched != null && before != null && !before.expiryHeld()) {  // the same test as `delta` below
+      // a delta on the list callers saw (e.byId's): only the ids it names can differ, so compare
+      // those instead of every instance of the service (W2: one added instance per change)
+      Map<String, Instance> prev = e.byId;
+      for (String id : touched.size() > 1 ? new java.util.LinkedHashSet<>(touched) : touched) {
+        Instance old = prev.get(id);
+        Instance now = next.get(id);
+        if (old == null && now != null) {
+          added.add(now);
+        } else if (old != null && now == null) {
+          removed.add(old);
+        } else if (old != null && !old.equals(now)) {
+          changed.add(now);
+        }
+      }
+    } else {
+      // the list callers saw: the server's, or the one held through an expiry
+      Map<String, Instance> prev = new HashMap<>();
+      if (before != null) {
+        before.instances().forEach(i -> prev.put(i.id(), i));
+      }
+      for (Instance i : next.values()) {
+        Instance old = prev.get(i.id());
+        if (old == null) {
+          added.add(i);
+        } else if (!old.equals(i)) {
+          changed.add(i);
+        }
+      }
+      for (Instance old : prev.values()) {
+        if (!next.containsKey(old.id())) {
+          removed.add(old);
+        }
       }
     }
-    for (Instance old : prev.values()) {
-      if (!next.containsKey(old.id())) {
-        removed.add(old);
-      }
+    boolean delta = touched != null && before != null && !before.expiryHeld();
+    // a delta keeps the previous list's order (by id), so the snapshot's sort finds it sorted
+    // (one pass) instead of sorting the whole service again for one instance
+    List<Instance> all = delta ? sortedAfter(before.instances(), added, changed, removed) : null;
+    if (all == null) {
+      all = List.copyOf(next.values());
     }
-    ServiceSnapshot snap = ServiceSnapshot.of(e.namespace, e.service, revision, List.copyOf(next.values()),
+    ServiceSnapshot snap = ServiceSnapshot.of(e.namespace, e.service, revision, all,
         ServiceSnapshot.effectiveThreshold(info.getProtectThreshold()), RuleSet.of(info.getRules()));
     install(e, next, revision, info, fromDisk, snap);
 
@@ -300,6 +331,56 @@ final class ServiceCache {
     if (!fromDisk && disk != null) {
       disk.markDirty(e);
     }
+  }
+
+  /**
+   * {@code sorted} (by id) with a delta's changes made in place: still sorted by id. Null if the
+   * delta does not fit the list (never expected: the caller then builds the list whole).
+   */
+  private static List<Instance> sortedAfter(List<Instance> sorted, List<Instance> added, List<Instance> changed,
+      List<Instance> removed) {
+    ArrayList<Instance> l = new ArrayList<>(sorted.size() + added.size());
+    l.addAll(sorted);
+    for (Instance i : removed) {
+      int at = indexOf(l, i.id());
+      if (at < 0) {
+        return null;
+      }
+      l.remove(at);
+    }
+    for (Instance i : changed) {
+      int at = indexOf(l, i.id());
+      if (at < 0) {
+        return null;
+      }
+      l.set(at, i);
+    }
+    for (Instance i : added) {
+      int at = indexOf(l, i.id());
+      if (at >= 0) {
+        return null;
+      }
+      l.add(-at - 1, i);
+    }
+    return l;
+  }
+
+  /** Binary search by id: the index, or -(insertion point) - 1. */
+  private static int indexOf(List<Instance> sorted, String id) {
+    int lo = 0;
+    int hi = sorted.size() - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      int c = sorted.get(mid).id().compareTo(id);
+      if (c < 0) {
+        lo = mid + 1;
+      } else if (c > 0) {
+        hi = mid - 1;
+      } else {
+        return mid;
+      }
+    }
+    return -(lo + 1);
   }
 
   /** The entry's new state; writing {@code snapshot} last is what publishes it to readers. */

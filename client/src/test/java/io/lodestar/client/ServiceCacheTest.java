@@ -102,6 +102,66 @@ class ServiceCacheTest {
     assertThat(events).hasSize(3);
   }
 
+  /**
+   * A delta is applied by the ids it names (the previous sorted list edited in place): the list and
+   * each event must be what comparing the whole lists gives, for any mix of adds, changes and
+   * removals, an id named twice, or added and removed in one delta.
+   */
+  @Test
+  void deltasGiveTheSameListAndEventsAsComparingWholeLists() {
+    ServiceCache cache = cache(null);
+    ServiceEntry e = subscribed(cache);
+    java.util.Random random = new java.util.Random(11);
+    java.util.TreeMap<String, Instance> expected = new java.util.TreeMap<>();
+    cache.onUpdate(update(1).setSnapshot(true).build());
+    long revision = 1;
+    for (int round = 0; round < 300; round++) {
+      ServiceUpdate.Builder u = update(revision + 1).setBaseRevision(revision);
+      java.util.TreeMap<String, Instance> next = new java.util.TreeMap<>(expected);
+      for (int k = random.nextInt(4); k >= 0; k--) {
+        String id = "i-" + random.nextInt(40);
+        if (random.nextInt(3) == 0) {
+          u.addRemovedIds(id);
+          next.remove(id);  // removals are applied after the delta's instances
+        } else {
+          Instance i = inst(id, 1 + random.nextInt(3));
+          u.addInstances(i);
+        }
+      }
+      for (Instance i : u.getInstancesList()) {
+        if (!u.getRemovedIdsList().contains(i.getId())) {
+          next.put(i.getId(), i);
+        }
+      }
+      int eventsBefore = events.size();
+      cache.onUpdate(u.build());
+      revision++;
+
+      assertThat(e.snapshot.instances()).extracting(io.lodestar.client.Instance::id)
+          .containsExactlyElementsOf(next.keySet());
+      java.util.Set<String> added = new java.util.TreeSet<>(next.keySet());
+      added.removeAll(expected.keySet());
+      java.util.Set<String> removed = new java.util.TreeSet<>(expected.keySet());
+      removed.removeAll(next.keySet());
+      java.util.Set<String> changed = new java.util.TreeSet<>();
+      for (String id : next.keySet()) {
+        if (expected.containsKey(id) && expected.get(id).getWeight() != next.get(id).getWeight()) {
+          changed.add(id);
+        }
+      }
+      if (added.isEmpty() && removed.isEmpty() && changed.isEmpty()) {
+        assertThat(events).hasSize(eventsBefore);
+      } else {
+        ServiceEvent ev = events.get(events.size() - 1);
+        assertThat(events).hasSize(eventsBefore + 1);
+        assertThat(ev.added()).extracting(io.lodestar.client.Instance::id).containsExactlyElementsOf(added);
+        assertThat(ev.removed()).extracting(io.lodestar.client.Instance::id).containsExactlyElementsOf(removed);
+        assertThat(ev.changed()).extracting(io.lodestar.client.Instance::id).containsExactlyElementsOf(changed);
+      }
+      expected = next;
+    }
+  }
+
   @Test
   void ignoresUpdatesForServicesNotSubscribed() {
     ServiceCache cache = cache(null);
