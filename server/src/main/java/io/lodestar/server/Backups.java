@@ -3,6 +3,7 @@ package io.lodestar.server;
 import com.google.protobuf.CodedInputStream;
 import io.lodestar.api.v1.state.StateSnapshot;
 import io.lodestar.core.LodestarException;
+import io.lodestar.server.storage.FileCrc;
 import io.lodestar.server.storage.RaftSnapshotFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,7 +11,6 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.zip.CRC32C;
 
 /**
  * Reads a backup file of either format, checking its checksum. Streamed: the checksum over the
@@ -49,19 +49,7 @@ final class Backups {
     if (len != size - LOCAL_HEADER) {
       throw damaged(file, "truncated");
     }
-    CRC32C crc = new CRC32C();
-    ByteBuffer chunk = ByteBuffer.allocate(BUFFER);
-    for (long pos = LOCAL_HEADER; pos < size; ) {
-      chunk.clear();
-      int n = ch.read(chunk, pos);
-      if (n < 0) {
-        break;
-      }
-      chunk.flip();
-      crc.update(chunk);
-      pos += n;
-    }
-    if ((int) crc.getValue() != crcValue) {
+    if (FileCrc.crc32c(ch, LOCAL_HEADER, size) != crcValue) {
       throw damaged(file, "bad checksum");
     }
     ch.position(LOCAL_HEADER);

@@ -696,19 +696,7 @@ public final class LocalLog implements CommandLog {
       damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (truncated)";
       return false;
     }
-    CRC32C crc = new CRC32C();
-    ByteBuffer chunk = ByteBuffer.allocate(1 << 16);
-    for (long pos = SNAPSHOT_HEADER; pos < fileSize; ) {
-      chunk.clear();
-      int n = ch.read(chunk, pos);
-      if (n < 0) {
-        break;
-      }
-      chunk.flip();
-      crc.update(chunk);
-      pos += n;
-    }
-    if ((int) crc.getValue() != crcValue) {
+    if (FileCrc.crc32c(ch, SNAPSHOT_HEADER, fileSize) != crcValue) {
       log.warn("Ignoring snapshot {} with a bad checksum", p);
       damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (bad checksum)";
       return false;
