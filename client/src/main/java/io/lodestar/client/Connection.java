@@ -824,12 +824,16 @@ final class Connection {
 
   private void armSweep(Duration timeout) {
     if (sweeping.compareAndSet(false, true)) {
-      long period = Math.max(5, Math.min(1000, timeout.toMillis() / 8));
-      try {
-        control.schedule(() -> sweep(period), period, TimeUnit.MILLISECONDS);
-      } catch (RejectedExecutionException closing) {
-        sweeping.set(false);
-      }
+      scheduleSweep(Math.max(5, Math.min(1000, timeout.toMillis() / 8)));
+    }
+  }
+
+  /** The next sweep, by one who set {@link #sweeping}. */
+  private void scheduleSweep(long period) {
+    try {
+      control.schedule(() -> sweep(period), period, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closing) {
+      sweeping.set(false);
     }
   }
 
@@ -847,11 +851,7 @@ final class Connection {
     }
     sweeping.set(false);
     if (!direct.isEmpty() && !closed && sweeping.compareAndSet(false, true)) {
-      try {
-        control.schedule(() -> sweep(period), period, TimeUnit.MILLISECONDS);
-      } catch (RejectedExecutionException closing) {
-        sweeping.set(false);
-      }
+      scheduleSweep(period);
     }
   }
 

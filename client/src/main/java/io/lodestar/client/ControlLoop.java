@@ -75,12 +75,7 @@ final class ControlLoop implements Executor, Runnable {
     } catch (Throwable t) {
       LOG.log(shutdown ? Level.DEBUG : Level.WARNING, name + ": a control task failed", t);
     } finally {
-      scheduled.set(false);
-      if (shutdown) {
-        queue.clear();
-      } else if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) {
-        pool.execute(this);  // what was posted meanwhile runs on the pool, not on this caller
-      }
+      release();  // what was posted meanwhile runs on the pool, not on this caller
     }
   }
 
@@ -136,12 +131,17 @@ final class ControlLoop implements Executor, Runnable {
         }
       }
     } finally {
-      scheduled.set(false);
-      if (shutdown) {
-        queue.clear();
-      } else if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) {
-        pool.execute(this);
-      }
+      release();
+    }
+  }
+
+  /** Ends a turn of running tasks: a task queued meanwhile gets the loop scheduled on the pool again. */
+  private void release() {
+    scheduled.set(false);
+    if (shutdown) {
+      queue.clear();
+    } else if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) {
+      pool.execute(this);
     }
   }
 

@@ -555,25 +555,28 @@ public final class LodestarClient implements AutoCloseable {
     } catch (TimeoutException timeout) {
       f.completeExceptionally(timedOut(what, ms));
       return await(f, what);  // the answer, if it came meanwhile; else the timeout
-    } catch (InterruptedException ie) {
-      Thread.currentThread().interrupt();
-      f.cancel(false);
-      throw new LodestarClientException(LodestarClientException.TIMEOUT, what.get() + ": interrupted", ie);
-    } catch (ExecutionException | CancellationException e) {
-      throw asClientException(e instanceof ExecutionException ? e.getCause() : e, what.get());
+    } catch (InterruptedException | ExecutionException | CancellationException e) {
+      throw waitFailed(f, e, what);
     }
   }
 
   private static <T> T await(CompletableFuture<T> f, java.util.function.Supplier<String> what) {
     try {
       return f.get();
-    } catch (InterruptedException ie) {
+    } catch (InterruptedException | ExecutionException | CancellationException e) {
+      throw waitFailed(f, e, what);
+    }
+  }
+
+  /** What a caller's wait for {@code f} ended with: an interrupt gives the request up. */
+  private static LodestarClientException waitFailed(CompletableFuture<?> f, Exception e,
+      java.util.function.Supplier<String> what) {
+    if (e instanceof InterruptedException) {
       Thread.currentThread().interrupt();
       f.cancel(false);
-      throw new LodestarClientException(LodestarClientException.TIMEOUT, what.get() + ": interrupted", ie);
-    } catch (ExecutionException | CancellationException e) {
-      throw asClientException(e instanceof ExecutionException ? e.getCause() : e, what.get());
+      return new LodestarClientException(LodestarClientException.TIMEOUT, what.get() + ": interrupted", e);
     }
+    return asClientException(e instanceof ExecutionException ? e.getCause() : e, what.get());
   }
 
   private static LodestarClientException asClientException(Throwable t, String what) {

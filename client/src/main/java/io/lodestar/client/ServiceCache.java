@@ -234,13 +234,13 @@ final class ServiceCache {
   }
 
   /**
+   * Installs the service's next list and tells its listeners what changed.
+   *
    * @param next the server's list: what later deltas apply to
    * @param emptiedByExpiry the server says an empty list is empty because leases expired: callers
    *     keep the last non-empty list, marked {@link ServiceSnapshot#expiryHeld()}
-   */
-  /**
-   * Installs the service's next list and tells its listeners what changed. {@code touched}: the
-   * ids a delta named (null for a whole list); only those can differ from the list the cache held.
+   * @param touched the ids a delta named (null for a whole list): only those can differ from the
+   *     list the cache held
    */
   private void publish(ServiceEntry e, Map<String, Instance> next, long revision, ServiceInfo info,
       boolean fromDisk, boolean emptiedByExpiry, List<String> touched) {
@@ -266,9 +266,11 @@ final class ServiceCache {
     List<Instance> added = new ArrayList<>();
     List<Instance> changed = new ArrayList<>();
     List<Instance> removed = new ArrayList<>();
-    if (touched != null && before != null && !before.expiryHeld()) {  // the same test as `delta` below
-      // a delta on the list callers saw (e.byId's): only the ids it names can differ, so compare
-      // those instead of every instance of the service (W2: one added instance per change)
+    // a delta on the list callers saw (e.byId's, not one held through an expiry): only the ids it
+    // names can differ, so compare those instead of every instance of the service (W2: one added
+    // instance per change)
+    boolean delta = touched != null && before != null && !before.expiryHeld();
+    if (delta) {
       Map<String, Instance> prev = e.byId;
       for (String id : touched.size() > 1 ? new java.util.LinkedHashSet<>(touched) : touched) {
         Instance old = prev.get(id);
@@ -301,7 +303,6 @@ final class ServiceCache {
         }
       }
     }
-    boolean delta = touched != null && before != null && !before.expiryHeld();
     // a delta keeps the previous list's order (by id), so the snapshot's sort finds it sorted
     // (one pass) instead of sorting the whole service again for one instance
     List<Instance> all = delta ? sortedAfter(before.instances(), added, changed, removed) : null;

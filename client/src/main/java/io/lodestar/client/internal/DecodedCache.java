@@ -40,13 +40,14 @@ public final class DecodedCache<V> {
     this.maxKeyBytes = maxKeyBytes;
   }
 
-  /** Whether bytes of this length are kept at all (a longer key: decode without looking). */
-  public boolean keeps(int length) {
-    return length <= maxKeyBytes;
-  }
-
-  /** The value decoded from {@code buf[at, at + length)} before, or null; {@code hash} from {@link #hash}. */
+  /**
+   * The value decoded from {@code buf[at, at + length)} before, or null (always for keys longer
+   * than kept); {@code hash} from {@link #hash}.
+   */
   public V get(byte[] buf, int at, int length, int hash) {
+    if (length > maxKeyBytes) {
+      return null;
+    }
     int mask = slots.length - 1;
     Entry<V> e = slots[hash & mask];
     if (e != null && e.matches(buf, at, length, hash)) {

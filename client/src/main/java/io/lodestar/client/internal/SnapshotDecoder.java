@@ -87,7 +87,7 @@ public final class SnapshotDecoder {
           int at = position();
           in.skipRawBytes(length);  // checks the length against what is there first
           int h = DecodedCache.hash(buf, at, length);
-          info = INFOS.keeps(length) ? INFOS.get(buf, at, length, h) : null;
+          info = INFOS.get(buf, at, length, h);
           if (info == null) {
             info = ServiceInfo.parser().parseFrom(buf, at, length);
             INFOS.put(buf, at, length, h, info);
@@ -106,12 +106,8 @@ public final class SnapshotDecoder {
     int length = in.readRawVarint32();
     int limit = in.pushLimit(length);  // refuses a length past what is there
     int at = position();
-    Instance i = null;
-    int h = 0;
-    if (INSTANCES.keeps(length)) {
-      h = DecodedCache.hash(buf, at, length);
-      i = INSTANCES.get(buf, at, length, h);
-    }
+    int h = DecodedCache.hash(buf, at, length);
+    Instance i = INSTANCES.get(buf, at, length, h);
     if (i != null) {
       in.skipRawBytes(length);
     } else {
@@ -192,7 +188,7 @@ public final class SnapshotDecoder {
     }
     int length = position() - start;
     int h = DecodedCache.hash(buf, start, length);
-    Map<String, String> m = METADATA.keeps(length) ? METADATA.get(buf, start, length, h) : null;
+    Map<String, String> m = METADATA.get(buf, start, length, h);
     if (m == null) {
       m = decodeMetadata(start, length);
       METADATA.put(buf, start, length, h, m);
