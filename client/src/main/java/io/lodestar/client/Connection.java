@@ -192,6 +192,20 @@ final class Connection {
     }
   }
 
+  /**
+   * Runs a control task on the calling thread when the control loop is idle, else queues it
+   * ({@link ControlLoop#runHereOrExecute}: the same order, one task at a time). For short tasks
+   * that never block: a caller's register or deregister (W1: one hand-off to a pool thread and its
+   * wake-up fewer per call).
+   */
+  void postHere(Runnable task) {
+    try {
+      control.runHereOrExecute(task);
+    } catch (RejectedExecutionException closedAlready) {
+      // closed: nothing to do any more
+    }
+  }
+
   ClientStatus status() {
     return status;
   }
@@ -323,14 +337,14 @@ final class Connection {
       if (m.requestId() >= DIRECT_IDS && answered(m)) {
         return;
       }
-      if (m.message() != null && m.message().getBodyCase() == ServerMessage.BodyCase.UPDATE) {
-        // A push is applied here, on the event loop that decoded it, when the control loop is idle:
-        // the cache's update is short and never blocks, and listeners still run on their executor.
-        try {
-          control.runHereOrExecute(() -> handle(s, m));
-        } catch (RejectedExecutionException closedAlready) {
-          // closed: nothing to do any more
-        }
+      ServerMessage.BodyCase body = m.message() == null ? null : m.message().getBodyCase();
+      if (body == ServerMessage.BodyCase.UPDATE || body == ServerMessage.BodyCase.REGISTERED
+          || body == ServerMessage.BodyCase.ACK) {
+        // A push, or a register's or deregister's answer, is handled here, on the event loop that
+        // decoded it, when the control loop is idle: the cache's update and the answer's bookkeeping
+        // are short and never block; listeners still run on their executor, and what an answer
+        // completes runs as before (registerAsync's future: on the listener executor).
+        postHere(() -> handle(s, m));
       } else {
         post(() -> handle(s, m));
       }

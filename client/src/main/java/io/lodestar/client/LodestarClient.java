@@ -193,7 +193,8 @@ public final class LodestarClient implements AutoCloseable {
       result.completeExceptionally(Connection.closedException());
     } else {
       io.lodestar.api.v1.Instance instance = spec.toInstance(namespace);
-      connection.post(() -> connection.register(instance, result));
+      // on the caller's thread when the client's control loop is idle (its order kept): no hop there
+      connection.postHere(() -> connection.register(instance, result));
       if (timer) {
         withTimeout(result, () -> "register " + spec);
       }
@@ -210,7 +211,7 @@ public final class LodestarClient implements AutoCloseable {
         result.completeExceptionally(err);
       }
     });
-    return answer;
+    return timer ? onListeners(answer, result) : answer;
   }
 
   /**
@@ -246,8 +247,31 @@ public final class LodestarClient implements AutoCloseable {
       result.completeExceptionally(Connection.closedException());
       return result;
     }
-    connection.post(() -> connection.deregister(key, result));
-    return timer ? withTimeout(result, () -> "deregister " + key) : result;
+    connection.postHere(() -> connection.deregister(key, result));
+    return timer ? onListeners(withTimeout(result, () -> "deregister " + key), result) : result;
+  }
+
+  /**
+   * An …Async call's future, completed on the listener executor: the answer now completes its
+   * request on gRPC's event loop that read it, where the caller's callbacks must not run. A caller
+   * who gives up (cancels) gives up the request too.
+   */
+  private <T> CompletableFuture<T> onListeners(CompletableFuture<T> answer, CompletableFuture<?> request) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    answer.whenCompleteAsync((ok, err) -> {
+      if (err != null) {
+        out.completeExceptionally(err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+            ? err.getCause() : err);
+      } else {
+        out.complete(ok);
+      }
+    }, listeners);
+    out.whenComplete((ok, err) -> {
+      if (err != null && !request.isDone()) {
+        request.completeExceptionally(err);
+      }
+    });
+    return out;
   }
 
   // ------------------------------------------------------------------ discovery
