@@ -9,6 +9,7 @@ import io.lodestar.client.internal.Logs;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -177,17 +178,25 @@ final class ServiceCache {
       }
       return;
     }
-    Map<String, Instance> next = new HashMap<>(e.byId);
-    List<String> touched = new ArrayList<>(u.getInstancesCount() + u.getRemovedIdsCount());
-    for (Instance i : Instances.fromProto(u.getInstancesList())) {
-      next.put(i.id(), i);
-      touched.add(i.id());
+    List<Instance> upserts = Instances.fromProto(u.getInstancesList());  // decoded whole before the map changes
+    // The entry's map is edited in place (it is this thread's alone; snapshots hold their own
+    // lists): copying the whole service for a change of one instance was a quarter of a W2
+    // watcher's CPU. What a named id held before goes to publish, to compare against.
+    Map<String, Instance> next = e.byId instanceof HashMap ? e.byId : new HashMap<>(e.byId);
+    Map<String, Instance> previous = new LinkedHashMap<>();
+    for (Instance i : upserts) {
+      Instance old = next.put(i.id(), i);
+      if (!previous.containsKey(i.id())) {
+        previous.put(i.id(), old);
+      }
     }
     for (String id : u.getRemovedIdsList()) {
-      next.remove(id);
-      touched.add(id);
+      Instance old = next.remove(id);
+      if (!previous.containsKey(id)) {
+        previous.put(id, old);
+      }
     }
-    publish(e, next, u.getRevision(), info, false, u.getEmptiedByExpiry(), touched);
+    publish(e, next, u.getRevision(), info, false, u.getEmptiedByExpiry(), previous);
   }
 
   // ------------------------------------------------------------------ internals (control thread)
@@ -239,11 +248,11 @@ final class ServiceCache {
    * @param next the server's list: what later deltas apply to
    * @param emptiedByExpiry the server says an empty list is empty because leases expired: callers
    *     keep the last non-empty list, marked {@link ServiceSnapshot#expiryHeld()}
-   * @param touched the ids a delta named (null for a whole list): only those can differ from the
-   *     list the cache held
+   * @param previous for a delta, each id it named with what the cache held for it before (null:
+   *     none); only those can differ from the list the cache held. Null for a whole list.
    */
   private void publish(ServiceEntry e, Map<String, Instance> next, long revision, ServiceInfo info,
-      boolean fromDisk, boolean emptiedByExpiry, List<String> touched) {
+      boolean fromDisk, boolean emptiedByExpiry, Map<String, Instance> previous) {
     ServiceSnapshot before = e.snapshot;
     if (next.isEmpty() && emptiedByExpiry && before != null && !before.instances().isEmpty()) {
       if (!before.expiryHeld()) {
@@ -269,12 +278,11 @@ final class ServiceCache {
     // a delta on the list callers saw (e.byId's, not one held through an expiry): only the ids it
     // names can differ, so compare those instead of every instance of the service (W2: one added
     // instance per change)
-    boolean delta = touched != null && before != null && !before.expiryHeld();
+    boolean delta = previous != null && before != null && !before.expiryHeld();
     if (delta) {
-      Map<String, Instance> prev = e.byId;
-      for (String id : touched.size() > 1 ? new java.util.LinkedHashSet<>(touched) : touched) {
-        Instance old = prev.get(id);
-        Instance now = next.get(id);
+      for (Map.Entry<String, Instance> named : previous.entrySet()) {
+        Instance old = named.getValue();
+        Instance now = next.get(named.getKey());
         if (old == null && now != null) {
           added.add(now);
         } else if (old != null && now == null) {
@@ -303,14 +311,14 @@ final class ServiceCache {
         }
       }
     }
-    // a delta keeps the previous list's order (by id), so the snapshot's sort finds it sorted
-    // (one pass) instead of sorting the whole service again for one instance
-    List<Instance> all = delta ? sortedAfter(before.instances(), added, changed, removed) : null;
-    if (all == null) {
-      all = List.copyOf(next.values());
-    }
-    ServiceSnapshot snap = ServiceSnapshot.of(e.namespace, e.service, revision, all,
-        ServiceSnapshot.effectiveThreshold(info.getProtectThreshold()), RuleSet.of(info.getRules()));
+    // a delta edits the previous list (sorted by id) in place, so the snapshot takes it as it is
+    // instead of sorting the whole service again (or checking it is sorted) for one instance
+    Instance[] sorted = delta ? sortedAfter(before.instances(), added, changed, removed) : null;
+    double threshold = ServiceSnapshot.effectiveThreshold(info.getProtectThreshold());
+    ServiceSnapshot snap = sorted != null
+        ? ServiceSnapshot.ofSorted(e.namespace, e.service, revision, sorted, threshold, RuleSet.of(info.getRules()))
+        : ServiceSnapshot.of(e.namespace, e.service, revision, List.copyOf(next.values()), threshold,
+            RuleSet.of(info.getRules()));
     install(e, next, revision, info, fromDisk, snap);
 
     boolean firstList = before == null;
@@ -335,13 +343,13 @@ final class ServiceCache {
   }
 
   /**
-   * {@code sorted} (by id) with a delta's changes made in place: still sorted by id. Null if the
-   * delta does not fit the list (never expected: the caller then builds the list whole).
+   * {@code sorted} (by id) with a delta's changes made in place, as a new array: still sorted by
+   * id. Null if the delta does not fit the list (never expected: the caller then builds the list
+   * whole).
    */
-  private static List<Instance> sortedAfter(List<Instance> sorted, List<Instance> added, List<Instance> changed,
+  private static Instance[] sortedAfter(List<Instance> sorted, List<Instance> added, List<Instance> changed,
       List<Instance> removed) {
-    ArrayList<Instance> l = new ArrayList<>(sorted.size() + added.size());
-    l.addAll(sorted);
+    ArrayList<Instance> l = new ArrayList<>(sorted);
     for (Instance i : removed) {
       int at = indexOf(l, i.id());
       if (at < 0) {
@@ -363,7 +371,7 @@ final class ServiceCache {
       }
       l.add(-at - 1, i);
     }
-    return l;
+    return l.toArray(new Instance[0]);
   }
 
   /** Binary search by id: the index, or -(insertion point) - 1. */

@@ -2,7 +2,6 @@ package io.lodestar.client;
 
 import io.lodestar.client.governance.Rules;
 import io.lodestar.client.internal.RuleSet;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -54,12 +53,11 @@ public final class ServiceSnapshot {
   private final Rules rules;
   private final boolean expiryHeld;
 
-  private ServiceSnapshot(String namespace, String service, long revision, List<Instance> all,
-      double protectThreshold, Rules rules) {
-    this(namespace, service, revision, all, protectThreshold, rules, false);
-  }
-
-  private ServiceSnapshot(String namespace, String service, long revision, List<Instance> all,
+  /**
+   * @param sorted every instance, sorted by id, in an array this snapshot now owns: nobody writes
+   *     it afterwards (it may become {@link #picks})
+   */
+  private ServiceSnapshot(String namespace, String service, long revision, Instance[] sorted,
       double protectThreshold, Rules rules, boolean expiryHeld) {
     this.expiryHeld = expiryHeld;
     this.rules = rules;
@@ -67,33 +65,43 @@ public final class ServiceSnapshot {
     this.service = service;
     this.revision = revision;
     this.protectThreshold = effectiveThreshold(protectThreshold);
-
-    List<Instance> sorted = new ArrayList<>(all);
-    sorted.sort(BY_ID);
-    this.instances = List.copyOf(sorted);
+    this.instances = List.of(sorted);
 
     // Isolated instances (an operator's choice) are never selectable and do not count towards
-    // protection; they stay in instances(), marked.
-    List<Instance> candidates = new ArrayList<>(sorted.size());
-    List<Instance> healthy = new ArrayList<>(sorted.size());
+    // protection; they stay in instances(), marked. Counted first: when every candidate is
+    // selectable (nearly always), the selectable list is the whole list, with no copy.
+    int isolated = 0;
+    int healthy = 0;
     for (Instance i : sorted) {
       if (i.isolated()) {
-        continue;
-      }
-      candidates.add(i);
-      if (i.healthy()) {
-        healthy.add(i);
+        isolated++;
+      } else if (i.healthy()) {
+        healthy++;
       }
     }
+    int candidates = sorted.length - isolated;
     boolean protect = false;
-    if (!candidates.isEmpty() && this.protectThreshold < 1.0) {
-      double unhealthyShare = 1.0 - (double) healthy.size() / candidates.size();
+    if (candidates > 0 && this.protectThreshold < 1.0) {
+      double unhealthyShare = 1.0 - (double) healthy / candidates;
       protect = unhealthyShare > this.protectThreshold;
     }
     this.protectionApplied = protect;
-    this.selectable = List.copyOf(protect ? candidates : healthy);
+    int selectableCount = protect ? candidates : healthy;
+    if (selectableCount == sorted.length) {
+      this.picks = sorted;
+      this.selectable = instances;
+    } else {
+      Instance[] p = new Instance[selectableCount];
+      int k = 0;
+      for (Instance i : sorted) {
+        if (!i.isolated() && (protect || i.healthy())) {
+          p[k++] = i;
+        }
+      }
+      this.picks = p;
+      this.selectable = List.of(p);
+    }
 
-    this.picks = selectable.toArray(new Instance[0]);
     this.cumulative = new long[picks.length];
     long sum = 0;
     for (int k = 0; k < picks.length; k++) {
@@ -130,7 +138,18 @@ public final class ServiceSnapshot {
     if (Double.isNaN(protectThreshold) || protectThreshold < 0 || protectThreshold > 1) {
       throw new IllegalArgumentException("protectThreshold must be within 0–1, got " + protectThreshold);
     }
-    return new ServiceSnapshot(namespace, service, revision, instances, protectThreshold, rules);
+    Instance[] sorted = instances.toArray(new Instance[0]);
+    Arrays.sort(sorted, BY_ID);
+    return new ServiceSnapshot(namespace, service, revision, sorted, protectThreshold, rules, false);
+  }
+
+  /**
+   * A snapshot of instances already sorted by id (the cache's list edited by a delta), taken as
+   * they are: no sort and no copy to sort. The caller hands the array over and never writes it.
+   */
+  static ServiceSnapshot ofSorted(String namespace, String service, long revision, Instance[] sortedById,
+      double protectThreshold, Rules rules) {
+    return new ServiceSnapshot(namespace, service, revision, sortedById, protectThreshold, rules, false);
   }
 
   /**
@@ -145,8 +164,8 @@ public final class ServiceSnapshot {
 
   /** This snapshot's instances, held at {@code revision} while the server's list is empty by expiry. */
   ServiceSnapshot heldAt(long revision, double protectThreshold, Rules rules) {
-    return new ServiceSnapshot(namespace, service, revision, instances, effectiveThreshold(protectThreshold), rules,
-        true);
+    return new ServiceSnapshot(namespace, service, revision, instances.toArray(new Instance[0]),
+        effectiveThreshold(protectThreshold), rules, true);
   }
 
   /** The service's effective governance rules (its own, completed by its namespace's defaults). */
