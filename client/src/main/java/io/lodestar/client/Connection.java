@@ -375,7 +375,7 @@ final class Connection {
     ServerMessage m = in.message();
     switch (m.getBodyCase()) {
       case WELCOME -> onWelcome(s, m.getWelcome());
-      case UPDATE -> cache.onUpdate(m.getUpdate());
+      case UPDATE -> cache.onUpdate(m.getUpdate(), in.upserts());
       case SERVER_STATUS -> onServerStatus(m.getServerStatus());
       case CONFIG_UPDATE -> configCache.onUpdate(m.getConfigUpdate());
       case REGISTERED, ACK, ERROR, FETCHED -> {

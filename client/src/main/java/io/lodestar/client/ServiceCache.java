@@ -152,6 +152,11 @@ final class ServiceCache {
   }
 
   void onUpdate(ServiceUpdate u) {
+    onUpdate(u, null);
+  }
+
+  /** @param decoded the update's instances in the SDK's form, if already decoded (shared, immutable); else null */
+  void onUpdate(ServiceUpdate u, List<Instance> decoded) {
     ServiceEntry e = find(u.getNamespace(), u.getService());
     if (e == null || !e.active) {
       return;  // unsubscribed meanwhile
@@ -163,7 +168,7 @@ final class ServiceCache {
     ServiceInfo info = u.hasInfo() ? u.getInfo() : e.info;
     if (u.getSnapshot()) {
       Map<String, Instance> next = new HashMap<>(u.getInstancesCount() * 2);
-      for (Instance i : Instances.fromProto(u.getInstancesList())) {
+      for (Instance i : decoded != null ? decoded : Instances.fromProto(u.getInstancesList())) {
         next.put(i.id(), i);
       }
       publish(e, next, u.getRevision(), info, false, u.getEmptiedByExpiry(), null);
@@ -178,7 +183,8 @@ final class ServiceCache {
       }
       return;
     }
-    List<Instance> upserts = Instances.fromProto(u.getInstancesList());  // decoded whole before the map changes
+    // decoded whole before the map changes
+    List<Instance> upserts = decoded != null ? decoded : Instances.fromProto(u.getInstancesList());
     // The entry's map is edited in place (it is this thread's alone; snapshots hold their own
     // lists): copying the whole service for a change of one instance was a quarter of a W2
     // watcher's CPU. What a named id held before goes to publish, to compare against.

@@ -224,6 +224,29 @@ class InboundTest {
   }
 
   @Test
+  void aPushIsDecodedOnceForEveryClientThatReadsTheSameBytes() throws Exception {
+    ServiceUpdate delta = ServiceUpdate.newBuilder().setNamespace("default").setService("svc").setRevision(91)
+        .setBaseRevision(90).addInstances(proto(61).build()).addInstances(proto(62).setWeight(5).build())
+        .addRemovedIds("i-60").build();
+    ServiceUpdate next = delta.toBuilder().setRevision(92).setBaseRevision(91).setInstances(0, proto(63)).build();
+    ServerMessage answer = ServerMessage.newBuilder().setRequestId(3).setUpdate(delta).build();
+
+    Inbound first = parse(ServerMessage.newBuilder().setUpdate(delta).build());
+    Inbound second = parse(ServerMessage.newBuilder().setUpdate(delta).build());  // another watcher's stream
+    Inbound other = parse(ServerMessage.newBuilder().setUpdate(next).build());
+    Inbound answered = parse(answer);
+
+    assertThat(first.message().getUpdate()).isEqualTo(delta);
+    assertThat(first.upserts()).containsExactlyElementsOf(Instances.fromProto(delta.getInstancesList()));
+    assertThat(second).isSameAs(first);  // the same bytes: decoded once, shared (immutable)
+    assertThat(other.message().getUpdate()).isEqualTo(next);  // other bytes: decoded on their own
+    assertThat(other.upserts()).containsExactlyElementsOf(Instances.fromProto(next.getInstancesList()));
+    assertThat(answered.requestId()).isEqualTo(3);
+    assertThat(answered.upserts()).containsExactlyElementsOf(first.upserts());
+    assertThat(parse(answer)).isNotSameAs(answered);  // an answer is its request's: not kept
+  }
+
+  @Test
   void aTruncatedAnswerIsRefused() {
     byte[] whole = ServerMessage.newBuilder().setRequestId(5).setFetched(snapshot(List.of(proto(1).build(),
         proto(2).build()))).build().toByteArray();
