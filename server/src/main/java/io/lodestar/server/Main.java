@@ -13,6 +13,9 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** The options given, when {@link PlainOptions} parsed them (picocli's parse result otherwise). */
+  private java.util.Set<String> plainGiven;
+
   @Option(names = "--port", description = "client port (gRPC, REST, console); default ${DEFAULT-VALUE}")
   int port = LodestarServer.DEFAULT_PORT;
 
@@ -156,10 +159,11 @@ public final class Main implements Callable<Integer> {
     try (var in = java.nio.file.Files.newBufferedReader(configFile)) {
       p.load(in);
     }
-    CommandLine.ParseResult given = spec.commandLine().getParseResult();
+    java.util.function.Predicate<String> given = plainGiven != null ? plainGiven::contains
+        : spec.commandLine().getParseResult()::hasMatchedOption;
     // a setting given on the command line wins over the file
     java.util.function.Function<String, String> fromFile = key ->
-        given.hasMatchedOption("--" + key) || !p.containsKey(key) ? null : p.getProperty(key).trim();
+        given.test("--" + key) || !p.containsKey(key) ? null : p.getProperty(key).trim();
     String v;
     if ((v = fromFile.apply("node-id")) != null) {
       nodeId = v;
@@ -208,6 +212,16 @@ public final class Main implements Callable<Integer> {
     }
   }
 
+  /** {@link #call()} with picocli's {@code execute} handling of an exception: its stack trace, exit code 1. */
+  private int callAsPicocliWould() {
+    try {
+      return call();
+    } catch (Exception e) {
+      e.printStackTrace();
+      return 1;
+    }
+  }
+
   private static String rootMessage(Throwable t) {
     String msg = t.getMessage();
     while (t.getCause() != null) {
@@ -221,7 +235,9 @@ public final class Main implements Callable<Integer> {
 
   public static void main(String[] args) {
     System.setProperty("com.linecorp.armeria.warnNettyVersions", "false");
-    int code = new CommandLine(new Main()).execute(args);
+    Main main = new Main();
+    main.plainGiven = PlainOptions.parse(args, main);
+    int code = main.plainGiven != null ? main.callAsPicocliWould() : new CommandLine(new Main()).execute(args);
     if (code != 0) {
       System.exit(code);
     }
