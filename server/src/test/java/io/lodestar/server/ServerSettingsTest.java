@@ -32,4 +32,25 @@ class ServerSettingsTest {
         .tls(io.lodestar.server.tls.TlsSettings.selfSignedCert()).build())
         .hasMessageContaining("--tls-self-signed makes a different certificate on each node");
   }
+
+  /** `lodestar server` runs one event loop per core unless the operator's -D says otherwise. */
+  @Test
+  void theServerCommandSetsOneEventLoopPerCoreAndKeepsAnOperatorsChoice() {
+    String before = System.getProperty(Main.EVENT_LOOPS);
+    try {
+      System.clearProperty(Main.EVENT_LOOPS);
+      Main.eventLoopsPerCore();
+      assertThat(System.getProperty(Main.EVENT_LOOPS))
+          .isEqualTo(Integer.toString(Runtime.getRuntime().availableProcessors()));
+      System.setProperty(Main.EVENT_LOOPS, "7");
+      Main.eventLoopsPerCore();
+      assertThat(System.getProperty(Main.EVENT_LOOPS)).isEqualTo("7");
+    } finally {
+      if (before == null) {
+        System.clearProperty(Main.EVENT_LOOPS);
+      } else {
+        System.setProperty(Main.EVENT_LOOPS, before);
+      }
+    }
+  }
 }
