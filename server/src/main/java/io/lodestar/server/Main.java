@@ -240,7 +240,7 @@ public final class Main implements Callable<Integer> {
    * One event loop per core instead of Armeria's two: a loop never blocks here (storage and pushes
    * have threads of their own), and each loop that serves a connection keeps its own buffer pools
    * (Netty's per-thread magazines, ~65 kB of heap each) and stack. At 10,000 instances from 16 SDK
-   * clients that is 18 B per instance less live heap, at the same CPU per registration and read
+   * clients that is about 17 B per instance less live heap, at the same CPU per registration and read
    * (docs/benchmarks.md, "Performance levers"). {@code -D} of the same name (JAVA_OPTS) still decides.
    * Set before Armeria reads its flags, which it does once, when it is first used.
    */
