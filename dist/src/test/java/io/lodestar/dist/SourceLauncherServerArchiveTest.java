@@ -2,6 +2,7 @@ package io.lodestar.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -32,18 +33,8 @@ class SourceLauncherServerArchiveTest {
 
   @Test
   void theServersClassArchiveIsCheckedBeforeUseAndACutShortOneNeverBreaksAStart() throws Exception {
-    Path lib = unpackedLib();
-    Path root = Files.createDirectories(dir.resolve("checkout"));
-    Files.copy(ReleaseTest.REPO.resolve("lodestar"), root.resolve("lodestar"));
-    root.resolve("lodestar").toFile().setExecutable(true);
-    Path target = Files.createDirectories(root.resolve("server/target"));
-    Path serverJar;
-    try (var jars = Files.list(lib)) {
-      serverJar = jars.filter(p -> p.getFileName().toString().startsWith("lodestar-server-")).findFirst().orElseThrow();
-    }
-    Path jar = Files.copy(serverJar, target.resolve(serverJar.getFileName()));
-    jar.toFile().setLastModified(System.currentTimeMillis() - 60_000);  // built before any recording
-    Files.createSymbolicLink(target.resolve("lib"), lib);
+    Path root = checkout();
+    Path target = root.resolve("server/target");
 
     startAndStop(root, Map.of());
     List<Path> recordings = files(target, ".tmp");
@@ -67,6 +58,97 @@ class SourceLauncherServerArchiveTest {
     }
   }
 
+  /**
+   * On JDK 25 onwards the launcher keeps an AOT cache ({@code lodestar-server.aot}) instead, by the
+   * same scheme: recorded when the first start stops, checked (-XX:AOTMode=on) by the next, which
+   * then maps it. Runs only where a JDK 25 or later is installed (CI has 17 alone): {@code JDK25_HOME},
+   * else the first such JDK under /usr/lib/jvm.
+   */
+  @Test
+  void onJdk25TheServersAotCacheIsRecordedCheckedAndMapped() throws Exception {
+    Path java = jdk25().map(home -> home.resolve("bin/java")).orElse(null);
+    assumeTrue(java != null, "no JDK 25 or later installed");
+    Path root = checkout();
+    Path target = root.resolve("server/target");
+    Map<String, String> env = Map.of("JAVA", java.toString());
+
+    startAndStop(root, env, pid -> { });
+    List<Path> recordings = aotFiles(target, ".tmp");
+    assertThat(recordings).as("the first start's recording").hasSize(1);
+    assertThat(aotFiles(target, ".aot")).isEmpty();
+
+    // cut short: the next start throws it away, runs without and records again
+    Path cut = recordings.get(0);
+    byte[] whole = Files.readAllBytes(cut);
+    Files.write(cut, Arrays.copyOf(whole, whole.length / 3));
+    startAndStop(root, env, pid -> assertThat(maps(pid)).doesNotContain("lodestar-server.aot"));
+    assertThat(aotFiles(target, ".tmp")).doesNotContain(cut).hasSize(1);
+    assertThat(aotFiles(target, ".aot")).isEmpty();
+
+    // checked and put in place, and the serving JVM maps it
+    startAndStop(root, env, pid -> assertThat(maps(pid)).contains(target.resolve("lodestar-server.aot").toString()));
+    assertThat(aotFiles(target, ".tmp")).isEmpty();
+    assertThat(aotFiles(target, ".aot")).hasSize(1);
+    assertThat(files(target, "")).as("no class-data archive beside it").isEmpty();
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("hs_err"));
+    }
+  }
+
+  private static java.util.Optional<Path> jdk25() throws IOException {
+    String given = System.getenv("JDK25_HOME");
+    if (given != null && !given.isBlank()) {
+      return java.util.Optional.of(Path.of(given)).filter(SourceLauncherServerArchiveTest::isJdk25);
+    }
+    Path jvms = Path.of("/usr/lib/jvm");
+    if (!Files.isDirectory(jvms)) {
+      return java.util.Optional.empty();
+    }
+    try (var homes = Files.list(jvms)) {
+      return homes.filter(SourceLauncherServerArchiveTest::isJdk25).sorted().findFirst();
+    }
+  }
+
+  private static boolean isJdk25(Path home) {
+    return Files.isExecutable(home.resolve("bin/java")) && feature(home) >= 25;
+  }
+
+  /** The JDK's feature release from its release file, as the launcher reads it; 0 if it has none. */
+  private static int feature(Path home) {
+    try {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)")
+          .matcher(Files.readString(home.resolve("release")));
+      return m.find() ? Integer.parseInt(m.group(1)) : 0;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  private static String maps(long pid) {
+    try {
+      return Files.readString(Path.of("/proc", Long.toString(pid), "maps"));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The launcher and the released jars in the source tree's layout, the jar older than any recording. */
+  private Path checkout() throws Exception {
+    Path lib = unpackedLib();
+    Path root = Files.createDirectories(dir.resolve("checkout"));
+    Files.copy(ReleaseTest.REPO.resolve("lodestar"), root.resolve("lodestar"));
+    root.resolve("lodestar").toFile().setExecutable(true);
+    Path target = Files.createDirectories(root.resolve("server/target"));
+    Path serverJar;
+    try (var jars = Files.list(lib)) {
+      serverJar = jars.filter(p -> p.getFileName().toString().startsWith("lodestar-server-")).findFirst().orElseThrow();
+    }
+    Path jar = Files.copy(serverJar, target.resolve(serverJar.getFileName()));
+    jar.toFile().setLastModified(System.currentTimeMillis() - 60_000);  // built before any recording
+    Files.createSymbolicLink(target.resolve("lib"), lib);
+    return root;
+  }
+
   private Path unpackedLib() throws Exception {
     Path release = Files.createDirectories(dir.resolve("release"));
     Process tar = new ProcessBuilder("tar", "xzf", System.getProperty("lodestar.tarball")).directory(release.toFile())
@@ -79,6 +161,12 @@ class SourceLauncherServerArchiveTest {
 
   /** {@code ./lodestar server} to /health and a SIGTERM, after which a recording JVM writes its archive. */
   private void startAndStop(Path root, Map<String, String> env) throws Exception {
+    startAndStop(root, env, pid -> { });
+  }
+
+  /** As above, with {@code whileUp} given the serving JVM's pid (the launcher execs it) once it is ready. */
+  private void startAndStop(Path root, Map<String, String> env, java.util.function.LongConsumer whileUp)
+      throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -99,12 +187,20 @@ class SourceLauncherServerArchiveTest {
           .failFast("the server exited: " + log, () -> !server.isAlive())
           .until(() -> http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
               HttpResponse.BodyHandlers.ofString()).body().contains("UP"));
+      whileUp.accept(server.pid());
     } finally {
       server.destroy();
       assertThat(server.waitFor(5, TimeUnit.MINUTES)).as("server stops on SIGTERM").isTrue();
     }
     assertThat(server.exitValue()).as("exit status after SIGTERM: %s", Files.readString(log)).isIn(0, 143);
     assertThat(Files.readString(log)).contains("Lodestar stopped");
+  }
+
+  private static List<Path> aotFiles(Path target, String suffix) throws IOException {
+    try (var files = Files.list(target)) {
+      return files.filter(p -> p.getFileName().toString().startsWith("lodestar-server.aot")
+          && p.toString().endsWith(suffix)).toList();
+    }
   }
 
   private static List<Path> files(Path target, String suffix) throws IOException {

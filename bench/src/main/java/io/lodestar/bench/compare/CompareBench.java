@@ -70,7 +70,7 @@ public final class CompareBench implements Callable<Integer> {
     long start = System.nanoTime();
     List<Results> all = run(chosen, plan, heap, System.out);
     String header = String.format(Locale.ROOT, "Measured on %s with `./lodestar bench compare%s` (%s plan, "
-        + "%.0f minutes): %d cores, %s, Java %s; load average %s before and %s after. Every server ran alone on "
+        + "%.0f minutes): %d cores, %s, Java %s (every JVM peer's server and all the clients); load average %s before and %s after. Every server ran alone on "
         + "loopback, one after another, with its clients in the benchmark's JVM on the same cores; figures are "
         + "from one run.", LocalDate.now(), quick ? " --quick" : "", plan.label(), (System.nanoTime() - start) / 6e10,
         Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"), load,

@@ -28,7 +28,7 @@ class LodestarPeer implements Peer {
   private double startCpuSeconds = Double.NaN;
   private boolean archiveMapped;
   private static final java.util.regex.Pattern RECORDING =
-      java.util.regex.Pattern.compile("lodestar-server\\.jsa\\.(\\d+)\\.tmp");
+      java.util.regex.Pattern.compile("lodestar-server\\.(jsa|aot)\\.(\\d+)\\.tmp");
 
   @Override
   public String name() {
@@ -82,7 +82,7 @@ class LodestarPeer implements Peer {
   private static boolean mapsClassDataArchive(long pid) {
     try {
       return java.nio.file.Files.readString(Path.of("/proc", Long.toString(pid), "maps"))
-          .contains("lodestar-server.jsa");
+          .matches("(?s).*lodestar-server\\.(jsa|aot).*");
     } catch (java.io.IOException e) {
       return false;
     }
@@ -108,9 +108,10 @@ class LodestarPeer implements Peer {
   }
 
   /**
-   * Whether the launcher's server archive (./lodestar, {@code cds}) is newer than the server's jar;
-   * with {@code orRecording}, a finished recording ({@code lodestar-server.jsa.PID.tmp}, its writer
-   * gone) counts too, since the next start checks it and takes it.
+   * Whether the launcher's server archive (./lodestar, {@code cds}; on JDK 25 onwards its AOT cache,
+   * {@code aot_cache}) is newer than the server's jar; with {@code orRecording}, a finished recording
+   * ({@code lodestar-server.jsa.PID.tmp} or {@code .aot.PID.tmp}, its writer gone) counts too, since
+   * the next start checks it and takes it.
    */
   private static boolean hasClassDataArchive(Path home, boolean orRecording) throws java.io.IOException {
     Path target = home.resolve("server/target");
@@ -124,8 +125,8 @@ class LodestarPeer implements Peer {
       return all.stream().anyMatch(p -> {
         String name = p.getFileName().toString();
         java.util.regex.Matcher recording = RECORDING.matcher(name);
-        boolean usable = name.equals("lodestar-server.jsa") || orRecording && recording.matches()
-            && ProcessHandle.of(Long.parseLong(recording.group(1))).isEmpty();
+        boolean usable = name.equals("lodestar-server.jsa") || name.equals("lodestar-server.aot")
+            || orRecording && recording.matches() && ProcessHandle.of(Long.parseLong(recording.group(2))).isEmpty();
         return usable && p.toFile().lastModified() > built;
       });
     }
@@ -142,6 +143,8 @@ class LodestarPeer implements Peer {
         "--max-services-per-namespace", "20000").directory(workDir.toFile())
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     pb.environment().put("JAVA_OPTS", "-Xmx" + heap);
+    // the launcher runs the JVM named by JAVA: the one this tool and every other JVM peer run on
+    pb.environment().put("JAVA", Proc.java());
     server = pb.start();
     HttpClient http = HttpClient.newHttpClient();
     Proc.awaitReady(server, Duration.ofSeconds(120), log, () -> http.send(HttpRequest.newBuilder(
