@@ -2,6 +2,7 @@ package io.lodestar.bench;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.lodestar.api.v1.ClientMessage;
 import io.lodestar.api.v1.Heartbeat;
@@ -11,6 +12,7 @@ import io.lodestar.api.v1.NamingGrpc;
 import io.lodestar.api.v1.RegisterRequest;
 import io.lodestar.api.v1.ServerMessage;
 import io.lodestar.api.v1.SubscribeRequest;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -23,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
@@ -76,45 +79,74 @@ final class NamingBench implements Callable<Integer> {
 
   private static final String NS = "default";
 
+  /** Where the results go (a test reads them). */
+  PrintStream report = System.out;
+
   @Override
   public Integer call() throws Exception {
     try (ServerUnderTest s = server == null ? ServerUnderTest.start(serverHeap) : ServerUnderTest.existing(server)) {
-      run(s);
+      if (!run(s)) {
+        return 1;
+      }
     }
     if (server == null && clusterNodes > 1) {
-      System.out.printf("%n");
+      report.printf("%n");
       try (ServerUnderTest s = ServerUnderTest.start(serverHeap, clusterNodes)) {
-        run(s);
+        if (!run(s)) {
+          return 1;
+        }
       }
     }
     return 0;
   }
 
-  private void run(ServerUnderTest s) throws Exception {
+  /** False when the server refused a registration stream (reported): nothing else is measured. */
+  private boolean run(ServerUnderTest s) throws Exception {
     {
-      System.out.printf("Lodestar naming benchmark against %s (%s)%n",
+      report.printf("Lodestar naming benchmark against %s (%s)%n",
           s.nodes() > 1 ? "a " + s.nodes() + "-node cluster (streams spread over its nodes)" : s.address(),
           s.owned() ? "started here, heap " + serverHeap + (s.nodes() > 1 ? " per node; CPU, RSS, heap summed" : "")
               : "already running");
-      System.out.printf("  %,d instances (%d metadata entries) over %d streams and %,d services; "
+      report.printf("  %,d instances (%d metadata entries) over %d streams and %,d services; "
           + "heartbeat every %d s; %,d subscribers, %d changes%n%n", instances, metadata, connections, services,
           heartbeatSeconds, subscribers, changes);
       long heapBefore = s.owned() ? s.liveHeapBytes() : s.heapUsedBytes();
       List<ManagedChannel> channels = new ArrayList<>();
       try {
         List<Client> clients = register(s, channels);
+        if (clients == null) {
+          return false;
+        }
         long heapAfter = s.owned() ? s.liveHeapBytes() : s.heapUsedBytes();
-        System.out.printf("  server heap %s: %,d MiB before, %,d MiB after → %,d bytes per instance%n",
+        report.printf("  server heap %s: %,d MiB before, %,d MiB after → %,d bytes per instance%n",
             s.owned() ? "live after full GC" : "in use (no GC forced: not our process)",
             heapBefore >> 20, heapAfter >> 20, (heapAfter - heapBefore) / Math.max(1, instances));
         hold(s, clients);
         push(s, channels);
-        System.out.printf("%n  server RSS at the end: %s%n", s.rssBytes() < 0 ? "n/a (not our process)"
+        report.printf("%n  server RSS at the end: %s%n", s.rssBytes() < 0 ? "n/a (not our process)"
             : String.format(Locale.ROOT, "%,d MiB", s.rssBytes() >> 20));
       } finally {
         channels.forEach(ManagedChannel::shutdownNow);
       }
     }
+    return true;
+  }
+
+  /**
+   * Why the server ended a stream, as gRPC says it: a refused stream names the limit, e.g.
+   * {@code RESOURCE_EXHAUSTED: too many open streams from 127.0.0.1: the limit of this server is
+   * 1000 (--max-streams-per-address)}.
+   */
+  private static String why(Throwable t) {
+    Status st = Status.fromThrowable(t);
+    return st.getDescription() == null ? st.getCode().toString() : st.getCode() + ": " + st.getDescription();
+  }
+
+  /** The streams this run opens from this one address, which the server must take: a hint when it refuses. */
+  private String streamsNeeded() {
+    return String.format(Locale.ROOT, "this run opens %,d streams from one address (%d registration streams, "
+        + "%,d subscribers, a writer): a server started by hand needs --max-streams-per-address %d or more",
+        connections + subscribers + 1, connections, subscribers, connections + subscribers + 1);
   }
 
   /** One SDK-like stream. */
@@ -124,6 +156,8 @@ final class NamingBench implements Callable<Integer> {
     final AtomicInteger acked = new AtomicInteger();
     final AtomicInteger errors = new AtomicInteger();
     final CountDownLatch welcomed = new CountDownLatch(1);
+    // why the server ended the stream before its welcome (it refused it), else null
+    volatile String refused;
 
     Client(NamingGrpc.NamingStub stub, String id) {
       out = stub.connect(this);
@@ -149,7 +183,11 @@ final class NamingBench implements Callable<Integer> {
 
     @Override
     public void onError(Throwable t) {
-      // the run ends by shutting channels down: nothing to report
+      // after the welcome, the run ends by shutting channels down: nothing to report
+      if (welcomed.getCount() > 0) {
+        refused = why(t);
+        welcomed.countDown();
+      }
     }
 
     @Override
@@ -166,6 +204,13 @@ final class NamingBench implements Callable<Integer> {
     }
     for (Client c : clients) {
       c.welcomed.await(30, TimeUnit.SECONDS);
+    }
+    List<String> refused = clients.stream().map(c -> c.refused).filter(r -> r != null).toList();
+    if (!refused.isEmpty()) {
+      // a refused stream takes no registration, and its sender would wait for answers for ever
+      report.printf("Registration: %d of %d streams were refused by the server (%s); %s%n", refused.size(),
+          connections, refused.get(0), streamsNeeded());
+      return null;
     }
     long t0 = System.nanoTime();
     List<Thread> senders = new ArrayList<>();
@@ -197,7 +242,7 @@ final class NamingBench implements Callable<Integer> {
     double secs = (System.nanoTime() - t0) / 1e9;
     int acked = clients.stream().mapToInt(c -> c.acked.get()).sum();
     int errors = clients.stream().mapToInt(c -> c.errors.get()).sum();
-    System.out.printf("Registration: %,d acknowledged (%d errors) in %.2f s → %,.0f instances/s%n", acked, errors,
+    report.printf("Registration: %,d acknowledged (%d errors) in %.2f s → %,.0f instances/s%n", acked, errors,
         secs, acked / secs);
     return clients;
   }
@@ -226,10 +271,10 @@ final class NamingBench implements Callable<Integer> {
       healthy += Long.parseLong(m.group(1));
     }
     beats.shutdownNow();
-    System.out.printf("Heartbeats: %,.0f stream heartbeats/s renewing %,.0f instances/s for %.0f s; "
+    report.printf("Heartbeats: %,.0f stream heartbeats/s renewing %,.0f instances/s for %.0f s; "
         + "%,d of %,d instances healthy at the end%n", beatsSent / secs, beatsSent * (double) instances
             / clients.size() / secs, secs, healthy, instances);
-    System.out.printf("  server CPU while holding: %s%n", Double.isNaN(cpu) ? "n/a (not our process)"
+    report.printf("  server CPU while holding: %s%n", Double.isNaN(cpu) ? "n/a (not our process)"
         : String.format(Locale.ROOT, "%.2f cores (%.1f CPU s over %.0f s)", cpu / secs, cpu, secs));
   }
 
@@ -240,6 +285,9 @@ final class NamingBench implements Callable<Integer> {
     Histogram allDelivered = new Histogram(3);
     Recorder perDelivery = new Recorder(3);
     CountDownLatch subscribed = new CountDownLatch(subscribers);
+    // subscriber streams the server ended before their snapshot (refused), and the first one's reason
+    AtomicInteger refused = new AtomicInteger();
+    AtomicReference<String> refusedWhy = new AtomicReference<>();
     CountDownLatch done = new CountDownLatch(changes);
     int perChannel = 100;
     ManagedChannel ch = null;
@@ -285,7 +333,18 @@ final class NamingBench implements Callable<Integer> {
         }
 
         @Override
-        public void onError(Throwable t) {}
+        public void onError(Throwable t) {
+          // before its snapshot: refused (counted, so the wait below does not run out for it);
+          // after it, the run ends by shutting channels down
+          synchronized (seen) {
+            if (first[0]) {
+              first[0] = false;
+              refused.incrementAndGet();
+              refusedWhy.compareAndSet(null, why(t));
+              subscribed.countDown();
+            }
+          }
+        }
 
         @Override
         public void onCompleted() {}
@@ -297,13 +356,24 @@ final class NamingBench implements Callable<Integer> {
       }
     }
     if (!subscribed.await(60, TimeUnit.SECONDS)) {
-      System.out.println("Push: subscribers did not all get their snapshot within 60 s");
+      report.printf("Push: only %,d of %,d subscribers got their snapshot within 60 s%n",
+          subscribers - subscribed.getCount() - refused.get(), subscribers);
+      return;
+    }
+    if (refused.get() > 0) {
+      report.printf("Push: %,d of %,d subscriber streams were refused by the server (%s); %s%n", refused.get(),
+          subscribers, refusedWhy.get(), streamsNeeded());
       return;
     }
     ManagedChannel wch = ManagedChannelBuilder.forAddress(s.host(), s.port()).usePlaintext().build();
     channels.add(wch);
     Client writer = new Client(NamingGrpc.newStub(wch), "bench-push-writer");
     writer.welcomed.await(30, TimeUnit.SECONDS);
+    if (writer.refused != null) {
+      report.printf("Push: the writer's stream was refused by the server (%s); %s%n", writer.refused,
+          streamsNeeded());
+      return;
+    }
     for (int n = 0; n < changes; n++) {
       writer.window.acquire();
       sentAt[n] = System.nanoTime();
@@ -314,11 +384,11 @@ final class NamingBench implements Callable<Integer> {
     }
     boolean all = done.await(60, TimeUnit.SECONDS);
     Histogram d = perDelivery.getIntervalHistogram();
-    System.out.printf("Push to %,d subscribers, %d changes (%s):%n", subscribers, changes,
+    report.printf("Push to %,d subscribers, %d changes (%s):%n", subscribers, changes,
         all ? "all delivered" : "NOT all delivered within 60 s");
-    System.out.printf("  per delivery:            p50 %s  p99 %s  max %s%n", ms(d.getValueAtPercentile(50)),
+    report.printf("  per delivery:            p50 %s  p99 %s  max %s%n", ms(d.getValueAtPercentile(50)),
         ms(d.getValueAtPercentile(99)), ms(d.getMaxValue()));
-    System.out.printf("  until every subscriber:  p50 %s  p99 %s  max %s%n",
+    report.printf("  until every subscriber:  p50 %s  p99 %s  max %s%n",
         ms(allDelivered.getValueAtPercentile(50)), ms(allDelivered.getValueAtPercentile(99)),
         ms(allDelivered.getMaxValue()));
   }

@@ -42,8 +42,19 @@ final class ServerUnderTest implements AutoCloseable {
     return start(heap, 1);
   }
 
-  /** Starts one node, or a cluster of {@code nodes} on loopback (each with the given heap). */
+  /**
+   * Starts one node, or a cluster of {@code nodes} on loopback (each with the given heap). A bench
+   * opens all its streams from this one address while they stand in for clients on many machines,
+   * so these nodes take any number from one address; the default of 1,000
+   * ({@code --max-streams-per-address}) refused {@code bench naming}'s 1,000 subscribers beside its
+   * 100 registration streams, and most of {@code bench config}'s 10,000 listeners.
+   */
   static ServerUnderTest start(String heap, int nodes) throws Exception {
+    return start(heap, nodes, Integer.MAX_VALUE);
+  }
+
+  /** As {@link #start(String, int)}, each node taking at most {@code maxStreamsPerAddress} streams from one address. */
+  static ServerUnderTest start(String heap, int nodes, int maxStreamsPerAddress) throws Exception {
     Path home = Path.of(System.getProperty("lodestar.home", "."));
     Path jar;
     try (var files = Files.list(home.resolve("server/target"))) {
@@ -78,6 +89,7 @@ final class ServerUnderTest implements AutoCloseable {
       if (nodes > 1) {
         cmd.addAll(List.of("--node-id", "n" + (k + 1), "--cluster", cluster.toString()));
       }
+      cmd.addAll(List.of("--max-streams-per-address", Integer.toString(maxStreamsPerAddress)));
       processes.add(new ProcessBuilder(cmd).redirectErrorStream(true)
           .redirectOutput(data.resolveSibling(data.getFileName() + ".log").toFile()).start());
       addresses.add("127.0.0.1:" + ports.get(k));
