@@ -24,7 +24,6 @@ import io.lodestar.core.LodestarException.Code;
 import io.lodestar.core.Validation;
 import io.lodestar.core.governance.RuleKind;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -134,13 +133,13 @@ public final class Registry {
   }
 
   /**
-   * One service's stored instances by id (live and read-only: the caller must not change it), or
-   * null when the service does not exist. Any thread: a stream's periodic check looks up each
+   * One service's stored instances by id (live; its writes are the registry's own), or null when
+   * the service does not exist. Any thread: a stream's periodic check looks up each
    * service once for all the instances it owns there.
    */
-  public Map<String, StoredInstance> storedIn(ServiceKey service) {
+  public InstanceTable storedIn(ServiceKey service) {
     ServiceState s = services.get(service);
-    return s == null ? null : java.util.Collections.unmodifiableMap(s.instances);
+    return s == null ? null : s.instances;
   }
 
   /** A service's own governance rules (no namespace defaults); empty when it has none. */
@@ -167,7 +166,7 @@ public final class Registry {
    */
   public void forEachStored(java.util.function.Consumer<StoredInstance> action) {
     for (ServiceState s : services.values()) {
-      s.instances.values().forEach(action);
+      s.instances.forEach(action);
     }
   }
 
@@ -641,7 +640,7 @@ public final class Registry {
     sortedServices.sort((x, y) -> x.key.compareTo(y.key));
     for (ServiceState s : sortedServices) {
       b.addServices(s.info.toBuilder().setRevision(s.revision));
-      for (StoredInstance i : sorted(s.instances.values())) {
+      for (StoredInstance i : sorted(s.instances)) {
         b.addInstances(i.toInstance());
       }
     }
@@ -668,7 +667,7 @@ public final class Registry {
     List<StoredInstance[]> instances = new ArrayList<>(sortedServices.size());
     for (ServiceState s : sortedServices) {
       infos.add(s.info.toBuilder().setRevision(s.revision).build());
-      instances.add(sorted(s.instances.values()));
+      instances.add(sorted(s.instances));
     }
     return new Captured(revision, List.copyOf(new TreeMap<>(namespaces).values()), infos, instances);
   }
@@ -723,7 +722,7 @@ public final class Registry {
         throw new IllegalStateException("snapshot has an instance of an unknown service: " + i.getService());
       }
       StoredInstance stored = StoredInstance.of(s.key, i);
-      s.instances.put(i.getId(), stored);
+      s.instances.put(stored);
       own(stored);
       count++;
     }
@@ -775,7 +774,7 @@ public final class Registry {
   private void putInstance(ServiceState s, Instance i, boolean added) {
     StoredInstance next = StoredInstance.of(s.key, i);
     next.carryLeaseFrom(s.instances.get(i.getId()));
-    StoredInstance prev = s.instances.put(i.getId(), next);
+    StoredInstance prev = s.instances.put(next);
     if (prev == null) {
       instanceCount++;
     } else {
@@ -852,10 +851,10 @@ public final class Registry {
     StoredInstance[] prev = s.resetBase || s.view == null ? null : s.view.storedArrayOrNull();
     int changes = s.pendingUpserts.size() + s.pendingRemoved.size();
     if (prev == null || changes * 8 > prev.length) {
-      return sorted(s.instances.values());
+      return sorted(s.instances);
     }
     StoredInstance[] next = applyChanges(prev, s);
-    return next != null ? next : sorted(s.instances.values());
+    return next != null ? next : sorted(s.instances);
   }
 
   /** {@code prev} with this batch's removals and upserts applied in order, or null if it does not match the state. */
@@ -925,8 +924,8 @@ public final class Registry {
 
   private static final java.util.Comparator<StoredInstance> BY_ID = (a, b) -> a.id().compareTo(b.id());
 
-  private static StoredInstance[] sorted(Collection<StoredInstance> instances) {
-    StoredInstance[] out = instances.toArray(new StoredInstance[0]);
+  private static StoredInstance[] sorted(InstanceTable instances) {
+    StoredInstance[] out = instances.toArray();
     java.util.Arrays.sort(out, BY_ID);
     return out;
   }
@@ -939,8 +938,8 @@ public final class Registry {
   /** Mutable per-service state, touched by the applier thread only. */
   private static final class ServiceState {
     final ServiceKey key;
-    // compact; concurrent because stored() reads it from any thread (written by the applier only)
-    final Map<String, StoredInstance> instances = new ConcurrentHashMap<>();
+    // compact; read from any thread by stored() and storedIn(), written by the applier only
+    final InstanceTable instances = new InstanceTable();
     final Map<String, Instance> pendingUpserts = new LinkedHashMap<>();
     final Set<String> pendingRemoved = new LinkedHashSet<>();
     volatile ServiceInfo info;  // written by the applier; read by ownRules() on any thread

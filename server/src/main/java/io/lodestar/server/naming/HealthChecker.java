@@ -6,6 +6,7 @@ import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.InstanceRef;
 import io.lodestar.api.v1.state.SetHealth;
+import io.lodestar.core.naming.InstanceTable;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.RegistryListener;
 import io.lodestar.core.naming.ServiceChange;
@@ -334,10 +335,10 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    */
   public void bindAll(java.util.Collection<StoredInstance> owned, KeepAlive keepAlive,
       java.util.function.Consumer<StoredInstance> lost) {
-    java.util.Map<ServiceKey, java.util.Map<String, StoredInstance>> services = new java.util.HashMap<>();
+    java.util.Map<ServiceKey, InstanceTable> services = new java.util.HashMap<>();
     String self = scope.localId();
     for (StoredInstance o : owned) {
-      java.util.Map<String, StoredInstance> byId = services.computeIfAbsent(o.service(), registry::storedIn);
+      InstanceTable byId = services.computeIfAbsent(o.service(), registry::storedIn);
       StoredInstance l = byId == null ? null : byId.get(o.id());
       if (l == null || !l.ephemeral() || l.leaseState() == StoredInstance.LEASE_NEW
           || !l.leaseHolder().equals(self)) {
