@@ -28,19 +28,34 @@ public final class InstanceTable {
   public StoredInstance get(String id) {
     Object[] t = slots;
     int cap = t.length;
-    int h = id.hashCode();
-    int i = home(h, cap);
+    int i = home(id.hashCode(), cap);
     for (int n = 0; n < cap; n++) {
       Object x = SLOT.getAcquire(t, i);
       if (x == null) {
         return null;
       }
-      if (x != TOMBSTONE) {
-        StoredInstance s = (StoredInstance) x;
-        String sid = s.id();
-        if (sid.hashCode() == h && sid.equals(id)) {
-          return s;
-        }
+      if (x != TOMBSTONE && ((StoredInstance) x).idEquals(id)) {
+        return (StoredInstance) x;
+      }
+      if (++i == cap) {
+        i = 0;
+      }
+    }
+    return null;
+  }
+
+  /** The instance with {@code key}'s id, or null. Any thread. */
+  public StoredInstance get(StoredInstance key) {
+    Object[] t = slots;
+    int cap = t.length;
+    int i = home(key.idHash(), cap);
+    for (int n = 0; n < cap; n++) {
+      Object x = SLOT.getAcquire(t, i);
+      if (x == null) {
+        return null;
+      }
+      if (x != TOMBSTONE && ((StoredInstance) x).sameId(key)) {
+        return (StoredInstance) x;
       }
       if (++i == cap) {
         i = 0;
@@ -88,9 +103,7 @@ public final class InstanceTable {
   StoredInstance put(StoredInstance e) {
     Object[] t = slots;
     int cap = t.length;
-    String id = e.id();
-    int h = id.hashCode();
-    int i = home(h, cap);
+    int i = home(e.idHash(), cap);
     int free = -1; // the first tombstone on the way: reused when the id is not further on
     for (Object x = t[i]; x != null; x = t[i]) {
       if (x == TOMBSTONE) {
@@ -99,7 +112,7 @@ public final class InstanceTable {
         }
       } else {
         StoredInstance s = (StoredInstance) x;
-        if (s.id().hashCode() == h && s.id().equals(id)) {
+        if (s.sameId(e)) {
           SLOT.setRelease(t, i, e);
           return s;
         }
@@ -125,12 +138,11 @@ public final class InstanceTable {
   StoredInstance remove(String id) {
     Object[] t = slots;
     int cap = t.length;
-    int h = id.hashCode();
-    int i = home(h, cap);
+    int i = home(id.hashCode(), cap);
     for (Object x = t[i]; x != null; x = t[i]) {
       if (x != TOMBSTONE) {
         StoredInstance s = (StoredInstance) x;
-        if (s.id().hashCode() == h && s.id().equals(id)) {
+        if (s.idEquals(id)) {
           SLOT.setRelease(t, i, TOMBSTONE); // not null: a later instance of this run must stay reachable
           int left = size - 1;
           size = left;
@@ -178,7 +190,7 @@ public final class InstanceTable {
 
   private static void place(Object[] t, StoredInstance e) {
     int cap = t.length;
-    int i = home(e.id().hashCode(), cap);
+    int i = home(e.idHash(), cap);
     while (t[i] != null) {
       if (++i == cap) {
         i = 0;

@@ -816,7 +816,7 @@ public final class Registry {
   private void own(StoredInstance i) {
     if (!i.owner().isEmpty()) {
       owned.computeIfAbsent(i.owner(), o -> new OpenSet<>(Registry::ownedHash,
-          (a, b) -> a.id().equals(b.id()) && a.service().equals(b.service()))).put(i);
+          (a, b) -> a.sameId(b) && a.service().equals(b.service()))).put(i);
     }
   }
 
@@ -824,7 +824,7 @@ public final class Registry {
     if (!owner.isEmpty()) {
       OpenSet<StoredInstance> mine = owned.get(owner);
       if (mine != null) {
-        mine.remove(ownedHash(service, id), x -> x.id().equals(id) && x.service().equals(service));
+        mine.remove(ownedHash(service, id.hashCode()), x -> x.idEquals(id) && x.service().equals(service));
         if (mine.isEmpty()) {
           owned.remove(owner);
         }
@@ -833,11 +833,11 @@ public final class Registry {
   }
 
   private static int ownedHash(StoredInstance i) {
-    return ownedHash(i.service(), i.id());
+    return ownedHash(i.service(), i.idHash());
   }
 
-  private static int ownedHash(ServiceKey service, String id) {
-    return 31 * service.hashCode() + id.hashCode();
+  private static int ownedHash(ServiceKey service, int idHash) {
+    return 31 * service.hashCode() + idHash;
   }
 
   /**
@@ -910,7 +910,7 @@ public final class Registry {
     int hi = sorted.length - 1;
     while (lo <= hi) {
       int mid = (lo + hi) >>> 1;
-      int c = sorted[mid].id().compareTo(id);
+      int c = sorted[mid].compareIdTo(id);
       if (c < 0) {
         lo = mid + 1;
       } else if (c > 0) {
@@ -922,7 +922,7 @@ public final class Registry {
     return -1;
   }
 
-  private static final java.util.Comparator<StoredInstance> BY_ID = (a, b) -> a.id().compareTo(b.id());
+  private static final java.util.Comparator<StoredInstance> BY_ID = StoredInstance::compareIds;
 
   private static StoredInstance[] sorted(InstanceTable instances) {
     StoredInstance[] out = instances.toArray();

@@ -6,6 +6,8 @@ import com.google.common.collect.Interners;
 import io.lodestar.api.v1.HealthCheck;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -29,9 +31,14 @@ public final class StoredInstance {
   private static final Interner<String> STRINGS = Interners.newWeakInterner();
   private static final Interner<ImmutableList<String>> LISTS = Interners.newWeakInterner();
   private static final int NO_WEIGHT = -1;
+  private static final int EPHEMERAL = 1;
+  private static final int ISOLATED = 2;
 
   private final ServiceKey service;
-  private final String id;
+  // the id's Latin-1 bytes when each of its chars fits in one (then the String itself, 24 B per
+  // instance, is not kept: id() makes one when asked, and the registry's lookups, sorts and
+  // indexes compare the bytes), else the String
+  private final Object id;
   // an IPv4 host in canonical dotted form is kept as its 4 bytes (hostV4) and host is null; any
   // other host (a name, IPv6, a non-canonical form) is kept as the string: hosts are mostly unique,
   // so a string and its interner entry cost ~90 B per instance where the int costs 4
@@ -52,8 +59,9 @@ public final class StoredInstance {
   private final int ttlSeconds;
   private final int removeAfterSeconds;
   private final byte health;        // HealthStatus number
-  private final boolean ephemeral;
-  private final boolean isolated;
+  // EPHEMERAL | ISOLATED: one byte for both, which keeps the object at 96 B instead of 104 (fields
+  // are laid out in 8-byte steps, and the two booleans took the 97th byte)
+  private final byte flags;
 
   // ---- this node's lease for an ephemeral instance (see the class comment)
   /** No lease kept yet: a new ephemeral instance (or one that was persistent). */
@@ -75,7 +83,7 @@ public final class StoredInstance {
 
   private StoredInstance(ServiceKey service, Instance i) {
     this.service = service;
-    this.id = i.getId();
+    this.id = latin1OrString(i.getId());
     String h = i.getHost();
     long v4 = packV4(h);
     this.host = v4 < 0 ? STRINGS.intern(h) : null;
@@ -94,8 +102,7 @@ public final class StoredInstance {
     this.ttlSeconds = i.getTtlSeconds();
     this.removeAfterSeconds = i.getRemoveAfterSeconds();
     this.health = (byte) i.getHealthValue();
-    this.ephemeral = i.getEphemeral();
-    this.isolated = i.getIsolated();
+    this.flags = (byte) ((i.getEphemeral() ? EPHEMERAL : 0) | (i.getIsolated() ? ISOLATED : 0));
   }
 
   /** The compact form of {@code i}, whose namespace and service are {@code service}'s (shared). */
@@ -105,10 +112,10 @@ public final class StoredInstance {
 
   /** The wire form: a new message equal to the one this was made from. */
   public Instance toInstance() {
-    Instance.Builder b = Instance.newBuilder().setId(id).setNamespace(service.namespace())
+    Instance.Builder b = Instance.newBuilder().setId(id()).setNamespace(service.namespace())
         .setService(service.service()).setHost(host()).setPort(port).setProtocol(protocol)
-        .setEphemeral(ephemeral).setHealthValue(health).setRevision(revision).setTtlSeconds(ttlSeconds)
-        .setRegisteredAtMs(registeredAtMs).setOwner(owner).setLeaseHolder(leaseHolder).setIsolated(isolated)
+        .setEphemeral(ephemeral()).setHealthValue(health).setRevision(revision).setTtlSeconds(ttlSeconds)
+        .setRegisteredAtMs(registeredAtMs).setOwner(owner).setLeaseHolder(leaseHolder).setIsolated(isolated())
         .addAllTags(extras.tags()).setCheckId(extras.checkId()).setRemoveAfterSeconds(removeAfterSeconds);
     if (weight != NO_WEIGHT) {
       b.setWeight(weight);
@@ -126,8 +133,69 @@ public final class StoredInstance {
     return service;
   }
 
+  /** The id (a new String each call when it is kept as bytes: compare with the methods below). */
   public String id() {
-    return id;
+    return id instanceof byte[] b ? new String(b, StandardCharsets.ISO_8859_1) : (String) id;
+  }
+
+  /** {@code id().hashCode()}, without making the string. */
+  public int idHash() {
+    if (id instanceof byte[] b) {
+      int h = 0;
+      for (byte x : b) {
+        h = 31 * h + (x & 0xff);
+      }
+      return h;
+    }
+    return id.hashCode();
+  }
+
+  /** {@code id().equals(other)}, without making the string. */
+  public boolean idEquals(String other) {
+    if (id instanceof byte[] b) {
+      int n = b.length;
+      if (other.length() != n) {
+        return false;
+      }
+      for (int k = 0; k < n; k++) {
+        if (other.charAt(k) != (b[k] & 0xff)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return id.equals(other);
+  }
+
+  /** Whether the two ids are equal, without making either string. */
+  public boolean sameId(StoredInstance other) {
+    if (id instanceof byte[] a && other.id instanceof byte[] b) {
+      return Arrays.equals(a, b);
+    }
+    return id.equals(other.id); // two strings; or one of each, never equal (bytes only when Latin-1)
+  }
+
+  /** The sign of {@code id().compareTo(other)}, without making the string. */
+  public int compareIdTo(String other) {
+    if (id instanceof byte[] b) {
+      int n = Math.min(b.length, other.length());
+      for (int k = 0; k < n; k++) {
+        int c = (b[k] & 0xff) - other.charAt(k);
+        if (c != 0) {
+          return c;
+        }
+      }
+      return b.length - other.length();
+    }
+    return ((String) id).compareTo(other);
+  }
+
+  /** Orders by id as {@code String.compareTo} does (Latin-1 bytes compare unsigned, as their chars). */
+  public static int compareIds(StoredInstance a, StoredInstance b) {
+    if (a.id instanceof byte[] x && b.id instanceof byte[] y) {
+      return Arrays.compareUnsigned(x, y);
+    }
+    return a.id instanceof byte[] ? -b.compareIdTo(a.id()) : a.compareIdTo(b.id());
   }
 
   /** The host as registered (an IPv4 address rendered again from its bytes: an equal string). */
@@ -140,7 +208,7 @@ public final class StoredInstance {
 
   /** Kept on heartbeats (soft state its client re-asserts), rather than until it is deregistered. */
   public boolean ephemeral() {
-    return ephemeral;
+    return (flags & EPHEMERAL) != 0;
   }
 
   public String owner() {
@@ -153,7 +221,7 @@ public final class StoredInstance {
   }
 
   public boolean isolated() {
-    return isolated;
+    return (flags & ISOLATED) != 0;
   }
 
   public int ttlSeconds() {
@@ -179,7 +247,7 @@ public final class StoredInstance {
    * case. Nothing when either is persistent.
    */
   void carryLeaseFrom(StoredInstance old) {
-    if (old == null || !old.ephemeral || !ephemeral) {
+    if (old == null || !old.ephemeral() || !ephemeral()) {
       return;
     }
     leaseKeepAlive = old.leaseKeepAlive;
@@ -196,7 +264,7 @@ public final class StoredInstance {
 
   /** A renewal of {@code old} that raced with its replacement by this one: the later sign of life wins. */
   void catchUpLease(StoredInstance old) {
-    if (old != null && old.ephemeral && ephemeral && old.leaseHolder.equals(leaseHolder)) {
+    if (old != null && old.ephemeral() && ephemeral() && old.leaseHolder.equals(leaseHolder)) {
       long seen = old.leaseSeenNanos;
       if (seen - leaseSeenNanos > 0) {
         leaseSeenNanos = seen;
@@ -288,6 +356,15 @@ public final class StoredInstance {
   /** @param check null when the instance has none */
   private record Extras(ImmutableList<String> tags, String checkId, HealthCheck check) {
     static final Extras NONE = new Extras(ImmutableList.of(), "", null);
+  }
+
+  private static Object latin1OrString(String s) {
+    for (int k = 0; k < s.length(); k++) {
+      if (s.charAt(k) > 0xff) {
+        return s;
+      }
+    }
+    return s.getBytes(StandardCharsets.ISO_8859_1);
   }
 
   private static ImmutableList<String> metadataOf(Map<String, String> map) {

@@ -45,7 +45,7 @@ public final class AdmissionLog extends ForwardingCommandLog {
         if (view == null) {
           newService(i.getNamespace(), i.getService());
         } else if (view.instances().size() >= limits.maxInstancesPerService()
-            && view.stored().stream().noneMatch(x -> x.id().equals(i.getId()))) {
+            && view.stored().stream().noneMatch(x -> x.idEquals(i.getId()))) {
           throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, "service " + i.getNamespace() + "/"
               + i.getService() + " already holds " + view.instances().size() + " instances, the limit of this server "
               + "(--max-instances-per-service " + limits.maxInstancesPerService() + ")", "max-instances-per-service");

@@ -339,7 +339,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     String self = scope.localId();
     for (StoredInstance o : owned) {
       InstanceTable byId = services.computeIfAbsent(o.service(), registry::storedIn);
-      StoredInstance l = byId == null ? null : byId.get(o.id());
+      StoredInstance l = byId == null ? null : byId.get(o);
       if (l == null || !l.ephemeral() || l.leaseState() == StoredInstance.LEASE_NEW
           || !l.leaseHolder().equals(self)) {
         lost.accept(o); // as heldHere() finds no lease

@@ -118,7 +118,7 @@ public final class NamingSessionHandler implements SessionHandler {
     // their own service and id in an open table: a slot per instance, no entry or key object.
     // Guarded by itself: registrations complete on the log's threads, heartbeats on the stream's.
     private final OpenSet<StoredInstance> owned = new OpenSet<>(Stream::keyHash,
-        (a, b) -> a.id().equals(b.id()) && a.service().equals(b.service()));
+        (a, b) -> a.sameId(b) && a.service().equals(b.service()));
     private final HealthChecker.KeepAlive keepAlive = health.newKeepAlive();
     private int heartbeats; // the stream's inbound messages arrive one at a time
     // the health checker's lease epoch read before this stream's last complete check of all it owns
@@ -253,7 +253,7 @@ public final class NamingSessionHandler implements SessionHandler {
             if (stored == null) { // removed meanwhile; keep what was registered
               stored = StoredInstance.of(new ServiceKey(spec.getNamespace(), spec.getService()), res.getInstance());
             }
-            InstanceKey key = new InstanceKey(stored.service(), stored.id()); // the registry's key and id, shared
+            InstanceKey key = new InstanceKey(stored.service(), stored.id()); // the registry's service key, shared
             synchronized (owned) {
               owned.put(stored);
             }
@@ -270,7 +270,7 @@ public final class NamingSessionHandler implements SessionHandler {
       ServiceKey service = new ServiceKey(ns, d.getService());
       String id = d.getInstanceId();
       synchronized (owned) {
-        owned.remove(keyHash(service, id), i -> i.id().equals(id) && i.service().equals(service));
+        owned.remove(keyHash(service, id.hashCode()), i -> i.idEquals(id) && i.service().equals(service));
       }
       writesInFlight.incrementAndGet();
       commandLog.submit(Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder()
@@ -354,11 +354,11 @@ public final class NamingSessionHandler implements SessionHandler {
     }
 
     private static int keyHash(StoredInstance i) {
-      return keyHash(i.service(), i.id());
+      return keyHash(i.service(), i.idHash());
     }
 
-    private static int keyHash(ServiceKey service, String id) {
-      return 31 * service.hashCode() + id.hashCode();
+    private static int keyHash(ServiceKey service, int idHash) {
+      return 31 * service.hashCode() + idHash;
     }
 
     private void goodbye() {
