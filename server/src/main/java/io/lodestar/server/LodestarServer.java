@@ -165,7 +165,7 @@ public final class LodestarServer implements AutoCloseable {
       return this;
     }
 
-    private java.util.function.LongSupplier nanoClock = System::nanoTime;
+    private java.util.function.LongSupplier nanoClock = HealthChecker.SYSTEM_CLOCK;
     private ExpiryProtection expiryProtection = ExpiryProtection.DEFAULT;
 
     /**
@@ -671,6 +671,14 @@ public final class LodestarServer implements AutoCloseable {
   /** Runs one health scan now and waits for its transitions (tests, with a manual clock). */
   public void scanHealth() {
     health.scanNow();
+  }
+
+  /**
+   * Whether the health scans sleep past the next second now: a single node on the system clock
+   * with no probe, pause or flagged walk, and no lease due within a second (tests, diagnostics).
+   */
+  public boolean healthScansIdle() {
+    return health.scansIdle();
   }
 
   /** The port actually bound. */

@@ -55,6 +55,15 @@ import org.slf4j.LoggerFactory;
  * and nothing is walked, however many instances they hold. A lease bound to another keep-alive
  * after a walk makes the next scan walk. A walk now and then (at least every 30 s) is a safety net.
  *
+ * <p>When the scans run: every second in a cluster (the leader check and lease holders' liveness
+ * are not deadlines), while a probe is active, while mass-expiry protection pauses removal, and
+ * with a clock other than {@link #SYSTEM_CLOCK} (a test's manual clock: its deadlines say nothing
+ * about when to wake). Otherwise — a single node with nothing flagged for the next walk — the
+ * health thread sleeps until a lease can next lapse or be removed (the earliest of the walk's
+ * deadline, the walked keep-alives' renewal + TTL and the safety walk), 1 to 30 s, instead of
+ * waking each second to find nothing due; whatever flags a walk or adds a probe re-arms it to
+ * scan within a second, as before.
+ *
  * <p>Persistent instances with a check are probed (TCP connect or HTTP GET expecting 2xx) at their
  * interval; they are marked, never removed. Leases count from when the node serves ({@link
  * #serving()}), not from when its storage opened: after a restart every lease gets a full TTL
@@ -72,6 +81,8 @@ import org.slf4j.LoggerFactory;
 public final class HealthChecker implements RegistryListener, AutoCloseable {
   public static final int DEFAULT_INTERVAL_SECONDS = 10;
   public static final int DEFAULT_TIMEOUT_SECONDS = 2;
+  /** The system's clock; with it an idle single node's scans sleep until a lease can next lapse. */
+  public static final LongSupplier SYSTEM_CLOCK = System::nanoTime;
   private static final Logger log = LoggerFactory.getLogger(HealthChecker.class);
 
   private final Registry registry;
@@ -97,6 +108,14 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   // lease holders other than this node at the last walk (on the leader), and whether each was alive
   private java.util.Map<String, Boolean> otherHolders = java.util.Map.of();
   static final long WALK_AT_LEAST_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
+  static final long SCAN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+  // scans may sleep past the next second when nothing is flagged (see the class comment)
+  private final boolean mayIdle;
+  private final Object scheduling = new Object();
+  private java.util.concurrent.ScheduledFuture<?> nextScan; // guarded by scheduling
+  private long scanGeneration; // guarded by scheduling: a scan superseded by a re-arm does not run
+  // the next scan is more than a second away: what makes a transition due sooner re-arms it (wake())
+  private volatile boolean sleepingLong;
   private final PerService<Probe> probes = new PerService<>();
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "lodestar-health");
@@ -171,7 +190,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       lastSeen = now;
       if (holdsLapsed) {
         holdsLapsed = false;
-        walkNext = true;
+        walkSoon();
       }
       return since;
     }
@@ -205,6 +224,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     this.nanoClock = nanoClock;
     this.scope = scope;
     this.protection = protection;
+    this.mayIdle = nanoClock == SYSTEM_CLOCK && scope.localId().isEmpty();
   }
 
   /** The lease holder this node writes into the ephemeral instances registered through it. */
@@ -221,7 +241,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     for (ServiceView v : registry.allViews()) {
       v.forEachInstance(i -> track(i, now)); // rendered one at a time, not kept with every view
     }
-    scheduler.scheduleWithFixedDelay(this::scan, 1, 1, TimeUnit.SECONDS);
+    synchronized (scheduling) {
+      scheduleScan(SCAN_EVERY_NANOS);
+    }
   }
 
   /**
@@ -238,8 +260,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         l.leaseSeenNanos(l.health() == HealthStatus.UNHEALTHY ? now - ttlNanos(l) - 1 : now);
       }
     });
-    walkNext = true;
     serving = true;
+    walkSoon();
   }
 
   /** Runs one scan now, on the health thread, and waits until its transitions are applied (tests). */
@@ -270,7 +292,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     l.leaseReported(HealthStatus.HEALTHY);
     l.leaseSeenNanos(nanoClock.getAsLong());
     if (l.health() != HealthStatus.HEALTHY) {
-      walkNext = true; // a lapsed lease renewed: the next scan marks it healthy
+      walkSoon(); // a lapsed lease renewed: the next scan marks it healthy
     }
     return true;
   }
@@ -289,7 +311,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     l.leaseReported(status);
     l.leaseSeenNanos(nanoClock.getAsLong());
     if (l.health() != status) {
-      walkNext = true;
+      walkSoon();
     }
     if (l.health() == status) {
       return java.util.concurrent.CompletableFuture.completedFuture(true);
@@ -318,11 +340,11 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         leaseEpoch.incrementAndGet(); // taken from another stream: that stream's check must look again
       }
       l.leaseKeepAlive(keepAlive);
-      walkNext = true; // its deadline follows another keep-alive than the last walk noted
+      walkSoon(); // its deadline follows another keep-alive than the last walk noted
     }
     l.leaseSeenNanos(nanoClock.getAsLong());
     if (l.health() != l.leaseReported()) {
-      walkNext = true;
+      walkSoon();
     }
     return true;
   }
@@ -461,7 +483,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       if (state == StoredInstance.LEASE_DECIDED || state == StoredInstance.LEASE_NOT_DECIDED) {
         return; // the same lease, carried over by the registry (registrations renew explicitly, through renew())
       }
-      walkNext = true; // a new or changed lease: its deadline is not in the last walk's
+      walkSoon(); // a new or changed lease: its deadline is not in the last walk's
       // a lease that moves here starts afresh; one that stays keeps its last sign of life; a new
       // one of an unhealthy instance (a check that must pass first) starts lapsed, so that only
       // a sign of life makes it healthy
@@ -477,6 +499,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         Probe p = probes.get(k);
         if (p == null) {
           probes.put(k, new Probe(i, now)); // probe at once
+          wake(); // probes keep the one-second cadence
         } else {
           p.instance = i;
         }
@@ -492,6 +515,91 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   // removals decided in the current protection window, per namespace; health thread only
   private final java.util.Map<String, Integer> removedInWindow = new java.util.HashMap<>();
   private long windowStart;
+
+  /** Schedules the next scan; a scan scheduled before does not run. Caller holds {@code scheduling}. */
+  private void scheduleScan(long delayNanos) {
+    long generation = ++scanGeneration;
+    try {
+      nextScan = scheduler.schedule(() -> scheduledScan(generation), delayNanos, TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closed
+    }
+  }
+
+  private void scheduledScan(long generation) {
+    synchronized (scheduling) {
+      if (generation != scanGeneration) {
+        return; // re-armed since: the scan scheduled then runs instead
+      }
+      sleepingLong = false;
+    }
+    try {
+      scan();
+    } finally {
+      long delay = idle() ? idleDelayNanos() : SCAN_EVERY_NANOS;
+      synchronized (scheduling) {
+        if (delay > SCAN_EVERY_NANOS) {
+          sleepingLong = true;
+          if (!idle()) { // looked at again with the flag up: what flagged a walk meanwhile may not have seen it
+            sleepingLong = false;
+            delay = SCAN_EVERY_NANOS;
+          }
+        }
+        scheduleScan(delay);
+      }
+    }
+  }
+
+  /** Whether the scans may sleep past the next second (see the class comment). */
+  private boolean idle() {
+    return mayIdle && serving && !walkNext && pausedReason == null && probes.isEmpty();
+  }
+
+  /**
+   * Until a lease can next change state without a flag: the last walk's deadline, the walked
+   * keep-alives' last renewal + shortest TTL, the safety walk; 1–30 s. Health thread only.
+   */
+  private long idleDelayNanos() {
+    long now = nanoClock.getAsLong();
+    long delay = Math.min(nextDueNanos - now, lastWalkNanos + WALK_AT_LEAST_EVERY_NANOS - now);
+    for (KeepAlive k : walkedKeepAlives) {
+      delay = Math.min(delay, k.lastSeen + k.shortestTtlNanos - now);
+    }
+    return Math.max(SCAN_EVERY_NANOS, Math.min(delay, WALK_AT_LEAST_EVERY_NANOS));
+  }
+
+  /** Flags the next scan to walk, and brings it within a second when it sleeps longer. */
+  private void walkSoon() {
+    walkNext = true;
+    wake();
+  }
+
+  /**
+   * Re-arms a scan that sleeps past the next second to run within one, as the one-second cadence
+   * did; called after whatever makes a transition due sooner has been written.
+   */
+  private void wake() {
+    if (!sleepingLong) {
+      return;
+    }
+    synchronized (scheduling) {
+      if (sleepingLong) {
+        sleepingLong = false;
+        java.util.concurrent.ScheduledFuture<?> pending = nextScan;
+        if (pending == null || pending.getDelay(TimeUnit.NANOSECONDS) > SCAN_EVERY_NANOS) {
+          if (pending != null) {
+            pending.cancel(false);
+          }
+          scheduleScan(SCAN_EVERY_NANOS);
+        }
+      }
+    }
+  }
+
+  /** Whether the next scan sleeps past the next second (nothing can lapse sooner, nothing is flagged). */
+  public boolean scansIdle() {
+    return sleepingLong;
+  }
 
   private void scan() {
     if (!serving) {
