@@ -6,10 +6,14 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /** A peer's server process, read from outside: CPU, RSS and live heap, as the report needs them. */
 final class Proc {
@@ -81,6 +85,48 @@ final class Proc {
     String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / CLK_TCK;
+  }
+
+  /**
+   * CPU seconds (user + system) per thread group of a process: threads named alike but for their
+   * trailing numbers ({@code armeria-common-worker-nio-2-1}, {@code -2-2}) add up under one name.
+   * Linux keeps 15 characters of a name. Threads that ended since are not counted; a run reads it
+   * before and after a workload.
+   */
+  static Map<String, Double> threadCpuSeconds(long pid) throws IOException {
+    Map<String, Double> out = new TreeMap<>();
+    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        String stat;
+        try {
+          stat = Files.readString(task.resolve("stat"));
+        } catch (IOException gone) {
+          continue; // the thread ended between the listing and the read
+        }
+        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        double cpu = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / CLK_TCK;
+        out.merge(threadGroup(name), cpu, Double::sum);
+      }
+    }
+    return out;
+  }
+
+  /** A thread's name without its trailing numbers and their separators. */
+  static String threadGroup(String name) {
+    String g = name.replaceAll("([-#_ ]?\\d+)+$", "");
+    return g.isEmpty() ? name : g;
+  }
+
+  /** What each thread group used between two readings, the largest first, groups under 5 ms left out. */
+  static Map<String, Double> threadCpuSince(Map<String, Double> before, Map<String, Double> after) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    after.entrySet().stream()
+        .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+        .filter(e -> e.getValue() >= 0.005)
+        .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+        .forEach(e -> out.put(e.getKey(), Math.round(e.getValue() * 1000) / 1000.0));
+    return out;
   }
 
   /** Resident set size in bytes. */

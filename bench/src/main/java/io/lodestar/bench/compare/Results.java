@@ -1,7 +1,9 @@
 package io.lodestar.bench.compare;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** What one peer measured; NaN or -1 where a figure does not apply or was not reached. */
 final class Results {
@@ -27,6 +29,11 @@ final class Results {
   long baselineHeapBytes = -1;
   /** W4: uncached reads of one service's instances per second. */
   double readsPerSecond = Double.NaN;
+  /**
+   * The server's CPU seconds per thread group in each measured workload ("W1", "W2", "W3 10000",
+   * "W4"), so a run that is slower than another shows where; null in runs recorded before it.
+   */
+  Map<String, Map<String, Double>> serverThreadCpu = new LinkedHashMap<>();
   String error;
   /** What the table cannot say: tiers not reached and the like. */
   final List<String> notes = new ArrayList<>();

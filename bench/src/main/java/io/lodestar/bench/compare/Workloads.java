@@ -97,6 +97,7 @@ final class Workloads {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     double serverCpu0 = Proc.cpuSeconds(peer.pid());
     double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
+    Map<String, Double> threads0 = Proc.threadCpuSeconds(peer.pid());
     long start = System.nanoTime();
     long deadline = start + (plan.isScaleTier(count) ? plan.scaleBudget() : plan.registrationBudget()).toNanos();
     // A peer that starts refusing under load (timeouts, errors) ends the tier; it is reported, and
@@ -152,6 +153,7 @@ final class Workloads {
     out.printf("    %,.0f instances/s (p50 %.1f ms, p99 %.1f ms); CPU s per 1,000: server %.2f, clients %.2f%n",
         count / seconds, h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
         serverCpu * 1000 / count, ownCpu * 1000 / count);
+    threadCpu("W1 " + count, threads0);
     if (timed) {
       results.registrationsPerSecond = count / seconds;
       results.registerP50Ms = h.getValueAtPercentile(50) / 1e3;
@@ -167,10 +169,12 @@ final class Workloads {
     out.printf("  %s: holding %,d live instances for %d s...%n", peer.name(), count,
         plan.keepAliveWindow().toSeconds());
     double cpu0 = Proc.cpuSeconds(peer.pid());
+    Map<String, Double> threads0 = Proc.threadCpuSeconds(peer.pid());
     long t0 = System.nanoTime();
     Thread.sleep(plan.keepAliveWindow().toMillis()); // the measured window itself
     double cpu = Proc.cpuSeconds(peer.pid()) - cpu0;
     double window = (System.nanoTime() - t0) / 1e9;
+    threadCpu("W3 " + count, threads0);
     long rss = Proc.rssBytes(peer.pid());
     long heap = peer.jvm() ? Proc.liveHeapBytes(peer.pid()) : -1;
     Results.KeepAlive k = new Results.KeepAlive(count, window, cpu, rss, heap, results.baselineHeapBytes,
@@ -178,6 +182,18 @@ final class Workloads {
     results.keepAlive.add(k);
     out.printf("    CPU %.2f s in %.0f s, RSS %,d MiB, live heap %s%n", cpu, window, rss >> 20,
         heap < 0 ? "n/a" : String.format("%,d MiB (%.0f B/instance)", heap >> 20, k.heapBytesPerInstance()));
+  }
+
+  /**
+   * Keeps the server's CPU per thread group since {@code before} in the results under {@code key}
+   * and prints the largest groups: a run slower than another then shows where its CPU went.
+   */
+  private void threadCpu(String key, Map<String, Double> before) throws java.io.IOException {
+    Map<String, Double> used = Proc.threadCpuSince(before, Proc.threadCpuSeconds(peer.pid()));
+    results.serverThreadCpu.put(key, used);
+    out.println("    server CPU s by thread: " + (used.isEmpty() ? "none above 5 ms" : used.entrySet().stream()
+        .limit(6).map(e -> e.getKey() + " " + String.format("%.2f", e.getValue()))
+        .collect(java.util.stream.Collectors.joining(", "))));
   }
 
   /** W4: readers, each with its own client, read one service of 100 instances as fast as they can. */
@@ -195,6 +211,7 @@ final class Workloads {
       }
       double serverCpu0 = Proc.cpuSeconds(peer.pid());
       double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
+      Map<String, Double> threads0 = Proc.threadCpuSeconds(peer.pid());
       long deadline = System.nanoTime() + plan.readWindow().toNanos();
       long start = System.nanoTime();
       List<Future<?>> futures = new ArrayList<>();
@@ -220,6 +237,7 @@ final class Workloads {
       out.printf("    %,.0f reads/s%s; CPU s per 1,000 reads: server %.3f, clients %.3f%n", results.readsPerSecond,
           shortReads.get() == 0 ? "" : " (" + shortReads.get() + " reads saw fewer than " + plan.perService() + ")",
           serverCpu * 1000 / reads.get(), ownCpu * 1000 / reads.get());
+      threadCpu("W4", threads0);
     } finally {
       pool.shutdownNow();
       closeAll(readers);

@@ -75,6 +75,9 @@ class CompareBenchTest {
     assertThat(r.tier(10).cpuSeconds()).isNotNegative();
     assertThat(r.tier(10).rssBytes()).isPositive();
     assertThat(r.tier(10).liveHeapBytes()).isPositive();
+    // each measured workload keeps the server's CPU per thread group, so a slow run shows where it went
+    assertThat(results).allSatisfy(x -> assertThat(x.serverThreadCpu).containsKeys("W1 10", "W3 10", "W4")
+        .allSatisfy((workload, threads) -> assertThat(threads.values()).allMatch(v -> v >= 0.005)));
 
     Path md = dir.resolve("benchmarks.md");
     Files.writeString(md, "# Benchmarks\n\nEarlier text stays.\n");
