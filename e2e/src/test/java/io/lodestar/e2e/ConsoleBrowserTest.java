@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.NoAlertPresentException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.Select;
 
@@ -134,10 +135,21 @@ class ConsoleBrowserTest {
     });
   }
 
-  static void acceptConfirm() {
-    await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
-      browser.driver.switchTo().alert().accept();
-      return true;
+  /**
+   * Clicks the element {@code css} names and accepts the confirm dialog it opens. A click can be
+   * lost while the page settles (no dialog comes: seen once in CI under load), and any command
+   * sent while a dialog is open dismisses it, so each round accepts a dialog if one is open and
+   * clicks only when none is.
+   */
+  static void clickAndConfirm(String css) {
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
+      try {
+        browser.driver.switchTo().alert().accept();
+        return true;
+      } catch (NoAlertPresentException none) {
+        browser.driver.findElement(By.cssSelector(css)).click();
+        return false;
+      }
     });
   }
 
@@ -204,8 +216,7 @@ class ConsoleBrowserTest {
   void deregisterAsksFirst() {
     Instance a = sdk.register(spec("leaving", 1, "1"));
     open("/ui/services/default/leaving");
-    click("tr[data-instance='" + a.id() + "'] button.danger");
-    acceptConfirm();
+    clickAndConfirm("tr[data-instance='" + a.id() + "'] button.danger");
     awaitText("#instance-result .notice", "was deregistered");
     await().until(() -> sdk.getInstances("default", "leaving").isEmpty());
   }
@@ -239,8 +250,7 @@ class ConsoleBrowserTest {
     click("#history form button[type=submit]");
     awaitText("#diff pre.diff", "+timeout.ms=900");
     assertThat(text("#diff pre.diff")).contains("-pool.size=10").contains("+pool.size=30");
-    click("tr[data-version='1'] button");
-    acceptConfirm();
+    clickAndConfirm("tr[data-version='1'] button");
     awaitText("#history-result .notice", "has the content of v1");
     HttpResponse<String> now = rest("GET", path, null);
     assertThat(now.body()).isEqualTo("pool.size=10\ntimeout.ms=500\n");
@@ -280,8 +290,7 @@ class ConsoleBrowserTest {
     browser.driver.navigate().refresh();
     awaitText("#gray table", "canary-1");
     browser.screenshot("config-gray", "#gray");
-    click("#gray button[hx-post$='/gray/promote']");
-    acceptConfirm();
+    clickAndConfirm("#gray button[hx-post$='/gray/promote']");
     awaitText("#gray-result .notice", "Promoted");
     JsonNode status = json(rest("GET", path + "/gray", null));
     assertThat(status.path("active").asBoolean()).isFalse();
