@@ -95,9 +95,9 @@ final class Workloads {
     Recorder latency = new Recorder(3);
     AtomicLong done = new AtomicLong();
     ExecutorService pool = Executors.newFixedThreadPool(threads);
+    Map<String, Double> threads0 = Proc.threadCpuSeconds(peer.pid()); // read before the clients' CPU counts
     double serverCpu0 = Proc.cpuSeconds(peer.pid());
     double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
-    Map<String, Double> threads0 = Proc.threadCpuSeconds(peer.pid());
     long start = System.nanoTime();
     long deadline = start + (plan.isScaleTier(count) ? plan.scaleBudget() : plan.registrationBudget()).toNanos();
     // A peer that starts refusing under load (timeouts, errors) ends the tier; it is reported, and
@@ -209,9 +209,9 @@ final class Workloads {
       for (PeerClient r : readers) {
         r.read(service); // warm the connection
       }
+      Map<String, Double> threads0 = Proc.threadCpuSeconds(peer.pid()); // read before the clients' CPU counts
       double serverCpu0 = Proc.cpuSeconds(peer.pid());
       double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
-      Map<String, Double> threads0 = Proc.threadCpuSeconds(peer.pid());
       long deadline = System.nanoTime() + plan.readWindow().toNanos();
       long start = System.nanoTime();
       List<Future<?>> futures = new ArrayList<>();
