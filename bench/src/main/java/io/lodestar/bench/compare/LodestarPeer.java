@@ -42,7 +42,7 @@ class LodestarPeer implements Peer {
 
   @Override
   public String settings() {
-    return "-Xmx" + heap + ", embedded storage (write-ahead log: ephemeral writes answered once written and synced "
+    return "-Xmx" + heap + " and the launcher's other JVM defaults (serial collector, the C1 compiler only: docs/operations.md), embedded storage (write-ahead log: ephemeral writes answered once written and synced "
         + "right after, every other write synced before its answer), --max-services-per-namespace 20000, ephemeral instances "
         + "with 10 s TTL renewed by one stream per client, discovery pushed; W4 reads with the SDK's fetch (one request on its gRPC stream, no cache)";
   }
