@@ -29,7 +29,7 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--data-dir", description = "where state is kept; default ${DEFAULT-VALUE}")
   Path dataDir = Path.of("data");
 
-  @Option(names = "--snapshot-every", description = "logged writes between snapshots; default ${DEFAULT-VALUE}")
+  @Option(names = "--snapshot-every", description = "logged writes at least between snapshots (a single node also waits until the log since the last snapshot is as large as it); default ${DEFAULT-VALUE}")
   int snapshotEvery = 50_000;
 
   @Option(names = "--write-queue", description = "writes that may wait to be logged; new work is refused with a "

@@ -103,6 +103,7 @@ public final class LocalLog implements CommandLog {
   private final DistributionSummary batchSize;
   private final io.micrometer.core.instrument.Counter writeSyncs;
   private final io.micrometer.core.instrument.Counter backgroundSyncs;
+  private final io.micrometer.core.instrument.Counter snapshotsWritten;
   // syncs what soft batches wrote, right after them, off the applier's path
   private final Thread syncer;
   // the syncer holds it while it syncs the segment; the applier while it replaces the segment
@@ -120,6 +121,13 @@ public final class LocalLog implements CommandLog {
   private long lastIndex;
   private volatile long snapshotIndex; // written by the snapshot thread
   private long sinceSnapshot;
+  // A snapshot is due once the log since the last one is at least as large as that snapshot (and
+  // holds snapshotEvery entries): a fixed count made a growing state's snapshots quadratic (a node
+  // filling to 1,000,000 instances rewrote all it held every 50,000 writes, 57 s of its 271 s of CPU;
+  // docs/benchmarks.md), while this keeps their cost proportional to the writes and a restart's
+  // replay no longer than reading the snapshot. Applier only, and the snapshot thread's last size.
+  private long logBytesSinceSnapshot;
+  private volatile long lastSnapshotBytes;
   private volatile boolean running;
   // set once, when the node stops taking writes for good (a failed write or apply); /health says why
   private volatile String halted;
@@ -151,6 +159,8 @@ public final class LocalLog implements CommandLog {
     this.writeSyncs = io.micrometer.core.instrument.Counter.builder("lodestar.log.fsyncs")
         .description("syncs of the write-ahead log: before an answer (write) or after it (background)")
         .tag("path", "write").register(meters);
+    this.snapshotsWritten = io.micrometer.core.instrument.Counter.builder("lodestar.log.snapshots")
+        .description("snapshots written").register(meters);
     this.backgroundSyncs = io.micrometer.core.instrument.Counter.builder("lodestar.log.fsyncs")
         .description("syncs of the write-ahead log: before an answer (write) or after it (background)")
         .tag("path", "background").register(meters);
@@ -187,6 +197,7 @@ public final class LocalLog implements CommandLog {
     long replayed = replay();
     stateMachine.flush();
     sinceSnapshot = replayed;
+    logBytesSinceSnapshot = logFileBytes();
     if (segment == null) {
       segment = openSegment(lastIndex + 1);
     }
@@ -379,6 +390,7 @@ public final class LocalLog implements CommandLog {
         }
         index++;
         putRecord(buf, index, bytes);
+        logBytesSinceSnapshot += RECORD_HEADER + bytes.length;
       }
       if (soft && !marked && index > lastIndex) {
         markUnsyncedWrites();
@@ -461,7 +473,8 @@ public final class LocalLog implements CommandLog {
         forced = true;
       }
     }
-    if ((forced || sinceSnapshot >= snapshotEvery) && snapshotting.compareAndSet(false, true)) {
+    if ((forced || (sinceSnapshot >= snapshotEvery && logBytesSinceSnapshot >= lastSnapshotBytes))
+        && snapshotting.compareAndSet(false, true)) {
       // The applier only copies the state (immutable protos) and starts a new segment; the
       // snapshot thread serializes, writes and syncs it, then drops what it covers. Writes go on
       // meanwhile: a crash before the file is complete leaves the previous snapshot and every
@@ -567,6 +580,7 @@ public final class LocalLog implements CommandLog {
       segment = openSegment(lastIndex + 1);
     }
     sinceSnapshot = 0;
+    logBytesSinceSnapshot = 0;
     return new PreparedSnapshot(snap, lastIndex, t0);
   }
 
@@ -612,6 +626,8 @@ public final class LocalLog implements CommandLog {
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     syncDir();
     snapshotIndex = at;
+    lastSnapshotBytes = SNAPSHOT_HEADER + size;
+    snapshotsWritten.increment();
     try (Stream<Path> files = Files.list(dir)) {
       for (Path p : files.toList()) {
         String n = p.getFileName().toString();
@@ -622,6 +638,20 @@ public final class LocalLog implements CommandLog {
       }
     }
     log.info("Snapshot at index {}: {} KiB in {} ms", at, size / 1024, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** The bytes of the log's segments on disk (at open: what the loaded snapshot does not cover). */
+  private long logFileBytes() throws IOException {
+    long total = 0;
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path p : files.toList()) {
+        String n = p.getFileName().toString();
+        if (n.startsWith("log-") && n.endsWith(".wal")) {
+          total += Files.size(p);
+        }
+      }
+    }
+    return total;
   }
 
   /** The newest snapshot passed over as damaged, and why; null when none was. */
@@ -659,6 +689,7 @@ public final class LocalLog implements CommandLog {
       // read as a stream, never whole: a snapshot is about as large as the state it restores
       try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
         if (restoreSnapshot(p, ch)) {
+          lastSnapshotBytes = ch.size();
           return Long.parseLong(p.getFileName().toString().substring(9, 29));
         }
       }

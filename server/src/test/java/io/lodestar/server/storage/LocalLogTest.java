@@ -172,6 +172,35 @@ class LocalLogTest {
   }
 
   /**
+   * A growing state's snapshots come further apart: the next is due once the log since the last
+   * holds as many bytes as that snapshot (and --snapshot-every entries), so filling a node writes
+   * a few snapshots per doubling of its state instead of one per fixed count, and a reopened log
+   * still holds every write.
+   */
+  @Test
+  void snapshotsOfAGrowingStateComeFurtherApart() throws Exception {
+    StateMachine first = new StateMachine();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    LocalLog log = new LocalLog(dir, first, 10, meters);
+    log.open();
+    for (int n = 0; n < 2000; n++) {
+      log.submit(register("i" + n)).join(); // one entry per batch: every 10th could start a snapshot
+    }
+    log.close();
+    // what the close writes included; a fixed count of 10 entries wrote over a hundred
+    assertThat(meters.get("lodestar.log.snapshots").counter().count()).isBetween(2.0, 25.0);
+    StateMachine again = new StateMachine();
+    LocalLog reopened = new LocalLog(dir, again, 10, new SimpleMeterRegistry());
+    reopened.open();
+    try {
+      assertThat(again.registry().instanceCount()).isEqualTo(2000);
+      assertThat(again.snapshot(0).getRegistry()).isEqualTo(first.snapshot(0).getRegistry());
+    } finally {
+      reopened.close();
+    }
+  }
+
+  /**
    * The snapshot file is streamed, not built (StreamedSnapshot), but holds what it held before:
    * the header and the bytes of the whole StateSnapshot. And a file written the old way (header
    * and {@code toByteArray()}) restores the same state.
