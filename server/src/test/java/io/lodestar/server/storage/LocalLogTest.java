@@ -160,11 +160,16 @@ class LocalLogTest {
       assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("snapshot-")).toList())
           .hasSize(1);
     }
+    assertReopenedHolds(first, 2000, 50);
+  }
+
+  /** Reopens the log in {@code dir} and checks that it restores what {@code first} held. */
+  private void assertReopenedHolds(StateMachine first, int instances, int snapshotEvery) throws Exception {
     StateMachine again = new StateMachine();
-    LocalLog reopened = new LocalLog(dir, again, 50, new SimpleMeterRegistry());
+    LocalLog reopened = new LocalLog(dir, again, snapshotEvery, new SimpleMeterRegistry());
     reopened.open();
     try {
-      assertThat(again.registry().instanceCount()).isEqualTo(2000);
+      assertThat(again.registry().instanceCount()).isEqualTo(instances);
       assertThat(again.snapshot(0).getRegistry()).isEqualTo(first.snapshot(0).getRegistry());
     } finally {
       reopened.close();
@@ -189,15 +194,7 @@ class LocalLogTest {
     log.close();
     // what the close writes included; a fixed count of 10 entries wrote over a hundred
     assertThat(meters.get("lodestar.log.snapshots").counter().count()).isBetween(2.0, 25.0);
-    StateMachine again = new StateMachine();
-    LocalLog reopened = new LocalLog(dir, again, 10, new SimpleMeterRegistry());
-    reopened.open();
-    try {
-      assertThat(again.registry().instanceCount()).isEqualTo(2000);
-      assertThat(again.snapshot(0).getRegistry()).isEqualTo(first.snapshot(0).getRegistry());
-    } finally {
-      reopened.close();
-    }
+    assertReopenedHolds(first, 2000, 10);
   }
 
   /**
