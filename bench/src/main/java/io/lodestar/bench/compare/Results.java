@@ -34,6 +34,8 @@ final class Results {
    * "W4"), so a run that is slower than another shows where; null in runs recorded before it.
    */
   Map<String, Map<String, Double>> serverThreadCpu = new LinkedHashMap<>();
+  /** The clients' JVM's CPU seconds per thread group in W1 and W4; null in runs recorded before it. */
+  Map<String, Map<String, Double>> clientThreadCpu = new LinkedHashMap<>();
   String error;
   /** What the table cannot say: tiers not reached and the like. */
   final List<String> notes = new ArrayList<>();

@@ -96,6 +96,7 @@ final class Workloads {
     AtomicLong done = new AtomicLong();
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     Map<String, Double> threads0 = Proc.threadCpuSeconds(peer.pid()); // read before the clients' CPU counts
+    Map<String, Double> ownThreads0 = Proc.threadCpuSeconds(ProcessHandle.current().pid());
     double serverCpu0 = Proc.cpuSeconds(peer.pid());
     double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
     long start = System.nanoTime();
@@ -154,6 +155,7 @@ final class Workloads {
         count / seconds, h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
         serverCpu * 1000 / count, ownCpu * 1000 / count);
     threadCpu("W1 " + count, threads0);
+    clientThreadCpu("W1 " + count, ownThreads0);
     if (timed) {
       results.registrationsPerSecond = count / seconds;
       results.registerP50Ms = h.getValueAtPercentile(50) / 1e3;
@@ -191,9 +193,25 @@ final class Workloads {
   private void threadCpu(String key, Map<String, Double> before) throws java.io.IOException {
     Map<String, Double> used = Proc.threadCpuSince(before, Proc.threadCpuSeconds(peer.pid()));
     results.serverThreadCpu.put(key, used);
-    out.println("    server CPU s by thread: " + (used.isEmpty() ? "none above 5 ms" : used.entrySet().stream()
+    out.println("    server CPU s by thread: " + largest(used));
+  }
+
+  /**
+   * The same for the clients: this JVM's CPU per thread group since {@code before}, read after the
+   * workload's own CPU reading, so that reading these files never counts as the clients' work.
+   * With every client in one JVM, the split (the JIT's compiler threads, the transport's event
+   * loops, the callers) says where a registration's client-side CPU goes.
+   */
+  private void clientThreadCpu(String key, Map<String, Double> before) throws java.io.IOException {
+    Map<String, Double> used = Proc.threadCpuSince(before, Proc.threadCpuSeconds(ProcessHandle.current().pid()));
+    results.clientThreadCpu.put(key, used);
+    out.println("    clients' CPU s by thread: " + largest(used));
+  }
+
+  private static String largest(Map<String, Double> used) {
+    return used.isEmpty() ? "none above 5 ms" : used.entrySet().stream()
         .limit(6).map(e -> e.getKey() + " " + String.format("%.2f", e.getValue()))
-        .collect(java.util.stream.Collectors.joining(", "))));
+        .collect(java.util.stream.Collectors.joining(", "));
   }
 
   /** W4: readers, each with its own client, read one service of 100 instances as fast as they can. */
@@ -210,6 +228,7 @@ final class Workloads {
         r.read(service); // warm the connection
       }
       Map<String, Double> threads0 = Proc.threadCpuSeconds(peer.pid()); // read before the clients' CPU counts
+      Map<String, Double> ownThreads0 = Proc.threadCpuSeconds(ProcessHandle.current().pid());
       double serverCpu0 = Proc.cpuSeconds(peer.pid());
       double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
       long deadline = System.nanoTime() + plan.readWindow().toNanos();
@@ -238,6 +257,7 @@ final class Workloads {
           shortReads.get() == 0 ? "" : " (" + shortReads.get() + " reads saw fewer than " + plan.perService() + ")",
           serverCpu * 1000 / reads.get(), ownCpu * 1000 / reads.get());
       threadCpu("W4", threads0);
+      clientThreadCpu("W4", ownThreads0);
     } finally {
       pool.shutdownNow();
       closeAll(readers);

@@ -78,6 +78,10 @@ class CompareBenchTest {
     // each measured workload keeps the server's CPU per thread group, so a slow run shows where it went
     assertThat(results).allSatisfy(x -> assertThat(x.serverThreadCpu).containsKeys("W1 10", "W3 10", "W4")
         .allSatisfy((workload, threads) -> assertThat(threads.values()).allMatch(v -> v >= 0.005)));
+    // and the clients' (this JVM's) CPU per thread group where they do the work: W1 and W4
+    assertThat(results).allSatisfy(x -> assertThat(x.clientThreadCpu).containsKeys("W1 10", "W4")
+        .allSatisfy((workload, threads) -> assertThat(threads).isNotEmpty()
+            .allSatisfy((group, seconds) -> assertThat(seconds).isGreaterThanOrEqualTo(0.005))));
 
     Path md = dir.resolve("benchmarks.md");
     Files.writeString(md, "# Benchmarks\n\nEarlier text stays.\n");
