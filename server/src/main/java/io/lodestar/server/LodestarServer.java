@@ -532,6 +532,7 @@ public final class LodestarServer implements AutoCloseable {
     sb.decorator(authDecorator());
     server = sb.build();
     server.start().join();
+    IdleLoops.letSleep(com.linecorp.armeria.common.CommonPools.workerGroup());
     if (config.consulPort >= 0) {
       // its own listener serving the Consul routes only (the same services, so the same state)
       ServerBuilder cb = Server.builder();
@@ -581,12 +582,14 @@ public final class LodestarServer implements AutoCloseable {
     if (handler == null) {
       return com.linecorp.armeria.common.util.EventLoopGroups.newEventLoopGroup(1, thread);
     }
-    return new io.netty.channel.MultiThreadIoEventLoopGroup(1, thread, handler) {
+    io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, thread, handler) {
       @Override
       public io.netty.util.concurrent.Future<?> shutdownGracefully() {
         return shutdownGracefully(0, SHUTDOWN_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
       }
     };
+    IdleLoops.letSleep(group); // an accept thread is idle nearly always
+    return group;
   }
 
   /** One listener: plaintext HTTP, or with TLS configured, TLS only (docs/security.md says why). */
