@@ -65,8 +65,7 @@ final class Charts {
     Files.createDirectories(dir);
     DefaultCategoryDataset data = new DefaultCategoryDataset();
     for (RunLog.Run run : runs) {
-      String x = run.startedAt().substring(0, Math.min(16, run.startedAt().length())).replace('T', ' ') + " "
-          + run.plan();
+      String x = runLabel(run);
       run.ratios().forEach((label, ratio) -> {
         if (ratio != null && !ratio.isNaN() && ratio > 0) {
           // one direction for every line: a throughput row (higher wins) is drawn as best ÷ Lodestar,
@@ -91,7 +90,17 @@ final class Charts {
     org.jfree.chart.renderer.category.LineAndShapeRenderer renderer =
         (org.jfree.chart.renderer.category.LineAndShapeRenderer) plot.getRenderer();
     renderer.setDefaultShapesVisible(true);
-    ChartUtils.saveChartAsPNG(dir.resolve("compare-trend.png").toFile(), chart, 960, 720);
+    // one label per run, turned up: written across, twenty runs shrank them all to "2..."
+    plot.getDomainAxis().setCategoryLabelPositions(org.jfree.chart.axis.CategoryLabelPositions.UP_90);
+    plot.getDomainAxis().setMaximumCategoryLabelLines(1);
+    ChartUtils.saveChartAsPNG(dir.resolve("compare-trend.png").toFile(), chart, 960, 800);
+  }
+
+  /** A run on the trend's axis: its start, month to minute (UTC), and its plan when not the full one. */
+  static String runLabel(RunLog.Run run) {
+    String at = run.startedAt();
+    String shown = at.length() >= 16 ? at.substring(5, 16).replace('T', ' ') : at;
+    return "full".equals(run.plan()) ? shown : shown + " " + run.plan();
   }
 
   /** Throughput rows (per second) are the ones where a higher figure wins. */

@@ -122,6 +122,10 @@ class CompareBenchTest {
     assertThat(back.get(1).ratios()).containsOnlyKeys(ratios.keySet());
     Charts.writeTrend(back, dir.resolve("bench"));
     assertThat(ImageIO.read(dir.resolve("bench").resolve("compare-trend.png").toFile()).getWidth()).isEqualTo(960);
+    // each run is told apart on the trend's axis by its start (and its plan, when not the full one)
+    assertThat(Charts.runLabel(back.get(1))).isEqualTo("11-30 10:00 tiny");
+    assertThat(Charts.runLabel(new RunLog.Run("2026-12-02T17:33:13Z", "full", "bench compare", "1", "2", "git z",
+        ratios, results))).isEqualTo("12-02 17:33");
 
     Charts.write(results, TINY, dir.resolve("bench"));
     for (String png : List.of("compare-w1.png", "compare-w2.png", "compare-w3-cpu.png", "compare-w3-memory.png",
