@@ -191,9 +191,7 @@ final class Workloads {
    * and prints the largest groups: a run slower than another then shows where its CPU went.
    */
   private void threadCpu(String key, Map<String, Double> before) throws java.io.IOException {
-    Map<String, Double> used = Proc.threadCpuSince(before, Proc.threadCpuSeconds(peer.pid()));
-    results.serverThreadCpu.put(key, used);
-    out.println("    server CPU s by thread: " + largest(used));
+    results.serverThreadCpu.put(key, cpuByThread("server", peer.pid(), before));
   }
 
   /**
@@ -203,15 +201,17 @@ final class Workloads {
    * loops, the callers) says where a registration's client-side CPU goes.
    */
   private void clientThreadCpu(String key, Map<String, Double> before) throws java.io.IOException {
-    Map<String, Double> used = Proc.threadCpuSince(before, Proc.threadCpuSeconds(ProcessHandle.current().pid()));
-    results.clientThreadCpu.put(key, used);
-    out.println("    clients' CPU s by thread: " + largest(used));
+    results.clientThreadCpu.put(key, cpuByThread("clients'", ProcessHandle.current().pid(), before));
   }
 
-  private static String largest(Map<String, Double> used) {
-    return used.isEmpty() ? "none above 5 ms" : used.entrySet().stream()
+  /** A process's CPU per thread group since {@code before}, printed with its six largest groups. */
+  private Map<String, Double> cpuByThread(String whose, long pid, Map<String, Double> before)
+      throws java.io.IOException {
+    Map<String, Double> used = Proc.threadCpuSince(before, Proc.threadCpuSeconds(pid));
+    out.println("    " + whose + " CPU s by thread: " + (used.isEmpty() ? "none above 5 ms" : used.entrySet().stream()
         .limit(6).map(e -> e.getKey() + " " + String.format("%.2f", e.getValue()))
-        .collect(java.util.stream.Collectors.joining(", "));
+        .collect(java.util.stream.Collectors.joining(", "))));
+    return used;
   }
 
   /** W4: readers, each with its own client, read one service of 100 instances as fast as they can. */
