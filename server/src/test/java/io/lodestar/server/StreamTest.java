@@ -344,6 +344,49 @@ class StreamTest {
   }
 
   @Test
+  void instancesAddedElsewhereGiveAStreamsPeriodicCheckNothingToLookAtButAReplacementDoes() {
+    RawClient c = RawClient.connect("steady");
+    register(c, 1, "steady", "a", 30);
+    long[] rid = {100};
+    RawClient other = RawClient.connect("adder");
+    int[] added = {0};
+    // a full check's heartbeats with new instances of a service that exists registered by another
+    // stream meanwhile (as while 100,000 register): nothing this stream owns, so no check. (Other
+    // tests' leftover leases lapse at scans of their own; a round they disturb is tried again.)
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      for (int i = 0; i < 10; i++) { // settles: the stream's own registration moved the epoch
+        heartbeat(c, rid[0]++, "steady");
+      }
+      double checked = leaseChecks();
+      register(other, ++added[0], "steady", "b" + added[0], 30);
+      for (int i = 0; i < 10; i++) {
+        heartbeat(c, rid[0]++, "steady");
+      }
+      assertThat(leaseChecks()).as("checks after only new instances").isEqualTo(checked);
+    });
+    // the other stream's instance replaced (an operator's new weight): a change the check must
+    // look at, though it is not this stream's instance
+    double checked = leaseChecks();
+    assertThat(http.patch("/v1/namespaces/default/services/steady/instances/b1", "{\"weight\": 50}").status())
+        .isEqualTo(200);
+    for (int i = 0; i < 10; i++) {
+      heartbeat(c, rid[0]++, "steady");
+    }
+    assertThat(leaseChecks()).as("checks after a replacement").isGreaterThan(checked);
+    assertThat(restIds("steady")).contains("a", "b1");
+    c.out.onCompleted();
+    other.out.onCompleted();
+    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("steady").isEmpty());
+  }
+
+  private static double leaseChecks() {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^lodestar_stream_lease_checks_total(?:\\{[^}]*})? (\\S+)$")
+        .matcher(http.get("/metrics").body());
+    assertThat(m.find()).as("lodestar_stream_lease_checks_total in /metrics").isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+
+  @Test
   void requestsBeforeHelloAndBadRegistrationsGetErrors() {
     RawClient c = new RawClient();
     stub.connect(c);

@@ -100,9 +100,10 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   private long walkCount; // numbers the walks, to tell a keep-alive's first lease of a walk
   private long lastWalkNanos;
   private volatile long leaseWalks; // written by the health thread only
-  // moves on every registry change this node applies and whenever a lease is bound away from the
-  // keep-alive that renewed it: while it stands still, a stream's periodic check of what it owns
-  // would find everything as its last complete check left it (see leaseEpoch())
+  // moves on every registry change this node applies (but new ephemeral instances) and whenever a
+  // lease is bound away from the keep-alive that renewed it: while it stands still, a stream's
+  // periodic check of what it owns would find everything as its last complete check left it
+  // (see leaseEpoch())
   private final java.util.concurrent.atomic.AtomicLong leaseEpoch = new java.util.concurrent.atomic.AtomicLong();
   private boolean walkedAsLeader;
   // lease holders other than this node at the last walk (on the leader), and whether each was alive
@@ -373,8 +374,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
 
   /**
    * A number that moves whenever what a stream's periodic check ({@link #bindAll}) looks at may
-   * have changed: any change the registry applies (an instance added, replaced, removed, its health
-   * marked; a snapshot installed) and any lease bound away from another keep-alive. A stream that
+   * have changed: any change the registry applies (an instance replaced, removed, its health
+   * marked; a snapshot installed) but the addition of new ephemeral instances, which no stream
+   * owns before they are answered, and any lease bound away from another keep-alive. A stream that
    * read it before a complete check and reads the same value later would find every lease as that
    * check left it, so it can skip the check; the lease holder, health and presence of an instance
    * change only through the registry.
@@ -452,9 +454,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
 
   @Override
   public void onServiceChanged(ServiceChange change) {
-    leaseEpoch.incrementAndGet(); // told after the registry changed (Registry.flush), so a check that follows sees it
     long now = nanoClock.getAsLong();
     if (change.previousRevision() == 0 || change.deleted()) {
+      leaseEpoch.incrementAndGet(); // told after the registry changed (Registry.flush), so a check that follows sees it
       // No usable base (a snapshot replaced the state): resync this service from its view.
       // (Leases live on the stored instances: a restored one is new and starts afresh.)
       probes.removeService(change.key());
@@ -463,26 +465,41 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       }
       return;
     }
+    boolean moved = !change.removedIds().isEmpty();
     for (Instance i : change.upserts()) {
-      track(i, now);
+      moved |= track(i, now);
+    }
+    if (moved) {
+      // after the registry changed, so a check that reads the epoch from here on sees the change
+      leaseEpoch.incrementAndGet();
     }
     for (String id : change.removedIds()) {
       probes.remove(new InstanceKey(change.key(), id));
     }
   }
 
-  private void track(Instance i, long now) {
+  /**
+   * Starts or follows the lease (or probe) of an instance the registry just put. True unless the
+   * instance is a new ephemeral one that no stream has bound yet, the only change that cannot
+   * alter what a stream's periodic check finds ({@link #leaseEpoch()}): a registration binds its
+   * instance once answered, which is after this (a node answers once it has applied and told its
+   * listeners). Registering 100,000 instances would otherwise leave every stream a complete check
+   * of all it owns to do once they stop (issue 11, W3).
+   */
+  private boolean track(Instance i, long now) {
     InstanceKey k = InstanceKey.of(i);
     if (i.getEphemeral()) {
       probes.remove(k);
       StoredInstance l = stored(k);
       if (l == null || !l.ephemeral()) {
-        return; // replaced or removed since: the change that did it is tracked in turn
+        return true; // replaced or removed since: the change that did it is tracked in turn
       }
       byte state = l.leaseState();
       if (state == StoredInstance.LEASE_DECIDED || state == StoredInstance.LEASE_NOT_DECIDED) {
-        return; // the same lease, carried over by the registry (registrations renew explicitly, through renew())
+        return true; // the same lease, carried over by the registry (registrations renew explicitly, through renew())
       }
+      // nothing carried over from an instance it replaced: no keep-alive, no lease kept yet
+      boolean fresh = state == StoredInstance.LEASE_NEW && l.leaseKeepAlive() == null;
       walkSoon(); // a new or changed lease: its deadline is not in the last walk's
       // a lease that moves here starts afresh; one that stays keeps its last sign of life; a new
       // one of an unhealthy instance (a check that must pass first) starts lapsed, so that only
@@ -494,6 +511,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       }
       l.leaseState(l.leaseHolder().equals(scope.localId()) ? StoredInstance.LEASE_DECIDED
           : StoredInstance.LEASE_NOT_DECIDED);
+      return !fresh;
     } else {
       if (i.hasCheck()) {
         Probe p = probes.get(k);
@@ -506,6 +524,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       } else {
         probes.remove(k);
       }
+      return true; // persistent: it may have replaced an instance a stream owns
     }
   }
 

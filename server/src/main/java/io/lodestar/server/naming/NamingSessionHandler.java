@@ -88,6 +88,7 @@ public final class NamingSessionHandler implements SessionHandler {
   private final PushHub hub;
   private final Counter registrations;
   private final Counter reassertions;
+  private final Counter leaseChecks;
 
   public NamingSessionHandler(CommandLog commandLog, Registry registry, HealthChecker health, PushHub hub,
       MeterRegistry meters) {
@@ -99,6 +100,10 @@ public final class NamingSessionHandler implements SessionHandler {
         .description("instance registrations accepted").register(meters);
     this.reassertions = Counter.builder("lodestar.registrations.unchanged").tag("api", "grpc")
         .description("re-registrations of an instance held unchanged, answered without a log entry").register(meters);
+    this.leaseChecks = Counter.builder("lodestar.stream.lease.checks")
+        .description("streams' complete checks of every lease they own (due every " + FULL_CHECK_EVERY
+            + " heartbeats, skipped while nothing they own can have changed, at once after a silence)")
+        .register(meters);
   }
 
   @Override
@@ -307,6 +312,7 @@ public final class NamingSessionHandler implements SessionHandler {
         return;
       }
       checkedEpoch = epoch;
+      leaseChecks.increment();
       List<StoredInstance> all;
       synchronized (owned) {
         all = owned.toList(); // bound and re-asserted outside the lock: a re-assertion puts again
