@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 public final class Main {
   @Command(name = "bench", mixinStandardHelpOptions = true, description = "Load tools against a real server.",
       subcommands = {NamingBench.class, ConfigBench.class, TopologyBench.class, XdsBench.class, SoakBench.class,
+          LatencyBench.class,
           io.lodestar.bench.compare.CompareBench.class,
           Main.Jmh.class})
   static final class Bench {}

@@ -150,6 +150,11 @@ final class ServerUnderTest implements AutoCloseable {
     return !processes.isEmpty();
   }
 
+  /** The first node's process id; only for a server this tool started ({@link #owned()}). */
+  long pid() {
+    return processes.get(0).pid();
+  }
+
   HttpResponse<String> get(String path) throws IOException, InterruptedException {
     return get(0, path);
   }
