@@ -1,6 +1,7 @@
 package io.lodestar.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
@@ -29,6 +30,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -172,6 +174,37 @@ class XdsResourcesTest {
     } finally {
       send("DELETE", "/v1/namespaces/default/services/shop/instances/e", null);
     }
+  }
+
+  @Test
+  void changesMadeWhileNoStreamIsOpenWaitForTheNextStreamInsteadOfWakingTheXdsThread() throws Exception {
+    // the other tests' streams have ended
+    await().atMost(Duration.ofSeconds(10)).until(() -> metric("lodestar_xds_streams") == 0);
+    double drains = metric("lodestar_xds_push_seconds_count");
+    try {
+      // three acknowledged changes, one after another, with nobody following the service
+      for (int i = 0; i < 3; i++) {
+        instance("quiet-" + i, 9100 + i, 100, Map.of("version", "v3", "zone", "z1", "region", "r1"));
+      }
+      try (Ads ads = new Ads(node("test"))) {
+        ClusterLoadAssignment cla = ads.get(EDS, List.of("shop")).getResources(0)
+            .unpack(ClusterLoadAssignment.class);
+        assertThat(localities(cla)).first().asString().contains("9100, 9101, 9102");
+      }
+      // one drain, run by the stream's opening, not one per change
+      assertThat(metric("lodestar_xds_push_seconds_count") - drains).isEqualTo(1.0);
+    } finally {
+      for (int i = 0; i < 3; i++) {
+        send("DELETE", "/v1/namespaces/default/services/shop/instances/quiet-" + i, null);
+      }
+    }
+  }
+
+  static double metric(String name) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+    return r.body().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 
   @Test

@@ -90,6 +90,7 @@ public final class XdsHub implements RegistryListener, AutoCloseable {
     run(() -> {
       streams.add(stream);
       streamCount.set(streams.size());
+      drain(); // changes made while no stream was open waited for this one
     });
   }
 
@@ -126,7 +127,11 @@ public final class XdsHub implements RegistryListener, AutoCloseable {
     }
     synchronized (pendingLock) {
       pending.add(change.key());
-      if (drainScheduled) {
+      // With no stream open there is nobody to push to: the key waits (at most one per service)
+      // and the next stream's open drains it, so a registration burst never wakes this thread.
+      // Reading the count under the lock, after the add, pairs with open(): either it sees the
+      // new stream, or open's drain sees the key.
+      if (drainScheduled || streamCount.get() == 0) {
         return;
       }
       drainScheduled = true;
@@ -140,6 +145,9 @@ public final class XdsHub implements RegistryListener, AutoCloseable {
       keys = pending;
       pending = new LinkedHashSet<>();
       drainScheduled = false;
+    }
+    if (keys.isEmpty()) {
+      return;
     }
     long t0 = System.nanoTime();
     for (ServiceKey k : keys) {
