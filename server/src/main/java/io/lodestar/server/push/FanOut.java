@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -30,6 +31,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the safety net under a missed readiness signal. The sweep's timer runs only while a subscription
  * is marked dirty: a node whose streams keep up (nearly always) has no timer waking its fan-out
  * threads five times a second for nothing.
+ *
+ * <p>Unfollowed keys: a change of a key nobody follows is dropped where it is published, without a
+ * hop to the fan-out thread (a registration burst into services nobody watches). Nothing is lost:
+ * the change is visible in the state before it is published, and a subscription that the check
+ * missed was added to {@link #followed} after the check, so its first message, read from the state
+ * after that, has the change.
  *
  * @param <K> what is subscribed to
  * @param <C> a change of one key
@@ -99,6 +106,8 @@ public final class FanOut<K, C, T extends FanOut.Target> implements AutoCloseabl
   private ScheduledFuture<?> sweeping;
   // written on the fan-out thread, read by metrics scrapes
   private final AtomicInteger subscriptions = new AtomicInteger();
+  // the keys of topics: written on the fan-out thread, read by publish on any thread
+  private final Set<K> followed = ConcurrentHashMap.newKeySet();
 
   /** @param threadName the fan-out thread, which also runs the sweep */
   public FanOut(String threadName, Payload<K, C, T> payload) {
@@ -116,7 +125,13 @@ public final class FanOut<K, C, T extends FanOut.Target> implements AutoCloseabl
   /** Follows a key; the subscriber gets what it lacks at once (see {@link Payload#subscribe}). */
   public void subscribe(T target, K key, long known) {
     thread.execute(() -> {
-      Sub sub = topics.computeIfAbsent(key, k -> new HashMap<>()).computeIfAbsent(target, t -> new Sub());
+      Map<T, Sub> subs = topics.get(key);
+      if (subs == null) {
+        subs = new HashMap<>();
+        topics.put(key, subs);
+        followed.add(key); // before payload.subscribe reads the state below
+      }
+      Sub sub = subs.computeIfAbsent(target, t -> new Sub());
       if (byTarget.computeIfAbsent(target, t -> new HashSet<>()).add(key)) {
         subscriptions.incrementAndGet();
       }
@@ -163,6 +178,7 @@ public final class FanOut<K, C, T extends FanOut.Target> implements AutoCloseabl
     }
     if (subs.isEmpty()) {
       topics.remove(key);
+      followed.remove(key);
     }
     payload.dropped(target, key);
   }
@@ -219,10 +235,18 @@ public final class FanOut<K, C, T extends FanOut.Target> implements AutoCloseabl
     }
   }
 
-  /** Hands a change over to the fan-out thread; any thread (the applier's). */
+  /**
+   * Hands a change over to the fan-out thread; any thread (the applier's). The change must be
+   * visible to readers of the state before this call: a subscription that starts after the check
+   * below reads it from there.
+   */
   public void publish(C change) {
+    K key = payload.keyOf(change);
+    if (!followed.contains(key)) {
+      return;
+    }
     synchronized (pendingLock) {
-      pending.merge(payload.keyOf(change), change, payload::merge);
+      pending.merge(key, change, payload::merge);
       if (!drainScheduled) {
         drainScheduled = true;
         thread.execute(this::drain);
@@ -267,6 +291,11 @@ public final class FanOut<K, C, T extends FanOut.Target> implements AutoCloseabl
         sub.sent = delivery.send(target, sub.sent);
       }
     }
+  }
+
+  /** Whether anyone follows {@code key} (as {@link #publish} sees it). */
+  public boolean follows(K key) {
+    return followed.contains(key);
   }
 
   /** Subscriptions held now (for a gauge). */

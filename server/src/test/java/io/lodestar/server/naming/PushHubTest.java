@@ -220,4 +220,79 @@ class PushHubTest {
     assertThat(after.getRevision()).isEqualTo(revision()).isGreaterThan(first.getFetched().getRevision());
     assertThat(after.getInstancesList()).extracting(Instance::getId).containsExactly("b");
   }
+
+  @Test
+  void changesOfAServiceNobodyFollowsStopAtThePublisherAndTheNextSubscriberStillGetsThem() {
+    register("a"); // nobody follows: dropped where it is published
+    assertThat(hub.fanOut().follows(KEY)).isFalse();
+    FakeTarget t = new FakeTarget();
+    hub.subscribe(t, KEY, 0);
+    idle();
+    assertThat(hub.fanOut().follows(KEY)).isTrue();
+    assertThat(t.last().getInstancesList()).extracting(Instance::getId).containsExactly("a");
+
+    hub.unsubscribe(t, KEY);
+    idle();
+    assertThat(hub.fanOut().follows(KEY)).isFalse();
+    register("b");
+    assertThat(t.got()).hasSize(1);
+    FakeTarget later = new FakeTarget();
+    hub.subscribe(later, KEY, t.last().getRevision());
+    idle();
+    assertThat(later.last().getSnapshot()).isTrue();
+    assertThat(later.last().getRevision()).isEqualTo(revision());
+    assertThat(later.last().getInstancesList()).extracting(Instance::getId).containsExactlyInAnyOrder("a", "b");
+
+    hub.remove(later); // a stream that ends takes its keys with it
+    idle();
+    assertThat(hub.fanOut().follows(KEY)).isFalse();
+  }
+
+  @Test
+  void aSubscriptionRacingAStreamOfChangesMissesNoneOfThem() throws Exception {
+    for (int round = 0; round < 40; round++) {
+      String prefix = "r" + round + "-";
+      int subscribeAt = round * 4;
+      FakeTarget t = new FakeTarget();
+      java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+      Thread applier = new Thread(() -> {
+        for (int i = 0; i < 200; i++) {
+          sm.apply(Command.newBuilder().setTimeMs(1).setRegisterInstance(RegisterInstance.newBuilder()
+              .setInstance(Instance.newBuilder().setId(prefix + i).setNamespace(KEY.namespace())
+                  .setService(KEY.service()).setHost("10.0.0.1").setPort(80))).build());
+          sm.flush();
+          if (i == subscribeAt) {
+            started.countDown();
+          }
+        }
+      });
+      applier.start();
+      started.await();
+      hub.subscribe(t, KEY, 0); // somewhere in the middle of the stream of changes
+      applier.join();
+      idle();
+
+      // what the subscriber holds, rebuilt as an SDK does (a snapshot replaces, a delta from the
+      // revision held applies), is the registry's latest state: no change missed
+      List<ServiceUpdate> got = t.got();
+      assertThat(got.get(0).getSnapshot()).as("round %d", round).isTrue();
+      java.util.Set<String> held = new java.util.HashSet<>();
+      long at = 0;
+      for (ServiceUpdate u : got) {
+        if (u.getSnapshot()) {
+          held.clear();
+        } else {
+          assertThat(u.getBaseRevision()).as("round %d: a delta from the revision held", round).isEqualTo(at);
+        }
+        u.getInstancesList().forEach(i -> held.add(i.getId()));
+        held.removeAll(u.getRemovedIdsList());
+        at = u.getRevision();
+      }
+      assertThat(at).as("round %d", round).isEqualTo(revision());
+      assertThat(held).as("round %d", round).isEqualTo(sm.registry().view(KEY.namespace(), KEY.service())
+          .instances().stream().map(Instance::getId).collect(java.util.stream.Collectors.toSet()));
+      hub.remove(t);
+      idle();
+    }
+  }
 }
