@@ -100,6 +100,11 @@ public final class CompareBench implements Callable<Integer> {
       try (Peer peer = supplier.get()) {
         out.println("== " + peer.name());
         Results results = null;
+        try {
+          settle(out);
+        } catch (java.io.IOException e) {
+          out.println("  (could not read /proc/stat to wait for a quiet machine: " + e.getMessage() + ")");
+        }
         long t0 = System.nanoTime();
         try {
           peer.start(work, heap);
@@ -125,6 +130,22 @@ public final class CompareBench implements Callable<Integer> {
       delete(work);
     }
     return all;
+  }
+
+  /**
+   * Before a peer starts: this JVM collects what the last peer's clients left, then the machine
+   * is given up to 60 s to be 90 % idle over a second, so every server starts on a quiet machine.
+   */
+  private static void settle(PrintStream out) throws java.io.IOException, InterruptedException {
+    long t0 = System.nanoTime();
+    System.gc();
+    double idle = Proc.awaitQuiet(0.9, java.time.Duration.ofSeconds(60));
+    double waited = (System.nanoTime() - t0) / 1e9;
+    if (idle < 0.9) {
+      out.printf("  (the machine was still %.0f %% busy after %.0f s; starting anyway)%n", (1 - idle) * 100, waited);
+    } else if (waited > 2) {
+      out.printf("  (waited %.0f s for a quiet machine)%n", waited);
+    }
   }
 
   static Supplier<Peer> peer(String name) {

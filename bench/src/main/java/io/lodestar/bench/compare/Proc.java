@@ -69,6 +69,40 @@ final class Proc {
     }
   }
 
+  /**
+   * Waits, up to {@code max}, until the machine's CPUs were at least {@code idleShare} idle over one
+   * second (the {@code cpu} line of {@code /proc/stat}); returns that last second's idle share. What a
+   * peer's run leaves behind (its clients' threads winding down, this JVM's compiler and collector
+   * catching up) otherwise lands on the next peer's start: measured, the benchmark's own JVM used
+   * a whole core through Lodestar's start after Eureka's failed tier, making it 2.1-2.5 s against
+   * 1.4 s alone.
+   */
+  static double awaitQuiet(double idleShare, Duration max) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    long[] before = cpuTimes();
+    while (true) {
+      Thread.sleep(1000);
+      long[] after = cpuTimes();
+      double total = after[0] - before[0];
+      double idle = total <= 0 ? 1 : (after[1] - before[1]) / total;
+      if (idle >= idleShare || System.nanoTime() > deadline) {
+        return idle;
+      }
+      before = after;
+    }
+  }
+
+  /** All CPUs' jiffies: total, and idle + iowait. */
+  private static long[] cpuTimes() throws IOException {
+    String line = Files.readAllLines(Path.of("/proc/stat")).get(0); // "cpu  user nice system idle iowait ..."
+    String[] f = line.trim().split("\\s+");
+    long total = 0;
+    for (int i = 1; i < f.length && i <= 8; i++) { // up to steal; guest time is already in user
+      total += Long.parseLong(f[i]);
+    }
+    return new long[] {total, Long.parseLong(f[4]) + Long.parseLong(f[5])};
+  }
+
   /** Stops a process: SIGTERM, then SIGKILL after 10 s. */
   static void stop(Process process) throws InterruptedException {
     if (process == null) {
