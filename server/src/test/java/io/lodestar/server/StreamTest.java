@@ -350,8 +350,8 @@ class StreamTest {
     long[] rid = {100};
     RawClient other = RawClient.connect("adder");
     int[] added = {0};
-    // a full check's heartbeats with new instances of a service that exists registered by another
-    // stream meanwhile (as while 100,000 register): nothing this stream owns, so no check. (Other
+    // a full check's heartbeats with new instances registered by another stream meanwhile, in a
+    // service that exists and in a new one (as while 100,000 register): nothing this stream owns, so no check. (Other
     // tests' leftover leases lapse at scans of their own; a round they disturb is tried again.)
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       for (int i = 0; i < 10; i++) { // settles: the stream's own registration moved the epoch
@@ -359,6 +359,7 @@ class StreamTest {
       }
       double checked = leaseChecks();
       register(other, ++added[0], "steady", "b" + added[0], 30);
+      register(other, ++added[0], "fresh-" + added[0], "n", 30); // a service of its own, new
       for (int i = 0; i < 10; i++) {
         heartbeat(c, rid[0]++, "steady");
       }

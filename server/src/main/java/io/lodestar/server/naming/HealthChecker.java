@@ -375,8 +375,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   /**
    * A number that moves whenever what a stream's periodic check ({@link #bindAll}) looks at may
    * have changed: any change the registry applies (an instance replaced, removed, its health
-   * marked; a snapshot installed) but the addition of new ephemeral instances, which no stream
-   * owns before they are answered, and any lease bound away from another keep-alive. A stream that
+   * marked; a snapshot installed) but the addition of new ephemeral instances, to a service old or
+   * new, which no stream owns before they are answered, and any lease bound away from another
+   * keep-alive. A stream that
    * read it before a complete check and reads the same value later would find every lease as that
    * check left it, so it can skip the check; the lease holder, health and presence of an instance
    * change only through the registry.
@@ -455,13 +456,21 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   @Override
   public void onServiceChanged(ServiceChange change) {
     long now = nanoClock.getAsLong();
-    if (change.previousRevision() == 0 || change.deleted()) {
+    if (change.deleted()) {
       leaseEpoch.incrementAndGet(); // told after the registry changed (Registry.flush), so a check that follows sees it
-      // No usable base (a snapshot replaced the state): resync this service from its view.
-      // (Leases live on the stored instances: a restored one is new and starts afresh.)
       probes.removeService(change.key());
-      if (!change.deleted()) {
-        change.view().forEachInstance(i -> track(i, now));
+      return;
+    }
+    if (change.previousRevision() == 0) {
+      // No usable base (a new service, or one a snapshot replaced): resync this service from its
+      // view. (Leases live on the stored instances: a restored one is new and starts afresh.) Its
+      // new instances alone move no lease a stream owns: a snapshot's restore also tells every
+      // service it replaced as deleted, which moves the epoch above.
+      probes.removeService(change.key());
+      boolean[] moved = {false};
+      change.view().forEachInstance(i -> moved[0] |= track(i, now));
+      if (moved[0]) {
+        leaseEpoch.incrementAndGet();
       }
       return;
     }
