@@ -71,7 +71,8 @@ public final class CompareBench implements Callable<Integer> {
     List<Results> all = run(chosen, plan, heap, System.out);
     String header = String.format(Locale.ROOT, "Measured on %s with `./lodestar bench compare%s` (%s plan, "
         + "%.0f minutes): %d cores, %s, Java %s (every JVM peer's server and all the clients); load average %s before and %s after. Every server ran alone on "
-        + "loopback, one after another, with its clients in the benchmark's JVM on the same cores; figures are "
+        + "loopback, one after another, each started once the machine was quiet (90 %% idle over a second), "
+        + "with its clients in the benchmark's JVM on the same cores; figures are "
         + "from one run.", LocalDate.now(), quick ? " --quick" : "", plan.label(), (System.nanoTime() - start) / 6e10,
         Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"), load,
         loadAverage());

@@ -56,4 +56,13 @@ class ProcTest {
     t.setDaemon(true);
     return t;
   }
+
+  @Test
+  void theMachinesIdleShareIsReadFromProcStat() throws Exception {
+    // nothing asked of it but one second's reading: a share, whatever else the machine does
+    double idle = Proc.awaitQuiet(0.0, Duration.ofSeconds(5));
+    assertThat(idle).isBetween(0.0, 1.0);
+    // a machine that is never 101 % idle: the wait ends at its limit, with that share
+    assertThat(Proc.awaitQuiet(1.01, Duration.ofSeconds(2))).isBetween(0.0, 1.0);
+  }
 }
