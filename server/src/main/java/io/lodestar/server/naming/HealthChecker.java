@@ -377,10 +377,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    * have changed: any change the registry applies (an instance replaced, removed, its health
    * marked; a snapshot installed) but the addition of new ephemeral instances, to a service old or
    * new, which no stream owns before they are answered, and any lease bound away from another
-   * keep-alive. A stream that
-   * read it before a complete check and reads the same value later would find every lease as that
-   * check left it, so it can skip the check; the lease holder, health and presence of an instance
-   * change only through the registry.
+   * keep-alive. A stream that read it before a complete check and reads the same value later
+   * would find every lease as that check left it, so it can skip the check; the lease holder,
+   * health and presence of an instance change only through the registry.
    */
   public long leaseEpoch() {
     return leaseEpoch.get();
