@@ -205,6 +205,13 @@ class StreamTest {
         .isTrue();
   }
 
+  private static void deregister(RawClient c, long rid, String svc, String id) {
+    c.send(ClientMessage.newBuilder().setRequestId(rid).setDeregister(io.lodestar.api.v1.DeregisterRequest.newBuilder()
+        .setNamespace("default").setService(svc).setInstanceId(id)).build());
+    await().until(() -> c.received.stream().anyMatch(m -> m.getRequestId() == rid));
+    assertThat(c.received.stream().filter(m -> m.getRequestId() == rid).findFirst().get().hasAck()).isTrue();
+  }
+
   private static void register(RawClient c, long rid, String svc, String id, int ttl) {
     c.send(ClientMessage.newBuilder().setRequestId(rid).setRegister(RegisterRequest.newBuilder()
         .setNamespace("default").setService(svc).setInstance(Instance.newBuilder().setId(id).setHost("127.0.0.1")
@@ -344,14 +351,15 @@ class StreamTest {
   }
 
   @Test
-  void instancesAddedElsewhereGiveAStreamsPeriodicCheckNothingToLookAtButAReplacementDoes() {
+  void instancesAddedElsewhereGiveAStreamsPeriodicCheckNothingToLookAtAndAReplacementOnlyItsOwnersCheck() {
     RawClient c = RawClient.connect("steady");
     register(c, 1, "steady", "a", 30);
     long[] rid = {100};
     RawClient other = RawClient.connect("adder");
     int[] added = {0};
     // a full check's heartbeats with new instances registered by another stream meanwhile, in a
-    // service that exists and in a new one (as while 100,000 register): nothing this stream owns, so no check. (Other
+    // service that exists and in a new one (as while 100,000 register), and that stream's
+    // deregistration of one of its own (as bench compare's W2 writer does before its fill): nothing this stream owns, so no check. (Other
     // tests' leftover leases lapse at scans of their own; a round they disturb is tried again.)
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       for (int i = 0; i < 10; i++) { // settles: the stream's own registration moved the epoch
@@ -360,20 +368,35 @@ class StreamTest {
       double checked = leaseChecks();
       register(other, ++added[0], "steady", "b" + added[0], 30);
       register(other, ++added[0], "fresh-" + added[0], "n", 30); // a service of its own, new
+      deregister(other, ++added[0], "fresh-" + (added[0] - 1), "n"); // and its own removal of it
       for (int i = 0; i < 10; i++) {
         heartbeat(c, rid[0]++, "steady");
       }
       assertThat(leaseChecks()).as("checks after only new instances").isEqualTo(checked);
     });
-    // the other stream's instance replaced (an operator's new weight): a change the check must
-    // look at, though it is not this stream's instance
-    double checked = leaseChecks();
-    assertThat(http.patch("/v1/namespaces/default/services/steady/instances/b1", "{\"weight\": 50}").status())
-        .isEqualTo(200);
-    for (int i = 0; i < 10; i++) {
-      heartbeat(c, rid[0]++, "steady");
-    }
-    assertThat(leaseChecks()).as("checks after a replacement").isGreaterThan(checked);
+    // the other stream's instance replaced (an operator's new weight): only the stream that renews
+    // its lease looks again, not this one
+    long[] orid = {10_000};
+    int[] weight = {50};
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      for (int i = 0; i < 10; i++) { // settles: its own deregistrations told it to look
+        heartbeat(other, orid[0]++, "steady");
+      }
+      for (int i = 0; i < 10; i++) {
+        heartbeat(c, rid[0]++, "steady");
+      }
+      double checked = leaseChecks();
+      assertThat(http.patch("/v1/namespaces/default/services/steady/instances/b1",
+          "{\"weight\": " + weight[0]++ + "}").status()).isEqualTo(200);
+      for (int i = 0; i < 10; i++) {
+        heartbeat(c, rid[0]++, "steady");
+      }
+      assertThat(leaseChecks()).as("checks after another stream's instance was replaced").isEqualTo(checked);
+      for (int i = 0; i < 10; i++) {
+        heartbeat(other, orid[0]++, "steady");
+      }
+      assertThat(leaseChecks()).as("the owner's check after its instance was replaced").isGreaterThan(checked);
+    });
     assertThat(restIds("steady")).contains("a", "b1");
     c.out.onCompleted();
     other.out.onCompleted();

@@ -619,7 +619,9 @@ public final class Registry {
           s.revision, inOrder(s), emptiedByExpiry);
       s.view = view;
       ServiceChange change = new ServiceChange(s.resetBase ? 0 : previous, view,
-          List.copyOf(s.pendingUpserts.values()), List.copyOf(s.pendingRemoved), s.infoChanged, s.deleted);
+          List.copyOf(s.pendingUpserts.values()), List.copyOf(s.pendingRemoved), s.infoChanged, s.deleted,
+          s.unboundRemovals);
+      s.unboundRemovals = false;
       s.pendingUpserts.clear();
       s.pendingRemoved.clear();
       s.infoChanged = false;
@@ -799,6 +801,12 @@ public final class Registry {
       s.otherRemovals = true;
     }
     s.instances.remove(old.id());
+    SharedHeartbeat keepAlive = old.leaseKeepAlive();
+    if (keepAlive != null) {
+      keepAlive.leaseChanged(); // after the removal: the stream that looks again finds it gone
+    } else if (old.ephemeral()) {
+      s.unboundRemovals = true;
+    }
     instanceCount--;
     s.pendingUpserts.remove(old.id());
     s.pendingRemoved.add(old.id());
@@ -946,6 +954,7 @@ public final class Registry {
     long revision;
     boolean infoChanged;
     boolean resetBase;
+    boolean unboundRemovals; // since the last flush (see ServiceChange)
     boolean deleted;
     // what removed instances since the last flush: lease expiry, or anything else
     boolean expiryRemovals;

@@ -8,4 +8,10 @@ package io.lodestar.core.naming;
 public interface SharedHeartbeat {
   /** When this was last renewed, on the lease keeper's nanosecond clock. */
   long lastSeenNanos();
+
+  /**
+   * An instance whose lease this renews was removed or replaced, or its lease bound elsewhere:
+   * told after the registry changed, so that the stream behind it looks at what it owns again.
+   */
+  default void leaseChanged() {}
 }

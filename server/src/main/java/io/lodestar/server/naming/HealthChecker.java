@@ -183,6 +183,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     // healthy leases it renewed then (its leases can lapse no sooner than lastSeen + that)
     private long walked = -1;
     private long shortestTtlNanos;
+    // moves when an instance whose lease this renews was removed, replaced or bound elsewhere
+    private final java.util.concurrent.atomic.AtomicLong leaseChanges = new java.util.concurrent.atomic.AtomicLong();
 
     /** Renews every lease bound to this keep-alive; returns nanoseconds since the previous renewal. */
     public long touch() {
@@ -199,6 +201,20 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     @Override
     public long lastSeenNanos() {
       return lastSeen;
+    }
+
+    @Override
+    public void leaseChanged() {
+      leaseChanges.incrementAndGet();
+    }
+
+    /**
+     * With {@link #leaseEpoch()}, what a stream's periodic check compares: this one moves for
+     * this keep-alive's own instances (removed, replaced, health marked, bound elsewhere), the
+     * node's epoch for what has no keep-alive to tell.
+     */
+    public long leaseChanges() {
+      return leaseChanges.get();
     }
   }
 
@@ -338,7 +354,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     SharedHeartbeat previous = l.leaseKeepAlive();
     if (previous != keepAlive) {
       if (previous != null) {
-        leaseEpoch.incrementAndGet(); // taken from another stream: that stream's check must look again
+        previous.leaseChanged(); // taken from another stream: that stream's check must look again
       }
       l.leaseKeepAlive(keepAlive);
       walkSoon(); // its deadline follows another keep-alive than the last walk noted
@@ -374,10 +390,11 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
 
   /**
    * A number that moves whenever what a stream's periodic check ({@link #bindAll}) looks at may
-   * have changed: any change the registry applies (an instance replaced, removed, its health
-   * marked; a snapshot installed) but the addition of new ephemeral instances, to a service old or
-   * new, which no stream owns before they are answered, and any lease bound away from another
-   * keep-alive. A stream that read it before a complete check and reads the same value later
+   * have changed and no keep-alive could be told instead ({@link KeepAlive#leaseChanges}: an
+   * instance bound to one removed, replaced or health marked, or its lease bound away): a
+   * snapshot installed, a service deleted, a persistent instance put, an unbound ephemeral one
+   * removed. Adding new ephemeral instances, to a service old or new, moves neither: no stream
+   * owns them before they are answered. A stream that read it before a complete check and reads the same value later
    * would find every lease as that check left it, so it can skip the check; the lease holder,
    * health and presence of an instance change only through the registry.
    */
@@ -473,7 +490,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       }
       return;
     }
-    boolean moved = !change.removedIds().isEmpty();
+    boolean moved = change.unboundRemovals();
     for (Instance i : change.upserts()) {
       moved |= track(i, now);
     }
@@ -487,12 +504,13 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   }
 
   /**
-   * Starts or follows the lease (or probe) of an instance the registry just put. True unless the
-   * instance is a new ephemeral one that no stream has bound yet, the only change that cannot
-   * alter what a stream's periodic check finds ({@link #leaseEpoch()}): a registration binds its
-   * instance once answered, which is after this (a node answers once it has applied and told its
-   * listeners). Registering 100,000 instances would otherwise leave every stream a complete check
-   * of all it owns to do once they stop (issue 11, W3).
+   * Starts or follows the lease (or probe) of an instance the registry just put. True when the
+   * node's epoch ({@link #leaseEpoch()}) must move. False for a new ephemeral instance that no
+   * stream has bound yet, which cannot alter what a stream's periodic check finds (a registration
+   * binds its instance once answered, which is after this: a node answers once it has applied and
+   * told its listeners), and for a replaced one whose keep-alive was told instead
+   * ({@link KeepAlive#leaseChanged}). Registering 100,000 instances would otherwise leave every
+   * stream a complete check of all it owns to do once they stop (issue 11, W3).
    */
   private boolean track(Instance i, long now) {
     InstanceKey k = InstanceKey.of(i);
@@ -504,7 +522,14 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       }
       byte state = l.leaseState();
       if (state == StoredInstance.LEASE_DECIDED || state == StoredInstance.LEASE_NOT_DECIDED) {
-        return true; // the same lease, carried over by the registry (registrations renew explicitly, through renew())
+        // the same lease, carried over by the registry (registrations renew explicitly, through
+        // renew()): replaced or health marked, which only the stream renewing it must look at
+        SharedHeartbeat keepAlive = l.leaseKeepAlive();
+        if (keepAlive != null) {
+          keepAlive.leaseChanged();
+          return false;
+        }
+        return true;
       }
       // nothing carried over from an instance it replaced: no keep-alive, no lease kept yet
       boolean fresh = state == StoredInstance.LEASE_NEW && l.leaseKeepAlive() == null;

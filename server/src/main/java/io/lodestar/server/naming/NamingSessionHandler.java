@@ -305,7 +305,8 @@ public final class NamingSessionHandler implements SessionHandler {
       // The periodic check is skipped when nothing it looks at can have changed since the last
       // one (no registry change, no lease bound elsewhere: a node holding steady), which at
       // 100,000 instances was nearly all of the heartbeats' CPU (a registry lookup per instance).
-      long epoch = health.leaseEpoch(); // read before looking: a change from here on moves it
+      // read before looking: a change from here on moves one of them (both only grow)
+      long epoch = health.leaseEpoch() + keepAlive.leaseChanges();
       boolean due = ++heartbeats % FULL_CHECK_EVERY == 0;
       boolean silent = sincePrevious >= Math.min(SILENCE_NANOS, shortestTtlNanos);
       if (!silent && (!due || epoch == checkedEpoch)) {

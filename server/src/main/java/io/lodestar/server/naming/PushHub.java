@@ -172,7 +172,8 @@ public final class PushHub implements RegistryListener, AutoCloseable {
       removed.remove(i.getId());
     }
     return new ServiceChange(consecutive ? a.previousRevision() : 0, b.view(), List.copyOf(upserts.values()),
-        List.copyOf(removed), a.infoChanged() || b.infoChanged(), b.deleted());
+        List.copyOf(removed), a.infoChanged() || b.infoChanged(), b.deleted(),
+        a.unboundRemovals() || b.unboundRemovals());
   }
 
   /**
