@@ -13,12 +13,6 @@ import java.util.List;
 public record ServiceChange(long previousRevision, ServiceView view, List<Instance> upserts, List<String> removedIds,
     boolean infoChanged, boolean deleted, boolean unboundRemovals) {
 
-  /** A change whose removals are all taken as unbound (the conservative reading). */
-  public ServiceChange(long previousRevision, ServiceView view, List<Instance> upserts, List<String> removedIds,
-      boolean infoChanged, boolean deleted) {
-    this(previousRevision, view, upserts, removedIds, infoChanged, deleted, !removedIds.isEmpty());
-  }
-
   public ServiceKey key() {
     return view.key();
   }

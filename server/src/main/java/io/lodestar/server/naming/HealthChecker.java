@@ -394,9 +394,9 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    * instance bound to one removed, replaced or health marked, or its lease bound away): a
    * snapshot installed, a service deleted, a persistent instance put, an unbound ephemeral one
    * removed. Adding new ephemeral instances, to a service old or new, moves neither: no stream
-   * owns them before they are answered. A stream that read it before a complete check and reads the same value later
-   * would find every lease as that check left it, so it can skip the check; the lease holder,
-   * health and presence of an instance change only through the registry.
+   * owns them before they are answered. A stream that read both before a complete check and
+   * reads the same values later would find every lease as that check left it, so it can skip the
+   * check; the lease holder, health and presence of an instance change only through the registry.
    */
   public long leaseEpoch() {
     return leaseEpoch.get();

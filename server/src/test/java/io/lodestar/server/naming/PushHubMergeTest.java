@@ -20,7 +20,7 @@ class PushHubMergeTest {
 
   private static ServiceChange change(long prev, long rev, List<Instance> ups, List<String> removed) {
     return new ServiceChange(prev, new ServiceView(KEY, ServiceInfo.getDefaultInstance(), rev, List.of()), ups,
-        removed, false, false);
+        removed, false, false, false);
   }
 
   @Test
