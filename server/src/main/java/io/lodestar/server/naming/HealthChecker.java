@@ -185,6 +185,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     private long shortestTtlNanos;
     // moves when an instance whose lease this renews was removed, replaced or bound elsewhere
     private final java.util.concurrent.atomic.AtomicLong leaseChanges = new java.util.concurrent.atomic.AtomicLong();
+    // instances this keep-alive's stream has a registration of in flight (see ownWriteStarted)
+    private final java.util.Set<InstanceKey> ownWrites = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Renews every lease bound to this keep-alive; returns nanoseconds since the previous renewal. */
     public long touch() {
@@ -215,6 +217,38 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
      */
     public long leaseChanges() {
       return leaseChanges.get();
+    }
+
+    /**
+     * This keep-alive's stream submits a registration of {@code key}. Until {@link #ownWriteEnded},
+     * a replacement of that instance does not tell this keep-alive: the stream binds the instance
+     * and keeps its latest version once the registration is answered, which is everything its
+     * periodic check would do for it (issue 11: the stream re-registering 10,000 of its own
+     * instances made itself check all it owns).
+     */
+    public void ownWriteStarted(InstanceKey key) {
+      ownWrites.add(key);
+    }
+
+    /**
+     * The registration of {@code key} is answered ({@code failed} false: call before binding and
+     * keeping the result, so that a replacement after that is told) or failed (then whatever was
+     * not told meanwhile is told now).
+     */
+    public void ownWriteEnded(InstanceKey key, boolean failed) {
+      ownWrites.remove(key);
+      if (failed) {
+        leaseChanged();
+      }
+    }
+
+    /** Applier thread: a replacement of an instance this renews, to tell unless its stream's own write covers it. */
+    boolean replaced(InstanceKey key) {
+      if (ownWrites.isEmpty() || !ownWrites.contains(key)) {
+        leaseChanged();
+        return true;
+      }
+      return false;
     }
   }
 
@@ -525,7 +559,10 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         // the same lease, carried over by the registry (registrations renew explicitly, through
         // renew()): replaced or health marked, which only the stream renewing it must look at
         SharedHeartbeat keepAlive = l.leaseKeepAlive();
-        if (keepAlive != null) {
+        if (keepAlive instanceof KeepAlive own) {
+          own.replaced(k);
+          return false;
+        } else if (keepAlive != null) {
           keepAlive.leaseChanged();
           return false;
         }

@@ -252,8 +252,11 @@ public final class NamingSessionHandler implements SessionHandler {
 
     private CompletableFuture<Instance> submitRegistration(Instance spec) {
       writesInFlight.incrementAndGet();
+      InstanceKey written = new InstanceKey(new ServiceKey(spec.getNamespace(), spec.getService()), spec.getId());
+      keepAlive.ownWriteStarted(written); // replacing what this stream holds need not make it check
       return commandLog.submit(Command.newBuilder().setRegisterInstance(RegisterInstance.newBuilder()
           .setInstance(spec)).build()).thenApply(res -> {
+            keepAlive.ownWriteEnded(written, false); // before looking: a change from here on is told
             StoredInstance stored = registry.stored(spec.getNamespace(), spec.getService(), spec.getId());
             if (stored == null) { // removed meanwhile; keep what was registered
               stored = StoredInstance.of(new ServiceKey(spec.getNamespace(), spec.getService()), res.getInstance());
@@ -266,7 +269,12 @@ public final class NamingSessionHandler implements SessionHandler {
             health.bind(key, keepAlive);
             registrations.increment();
             return res.getInstance();
-          }).whenComplete((ok, err) -> writesInFlight.decrementAndGet());
+          }).whenComplete((ok, err) -> {
+            writesInFlight.decrementAndGet();
+            if (err != null) {
+              keepAlive.ownWriteEnded(written, true);
+            }
+          });
     }
 
     private void deregister(long rid, ClientMessage m) {
