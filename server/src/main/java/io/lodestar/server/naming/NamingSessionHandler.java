@@ -126,8 +126,11 @@ public final class NamingSessionHandler implements SessionHandler {
         (a, b) -> a.sameId(b) && a.service().equals(b.service()));
     private final HealthChecker.KeepAlive keepAlive = health.newKeepAlive();
     private int heartbeats; // the stream's inbound messages arrive one at a time
-    // the health checker's lease epoch read before this stream's last complete check of all it owns
-    private long checkedEpoch = -1;
+    // the health checker's lease epoch read before this stream's last complete check of all it
+    // owns; a new stream owns nothing, which is as good as checked: what it registers from now on
+    // is bound once answered, and a change to it before or after moves one of the two counts
+    // (issue 11: every stream's first periodic check, 30 s after it opened, looked at all it held)
+    private long checkedEpoch = health.leaseEpoch() + keepAlive.leaseChanges();
     // what this stream was last told of the node's health, as its three fields (compared at every
     // heartbeat; a message is built only when one changes); an SDK assumes UP until told otherwise
     private LogStatus.State toldState = LogStatus.State.UP;
