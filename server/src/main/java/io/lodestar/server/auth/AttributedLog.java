@@ -21,15 +21,15 @@ public final class AttributedLog extends ForwardingCommandLog {
   }
 
   @Override
-  public CompletableFuture<CommandResult> submit(Command command, java.util.concurrent.Executor completeOn) {
+  public CompletableFuture<CommandResult> submit(Command command) {
     ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
     if (ctx == null || !command.getActor().isEmpty()) {
-      return log.submit(command, completeOn);
+      return log.submit(command);
     }
     Principal p = ctx.attr(Authorizer.PRINCIPAL);
     InetAddress from = ctx.clientAddress();
     return log.submit(command.toBuilder().setActor(p == null ? Principal.ANONYMOUS_NAME : p.name())
-        .setSource(from == null ? "" : from.getHostAddress()).build(), completeOn);
+        .setSource(from == null ? "" : from.getHostAddress()).build());
   }
 
 }

@@ -28,13 +28,13 @@ public final class AdmissionLog extends ForwardingCommandLog {
   }
 
   @Override
-  public CompletableFuture<CommandResult> submit(Command command, java.util.concurrent.Executor completeOn) {
+  public CompletableFuture<CommandResult> submit(Command command) {
     try {
       admit(command);
     } catch (LodestarException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return log.submit(command, completeOn);
+    return log.submit(command);
   }
 
   void admit(Command c) {

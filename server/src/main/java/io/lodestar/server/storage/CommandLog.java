@@ -28,8 +28,7 @@ public interface CommandLog extends AutoCloseable {
   /**
    * {@link #submit(Command)}, whose future may be completed on {@code completeOn} instead of the
    * log's own thread: a stream's event loop, where what is chained (its answer) needs no further
-   * hop. Null, or ignored by an implementation: as {@link #submit(Command)}. Never on the thread
-   * that appends.
+   * hop. An implementation may ignore it; either way never on the thread that appends.
    */
   default CompletableFuture<CommandResult> submit(Command command, java.util.concurrent.Executor completeOn) {
     return submit(command);

@@ -16,15 +16,9 @@ public abstract class ForwardingCommandLog implements CommandLog {
     this.log = log;
   }
 
-  /** Final: a decorator states what it changes once, in {@link #submit(Command, java.util.concurrent.Executor)}. */
   @Override
-  public final CompletableFuture<CommandResult> submit(Command command) {
-    return submit(command, null);
-  }
-
-  @Override
-  public CompletableFuture<CommandResult> submit(Command command, java.util.concurrent.Executor completeOn) {
-    return log.submit(command, completeOn);
+  public CompletableFuture<CommandResult> submit(Command command) {
+    return log.submit(command);
   }
 
   @Override

@@ -183,27 +183,6 @@ class LocalLogTest {
     }
   }
 
-  /** The server's decorators (admission limits, who wrote it) pass where to complete on. */
-  @Test
-  void theServersDecoratorsPassWhereToComplete() throws Exception {
-    StateMachine sm = new StateMachine();
-    LocalLog local = new LocalLog(dir, sm, 1_000_000, new SimpleMeterRegistry());
-    CommandLog log = new io.lodestar.server.auth.AttributedLog(new io.lodestar.server.limits.AdmissionLog(local,
-        sm.registry(), io.lodestar.server.limits.ServerLimits.DEFAULT));
-    java.util.concurrent.ExecutorService loop = java.util.concurrent.Executors.newSingleThreadExecutor(
-        r -> new Thread(r, "a-stream-loop"));
-    try {
-      log.open();
-      assertThat(log.submit(ephemeral("d"), loop).thenApply(r -> Thread.currentThread().getName())
-          .get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("a-stream-loop");
-      assertThat(log.submit(ephemeral("e")).thenApply(r -> Thread.currentThread().getName())
-          .get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("lodestar-ack");
-    } finally {
-      log.close();
-      loop.shutdownNow();
-    }
-  }
-
   /**
    * Snapshots are written off the applier while writes go on: whatever the interleaving, a reopened
    * log holds every acknowledged write, and what a snapshot covers is dropped.
