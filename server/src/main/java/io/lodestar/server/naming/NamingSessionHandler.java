@@ -121,7 +121,7 @@ public final class NamingSessionHandler implements SessionHandler {
     // instances this stream registered, as the registry stores them (the same compact objects, so
     // holding them costs nothing more), so that it can re-assert them after a lapse; keyed by
     // their own service and id in an open table: a slot per instance, no entry or key object.
-    // Guarded by itself: registrations may complete on the log's threads, heartbeats on the stream's.
+    // Guarded by itself: registrations complete on the log's threads, heartbeats on the stream's.
     private final OpenSet<StoredInstance> owned = new OpenSet<>(Stream::keyHash,
         (a, b) -> a.sameId(b) && a.service().equals(b.service()));
     private final HealthChecker.KeepAlive keepAlive = health.newKeepAlive();
@@ -258,7 +258,7 @@ public final class NamingSessionHandler implements SessionHandler {
       InstanceKey written = new InstanceKey(new ServiceKey(spec.getNamespace(), spec.getService()), spec.getId());
       keepAlive.ownWriteStarted(written); // replacing what this stream holds need not make it check
       return commandLog.submit(Command.newBuilder().setRegisterInstance(RegisterInstance.newBuilder()
-          .setInstance(spec)).build(), session.eventLoop()).thenApply(res -> {
+          .setInstance(spec)).build()).thenApply(res -> {
             keepAlive.ownWriteEnded(written, false); // before looking: a change from here on is told
             StoredInstance stored = registry.stored(spec.getNamespace(), spec.getService(), spec.getId());
             if (stored == null) { // removed meanwhile; keep what was registered
@@ -290,7 +290,7 @@ public final class NamingSessionHandler implements SessionHandler {
       }
       writesInFlight.incrementAndGet();
       commandLog.submit(Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder()
-          .setNamespace(ns).setService(d.getService()).setId(d.getInstanceId())).build(), session.eventLoop())
+          .setNamespace(ns).setService(d.getService()).setId(d.getInstanceId())).build())
           .whenComplete((res, err) -> {
             writesInFlight.decrementAndGet();
             if (err != null) {

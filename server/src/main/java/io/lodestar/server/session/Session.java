@@ -39,8 +39,6 @@ public final class Session implements StreamObserver<ClientMessage>, ConfigPushH
   private volatile List<SessionHandler.Part> parts = List.of();
   private final Map<ClientMessage.BodyCase, SessionHandler.Part> routes = new EnumMap<>(ClientMessage.BodyCase.class);
   private boolean closed; // guarded by this: no more sends
-  // the stream's event loop, where a send needs no hop (null outside a request: tests)
-  private final java.util.concurrent.Executor eventLoop;
   private final AtomicBoolean ended = new AtomicBoolean();
 
   Session(ServerCallStreamObserver<ServerMessage> out, String address, SessionService service,
@@ -49,8 +47,6 @@ public final class Session implements StreamObserver<ClientMessage>, ConfigPushH
     this.out = out;
     this.address = address;
     this.service = service;
-    com.linecorp.armeria.server.ServiceRequestContext ctx = com.linecorp.armeria.server.ServiceRequestContext.currentOrNull();
-    this.eventLoop = ctx == null ? null : ctx.eventLoop().withoutContext();
     out.setOnReadyHandler(() -> parts.forEach(SessionHandler.Part::onReady));
     out.setOnCancelHandler(() -> end(false));
   }
@@ -69,15 +65,6 @@ public final class Session implements StreamObserver<ClientMessage>, ConfigPushH
   @Override
   public boolean mayReadSecrets(String namespace) {
     return service.authorizer().allows(principal, io.lodestar.core.auth.Policy.Action.SECRETS, namespace);
-  }
-
-  /**
-   * The stream's event loop, or null: a write submitted with it as where to complete
-   * ({@link io.lodestar.server.storage.CommandLog#submit(io.lodestar.api.v1.state.Command,
-   * java.util.concurrent.Executor)}) answers without a hop through another thread.
-   */
-  public java.util.concurrent.Executor eventLoop() {
-    return eventLoop;
   }
 
   /** Who opened the stream. */

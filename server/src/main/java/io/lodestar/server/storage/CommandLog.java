@@ -26,15 +26,6 @@ public interface CommandLog extends AutoCloseable {
   CompletableFuture<CommandResult> submit(Command command);
 
   /**
-   * {@link #submit(Command)}, whose future may be completed on {@code completeOn} instead of the
-   * log's own thread: a stream's event loop, where what is chained (its answer) needs no further
-   * hop. An implementation may ignore it; either way never on the thread that appends.
-   */
-  default CompletableFuture<CommandResult> submit(Command command, java.util.concurrent.Executor completeOn) {
-    return submit(command);
-  }
-
-  /**
    * Completes once this node has applied every write acknowledged anywhere before the call: what a
    * consistent read waits for. A single node is always up to date.
    */

@@ -132,21 +132,7 @@ public final class LocalLog implements CommandLog {
   // set once, when the node stops taking writes for good (a failed write or apply); /health says why
   private volatile String halted;
 
-  // completeOn: where the caller asked its future to complete (null: lodestar-ack)
-  private record Pending(Command command, CompletableFuture<CommandResult> future,
-      java.util.concurrent.Executor completeOn) {
-    Pending(Command command, CompletableFuture<CommandResult> future) {
-      this(command, future, null);
-    }
-
-    void complete(Object result) {
-      if (result instanceof CommandResult r) {
-        future.complete(r);
-      } else {
-        future.completeExceptionally((Throwable) result);
-      }
-    }
-  }
+  private record Pending(Command command, CompletableFuture<CommandResult> future) {}
 
   /** {@code --wal-truncate-damaged}: cut the last segment at its damage even when valid records follow. */
   private boolean truncateDamaged;
@@ -259,11 +245,6 @@ public final class LocalLog implements CommandLog {
 
   @Override
   public CompletableFuture<CommandResult> submit(Command command) {
-    return submit(command, null);
-  }
-
-  @Override
-  public CompletableFuture<CommandResult> submit(Command command, java.util.concurrent.Executor completeOn) {
     CompletableFuture<CommandResult> f = new CompletableFuture<>();
     try {
       StateMachine.validate(command);
@@ -280,7 +261,7 @@ public final class LocalLog implements CommandLog {
     LodestarException refused = admission.refusal(stamped, queue.size());
     if (refused != null) {
       f.completeExceptionally(refused);
-    } else if (!queue.offer(new Pending(stamped, f, completeOn))) {
+    } else if (!queue.offer(new Pending(stamped, f))) {
       f.completeExceptionally(admission.full());
     }
     return f;
@@ -473,35 +454,19 @@ public final class LocalLog implements CommandLog {
       java.util.concurrent.locks.LockSupport.unpark(syncer); // only when it may be parked
     }
     List<Pending> done = List.copyOf(batch);
-    boolean anyHere = false;
-    for (int i = 0; i < done.size(); i++) {
-      Pending p = done.get(i);
-      if (p.command == null) {
-        continue;
-      }
-      if (p.completeOn == null) {
-        anyHere = true;
-        continue;
-      }
-      // straight to the caller's event loop: one wake-up instead of lodestar-ack's and then the
-      // loop's for the answer (issue 11, W1); a loop shutting down leaves it to lodestar-ack
-      Object result = results[i];
-      try {
-        p.completeOn.execute(() -> p.complete(result));
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        acks.execute(() -> p.complete(result));
-      }
-    }
-    if (anyHere) {
-      acks.execute(() -> {
-        for (int i = 0; i < done.size(); i++) {
-          Pending p = done.get(i);
-          if (p.command != null && p.completeOn == null) {
-            p.complete(results[i]);
-          }
+    acks.execute(() -> {
+      for (int i = 0; i < done.size(); i++) {
+        Pending p = done.get(i);
+        if (p.command == null) {
+          continue;
         }
-      });
-    }
+        if (results[i] instanceof CommandResult r) {
+          p.future.complete(r);
+        } else {
+          p.future.completeExceptionally((Throwable) results[i]);
+        }
+      }
+    });
     boolean forced = false;
     for (Pending p : batch) {
       if (p.command == null) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.state.Command;
-import io.lodestar.api.v1.state.CommandResult;
 import io.lodestar.api.v1.state.RegisterInstance;
 import io.lodestar.core.StateMachine;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -138,48 +137,6 @@ class LocalLogTest {
       throw new java.io.UncheckedIOException(e);
     } finally {
       log.close();
-    }
-  }
-
-  /**
-   * A write submitted with where to complete (a stream's event loop) completes there, in the order
-   * submitted, refusals too; one whose executor refuses still completes, on the log's own thread.
-   */
-  @Test
-  void aWriteCompletesWhereItsCallerAsked() throws Exception {
-    LocalLog log = new LocalLog(dir, new StateMachine(), 1_000_000, new SimpleMeterRegistry());
-    java.util.concurrent.ExecutorService loop = java.util.concurrent.Executors.newSingleThreadExecutor(
-        r -> new Thread(r, "a-stream-loop"));
-    java.util.concurrent.ExecutorService closed = java.util.concurrent.Executors.newSingleThreadExecutor();
-    closed.shutdown();
-    try {
-      log.open();
-      List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
-      List<CompletableFuture<String>> threads = new ArrayList<>();
-      for (int n = 0; n < 300; n++) {
-        String id = "e" + n;
-        threads.add(log.submit(ephemeral(id), loop).handle((r, err) -> {
-          order.add(id);
-          return Thread.currentThread().getName();
-        }));
-      }
-      // refused by the state machine: fails, on the same loop
-      Command refused = Command.newBuilder().setDeregisterInstance(io.lodestar.api.v1.state.DeregisterInstance
-          .newBuilder().setNamespace("nowhere").setService("svc").setId("x")).build();
-      CompletableFuture<CommandResult> failed = log.submit(refused, loop);
-      CompletableFuture<String> failedOn = failed.handle((r, err) -> Thread.currentThread().getName());
-      CompletableFuture<String> elsewhere = log.submit(ephemeral("late"), closed)
-          .thenApply(r -> Thread.currentThread().getName());
-      for (CompletableFuture<String> t : threads) {
-        assertThat(t.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("a-stream-loop");
-      }
-      assertThat(order).isEqualTo(java.util.stream.IntStream.range(0, 300).mapToObj(n -> "e" + n).toList());
-      assertThat(failedOn.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("a-stream-loop");
-      assertThat(failed).isCompletedExceptionally();
-      assertThat(elsewhere.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("lodestar-ack");
-    } finally {
-      log.close();
-      loop.shutdownNow();
     }
   }
 
