@@ -70,6 +70,16 @@ class StreamTest {
     await().until(() -> c.received.stream().anyMatch(m -> m.getRequestId() == rid));
   }
 
+  /**
+   * A periodic check's worth of heartbeats on {@code c}'s stream (the last one is due to check),
+   * handled when this returns; {@code rid} holds the next request id and moves on.
+   */
+  static void checkRound(RawClient c, long[] rid, String svc) {
+    for (int i = 0; i < 10; i++) {
+      heartbeat(c, rid[0]++, svc);
+    }
+  }
+
   @AfterAll
   static void stop() {
     server.close();
@@ -362,16 +372,12 @@ class StreamTest {
     // deregistration of one of its own (as bench compare's W2 writer does before its fill): nothing this stream owns, so no check. (Other
     // tests' leftover leases lapse at scans of their own; a round they disturb is tried again.)
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      for (int i = 0; i < 10; i++) { // settles: the stream's own registration moved the epoch
-        heartbeat(c, rid[0]++, "steady");
-      }
+      checkRound(c, rid, "steady"); // settles: the stream's own registration moved the epoch
       double checked = leaseChecks();
       register(other, ++added[0], "steady", "b" + added[0], 30);
       register(other, ++added[0], "fresh-" + added[0], "n", 30); // a service of its own, new
       deregister(other, ++added[0], "fresh-" + (added[0] - 1), "n"); // and its own removal of it
-      for (int i = 0; i < 10; i++) {
-        heartbeat(c, rid[0]++, "steady");
-      }
+      checkRound(c, rid, "steady");
       assertThat(leaseChecks()).as("checks after only new instances").isEqualTo(checked);
     });
     // the other stream's instance replaced (an operator's new weight): only the stream that renews
@@ -379,22 +385,14 @@ class StreamTest {
     long[] orid = {10_000};
     int[] weight = {50};
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      for (int i = 0; i < 10; i++) { // settles: its own deregistrations told it to look
-        heartbeat(other, orid[0]++, "steady");
-      }
-      for (int i = 0; i < 10; i++) {
-        heartbeat(c, rid[0]++, "steady");
-      }
+      checkRound(other, orid, "steady"); // settles: its own deregistrations told it to look
+      checkRound(c, rid, "steady");
       double checked = leaseChecks();
       assertThat(http.patch("/v1/namespaces/default/services/steady/instances/b1",
           "{\"weight\": " + weight[0]++ + "}").status()).isEqualTo(200);
-      for (int i = 0; i < 10; i++) {
-        heartbeat(c, rid[0]++, "steady");
-      }
+      checkRound(c, rid, "steady");
       assertThat(leaseChecks()).as("checks after another stream's instance was replaced").isEqualTo(checked);
-      for (int i = 0; i < 10; i++) {
-        heartbeat(other, orid[0]++, "steady");
-      }
+      checkRound(other, orid, "steady");
       assertThat(leaseChecks()).as("the owner's check after its instance was replaced").isGreaterThan(checked);
     });
     assertThat(restIds("steady")).contains("a", "b1");
@@ -414,9 +412,7 @@ class StreamTest {
         double checked = leaseChecks();
         register(c, 1, "newcomer", "a" + round[0], 30);
         register(c, 2, "newcomer", "b" + round[0], 30);
-        for (int i = 0; i < 10; i++) {
-          heartbeat(c, 100 + i, "newcomer");
-        }
+        checkRound(c, new long[] {100}, "newcomer");
         assertThat(leaseChecks()).as("checks after a new stream's first ten heartbeats").isEqualTo(checked);
       } finally {
         c.out.onCompleted();
@@ -432,13 +428,11 @@ class StreamTest {
     long[] rid = {100};
     int[] version = {0};
     // the stream registers its instance again with new metadata (a replacement, logged as any
-    // write), as bench compare's fill does for instances it registered before: the answer binds it
-    // and keeps the new version, so nothing is left for its check to find. (Other tests' leftover
-    // leases lapse at scans of their own; a round they disturb is tried again.)
+    // write): the answer binds it and keeps the new version, so nothing is left for its check to
+    // find. (Other tests' leftover leases lapse at scans of their own; a round they disturb is
+    // tried again.)
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      for (int i = 0; i < 10; i++) { // settles: its first registration moved the epoch
-        heartbeat(c, rid[0]++, "reassert");
-      }
+      checkRound(c, rid, "reassert"); // settles: its first registration moved the epoch
       double checked = leaseChecks();
       long r = rid[0]++;
       c.send(ClientMessage.newBuilder().setRequestId(r).setRegister(RegisterRequest.newBuilder()
@@ -447,22 +441,16 @@ class StreamTest {
       await().until(() -> c.received.stream().anyMatch(m -> m.getRequestId() == r));
       assertThat(c.received.stream().filter(m -> m.getRequestId() == r).findFirst().get().getRegistered()
           .getInstance().getMetadataMap()).containsEntry("v", "" + version[0]);
-      for (int i = 0; i < 10; i++) {
-        heartbeat(c, rid[0]++, "reassert");
-      }
+      checkRound(c, rid, "reassert");
       assertThat(leaseChecks()).as("checks after the stream's own re-registration").isEqualTo(checked);
     });
     // and an operator's change of it afterwards still makes it look
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      for (int i = 0; i < 10; i++) {
-        heartbeat(c, rid[0]++, "reassert");
-      }
+      checkRound(c, rid, "reassert");
       double checked = leaseChecks();
       assertThat(http.patch("/v1/namespaces/default/services/reassert/instances/a",
           "{\"weight\": " + (10 + ++version[0]) + "}").status()).isEqualTo(200);
-      for (int i = 0; i < 10; i++) {
-        heartbeat(c, rid[0]++, "reassert");
-      }
+      checkRound(c, rid, "reassert");
       assertThat(leaseChecks()).as("the check after an operator's change").isGreaterThan(checked);
     });
     c.out.onCompleted();

@@ -223,8 +223,8 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
      * This keep-alive's stream submits a registration of {@code key}. Until {@link #ownWriteEnded},
      * a replacement of that instance does not tell this keep-alive: the stream binds the instance
      * and keeps its latest version once the registration is answered, which is everything its
-     * periodic check would do for it (issue 11: the stream re-registering 10,000 of its own
-     * instances made itself check all it owns).
+     * periodic check would do for it (else an SDK re-registering one instance with new metadata
+     * made its stream check every instance it owns).
      */
     public void ownWriteStarted(InstanceKey key) {
       ownWrites.add(key);
@@ -242,13 +242,11 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       }
     }
 
-    /** Applier thread: a replacement of an instance this renews, to tell unless its stream's own write covers it. */
-    boolean replaced(InstanceKey key) {
-      if (ownWrites.isEmpty() || !ownWrites.contains(key)) {
+    /** Applier thread: a replacement of an instance this renews, told unless its stream's own write covers it. */
+    void replaced(InstanceKey key) {
+      if (!ownWrites.contains(key)) {
         leaseChanged();
-        return true;
       }
-      return false;
     }
   }
 
@@ -559,11 +557,12 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         // the same lease, carried over by the registry (registrations renew explicitly, through
         // renew()): replaced or health marked, which only the stream renewing it must look at
         SharedHeartbeat keepAlive = l.leaseKeepAlive();
-        if (keepAlive instanceof KeepAlive own) {
-          own.replaced(k);
-          return false;
-        } else if (keepAlive != null) {
-          keepAlive.leaseChanged();
+        if (keepAlive != null) {
+          if (keepAlive instanceof KeepAlive own) {
+            own.replaced(k);
+          } else {
+            keepAlive.leaseChanged();
+          }
           return false;
         }
         return true;

@@ -262,7 +262,7 @@ public final class NamingSessionHandler implements SessionHandler {
             keepAlive.ownWriteEnded(written, false); // before looking: a change from here on is told
             StoredInstance stored = registry.stored(spec.getNamespace(), spec.getService(), spec.getId());
             if (stored == null) { // removed meanwhile; keep what was registered
-              stored = StoredInstance.of(new ServiceKey(spec.getNamespace(), spec.getService()), res.getInstance());
+              stored = StoredInstance.of(written.service(), res.getInstance());
             }
             InstanceKey key = new InstanceKey(stored.service(), stored.id()); // the registry's service key, shared
             synchronized (owned) {
