@@ -172,6 +172,13 @@ public final class RaftLog implements CommandLog {
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotEvery);
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    // A follower appends what the leader sends before it answers, as Raft says. Ratis 3.3's
+    // composed appends (its default) let a heartbeat pass on entries still being appended and
+    // raise the commit index at once: a former leader then applied the uncommitted tail of its
+    // old term that those entries were about to replace, and its state diverged from the
+    // others' (SimulatedClusterTest's checker caught it), or its applier spun on an index it
+    // never received and the node could not stop.
+    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
     RaftServerConfigKeys.Log.setPurgeGap(p, Math.max(1, Math.min(1024, snapshotEvery)));
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(segmentBytes));
