@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.lodestar.api.v1.ConfigVersion;
 import io.lodestar.core.LodestarException;
 import io.lodestar.core.config.ConfigKey;
+import io.lodestar.server.storage.DirectorySync;
 import io.lodestar.server.storage.OwnerOnly;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -265,6 +266,10 @@ public final class SecretBox {
       Files.createDirectories(dir);
       writeOwnerOnly(dir.resolve(next.hexId() + ".key"), raw);
       writeOwnerOnly(dir.resolve(old.hexId() + ".key"), old.raw());
+      // their names too, before anything is encrypted with the new key: after a power loss a
+      // synced file whose name was not is gone, and so is every secret written with it
+      DirectorySync.sync(dir);
+      DirectorySync.sync(keyFile.toAbsolutePath().getParent());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the new secret key next to " + keyFile, e);
     }
@@ -283,6 +288,7 @@ public final class SecretBox {
       writeOwnerOnly(tmp, current.raw());
       Files.move(tmp, keyFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      DirectorySync.sync(keyFile.toAbsolutePath().getParent());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot replace " + keyFile, e);
     }

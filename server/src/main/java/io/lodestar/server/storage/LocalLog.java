@@ -882,10 +882,6 @@ public final class LocalLog implements CommandLog {
   }
 
   private void syncDir() {
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    } catch (IOException e) {
-      // Not every file system lets a directory be synced; the data files themselves are.
-    }
+    DirectorySync.sync(dir);
   }
 }

@@ -41,7 +41,8 @@ public final class RaftSnapshotFile {
 
   /**
    * Writes {@code state} as a RaftSnapshot at {@code term}/{@code index} to {@code target}:
-   * a temporary file beside it, synced, then renamed over it. Returns the file's size.
+   * a temporary file beside it, synced, then renamed over it, and the rename synced. Returns the
+   * file's size.
    */
   public static long write(StreamedSnapshot state, long term, long index, Path target) throws IOException {
     long size = state.serializedSize();
@@ -82,6 +83,7 @@ public final class RaftSnapshotFile {
       ch.force(true);
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    DirectorySync.sync(target.toAbsolutePath().getParent()); // the rename, before Ratis purges the log it replaces
     return written;
   }
 

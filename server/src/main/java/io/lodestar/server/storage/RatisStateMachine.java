@@ -214,6 +214,7 @@ final class RatisStateMachine extends BaseStateMachine {
     long t0 = System.nanoTime();
     long bytes = RaftSnapshotFile.write(captured.state(), ti.getTerm(), ti.getIndex(), target.toPath());
     var md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
+    DirectorySync.sync(target.toPath().toAbsolutePath().getParent()); // the .md5 beside it: a load needs both
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), ti));
     log.info("Raft snapshot at term {} index {}: {} KiB in {} ms", ti.getTerm(), ti.getIndex(), bytes / 1024,
         (System.nanoTime() - t0) / 1_000_000);
