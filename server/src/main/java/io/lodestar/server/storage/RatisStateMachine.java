@@ -54,6 +54,8 @@ final class RatisStateMachine extends BaseStateMachine {
   // local waiters for "applied up to index" (read-your-writes after a forwarded write)
   private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> waiters = new ConcurrentSkipListMap<>();
   private final Object applyLock = new Object();
+  /** What {@link #takeSnapshot} returns when it took none (Ratis' invalid log index): nothing is purged. */
+  private static final long NO_SNAPSHOT = -1;
   private volatile String halted;
 
   RatisStateMachine(StateMachine stateMachine) {
@@ -208,13 +210,34 @@ final class RatisStateMachine extends BaseStateMachine {
    */
   @Override
   public long takeSnapshot() throws IOException {
+    if (getLifeCycleState() != LifeCycle.State.RUNNING) {
+      return NO_SNAPSHOT; // paused: a snapshot from the leader is being installed, and replaces this one
+    }
     Captured captured = capture();
     TermIndex ti = captured.at();
     File target = storage.getSnapshotFile(ti.getTerm(), ti.getIndex());
     long t0 = System.nanoTime();
-    long bytes = RaftSnapshotFile.write(captured.state(), ti.getTerm(), ti.getIndex(), target.toPath());
-    var md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
+    long bytes;
+    org.apache.ratis.io.MD5Hash md5;
+    try {
+      bytes = RaftSnapshotFile.write(captured.state(), ti.getTerm(), ti.getIndex(), target.toPath());
+      md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
+    } catch (IOException | IllegalStateException e) {
+      // Ratis installs the leader's snapshot on another thread: it pauses this state machine, then
+      // replaces the snapshot directory, this file with it. Not a failure of this node: had it
+      // thrown (the MD5 helper's IllegalStateException), Ratis would have stopped the node.
+      if (getLifeCycleState() != LifeCycle.State.RUNNING) {
+        log.info("Raft snapshot at index {} abandoned: a snapshot from the leader was installed meanwhile",
+            ti.getIndex());
+        return NO_SNAPSHOT;
+      }
+      throw e instanceof IOException io ? io : new IOException("snapshot at index " + ti.getIndex() + ": " + e, e);
+    }
     DirectorySync.sync(target.toPath().toAbsolutePath().getParent()); // the .md5 beside it: a load needs both
+    if (getLifeCycleState() != LifeCycle.State.RUNNING) {
+      log.info("Raft snapshot at index {} abandoned: a snapshot from the leader is being installed", ti.getIndex());
+      return NO_SNAPSHOT;
+    }
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), ti));
     log.info("Raft snapshot at term {} index {}: {} KiB in {} ms", ti.getTerm(), ti.getIndex(), bytes / 1024,
         (System.nanoTime() - t0) / 1_000_000);
