@@ -441,6 +441,9 @@ public final class LodestarServer implements AutoCloseable {
     meters.gauge("lodestar.leases", health, h -> h.leaseCount());
     io.micrometer.core.instrument.FunctionCounter.builder("lodestar.lease.walks", health, h -> h.leaseWalks())
         .description("health scans that walked every lease (the others found nothing due)").register(meters);
+    io.micrometer.core.instrument.FunctionCounter.builder("lodestar.lease.safety.catches", health, h -> h.safetyCatches())
+        .description("lease transitions found only by the periodic safety walk, late: a missed flag (a bug); 0 normally")
+        .register(meters);
     meters.gauge("lodestar.kv.index", stateMachine.kv(), k -> k.index());
     meters.gauge("lodestar.expiry.protection", health, h -> h.expiryPaused() == null ? 0 : 1);
 
