@@ -226,22 +226,32 @@ final class RatisStateMachine extends BaseStateMachine {
       // Ratis installs the leader's snapshot on another thread: it pauses this state machine, then
       // replaces the snapshot directory, this file with it. Not a failure of this node: had it
       // thrown (the MD5 helper's IllegalStateException), Ratis would have stopped the node.
-      if (getLifeCycleState() != LifeCycle.State.RUNNING) {
-        log.info("Raft snapshot at index {} abandoned: a snapshot from the leader was installed meanwhile",
-            ti.getIndex());
+      if (overtakenByInstall(ti)) {
         return NO_SNAPSHOT;
       }
       throw e instanceof IOException io ? io : new IOException("snapshot at index " + ti.getIndex() + ": " + e, e);
     }
     DirectorySync.sync(target.toPath().toAbsolutePath().getParent()); // the .md5 beside it: a load needs both
-    if (getLifeCycleState() != LifeCycle.State.RUNNING) {
-      log.info("Raft snapshot at index {} abandoned: a snapshot from the leader is being installed", ti.getIndex());
+    if (overtakenByInstall(ti)) {
       return NO_SNAPSHOT;
     }
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), ti));
     log.info("Raft snapshot at term {} index {}: {} KiB in {} ms", ti.getTerm(), ti.getIndex(), bytes / 1024,
         (System.nanoTime() - t0) / 1_000_000);
     return ti.getIndex();
+  }
+
+  /**
+   * Whether a snapshot from the leader is being (or was) installed while this node wrote its own:
+   * the state machine is paused, and the install replaces the snapshot directory, so the node's own
+   * snapshot is abandoned (no log purge follows), not reported.
+   */
+  private boolean overtakenByInstall(TermIndex ti) {
+    if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+      return false;
+    }
+    log.info("Raft snapshot at index {} abandoned: a snapshot from the leader is being installed", ti.getIndex());
+    return true;
   }
 
   /** The state as of an applied term and index, captured cheaply to be written by any thread. */
