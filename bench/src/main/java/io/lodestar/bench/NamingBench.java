@@ -280,6 +280,9 @@ final class NamingBench implements Callable<Integer> {
 
   private void push(ServerUnderTest s, List<ManagedChannel> channels) throws Exception {
     String svc = "push-target";
+    // this run's changes carry its own tag: a server that still holds an earlier run's changes
+    // (--server, run again within their TTL) pushes those too, and they must not count as deliveries
+    String run = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ":";
     long[] sentAt = new long[changes];
     AtomicLongArray delivered = new AtomicLongArray(changes);
     Histogram allDelivered = new Histogram(3);
@@ -314,10 +317,10 @@ final class NamingBench implements Callable<Integer> {
             }
             for (Instance i : m.getUpdate().getInstancesList()) {
               String seq = i.getMetadataMap().get("seq");
-              if (seq == null) {
-                continue;
+              if (seq == null || !seq.startsWith(run)) {
+                continue; // not a change of this run
               }
-              int n = Integer.parseInt(seq);
+              int n = Integer.parseInt(seq.substring(run.length()));
               if (!seen[n]) {
                 seen[n] = true;
                 perDelivery.recordValue(Math.max(0, now - sentAt[n]) / 1000);
@@ -379,7 +382,7 @@ final class NamingBench implements Callable<Integer> {
       sentAt[n] = System.nanoTime();
       writer.send(ClientMessage.newBuilder().setRequestId(n + 1L).setRegister(RegisterRequest.newBuilder()
           .setNamespace(NS).setService(svc).setInstance(Instance.newBuilder().setId("c-" + n).setHost("10.9.0.1")
-              .setPort(1 + n).setTtlSeconds(60).putMetadata("seq", Integer.toString(n)))).build());
+              .setPort(1 + n).setTtlSeconds(60).putMetadata("seq", run + n))).build());
       Thread.sleep(changeIntervalMs); // pacing of the load, not synchronisation
     }
     boolean all = done.await(60, TimeUnit.SECONDS);
