@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -17,6 +18,8 @@ final class Report {
   static final String BEGIN = "<!-- bench compare: begin (written by ./lodestar bench compare; edits here are overwritten) -->";
   static final String END = "<!-- bench compare: end -->";
   private static final String LODESTAR = "Lodestar";
+  /** Thread groups shown per process and workload in "Where the CPU went". */
+  private static final int TOP_GROUPS = 4;
 
   private final List<Results> results;
   private final Plan plan;
@@ -65,6 +68,7 @@ final class Report {
       }
     }
     md.append('\n');
+    md.append(cpuByThread());
 
     md.append("| Peer | Versions | Settings |\n|---|---|---|\n");
     for (Results r : results) {
@@ -221,6 +225,63 @@ final class Report {
           .append(" | ").append(fmt("%.0f", k.heapBytesPerInstance())).append(" | ").append(within).append(" |\n");
     }
     return s.toString();
+  }
+
+  /**
+   * Where each measured workload's CPU went, per peer: the server's and the clients' largest thread
+   * groups, from the same readings as the table's CPU rows. A row that misses its target then shows
+   * what the time was spent on (a compiler thread, the transport's event loops, the log) in the
+   * report itself, not only in the run's output.
+   */
+  private String cpuByThread() {
+    List<String> workloads = new java.util.ArrayList<>();
+    for (Results r : results) {
+      for (String w : r.serverThreadCpu.keySet()) {
+        if (!workloads.contains(w)) {
+          workloads.add(w);
+        }
+      }
+    }
+    if (workloads.isEmpty()) {
+      return "";
+    }
+    StringBuilder s = new StringBuilder("Where the CPU went: seconds per thread group over each workload, the "
+        + TOP_GROUPS + " largest (threads named alike but for their numbers add up; Linux keeps 15 characters of a "
+        + "name). The clients are the benchmark's JVM, every peer's in turn.\n\n| Workload | Peer | Server | Clients |\n"
+        + "|---|---|---|---|\n");
+    for (String w : workloads) {
+      for (Results r : results) {
+        Map<String, Double> server = r.serverThreadCpu.get(w);
+        if (server == null) {
+          continue;
+        }
+        s.append("| ").append(workloadName(w)).append(" | ").append(r.peer).append(" | ").append(largest(server))
+            .append(" | ").append(largest(r.clientThreadCpu.get(w))).append(" |\n");
+      }
+    }
+    return s.append('\n').toString();
+  }
+
+  /** "W1 10000" → "W1, 10,000 registrations"; "W3 10000" → "W3, 10,000 held"; others as they are. */
+  private static String workloadName(String key) {
+    String[] parts = key.split(" ", 2);
+    if (parts.length == 2 && parts[1].chars().allMatch(Character::isDigit)) {
+      String n = String.format(Locale.ROOT, "%,d", Long.parseLong(parts[1]));
+      return parts[0] + ", " + n + (parts[0].equals("W1") ? " registrations" : parts[0].equals("W3") ? " held" : "");
+    }
+    return key;
+  }
+
+  private static String largest(Map<String, Double> groups) {
+    if (groups == null) {
+      return "–";
+    }
+    if (groups.isEmpty()) {
+      return "none above 5 ms";
+    }
+    return groups.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+        .limit(TOP_GROUPS).map(e -> e.getKey().replace('|', '/') + " " + fmt("%.2f", e.getValue()))
+        .collect(java.util.stream.Collectors.joining(", "));
   }
 
   /** Keep-alive CPU per held instance, in microseconds per second of the window. */

@@ -98,6 +98,14 @@ class CompareBenchTest {
         .contains("Live heap per instance at 10: Lodestar");
     assertThat(text).contains("| W1 registration, 10 instances from 2 clients (instances/s) |")
         .contains("| W4 uncached reads of 5 instances").contains("header line");
+    // where each workload's CPU went, per peer, from the same readings: server and clients side by side
+    String lodestarW1Server = r.serverThreadCpu.get("W1 10").keySet().iterator().next();
+    assertThat(text).contains("Where the CPU went")
+        .containsPattern("\\| W1, 10 registrations \\| ZooKeeper \\| [^|]+ [0-9]+\\.[0-9]{2}[^|]* \\| [^|]+ [0-9]+\\.[0-9]{2}")
+        .containsPattern("\\| W1, 10 registrations \\| Lodestar \\| "
+            + java.util.regex.Pattern.quote(lodestarW1Server) + " [0-9]+\\.[0-9]{2}")
+        .containsPattern("\\| W3, 10 held \\| Lodestar \\| [^|]+ \\| – \\|")
+        .containsPattern("\\| W4 \\| Lodestar \\| [^|]+ [0-9]+\\.[0-9]{2}");
 
     // the scale tier is Lodestar's alone, held after the compared ones
     assertThat(r.tier(20).registrationsPerSecond()).isPositive();
