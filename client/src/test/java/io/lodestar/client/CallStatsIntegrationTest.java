@@ -33,7 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
  * window refused naming its parameter.
  */
 class CallStatsIntegrationTest {
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  // HTTP/1.1, as the server's own tests: the JDK client's default, an h2c upgrade (deprecated by RFC
+  // 9113), once failed a poll here on JDK 17 with "EOF reached while reading", an h2c issue of that
+  // client others see too (spring-cloud-gateway#3141); this test is about the call statistics.
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   static final ObjectMapper JSON = new ObjectMapper();
   @TempDir static Path dir;
   static final List<LodestarServer> nodes = new ArrayList<>();
