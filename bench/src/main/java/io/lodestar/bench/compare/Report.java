@@ -24,12 +24,19 @@ final class Report {
   private final List<Results> results;
   private final Plan plan;
   private final String header;
+  private final int cores;
 
   /** {@code header}: when, where and how this run was made (date, machine, load, command). */
   Report(List<Results> results, Plan plan, String header) {
+    this(results, plan, header, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** {@code cores}: the machine's, which every server and the clients shared. */
+  Report(List<Results> results, Plan plan, String header, int cores) {
     this.results = results;
     this.plan = plan;
     this.header = header;
+    this.cores = cores;
   }
 
   /** Replaces the section in {@code file} (appending it the first time). */
@@ -61,6 +68,8 @@ final class Report {
     }
     md.append('\n');
     md.append(absoluteTargets());
+    md.append(registrationBound());
+    md.append(notificationCpu());
     md.append(scaleTiers());
     for (Results r : results) {
       for (String note : r.notes) {
@@ -188,6 +197,62 @@ final class Report {
   }
 
   /**
+   * W1's clients each wait for one answer before the next call, but the servers and the clients
+   * share the machine's cores, so the rate is bound by CPU as soon as both sides' CPU per
+   * registration fills them: then rate × CPU per registration = the cores busy. This says, from the
+   * run's own figures, how busy they were and what CPU per registration the rate target asks for.
+   */
+  private String registrationBound() {
+    Results lodestar = byName(LODESTAR);
+    Results best = results.stream().filter(r -> r != lodestar && busyCores(r) > 0)
+        .max(java.util.Comparator.comparingDouble(r -> r.registrationsPerSecond)).orElse(null);
+    if (lodestar == null || best == null || !(busyCores(lodestar) > 0)) {
+      return "";
+    }
+    String busy = results.stream().filter(r -> busyCores(r) > 0)
+        .map(r -> String.format(Locale.ROOT, "%s %.2f", r.peer, busyCores(r)))
+        .collect(java.util.stream.Collectors.joining(", "));
+    if (busyCores(lodestar) < 0.85 * cores) {
+      // the clients waited on something other than CPU (a sync, a timer): no bound from CPU to state
+      return String.format(Locale.ROOT, "- Over W1 the server and the clients kept %s of the machine's %d cores "
+          + "busy.%n", busy, cores);
+    }
+    double mine = cpuMsPerRegistration(lodestar);
+    return String.format(Locale.ROOT, "- W1's rate is bound by CPU: over the registration the server and the "
+        + "clients kept %s of the machine's %d cores busy, so a peer's rate is about the cores ÷ its CPU per "
+        + "registration, server and clients together. Lodestar's %.2f ms allows at most %,.0f per s here; twice "
+        + "%s's rate (%,.0f per s) needs at most %.2f ms.%n", busy, cores, mine, cores * 1000 / mine, best.peer,
+        2 * best.registrationsPerSecond, cores * 1000 / (2 * best.registrationsPerSecond));
+  }
+
+  /**
+   * W2's latency is a fan-out to every watcher on cores the server and the watchers share: what one
+   * change cost each side is the first thing to read when a peer's p99 is behind.
+   */
+  private String notificationCpu() {
+    String perPeer = results.stream().filter(r -> r.notifyServerCpuMsPerChange > 0 && r.notifyClientCpuMsPerChange > 0)
+        .map(r -> String.format(Locale.ROOT, "%s %.2f + %.2f", r.peer, r.notifyServerCpuMsPerChange,
+            r.notifyClientCpuMsPerChange))
+        .collect(java.util.stream.Collectors.joining(", "));
+    if (perPeer.isEmpty()) {
+      return "";
+    }
+    return String.format(Locale.ROOT, "- W2's CPU per change, from the first write to the last sighting, server + "
+        + "clients (the %d watchers and the writer), in ms: %s; each change's fan-out runs on the machine's %d cores, "
+        + "which both sides share.%n", plan.watchers(), perPeer, cores);
+  }
+
+  /** W1's CPU per registration, server and clients, in milliseconds; NaN when a figure is missing. */
+  private static double cpuMsPerRegistration(Results r) {
+    return r.registerServerCpuPer1k + r.registerClientCpuPer1k; // s per 1,000 = ms per one
+  }
+
+  /** Cores busy over W1: registrations per second × CPU seconds per registration. */
+  private static double busyCores(Results r) {
+    return r.registrationsPerSecond * cpuMsPerRegistration(r) / 1000;
+  }
+
+  /**
    * Lodestar's scale tiers: what one node holds beyond the compared tiers, each figure per instance
    * beside the largest compared tier's (the issue's bound: within 20 %).
    */
@@ -262,14 +327,17 @@ final class Report {
     return s.append('\n').toString();
   }
 
-  /** "W1 10000" → "W1, 10,000 registrations"; "W3 10000" → "W3, 10,000 held"; others as they are. */
-  private static String workloadName(String key) {
+  /**
+   * "W1 10000" → "W1, 10,000 registrations"; "W3 10000" → "W3, 10,000 held"; "W2" → "W2, 100 changes";
+   * others as they are.
+   */
+  private String workloadName(String key) {
     String[] parts = key.split(" ", 2);
     if (parts.length == 2 && parts[1].chars().allMatch(Character::isDigit)) {
       String n = String.format(Locale.ROOT, "%,d", Long.parseLong(parts[1]));
       return parts[0] + ", " + n + (parts[0].equals("W1") ? " registrations" : parts[0].equals("W3") ? " held" : "");
     }
-    return key;
+    return key.equals("W2") ? "W2, " + plan.changes() + " changes" : key;
   }
 
   private static String largest(Map<String, Double> groups) {

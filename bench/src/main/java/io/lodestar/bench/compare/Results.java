@@ -23,6 +23,9 @@ final class Results {
   double notifyP99Ms = Double.NaN;
   double notifyMaxMs = Double.NaN;
   long notifyMissed = -1;
+  /** W2: CPU per change, from the first write to the last sighting, of the server and of the clients. */
+  double notifyServerCpuMsPerChange = Double.NaN;
+  double notifyClientCpuMsPerChange = Double.NaN;
   /** W3, one entry per tier. */
   final List<KeepAlive> keepAlive = new ArrayList<>();
   long baselineRssBytes = -1;
@@ -34,7 +37,7 @@ final class Results {
    * "W4"), so a run that is slower than another shows where; null in runs recorded before it.
    */
   Map<String, Map<String, Double>> serverThreadCpu = new LinkedHashMap<>();
-  /** The clients' JVM's CPU seconds per thread group in W1 and W4; null in runs recorded before it. */
+  /** The clients' JVM's CPU seconds per thread group in W1, W2 and W4; null in runs recorded before it. */
   Map<String, Map<String, Double>> clientThreadCpu = new LinkedHashMap<>();
   String error;
   /** What the table cannot say: tiers not reached and the like. */

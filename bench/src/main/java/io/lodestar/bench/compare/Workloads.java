@@ -283,6 +283,11 @@ final class Workloads {
         watches.add(watchers.get(w).watch(service, ids -> s.saw(ids, issued, histogram)));
       }
       awaitUntil(Duration.ofSeconds(90), () -> allStarted(state), "every watcher's first view");
+      // W2's latency is a fan-out on shared cores: what each change costs both sides says why
+      Map<String, Double> threads0 = Proc.threadCpuSeconds(peer.pid());
+      Map<String, Double> ownThreads0 = Proc.threadCpuSeconds(ProcessHandle.current().pid());
+      double serverCpu0 = Proc.cpuSeconds(peer.pid());
+      double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
       ScheduledRun writes = new ScheduledRun(plan.changeEvery());
       for (int k = 0; k < changes; k++) {
         writes.next();
@@ -297,6 +302,13 @@ final class Workloads {
         Thread.sleep(50); // waiting for peers' watchers, bounded by the deadline
       }
       progress.stop();
+      results.notifyServerCpuMsPerChange = (Proc.cpuSeconds(peer.pid()) - serverCpu0) * 1000 / changes;
+      results.notifyClientCpuMsPerChange = (Proc.cpuSeconds(ProcessHandle.current().pid()) - ownCpu0) * 1000
+          / changes;
+      out.printf("    CPU ms per change: server %.2f, clients %.2f%n", results.notifyServerCpuMsPerChange,
+          results.notifyClientCpuMsPerChange);
+      threadCpu("W2", threads0);
+      clientThreadCpu("W2", ownThreads0);
     } finally {
       for (AutoCloseable w : watches) {
         w.close();

@@ -76,10 +76,10 @@ class CompareBenchTest {
     assertThat(r.tier(10).rssBytes()).isPositive();
     assertThat(r.tier(10).liveHeapBytes()).isPositive();
     // each measured workload keeps the server's CPU per thread group, so a slow run shows where it went
-    assertThat(results).allSatisfy(x -> assertThat(x.serverThreadCpu).containsKeys("W1 10", "W3 10", "W4")
+    assertThat(results).allSatisfy(x -> assertThat(x.serverThreadCpu).containsKeys("W1 10", "W2", "W3 10", "W4")
         .allSatisfy((workload, threads) -> assertThat(threads.values()).allMatch(v -> v >= 0.005)));
-    // and the clients' (this JVM's) CPU per thread group where they do the work: W1 and W4
-    assertThat(results).allSatisfy(x -> assertThat(x.clientThreadCpu).containsKeys("W1 10", "W4")
+    // and the clients' (this JVM's) CPU per thread group where they do the work: W1, W2 and W4
+    assertThat(results).allSatisfy(x -> assertThat(x.clientThreadCpu).containsKeys("W1 10", "W2", "W4")
         .allSatisfy((workload, threads) -> assertThat(threads).isNotEmpty()
             .allSatisfy((group, seconds) -> assertThat(seconds).isGreaterThanOrEqualTo(0.005))));
 
@@ -105,7 +105,13 @@ class CompareBenchTest {
         .containsPattern("\\| W1, 10 registrations \\| Lodestar \\| "
             + java.util.regex.Pattern.quote(lodestarW1Server) + " [0-9]+\\.[0-9]{2}")
         .containsPattern("\\| W3, 10 held \\| Lodestar \\| [^|]+ \\| – \\|")
-        .containsPattern("\\| W4 \\| Lodestar \\| [^|]+ [0-9]+\\.[0-9]{2}");
+        .containsPattern("\\| W4 \\| Lodestar \\| [^|]+ [0-9]+\\.[0-9]{2}")
+        .containsPattern("\\| W2, [0-9]+ changes \\| Lodestar \\| [^|]+ \\| [^|]+ \\|");
+    // what a W2 change cost each side, per peer
+    assertThat(results).allSatisfy(x -> assertThat(x.notifyServerCpuMsPerChange).isPositive());
+    assertThat(results).allSatisfy(x -> assertThat(x.notifyClientCpuMsPerChange).isPositive());
+    assertThat(text).containsPattern("W2's CPU per change, .* ZooKeeper [0-9]+\\.[0-9]{2} \\+ [0-9]+\\.[0-9]{2}, "
+        + "Lodestar [0-9]+\\.[0-9]{2} \\+ [0-9]+\\.[0-9]{2};");
 
     // the scale tier is Lodestar's alone, held after the compared ones
     assertThat(r.tier(20).registrationsPerSecond()).isPositive();
@@ -141,6 +147,32 @@ class CompareBenchTest {
       BufferedImage image = ImageIO.read(dir.resolve("bench").resolve(png).toFile());
       assertThat(image.getWidth()).as(png).isEqualTo(640);
     }
+  }
+
+  @Test
+  void theReportSaysHowBusyW1KeptTheCoresAndWhatTheRateTargetAsks() {
+    Results zk = new Results("ZooKeeper", "v", "s");
+    zk.registrationsPerSecond = 3587;
+    zk.registerServerCpuPer1k = 0.30;
+    zk.registerClientCpuPer1k = 0.23;
+    Results failed = new Results("Eureka", "v", "s"); // no W1 figures: left out, not NaN
+    Results lodestar = new Results("Lodestar", "v", "s");
+    lodestar.registrationsPerSecond = 3440;
+    lodestar.registerServerCpuPer1k = 0.19;
+    lodestar.registerClientCpuPer1k = 0.36;
+
+    String md = new Report(List.of(zk, failed, lodestar), TINY, "h", 2).markdown();
+
+    assertThat(md).contains("kept ZooKeeper 1.90, Lodestar 1.89 of the machine's 2 cores busy")
+        .contains("Lodestar's 0.55 ms allows at most 3,636 per s here; twice ZooKeeper's rate (7,174 per s) needs "
+            + "at most 0.28 ms.")
+        .doesNotContain("NaN");
+    assertThat(new Report(List.of(zk, failed), TINY, "h", 2).markdown()).doesNotContain("bound by CPU");
+    // a run whose clients mostly waited states how busy the cores were, and no bound
+    lodestar.registrationsPerSecond = 1000;
+    assertThat(new Report(List.of(zk, failed, lodestar), TINY, "h", 2).markdown())
+        .contains("Over W1 the server and the clients kept ZooKeeper 1.90, Lodestar 0.55 of the machine's 2 cores busy.")
+        .doesNotContain("bound by CPU");
   }
 
   @Test
