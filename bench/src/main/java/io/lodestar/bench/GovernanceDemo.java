@@ -42,7 +42,7 @@ public final class GovernanceDemo implements Callable<Integer> {
   int roundMs = 400;
 
   private final PrintStream out = System.out;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private final SplittableRandom rnd = new SplittableRandom(2026);
   private String address;
   private final boolean[] failing = new boolean[6];

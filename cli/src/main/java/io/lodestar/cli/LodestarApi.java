@@ -58,8 +58,10 @@ final class LodestarApi {
    */
   private Exchange patch(URI uri, Map<String, String> headers, byte[] body, Duration timeout)
       throws InterruptedException {
+    // HTTP/1.1: the JDK client's default h2c upgrade (deprecated by RFC 9113) can fail a call with
+    // "EOF reached while reading"; one call per verb gains nothing from HTTP/2
     java.net.http.HttpClient.Builder hb = java.net.http.HttpClient.newBuilder()
-        .connectTimeout(Duration.ofMillis(connectTimeoutMillis));
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofMillis(connectTimeoutMillis));
     if (tls != null) {
       hb.sslContext(tls);
     }

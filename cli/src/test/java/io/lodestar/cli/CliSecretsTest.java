@@ -19,17 +19,19 @@ import org.junit.jupiter.api.io.TempDir;
  * restart; {@code secret.key} is the new key and the old one is kept in {@code secret-keys/}.
  */
 class CliSecretsTest {
+  // HTTP/1.1: the JDK client's default h2c upgrade (deprecated by RFC 9113) can fail a call
+  private static final HttpClient HTTP1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   static final String PATH = "/v1/namespaces/default/configs/app/db.properties";
   @TempDir Path dir;
 
 
   private static HttpResponse<String> get(int port, String query) throws Exception {
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + PATH + query))
+    return HTTP1.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + PATH + query))
         .GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static int put(int port, String query, String body) throws Exception {
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + PATH + query))
+    return HTTP1.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + PATH + query))
         .PUT(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
   }
 

@@ -24,7 +24,7 @@ class AuthStreamTest {
   @TempDir static Path dir;
   static LodestarServer server;
   static String admin;
-  static final HttpClient http = HttpClient.newHttpClient();
+  static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeAll
   static void start() throws Exception {

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * re-asserts what the server kept.
  */
 class EphemeralKillTest {
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
 
   @Test
   void acknowledgedEphemeralRegistrationsSurviveKillMinus9OfTheServer(@TempDir Path data) throws Exception {

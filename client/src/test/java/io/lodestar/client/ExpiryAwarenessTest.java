@@ -29,7 +29,7 @@ class ExpiryAwarenessTest {
   static final AtomicLong clock = new AtomicLong();
   static LodestarServer server;
   static LodestarClient client;
-  static final HttpClient http = HttpClient.newHttpClient();
+  static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeAll
   static void start() {

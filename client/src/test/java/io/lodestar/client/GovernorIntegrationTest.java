@@ -31,7 +31,7 @@ class GovernorIntegrationTest {
   static TestServer server;
   static LodestarClient provider;
   static LodestarClient consumer;
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeAll
   static void start() {

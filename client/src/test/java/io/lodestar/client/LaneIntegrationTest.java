@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * fail; an untagged call never reaches gray B; a lane's match puts an untagged call in the lane.
  */
 class LaneIntegrationTest {
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   static final ObjectMapper JSON = new ObjectMapper();
   @TempDir static Path dir;
   static TestServer server;

@@ -62,7 +62,7 @@ class NamingIntegrationTest {
 
   /** An operator's PATCH over REST, as the console and curl send it. */
   private static int patch(String svc, String id, String body) throws Exception {
-    var http = java.net.http.HttpClient.newHttpClient();
+    var http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
     var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + server.address()
         + "/v1/namespaces/default/services/" + svc + "/instances/" + id))
         .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();

@@ -33,7 +33,7 @@ class SdkSurfaceTest {
   @TempDir
   static Path dataDir;
   static TestServer server;
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private final List<LodestarClient> clients = new ArrayList<>();
 

@@ -65,7 +65,7 @@ class ReleaseTest {
     server = process(work, home.resolve("bin/lodestar").toString(), "server", "--port", Integer.toString(port),
         "--data-dir", work.resolve("data").toString()).redirectErrorStream(true).redirectOutput(serverLog.toFile())
         .start();
-    HttpClient http = HttpClient.newHttpClient();
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
         .until(() -> http.send(HttpRequest.newBuilder(URI.create("http://" + address + "/health")).build(),
             HttpResponse.BodyHandlers.ofString()).body().contains("UP"));

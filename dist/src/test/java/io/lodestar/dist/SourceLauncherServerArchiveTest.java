@@ -181,7 +181,7 @@ class SourceLauncherServerArchiveTest {
     pb.environment().putAll(env);
     Process server = pb.start();
     try {
-      HttpClient http = HttpClient.newHttpClient();
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       // a start that records an archive, on a loaded machine, can take minutes
       await().atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
           .failFast("the server exited: " + log, () -> !server.isAlive())

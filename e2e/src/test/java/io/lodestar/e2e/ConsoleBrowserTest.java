@@ -39,7 +39,7 @@ class ConsoleBrowserTest {
   static Browser browser;
   static LodestarClient sdk;
   static String base;
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   static final ObjectMapper JSON = new ObjectMapper();
 
   @BeforeAll

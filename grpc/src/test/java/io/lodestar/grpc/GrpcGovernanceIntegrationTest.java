@@ -45,7 +45,7 @@ class GrpcGovernanceIntegrationTest {
   static LodestarServer lodestar;
   static LodestarClient providerClient;
   static final List<Backend> BACKENDS = new ArrayList<>();
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   final List<GrpcServerRegistration> registrations = new ArrayList<>();
   ManagedChannel channel;
 

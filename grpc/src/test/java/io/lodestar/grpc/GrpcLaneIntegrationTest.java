@@ -39,6 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * one never does; with C's gray instance gone, the tagged call reaches baseline C.
  */
 class GrpcLaneIntegrationTest {
+  // HTTP/1.1: the JDK client's default h2c upgrade (deprecated by RFC 9113) can fail a call
+  private static final HttpClient HTTP1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   @TempDir static Path dataDir;
   static LodestarServer lodestar;
   static LodestarClient providerClient;
@@ -77,7 +79,7 @@ class GrpcLaneIntegrationTest {
     System.setProperty("lodestar.server", "127.0.0.1:" + lodestar.port());
     providerClient = LodestarClient.builder().servers("127.0.0.1:" + lodestar.port())
         .connectTimeout(Duration.ofSeconds(10)).requestTimeout(Duration.ofSeconds(30)).build();
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+    HttpResponse<String> r = HTTP1.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
         + lodestar.port() + "/v1/namespaces/default/rules/lane"))
         .PUT(HttpRequest.BodyPublishers.ofString("{\"lanes\":[{\"name\":\"canary\"}]}")).build(),
         HttpResponse.BodyHandlers.ofString());

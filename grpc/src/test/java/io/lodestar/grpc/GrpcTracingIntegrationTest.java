@@ -53,6 +53,8 @@ import org.junit.jupiter.api.io.TempDir;
  * client span, and the client span of A → B names the rule, the subset and the instance.
  */
 class GrpcTracingIntegrationTest {
+  // HTTP/1.1: the JDK client's default h2c upgrade (deprecated by RFC 9113) can fail a call
+  private static final HttpClient HTTP1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   @TempDir static Path dataDir;
   static LodestarServer lodestar;
   static LodestarClient providerClient;
@@ -113,7 +115,7 @@ class GrpcTracingIntegrationTest {
     System.setProperty("lodestar.server", "127.0.0.1:" + lodestar.port());
     providerClient = LodestarClient.builder().servers("127.0.0.1:" + lodestar.port())
         .connectTimeout(Duration.ofSeconds(10)).requestTimeout(Duration.ofSeconds(30)).build();
-    java.net.http.HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+    java.net.http.HttpResponse<String> r = HTTP1.send(HttpRequest.newBuilder(URI.create(
         "http://127.0.0.1:" + lodestar.port() + "/v1/namespaces/default/services/trace-b/rules/route"))
         .PUT(HttpRequest.BodyPublishers.ofString("{\"rules\":[{\"name\":\"to-v2\","
             + "\"destinations\":[{\"subset\":{\"version\":\"v2\"}}]}]}")).build(),

@@ -295,7 +295,8 @@ class ClusterTest {
       Http.Response first = http(others.get(0)).post("/v1/namespaces/prod/services/frozen/instances",
           instance("during", 1));
       assertThat(first.status()).as(first.body()).isEqualTo(201);
-      HttpClient quick = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      HttpClient quick = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(2)).build();
       boolean answered;
       try {
         quick.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(leader)

@@ -161,8 +161,10 @@ class HealthTest {
   @Test
   void httpProbeExpects2xx() throws Exception {
     AtomicInteger status = new AtomicInteger(200);
+    java.util.Queue<String> upgrades = new java.util.concurrent.ConcurrentLinkedQueue<>();
     HttpServer app = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     app.createContext("/ready", ex -> {
+      upgrades.add(ex.getProtocol() + " " + ex.getRequestHeaders().getOrDefault("Upgrade", List.of()));
       ex.sendResponseHeaders(status.get(), -1);
       ex.close();
     });
@@ -174,6 +176,8 @@ class HealthTest {
       probed(() -> "UNHEALTHY".equals(instance("web", "w1").get("health").asText()));
       status.set(204);
       probed(() -> "HEALTHY".equals(instance("web", "w1").get("health").asText()));
+      // plain HTTP/1.1, as Consul's checks: an app's server is never offered an h2c upgrade
+      assertThat(upgrades).isNotEmpty().allMatch(p -> p.equals("HTTP/1.1 []"), "no Upgrade header");
     } finally {
       app.stop(0);
     }

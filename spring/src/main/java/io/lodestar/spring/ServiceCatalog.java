@@ -34,7 +34,10 @@ public class ServiceCatalog {
   /** With {@code tls} (the SDK's settings), over https; null for plaintext. */
   public ServiceCatalog(List<String> servers, io.lodestar.client.ClientTls tls) {
     this.servers = List.copyOf(servers);
-    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3));
+    // HTTP/1.1: the JDK client's default h2c upgrade (deprecated by RFC 9113) can fail a call with
+    // "EOF reached while reading"
+    HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(3));
     if (tls != null) {
       b.sslContext(tls.sslContext());
     }

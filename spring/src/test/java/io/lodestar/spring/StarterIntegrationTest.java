@@ -49,7 +49,7 @@ class StarterIntegrationTest {
   static LodestarServer lodestar;
   static ConfigurableApplicationContext a;
   static ConfigurableApplicationContext b;
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @SpringBootApplication
   @EnableConfigurationProperties(TestApp.Demo.class)

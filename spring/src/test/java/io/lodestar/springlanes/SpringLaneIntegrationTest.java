@@ -54,7 +54,7 @@ class SpringLaneIntegrationTest {
   static HttpServer cBase;
   static HttpServer cGray;
   static Instance cGrayInstance;
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @SpringBootConfiguration
   @EnableAutoConfiguration

@@ -72,7 +72,7 @@ class SpringTracingIntegrationTest {
   static Instance cV2Instance;
   static final List<Span> SPANS = new CopyOnWriteArrayList<>();
   static final List<String> C_TRACEPARENTS = new CopyOnWriteArrayList<>();
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @SpringBootConfiguration
   @EnableAutoConfiguration

@@ -146,7 +146,7 @@ class LodestarPeer implements Peer {
     // the launcher runs the JVM named by JAVA: the one this tool and every other JVM peer run on
     pb.environment().put("JAVA", Proc.java());
     server = pb.start();
-    HttpClient http = HttpClient.newHttpClient();
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     Proc.awaitReady(server, Duration.ofSeconds(120), log, () -> http.send(HttpRequest.newBuilder(
         URI.create("http://" + address + "/health")).build(), HttpResponse.BodyHandlers.discarding())
         .statusCode() == 200);

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ProxylessGrpcTest {
   // how fast a change reaches gRPC is measured in docs/benchmarks.md; here it only has to arrive
   private static final Duration PUSH = Duration.ofSeconds(30);
-  private static final HttpClient http = HttpClient.newHttpClient();
+  private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @TempDir static Path data;
   static LodestarServer server;

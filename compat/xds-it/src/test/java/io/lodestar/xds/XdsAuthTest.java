@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** ADS against a server started with --auth: call credentials, the node's namespace, revocation. */
 class XdsAuthTest {
   static final String LDS = "type.googleapis.com/envoy.config.listener.v3.Listener";
-  static final HttpClient http = HttpClient.newHttpClient();
+  static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   @TempDir static Path data;
   static LodestarServer server;
   static ManagedChannel channel;

@@ -50,7 +50,7 @@ class XdsResourcesTest {
   static final String RDS = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
   static final String CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
   static final String EDS = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
-  static final HttpClient http = HttpClient.newHttpClient();
+  static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @TempDir static Path data;
   static LodestarServer server;

@@ -981,8 +981,10 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       synchronized (this) {
         c = http;
         if (c == null) {
-          http = c = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(DEFAULT_TIMEOUT_SECONDS))
-              .executor(probeExecutor).build();
+          // HTTP/1.1, as Consul's checks: no h2c upgrade (deprecated by RFC 9113) offered to the probed
+          // app, whose server may mishandle it, and none of the JDK client's own h2c failures
+          http = c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(Duration.ofSeconds(DEFAULT_TIMEOUT_SECONDS)).executor(probeExecutor).build();
         }
       }
     }

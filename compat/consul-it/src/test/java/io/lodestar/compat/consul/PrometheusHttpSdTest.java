@@ -34,7 +34,7 @@ class PrometheusHttpSdTest {
   static LodestarServer server;
   static Process prometheus;
   static int prometheusPort;
-  static final HttpClient http = HttpClient.newHttpClient();
+  static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeAll
   static void start() throws IOException {

@@ -34,7 +34,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 class SpringCloudConsulTest {
   @TempDir static Path dir;
   static LodestarServer server;
-  static final HttpClient http = HttpClient.newHttpClient();
+  static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   static final ObjectMapper JSON = new ObjectMapper();
 
   @SpringBootApplication

@@ -54,7 +54,7 @@ class ShadedSdkOnProtobuf3Test {
         "--port", Integer.toString(port), "--raft-port", Integer.toString(raftPort),
         "--data-dir", dataDir.toString())
         .redirectErrorStream(true).redirectOutput(Path.of("target", "server.log").toFile()).start();
-    HttpClient http = HttpClient.newHttpClient();
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     await().atMost(Duration.ofSeconds(120)).ignoreExceptions().until(() -> http.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
         HttpResponse.BodyHandlers.ofString()).statusCode() == 200);

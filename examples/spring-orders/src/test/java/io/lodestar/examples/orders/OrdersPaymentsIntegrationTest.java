@@ -41,7 +41,7 @@ class OrdersPaymentsIntegrationTest {
   static ConfigurableApplicationContext paymentsV1;
   static ConfigurableApplicationContext paymentsV2;
   static ConfigurableApplicationContext orders;
-  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   static final ObjectMapper JSON = new ObjectMapper();
 
   @BeforeAll
