@@ -67,6 +67,10 @@ final class Connection {
   private static final System.Logger LOG = Logs.get(LodestarClient.class.getName());
   /** Used when the Welcome gives no heartbeat interval. */
   static final long DEFAULT_HEARTBEAT_MILLIS = 3_000;
+  /** The shortest heartbeat a short TTL asks for: a TTL of 1 s gets one every 333 ms. */
+  static final long MIN_HEARTBEAT_MILLIS = 200;
+  private static final ClientMessage HEARTBEAT =
+      ClientMessage.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build();
   static final int MAX_INBOUND_MESSAGE_BYTES = 64 << 20;
   /**
    * Re-registrations in flight at once after a reconnect: the next goes out as one is answered, so
@@ -93,6 +97,9 @@ final class Connection {
 
   // ---- control thread only
   private Session session;
+  // the shortest TTL of the ephemeral instances registered here, in ms; a third of it is the longest
+  // heartbeat that renews them in time, whatever the server's interval (control thread)
+  private long shortestTtlMillis = Long.MAX_VALUE;
   private int nextServer;
   private int failuresSinceReady;
   private boolean closed;
@@ -414,13 +421,8 @@ final class Connection {
     s.ready = true;
     cancel(s.welcomeTimer);
     failuresSinceReady = 0;
-    long hb = w.getHeartbeatIntervalMs() > 0 ? w.getHeartbeatIntervalMs() : DEFAULT_HEARTBEAT_MILLIS;
-    ClientMessage heartbeat = ClientMessage.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build();
-    s.heartbeatTimer = control.scheduleAtFixedRate(() -> {
-      if (session == s) {
-        send(s, heartbeat);
-      }
-    }, hb, hb, TimeUnit.MILLISECONDS);
+    s.serverHeartbeatMillis = w.getHeartbeatIntervalMs() > 0 ? w.getHeartbeatIntervalMs() : DEFAULT_HEARTBEAT_MILLIS;
+    scheduleHeartbeats(s);
     setStatus(ClientStatus.State.CONNECTED, s.server.toString(),
         w.getServerId().isEmpty() ? "" : "server " + w.getServerId());
     learnMembers(w.getMembersList());
@@ -593,6 +595,35 @@ final class Connection {
     return failuresSinceReady > 0 && !isReady();
   }
 
+  /**
+   * (Re)arms the session's heartbeat: the server's interval, or a third of the shortest TTL
+   * registered here when that is shorter, so that a TTL below the interval does not lapse between
+   * two heartbeats (the server accepts any TTL from 1 s, and asks every stream for the same interval).
+   */
+  private void scheduleHeartbeats(Session s) {
+    cancel(s.heartbeatTimer);
+    long period = Math.min(s.serverHeartbeatMillis, Math.max(MIN_HEARTBEAT_MILLIS, shortestTtlMillis / 3));
+    s.heartbeatMillis = period;
+    s.heartbeatTimer = control.scheduleAtFixedRate(() -> {
+      if (session == s) {
+        send(s, HEARTBEAT);
+      }
+    }, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  /** Notes an ephemeral instance's TTL; heartbeats come sooner if it needs them to. */
+  private void heldWithTtl(long ttlSeconds) {
+    long ttl = TimeUnit.SECONDS.toMillis(ttlSeconds);
+    if (ttl <= 0 || ttl >= shortestTtlMillis) {
+      return;
+    }
+    shortestTtlMillis = ttl;
+    Session s = session;
+    if (s != null && s.ready && Math.max(MIN_HEARTBEAT_MILLIS, ttl / 3) < s.heartbeatMillis) {
+      scheduleHeartbeats(s);
+    }
+  }
+
   boolean isReady() {
     return session != null && session.ready;
   }
@@ -662,6 +693,7 @@ final class Connection {
           // the spec as sent, to send again after a reconnect; copied only when the server chose the id
           registrations.put(key, instance.getId().equals(got.getId()) ? instance
               : instance.toBuilder().setId(got.getId()).build());
+          heldWithTtl(got.getTtlSeconds() > 0 ? got.getTtlSeconds() : instance.getTtlSeconds());
         }
       } else if (!registrations.containsKey(key)) {
         LOG.log(Level.INFO, "Lodestar client {0}: registration of {1} answered after its caller gave up; undoing it",
@@ -1039,6 +1071,8 @@ final class Connection {
     boolean restored; // everything held was re-asserted on it
     ControlLoop.Timer welcomeTimer;
     ControlLoop.Timer heartbeatTimer;
+    long serverHeartbeatMillis = DEFAULT_HEARTBEAT_MILLIS; // what Welcome asked for
+    long heartbeatMillis; // the period armed now
 
     Session(ServerAddress server, ManagedChannel channel) {
       this.server = server;

@@ -300,6 +300,21 @@ class NamingIntegrationTest {
             && b.getInstances("default", svc).get(0).health() == Instance.Health.HEALTHY);
   }
 
+  /**
+   * The server asks for a heartbeat every 3 s whatever the TTL, and accepts TTLs from 1 s: an
+   * instance with a 2 s TTL is kept healthy only because the SDK heartbeats at a third of it.
+   */
+  @Test
+  void aTtlShorterThanTheServersHeartbeatIntervalIsRenewedInTime() {
+    LodestarClient a = client();
+    LodestarClient b = client();
+    a.register(RegistrationSpec.builder().service(svc).host("10.1.0.1").port(1).ttlSeconds(2).build());
+    await().until(() -> b.getInstances("default", svc).size() == 1);
+    await().during(Duration.ofSeconds(7)).atMost(Duration.ofSeconds(11)).until(() ->
+        b.getHealthyInstances("default", svc).size() == 1
+            && b.getInstances("default", svc).get(0).health() == Instance.Health.HEALTHY);
+  }
+
   @Test
   void deregisterRemovesAndIsNotUndoneLater() {
     LodestarClient a = client();
