@@ -3,6 +3,7 @@ package io.lodestar.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -60,19 +61,32 @@ abstract class InstanceUpdate extends Verb {
     }
   }
 
-  @Command(name = "weight", description = "Set an instance's weight (0–10000).")
+  @Command(name = "weight", description = {"Set an instance's weight (0–10000), or hand it back with --restore.",
+      "An operator's weight holds when the instance registers again (an SDK reconnecting, an app restarting)."})
   static final class Weight extends InstanceUpdate {
-    @Parameters(index = "2", paramLabel = "WEIGHT", description = "New weight, 0–10000.")
-    long weight;
+    @Parameters(index = "2", arity = "0..1", paramLabel = "WEIGHT", description = "New weight, 0–10000.")
+    Long weight;
+
+    @Option(names = "--restore", description = "Give the instance back the weight it registered with.")
+    boolean restore;
 
     @Override
     void fill(ObjectNode body) {
-      body.put("weight", weight);
+      if (restore == (weight != null)) {
+        throw usage(restore ? "give a WEIGHT or --restore, not both" : "missing WEIGHT (or --restore)");
+      }
+      if (restore) {
+        body.put("restoreWeight", true);
+      } else {
+        body.put("weight", weight);
+      }
     }
 
     @Override
     String done(JsonNode i) {
-      return "weight of " + id + " of " + namespace() + "/" + service + " is " + i.path("weight").asInt();
+      String whose = i.has("registeredWeight")
+          ? " (the operator's; it registered " + i.path("registeredWeight").asInt() + ")" : " (its own)";
+      return "weight of " + id + " of " + namespace() + "/" + service + " is " + i.path("weight").asInt() + whose;
     }
   }
 }

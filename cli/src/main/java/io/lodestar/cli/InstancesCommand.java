@@ -49,7 +49,9 @@ final class InstancesCommand extends Verb {
       if ("HEALTHY".equalsIgnoreCase(i.path("health").asText())) {
         healthyCount++;
       }
-      t.row(i.path("id").asText(), Table.address(i), i.path("protocol").asText(), i.path("weight").asText(),
+      t.row(i.path("id").asText(), Table.address(i), i.path("protocol").asText(),
+          // an operator's weight, in force over the instance's own (lodestar weight)
+          i.path("weight").asText() + (i.has("registeredWeight") ? "/operator" : ""),
           // an isolated instance is out of discovery whatever its health (lodestar isolate)
           i.path("health").asText() + (i.path("isolated").asBoolean(false) ? "/isolated" : ""), kind(i),
           Table.metadata(i.path("metadata")));

@@ -122,6 +122,20 @@ class CliEndToEndTest {
   }
 
   @Test
+  void anOperatorsWeightHoldsOverReRegistrationUntilRestored() {
+    String svc = uniqueService();
+    cli("register", svc, "--host", "10.0.0.6", "--port", "80", "--id", "w-1", "--weight", "30").expect(0);
+    assertThat(cli("weight", svc, "w-1", "0").expect(0).out())
+        .isEqualTo("weight of w-1 of default/" + svc + " is 0 (the operator's; it registered 30)\n");
+    cli("register", svc, "--host", "10.0.0.6", "--port", "80", "--id", "w-1", "--weight", "30").expect(0);
+    assertThat(cli("instances", svc).expect(0).out()).containsPattern("w-1\\s+10\\.0\\.0\\.6:80\\s+\\S+\\s+0/operator\\s");
+    assertThat(cli("weight", svc, "w-1", "--restore").expect(0).out())
+        .isEqualTo("weight of w-1 of default/" + svc + " is 30 (its own)\n");
+    assertThat(cli("weight", svc, "w-1").expect(2).err()).contains("missing WEIGHT (or --restore)");
+    assertThat(cli("weight", svc, "w-1", "5", "--restore").expect(2).err()).contains("not both");
+  }
+
+  @Test
   void heartbeatOfAnUnknownInstanceExitsOne() {
     String svc = uniqueService();
     CliRun r = cli("heartbeat", svc, "nope").expect(1);

@@ -90,6 +90,21 @@ class NamingIntegrationTest {
         .satisfies(i -> assertThat(i.weight()).isEqualTo(5)));
   }
 
+  /** A drain by weight 0 survives the SDK registering again what it holds (as after a reconnect). */
+  @Test
+  void anOperatorsWeightHoldsWhenTheSdkRegistersAgain() throws Exception {
+    LodestarClient a = client();
+    LodestarClient b = client();
+    a.register(spec(svc, 8080).weight(7).build());
+    assertThat(patch(svc, "10.1.0.1:8080", "{\"weight\":0}")).isEqualTo(200);
+    await().untilAsserted(() -> assertThat(b.getInstances("default", svc)).singleElement()
+        .satisfies(i -> assertThat(i.weight()).isZero()));
+    assertThat(a.register(spec(svc, 8080).weight(7).build()).weight()).isZero();
+    assertThat(patch(svc, "10.1.0.1:8080", "{\"restoreWeight\":true}")).isEqualTo(200);
+    await().untilAsserted(() -> assertThat(b.getInstances("default", svc)).singleElement()
+        .satisfies(i -> assertThat(i.weight()).isEqualTo(7)));
+  }
+
   @Test
   void registeredInstanceIsVisibleToAnotherClient() {
     LodestarClient a = client();

@@ -194,6 +194,22 @@ class ConsoleBrowserTest {
         .filteredOn(x -> x.id().equals(i.id())).singleElement()
         .satisfies(x -> assertThat(x.weight()).isEqualTo(42)));
     browser.screenshot("service");
+    // the operator's weight is marked as such, and can be handed back to what the instance registered
+    String row = "tr[data-instance='" + i.id() + "'] ";
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> assertThat(
+        browser.driver.findElement(By.cssSelector(row + "[data-registered-weight]")).getText())
+        .isEqualTo("operator's; registered " + i.weight()));
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+      click(row + "button[hx-post$='/restore-weight']");
+      await().atMost(Duration.ofSeconds(5)).ignoreExceptions().untilAsserted(() -> assertThat(browser.driver
+          .findElement(By.cssSelector("#instance-result .notice")).getText())
+          .contains(i.id() + " carries the weight it registered with again"));
+    });
+    await().untilAsserted(() -> assertThat(sdk.getInstances("default", "weights"))
+        .filteredOn(x -> x.id().equals(i.id())).singleElement()
+        .satisfies(x -> assertThat(x.weight()).isEqualTo(i.weight())));
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
+        browser.driver.findElements(By.cssSelector(row + "[data-registered-weight]"))).isEmpty());
   }
 
   @Test

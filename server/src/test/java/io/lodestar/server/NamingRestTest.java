@@ -90,6 +90,26 @@ class NamingRestTest {
         .containsExactly("a", "b");
   }
 
+  /** A drain by weight 0 holds when the instance registers again, until the operator restores it. */
+  @Test
+  void anOperatorsWeightHoldsOverReRegistrationUntilRestored() {
+    http.post(BASE + "drain/instances", "{\"id\":\"a\",\"host\":\"h1\",\"port\":1,\"weight\":7}");
+    Http.Response r = http.patch(BASE + "drain/instances/a", "{\"weight\":0}");
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.json().get("weight").asInt()).isZero();
+    assertThat(r.json().get("registeredWeight").asInt()).isEqualTo(7);
+    // the app restarts with another weight: the operator's stays in force, its own is recorded
+    http.post(BASE + "drain/instances", "{\"id\":\"a\",\"host\":\"h1\",\"port\":1,\"weight\":8}");
+    JsonNode a = http.get(BASE + "drain/instances").json().get("instances").get(0);
+    assertThat(a.get("weight").asInt()).isZero();
+    assertThat(a.get("registeredWeight").asInt()).isEqualTo(8);
+    r = http.patch(BASE + "drain/instances/a", "{\"restoreWeight\":true}");
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.json().get("weight").asInt()).isEqualTo(8);
+    assertThat(r.json().has("registeredWeight")).isFalse();
+    assertThat(http.get(BASE + "drain/instances").json().get("instances").get(0).has("registeredWeight")).isFalse();
+  }
+
   @Test
   void badInstanceUpdatesNameTheField() {
     http.post(BASE + "iso2/instances", "{\"id\":\"a\",\"host\":\"h1\",\"port\":1}");
@@ -99,6 +119,13 @@ class NamingRestTest {
     r = http.patch(BASE + "iso2/instances/a", "{\"isolated\":\"yes\"}");
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.json().at("/error/field").asText()).isEqualTo("isolated");
+    for (String body : new String[] {"{\"restoreWeight\":true,\"weight\":3}", "{\"restoreWeight\":\"yes\"}",
+        "{\"restoreWeight\":null}"}) {
+      r = http.patch(BASE + "iso2/instances/a", body);
+      assertThat(r.status()).as(body).isEqualTo(400);
+      assertThat(r.json().at("/error/field").asText()).as(body).isEqualTo("restoreWeight");
+    }
+    assertThat(http.get(BASE + "iso2/instances").json().get("instances").get(0).get("weight").asInt()).isEqualTo(100);
     r = http.patch(BASE + "iso2/instances/a", "{\"colour\":1}");
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.json().at("/error/field").asText()).isEqualTo("colour");

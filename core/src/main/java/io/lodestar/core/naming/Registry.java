@@ -215,8 +215,11 @@ public final class Registry {
         if (u.hasWeight()) {
           Validation.weight(u.getWeight());
         }
-        if (!u.hasWeight() && !u.hasIsolated()) {
-          throw LodestarException.invalid("weight", "nothing to change: set weight or isolated");
+        if (u.getRestoreWeight() && u.hasWeight()) {
+          throw LodestarException.invalid("restoreWeight", "either set a weight or restore the registered one, not both");
+        }
+        if (!u.hasWeight() && !u.hasIsolated() && !u.getRestoreWeight()) {
+          throw LodestarException.invalid("weight", "nothing to change: set weight or isolated, or restoreWeight");
         }
       }
       case SET_HEALTH, DEREGISTER_OWNED -> { }
@@ -448,6 +451,13 @@ public final class Registry {
     if (!in.hasWeight()) {
       b.setWeight(DEFAULT_WEIGHT);
     }
+    // An operator's weight is the operator's, as isolation is: a re-registration (an SDK
+    // reconnecting, an app restarting) records its own weight beside it and does not undo a drain.
+    if (old != null && old.hasRegisteredWeight()) {
+      b.setRegisteredWeight(b.getWeight()).setWeight(old.getWeight());
+    } else {
+      b.clearRegisteredWeight(); // the registry's to set, never the registrant's
+    }
     boolean startsUnhealthy = r.getInitialHealth() == HealthStatus.UNHEALTHY;
     if (in.getEphemeral() && in.getTtlSeconds() == 0) {
       b.setTtlSeconds(DEFAULT_TTL_SECONDS);
@@ -504,7 +514,11 @@ public final class Registry {
     }
     Instance.Builder b = old.toBuilder();
     if (u.hasWeight()) {
-      b.setWeight(u.getWeight());
+      // the instance's own weight is kept aside while the operator's is in force
+      b.setRegisteredWeight(old.hasRegisteredWeight() ? old.getRegisteredWeight() : old.getWeight())
+          .setWeight(u.getWeight());
+    } else if (u.getRestoreWeight() && old.hasRegisteredWeight()) {
+      b.setWeight(old.getRegisteredWeight()).clearRegisteredWeight();
     }
     if (u.hasIsolated()) {
       b.setIsolated(u.getIsolated());

@@ -92,9 +92,11 @@ public final class StoredInstance {
     this.owner = STRINGS.intern(i.getOwner());
     this.leaseHolder = STRINGS.intern(i.getLeaseHolder());
     this.metadata = metadataOf(i.getMetadataMap());
-    this.extras = i.getTagsCount() == 0 && i.getCheckId().isEmpty() && !i.hasCheck() ? Extras.NONE
+    this.extras = i.getTagsCount() == 0 && i.getCheckId().isEmpty() && !i.hasCheck() && !i.hasRegisteredWeight()
+        ? Extras.NONE
         : new Extras(i.getTagsCount() == 0 ? ImmutableList.of() : LISTS.intern(internAll(i.getTagsList())),
-            i.getCheckId(), i.hasCheck() ? i.getCheck() : null);
+            i.getCheckId(), i.hasCheck() ? i.getCheck() : null,
+            i.hasRegisteredWeight() ? i.getRegisteredWeight() : NO_WEIGHT);
     this.revision = i.getRevision();
     this.registeredAtMs = i.getRegisteredAtMs();
     this.port = i.getPort();
@@ -122,6 +124,9 @@ public final class StoredInstance {
     }
     for (int k = 0; k < metadata.size(); k += 2) {
       b.putMetadata(metadata.get(k), metadata.get(k + 1));
+    }
+    if (extras.registeredWeight() != NO_WEIGHT) {
+      b.setRegisteredWeight(extras.registeredWeight());
     }
     if (extras.check() != null) {
       b.setCheck(extras.check());
@@ -354,8 +359,9 @@ public final class StoredInstance {
   }
 
   /** @param check null when the instance has none */
-  private record Extras(ImmutableList<String> tags, String checkId, HealthCheck check) {
-    static final Extras NONE = new Extras(ImmutableList.of(), "", null);
+  // registeredWeight: an operator's weight is in force (Instance.registered_weight), else NO_WEIGHT
+  private record Extras(ImmutableList<String> tags, String checkId, HealthCheck check, int registeredWeight) {
+    static final Extras NONE = new Extras(ImmutableList.of(), "", null, NO_WEIGHT);
   }
 
   private static Object latin1OrString(String s) {

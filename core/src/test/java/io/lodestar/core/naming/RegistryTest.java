@@ -109,6 +109,70 @@ class RegistryTest {
     assertThatThrownBy(() -> registry.apply(update("orders", "a", null, null))).isInstanceOf(LodestarException.class);
   }
 
+  /**
+   * An operator's weight (a drain to 0) holds over the instance's re-registrations, which record
+   * their own weight beside it, until the operator hands the weight back.
+   */
+  @Test
+  void anOperatorsWeightHoldsOverReRegistrationUntilRestored() {
+    apply(register(inst("orders", "a", 1)));
+    apply(update("orders", "a", 0, null));
+    assertThat(instance("orders", "a")).satisfies(i -> {
+      assertThat(i.getWeight()).isZero();
+      assertThat(i.getRegisteredWeight()).isEqualTo(Registry.DEFAULT_WEIGHT);
+    });
+    apply(register(inst("orders", "a", 1).toBuilder().setWeight(50).build()));  // e.g. a restarted app
+    assertThat(instance("orders", "a")).satisfies(i -> {
+      assertThat(i.getWeight()).isZero();
+      assertThat(i.getRegisteredWeight()).isEqualTo(50);
+    });
+    // an SDK re-asserting what it holds changes nothing: no log entry is needed for it
+    RegisterInstance again = RegisterInstance.newBuilder()
+        .setInstance(inst("orders", "a", 1).toBuilder().setWeight(50)).build();
+    assertThat(registry.unchangedBy(again)).isTrue();
+    long rev = registry.view("default", "orders").revision();
+    apply(Command.newBuilder().setTimeMs(3000).setRegisterInstance(again).build());
+    assertThat(registry.view("default", "orders").revision()).isEqualTo(rev);
+    apply(update("orders", "a", 3, null));  // a second operator's weight keeps what it registered
+    assertThat(instance("orders", "a").getRegisteredWeight()).isEqualTo(50);
+
+    apply(restoreWeight("orders", "a"));
+    assertThat(instance("orders", "a")).satisfies(i -> {
+      assertThat(i.getWeight()).isEqualTo(50);
+      assertThat(i.hasRegisteredWeight()).isFalse();
+    });
+    rev = registry.view("default", "orders").revision();
+    apply(restoreWeight("orders", "a"));  // nothing to hand back: no change, no revision
+    assertThat(registry.view("default", "orders").revision()).isEqualTo(rev);
+    apply(register(inst("orders", "a", 1).toBuilder().setWeight(60).build()));
+    assertThat(instance("orders", "a").getWeight()).isEqualTo(60);  // its own again
+
+    Command both = Command.newBuilder().setUpdateInstance(restoreWeight("orders", "a").getUpdateInstance()
+        .toBuilder().setWeight(5)).build();
+    assertThatThrownBy(() -> Registry.validate(both)).isInstanceOf(LodestarException.class)
+        .satisfies(e -> assertThat(((LodestarException) e).field()).isEqualTo("restoreWeight"));
+  }
+
+  @Test
+  void aRegistrantCannotClaimAnOperatorsWeight() {
+    apply(register(inst("orders", "a", 1).toBuilder().setWeight(40).setRegisteredWeight(7).build()));
+    assertThat(instance("orders", "a")).satisfies(i -> {
+      assertThat(i.getWeight()).isEqualTo(40);
+      assertThat(i.hasRegisteredWeight()).isFalse();
+    });
+  }
+
+  private Instance instance(String svc, String id) {
+    return registry.view("default", svc).instances().stream().filter(i -> i.getId().equals(id)).findFirst()
+        .orElseThrow();
+  }
+
+  private static Command restoreWeight(String svc, String id) {
+    return Command.newBuilder().setTimeMs(2000).setUpdateInstance(io.lodestar.api.v1.state.UpdateInstance.newBuilder()
+        .setRef(InstanceRef.newBuilder().setNamespace("default").setService(svc).setId(id)).setRestoreWeight(true))
+        .build();
+  }
+
   @Test
   void registrationAppliesDefaultsAndGrowsRevisions() {
     apply(register(inst("orders", "a", 1)));

@@ -42,7 +42,7 @@ class StoredInstanceTest {
         .setPort(8080).setProtocol("grpc").setEphemeral(true).setHealth(io.lodestar.api.v1.HealthStatus.UNHEALTHY)
         .setRevision(7).setTtlSeconds(9).setRegisteredAtMs(123).setOwner("c-1").setLeaseHolder("n1").setIsolated(true)
         .addTags("a").addTags("b").setCheckId("service:x").setRemoveAfterSeconds(30).setWeight(5)
-        .putMetadata("k", "v").build();
+        .setRegisteredWeight(9).putMetadata("k", "v").build();
     assertThat(StoredInstance.of(KEY, full).toInstance()).isEqualTo(full);
     Instance checked = Instance.newBuilder().setNamespace("default").setService("svc").setId("i-3").setHost("h")
         .setPort(1).setCheck(io.lodestar.api.v1.HealthCheck.newBuilder().setIntervalSeconds(5)

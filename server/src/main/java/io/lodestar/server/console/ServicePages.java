@@ -160,12 +160,17 @@ final class ServicePages {
           <td><form class="inline" hx-post="%s/weight" hx-target="#instance-result">
           <label class="sr-only" for="%s">Weight of %s</label>
           <input id="%s" name="weight" type="number" min="0" max="10000" value="%d" required>
-          <button type="submit">Save</button></form></td>
+          <button type="submit">Save</button></form>%s</td>
           <td>%s</td><td>%s</td><td>%s</td>
           <td class="actions">%s
           <button type="button" class="danger" hx-post="%s/deregister" hx-target="#instance-result"
                   hx-confirm="Deregister %s from %s/%s? Callers stop seeing it at once.">Deregister</button></td></tr>
-          """.formatted(h(id), h(id), h(i.getHost()), i.getPort(), state, act, fid, h(id), fid, i.getWeight(), md,
+          """.formatted(h(id), h(id), h(i.getHost()), i.getPort(), state, act, fid, h(id), fid, i.getWeight(),
+          // an operator's weight holds over re-registrations: say so, and offer to hand it back
+          !i.hasRegisteredWeight() ? "" : "<span class=\"badge warn\" data-registered-weight=\"" + i.getRegisteredWeight()
+              + "\">operator's; registered " + i.getRegisteredWeight() + "</span> <button type=\"button\" hx-post=\""
+              + act + "/restore-weight\" hx-target=\"#instance-result\">Give back</button>",
+          md,
           i.getEphemeral() ? "ephemeral" : "persistent", heartbeat,
           i.getIsolated()
               ? "<button type=\"button\" hx-post=\"" + act + "/restore\" hx-target=\"#instance-result\">Restore</button>"
@@ -190,6 +195,12 @@ final class ServicePages {
     String body = weight.matches("\\d{1,9}") ? "{\"weight\":" + weight + "}"
         : "{\"weight\":" + com.fasterxml.jackson.databind.node.TextNode.valueOf(weight) + "}";
     return patch(ns, svc, id, body, "Weight of " + id + " set to " + weight + ".");
+  }
+
+  @Post("/ui/services/{ns}/{svc}/instances/{id}/restore-weight")
+  public CompletableFuture<HttpResponse> restoreWeight(@Param("ns") String ns, @Param("svc") String svc,
+      @Param("id") String id) {
+    return patch(ns, svc, id, "{\"restoreWeight\":true}", id + " carries the weight it registered with again.");
   }
 
   @Post("/ui/services/{ns}/{svc}/instances/{id}/isolate")

@@ -67,18 +67,23 @@ final class InstanceJson {
     }
   }
 
-  /** Reads an operator's update of an instance (PATCH): weight and/or isolated. */
+  /** Reads an operator's update of an instance (PATCH): weight or restoreWeight, and/or isolated. */
   static UpdateInstance parseUpdate(JsonNode body, String namespace, String service, String id) {
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!UPDATE_FIELDS.contains(f)) {
-        throw LodestarException.invalid(f, "unknown field '" + f + "'; an update sets weight and/or isolated");
+        throw LodestarException.invalid(f, "unknown field '" + f + "'; an update sets weight (or restoreWeight)"
+            + " and/or isolated");
       }
     }
     refuseNulls(body, "", RestModel.Update.class, RestModel.Update.NULL_REFUSED);
     RestModel.Update u = bind(body, RestModel.Update.class);
-    if (u.weight() == null && u.isolated() == null) {
-      throw LodestarException.invalid("weight", "nothing to change: set weight and/or isolated");
+    boolean restore = Boolean.TRUE.equals(u.restoreWeight());
+    if (restore && u.weight() != null) {
+      throw LodestarException.invalid("restoreWeight", "either set a weight or restore the registered one, not both");
+    }
+    if (u.weight() == null && u.isolated() == null && !restore) {
+      throw LodestarException.invalid("weight", "nothing to change: set weight (or restoreWeight) and/or isolated");
     }
     UpdateInstance.Builder b = UpdateInstance.newBuilder().setRef(InstanceRef.newBuilder()
         .setNamespace(namespace).setService(service).setId(id));
@@ -88,7 +93,7 @@ final class InstanceJson {
     if (u.isolated() != null) {
       b.setIsolated(u.isolated());
     }
-    return b.build();
+    return b.setRestoreWeight(restore).build();
   }
 
   /** Reads a service's settings (PUT): metadata and/or protectThreshold. */
@@ -275,7 +280,8 @@ final class InstanceJson {
         hc.getIntervalSeconds() == 0 ? HealthChecker.DEFAULT_INTERVAL_SECONDS : hc.getIntervalSeconds(),
         hc.getTimeoutSeconds() == 0 ? HealthChecker.DEFAULT_TIMEOUT_SECONDS : hc.getTimeoutSeconds());
     return BINDER.valueToTree(new RestModel.InstanceOut(i.getId(), i.getNamespace(), i.getService(), i.getHost(),
-        i.getPort(), i.getProtocol(), i.getWeight(), new TreeMap<>(i.getMetadataMap()),
+        i.getPort(), i.getProtocol(), i.getWeight(), i.hasRegisteredWeight() ? i.getRegisteredWeight() : null,
+        new TreeMap<>(i.getMetadataMap()),
         i.getTagsCount() == 0 ? null : i.getTagsList(), i.getEphemeral(),
         i.getEphemeral() ? i.getTtlSeconds() : null, check,
         i.getRemoveAfterSeconds() > 0 ? i.getRemoveAfterSeconds() : null,

@@ -243,7 +243,9 @@ public final class NamingRestService {
     var update = InstanceJson.parseUpdate(Json.parseObject(req.contentUtf8()), ns, svc, id);
     return commandLog.submit(Command.newBuilder().setUpdateInstance(update).build()).thenApply(r -> {
       Instance i = r.getInstance();
-      log.info("instance {} of {}/{} updated: weight {}, isolated {}", id, ns, svc, i.getWeight(), i.getIsolated());
+      log.info("instance {} of {}/{} updated: weight {}{}, isolated {}", id, ns, svc, i.getWeight(),
+          i.hasRegisteredWeight() ? " (the operator's; registered " + i.getRegisteredWeight() + ")" : "",
+          i.getIsolated());
       return Json.ok(InstanceJson.toJson(i));
     });
   }

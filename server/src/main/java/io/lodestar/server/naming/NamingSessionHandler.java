@@ -73,6 +73,9 @@ public final class NamingSessionHandler implements SessionHandler {
     if (stored.hasWeight()) {
       b.setWeight(stored.getWeight());
     }
+    if (stored.hasRegisteredWeight()) {
+      b.setRegisteredWeight(stored.getRegisteredWeight());
+    }
     if (stored.hasCheck()) {
       b.setCheck(stored.getCheck());
     }

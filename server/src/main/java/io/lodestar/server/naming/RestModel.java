@@ -36,14 +36,17 @@ final class RestModel {
     static final String[] NULL_REFUSED = {"metadata", "protectThreshold"};
   }
 
-  /** An operator's update of an instance (PATCH); null is refused in both fields. */
-  record Update(Long weight, Boolean isolated) {
-    static final String[] NULL_REFUSED = {"weight", "isolated"};
+  /**
+   * An operator's update of an instance (PATCH); null is refused in every field. {@code
+   * restoreWeight} hands the weight back to the instance (its registered one), not with {@code weight}.
+   */
+  record Update(Long weight, Boolean isolated, Boolean restoreWeight) {
+    static final String[] NULL_REFUSED = {"weight", "isolated", "restoreWeight"};
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record InstanceOut(String id, String namespace, String service, String host, int port, String protocol,
-      int weight, Map<String, String> metadata, List<String> tags, boolean ephemeral, Integer ttlSeconds,
+      int weight, Integer registeredWeight, Map<String, String> metadata, List<String> tags, boolean ephemeral, Integer ttlSeconds,
       CheckOut check, Integer removeAfterSeconds, String health, boolean isolated, long revision,
       String registeredAt, String leaseHolder, String owner) {}
 

@@ -70,6 +70,8 @@ class InstanceJsonGoldenTest {
         .addTags("primary").addTags("v2").setRemoveAfterSeconds(90).setHealth(HealthStatus.UNHEALTHY)
         .setIsolated(true).setRevision(Long.MAX_VALUE).setRegisteredAtMs(AT).setLeaseHolder("node-2")
         .setOwner("conn-41").setCheckId("service:orders").build());
+    shapes.put("an operator's weight in force", base().setWeight(0).setRegisteredWeight(40).setEphemeral(true)
+        .setTtlSeconds(5).setRegisteredAtMs(AT).build());
     shapes.put("weight 10000, whole-second date", base().setWeight(10_000).setEphemeral(true).setTtlSeconds(5)
         .setRegisteredAtMs(1_764_547_200_000L).build());
     shapes.put("persistent, no check", base().setEphemeral(false).setTtlSeconds(5).setWeight(50)
@@ -178,6 +180,8 @@ class InstanceJsonGoldenTest {
       "{\"weight\":5}", "{\"isolated\":true}", "{\"weight\":0,\"isolated\":false}", "{}", "{\"weight\":null}",
       "{\"colour\":1}", "{\"weight\":-1}", "{\"weight\":10001}", "{\"weight\":\"5\"}", "{\"weight\":1.5}",
       "{\"isolated\":\"true\"}", "{\"isolated\":null}", "{\"weight\":\"x\",\"colour\":1}",
+      "{\"restoreWeight\":true}", "{\"restoreWeight\":true,\"isolated\":false}", "{\"restoreWeight\":false}",
+      "{\"restoreWeight\":true,\"weight\":5}", "{\"restoreWeight\":null}", "{\"restoreWeight\":1}",
   };
 
   private static void updates(Map<String, String> out) {
