@@ -337,6 +337,39 @@ class StreamTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> restIds("pause").isEmpty());
   }
 
+  /**
+   * An operator's weight ends with the instance (docs/api.md): what a stream re-asserts after its
+   * instance expired is the weight it registered with, even when it last registered while the
+   * operator's weight was in force (its answer, and what the stream holds, carried both).
+   */
+  @Test
+  void aReassertionAfterExpiryCarriesTheRegisteredWeightNotTheOperators() {
+    RawClient paused = RawClient.connect("weighed");
+    paused.send(ClientMessage.newBuilder().setRequestId(1).setRegister(RegisterRequest.newBuilder()
+        .setNamespace("default").setService("weighed").setInstance(Instance.newBuilder().setId("a")
+            .setHost("127.0.0.1").setPort(9000).setTtlSeconds(1).setWeight(7))).build());
+    await().until(() -> paused.received.stream().anyMatch(m -> m.getRequestId() == 1));
+    assertThat(http.patch("/v1/namespaces/default/services/weighed/instances/a", "{\"weight\":0}").status())
+        .isEqualTo(200);
+    // registered again while the drain holds (as after a reconnect): answered as held, weight 0
+    paused.send(ClientMessage.newBuilder().setRequestId(2).setRegister(RegisterRequest.newBuilder()
+        .setNamespace("default").setService("weighed").setInstance(Instance.newBuilder().setId("a")
+            .setHost("127.0.0.1").setPort(9000).setTtlSeconds(1).setWeight(7))).build());
+    await().until(() -> paused.received.stream().anyMatch(m -> m.getRequestId() == 2));
+    assertThat(paused.received.stream().filter(m -> m.getRequestId() == 2).findFirst().orElseThrow()
+        .getRegistered().getInstance().getWeight()).isZero();
+    pass(Duration.ofMillis(1500));
+    pass(Duration.ofMillis(2000));
+    assertThat(restIds("weighed")).isEmpty();
+    paused.send(ClientMessage.newBuilder().setHeartbeat(io.lodestar.api.v1.Heartbeat.getDefaultInstance()).build());
+    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("weighed").equals(Set.of("a")));
+    JsonNode a = http.get("/v1/namespaces/default/services/weighed/instances").json().get("instances").get(0);
+    assertThat(a.get("weight").asInt()).isEqualTo(7);
+    assertThat(a.has("registeredWeight")).isFalse();
+    paused.out.onCompleted();
+    await().atMost(Duration.ofSeconds(30)).until(() -> restIds("weighed").isEmpty());
+  }
+
   @Test
   void aStreamsPeriodicCheckSkipsWhileNothingChangedAndStillReassertsWhatWasRemovedBehindItsBack() {
     RawClient c = RawClient.connect("checker");
