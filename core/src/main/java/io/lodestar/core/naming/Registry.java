@@ -448,15 +448,14 @@ public final class Registry {
     Instance in = r.getInstance();
     // the stored form shares repeated strings and metadata (StoredInstance); this message is transient
     Instance.Builder b = in.toBuilder().setNamespace(s.key.namespace()).setService(s.key.service());
-    if (!in.hasWeight()) {
-      b.setWeight(DEFAULT_WEIGHT);
-    }
+    // The instance's own weight. A stored form sent back (a lease claimed on another node, a stream
+    // re-asserting what it was answered with) carries it beside an operator's, which is not its own.
+    int own = in.hasRegisteredWeight() ? in.getRegisteredWeight() : in.hasWeight() ? in.getWeight() : DEFAULT_WEIGHT;
+    b.setWeight(own).clearRegisteredWeight();
     // An operator's weight is the operator's, as isolation is: a re-registration (an SDK
     // reconnecting, an app restarting) records its own weight beside it and does not undo a drain.
     if (old != null && old.hasRegisteredWeight()) {
-      b.setRegisteredWeight(b.getWeight()).setWeight(old.getWeight());
-    } else {
-      b.clearRegisteredWeight(); // the registry's to set, never the registrant's
+      b.setRegisteredWeight(own).setWeight(old.getWeight());
     }
     boolean startsUnhealthy = r.getInitialHealth() == HealthStatus.UNHEALTHY;
     if (in.getEphemeral() && in.getTtlSeconds() == 0) {

@@ -153,11 +153,28 @@ class RegistryTest {
         .satisfies(e -> assertThat(((LodestarException) e).field()).isEqualTo("restoreWeight"));
   }
 
+  /**
+   * A stored form sent back as a registration (a lease claimed on another node, a stream
+   * re-asserting what it was answered with) carries the operator's weight beside its own: the
+   * instance's own is what it registers, and the operator's stays only while the registry holds it.
+   */
   @Test
-  void aRegistrantCannotClaimAnOperatorsWeight() {
-    apply(register(inst("orders", "a", 1).toBuilder().setWeight(40).setRegisteredWeight(7).build()));
+  void aStoredFormSentBackRegistersItsOwnWeight() {
+    apply(register(inst("orders", "a", 1).toBuilder().setWeight(7).build()));
+    apply(update("orders", "a", 0, null));
+    Instance claim = instance("orders", "a").toBuilder().setLeaseHolder("node-2").clearRevision().clearHealth()
+        .clearRegisteredAtMs().build();
+    apply(register(claim));
     assertThat(instance("orders", "a")).satisfies(i -> {
-      assertThat(i.getWeight()).isEqualTo(40);
+      assertThat(i.getLeaseHolder()).isEqualTo("node-2");
+      assertThat(i.getWeight()).isZero();
+      assertThat(i.getRegisteredWeight()).isEqualTo(7);
+    });
+    apply(Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder().setNamespace("default")
+        .setService("orders").setId("a")).build());
+    apply(register(claim));  // re-asserted after it was gone: its own weight, no operator's
+    assertThat(instance("orders", "a")).satisfies(i -> {
+      assertThat(i.getWeight()).isEqualTo(7);
       assertThat(i.hasRegisteredWeight()).isFalse();
     });
   }

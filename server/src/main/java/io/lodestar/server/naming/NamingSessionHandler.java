@@ -342,16 +342,10 @@ public final class NamingSessionHandler implements SessionHandler {
         // Expired while the client was alive but silent (a long pause): re-assert it.
         log.info("Re-registering {}/{} for client {} after its lease lapsed", stored.service(), stored.id(),
             session.clientId());
-        // what the registry adds (revision, health, time, isolation, an operator's weight) is its own
-        // to decide again: the instance's own weight is re-asserted, the operator's stays with the
-        // registry (held while the instance is, gone with it)
-        Instance held = stored.toInstance();
-        Instance.Builder spec = held.toBuilder().clearRevision().clearHealth().clearRegisteredAtMs()
-            .clearIsolated().setOwner(session.clientId()).setLeaseHolder(health.localId());
-        if (held.hasRegisteredWeight()) {
-          spec.setWeight(held.getRegisteredWeight()).clearRegisteredWeight();
-        }
-        submitRegistration(spec.build());
+        // what the registry adds (revision, health, time, isolation) is its own to decide again; so is
+        // an operator's weight the stored form carries (the registry keeps only its registered weight)
+        submitRegistration(stored.toInstance().toBuilder().clearRevision().clearHealth().clearRegisteredAtMs()
+            .clearIsolated().setOwner(session.clientId()).setLeaseHolder(health.localId()).build());
       });
     }
 
