@@ -250,9 +250,9 @@ final class ClusterRestService {
       throw LodestarException.notFound("no backup " + name + " in " + backups.toAbsolutePath() + " on this node");
     }
     io.lodestar.api.v1.state.StateSnapshot state = Backups.read(file);
-    raft.restore(state).join();
+    long entryBytes = raft.restore(state).join();
     return Json.ok(Json.object().put("restored", name).put("instances", state.getRegistry().getInstancesCount())
-        .put("namespaces", state.getRegistry().getNamespacesCount()));
+        .put("namespaces", state.getRegistry().getNamespacesCount()).put("entryBytes", entryBytes));
   }
 
   private void requireCluster() {

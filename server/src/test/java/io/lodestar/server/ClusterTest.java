@@ -472,6 +472,89 @@ class ClusterTest {
   }
 
   /**
+   * A backup larger than one Raft entry as stored restores deflated (each node reads it back one
+   * instance at a time); one too large even deflated is refused, 413 naming the backup, before
+   * anything is written. (Before, the restore sent the state as stored and any backup over 32 MiB,
+   * about 100,000 instances, failed inside Ratis.)
+   */
+  @Test
+  void aBackupLargerThanOneEntryRestoresDeflatedAndOneTooLargeEvenSoIsRefused() throws IOException {
+    Http n1 = http("n1");
+    Http.Response b = n1.post("/v1/cluster/backup", "{}");
+    assertThat(b.status()).as(b.body()).isEqualTo(201);
+    String before = b.json().get("name").asText();
+    Path backups = dir.resolve("n1").resolve("backups");
+    io.lodestar.api.v1.state.StateSnapshot original = Backups.read(backups.resolve(before));
+    // 5,000 instances with 8 KB of metadata each: 40 MB as stored, more than an entry holds
+    io.lodestar.api.v1.state.StateSnapshot big = withService(original, "big", 5_000, () -> "v".repeat(1000));
+    assertThat((long) big.getSerializedSize()).isGreaterThan(io.lodestar.server.storage.RaftLog.MAX_ENTRY_BYTES);
+    writeSingleNodeSnapshot(backups.resolve("snapshot-big.bin"), big);
+    Http.Response r = n1.post("/v1/cluster/restore", "{\"name\":\"snapshot-big.bin\"}");
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().get("instances").asInt()).isEqualTo(big.getRegistry().getInstancesCount());
+    assertThat(r.json().get("entryBytes").asLong()).isLessThan(io.lodestar.server.storage.RaftLog.MAX_ENTRY_BYTES);
+    for (String id : List.of("n1", "n2", "n3")) {
+      await().atMost(LONG).ignoreExceptions().untilAsserted(() -> assertThat(
+          http(id).get("/v1/namespaces/prod/services/big").json().get("instances").asInt()).isEqualTo(5_000));
+    }
+    // random metadata deflates to little less than it is: still more than an entry holds
+    java.util.Random random = new java.util.Random(11);
+    String letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    io.lodestar.api.v1.state.StateSnapshot tooBig = withService(original, "too-big", 7_000, () -> {
+      StringBuilder s = new StringBuilder(1000);
+      for (int k = 0; k < 1000; k++) {
+        s.append(letters.charAt(random.nextInt(letters.length())));
+      }
+      return s.toString();
+    });
+    writeSingleNodeSnapshot(backups.resolve("snapshot-too-big.bin"), tooBig);
+    r = n1.post("/v1/cluster/restore", "{\"name\":\"snapshot-too-big.bin\"}");
+    assertThat(r.status()).as(r.body()).isEqualTo(413);
+    assertThat(r.json().at("/error/field").asText()).isEqualTo("name");
+    assertThat(r.json().at("/error/message").asText()).contains("deflated").contains("MiB");
+    assertThat(n1.get("/v1/namespaces/prod/services/big").json().get("instances").asInt()).isEqualTo(5_000);
+    assertThat(n1.get("/v1/namespaces/prod/services/too-big").status()).isEqualTo(404);
+    // back to the state before: later tests snapshot often, and 40 MB each time would slow them
+    r = n1.post("/v1/cluster/restore", "{\"name\":\"" + before + "\"}");
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    for (String id : List.of("n1", "n2", "n3")) {
+      await().atMost(LONG).ignoreExceptions().untilAsserted(() -> assertThat(
+          http(id).get("/v1/namespaces/prod/services/big").status()).isEqualTo(404));
+    }
+  }
+
+  /** {@code state} with a service of {@code count} persistent instances, each with 8 metadata values. */
+  private static io.lodestar.api.v1.state.StateSnapshot withService(io.lodestar.api.v1.state.StateSnapshot state,
+      String service, int count, java.util.function.Supplier<String> value) {
+    var registry = state.getRegistry().toBuilder().addServices(io.lodestar.api.v1.ServiceInfo.newBuilder()
+        .setNamespace("prod").setName(service));
+    for (int n = 0; n < count; n++) {
+      var i = io.lodestar.api.v1.Instance.newBuilder().setNamespace("prod").setService(service).setId("i-" + n)
+          .setHost("10.7." + (n >> 8) + "." + (n & 255)).setPort(8080).setWeight(100)
+          .setHealth(io.lodestar.api.v1.HealthStatus.HEALTHY).setRevision(1);
+      for (int k = 0; k < 8; k++) {
+        i.putMetadata("k" + k, value.get());
+      }
+      registry.addInstances(i);
+    }
+    return state.toBuilder().setRegistry(registry).build();
+  }
+
+  /** A single node's snapshot file (what `cluster restore` takes to move a node to a cluster). */
+  private static void writeSingleNodeSnapshot(Path file, io.lodestar.api.v1.state.StateSnapshot state)
+      throws IOException {
+    byte[] body = state.toByteArray();
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(body);
+    java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(20).putInt(0x4C445331).putLong(state.getAppliedIndex())
+        .putInt((int) crc.getValue()).putInt(body.length);
+    try (var out = Files.newOutputStream(file)) {
+      out.write(header.array());
+      out.write(body);
+    }
+  }
+
+  /**
    * A node that loses its majority answers writes 503 quickly, without Raft internals, reports
    * DEGRADED, and writes again by itself once the majority is back: no restart.
    */

@@ -160,11 +160,41 @@ public final class RaftCluster {
 
   /**
    * Replaces the state of the whole cluster with a backup, through the log: every node applies it
-   * at the same index. Completes once this node applied it.
+   * at the same index. Deflated, it must fit in one entry ({@link RaftLog#MAX_ENTRY_BYTES}, less
+   * room for the entry's own framing), else it is refused as too large before anything is written.
+   * Completes, with the entry's size in bytes, once this node applied it.
    */
-  public CompletableFuture<Void> restore(io.lodestar.api.v1.state.StateSnapshot state) {
-    return raftLog.replicate(CommandBatch.newBuilder().setRestore(state).build())
-        .thenCompose(reply -> raftLog.adapter().whenApplied(reply.getLogIndex()));
+  public CompletableFuture<Long> restore(io.lodestar.api.v1.state.StateSnapshot state) {
+    com.google.protobuf.ByteString deflated = deflate(state);
+    long room = RaftLog.MAX_ENTRY_BYTES - RESTORE_FRAMING_BYTES;
+    if (deflated.size() > room) {
+      throw new LodestarException(LodestarException.Code.TOO_LARGE, "the backup is " + mib(deflated.size())
+          + " MiB deflated (" + mib(state.getSerializedSize()) + " MiB as stored), over the " + mib(room)
+          + " MiB a restore entry carries", "name");
+    }
+    return raftLog.replicate(CommandBatch.newBuilder().setRestoreDeflated(deflated).build())
+        .thenCompose(reply -> raftLog.adapter().whenApplied(reply.getLogIndex()))
+        .thenApply(v -> (long) deflated.size());
+  }
+
+  /** Room left in an entry for the batch's and Ratis' framing around a restore's bytes. */
+  private static final long RESTORE_FRAMING_BYTES = 64 << 10;
+
+  private static com.google.protobuf.ByteString deflate(io.lodestar.api.v1.state.StateSnapshot state) {
+    com.google.protobuf.ByteString.Output out = com.google.protobuf.ByteString.newOutput(1 << 16);
+    java.util.zip.Deflater deflater = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_SPEED);
+    try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(out, deflater, 1 << 16)) {
+      state.writeTo(z);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e); // in memory: not expected
+    } finally {
+      deflater.end();
+    }
+    return out.toByteString();
+  }
+
+  private static String mib(long bytes) {
+    return String.format(java.util.Locale.ROOT, "%.1f", bytes / (1024.0 * 1024.0));
   }
 
   /** The members' client addresses (for SDK Welcome messages). */

@@ -124,6 +124,23 @@ final class RatisStateMachine extends BaseStateMachine {
     release(ti.getIndex());
   }
 
+  /**
+   * A restore's state, inflated and applied one instance at a time (never whole, as a snapshot
+   * file's is not). The accepting node built the bytes from a backup it had parsed, so a failure
+   * here is a bug: thrown, it stops this node as any other failure to apply does.
+   */
+  private void restoreDeflated(com.google.protobuf.ByteString deflated) {
+    java.util.zip.Inflater inflater = new java.util.zip.Inflater();
+    try (java.io.InputStream in = new java.util.zip.InflaterInputStream(deflated.newInput(), inflater, 1 << 16)) {
+      io.lodestar.core.StreamedSnapshot.restore(com.google.protobuf.CodedInputStream.newInstance(in, 1 << 16),
+          stateMachine);
+    } catch (IOException e) {
+      throw new IllegalStateException("a restore entry cannot be read back: " + e, e);
+    } finally {
+      inflater.end();
+    }
+  }
+
   /** Runs on the leader, in parallel, before the entry is logged: a batch that does not parse never reaches the log. */
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
@@ -153,6 +170,10 @@ final class RatisStateMachine extends BaseStateMachine {
           stateMachine.restore(batch.getRestore());
           log.warn("State restored from a backup at index {} ({} instances)", ti.getIndex(),
               batch.getRestore().getRegistry().getInstancesCount());
+        } else if (!batch.getRestoreDeflated().isEmpty()) {
+          restoreDeflated(batch.getRestoreDeflated());
+          log.warn("State restored from a backup at index {} ({} instances, {} bytes deflated)", ti.getIndex(),
+              stateMachine.registry().instanceCount(), batch.getRestoreDeflated().size());
         }
         for (Command c : batch.getCommandsList()) {
           Outcome.Builder o = Outcome.newBuilder();
