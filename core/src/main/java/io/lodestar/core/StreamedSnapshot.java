@@ -149,6 +149,60 @@ public final class StreamedSnapshot {
     into.restoreStores(configs, kv, tokens, audit);
   }
 
+  /** What {@link #check} read: a snapshot's namespaces and instances. */
+  public record Contents(int namespaces, long instances) {}
+
+  /**
+   * Reads a snapshot's bytes through as {@link #restore} reads them, one instance at a time, and
+   * keeps nothing: throws IOException where a restore from them would fail to read. A node checks
+   * a backup so before it sends the bytes to every node (a restore through the log).
+   */
+  public static Contents check(CodedInputStream in) throws IOException {
+    in.setSizeLimit(Integer.MAX_VALUE);
+    ExtensionRegistryLite ext = ExtensionRegistryLite.getEmptyRegistry();
+    int namespaces = 0;
+    long instances = 0;
+    boolean registryRead = false;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (tag) {
+        case (2 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+          if (registryRead) {
+            throw new IOException("snapshot has two registries");
+          }
+          int limit = in.pushLimit(in.readRawVarint32());
+          for (int t = in.readTag(); t != 0; t = in.readTag()) {
+            switch (t) {
+              case (2 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED, (3 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+                if (instances > 0) {
+                  throw new IOException("snapshot has a namespace or service after instances: not written by Lodestar");
+                }
+                if (t >>> 3 == 2) {
+                  in.readMessage(Namespace.parser(), ext);
+                  namespaces++;
+                } else {
+                  in.readMessage(ServiceInfo.parser(), ext);
+                }
+              }
+              case (4 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+                in.readMessage(Instance.parser(), ext);
+                instances++;
+              }
+              default -> in.skipField(t);
+            }
+          }
+          in.popLimit(limit);
+          registryRead = true;
+        }
+        case (3 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> in.readMessage(ConfigSnapshot.parser(), ext);
+        case (4 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> in.readMessage(KvSnapshot.parser(), ext);
+        case (5 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> in.readMessage(TokenSnapshot.parser(), ext);
+        case (6 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> in.readMessage(AuditSnapshot.parser(), ext);
+        default -> in.skipField(tag);
+      }
+    }
+    return new Contents(namespaces, instances);
+  }
+
   private static void readRegistry(CodedInputStream in, Registry registry, ExtensionRegistryLite ext)
       throws IOException {
     long revision = 0;

@@ -1,6 +1,7 @@
 package io.lodestar.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
@@ -58,6 +59,11 @@ class StreamedSnapshotProperties {
     StreamedSnapshot.restore(CodedInputStream.newInstance(new ByteArrayInputStream(built), 64), restored);
     assertThat(restored.snapshot(appliedIndex)).isEqualTo(sm.snapshot(appliedIndex));
     assertThat(restored.registry().instanceCount()).isEqualTo(sm.registry().instanceCount());
+    // a read-through (a backup checked before a restore through the log) counts what a restore restores
+    StreamedSnapshot.Contents contents = StreamedSnapshot.check(CodedInputStream.newInstance(
+        new ByteArrayInputStream(built), 64));
+    assertThat(contents.instances()).isEqualTo(sm.registry().instanceCount());
+    assertThat(contents.namespaces()).isEqualTo(sm.snapshot(appliedIndex).getRegistry().getNamespacesCount());
   }
 
   @Test
@@ -68,6 +74,25 @@ class StreamedSnapshotProperties {
     StateMachine restored = new StateMachine();
     StreamedSnapshot.restore(CodedInputStream.newInstance(built), restored);
     assertThat(restored.snapshot(0)).isEqualTo(sm.snapshot(0));
+  }
+
+  /** A read-through refuses what a restore would refuse to read, before any node is touched. */
+  @Test
+  void aReadThroughRefusesWhatARestoreCannotRead() {
+    io.lodestar.api.v1.state.RegistrySnapshot misordered = io.lodestar.api.v1.state.RegistrySnapshot.newBuilder()
+        .addInstances(io.lodestar.api.v1.Instance.newBuilder().setId("a")).build();
+    byte[] instanceFirst = io.lodestar.api.v1.state.StateSnapshot.newBuilder()
+        .setRegistry(misordered).build().toByteArray();
+    byte[] bytes = java.util.Arrays.copyOf(instanceFirst, instanceFirst.length + 2);
+    // a service after the instance, inside the registry (its length grows by the two bytes)
+    bytes[1] = (byte) (bytes[1] + 2);
+    bytes[instanceFirst.length] = 0x1a;  // field 3, length-delimited: an empty ServiceInfo
+    bytes[instanceFirst.length + 1] = 0;
+    assertThatThrownBy(() -> StreamedSnapshot.check(CodedInputStream.newInstance(bytes)))
+        .isInstanceOf(IOException.class).hasMessageContaining("after instances");
+    byte[] truncated = java.util.Arrays.copyOf(instanceFirst, instanceFirst.length - 1);
+    assertThatThrownBy(() -> StreamedSnapshot.check(CodedInputStream.newInstance(truncated)))
+        .isInstanceOf(IOException.class);
   }
 
   @Test

@@ -162,14 +162,16 @@ public final class RaftCluster {
    * Replaces the state of the whole cluster with a backup, through the log: every node applies it
    * at the same index. Deflated, it must fit in one entry ({@link RaftLog#MAX_ENTRY_BYTES}, less
    * room for the entry's own framing), else it is refused as too large before anything is written.
-   * Completes, with the entry's size in bytes, once this node applied it.
+   * {@code state} is a {@code StateSnapshot}'s bytes ({@code size} of them), read once and closed
+   * here; the caller checked that they read as one. Completes, with the entry's size in bytes,
+   * once this node applied it.
    */
-  public CompletableFuture<Long> restore(io.lodestar.api.v1.state.StateSnapshot state) {
+  public CompletableFuture<Long> restore(java.io.InputStream state, long size) throws IOException {
     com.google.protobuf.ByteString deflated = deflate(state);
     long room = RaftLog.MAX_ENTRY_BYTES - RESTORE_FRAMING_BYTES;
     if (deflated.size() > room) {
       throw new LodestarException(LodestarException.Code.TOO_LARGE, "the backup is " + mib(deflated.size())
-          + " MiB deflated (" + mib(state.getSerializedSize()) + " MiB as stored), over the " + mib(room)
+          + " MiB deflated (" + mib(size) + " MiB as stored), over the " + mib(room)
           + " MiB a restore entry carries", "name");
     }
     return raftLog.replicate(CommandBatch.newBuilder().setRestoreDeflated(deflated).build())
@@ -180,13 +182,11 @@ public final class RaftCluster {
   /** Room left in an entry for the batch's and Ratis' framing around a restore's bytes. */
   private static final long RESTORE_FRAMING_BYTES = 64 << 10;
 
-  private static com.google.protobuf.ByteString deflate(io.lodestar.api.v1.state.StateSnapshot state) {
+  private static com.google.protobuf.ByteString deflate(java.io.InputStream state) throws IOException {
     com.google.protobuf.ByteString.Output out = com.google.protobuf.ByteString.newOutput(1 << 16);
     java.util.zip.Deflater deflater = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_SPEED);
-    try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(out, deflater, 1 << 16)) {
-      state.writeTo(z);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e); // in memory: not expected
+    try (state; java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(out, deflater, 1 << 16)) {
+      state.transferTo(z);
     } finally {
       deflater.end();
     }

@@ -142,7 +142,7 @@ public final class RaftSnapshotFile {
     }
   }
 
-  /** Parses the state of a file {@link #check} passed into one protobuf (a restore through the log carries it). */
+  /** Parses the state of a file {@link #check} passed into one protobuf (tests compare it whole). */
   public static StateSnapshot parse(Path file, Header header) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       ch.position(header.stateOffset());
