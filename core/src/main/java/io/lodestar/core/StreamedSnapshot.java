@@ -118,6 +118,75 @@ public final class StreamedSnapshot {
    * does. The registry's services must come before its instances, as protobuf writes them.
    */
   public static void restore(CodedInputStream in, StateMachine into) throws IOException {
+    read(in, new Sink() {
+      private Registry.Restore restore;
+
+      @Override
+      public void begin(List<Namespace> namespaces, List<ServiceInfo> services) {
+        restore = into.registry().beginRestore(namespaces, services);
+      }
+
+      @Override
+      public void add(Instance i) {
+        restore.add(i);
+      }
+
+      @Override
+      public void finish(long revision) {
+        restore.finish(revision);
+      }
+
+      @Override
+      public void noRegistry() {
+        into.registry().restore(RegistrySnapshot.getDefaultInstance());
+      }
+
+      @Override
+      public void stores(ConfigSnapshot configs, KvSnapshot kv, TokenSnapshot tokens, AuditSnapshot audit) {
+        into.restoreStores(configs, kv, tokens, audit);
+      }
+    });
+  }
+
+  /** What {@link #check} read: a snapshot's namespaces and instances. */
+  public record Contents(int namespaces, long instances) {}
+
+  /**
+   * Reads a snapshot's bytes through as {@link #restore} reads them, one instance at a time, and
+   * keeps nothing: throws IOException where a restore from them would fail to read. A node checks
+   * a backup so before it sends the bytes to every node (a restore through the log).
+   */
+  public static Contents check(CodedInputStream in) throws IOException {
+    int[] namespaces = {0};
+    long[] instances = {0};
+    read(in, new Sink() {
+      @Override
+      public void begin(List<Namespace> ns, List<ServiceInfo> services) {
+        namespaces[0] = ns.size();
+      }
+
+      @Override
+      public void add(Instance i) {
+        instances[0]++;
+      }
+    });
+    return new Contents(namespaces[0], instances[0]);
+  }
+
+  /** What reading a snapshot hands over, in order: the registry (or none), then the small stores. */
+  private interface Sink {
+    void begin(List<Namespace> namespaces, List<ServiceInfo> services);
+
+    void add(Instance i);
+
+    default void finish(long revision) {}
+
+    default void noRegistry() {}
+
+    default void stores(ConfigSnapshot configs, KvSnapshot kv, TokenSnapshot tokens, AuditSnapshot audit) {}
+  }
+
+  private static void read(CodedInputStream in, Sink sink) throws IOException {
     in.setSizeLimit(Integer.MAX_VALUE);
     ExtensionRegistryLite ext = ExtensionRegistryLite.getEmptyRegistry();
     ConfigSnapshot configs = ConfigSnapshot.getDefaultInstance();
@@ -132,7 +201,7 @@ public final class StreamedSnapshot {
             throw new IOException("snapshot has two registries");
           }
           int limit = in.pushLimit(in.readRawVarint32());
-          readRegistry(in, into.registry(), ext);
+          readRegistry(in, sink, ext);
           in.popLimit(limit);
           registryRead = true;
         }
@@ -144,99 +213,45 @@ public final class StreamedSnapshot {
       }
     }
     if (!registryRead) {
-      into.registry().restore(RegistrySnapshot.getDefaultInstance());
+      sink.noRegistry();
     }
-    into.restoreStores(configs, kv, tokens, audit);
+    sink.stores(configs, kv, tokens, audit);
   }
 
-  /** What {@link #check} read: a snapshot's namespaces and instances. */
-  public record Contents(int namespaces, long instances) {}
-
-  /**
-   * Reads a snapshot's bytes through as {@link #restore} reads them, one instance at a time, and
-   * keeps nothing: throws IOException where a restore from them would fail to read. A node checks
-   * a backup so before it sends the bytes to every node (a restore through the log).
-   */
-  public static Contents check(CodedInputStream in) throws IOException {
-    in.setSizeLimit(Integer.MAX_VALUE);
-    ExtensionRegistryLite ext = ExtensionRegistryLite.getEmptyRegistry();
-    int namespaces = 0;
-    long instances = 0;
-    boolean registryRead = false;
-    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-      switch (tag) {
-        case (2 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
-          if (registryRead) {
-            throw new IOException("snapshot has two registries");
-          }
-          int limit = in.pushLimit(in.readRawVarint32());
-          for (int t = in.readTag(); t != 0; t = in.readTag()) {
-            switch (t) {
-              case (2 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED, (3 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
-                if (instances > 0) {
-                  throw new IOException("snapshot has a namespace or service after instances: not written by Lodestar");
-                }
-                if (t >>> 3 == 2) {
-                  in.readMessage(Namespace.parser(), ext);
-                  namespaces++;
-                } else {
-                  in.readMessage(ServiceInfo.parser(), ext);
-                }
-              }
-              case (4 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
-                in.readMessage(Instance.parser(), ext);
-                instances++;
-              }
-              default -> in.skipField(t);
-            }
-          }
-          in.popLimit(limit);
-          registryRead = true;
-        }
-        case (3 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> in.readMessage(ConfigSnapshot.parser(), ext);
-        case (4 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> in.readMessage(KvSnapshot.parser(), ext);
-        case (5 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> in.readMessage(TokenSnapshot.parser(), ext);
-        case (6 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> in.readMessage(AuditSnapshot.parser(), ext);
-        default -> in.skipField(tag);
-      }
-    }
-    return new Contents(namespaces, instances);
-  }
-
-  private static void readRegistry(CodedInputStream in, Registry registry, ExtensionRegistryLite ext)
-      throws IOException {
+  private static void readRegistry(CodedInputStream in, Sink sink, ExtensionRegistryLite ext) throws IOException {
     long revision = 0;
     List<Namespace> namespaces = new ArrayList<>();
     List<ServiceInfo> services = new ArrayList<>();
-    Registry.Restore restore = null;
+    boolean begun = false;
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       switch (tag) {
         case (1 << 3) | WireFormat.WIRETYPE_VARINT -> revision = in.readUInt64();
         case (2 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
-          requireNoInstancesYet(restore);
+          requireNoInstancesYet(begun);
           namespaces.add(in.readMessage(Namespace.parser(), ext));
         }
         case (3 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
-          requireNoInstancesYet(restore);
+          requireNoInstancesYet(begun);
           services.add(in.readMessage(ServiceInfo.parser(), ext));
         }
         case (4 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
-          if (restore == null) {
-            restore = registry.beginRestore(namespaces, services);
+          if (!begun) {
+            sink.begin(namespaces, services);
+            begun = true;
           }
-          restore.add(in.readMessage(Instance.parser(), ext));
+          sink.add(in.readMessage(Instance.parser(), ext));
         }
         default -> in.skipField(tag);
       }
     }
-    if (restore == null) {
-      restore = registry.beginRestore(namespaces, services);
+    if (!begun) {
+      sink.begin(namespaces, services);
     }
-    restore.finish(revision);
+    sink.finish(revision);
   }
 
-  private static void requireNoInstancesYet(Registry.Restore restore) throws IOException {
-    if (restore != null) {
+  private static void requireNoInstancesYet(boolean begun) throws IOException {
+    if (begun) {
       throw new IOException("snapshot has a namespace or service after instances: not written by Lodestar");
     }
   }
