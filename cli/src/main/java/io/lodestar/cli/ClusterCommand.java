@@ -131,7 +131,8 @@ final class ClusterCommand extends Verb {
         printJson(res.json());
       } else {
         out().println("restored " + name + ": " + res.json().path("namespaces").asText() + " namespaces, "
-            + res.json().path("instances").asText() + " instances");
+            + res.json().path("instances").asText() + " instances (a log entry of "
+            + res.json().path("entryBytes").asLong() + " bytes, deflated)");
         out().flush();
       }
       return 0;

@@ -82,7 +82,8 @@ class CliClusterTest {
     assertThat(out).startsWith("backup at index ");
     String name = Path.of(out.substring(out.indexOf(": ") + 2).trim()).getFileName().toString();
     cli("namespaces", "create", "dropped").expect(0);
-    assertThat(cli("cluster", "restore", name).expect(0).out()).startsWith("restored " + name);
+    assertThat(cli("cluster", "restore", name).expect(0).out()).startsWith("restored " + name)
+        .containsPattern("instances \\(a log entry of [1-9][0-9]* bytes, deflated\\)\n$");
     String namespaces = cli("namespaces").expect(0).out();
     assertThat(namespaces).contains("kept").doesNotContain("dropped");
     assertThat(cli("cluster", "restore", "no-such-backup.bin").expect(1).err()).contains("no backup");

@@ -32,6 +32,7 @@ import java.util.function.Supplier;
  * changes one node at a time. Also the {@code ?consistent=true} read decorator.
  */
 final class ClusterRestService {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClusterRestService.class);
   private final RaftCluster raft;
   private final Supplier<String> address;
   private final java.nio.file.Path backups;
@@ -210,7 +211,7 @@ final class ClusterRestService {
           io.lodestar.api.v1.state.AuditNote.newBuilder().setAction(action).setTarget(target)).build())
           .get(io.lodestar.server.storage.RaftLog.WRITE_TIMEOUT_MILLIS * 2, java.util.concurrent.TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      org.slf4j.LoggerFactory.getLogger(ClusterRestService.class).warn("Membership change {} {} done, but its audit "
+      LOG.warn("Membership change {} {} done, but its audit "
           + "entry was not recorded: {}", action, target, e.toString());
     }
   }
@@ -251,9 +252,14 @@ final class ClusterRestService {
     }
     // streamed throughout: the checksum, a read-through of the state, then its bytes deflated into
     // the entry; never the state whole as protobuf (~2 KB of heap an instance)
+    long t0 = System.nanoTime();
     Backups.State state = Backups.locate(file);
     io.lodestar.core.StreamedSnapshot.Contents contents = state.check();
+    LOG.info("Restoring backup {}: {} namespaces, {} instances, {} bytes; checked in {} ms, sending it to every node",
+        name, contents.namespaces(), contents.instances(), state.length(), (System.nanoTime() - t0) / 1_000_000);
     long entryBytes = raft.restore(state.open(), state.length()).join();
+    LOG.info("Restored backup {} through the log ({} bytes deflated) in {} ms", name, entryBytes,
+        (System.nanoTime() - t0) / 1_000_000);
     return Json.ok(Json.object().put("restored", name).put("instances", contents.instances())
         .put("namespaces", contents.namespaces()).put("entryBytes", entryBytes));
   }
