@@ -167,12 +167,11 @@ public final class RaftCluster {
    * once this node applied it.
    */
   public CompletableFuture<Long> restore(java.io.InputStream state, long size) throws IOException {
-    com.google.protobuf.ByteString deflated = deflate(state);
     long room = RaftLog.MAX_ENTRY_BYTES - RESTORE_FRAMING_BYTES;
-    if (deflated.size() > room) {
-      throw new LodestarException(LodestarException.Code.TOO_LARGE, "the backup is " + mib(deflated.size())
-          + " MiB deflated (" + mib(size) + " MiB as stored), over the " + mib(room)
-          + " MiB a restore entry carries", "name");
+    com.google.protobuf.ByteString deflated = deflate(state, room);
+    if (deflated == null) {
+      throw new LodestarException(LodestarException.Code.TOO_LARGE, "the backup is more than " + mib(room)
+          + " MiB deflated (" + mib(size) + " MiB as stored), over what a restore entry carries", "name");
     }
     return raftLog.replicate(CommandBatch.newBuilder().setRestoreDeflated(deflated).build())
         .thenCompose(reply -> raftLog.adapter().whenApplied(reply.getLogIndex()))
@@ -182,15 +181,39 @@ public final class RaftCluster {
   /** Room left in an entry for the batch's and Ratis' framing around a restore's bytes. */
   private static final long RESTORE_FRAMING_BYTES = 64 << 10;
 
-  private static com.google.protobuf.ByteString deflate(java.io.InputStream state) throws IOException {
+  /** {@code state}'s bytes deflated, or null as soon as they pass {@code room}: a huge backup is never held whole. */
+  private static com.google.protobuf.ByteString deflate(java.io.InputStream state, long room) throws IOException {
     com.google.protobuf.ByteString.Output out = com.google.protobuf.ByteString.newOutput(1 << 16);
+    java.io.OutputStream bounded = new java.io.OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        if (out.size() + (long) len > room) {
+          throw new EntryFull();
+        }
+        out.write(b, off, len);
+      }
+    };
     java.util.zip.Deflater deflater = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_SPEED);
-    try (state; java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(out, deflater, 1 << 16)) {
+    try (state; java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(bounded, deflater, 1 << 16)) {
       state.transferTo(z);
+    } catch (EntryFull e) {
+      return null;
     } finally {
       deflater.end();
     }
     return out.toByteString();
+  }
+
+  /** Thrown into the deflater's stream to stop it at the entry's room. */
+  private static final class EntryFull extends IOException {
+    EntryFull() {
+      super("the restore entry is full");
+    }
   }
 
   private static String mib(long bytes) {
