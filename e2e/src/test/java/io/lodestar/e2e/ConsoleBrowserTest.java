@@ -199,6 +199,10 @@ class ConsoleBrowserTest {
     await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> assertThat(
         browser.driver.findElement(By.cssSelector(row + "[data-registered-weight]")).getText())
         .isEqualTo("operator's; registered " + i.weight()));
+    open("/");  // the overview counts the weights operators set
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> assertThat(
+        Integer.parseInt(text("[data-stat=operator-weights]"))).isGreaterThanOrEqualTo(1));
+    open("/ui/services/default/weights");
     await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
       click(row + "button[hx-post$='/restore-weight']");
       await().atMost(Duration.ofSeconds(5)).ignoreExceptions().untilAsserted(() -> assertThat(browser.driver

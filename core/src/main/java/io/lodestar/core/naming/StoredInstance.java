@@ -225,6 +225,11 @@ public final class StoredInstance {
     return h == null ? HealthStatus.UNRECOGNIZED : h;
   }
 
+  /** An operator's weight is in force (Instance.registered_weight holds the instance's own). */
+  public boolean weightSetByOperator() {
+    return extras.registeredWeight() != NO_WEIGHT;
+  }
+
   public boolean isolated() {
     return (flags & ISOLATED) != 0;
   }

@@ -50,6 +50,7 @@ final class OverviewPage {
     long healthy = 0;
     long unhealthy = 0;
     long isolated = 0;
+    long operatorWeights = 0;  // a drain left in force is easy to forget: the overview counts them
     int services = 0;
     // the services to look at first: most unhealthy, then largest (a bounded heap, one pass)
     Comparator<long[]> order = Comparator.<long[]>comparingLong(a -> a[0]).thenComparingLong(a -> a[1]);
@@ -60,6 +61,9 @@ final class OverviewPage {
       services++;
       long bad = 0;
       for (StoredInstance i : v.stored()) { // every service: compact, nothing rendered
+        if (i.weightSetByOperator()) {
+          operatorWeights++;
+        }
         if (i.isolated()) {
           isolated++;
         } else if (i.health() == HealthStatus.UNHEALTHY) {
@@ -99,6 +103,7 @@ final class OverviewPage {
         <div class="card"><span class="label">Healthy instances</span><span class="value ok" data-stat="healthy">%d</span></div>
         <div class="card"><span class="label">Unhealthy instances</span><span class="value %s" data-stat="unhealthy">%d</span></div>
         <div class="card"><span class="label">Isolated instances</span><span class="value" data-stat="isolated">%d</span></div>
+        <div class="card"><span class="label">Weights set by an operator</span><span class="value" data-stat="operator-weights">%d</span></div>
         <div class="card"><span class="label">Connected SDK clients</span><span class="value" data-stat="clients">%d</span></div>
         </div>
         <h2>Activity <small>per second, last %d s</small></h2>
@@ -108,7 +113,7 @@ final class OverviewPage {
         <div class="card"><span class="label">Config publishes</span><span class="value" data-stat="publishes">%s</span></div>
         </div>
         """.formatted(registry.namespaces().size(), services, healthy, unhealthy > 0 ? "bad" : "", unhealthy, isolated,
-        (long) rates.gauge(MeterRates.CLIENTS), MeterRates.WINDOW_SECONDS,
+        operatorWeights, (long) rates.gauge(MeterRates.CLIENTS), MeterRates.WINDOW_SECONDS,
         rate(MeterRates.REGISTRATIONS), rate(MeterRates.PUSHES), rate(MeterRates.CONFIG_PUBLISHES));
     return api.json(HttpMethod.GET, "/v1/cluster", null).thenApply(c -> naming + cluster(c) + table);
   }
