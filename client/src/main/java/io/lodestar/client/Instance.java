@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalInt;
 
 /**
  * One registered instance of a service, as the server stores it: an immutable value (its metadata
@@ -27,10 +28,14 @@ import java.util.Objects;
  * @param registeredAtMs when it was first registered (epoch milliseconds)
  * @param owner the SDK connection that owns an ephemeral instance; empty for REST registrations
  * @param leaseHolder in a cluster, the node holding an ephemeral instance's lease; else empty
+ * @param registeredWeight present while an operator's weight is in force ({@code weight} is then the
+ *     operator's): the weight the instance registered, which it weighs again once the operator gives
+ *     its weight back. An operator's weight holds over the instance's own re-registrations.
  */
 public record Instance(String id, String namespace, String service, String host, int port, String protocol,
     int weight, Map<String, String> metadata, List<String> tags, boolean ephemeral, Health health,
-    boolean isolated, long revision, int ttlSeconds, long registeredAtMs, String owner, String leaseHolder) {
+    boolean isolated, long revision, int ttlSeconds, long registeredAtMs, String owner, String leaseHolder,
+    OptionalInt registeredWeight) {
 
   /** An instance's health as the server decides it. */
   public enum Health {
@@ -49,8 +54,22 @@ public record Instance(String id, String namespace, String service, String host,
     Objects.requireNonNull(health, "health");
     Objects.requireNonNull(owner, "owner");
     Objects.requireNonNull(leaseHolder, "leaseHolder");
+    Objects.requireNonNull(registeredWeight, "registeredWeight");
     metadata = Map.copyOf(metadata);
     tags = List.copyOf(tags);
+  }
+
+  /** An instance weighing its own weight: no operator's weight in force. */
+  public Instance(String id, String namespace, String service, String host, int port, String protocol,
+      int weight, Map<String, String> metadata, List<String> tags, boolean ephemeral, Health health,
+      boolean isolated, long revision, int ttlSeconds, long registeredAtMs, String owner, String leaseHolder) {
+    this(id, namespace, service, host, port, protocol, weight, metadata, tags, ephemeral, health, isolated,
+        revision, ttlSeconds, registeredAtMs, owner, leaseHolder, OptionalInt.empty());
+  }
+
+  /** True while {@link #weight} is an operator's (a drain, say), not the one the instance registered. */
+  public boolean weightSetByOperator() {
+    return registeredWeight.isPresent();
   }
 
   /** Not {@link Health#UNHEALTHY}: what discovery's healthy filter keeps. */
@@ -87,6 +106,7 @@ public record Instance(String id, String namespace, String service, String host,
     b.registeredAtMs = registeredAtMs;
     b.owner = owner;
     b.leaseHolder = leaseHolder;
+    b.registeredWeight = registeredWeight;
     return b;
   }
 
@@ -109,6 +129,7 @@ public record Instance(String id, String namespace, String service, String host,
     private long registeredAtMs;
     private String owner = "";
     private String leaseHolder = "";
+    private OptionalInt registeredWeight = OptionalInt.empty();
 
     private Builder() {}
 
@@ -203,9 +224,21 @@ public record Instance(String id, String namespace, String service, String host,
       return this;
     }
 
+    /** The weight the instance registered, when {@link #weight} is an operator's. */
+    public Builder registeredWeight(int v) {
+      registeredWeight = OptionalInt.of(v);
+      return this;
+    }
+
+    /** {@link #weight} is the instance's own. */
+    public Builder clearRegisteredWeight() {
+      registeredWeight = OptionalInt.empty();
+      return this;
+    }
+
     public Instance build() {
       return new Instance(id, namespace, service, host, port, protocol, weight, metadata, tags, ephemeral,
-          health, isolated, revision, ttlSeconds, registeredAtMs, owner, leaseHolder);
+          health, isolated, revision, ttlSeconds, registeredAtMs, owner, leaseHolder, registeredWeight);
     }
   }
 }

@@ -52,7 +52,8 @@ class InboundTest {
             .setCheck(HealthCheck.newBuilder().setTcp(TcpCheck.newBuilder().setAddress("10.0.0.4:1")))
             .setCheckId("tcp").setRemoveAfterSeconds(30).setOwner("").build(),
         proto(5).putMetadata("note", "ünïcödé ✓ " + "x".repeat(100)).build(),  // past the shared strings' bound
-        proto(7).build());  // the same metadata as instance 1
+        proto(7).build(),  // the same metadata as instance 1
+        proto(8).setWeight(0).setRegisteredWeight(40).build());  // an operator's drain
     ServiceUpdate update = snapshot(instances);
 
     Inbound in = parse(ServerMessage.newBuilder().setRequestId(42).setFetched(update).build());
@@ -66,6 +67,11 @@ class InboundTest {
     assertThat(s.instances().get(0).weight()).isEqualTo(ServiceSnapshot.DEFAULT_WEIGHT);
     assertThat(s.instances().get(1).weight()).isZero();
     assertThat(s.instances().get(1).tags()).containsExactly("blue", "canary");
+    assertThat(s.instances().get(6).registeredWeight()).hasValue(40);
+    assertThat(s.instances().get(6).weightSetByOperator()).isTrue();
+    assertThat(s.instances().get(0).registeredWeight()).isEmpty();
+    // and the failover cache's files keep it
+    assertThat(Instances.fromProto(Instances.toProto(s.instances().get(6)))).isEqualTo(s.instances().get(6));
     // identical metadata within one answer is one map, kept by both instances as it is
     assertThat(s.instances().get(5).metadata()).isSameAs(s.instances().get(0).metadata());
   }

@@ -97,12 +97,20 @@ class NamingIntegrationTest {
     LodestarClient b = client();
     a.register(spec(svc, 8080).weight(7).build());
     assertThat(patch(svc, "10.1.0.1:8080", "{\"weight\":0}")).isEqualTo(200);
-    await().untilAsserted(() -> assertThat(b.getInstances("default", svc)).singleElement()
-        .satisfies(i -> assertThat(i.weight()).isZero()));
-    assertThat(a.register(spec(svc, 8080).weight(7).build()).weight()).isZero();
+    await().untilAsserted(() -> assertThat(b.getInstances("default", svc)).singleElement().satisfies(i -> {
+      assertThat(i.weight()).isZero();
+      assertThat(i.registeredWeight()).hasValue(7); // what it gets back, seen by every SDK
+    }));
+    assertThat(b.fetch("default", svc).instances()).singleElement()
+        .satisfies(i -> assertThat(i.registeredWeight()).hasValue(7));
+    Instance again = a.register(spec(svc, 8080).weight(7).build());
+    assertThat(again.weight()).isZero();
+    assertThat(again.weightSetByOperator()).isTrue(); // why the answer's weight is not the one sent
     assertThat(patch(svc, "10.1.0.1:8080", "{\"restoreWeight\":true}")).isEqualTo(200);
-    await().untilAsserted(() -> assertThat(b.getInstances("default", svc)).singleElement()
-        .satisfies(i -> assertThat(i.weight()).isEqualTo(7)));
+    await().untilAsserted(() -> assertThat(b.getInstances("default", svc)).singleElement().satisfies(i -> {
+      assertThat(i.weight()).isEqualTo(7);
+      assertThat(i.registeredWeight()).isEmpty();
+    }));
   }
 
   @Test

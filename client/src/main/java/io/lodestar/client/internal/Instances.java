@@ -4,6 +4,7 @@ import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.client.Instance;
 import io.lodestar.client.ServiceSnapshot;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * The SDK's {@link Instance} from and to the wire form: the stream's updates, register answers
@@ -23,7 +24,8 @@ public final class Instances {
     return new Instance(p.getId(), p.getNamespace(), p.getService(), p.getHost(), p.getPort(), p.getProtocol(),
         p.hasWeight() ? p.getWeight() : ServiceSnapshot.DEFAULT_WEIGHT, metadata, p.getTagsList(),
         p.getEphemeral(), health(p.getHealth()), p.getIsolated(), p.getRevision(), p.getTtlSeconds(),
-        p.getRegisteredAtMs(), p.getOwner(), p.getLeaseHolder());
+        p.getRegisteredAtMs(), p.getOwner(), p.getLeaseHolder(),
+        p.hasRegisteredWeight() ? OptionalInt.of(p.getRegisteredWeight()) : OptionalInt.empty());
   }
 
   public static List<Instance> fromProto(List<io.lodestar.api.v1.Instance> l) {
@@ -32,7 +34,9 @@ public final class Instances {
 
   /** The wire form (the failover cache's files). A persistent instance's health check is not kept. */
   public static io.lodestar.api.v1.Instance toProto(Instance i) {
-    return io.lodestar.api.v1.Instance.newBuilder()
+    var b = io.lodestar.api.v1.Instance.newBuilder();
+    i.registeredWeight().ifPresent(b::setRegisteredWeight);
+    return b
         .setId(i.id()).setNamespace(i.namespace()).setService(i.service()).setHost(i.host()).setPort(i.port())
         .setProtocol(i.protocol()).setWeight(i.weight()).putAllMetadata(i.metadata()).addAllTags(i.tags())
         .setEphemeral(i.ephemeral()).setHealth(health(i.health())).setIsolated(i.isolated())

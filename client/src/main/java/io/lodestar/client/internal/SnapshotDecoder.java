@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Reads a {@code ServiceUpdate} snapshot (naming.proto) from its wire bytes straight into the SDK's
@@ -136,12 +137,14 @@ public final class SnapshotDecoder {
     long registeredAtMs = 0;
     String owner = "";
     String leaseHolder = "";
+    OptionalInt registeredWeight = OptionalInt.empty();
     while (true) {
       int tag = in.readTag();
       switch (tag) {
         case 0 -> {
           return new Instance(id, namespace, service, host, port, protocol, weight, metadata, tags,
-              ephemeral, health, isolated, revision, ttlSeconds, registeredAtMs, owner, leaseHolder);
+              ephemeral, health, isolated, revision, ttlSeconds, registeredAtMs, owner, leaseHolder,
+              registeredWeight);
         }
         case 1 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED -> id = string();
         case 2 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED -> namespace = string();
@@ -159,6 +162,7 @@ public final class SnapshotDecoder {
         case 15 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED -> owner = string();
         case 16 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED -> leaseHolder = string();
         case 17 << 3 -> isolated = in.readBool();
+        case 21 << 3 -> registeredWeight = OptionalInt.of(in.readUInt32());
         case 18 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
           if (tags.isEmpty()) {
             tags = new ArrayList<>(2);
