@@ -2,6 +2,7 @@ package io.lodestar.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,18 +31,23 @@ final class ClusterCommand extends Verb {
       return 0;
     }
     JsonNode c = res.json();
+    List<String> waits = new java.util.ArrayList<>();
+    c.path("featureLevelWaitsFor").forEach(w -> waits.add(w.asText()));
     v.out().println("leader: " + (c.path("leader").isNull() ? "(none)" : c.path("leader").asText()) + "   term: "
-        + c.path("term").asText());
-    Table t = new Table("ID", "ADDRESS", "ROLE", "LAST APPLIED");
+        + c.path("term").asText() + "   feature level: " + c.path("featureLevel").asText("?")
+        + (waits.isEmpty() ? "" : " (waits for " + String.join(", ", waits) + ")"));
+    Table t = new Table("ID", "ADDRESS", "ROLE", "LAST APPLIED", "LEVEL");
     for (JsonNode m : c.path("members")) {
       t.row(m.path("id").asText(), m.path("address").asText(), m.path("role").asText(),
-          m.path("lastApplied").isNull() ? "-" : m.path("lastApplied").asText());
+          m.path("lastApplied").isNull() ? "-" : m.path("lastApplied").asText(),
+          m.path("featureLevel").isNull() || m.path("featureLevel").isMissingNode() ? "-" : m.path("featureLevel").asText());
     }
     t.print(v.out());
     return 0;
   }
 
-  @Command(name = "status", description = "Show the leader, the term and each member's role and applied index.")
+  @Command(name = "status", description = "Show the leader, the term, the feature level and each member's role, "
+      + "applied index and the feature level it agrees to.")
   static final class Status extends Verb {
     @Override
     public Integer call() throws Exception {
@@ -132,7 +138,7 @@ final class ClusterCommand extends Verb {
       } else {
         out().println("restored " + name + ": " + res.json().path("namespaces").asText() + " namespaces, "
             + res.json().path("instances").asText() + " instances (a log entry of "
-            + res.json().path("entryBytes").asLong() + " bytes, deflated)");
+            + res.json().path("entryBytes").asLong() + " bytes)");
         out().flush();
       }
       return 0;

@@ -21,7 +21,18 @@ import io.lodestar.core.naming.Registry;
  * that owns it. Deterministic: same commands in, same state out.
  */
 public final class StateMachine {
+  /**
+   * The feature level this version applies commands at, at most. A level changes how some logged
+   * command applies, so every replica must apply it the same way: a state starts at level 0 (as the
+   * versions before levels applied), and moves up only by a logged {@code RaiseFeatureLevel}, which
+   * the leader writes once every member says it knows the level (docs/operations.md, "Rolling
+   * upgrades"). Level 1: an operator's weight holds over re-registrations and can be given back;
+   * a cluster restore travels deflated.
+   */
+  public static final int FEATURE_LEVEL = 1;
+
   private final Registry registry = new Registry();
+  private volatile int featureLevel;
   private final ConfigStore configs = new ConfigStore(ns -> registry.namespace(ns) != null);
   private final KvStore kv = new KvStore(ns -> registry.namespace(ns) != null);
   private final TokenStore tokens = new TokenStore();
@@ -29,6 +40,26 @@ public final class StateMachine {
 
   public Registry registry() {
     return registry;
+  }
+
+  /** The state's feature level: commands apply as at this level ({@link #FEATURE_LEVEL}). */
+  public int featureLevel() {
+    return featureLevel;
+  }
+
+  public StateMachine() {
+    setFeatureLevel(0);
+  }
+
+  private void setFeatureLevel(int level) {
+    if (level > FEATURE_LEVEL) {
+      // Not a refusal: this replica cannot apply what comes next as the others will. It stops
+      // rather than diverge (the log's rule for an apply that fails other than by refusal).
+      throw new IllegalStateException("the state is at feature level " + level + ", and this version applies "
+          + "commands at up to level " + FEATURE_LEVEL + ": run the version the other members run");
+    }
+    featureLevel = level;
+    registry.operatorWeightsHold(level >= 1);
   }
 
   public ConfigStore configs() {
@@ -58,10 +89,28 @@ public final class StateMachine {
       Governance.validate(cmd);
     } else if (TokenStore.handles(cmd)) {
       TokenStore.validate(cmd);
+    } else if (cmd.hasRaiseFeatureLevel()) {
+      if (cmd.getRaiseFeatureLevel().getLevel() < 1) {
+        throw LodestarException.invalid("level", "a feature level to raise to is 1 or more");
+      }
     } else if (cmd.hasAuditNote()) {
       io.lodestar.core.Validation.name("action", cmd.getAuditNote().getAction());
     } else {
       Registry.validate(cmd);
+    }
+  }
+
+  /**
+   * Refuses, before it is logged, what the state's feature level does not take yet: a command whose
+   * meaning a member of an older version would not share. (Applied anyway, as by a member that
+   * accepted it before a restore took the level down, it applies as at the state's level.)
+   */
+  public void admit(Command cmd) {
+    if (featureLevel < 1 && cmd.hasUpdateInstance() && cmd.getUpdateInstance().getRestoreWeight()) {
+      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, "giving an operator's weight back "
+          + "needs feature level 1, and the state is at level " + featureLevel + ": a member runs an older version "
+          + "(GET /v1/cluster shows each member's level). Until every member runs this one, an instance's "
+          + "registration replaces an operator's weight; set the weight to give it another", "restoreWeight");
     }
   }
 
@@ -78,6 +127,13 @@ public final class StateMachine {
   }
 
   private CommandResult applyToDomain(Command cmd) {
+    if (cmd.hasRaiseFeatureLevel()) {
+      int to = cmd.getRaiseFeatureLevel().getLevel();
+      if (to > featureLevel) {
+        setFeatureLevel(to);
+      }
+      return CommandResult.getDefaultInstance();
+    }
     if (TokenStore.handles(cmd)) {
       return tokens.apply(cmd);
     }
@@ -132,7 +188,8 @@ public final class StateMachine {
   }
 
   public StateSnapshot snapshot(long appliedIndex) {
-    return StateSnapshot.newBuilder().setAppliedIndex(appliedIndex).setRegistry(registry.snapshot())
+    return StateSnapshot.newBuilder().setAppliedIndex(appliedIndex).setFeatureLevel(featureLevel)
+        .setRegistry(registry.snapshot())
         .setConfigs(configs.snapshot()).setKv(kv.snapshot())
         .setTokens(tokens.snapshot()).setAudit(audit.snapshot()).build();
   }
@@ -143,13 +200,19 @@ public final class StateMachine {
    * a whole protobuf copy of the registry in memory. Call on the applier thread.
    */
   public StreamedSnapshot captureSnapshot(long appliedIndex) {
-    return new StreamedSnapshot(appliedIndex, registry.capture(), configs.snapshot(), kv.snapshot(),
+    return new StreamedSnapshot(appliedIndex, featureLevel, registry.capture(), configs.snapshot(), kv.snapshot(),
         tokens.snapshot(), audit.snapshot());
   }
 
   public void restore(StateSnapshot snapshot) {
+    restoreFeatureLevel(snapshot.getFeatureLevel());
     registry.restore(snapshot.getRegistry());
     restoreStores(snapshot.getConfigs(), snapshot.getKv(), snapshot.getTokens(), snapshot.getAudit());
+  }
+
+  /** A restored state's level (a backup's may be lower than the state's was: the leader raises it again). */
+  void restoreFeatureLevel(int level) {
+    setFeatureLevel(level);
   }
 
   /** Everything but the registry, which {@link StreamedSnapshot#restore} restores itself first. */

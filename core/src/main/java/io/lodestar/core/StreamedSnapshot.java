@@ -35,6 +35,7 @@ import java.util.List;
  */
 public final class StreamedSnapshot {
   private final long appliedIndex;
+  private final int featureLevel;
   private final Registry.Captured registry;
   private final ConfigSnapshot configs;
   private final KvSnapshot kv;
@@ -42,9 +43,10 @@ public final class StreamedSnapshot {
   private final AuditSnapshot audit;
   private long registrySize = -1;  // computed once, by the thread that sizes and writes
 
-  StreamedSnapshot(long appliedIndex, Registry.Captured registry, ConfigSnapshot configs, KvSnapshot kv,
-      TokenSnapshot tokens, AuditSnapshot audit) {
+  StreamedSnapshot(long appliedIndex, int featureLevel, Registry.Captured registry, ConfigSnapshot configs,
+      KvSnapshot kv, TokenSnapshot tokens, AuditSnapshot audit) {
     this.appliedIndex = appliedIndex;
+    this.featureLevel = featureLevel;
     this.registry = registry;
     this.configs = configs;
     this.kv = kv;
@@ -59,6 +61,7 @@ public final class StreamedSnapshot {
     size += CodedOutputStream.computeTagSize(2) + CodedOutputStream.computeUInt64SizeNoTag(reg) + reg;
     size += CodedOutputStream.computeMessageSize(3, configs) + CodedOutputStream.computeMessageSize(4, kv)
         + CodedOutputStream.computeMessageSize(5, tokens) + CodedOutputStream.computeMessageSize(6, audit);
+    size += featureLevel != 0 ? CodedOutputStream.computeUInt32Size(7, featureLevel) : 0;
     return size;
   }
 
@@ -91,6 +94,9 @@ public final class StreamedSnapshot {
     out.writeMessage(4, kv);
     out.writeMessage(5, tokens);
     out.writeMessage(6, audit);
+    if (featureLevel != 0) {
+      out.writeUInt32(7, featureLevel);
+    }
   }
 
   private long registrySize() {
@@ -142,14 +148,16 @@ public final class StreamedSnapshot {
       }
 
       @Override
-      public void stores(ConfigSnapshot configs, KvSnapshot kv, TokenSnapshot tokens, AuditSnapshot audit) {
+      public void stores(ConfigSnapshot configs, KvSnapshot kv, TokenSnapshot tokens, AuditSnapshot audit,
+          int featureLevel) {
+        into.restoreFeatureLevel(featureLevel);
         into.restoreStores(configs, kv, tokens, audit);
       }
     });
   }
 
-  /** What {@link #check} read: a snapshot's namespaces and instances. */
-  public record Contents(int namespaces, long instances) {}
+  /** What {@link #check} read: a snapshot's namespaces and instances, and the level it was taken at. */
+  public record Contents(int namespaces, long instances, int featureLevel) {}
 
   /**
    * Reads a snapshot's bytes through as {@link #restore} reads them, one instance at a time, and
@@ -159,6 +167,7 @@ public final class StreamedSnapshot {
   public static Contents check(CodedInputStream in) throws IOException {
     int[] namespaces = {0};
     long[] instances = {0};
+    int[] level = {0};
     read(in, new Sink() {
       @Override
       public void begin(List<Namespace> ns, List<ServiceInfo> services) {
@@ -169,8 +178,14 @@ public final class StreamedSnapshot {
       public void add(Instance i) {
         instances[0]++;
       }
+
+      @Override
+      public void stores(ConfigSnapshot configs, KvSnapshot kv, TokenSnapshot tokens, AuditSnapshot audit,
+          int featureLevel) {
+        level[0] = featureLevel;
+      }
     });
-    return new Contents(namespaces[0], instances[0]);
+    return new Contents(namespaces[0], instances[0], level[0]);
   }
 
   /** What reading a snapshot hands over, in order: the registry (or none), then the small stores. */
@@ -183,7 +198,8 @@ public final class StreamedSnapshot {
 
     default void noRegistry() {}
 
-    default void stores(ConfigSnapshot configs, KvSnapshot kv, TokenSnapshot tokens, AuditSnapshot audit) {}
+    default void stores(ConfigSnapshot configs, KvSnapshot kv, TokenSnapshot tokens, AuditSnapshot audit,
+        int featureLevel) {}
   }
 
   private static void read(CodedInputStream in, Sink sink) throws IOException {
@@ -194,6 +210,7 @@ public final class StreamedSnapshot {
     TokenSnapshot tokens = TokenSnapshot.getDefaultInstance();
     AuditSnapshot audit = AuditSnapshot.getDefaultInstance();
     boolean registryRead = false;
+    int featureLevel = 0;
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       switch (tag) {
         case (2 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
@@ -209,13 +226,14 @@ public final class StreamedSnapshot {
         case (4 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> kv = in.readMessage(KvSnapshot.parser(), ext);
         case (5 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> tokens = in.readMessage(TokenSnapshot.parser(), ext);
         case (6 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> audit = in.readMessage(AuditSnapshot.parser(), ext);
+        case (7 << 3) | WireFormat.WIRETYPE_VARINT -> featureLevel = in.readUInt32();
         default -> in.skipField(tag);  // applied_index: the file's header holds it
       }
     }
     if (!registryRead) {
       sink.noRegistry();
     }
-    sink.stores(configs, kv, tokens, audit);
+    sink.stores(configs, kv, tokens, audit, featureLevel);
   }
 
   private static void readRegistry(CodedInputStream in, Sink sink, ExtensionRegistryLite ext) throws IOException {

@@ -376,6 +376,8 @@ class ConsoleBrowserTest {
   void clusterPageShowsMembersAndTakesASnapshot() {
     open("/ui/cluster");
     awaitText("#members", "leader");
+    // a single node is every member: it runs at the level its version knows
+    awaitText("#members [data-feature-level]", String.valueOf(io.lodestar.core.StateMachine.FEATURE_LEVEL));
     click("button[hx-post='/ui/cluster/snapshot']");
     awaitText("#action-result .notice", "Snapshot taken");
   }

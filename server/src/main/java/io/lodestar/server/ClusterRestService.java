@@ -40,6 +40,7 @@ final class ClusterRestService {
 
   private final Runnable snapshot;
   private final java.util.function.LongSupplier localIndex;
+  private final io.lodestar.server.storage.FeatureLevels levels;
 
   /**
    * @param snapshot writes a snapshot of this node's state now (either log)
@@ -52,8 +53,9 @@ final class ClusterRestService {
   ClusterRestService(RaftCluster raft, Supplier<String> address, java.nio.file.Path backups, Runnable snapshot,
       java.util.function.LongSupplier localIndex, io.lodestar.server.config.SecretBox secretBox,
       io.lodestar.server.storage.CommandLog audit,
-      io.lodestar.server.http.PeerHttp peers) {
+      io.lodestar.server.http.PeerHttp peers, io.lodestar.server.storage.FeatureLevels levels) {
     this.peers = peers;
+    this.levels = levels;
     this.secretBox = secretBox;
     this.audit = audit;
     this.raft = raft;
@@ -103,6 +105,9 @@ final class ClusterRestService {
           .put("lastApplied", raft.appliedIndex());
     }
     o.put("secretKeyId", secretBox.keyId()).put("secretKeyGeneration", secretBox.generation());
+    // the level this member agrees to (what its version knows, or a level it holds at), and the
+    // state's (FeatureLevels)
+    o.put("featureLevel", levels.agreed()).put("stateFeatureLevel", levels.stateLevel());
     return o;
   }
 
@@ -115,11 +120,13 @@ final class ClusterRestService {
   public CompletableFuture<HttpResponse> cluster() {
     ObjectNode self = local();
     ObjectNode root = Json.object();
+    root.put("featureLevel", levels.stateLevel());
+    levels.waitingFor().forEach(root.putArray("featureLevelWaitsFor")::add);
     if (raft == null) {
       root.put("leader", address.get()).put("term", 0);
       ObjectNode m = root.putArray("members").addObject();
       m.put("id", address.get()).put("address", address.get()).put("role", "leader")
-          .put("lastApplied", localIndex.getAsLong());
+          .put("lastApplied", localIndex.getAsLong()).put("featureLevel", levels.agreed());
       return CompletableFuture.completedFuture(Json.ok(root));
     }
     root.put("leader", raft.leaderId()).put("term", raft.term());
@@ -156,9 +163,11 @@ final class ClusterRestService {
     if (info != null) {
       o.put("role", info.path("role").asText());
       o.put("lastApplied", info.path("lastApplied").asLong());
+      o.put("featureLevel", info.path("featureLevel").asInt(0)); // a version before levels says nothing: 0
     } else {
       o.put("role", p.id().equals(leader) ? "leader" : "follower");
       o.putNull("lastApplied");
+      o.putNull("featureLevel");
     }
     return o;
   }
@@ -255,10 +264,18 @@ final class ClusterRestService {
     long t0 = System.nanoTime();
     Backups.State state = Backups.locate(file);
     io.lodestar.core.StreamedSnapshot.Contents contents = state.check();
+    int level = levels.stateLevel();
+    if (contents.featureLevel() > level) {
+      // a member that does not know the backup's level would read its state otherwise than the rest
+      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, "backup " + name + " was taken at "
+          + "feature level " + contents.featureLevel() + " and the cluster is at level " + level + ": a member runs an "
+          + "older version (GET /v1/cluster shows each member's level); restore it once every member runs this one",
+          "name");
+    }
     LOG.info("Restoring backup {}: {} namespaces, {} instances, {} bytes; checked in {} ms, sending it to every node",
         name, contents.namespaces(), contents.instances(), state.length(), (System.nanoTime() - t0) / 1_000_000);
     long entryBytes = raft.restore(state.open(), state.length()).join();
-    LOG.info("Restored backup {} through the log ({} bytes deflated) in {} ms", name, entryBytes,
+    LOG.info("Restored backup {} through the log (an entry of {} bytes) in {} ms", name, entryBytes,
         (System.nanoTime() - t0) / 1_000_000);
     return Json.ok(Json.object().put("restored", name).put("instances", contents.instances())
         .put("namespaces", contents.namespaces()).put("entryBytes", entryBytes));

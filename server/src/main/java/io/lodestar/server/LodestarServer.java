@@ -196,6 +196,21 @@ public final class LodestarServer implements AutoCloseable {
     }
 
     private boolean syncEphemeral;
+    private int holdFeatureLevel = StateMachine.FEATURE_LEVEL;
+
+    /**
+     * The highest feature level this member agrees to ({@link io.lodestar.server.storage.FeatureLevels}):
+     * below this version's, it holds the state there so that every member can still go back to a
+     * version that knows only that level. Default: this version's level.
+     */
+    public Builder holdFeatureLevel(int level) {
+      if (level < 0 || level > StateMachine.FEATURE_LEVEL) {
+        throw new IllegalArgumentException("--hold-feature-level must be 0 to " + StateMachine.FEATURE_LEVEL
+            + " (the level this version knows), not " + level);
+      }
+      this.holdFeatureLevel = level;
+      return this;
+    }
 
     /**
      * A single node syncs ephemeral registrations before it answers them too, as every other write.
@@ -322,7 +337,7 @@ public final class LodestarServer implements AutoCloseable {
       ExpiryProtection expiryProtection, io.lodestar.server.tls.TlsSettings tls, int maxLongPollsPerClient,
       Path clusterSecretFile, io.lodestar.server.limits.ServerLimits limits, boolean auth, boolean metricsOpen,
       java.io.PrintStream bootstrapOut, boolean walTruncateDamaged, int writeQueue,
-      boolean syncEphemeral) {}
+      boolean syncEphemeral, int holdFeatureLevel) {}
 
   private final Settings config;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -345,6 +360,8 @@ public final class LodestarServer implements AutoCloseable {
   private SessionService grpc;
   private Console console;
   private java.util.concurrent.ScheduledExecutorService telemetrySweeper;
+  /** How often a cluster's leader checks whether every member knows a higher feature level. */
+  private static final long FEATURE_LEVEL_CHECK_SECONDS = 5;
   private Server server;
   private Server consulServer;
   private io.lodestar.server.tls.ServerTls tls;
@@ -354,7 +371,7 @@ public final class LodestarServer implements AutoCloseable {
     this.config = new Settings(b.bind, b.port, b.dataDir, b.snapshotEvery, b.cluster, b.raftSegmentBytes,
         b.consulPort, b.datacenter, b.nanoClock, b.expiryProtection, b.tls, b.maxLongPollsPerClient,
         b.clusterSecretFile, b.limits, b.auth, b.metricsOpen != null ? b.metricsOpen : loopback(b.bind),
-        b.bootstrapOut, b.walTruncateDamaged, b.writeQueue, b.syncEphemeral);
+        b.bootstrapOut, b.walTruncateDamaged, b.writeQueue, b.syncEphemeral, b.holdFeatureLevel);
   }
 
   /** Replays storage, then starts serving; returns once the port answers. */
@@ -433,6 +450,12 @@ public final class LodestarServer implements AutoCloseable {
       close();
       throw e;
     }
+    // a single node is every member: it applies at the level it knows before it serves; a cluster's
+    // leader raises the level once every member knows it (checked below, every few seconds)
+    io.lodestar.server.storage.FeatureLevels levels = new io.lodestar.server.storage.FeatureLevels(commandLog,
+        stateMachine, raftLog == null ? null : raftLog.cluster(), peers, config.holdFeatureLevel);
+    levels.raiseAlone();
+    meters.gauge("lodestar.feature.level", stateMachine, StateMachine::featureLevel);
     health.start();
     // after the replay, so that a restart does not count the history again
     stateMachine.configs().addListener(new ConfigPublishMeter(meters));
@@ -464,6 +487,9 @@ public final class LodestarServer implements AutoCloseable {
     });
     telemetrySweeper.scheduleWithFixedDelay(callStats::sweep, CallStatsStore.SLOT_MS, CallStatsStore.SLOT_MS,
         java.util.concurrent.TimeUnit.MILLISECONDS);
+    // the same housekeeping thread: a check that asks the members without waiting for them
+    telemetrySweeper.scheduleWithFixedDelay(levels::check, 1, FEATURE_LEVEL_CHECK_SECONDS,
+        java.util.concurrent.TimeUnit.SECONDS);
     ClusterTelemetry telemetry = new ClusterTelemetry(callStats, address, members, peers);
     // the SDK stream: one session per client, a handler per domain
     grpc = new SessionService(List.of(new NamingSessionHandler(writes, stateMachine.registry(), health, hub, meters),
@@ -476,7 +502,7 @@ public final class LodestarServer implements AutoCloseable {
         new io.lodestar.server.limits.PerAddressCounter(config.limits.maxStreamsPerAddress());
     grpc.limitStreamsPerAddress(streams);
     ClusterRestService clusterRest = new ClusterRestService(raftLog == null ? null : raftLog.cluster(), address, config.dataDir.resolve("backups"),
-        this::snapshot, () -> local == null ? 0 : local.lastIndex(), secrets, writes, peers);
+        this::snapshot, () -> local == null ? 0 : local.lastIndex(), secrets, writes, peers, levels);
 
     ServerBuilder sb = Server.builder();
     listen(sb, new InetSocketAddress(config.bind, config.port));

@@ -109,8 +109,15 @@ public final class Main implements Callable<Integer> {
       + "clients register again)")
   boolean syncEphemeral;
 
+  @Option(names = "--hold-feature-level", paramLabel = "LEVEL", description = "this member agrees to feature "
+      + "levels up to LEVEL only (0 to " + io.lodestar.core.StateMachine.FEATURE_LEVEL + "; default: the level this "
+      + "version knows, " + io.lodestar.core.StateMachine.FEATURE_LEVEL + "): while it is a member the state stays at "
+      + "or below it, so every member can still go back to a version that knows only LEVEL (docs/operations.md, "
+      + "\"Rolling upgrades\"); a level already raised stays")
+  Integer holdFeatureLevel;
+
   @Option(names = "--config", description = "a properties file with the same settings (node-id, cluster, "
-      + "raft-port, port, bind, data-dir, snapshot-every, write-queue, tls-cert, tls-key, tls-client-ca, tls-self-signed, cluster-secret-file); command-line options win")
+      + "raft-port, port, bind, data-dir, snapshot-every, write-queue, tls-cert, tls-key, tls-client-ca, tls-self-signed, cluster-secret-file, hold-feature-level); command-line options win")
   Path configFile;
 
   @Override
@@ -125,6 +132,7 @@ public final class Main implements Callable<Integer> {
           .clusterSecretFile(clusterSecretFile)
           .auth(auth).insecure(insecure).metricsOpen(metricsOpen).walTruncateDamaged(walTruncateDamaged)
           .syncEphemeral(syncEphemeral)
+          .holdFeatureLevel(holdFeatureLevel == null ? io.lodestar.core.StateMachine.FEATURE_LEVEL : holdFeatureLevel)
           .expiryProtection(new io.lodestar.server.naming.ExpiryProtection(expiryProtection,
               io.lodestar.server.naming.ExpiryProtection.DEFAULT.windowNanos(),
               io.lodestar.server.naming.ExpiryProtection.DEFAULT.minRemovals()));
@@ -194,6 +202,9 @@ public final class Main implements Callable<Integer> {
     }
     if ((v = fromFile.apply("tls-client-ca")) != null) {
       tlsClientCa = Path.of(v);
+    }
+    if ((v = fromFile.apply("hold-feature-level")) != null) {
+      holdFeatureLevel = Integer.parseInt(v);
     }
     if ((v = fromFile.apply("tls-self-signed")) != null) {
       tlsSelfSigned = Boolean.parseBoolean(v);

@@ -36,6 +36,7 @@ final class PlainOptions {
       Map.entry("--max-instances-per-service", (m, v) -> m.maxInstancesPerService = Integer.valueOf(v)),
       Map.entry("--max-services-per-namespace", (m, v) -> m.maxServicesPerNamespace = Integer.valueOf(v)),
       Map.entry("--max-streams-per-address", (m, v) -> m.maxStreamsPerAddress = Integer.valueOf(v)),
+      Map.entry("--hold-feature-level", (m, v) -> m.holdFeatureLevel = Integer.valueOf(v)),
       Map.entry("--config", (m, v) -> m.configFile = Path.of(v)));
 
   /** Flags without a value (picocli's booleans of arity 0 are set to true when given). */

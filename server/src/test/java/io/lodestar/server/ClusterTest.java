@@ -66,6 +66,9 @@ class ClusterTest {
     awaitOneLeader(List.of("n1", "n2", "n3"));
     await().atMost(LONG).ignoreExceptions().until(() -> http("n1").post("/v1/namespaces", "{\"name\":\"prod\"}")
         .status() / 100 == 2);
+    // every member runs this version: the leader raises the state to its feature level (deflated restores)
+    await().atMost(LONG).ignoreExceptions().until(() ->
+        http("n1").get("/v1/cluster").json().get("featureLevel").asInt() == io.lodestar.core.StateMachine.FEATURE_LEVEL);
   }
 
   /** Three members running and agreeing on a leader, whatever the previous test left. */
@@ -552,7 +555,7 @@ class ClusterTest {
   }
 
   /** A single node's snapshot file (what `cluster restore` takes to move a node to a cluster). */
-  private static void writeSingleNodeSnapshot(Path file, io.lodestar.api.v1.state.StateSnapshot state)
+  static void writeSingleNodeSnapshot(Path file, io.lodestar.api.v1.state.StateSnapshot state)
       throws IOException {
     byte[] body = state.toByteArray();
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();

@@ -42,6 +42,7 @@ final class AuditTargets {
       case CREATE_TOKEN -> pair("", c.getCreateToken().getName() + " " + String.join(",", c.getCreateToken().getPoliciesList()));
       case REVOKE_TOKEN -> pair("", c.getRevokeToken().getName());
       case AUDIT_NOTE -> pair(c.getAuditNote().getNamespace(), c.getAuditNote().getTarget());
+      case RAISE_FEATURE_LEVEL -> pair("", "feature level " + c.getRaiseFeatureLevel().getLevel());
       case KIND_NOT_SET -> pair("", "");
     };
   }

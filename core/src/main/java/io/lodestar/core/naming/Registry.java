@@ -68,9 +68,23 @@ public final class Registry {
   private final List<RegistryListener> listeners = new CopyOnWriteArrayList<>();
   private volatile long revision;
   private volatile int instanceCount;  // written by the applier only
+  // Whether an operator's weight holds over re-registrations (feature level 1, StateMachine): until
+  // every member of a cluster applies it so, each applies weights as the oldest one does. Set in
+  // log order by the state machine; read by the applier and by unchangedBy's callers.
+  private volatile boolean operatorWeightsHold = true;
 
   public Registry() {
     namespaces.put(DEFAULT_NAMESPACE, Namespace.newBuilder().setName(DEFAULT_NAMESPACE).build());
+  }
+
+  /**
+   * How weights apply, by the state's feature level: from level 1 an operator's weight holds over
+   * the instance's re-registrations (its own is kept as {@code registered_weight}) and can be given
+   * back ({@code restore_weight}); below it a registration's weight replaces the operator's and
+   * neither field is read, as in the versions before. The state machine's to set, in log order.
+   */
+  public void operatorWeightsHold(boolean hold) {
+    operatorWeightsHold = hold;
   }
 
   public void addListener(RegistryListener listener) {
@@ -291,6 +305,10 @@ public final class Registry {
    * not fit the state, before mutating anything. Call {@link #flush} after a batch.
    */
   public CommandResult apply(Command cmd) {
+    if (!operatorWeightsHold && cmd.hasUpdateInstance() && cmd.getUpdateInstance().getRestoreWeight()) {
+      // as a version before level 1 reads it: no such field (refused if it was all the command held)
+      cmd = cmd.toBuilder().setUpdateInstance(cmd.getUpdateInstance().toBuilder().clearRestoreWeight()).build();
+    }
     validate(cmd);
     long now = cmd.getTimeMs();
     return switch (cmd.getKindCase()) {
@@ -428,7 +446,7 @@ public final class Registry {
     requireNamespace(in.getNamespace());
     ServiceState s = serviceFor(in.getNamespace(), in.getService(), now);
     Instance old = rendered(s, in.getId());
-    Instance.Builder b = registered(s, r, old, now);
+    Instance.Builder b = registered(s, r, old, now, operatorWeightsHold);
     if (old != null) {
       // A re-assertion of what is already there changes nothing: no revision, no push.
       Instance same = b.setRevision(old.getRevision()).build();
@@ -444,17 +462,19 @@ public final class Registry {
   }
 
   /** What registering {@code r} stores, but its revision: the rules of {@link #register}. */
-  private static Instance.Builder registered(ServiceState s, RegisterInstance r, Instance old, long now) {
+  private static Instance.Builder registered(ServiceState s, RegisterInstance r, Instance old, long now,
+      boolean operatorWeightsHold) {
     Instance in = r.getInstance();
     // the stored form shares repeated strings and metadata (StoredInstance); this message is transient
     Instance.Builder b = in.toBuilder().setNamespace(s.key.namespace()).setService(s.key.service());
     // The instance's own weight. A stored form sent back (a lease claimed on another node, a stream
     // re-asserting what it was answered with) carries it beside an operator's, which is not its own.
-    int own = in.hasRegisteredWeight() ? in.getRegisteredWeight() : in.hasWeight() ? in.getWeight() : DEFAULT_WEIGHT;
+    int own = operatorWeightsHold && in.hasRegisteredWeight() ? in.getRegisteredWeight()
+        : in.hasWeight() ? in.getWeight() : DEFAULT_WEIGHT;
     b.setWeight(own).clearRegisteredWeight();
     // An operator's weight is the operator's, as isolation is: a re-registration (an SDK
     // reconnecting, an app restarting) records its own weight beside it and does not undo a drain.
-    if (old != null && old.hasRegisteredWeight()) {
+    if (operatorWeightsHold && old != null && old.hasRegisteredWeight()) {
       b.setRegisteredWeight(own).setWeight(old.getWeight());
     }
     boolean startsUnhealthy = r.getInitialHealth() == HealthStatus.UNHEALTHY;
@@ -489,7 +509,7 @@ public final class Registry {
     Instance in = r.getInstance();
     ServiceState s = services.get(new ServiceKey(in.getNamespace(), in.getService()));
     Instance old = s == null ? null : rendered(s, in.getId());
-    return old != null && registered(s, r, old, 0).setRevision(old.getRevision()).build().equals(old);
+    return old != null && registered(s, r, old, 0, operatorWeightsHold).setRevision(old.getRevision()).build().equals(old);
   }
 
   private CommandResult deregister(DeregisterInstance d) {
@@ -512,7 +532,9 @@ public final class Registry {
           + ref.getService() + " does not exist");
     }
     Instance.Builder b = old.toBuilder();
-    if (u.hasWeight()) {
+    if (u.hasWeight() && !operatorWeightsHold) {
+      b.setWeight(u.getWeight());
+    } else if (u.hasWeight()) {
       // the instance's own weight is kept aside while the operator's is in force
       b.setRegisteredWeight(old.hasRegisteredWeight() ? old.getRegisteredWeight() : old.getWeight())
           .setWeight(u.getWeight());

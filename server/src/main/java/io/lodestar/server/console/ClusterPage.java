@@ -46,14 +46,24 @@ final class ClusterPage {
             .append(h(m.path("address").asText())).append("</td><td><span class=\"badge ")
             .append(h(m.path("role").asText())).append("\">").append(h(m.path("role").asText()))
             .append("</span></td><td class=\"num\">")
-            .append(m.path("lastApplied").isNull() ? "—" : h(m.path("lastApplied").asText())).append("</td></tr>");
+            .append(m.path("lastApplied").isNull() ? "—" : h(m.path("lastApplied").asText()))
+            .append("</td><td class=\"num\">")
+            .append(m.path("featureLevel").isNull() ? "—" : h(m.path("featureLevel").asText())).append("</td></tr>");
       }
+      // a level held below the version's is an upgrade under way (or a member held back): say who
+      StringBuilder waits = new StringBuilder();
+      for (JsonNode w : c.body().path("featureLevelWaitsFor")) {
+        waits.append(waits.length() == 0 ? "" : ", ").append(h(w.asText()));
+      }
+      String level = waits.length() == 0 ? "" : " <span class=\"badge warn\" data-waits-for>waits for " + waits
+          + ": an older version, or a held level</span>";
       return """
-          <p>Leader <strong>%s</strong>, term <strong>%d</strong>.</p>
+          <p>Leader <strong>%s</strong>, term <strong>%d</strong>, feature level <strong data-feature-level>%d</strong>%s.</p>
           <div class="table-wrap"><table><caption>Members</caption>
-          <thead><tr><th scope="col">Id</th><th scope="col">Address</th><th scope="col">Role</th><th scope="col">Last applied index</th></tr></thead>
+          <thead><tr><th scope="col">Id</th><th scope="col">Address</th><th scope="col">Role</th><th scope="col">Last applied index</th><th scope="col">Agrees to level</th></tr></thead>
           <tbody>%s</tbody></table></div>
-          """.formatted(h(c.body().path("leader").asText()), c.body().path("term").asLong(), rows);
+          """.formatted(h(c.body().path("leader").asText()), c.body().path("term").asLong(),
+          c.body().path("featureLevel").asInt(), level, rows);
     });
   }
 

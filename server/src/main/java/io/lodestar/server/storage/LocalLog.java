@@ -248,6 +248,7 @@ public final class LocalLog implements CommandLog {
     CompletableFuture<CommandResult> f = new CompletableFuture<>();
     try {
       StateMachine.validate(command);
+      stateMachine.admit(command);
     } catch (LodestarException e) {
       f.completeExceptionally(e);
       return f;

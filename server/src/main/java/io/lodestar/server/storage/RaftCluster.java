@@ -168,6 +168,9 @@ public final class RaftCluster {
    */
   public CompletableFuture<Long> restore(java.io.InputStream state, long size) throws IOException {
     long room = RaftLog.MAX_ENTRY_BYTES - RESTORE_FRAMING_BYTES;
+    if (raftLog.stateFeatureLevel() < 1) {
+      return restoreWhole(state, size, room);
+    }
     com.google.protobuf.ByteString deflated = deflate(state, room);
     if (deflated == null) {
       throw new LodestarException(LodestarException.Code.TOO_LARGE, "the backup is more than " + mib(room)
@@ -176,6 +179,27 @@ public final class RaftCluster {
     return raftLog.replicate(CommandBatch.newBuilder().setRestoreDeflated(deflated).build())
         .thenCompose(reply -> raftLog.adapter().whenApplied(reply.getLogIndex()))
         .thenApply(v -> (long) deflated.size());
+  }
+
+  /**
+   * Below feature level 1 a member may run a version that reads only a restore sent whole, as a
+   * {@code StateSnapshot} in the entry: the backup must then fit in one entry as it is stored.
+   */
+  private CompletableFuture<Long> restoreWhole(java.io.InputStream state, long size, long room) throws IOException {
+    io.lodestar.api.v1.state.StateSnapshot whole;
+    try (state) {
+      if (size > room) {
+        throw new LodestarException(LodestarException.Code.TOO_LARGE, "the backup is " + mib(size) + " MiB, and "
+            + "while a member runs an older version (feature level 0) a restore is sent whole, in one entry of at "
+            + "most " + mib(room) + " MiB; restore it once every member runs this version (sent deflated)", "name");
+      }
+      com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(state);
+      in.setSizeLimit(Integer.MAX_VALUE);
+      whole = io.lodestar.api.v1.state.StateSnapshot.parseFrom(in);
+    }
+    return raftLog.replicate(CommandBatch.newBuilder().setRestore(whole).build())
+        .thenCompose(reply -> raftLog.adapter().whenApplied(reply.getLogIndex()))
+        .thenApply(v -> (long) whole.getSerializedSize());
   }
 
   /** Room left in an entry for the batch's and Ratis' framing around a restore's bytes. */

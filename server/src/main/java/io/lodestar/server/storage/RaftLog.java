@@ -287,11 +287,17 @@ public final class RaftLog implements CommandLog {
     }
   }
 
+  /** The state's feature level ({@link StateMachine#featureLevel}): how a restore travels. */
+  int stateFeatureLevel() {
+    return stateMachine.featureLevel();
+  }
+
   @Override
   public CompletableFuture<CommandResult> submit(Command command) {
     CompletableFuture<CommandResult> f = new CompletableFuture<>();
     try {
       StateMachine.validate(command);
+      stateMachine.admit(command);
     } catch (LodestarException e) {
       f.completeExceptionally(e);
       return f;
