@@ -25,8 +25,8 @@ public final class StateMachine {
    * The feature level this version applies commands at, at most. A level changes how some logged
    * command applies, so every replica must apply it the same way: a state starts at level 0 (as the
    * versions before levels applied), and moves up only by a logged {@code RaiseFeatureLevel}, which
-   * the leader writes once every member says it knows the level (docs/operations.md, "Rolling
-   * upgrades"). Level 1: an operator's weight holds over re-registrations and can be given back;
+   * the leader writes once every member says it knows the level (docs/operations.md, "Feature
+   * levels"). Level 1: an operator's weight holds over re-registrations and can be given back;
    * a cluster restore travels deflated.
    */
   public static final int FEATURE_LEVEL = 1;

@@ -113,7 +113,7 @@ public final class Main implements Callable<Integer> {
       + "levels up to LEVEL only (0 to " + io.lodestar.core.StateMachine.FEATURE_LEVEL + "; default: the level this "
       + "version knows, " + io.lodestar.core.StateMachine.FEATURE_LEVEL + "): while it is a member the state stays at "
       + "or below it, so every member can still go back to a version that knows only LEVEL (docs/operations.md, "
-      + "\"Rolling upgrades\"); a level already raised stays")
+      + "\"Feature levels\"); a level already raised stays")
   Integer holdFeatureLevel;
 
   @Option(names = "--config", description = "a properties file with the same settings (node-id, cluster, "

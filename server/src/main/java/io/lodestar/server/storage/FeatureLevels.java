@@ -125,7 +125,7 @@ public final class FeatureLevels {
           toldWaiting = behind.toString();
           log.info("Feature level stays {} (this version knows {}): members {} run an older version, hold a "
               + "level, or do not answer; what the next level changes waits for them (docs/operations.md, "
-              + "\"Rolling upgrades\")", at, StateMachine.FEATURE_LEVEL, behind);
+              + "\"Feature levels\")", at, StateMachine.FEATURE_LEVEL, behind);
         }
       } finally {
         checking.set(false);
