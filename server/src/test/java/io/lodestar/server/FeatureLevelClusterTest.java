@@ -35,6 +35,15 @@ class FeatureLevelClusterTest {
     return http.get(BASE).json().get("instances").get(0);
   }
 
+  @Test
+  void aLevelToHoldThatThisVersionDoesNotKnowIsRefusedByName() {
+    for (int bad : new int[] {-1, io.lodestar.core.StateMachine.FEATURE_LEVEL + 1}) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> LodestarServer.builder().holdFeatureLevel(bad))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--hold-feature-level must be 0 to "
+              + io.lodestar.core.StateMachine.FEATURE_LEVEL).hasMessageContaining("not " + bad);
+    }
+  }
+
   /** A single node is every member: it raises the state to the level it agrees to before it serves. */
   @Test
   void aSingleNodeAppliesAtTheLevelItAgreesToFromItsFirstRequest() {
