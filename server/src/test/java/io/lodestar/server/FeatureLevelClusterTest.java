@@ -141,6 +141,18 @@ class FeatureLevelClusterTest {
       Http.Response given = h2.patch(BASE + "/a", "{\"restoreWeight\":true}");
       assertThat(given.status()).as(given.body()).isEqualTo(200);
       assertThat(given.json().get("weight").asInt()).isEqualTo(7);
+
+      // a member that would apply the state's commands at a lower level is refused before it joins
+      int p3 = ServerProcess.freePortPair();
+      String three = spec + ",n3=127.0.0.1:" + p3;
+      try (LodestarServer n3 = LodestarServer.builder().port(p3).dataDir(dir.resolve("n3"))
+          .cluster(ClusterConfig.parse("n3", three, 0, true)).holdFeatureLevel(0).build().start()) {
+        Http.Response join = h1.post("/v1/cluster/members", "{\"id\":\"n3\",\"address\":\"127.0.0.1:" + p3 + "\"}");
+        assertThat(join.status()).as(join.body()).isEqualTo(409);
+        assertThat(join.json().at("/error/field").asText()).isEqualTo("id");
+        assertThat(join.json().at("/error/message").asText()).contains("agrees to feature level 0");
+        assertThat(h1.get("/v1/cluster").json().get("members")).hasSize(2);
+      }
     } finally {
       n2.close();
       n1.close();
