@@ -59,6 +59,17 @@ class FeatureLevelClusterTest {
       JsonNode node = http.get("/v1/cluster/node").json();
       assertThat(node.get("featureLevel").asInt()).isEqualTo(io.lodestar.core.StateMachine.FEATURE_LEVEL);
       assertThat(node.get("stateFeatureLevel").asInt()).isEqualTo(io.lodestar.core.StateMachine.FEATURE_LEVEL);
+      // the moment commands began to apply another way is in the audit trail, once
+      List<JsonNode> raises = new java.util.ArrayList<>();
+      http.get("/v1/audit").json().get("entries").forEach(e -> {
+        if (e.get("action").asText().equals("raise_feature_level")) {
+          raises.add(e);
+        }
+      });
+      assertThat(raises).singleElement().satisfies(e -> {
+        assertThat(e.get("actor").asText()).isEqualTo("lodestar");
+        assertThat(e.get("target").asText()).isEqualTo("feature level " + io.lodestar.core.StateMachine.FEATURE_LEVEL);
+      });
       assertThat(http.patch(BASE + "/a", "{\"weight\":0}").status()).isEqualTo(200);
       assertThat(http.post(BASE, REGISTER).status() / 100).isEqualTo(2);
       assertThat(instance(http).get("weight").asInt()).isZero();

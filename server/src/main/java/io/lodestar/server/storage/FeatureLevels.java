@@ -146,7 +146,10 @@ public final class FeatureLevels {
   }
 
   private CompletableFuture<Void> raise(int level, String why) {
-    return commandLog.submit(Command.newBuilder()
+    // in the audit trail as the server's own act (as the bootstrap token's), from this member: the
+    // moment every member started applying some commands another way
+    return commandLog.submit(Command.newBuilder().setActor("lodestar")
+        .setSource(cluster == null ? "single node" : "leader " + cluster.nodeId())
         .setRaiseFeatureLevel(RaiseFeatureLevel.newBuilder().setLevel(level)).build()).handle((r, e) -> {
           if (e != null) {
             log.info("Raising the feature level to {} did not go through now ({}); trying again later", level,
