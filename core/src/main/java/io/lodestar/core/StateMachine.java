@@ -106,12 +106,7 @@ public final class StateMachine {
    * accepted it before a restore took the level down, it applies as at the state's level.)
    */
   public void admit(Command cmd) {
-    if (featureLevel < 1 && cmd.hasUpdateInstance() && cmd.getUpdateInstance().getRestoreWeight()) {
-      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, "giving an operator's weight back "
-          + "needs feature level 1, and the state is at level " + featureLevel + ": a member runs an older version "
-          + "(GET /v1/cluster shows each member's level). Until every member runs this one, an instance's "
-          + "registration replaces an operator's weight; set the weight to give it another", "restoreWeight");
-    }
+    registry.admit(cmd);
   }
 
   /**

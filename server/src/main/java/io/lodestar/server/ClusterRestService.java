@@ -195,43 +195,10 @@ final class ClusterRestService {
     } catch (IllegalArgumentException e) {
       throw LodestarException.invalid("address", e.getMessage());
     }
-    requireAgreesToTheLevel(m);
+    levels.requireMayJoin(m.id(), m.clientAddress());
     raft.addMember(m);
     audit("add_member", id + "=" + addr);
     return Json.respond(HttpStatus.CREATED, Json.object().put("added", id));
-  }
-
-  /**
-   * A member that would apply the state's commands at a lower feature level than the state's (an
-   * older version) is refused before it joins; one that does not answer is left to the join itself,
-   * which needs it up.
-   */
-  private void requireAgreesToTheLevel(ClusterConfig.Member m) {
-    int level = levels.stateLevel();
-    if (level == 0) {
-      return;
-    }
-    JsonNode node;
-    try {
-      java.net.http.HttpResponse<String> r = peers.client().send(peers.get(m.clientAddress(), "/v1/cluster/node",
-          Duration.ofSeconds(2)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        return;
-      }
-      node = Json.parseObject(r.body());
-    } catch (IOException | RuntimeException e) {
-      return;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return;
-    }
-    int agrees = node.path("featureLevel").asInt(0); // a version before levels does not say: 0
-    if (agrees < level) {
-      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, "member " + m.id() + " agrees to "
-          + "feature level " + agrees + " and the state is at level " + level + ": it would apply the state's "
-          + "commands otherwise than the other members. Run this version on it (without --hold-feature-level "
-          + "below " + level + ")", "id");
-    }
   }
 
   @Delete("/v1/cluster/members/{id}")

@@ -87,6 +87,24 @@ public final class Registry {
     operatorWeightsHold = hold;
   }
 
+  /**
+   * Refuses, before it is logged, a give-back of an operator's weight while weights do not hold
+   * (below feature level 1): a member of an older version would not read it.
+   */
+  public void admit(Command cmd) {
+    if (ignoresRestoreWeight(cmd)) {
+      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, "giving an operator's weight back "
+          + "needs feature level 1, and the state is at level 0: a member runs an older version (GET /v1/cluster "
+          + "shows each member's level). Until every member runs this one, an instance's registration replaces "
+          + "an operator's weight; set the weight to give it another", "restoreWeight");
+    }
+  }
+
+  /** A give-back that weights below level 1 do not know: it applies as if the field were not there. */
+  private boolean ignoresRestoreWeight(Command cmd) {
+    return !operatorWeightsHold && cmd.hasUpdateInstance() && cmd.getUpdateInstance().getRestoreWeight();
+  }
+
   public void addListener(RegistryListener listener) {
     listeners.add(listener);
   }
@@ -305,7 +323,7 @@ public final class Registry {
    * not fit the state, before mutating anything. Call {@link #flush} after a batch.
    */
   public CommandResult apply(Command cmd) {
-    if (!operatorWeightsHold && cmd.hasUpdateInstance() && cmd.getUpdateInstance().getRestoreWeight()) {
+    if (ignoresRestoreWeight(cmd)) {
       // as a version before level 1 reads it: no such field (refused if it was all the command held)
       cmd = cmd.toBuilder().setUpdateInstance(cmd.getUpdateInstance().toBuilder().clearRestoreWeight()).build();
     }

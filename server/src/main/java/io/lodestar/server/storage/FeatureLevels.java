@@ -3,6 +3,7 @@ package io.lodestar.server.storage;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.RaiseFeatureLevel;
+import io.lodestar.core.LodestarException;
 import io.lodestar.core.StateMachine;
 import io.lodestar.server.http.Json;
 import io.lodestar.server.http.PeerHttp;
@@ -105,7 +106,7 @@ public final class FeatureLevels {
     List<RaftCluster.Peer> members = cluster.members();
     List<CompletableFuture<Integer>> asks = new ArrayList<>();
     for (RaftCluster.Peer p : members) {
-      asks.add(p.id().equals(cluster.nodeId()) ? CompletableFuture.completedFuture(agreed) : ask(p));
+      asks.add(p.id().equals(cluster.nodeId()) ? CompletableFuture.completedFuture(agreed) : ask(p.clientAddress()));
     }
     CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
       try {
@@ -133,9 +134,28 @@ public final class FeatureLevels {
     });
   }
 
-  /** The level a member knows: 0 when it does not say (a version before levels), null when it does not answer. */
-  private CompletableFuture<Integer> ask(RaftCluster.Peer p) {
-    HttpRequest req = peers.get(p.clientAddress(), "/v1/cluster/node", ASK_TIMEOUT).build();
+  /**
+   * Refuses a node about to join that would apply the state's commands at a lower level than the
+   * state's (an older version, or one that holds a lower level). One that does not answer is left to
+   * the join itself, which needs it up.
+   */
+  public void requireMayJoin(String id, String clientAddress) {
+    int level = state.featureLevel();
+    if (level == 0) {
+      return;
+    }
+    Integer agrees = ask(clientAddress).join();
+    if (agrees != null && agrees < level) {
+      throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, "member " + id + " agrees to "
+          + "feature level " + agrees + " and the state is at level " + level + ": it would apply the state's "
+          + "commands otherwise than the other members. Run this version on it (without --hold-feature-level "
+          + "below " + level + ")", "id");
+    }
+  }
+
+  /** The level a node agrees to: 0 when it does not say (a version before levels), null when it does not answer. */
+  private CompletableFuture<Integer> ask(String clientAddress) {
+    HttpRequest req = peers.get(clientAddress, "/v1/cluster/node", ASK_TIMEOUT).build();
     return peers.client().sendAsync(req, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
       if (r.statusCode() != 200) {
         return (Integer) null;

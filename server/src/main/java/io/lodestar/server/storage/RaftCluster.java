@@ -176,9 +176,13 @@ public final class RaftCluster {
       throw new LodestarException(LodestarException.Code.TOO_LARGE, "the backup is more than " + mib(room)
           + " MiB deflated (" + mib(size) + " MiB as stored), over what a restore entry carries", "name");
     }
-    return raftLog.replicate(CommandBatch.newBuilder().setRestoreDeflated(deflated).build())
-        .thenCompose(reply -> raftLog.adapter().whenApplied(reply.getLogIndex()))
-        .thenApply(v -> (long) deflated.size());
+    return replicateRestore(CommandBatch.newBuilder().setRestoreDeflated(deflated).build(), deflated.size());
+  }
+
+  /** Sends a restore's entry to every node; completes with {@code entryBytes} once this node applied it. */
+  private CompletableFuture<Long> replicateRestore(CommandBatch entry, long entryBytes) {
+    return raftLog.replicate(entry).thenCompose(reply -> raftLog.adapter().whenApplied(reply.getLogIndex()))
+        .thenApply(v -> entryBytes);
   }
 
   /**
@@ -197,9 +201,7 @@ public final class RaftCluster {
       in.setSizeLimit(Integer.MAX_VALUE);
       whole = io.lodestar.api.v1.state.StateSnapshot.parseFrom(in);
     }
-    return raftLog.replicate(CommandBatch.newBuilder().setRestore(whole).build())
-        .thenCompose(reply -> raftLog.adapter().whenApplied(reply.getLogIndex()))
-        .thenApply(v -> (long) whole.getSerializedSize());
+    return replicateRestore(CommandBatch.newBuilder().setRestore(whole).build(), whole.getSerializedSize());
   }
 
   /** Room left in an entry for the batch's and Ratis' framing around a restore's bytes. */
