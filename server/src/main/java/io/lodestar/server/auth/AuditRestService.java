@@ -11,7 +11,6 @@ import io.lodestar.core.Validation;
 import io.lodestar.core.audit.AuditLog;
 import io.lodestar.server.http.Json;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
 /** {@code GET /v1/audit?since=&ns=&limit=}: the audit trail, oldest first. Admin only. */
@@ -47,7 +46,8 @@ public final class AuditRestService {
     } catch (NumberFormatException e) {
       try {
         return Instant.parse(s.trim()).toEpochMilli();
-      } catch (DateTimeParseException e2) {
+      } catch (java.time.DateTimeException | ArithmeticException e2) {
+        // a parse error, or an instant past what epoch milliseconds hold (+999999999-01-01T00:00:00Z)
         throw LodestarException.invalid("since", "since must be epoch milliseconds or an ISO-8601 instant, got '" + s + "'");
       }
     }

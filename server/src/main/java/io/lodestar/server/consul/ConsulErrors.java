@@ -28,6 +28,10 @@ final class ConsulErrors implements ExceptionHandlerFunction {
     if (c instanceof com.linecorp.armeria.common.ContentTooLargeException) {
       return ConsulResponses.error(HttpStatus.REQUEST_ENTITY_TOO_LARGE, "Request body too large");
     }
+    if (c instanceof com.linecorp.armeria.server.HttpStatusException hse) {
+      // Armeria's own refusals, such as a body past the server's limit before any service reads it
+      return ConsulResponses.error(hse.httpStatus(), hse.httpStatus().reasonPhrase());
+    }
     if (c instanceof IllegalArgumentException) {
       return ConsulResponses.error(HttpStatus.BAD_REQUEST, String.valueOf(c.getMessage()));
     }

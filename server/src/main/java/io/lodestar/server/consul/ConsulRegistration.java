@@ -48,6 +48,10 @@ final class ConsulRegistration {
     String address = text(body, "Address");
     b.setHost(Validation.host(address == null || address.isEmpty() ? defaultAddress : address));
     JsonNode port = field(body, "Port");
+    if (port != null && !port.isNull() && !port.isIntegralNumber()) {
+      // canConvertToInt() takes 1.5 and would store 1: refuse what Consul's decoder refuses
+      throw invalid("Port", "Port must be an integer, got " + port);
+    }
     if (port == null || !port.canConvertToInt() || port.asInt() < 1 || port.asInt() > 65535) {
       throw invalid("Port", "Port must be within 1–65535: a Lodestar instance has a port");
     }

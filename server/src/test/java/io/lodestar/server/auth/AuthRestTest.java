@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -190,6 +191,12 @@ class AuthRestTest {
       assertThat(e.path("namespace").asText()).isEmpty();
     });
     assertThat(admin.get("/v1/audit?since=yesterday").status()).isEqualTo(400);
+    // instants past what epoch milliseconds hold are refused by name too, not a 500
+    for (String since : List.of("%2B999999999-01-01T00:00:00Z", "-999999999-01-01T00:00:00Z")) {
+      Http.Response far = admin.get("/v1/audit?since=" + since);
+      assertThat(far.status()).as(far.body()).isEqualTo(400);
+      assertThat(far.json().path("error").path("field").asText()).isEqualTo("since");
+    }
   }
 
   static Http.Response form(String path, String cookie, String body) {

@@ -253,6 +253,8 @@ class ConsulApiTest {
     List<Http.Response> bad = new ArrayList<>();
     bad.add(register("{\"ID\":\"x\",\"Port\":1}"));                                   // no Name
     bad.add(register("{\"Name\":\"x\",\"Port\":0}"));                                  // no port
+    bad.add(register("{\"Name\":\"x\",\"Port\":1.5}"));                                // not a port: was stored as 1
+    bad.add(register("{\"Name\":\"x\",\"Port\":\"80\"}"));                              // a string, as Consul refuses
     bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Check\":{\"TTL\":\"soon\"}}"));      // bad duration
     bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Check\":{\"Script\":\"/bin/true\"}}"));
     bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Tags\":\"notalist\"}"));
@@ -271,6 +273,12 @@ class ConsulApiTest {
     }
     Http.Response big = http.put("/v1/kv/big", "x".repeat(512 * 1024 + 1));
     assertThat(big.status()).isEqualTo(413);
+    // past the server's own body limit Armeria refuses before the handler reads: 413 still, not 500
+    Http.Response huge = http.put("/v1/kv/huge", "x".repeat(4 * 1024 * 1024));
+    assertThat(huge.status()).as(huge.body()).isEqualTo(413);
+    assertThat(huge.body()).doesNotContain("internal");
+    Http.Response hugeRegister = register("{\"Name\":\"x\",\"Port\":1,\"Meta\":{\"k\":\"" + "x".repeat(4 * 1024 * 1024) + "\"}}");
+    assertThat(hugeRegister.status()).as(hugeRegister.body()).isEqualTo(413);
     assertThat(http.put("/v1/agent/check/pass/nope", "").status()).isEqualTo(404);
     assertThat(http.put("/v1/agent/service/deregister/nope", "").status()).isEqualTo(404);
     assertThat(server.stateMachine().registry().revision()).isEqualTo(revision);
