@@ -540,7 +540,7 @@ public final class LodestarServer implements AutoCloseable {
         .annotatedService(new RulesRestService(stateMachine.registry(), writes))
         .annotatedService(new TopologyRestService(stateMachine.registry(), callStats, telemetry))
         .annotatedService(clusterRest)
-        .annotatedService(new io.lodestar.server.auth.TokenRestService(stateMachine.tokens(), writes))
+        .annotatedService(new io.lodestar.server.auth.TokenRestService(stateMachine.tokens(), writes, revocations))
         .annotatedService(new io.lodestar.server.auth.AuditRestService(stateMachine.audit()))
         .annotatedService(new PrometheusSdService(stateMachine.registry(), authorizer))
         .decorator(ClusterRestService.consistentReads(commandLog))

@@ -39,6 +39,14 @@ public final class Revocations implements TokenStore.Listener {
     });
   }
 
+  /** Stops tracking a request: a revocation will not end it. */
+  void untrack(String tokenName, RequestContext ctx) {
+    Map<RequestContext, Runnable> s = open.get(tokenName);
+    if (s != null) {
+      s.remove(ctx);
+    }
+  }
+
   /** Runs on the applier thread at the end of the batch that revoked the token. */
   @Override
   public void revoked(String name) {

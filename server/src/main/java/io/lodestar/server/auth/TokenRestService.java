@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.linecorp.armeria.common.AggregatedHttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.annotation.Delete;
 import com.linecorp.armeria.server.annotation.Get;
 import com.linecorp.armeria.server.annotation.Param;
@@ -35,10 +36,12 @@ public final class TokenRestService {
 
   private final TokenStore tokens;
   private final CommandLog log;
+  private final Revocations revocations;
 
-  public TokenRestService(TokenStore tokens, CommandLog log) {
+  public TokenRestService(TokenStore tokens, CommandLog log, Revocations revocations) {
     this.tokens = tokens;
     this.log = log;
+    this.revocations = revocations;
   }
 
   /** A new secret: 256 random bits, URL-safe, with a prefix that secret scanners can recognize. */
@@ -87,6 +90,13 @@ public final class TokenRestService {
   @Delete("/v1/tokens/{name}")
   public CompletableFuture<HttpResponse> revoke(@Param("name") String name) {
     Validation.name("name", name);
+    // A token that revokes itself gets its answer: this request is short and its write is done,
+    // so it is not among the open requests the revocation ends (its streams and polls still are).
+    ServiceRequestContext ctx = ServiceRequestContext.current();
+    Principal caller = ctx.attr(Authorizer.PRINCIPAL);
+    if (caller != null && caller.token() && caller.name().equals(name)) {
+      revocations.untrack(name, ctx);
+    }
     return log.submit(Command.newBuilder().setRevokeToken(RevokeToken.newBuilder().setName(name)).build())
         .thenApply(r -> Json.ok(Json.object().put("revoked", name)));
   }

@@ -163,6 +163,31 @@ class AuthRestTest {
   }
 
   @Test
+  void aTokenThatRevokesItselfGetsItsAnswerAndIsRefusedAfter() throws Exception {
+    String self = create("self-e", "admin");
+    Http s = anonymous.withToken(self);
+    // a long poll of its own still ends: only the revoking request is answered
+    CompletableFuture<Object> poll = CompletableFuture.supplyAsync(() -> {
+      try {
+        return s.get("/v1/namespaces/default/services/idle-e/instances?index=0&wait=10m");
+      } catch (RuntimeException e) {
+        return e;
+      }
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> server.revocations().openCount("self-e") == 1);
+
+    Http.Response revoked = s.delete("/v1/tokens/self-e");
+    assertThat(revoked.status()).as(revoked.body()).isEqualTo(200); // the write was done: say so
+    assertThat(revoked.json().path("revoked").asText()).isEqualTo("self-e");
+    Object ended = poll.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    if (ended instanceof Http.Response resp) {
+      assertThat(resp.status()).isEqualTo(401);
+    }
+    assertThat(s.get("/v1/namespaces/default/services").status()).isEqualTo(401);
+    assertThat(admin.get("/v1/tokens").body()).doesNotContain("self-e");
+  }
+
+  @Test
   void auditRecordsWhoWroteWhatWhenAndFromWhere() {
     long before = System.currentTimeMillis() - 1;
     String writer = create("auditor-d", "write:default");
