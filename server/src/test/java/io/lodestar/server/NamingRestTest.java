@@ -251,6 +251,11 @@ class NamingRestTest {
     assertThat(svc.get("metadata").get("owner").asText()).isEqualTo("team-a");
     assertThat(http.put(BASE + "settings", "{\"protectThreshold\":2}").json().get("error").get("field").asText())
         .isEqualTo("protectThreshold");
+    // 0 would be stored as "unset" and read back as 0.5 (and is Nacos's "off"): refused, nothing written
+    JsonNode zero = http.put(BASE + "settings", "{\"protectThreshold\":0}").json();
+    assertThat(zero.get("error").get("field").asText()).isEqualTo("protectThreshold");
+    assertThat(zero.get("error").get("message").asText()).contains("1 turns protection off");
+    assertThat(http.get(BASE + "settings").json().get("protectThreshold").asDouble()).isEqualTo(0.8);
     assertThat(http.get("/health").status()).isEqualTo(200);
     String metrics = http.get("/metrics").body();
     assertThat(metrics).contains("lodestar_instances", "lodestar_registrations_total", "lodestar_clients_connected",

@@ -106,7 +106,14 @@ final class InstanceJson {
       metadata(s.metadata(), b::putMetadata);
     }
     if (s.protectThreshold() != null) {
-      b.setProtectThreshold(Validation.share("protectThreshold", s.protectThreshold()));
+      double t = Validation.share("protectThreshold", s.protectThreshold());
+      if (t <= 0) {
+        // stored, 0 is "unset", read back as 0.5; and whoever sends 0 may mean Nacos's 0 (off)
+        throw LodestarException.invalid("protectThreshold", "protectThreshold must be above 0 and at most 1: "
+            + "the share of unhealthy instances above which discovery returns all of them (default 0.5; "
+            + "1 turns protection off), got " + s.protectThreshold());
+      }
+      b.setProtectThreshold(t);
     }
     return b.build();
   }

@@ -193,8 +193,9 @@ class InstanceJsonGoldenTest {
 
   private static final String[] SERVICES = {
       "{}", "{\"metadata\":{\"team\":\"p\",\"n\":5,\"f\":1.50,\"b\":false}}", "{\"protectThreshold\":0.25}",
-      "{\"protectThreshold\":1}", "{\"protectThreshold\":0,\"metadata\":{}}",
+      "{\"protectThreshold\":1}",
       // refused
+      "{\"protectThreshold\":0,\"metadata\":{}}", "{\"protectThreshold\":0.0}", "{\"protectThreshold\":1e-400}",
       "{\"colour\":1}", "{\"metadata\":null}", "{\"metadata\":[]}", "{\"metadata\":{\"a\":null}}",
       "{\"metadata\":{\"a\":{}}}", "{\"protectThreshold\":null}", "{\"protectThreshold\":\"0.5\"}",
       "{\"protectThreshold\":true}", "{\"protectThreshold\":1.5}", "{\"protectThreshold\":-0.1}",
