@@ -92,11 +92,34 @@ public final class Registry {
    * (below feature level 1): a member of an older version would not read it.
    */
   public void admit(Command cmd) {
+    if (cmd.hasRegisterInstance() && cmd.getRegisterInstance().getInstance().getCheck().hasHttp()) {
+      // Here and not in validate, which apply runs too: a log written before this check may hold such
+      // paths, and replaying it must build the state it built then.
+      var http = cmd.getRegisterInstance().getInstance().getCheck().getHttp();
+      if (http.getUrl().isEmpty()) {
+        requireUrl("check.http.path", http.getPath(), "http://probed.host:1" + http.getPath());
+      } else {
+        requireUrl("check.http.url", http.getUrl(), http.getUrl());
+      }
+    }
     if (ignoresRestoreWeight(cmd)) {
       throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, "giving an operator's weight back "
           + "needs feature level 1, and the state is at level 0: a member runs an older version (GET /v1/cluster "
           + "shows each member's level). Until every member runs this one, an instance's registration replaces "
           + "an operator's weight; set the weight to give it another", "restoreWeight");
+    }
+  }
+
+  /** The prober builds its request from this URL: one it cannot parse would never be probed healthy. */
+  private static void requireUrl(String field, String given, String url) {
+    if (given.length() > 2048) {
+      throw LodestarException.invalid(field, field + " is longer than 2048 characters");
+    }
+    try {
+      new java.net.URI(url);
+    } catch (java.net.URISyntaxException e) {
+      throw LodestarException.invalid(field, field + " is not a valid URL: " + e.getReason()
+          + " (encode spaces, control characters and a lone %)");
     }
   }
 

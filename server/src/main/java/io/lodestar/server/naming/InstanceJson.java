@@ -165,7 +165,7 @@ final class InstanceJson {
     String type = required("check.type", c.type());
     switch (type) {
       case "tcp" -> b.setTcp(TcpCheck.getDefaultInstance());
-      case "http" -> b.setHttp(HttpCheck.newBuilder().setPath(c.path() == null ? "/" : c.path()));
+      case "http" -> b.setHttp(HttpCheck.newBuilder().setPath(c.path() == null ? "/" : httpPath(c.path())));
       default -> throw LodestarException.invalid("check.type", "check.type must be tcp or http, got '" + type + "'");
     }
     if (c.intervalSeconds() != null) {
@@ -175,6 +175,30 @@ final class InstanceJson {
       b.setTimeoutSeconds(within("check.timeoutSeconds", c.timeoutSeconds(), Limits.MAX_CHECK_TIMEOUT_SECONDS));
     }
     return b.build();
+  }
+
+  /** Checked here too so that the error names the body's field, not the stored form's (check.http.path). */
+  private static String httpPath(String path) {
+    if (!path.startsWith("/")) {
+      throw LodestarException.invalid("check.path", "check.path must start with /, got '" + abbreviate(path) + "'");
+    }
+    if (path.length() > 2048) {
+      throw LodestarException.invalid("check.path", "check.path is longer than 2048 characters");
+    }
+    try {
+      new java.net.URI("http://h" + path); // as the prober builds its request
+    } catch (java.net.URISyntaxException e) {
+      throw LodestarException.invalid("check.path", "check.path is not a valid URL path: encode spaces, "
+          + "control characters and a lone % (got '" + abbreviate(path) + "')");
+    }
+    return path;
+  }
+
+  private static String abbreviate(String s) {
+    String t = s.length() > 64 ? s.substring(0, 64) + "…" : s;
+    StringBuilder b = new StringBuilder(t.length());
+    t.codePoints().forEach(cp -> b.append(Character.isISOControl(cp) ? String.format("\\u%04x", cp) : Character.toString(cp)));
+    return b.toString();
   }
 
   private static int within(String field, long v, int max) {

@@ -257,6 +257,8 @@ class ConsulApiTest {
     bad.add(register("{\"Name\":\"x\",\"Port\":\"80\"}"));                              // a string, as Consul refuses
     bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Check\":{\"TTL\":\"soon\"}}"));      // bad duration
     bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Check\":{\"Script\":\"/bin/true\"}}"));
+    // a URL the prober cannot parse would never be probed healthy (refused as it is logged, on every surface)
+    bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Check\":{\"HTTP\":\"http://127.0.0.1:1/a b\",\"Interval\":\"10s\"}}"));
     bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Tags\":\"notalist\"}"));
     bad.add(register("{not json"));
     bad.add(register("{\"Name\":\"bad name!\",\"Port\":1}"));

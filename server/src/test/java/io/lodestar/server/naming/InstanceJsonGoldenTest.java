@@ -117,6 +117,7 @@ class InstanceJsonGoldenTest {
       "{\"host\":\"10.0.0.1\",\"port\":80,\"ephemeral\":false,\"check\":{\"type\":\"http\",\"path\":\"/ready\","
           + "\"intervalSeconds\":5,\"timeoutSeconds\":2}}",
       "{\"host\":\"10.0.0.1\",\"port\":80,\"ephemeral\":false,\"check\":{\"type\":\"tcp\",\"path\":\"/x\"}}",
+      "{\"host\":\"10.0.0.1\",\"port\":80,\"ephemeral\":false,\"check\":{\"type\":\"http\",\"path\":\"/health%20x?full=1\"}}",
       "{\"host\":\"10.0.0.1\",\"port\":80,\"metadata\":{}}",
       "{\"port\":80,\"host\":\"10.0.0.1\",\"weight\":7.0}",
       // refused
@@ -157,6 +158,10 @@ class InstanceJsonGoldenTest {
       "{\"host\":\"10.0.0.1\",\"port\":80,\"check\":{\"type\":\"http\",\"url\":\"http://x\"}}",
       "{\"host\":\"10.0.0.1\",\"port\":80,\"check\":{\"type\":\"http\",\"path\":5}}",
       "{\"host\":\"10.0.0.1\",\"port\":80,\"check\":{\"type\":\"http\",\"path\":null}}",
+      "{\"host\":\"10.0.0.1\",\"port\":80,\"ephemeral\":false,\"check\":{\"type\":\"http\",\"path\":\"health\"}}",
+      "{\"host\":\"10.0.0.1\",\"port\":80,\"ephemeral\":false,\"check\":{\"type\":\"http\",\"path\":\"/health x\"}}",
+      "{\"host\":\"10.0.0.1\",\"port\":80,\"ephemeral\":false,\"check\":{\"type\":\"http\",\"path\":\"/health%zz\"}}",
+      "{\"host\":\"10.0.0.1\",\"port\":80,\"ephemeral\":false,\"check\":{\"type\":\"http\",\"path\":\"/a\\r\\nX-Evil: 1\"}}",
       "{\"host\":\"10.0.0.1\",\"port\":80,\"check\":{\"type\":\"tcp\",\"intervalSeconds\":0}}",
       "{\"host\":\"10.0.0.1\",\"port\":80,\"check\":{\"type\":\"tcp\",\"intervalSeconds\":100000}}",
       "{\"host\":\"10.0.0.1\",\"port\":80,\"check\":{\"type\":\"tcp\",\"intervalSeconds\":\"5\"}}",
