@@ -177,7 +177,7 @@ final class ClusterRestService {
   @Blocking
   public HttpResponse addMember(AggregatedHttpRequest req) throws IOException {
     requireCluster();
-    JsonNode body = Json.parseObject(req.contentUtf8());
+    JsonNode body = Json.parseObject(Json.utf8(req));
     String id = body.path("id").asText("");
     String addr = body.path("address").asText("");
     if (id.isEmpty()) {
@@ -252,7 +252,7 @@ final class ClusterRestService {
   @Blocking
   public HttpResponse restore(AggregatedHttpRequest req) throws IOException {
     requireCluster();
-    String name = Json.parseObject(req.contentUtf8()).path("name").asText("");
+    String name = Json.parseObject(Json.utf8(req)).path("name").asText("");
     if (!name.matches("[A-Za-z0-9._-]{1,200}") || name.startsWith(".")) {
       throw LodestarException.invalid("name", "name is the file name of a backup in " + backups.toAbsolutePath());
     }

@@ -88,6 +88,39 @@ class StrictInputTest {
     assertThat(http.get("/v1/namespaces/tg").status()).isEqualTo(404);
   }
 
+  static Http.Response sendBytes(String method, String path, byte[] body) {
+    return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + server.port() + path))
+        .header("Content-Type", "application/json")
+        .method(method, java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)));
+  }
+
+  static byte[] withBytes(String before, byte[] bad, String after) {
+    byte[] a = before.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] c = after.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] out = new byte[a.length + bad.length + c.length];
+    System.arraycopy(a, 0, out, 0, a.length);
+    System.arraycopy(bad, 0, out, a.length, bad.length);
+    System.arraycopy(c, 0, out, a.length + bad.length, c.length);
+    return out;
+  }
+
+  @Test
+  void aBodyThatIsNotUtf8IsRefusedNotStoredWithReplacementCharacters() {
+    byte[] ff = {(byte) 0xff, (byte) 0xfe};
+    byte[] cut = {(byte) 0xc3}; // the first byte of a two-byte sequence, alone
+    refused(sendBytes("POST", "/v1/namespaces", withBytes("{\"name\":\"utf\",\"description\":\"a", ff, "b\"}")), "body");
+    assertThat(http.get("/v1/namespaces/utf").status()).isEqualTo(404);
+    refused(sendBytes("POST", SVC + "utf/instances", withBytes("{\"host\":\"10.0.0.1\",\"port\":1,\"metadata\":{\"k\":\"", cut,
+        "\"}}")), "body");
+    assertThat(http.get(SVC + "utf/instances").json().get("instances")).isEmpty();
+    refused(sendBytes("PUT", SVC + "utf/rules/route", withBytes("{\"rules\":[{\"name\":\"", ff, "\"}]}")),
+        "body");
+    // valid UTF-8 beyond ASCII is stored as sent
+    assertThat(sendBytes("POST", "/v1/namespaces", "{\"name\":\"utf2\",\"description\":\"上海 ü\"}"
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8)).status()).isEqualTo(201);
+    assertThat(http.get("/v1/namespaces/utf2").json().get("description").asText()).isEqualTo("上海 ü");
+  }
+
   @Test
   void unknownFieldsAreRefusedInTheNamespaceBodyAndInCheck() {
     refused(http.post("/v1/namespaces", "{\"name\":\"uf\",\"descripton\":\"typo\"}"), "descripton");

@@ -118,7 +118,7 @@ public final class RulesRestService {
     Validation.name("namespace", ns);
     RuleKind k = RuleKind.parse("kind", kind);
     checkVersion(version);
-    GovernanceRules rules = RuleJson.parse(k, req.contentUtf8());
+    GovernanceRules rules = RuleJson.parse(k, Json.utf8(req));
     Command cmd = Command.newBuilder().setPutRules(PutRules.newBuilder().setNamespace(ns).setService(svc)
         .setRules(rules).setExpectedVersion(version)).build();
     return commandLog.submit(cmd).thenApply(r -> Json.ok(RuleJson.kind(k, r.getRules())));

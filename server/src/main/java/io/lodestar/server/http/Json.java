@@ -22,6 +22,21 @@ public final class Json {
     return MAPPER.createObjectNode();
   }
 
+  /**
+   * A request body as text, refusing bytes that are not UTF-8 (JSON's encoding): decoding with
+   * replacement characters would store something other than what the client sent.
+   */
+  public static String utf8(com.linecorp.armeria.common.AggregatedHttpRequest req) {
+    try {
+      return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(req.content().array())).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw LodestarException.invalid("body", "request body is not valid UTF-8");
+    }
+  }
+
   /** Parses a request body that must be a JSON object. */
   public static JsonNode parseObject(String body) {
     if (body == null || body.isBlank()) {
