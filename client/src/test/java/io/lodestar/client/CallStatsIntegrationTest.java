@@ -121,12 +121,19 @@ class CallStatsIntegrationTest {
   }
 
   @Test
-  void aBadWindowIsRefusedNamingIt() throws Exception {
+  void aBadWindowIsRefusedNamingItAndAnUnknownNamespaceIs404() throws Exception {
     for (String bad : List.of("5", "0m", "2d", "5s", "2h")) {
       HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(0)
           + "/v1/namespaces/default/topology?window=" + bad)).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).as(bad).isEqualTo(400);
       assertThat(JSON.readTree(r.body()).get("error").get("field").asText()).isEqualTo("window");
+    }
+    // an unknown namespace is 404, as everywhere, not an empty topology that reads as "no traffic"
+    for (String path : List.of("/v1/namespaces/nowhere/topology", "/v1/namespaces/nowhere/services/orders/calls")) {
+      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(0) + path))
+          .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(path).isEqualTo(404);
+      assertThat(JSON.readTree(r.body()).get("error").get("code").asText()).isEqualTo("not_found");
     }
   }
 

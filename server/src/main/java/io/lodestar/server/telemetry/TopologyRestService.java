@@ -52,7 +52,7 @@ public final class TopologyRestService {
   @Get("/v1/namespaces/{ns}/topology")
   public CompletableFuture<HttpResponse> topology(ServiceRequestContext ctx, @Param("ns") String ns,
       @Param("window") Optional<String> windowParam) {
-    Validation.name("namespace", ns);
+    registry.requireNamespace(ns); // 404, as everywhere: an empty 200 would read as "no traffic"
     String window = windowParam.orElse(DEFAULT_WINDOW);
     long windowMs = windowMillis(window);
     return cluster.gather(ns, windowMs, authorization(ctx)).thenApply(g -> {
@@ -94,7 +94,7 @@ public final class TopologyRestService {
   @Get("/v1/namespaces/{ns}/services/{svc}/calls")
   public CompletableFuture<HttpResponse> calls(ServiceRequestContext ctx, @Param("ns") String ns,
       @Param("svc") String svc, @Param("window") Optional<String> windowParam) {
-    Validation.name("namespace", ns);
+    registry.requireNamespace(ns);
     Validation.name("service", svc);
     String window = windowParam.orElse(DEFAULT_WINDOW);
     long windowMs = windowMillis(window);
