@@ -130,7 +130,18 @@ final class InstanceJson {
     Instance.Builder b = Instance.newBuilder().setNamespace(namespace).setService(service);
     b.setHost(Validation.host(required("host", r.host())));
     b.setPort(Validation.port(required("port", r.port())));
-    b.setId(r.id() == null ? defaultId(b.getHost(), b.getPort()) : r.id());
+    if (r.id() == null) {
+      String id = defaultId(b.getHost(), b.getPort());
+      if (id.length() > io.lodestar.api.Limits.MAX_NAME_LENGTH) {
+        // the client sent no id: name what it sent, and the way out
+        throw LodestarException.invalid("host", "host is too long for the default id '" + (id.startsWith("ip6-")
+            ? "ip6-<address>" : "host") + ":port' (" + io.lodestar.api.Limits.MAX_NAME_LENGTH
+            + " characters at most, this one " + id.length() + "); give the instance an id");
+      }
+      b.setId(id);
+    } else {
+      b.setId(r.id());
+    }
     if (r.protocol() != null) {
       b.setProtocol(r.protocol());
     }

@@ -128,6 +128,7 @@ class InstanceJsonGoldenTest {
       "{\"host\":5,\"port\":80}",
       "{\"host\":\"\",\"port\":80}",
       "{\"host\":\"bad host!\",\"port\":80}",
+      "{\"host\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbb.example.com\",\"port\":80}",
       "{\"host\":\"10.0.0.1\"}",
       "{\"host\":\"10.0.0.1\",\"port\":\"80\"}",
       "{\"host\":\"10.0.0.1\",\"port\":80.5}",
