@@ -226,7 +226,7 @@ public final class RuleValidator {
       }
       match(p + ".match", rule.getMatch());
       if (rule.getLimit() < 1 || rule.getLimit() > 1_000_000_000L) {
-        throw LodestarException.invalid(p + ".limit", p + ".limit must be within 1–1000000000, got " + rule.getLimit());
+        throw LodestarException.invalid(p + ".limit", p + ".limit must be within 1–1000000000, got " + Long.toUnsignedString(rule.getLimit()));
       }
       range(p + ".intervalMs", rule.getIntervalMs(), 0, MAX_MS);
       known(p + ".algorithm", rule.getAlgorithmValue(), RateLimitRule.Algorithm.getDescriptor());
@@ -253,7 +253,9 @@ public final class RuleValidator {
     }
   }
 
-  private static void range(String field, long v, long min, long max) {
+  /** {@code uint32} is an int in Java: read it unsigned, so that 4294967295 is named as sent, not -1. */
+  private static void range(String field, int uint32, long min, long max) {
+    long v = Integer.toUnsignedLong(uint32);
     if (v < min || v > max) {
       throw LodestarException.invalid(field, field + " must be within " + min + "–" + max + ", got " + v);
     }

@@ -92,6 +92,19 @@ class GovernanceTest {
   }
 
   @Test
+  void anUnsignedValueOutOfRangeIsNamedAsSentNotNegative() {
+    // uint32 fields are ints in Java: 4294967295 was reported as -1 (still refused, but a value never sent)
+    GovernanceRules maxWait = GovernanceRules.newBuilder().setRatelimit(RateLimitRules.newBuilder()
+        .addRules(RateLimitRule.newBuilder().setName("x").setLimit(5).setMaxWaitMs(-1))).build();
+    assertThatThrownBy(() -> StateMachine.validate(put("orders", maxWait, 0)))
+        .isInstanceOf(LodestarException.class).hasMessageContaining("got 4294967295").hasMessageNotContaining("-1");
+    GovernanceRules limit = GovernanceRules.newBuilder().setRatelimit(RateLimitRules.newBuilder()
+        .addRules(RateLimitRule.newBuilder().setName("x").setLimit(-1L))).build();
+    assertThatThrownBy(() -> StateMachine.validate(put("orders", limit, 0)))
+        .hasMessageContaining("got 18446744073709551615");
+  }
+
+  @Test
   void aPutCarriesExactlyOneKind() {
     assertThatThrownBy(() -> StateMachine.validate(put("orders", GovernanceRules.getDefaultInstance(), 0)))
         .hasMessageContaining("got none");
