@@ -150,6 +150,7 @@ public final class Main implements Runnable {
     boolean[] executing = {false};
     cl.setExecutionStrategy(parsed -> {
       executing[0] = true;
+      refuseEmptyNames(parsed);
       return new CommandLine.RunLast().execute(parsed);
     });
     cl.setParameterExceptionHandler((e, a) -> verb != null && !executing[0] && e.getCommandLine() == cl
@@ -162,6 +163,37 @@ public final class Main implements Runnable {
     } finally {
       out.flush();
       err.flush();
+    }
+  }
+
+  private static final java.util.Set<String> NAMED_PARAMETERS = java.util.Set.of("SERVICE", "ID", "NAME", "NAMESPACE", "GROUP");
+  private static final java.util.Set<String> NAMED_OPTIONS =
+      java.util.Set.of("--namespace", "--server", "--id", "--host", "--group", "--client-id");
+
+  /**
+   * An empty name would drop a segment of the URL path and reach another resource (an empty
+   * SERVICE made {@code instances ''} ask for a service called "instances"): refused before any call.
+   */
+  private static void refuseEmptyNames(CommandLine.ParseResult parsed) {
+    for (CommandLine.ParseResult r = parsed; r != null; r = r.subcommand()) {
+      for (CommandLine.Model.PositionalParamSpec p : r.matchedPositionals()) {
+        if (NAMED_PARAMETERS.contains(p.paramLabel())) {
+          refuseEmpty(r, p.originalStringValues(), p.paramLabel());
+        }
+      }
+      for (CommandLine.Model.OptionSpec o : r.matchedOptions()) {
+        if (NAMED_OPTIONS.contains(o.longestName())) {
+          refuseEmpty(r, o.originalStringValues(), o.longestName());
+        }
+      }
+    }
+  }
+
+  private static void refuseEmpty(CommandLine.ParseResult r, List<String> values, String name) {
+    for (String v : values) {
+      if (v.isBlank()) {
+        throw new ParameterException(r.commandSpec().commandLine(), name + " must not be empty");
+      }
     }
   }
 
@@ -267,9 +299,26 @@ public final class Main implements Runnable {
         tls = CliTls.context(ca, cert, key);
       }
       api = new LodestarApi(address, Duration.ofSeconds(timeoutSeconds), tls,
-          token != null ? token : env.get("LODESTAR_TOKEN"));
+          checkedToken(token != null ? token : env.get("LODESTAR_TOKEN"), token != null ? "--token" : "LODESTAR_TOKEN"));
     }
     return api;
+  }
+
+  /**
+   * A token is printable ASCII (the server's are {@code lds_} and base64url): anything else cannot
+   * go in a header, and the JDK's refusal would print part of the secret.
+   */
+  static String checkedToken(String token, String from) {
+    if (token != null) {
+      for (int i = 0; i < token.length(); i++) {
+        char c = token.charAt(i);
+        if (c <= ' ' || c >= 0x7f) {
+          throw new CliException(CliException.USAGE, "the token from " + from + " holds a space, a control or a "
+              + "non-ASCII character at position " + (i + 1) + " (a stray newline?); tokens are printable ASCII");
+        }
+      }
+    }
+    return token;
   }
 
   /** Prints a server response as JSON: pretty, or one line when {@code oneLine}. */

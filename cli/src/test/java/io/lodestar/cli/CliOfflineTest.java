@@ -71,6 +71,27 @@ class CliOfflineTest {
     assertThat(CliRun.run(NO_ENV, "services", "--bogus").expect(2).err()).contains("Unknown option: '--bogus'");
   }
 
+  @Test
+  void anEmptyNameIsAUsageErrorNotACallToAnotherPath() {
+    // each once reached another resource: instances '' asked for a service called "instances"
+    assertThat(CliRun.run(NO_ENV, "instances", "").expect(2).err()).contains("SERVICE must not be empty");
+    assertThat(CliRun.run(NO_ENV, "services", "-n", "").expect(2).err()).contains("--namespace must not be empty");
+    assertThat(CliRun.run(NO_ENV, "register", " ", "--host", "10.0.0.1", "--port", "80").expect(2).err())
+        .contains("SERVICE must not be empty");
+    assertThat(CliRun.run(NO_ENV, "deregister", "orders", "").expect(2).err()).contains("ID must not be empty");
+    assertThat(CliRun.run(NO_ENV, "namespaces", "delete", "").expect(2).err()).contains("NAME must not be empty");
+    assertThat(CliRun.run(NO_ENV, "services", "--server", "").expect(2).err()).contains("--server must not be empty");
+  }
+
+  @Test
+  void aTokenWithAControlCharacterIsAUsageErrorThatDoesNotPrintIt() throws IOException {
+    String at = "127.0.0.1:" + closedPort();
+    CliRun r = CliRun.run(NO_ENV, "services", "--server", at, "--token", "lds_secret\npart").expect(2);
+    assertThat(r.err()).contains("a stray newline?").doesNotContain("secret").doesNotContain("part");
+    CliRun env = CliRun.run(Map.of("LODESTAR_TOKEN", "lds_secret\n"), "services", "--server", at).expect(2);
+    assertThat(env.err()).contains("LODESTAR_TOKEN").doesNotContain("secret");
+  }
+
   /** A call builds its verb only (start time): the lookup that picks it agrees with the full tree. */
   @Test
   void theVerbLookupAgreesWithTheCommandTree() {
