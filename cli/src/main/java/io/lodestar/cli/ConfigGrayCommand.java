@@ -1,9 +1,6 @@
 package io.lodestar.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -120,14 +117,7 @@ final class ConfigGrayCommand extends ConfigVerb {
     return 0;
   }
 
-  private byte[] read(String file) throws java.io.IOException {
-    if (file.equals("-")) {
-      return main().in.readAllBytes();
-    }
-    try {
-      return Files.readAllBytes(Path.of(file));
-    } catch (NoSuchFileException e) {
-      throw usage("no such file: " + file);
-    }
+  private byte[] read(String file) {
+    return readInput(file);
   }
 }

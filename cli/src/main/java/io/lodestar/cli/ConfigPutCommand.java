@@ -1,9 +1,5 @@
 package io.lodestar.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -60,14 +56,7 @@ final class ConfigPutCommand extends ConfigVerb {
     return 0;
   }
 
-  private byte[] read() throws IOException {
-    if (file == null || file.equals("-")) {
-      return main().in.readAllBytes();
-    }
-    try {
-      return Files.readAllBytes(Path.of(file));
-    } catch (NoSuchFileException e) {
-      throw usage("no such file: " + file);
-    }
+  private byte[] read() {
+    return readInput(file == null ? "-" : file);
   }
 }

@@ -55,7 +55,14 @@ final class Json {
 
   private static JsonNode read(JsonParser p) throws IOException {
     JsonToken t = p.nextToken();
-    return t == null ? MissingNode.getInstance() : value(p, t);
+    if (t == null) {
+      return MissingNode.getInstance();
+    }
+    JsonNode v = value(p, t);
+    if (p.nextToken() != null) { // a JSON text is one value: '{..}{..}' is not the first of them
+      throw new JsonParseException(p, "unexpected content after the JSON value");
+    }
+    return v;
   }
 
   private static JsonNode value(JsonParser p, JsonToken t) throws IOException {

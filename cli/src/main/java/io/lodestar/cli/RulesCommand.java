@@ -2,10 +2,7 @@ package io.lodestar.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -120,18 +117,17 @@ final class RulesCommand extends Verb {
         throw usage("give the rule's JSON either inline or with -f, once");
       }
       if (file != null) {
-        try {
-          text = file.equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
-              : Files.readString(Path.of(file));
-        } catch (IOException e) {
-          throw new CliException(CliException.USAGE, "cannot read " + file + ": " + e.getMessage());
-        }
+        text = new String(readInput(file), StandardCharsets.UTF_8);
       }
       JsonNode body;
       try {
         body = Json.read(text);
       } catch (JsonProcessingException e) {
         throw new CliException(CliException.USAGE, "the rule is not valid JSON: " + e.getOriginalMessage());
+      }
+      if (!body.isObject()) {
+        throw new CliException(CliException.USAGE, "the rule is not valid JSON: "
+            + (body.isMissingNode() ? "it is empty" : "expected an object"));
       }
       String path = rulesPath(t[0], kind) + (ifVersion == null ? "" : "?version=" + ifVersion);
       JsonNode stored = api().put(path, body).json();

@@ -46,6 +46,27 @@ abstract class Verb implements Callable<Integer> {
     return new ParameterException(spec.commandLine(), message);
   }
 
+  /**
+   * The bytes of FILE, or of stdin for {@code -}; what cannot be read is a usage error that says
+   * why (no such file, a directory, no permission), never a stack trace.
+   */
+  byte[] readInput(String file) {
+    String what = file.equals("-") ? "stdin" : file;
+    try {
+      return file.equals("-") ? main().in.readAllBytes() : java.nio.file.Files.readAllBytes(java.nio.file.Path.of(file));
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw usage("no such file: " + file);
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw usage("cannot read " + what + ": permission denied");
+    } catch (java.io.IOException e) {
+      boolean dir = file.equals("-") ? "Is a directory".equals(e.getMessage())
+          : java.nio.file.Files.isDirectory(java.nio.file.Path.of(file));
+      throw usage(dir ? what + " is a directory, not a file" : "cannot read " + what + ": " + e.getMessage());
+    } catch (java.nio.file.InvalidPathException e) {
+      throw usage("not a file name: " + file);
+    }
+  }
+
   /** {@code /v1/namespaces/{ns}/services/{service}/...more}, each segment encoded. */
   String servicePath(String service, String... more) {
     java.util.List<String> segs = new java.util.ArrayList<>(

@@ -92,6 +92,23 @@ class CliOfflineTest {
     assertThat(env.err()).contains("LODESTAR_TOKEN").doesNotContain("secret");
   }
 
+  @Test
+  void whatCannotBeReadOrParsedIsAUsageErrorBeforeAnyCall(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws IOException {
+    String at = "127.0.0.1:" + closedPort(); // nothing listens: a call would exit 3, not 2
+    // the server refuses a second value; the CLI sent the first and said "set"
+    assertThat(CliRun.run(NO_ENV, "rules", "put", "chk", "loadbalance", "{\"policy\":\"adaptive\"}{\"policy\":\"x\"}",
+        "--server", at).expect(2).err()).contains("not valid JSON");
+    assertThat(CliRun.run(NO_ENV, "rules", "put", "chk", "loadbalance", "{\"policy\":\"adaptive\"}xyz", "--server", at)
+        .expect(2).err()).contains("not valid JSON");
+    assertThat(CliRun.withInput("", NO_ENV, "rules", "put", "chk", "loadbalance", "-f", "-", "--server", at)
+        .expect(2).err()).contains("it is empty");
+    assertThat(CliRun.run(NO_ENV, "config", "put", "app", "x.json", dir.toString(), "--server", at).expect(2).err())
+        .contains("is a directory, not a file").doesNotContain("Exception");
+    assertThat(CliRun.run(NO_ENV, "rules", "put", "chk", "loadbalance", "-f", dir.resolve("none.json").toString(),
+        "--server", at).expect(2).err()).contains("no such file");
+  }
+
   /** A call builds its verb only (start time): the lookup that picks it agrees with the full tree. */
   @Test
   void theVerbLookupAgreesWithTheCommandTree() {

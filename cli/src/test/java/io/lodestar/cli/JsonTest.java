@@ -50,12 +50,16 @@ class JsonTest {
   }
 
   @Test
-  void badJsonFailsAsTheParserSaysAndGarbageAfterAValueIsIgnored() throws Exception {
+  void badJsonFailsAsTheParserSaysAndAnythingAfterTheValueIsRefused() throws Exception {
     for (String bad : List.of("{", "{\"a\":}", "[1,,2]", "nope", "{\"a\" 1}")) {
       assertThatThrownBy(() -> Json.read(bad)).as(bad).isInstanceOf(JsonProcessingException.class)
           .hasMessageStartingWith(messageOf(bad));
     }
-    assertThat(Json.read("{\"a\":1} trailing")).isEqualTo(MAPPER.readTree("{\"a\":1} trailing"));
+    // ObjectMapper.readTree stops after the first value; a JSON text is one value (as the server reads it)
+    for (String trailing : List.of("{\"a\":1} trailing", "{\"a\":1}{\"a\":2}", "{\"a\":1}]", "1 2")) {
+      assertThatThrownBy(() -> Json.read(trailing)).as(trailing).isInstanceOf(JsonProcessingException.class);
+    }
+    assertThat(Json.read(" {\"a\":1}\n")).isEqualTo(MAPPER.readTree("{\"a\":1}"));
   }
 
   /** The parser's message up to its first colon: what is wrong, where (the rest may be worded apart). */
