@@ -76,7 +76,7 @@ final class ConsulRegistration {
       }
       for (Iterator<Map.Entry<String, JsonNode>> it = meta.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
-        if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+        if (!e.getValue().isTextual()) {
           throw invalid("Meta." + e.getKey(), "Meta values must be strings");
         }
         b.putMetadata(e.getKey(), e.getValue().asText());
@@ -146,8 +146,9 @@ final class ConsulRegistration {
         }
         hc.setHttp(HttpCheck.newBuilder().setUrl(http).setPath("/"));
       } else {
-        if (tcp.lastIndexOf(':') < 1) {
-          throw invalid("Check.TCP", "Check.TCP must be host:port");
+        int colon = tcp.lastIndexOf(':');
+        if (colon < 1 || !validPort(tcp.substring(colon + 1))) {
+          throw invalid("Check.TCP", "Check.TCP must be host:port with a port within 1–65535, got " + tcp);
         }
         hc.setTcp(TcpCheck.newBuilder().setAddress(tcp));
       }
@@ -163,11 +164,26 @@ final class ConsulRegistration {
       b.setEphemeral(false).setCheck(hc);
     }
     String status = text(c, "Status");
+    if (status != null && !status.isEmpty() && !java.util.Set.of("passing", "warning", "critical").contains(status)) {
+      throw invalid("Check.Status", "Check.Status must be passing, warning or critical, got " + status);
+    }
     return "passing".equals(status) ? HealthStatus.HEALTHY : HealthStatus.UNHEALTHY;
+  }
+
+  private static boolean validPort(String s) {
+    if (s.isEmpty() || s.length() > 5 || !s.chars().allMatch(Character::isDigit)) {
+      return false;
+    }
+    int p = Integer.parseInt(s);
+    return p >= 1 && p <= 65535;
   }
 
   /** A duration in whole seconds, rounded up; Lodestar's health model counts seconds. */
   private static int seconds(String field, String value, int min, int max) {
+    if (!value.equals("0") && value.chars().allMatch(Character::isDigit)) {
+      // a body's duration is Go's: "10" has no unit (a query's bare number is read as seconds, not this)
+      throw invalid(field, "Invalid " + field + ": missing unit in duration \"" + value + "\" (send \"" + value + "s\")");
+    }
     Duration d = ConsulQuery.duration(field, value);
     long s = (d.toMillis() + 999) / 1000;
     if (s < min || s > max) {
@@ -196,7 +212,8 @@ final class ConsulRegistration {
     if (n == null || n.isNull()) {
       return null;
     }
-    if (!n.isValueNode()) {
+    if (!n.isTextual()) {
+      // Consul's decoder refuses 123 for a string field: storing "123" would take what it refuses
       throw invalid(name, name + " must be a string");
     }
     return n.asText();

@@ -260,6 +260,13 @@ class ConsulApiTest {
     // a URL the prober cannot parse would never be probed healthy (refused as it is logged, on every surface)
     bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Check\":{\"HTTP\":\"http://127.0.0.1:1/a b\",\"Interval\":\"10s\"}}"));
     bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Tags\":\"notalist\"}"));
+    // what Consul's decoder or agent refuses is refused, not stored as something else
+    bad.add(register("{\"Name\":123,\"Port\":1}"));                                   // was service "123"
+    bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Meta\":{\"k\":1}}"));
+    bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Check\":{\"TTL\":10}}"));             // numeric: docs/consul.md
+    bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Check\":{\"TTL\":\"10\"}}"));           // no unit
+    bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Check\":{\"TTL\":\"10s\",\"Status\":\"bogus\"}}"));
+    bad.add(register("{\"Name\":\"x\",\"Port\":1,\"Check\":{\"TCP\":\"127.0.0.1:99999\",\"Interval\":\"10s\"}}"));
     bad.add(register("{not json"));
     bad.add(register("{\"Name\":\"bad name!\",\"Port\":1}"));
     bad.add(http.get("/v1/health/service/x?filter=" + enc("Service.ID ==")));
