@@ -146,7 +146,13 @@ final class ConsulKvService {
     ObjectNode o = Json.object();
     o.put("LockIndex", 0);
     o.put("Key", e.getKey());
-    o.put("Flags", e.getFlags());
+    // uint64, as Consul answers it: a Go client cannot decode a negative number into its uint64
+    long flags = e.getFlags();
+    if (flags >= 0) {
+      o.put("Flags", flags);
+    } else {
+      o.put("Flags", new java.math.BigInteger(Long.toUnsignedString(flags)));
+    }
     if (e.getValue().isEmpty()) {
       o.putNull("Value");
     } else {

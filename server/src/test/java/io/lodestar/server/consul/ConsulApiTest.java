@@ -144,6 +144,8 @@ class ConsulApiTest {
     assertThat(http.get("/v1/kv/tree/?keys").json()).hasSize(3);
     assertThat(http.get("/v1/kv/tree/b?raw").body()).isEqualTo("z");
     assertThat(http.get("/v1/kv/tree/b").json().get(0).get("Flags").asLong()).isEqualTo(7);
+    http.put("/v1/kv/tree/max?flags=18446744073709551615", "m"); // uint64: read back as sent, not -1
+    assertThat(http.get("/v1/kv/tree/max").body()).contains("\"Flags\":18446744073709551615");
     // Lodestar's extension: a key's kept earlier values, newest first, also after a delete
     http.put("/v1/kv/tree/b", "z2");
     assertThat(http.get("/v1/kv/tree/b?history").json()).extracting(e -> e.get("Value").asText())
