@@ -40,6 +40,11 @@ final class ConsulDirectory implements RegistryListener {
 
   private final Registry registry;
   private final Map<NsId, ServiceKey> serviceIds = new ConcurrentHashMap<>();
+  // Consul's service ids are one namespace-wide; Lodestar's are per service, so two services may
+  // hold one id (a REST or SDK registration beside a Consul one). The one serviceIds does not
+  // name waits here (empty unless ids collide) and takes over when that
+  // one goes, so that an instance stays addressable by its id. Kept under idsLock, as byService.
+  private final Map<NsId, java.util.Set<ServiceKey>> sharedIds = new HashMap<>();
   private final Map<NsId, InstanceRef> checkIds = new ConcurrentHashMap<>();
   // per service: its instances' ids → their check ids (applier thread only), so that forgetting a
   // service or an instance costs what it holds, not a scan of every id
@@ -160,14 +165,36 @@ final class ConsulDirectory implements RegistryListener {
     if (previousCheckId != null && !previousCheckId.isEmpty() && !previousCheckId.equals(i.getCheckId())) {
       checkIds.remove(new NsId(key.namespace(), previousCheckId));
     }
-    serviceIds.put(new NsId(key.namespace(), i.getId()), key);
+    NsId nsId = new NsId(key.namespace(), i.getId());
+    ServiceKey before = serviceIds.put(nsId, key);
+    if (before != null && !before.equals(key)) {
+      sharedIds.computeIfAbsent(nsId, k -> new java.util.HashSet<>()).add(before);
+    }
+    if (!sharedIds.isEmpty()) {
+      java.util.Set<ServiceKey> others = sharedIds.get(nsId);
+      if (others != null && others.remove(key) && others.isEmpty()) {
+        sharedIds.remove(nsId);
+      }
+    }
     if (!i.getCheckId().isEmpty()) {
       checkIds.put(new NsId(i.getNamespace(), i.getCheckId()), new InstanceRef(key, i.getId()));
     }
   }
 
   private void forget(ServiceKey key, String id, String checkId) {
-    serviceIds.remove(new NsId(key.namespace(), id), key);
+    NsId nsId = new NsId(key.namespace(), id);
+    java.util.Set<ServiceKey> others = sharedIds.isEmpty() ? null : sharedIds.get(nsId);
+    if (others == null) {
+      serviceIds.remove(nsId, key);
+    } else if (!others.remove(key) && key.equals(serviceIds.get(nsId))) {
+      // the named one goes: another service's instance with this id takes the name
+      ServiceKey next = others.iterator().next();
+      others.remove(next);
+      serviceIds.put(nsId, next);
+    }
+    if (others != null && others.isEmpty()) {
+      sharedIds.remove(nsId);
+    }
     if (checkId != null && !checkId.isEmpty()) {
       checkIds.remove(new NsId(key.namespace(), checkId), new InstanceRef(key, id));
     }

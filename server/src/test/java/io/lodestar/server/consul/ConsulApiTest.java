@@ -249,6 +249,22 @@ class ConsulApiTest {
   }
 
   @Test
+  void anIdAnotherServiceAlsoHeldStaysAddressableWhenThatOneGoes() {
+    assertThat(register("{\"Name\":\"svca\",\"ID\":\"dupid\",\"Port\":80,\"Check\":{\"TTL\":\"300s\"}}").status())
+        .isEqualTo(200);
+    assertThat(http.put("/v1/agent/check/pass/service:dupid", "").status()).isEqualTo(200);
+    // Lodestar's ids are per service: another service's instance may take the same one
+    assertThat(http.post("/v1/namespaces/default/services/svcb/instances",
+        "{\"id\":\"dupid\",\"host\":\"10.0.0.9\",\"port\":90,\"ephemeral\":false}").status()).isEqualTo(201);
+    assertThat(http.delete("/v1/namespaces/default/services/svcb/instances/dupid").status()).isEqualTo(200);
+    // svca's instance was lost to the Consul API: no heartbeat, no deregistration, left to expire
+    assertThat(http.get("/v1/agent/service/dupid").json().get("Service").asText()).isEqualTo("svca");
+    assertThat(http.put("/v1/agent/check/pass/service:dupid", "").status()).isEqualTo(200);
+    assertThat(http.put("/v1/agent/service/deregister/dupid", "").status()).isEqualTo(200);
+    assertThat(http.get("/v1/agent/service/dupid").status()).isEqualTo(404);
+  }
+
+  @Test
   void badInputGetsAPlainTextReasonAndStoresNothing() {
     long revision = server.stateMachine().registry().revision();
     long kvIndex = server.stateMachine().kv().index();
