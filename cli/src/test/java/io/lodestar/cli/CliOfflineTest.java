@@ -109,6 +109,22 @@ class CliOfflineTest {
         "--server", at).expect(2).err()).contains("no such file");
   }
 
+  /** The launchers' own usage (printed without starting a JVM) names every verb: heartbeat was missing. */
+  @Test
+  void theLaunchersUsageNamesEveryVerb() throws IOException {
+    for (String launcher : java.util.List.of("../lodestar", "../dist/src/bin/lodestar")) {
+      String script = java.nio.file.Files.readString(java.nio.file.Path.of(launcher));
+      String usage = script.substring(script.indexOf("usage: lodestar"), script.indexOf("\nUSAGE"));
+      java.util.Set<String> named = new java.util.HashSet<>();
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)(?:^  |\\s{2,})([a-z]+)\\s{2,}").matcher(usage);
+      while (m.find()) {
+        named.add(m.group(1));
+      }
+      assertThat(named).as(launcher).containsAll(VerbLookup.BY_NAME.keySet().stream()
+          .filter(v -> !v.equals("ns")).toList()); // ns: namespaces' alias
+    }
+  }
+
   /** A call builds its verb only (start time): the lookup that picks it agrees with the full tree. */
   @Test
   void theVerbLookupAgreesWithTheCommandTree() {
