@@ -53,8 +53,10 @@ final class ConfigWatchCommand extends ConfigVerb {
       try {
         r = api().raw("GET", configPath(), q, null, Map.of(), pollTimeout);
       } catch (CliException e) {
-        boolean transientError = e instanceof CliException.Unreachable
-            || (e instanceof CliException.ServerError se && (se.status >= 500 || (se.status == 404 && index >= 0)));
+        // only once the first read worked, as `watch` does: a server that is not there at the start
+        // (a wrong --server) is exit 3 at once, not a retry loop that never ends
+        boolean transientError = index >= 0 && (e instanceof CliException.Unreachable
+            || (e instanceof CliException.ServerError se && (se.status >= 500 || se.status == 404)));
         if (!transientError) {
           throw e;
         }

@@ -109,6 +109,15 @@ class CliOfflineTest {
         "--server", at).expect(2).err()).contains("no such file");
   }
 
+  @Test
+  void configWatchOnAServerThatIsNotThereExitsAsWatchDoes() throws IOException {
+    String at = "127.0.0.1:" + closedPort();
+    CliRun r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60),
+        () -> CliRun.run(NO_ENV, "config", "watch", "app", "x.json", "-c", "1", "--server", at)); // it retried forever
+    r.expect(3);
+    assertThat(CliRun.run(NO_ENV, "watch", "web", "-c", "1", "--server", at).code).isEqualTo(3);
+  }
+
   /** The launchers' own usage (printed without starting a JVM) names every verb: heartbeat was missing. */
   @Test
   void theLaunchersUsageNamesEveryVerb() throws IOException {
