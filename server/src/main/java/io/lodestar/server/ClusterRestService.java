@@ -77,7 +77,17 @@ final class ClusterRestService {
   /** A GET with {@code consistent=true} first waits until this node has applied what the leader committed. */
   static DecoratingHttpServiceFunction consistentReads(CommandLog log) {
     return (delegate, ctx, req) -> {
-      if (req.method() != HttpMethod.GET || !"true".equals(ctx.queryParam("consistent"))) {
+      if (req.method() != HttpMethod.GET) {
+        return delegate.serve(ctx, req);
+      }
+      boolean consistent;
+      try {
+        consistent = io.lodestar.server.http.QueryParams.bool("consistent",
+            java.util.Optional.ofNullable(ctx.queryParam("consistent")), false);
+      } catch (LodestarException e) {
+        return Json.error(e); // consistent=maybe is refused by name, not read as false
+      }
+      if (!consistent) {
         return delegate.serve(ctx, req);
       }
       return HttpResponse.of(log.barrier().handle((v, err) -> {

@@ -59,6 +59,11 @@ class StrictInputTest {
     refused(http.get(SVC + "w/instances?index=0&wait=soon"), "wait");
     refused(http.get(SVC + "w/instances?index=0&wait=-5s"), "wait");
     refused(http.get(SVC + "w/instances?index=0&wait=5h"), "wait");
+    // without index the wait is not used, but nonsense is still refused, not ignored
+    refused(http.get(SVC + "w/instances?wait=abc"), "wait");
+    refused(http.get(CFG + "w/a.txt?wait=abc"), "wait");
+    refused(http.get("/v1/namespaces?consistent=maybe"), "consistent");
+    assertThat(http.get("/v1/namespaces?consistent=true").status()).isEqualTo(200);
   }
 
   @ParameterizedTest

@@ -112,11 +112,11 @@ public final class ConfigRestService {
       }
       return content(v, c);
     }
+    Duration w = wait.map(NamingRestService::parseWait).orElse(DEFAULT_WAIT); // checked even without index
     if (index.isEmpty()) {
       return current(key, reader, -1);
     }
     long since = ConfigRequests.number("index", index.get());
-    Duration w = wait.map(NamingRestService::parseWait).orElse(DEFAULT_WAIT);
     CompletableFuture<Void> next = watchers.next(key, ctx.clientAddress());
     if (versionFor(key, reader) > since) {
       next.cancel(false);

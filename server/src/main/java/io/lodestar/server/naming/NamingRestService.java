@@ -269,11 +269,11 @@ public final class NamingRestService {
     registry.requireNamespace(ns);
     boolean healthyOnly = QueryParams.bool("healthy", healthy, false);
     ServiceKey key = new ServiceKey(ns, svc);
+    Duration w = wait.map(NamingRestService::parseWait).orElse(DEFAULT_WAIT); // checked even without index
     if (index.isEmpty()) {
       return render(key, healthyOnly);
     }
     long since = QueryParams.number("index", index.get());
-    Duration w = wait.map(NamingRestService::parseWait).orElse(DEFAULT_WAIT);
     CompletableFuture<Void> next = watchers.next(key, ctx.clientAddress());
     if (revisionOf(key) > since) {
       next.cancel(false);
