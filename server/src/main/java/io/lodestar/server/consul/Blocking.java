@@ -23,11 +23,11 @@ final class Blocking {
   static <K> CompletableFuture<Void> await(ServiceRequestContext ctx, LongPolls<K> polls, K key, LongSupplier index,
       long since) {
     CompletableFuture<Void> done = new CompletableFuture<>();
+    Duration wait = ConsulQuery.waitWithJitter(ctx); // refused when it does not parse, as Consul does, index or not
     if (since < 0) {
       done.complete(null);
       return done;
     }
-    Duration wait = ConsulQuery.waitWithJitter(ctx);
     ctx.setRequestTimeout(wait.plusSeconds(10));
     long deadline = System.nanoTime() + wait.toNanos();
     park(polls, key, ctx.clientAddress(), index, since, deadline, done);

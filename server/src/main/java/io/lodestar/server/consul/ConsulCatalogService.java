@@ -74,7 +74,7 @@ final class ConsulCatalogService {
   public HttpResponse health(ServiceRequestContext ctx, @Param("name") String name) {
     ServiceKey key = serviceKey(ctx, name);
     List<String> tags = ctx.queryParams("tag");
-    boolean passing = ConsulQuery.flag(ctx, "passing");
+    boolean passing = ConsulQuery.bool(ctx, "passing");
     Predicate<JsonNode> filter = ConsulAgentService.filter(ctx);
     return HttpResponse.of(blockOn(ctx, key).thenApply(v -> {
       long index = directory.serviceIndex(key);

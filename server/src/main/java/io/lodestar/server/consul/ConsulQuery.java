@@ -27,6 +27,22 @@ final class ConsulQuery {
     return !(v.equalsIgnoreCase("false") || v.equals("0"));
   }
 
+  /**
+   * A query parameter Consul reads as a bool (Go's strconv.ParseBool; present and empty is true),
+   * such as {@code passing}: {@code passing=maybe} is refused, not read as true.
+   */
+  static boolean bool(ServiceRequestContext ctx, String name) {
+    String v = ctx.queryParam(name);
+    if (v == null) {
+      return false;
+    }
+    return switch (v) {
+      case "", "1", "t", "T", "true", "TRUE", "True" -> true;
+      case "0", "f", "F", "false", "FALSE", "False" -> false;
+      default -> throw LodestarException.invalid(name, "Invalid value for ?" + name + ": " + v);
+    };
+  }
+
   static String namespace(ServiceRequestContext ctx) {
     String ns = ctx.queryParam("ns");
     return ns == null || ns.isEmpty() ? Registry.DEFAULT_NAMESPACE : Validation.name("ns", ns);

@@ -289,6 +289,8 @@ class ConsulApiTest {
     bad.add(register("{\"Name\":\"bad name!\",\"Port\":1}"));
     bad.add(http.get("/v1/health/service/x?filter=" + enc("Service.ID ==")));
     bad.add(http.get("/v1/health/service/x?index=abc"));
+    bad.add(http.get("/v1/health/service/x?passing=maybe"));                           // was read as true
+    bad.add(http.get("/v1/health/service/x?wait=10x"));                                // was ignored without index
     bad.add(http.get("/v1/kv/x?index=1&wait=forever"));
     bad.add(http.put("/v1/kv/x?cas=minus", "v"));
     bad.add(http.put("/v1/kv/x?acquire=session", "v"));
