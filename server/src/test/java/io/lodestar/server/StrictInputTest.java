@@ -127,6 +127,16 @@ class StrictInputTest {
   }
 
   @Test
+  void aKeyTwiceInAnObjectIsRefusedNotTheLastOneTaken() {
+    refused(http.post(SVC + "dup/instances", "{\"id\":\"dup\",\"host\":\"10.0.0.1\",\"port\":1,\"id\":\"dup2\"}"), "body");
+    refused(http.post(SVC + "dup/instances", "{\"host\":\"10.0.0.1\",\"port\":1,\"metadata\":{\"k\":\"a\",\"k\":\"b\"}}"),
+        "body");
+    refused(http.post("/v1/namespaces", "{\"name\":\"dup\",\"name\":\"dup2\"}"), "body");
+    assertThat(http.get(SVC + "dup/instances").json().get("instances")).isEmpty();
+    assertThat(http.get("/v1/namespaces/dup2").status()).isEqualTo(404);
+  }
+
+  @Test
   void unknownFieldsAreRefusedInTheNamespaceBodyAndInCheck() {
     refused(http.post("/v1/namespaces", "{\"name\":\"uf\",\"descripton\":\"typo\"}"), "descripton");
     refused(http.post("/v1/namespaces/uf2", "{\"owner\":\"me\"}"), "owner");

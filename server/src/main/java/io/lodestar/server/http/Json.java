@@ -12,9 +12,13 @@ import io.lodestar.core.LodestarException;
 
 /** JSON in and out of the REST API, and the one error shape: {"error": {code, message, field?}}. */
 public final class Json {
-  /** Strict: a body is one JSON value, nothing after it. */
+  /**
+   * Strict: a body is one JSON value, nothing after it, and no key twice in an object (the last one
+   * silently won: {"id":"a",…,"id":"b"} registered b), as rule and config bodies already read.
+   */
   public static final ObjectMapper MAPPER = new ObjectMapper()
-      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private Json() {}
 
