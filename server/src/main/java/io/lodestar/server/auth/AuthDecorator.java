@@ -52,8 +52,11 @@ public final class AuthDecorator implements DecoratingHttpServiceFunction {
       } else if (need.kind() == RestPermissions.Kind.DELEGATED && ctx.path().startsWith("/v1/")) {
         p = Principal.ANONYMOUS; // the Consul API reads ?token= too: its gate decides
       } else {
+        // named as for a missing token, so that whoever reads the 401 knows which token would do
+        String needed = need.kind() == RestPermissions.Kind.PERMISSION || need.kind() == RestPermissions.Kind.INTERNAL
+            ? Authorizer.permission(need.action(), need.namespace()) : null;
         return deny(ctx, new LodestarException(LodestarException.Code.UNAUTHENTICATED,
-            "unknown or revoked token", null));
+            "unknown or revoked token" + (needed == null ? "" : " (permission needed: " + needed + ")"), needed));
       }
     }
     ctx.setAttr(Authorizer.PRINCIPAL, p);

@@ -88,6 +88,9 @@ class AuthRestTest {
 
     Http.Response forged = anonymous.withToken("lds_not-a-token").get("/v1/namespaces/default/services");
     assertThat(forged.status()).isEqualTo(401);
+    assertThat(forged.json().path("error").path("permission").asText()).isEqualTo("read:default"); // as for none
+    assertThat(anonymous.withToken("lds_not-a-token").post("/v1/tokens", "{}").json().path("error")
+        .path("permission").asText()).isEqualTo("admin");
 
     // nothing changed, and the reader may read
     Http.Response list = anonymous.withToken(reader).get("/v1/namespaces/default/services/orders-a/instances");
