@@ -127,6 +127,17 @@ class StrictInputTest {
   }
 
   @Test
+  void limitsOfTheRequestItselfAnswerCodesTheDocsList() {
+    Http.Response longUri = http.get(SVC + "x/instances?healthy=" + "t".repeat(100_000));
+    assertThat(longUri.status()).isEqualTo(414);
+    assertThat(longUri.json().get("error").get("code").asText()).isEqualTo("too_large"); // was "error"
+    Http.Response method = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        "http://127.0.0.1:" + server.port() + "/v1/namespaces")).method("PATCH", java.net.http.HttpRequest.BodyPublishers.noBody()));
+    assertThat(method.status()).isEqualTo(405);
+    assertThat(method.json().get("error").get("code").asText()).isEqualTo("method_not_allowed");
+  }
+
+  @Test
   void aKeyTwiceInAnObjectIsRefusedNotTheLastOneTaken() {
     refused(http.post(SVC + "dup/instances", "{\"id\":\"dup\",\"host\":\"10.0.0.1\",\"port\":1,\"id\":\"dup2\"}"), "body");
     refused(http.post(SVC + "dup/instances", "{\"host\":\"10.0.0.1\",\"port\":1,\"metadata\":{\"k\":\"a\",\"k\":\"b\"}}"),

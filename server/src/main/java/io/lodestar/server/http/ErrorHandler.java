@@ -70,7 +70,7 @@ public final class ErrorHandler implements ServerErrorHandler {
     return switch (status.code()) {
       case 404 -> "not_found";
       case 405 -> "method_not_allowed";
-      case 413 -> "too_large";
+      case 413, 414, 431 -> "too_large"; // a body, a URI or headers over the server's limits
       case 400 -> "invalid_argument";
       case 503 -> "unavailable";
       default -> status.code() >= 500 ? "internal" : "error";
