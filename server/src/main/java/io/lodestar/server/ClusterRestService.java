@@ -186,7 +186,7 @@ final class ClusterRestService {
   @Post("/v1/cluster/members")
   @Blocking
   public HttpResponse addMember(AggregatedHttpRequest req) throws IOException {
-    requireCluster();
+    requireCluster("membership cannot change");
     JsonNode body = Json.parseObject(Json.utf8(req));
     String id = body.path("id").asText("");
     String addr = body.path("address").asText("");
@@ -214,7 +214,7 @@ final class ClusterRestService {
   @Delete("/v1/cluster/members/{id}")
   @Blocking
   public HttpResponse removeMember(@Param("id") String id) throws IOException {
-    requireCluster();
+    requireCluster("membership cannot change");
     raft.removeMember(id);
     audit("remove_member", id);
     return Json.ok(Json.object().put("removed", id));
@@ -240,7 +240,8 @@ final class ClusterRestService {
   @Post("/v1/cluster/backup")
   @Blocking
   public HttpResponse backup() throws IOException {
-    requireCluster();
+    requireCluster("a single node has no cluster backup: POST /v1/cluster/snapshot writes a snapshot-*.bin into "
+        + "its data directory, the same whole state a cluster restores (docs/operations.md, \"Backup and restore\")");
     io.lodestar.server.storage.OwnerOnly.createDirectories(backups);
     long index = raft.appliedIndex();
     java.nio.file.Path file = backups.resolve(String.format("backup-%020d.bin", index));
@@ -261,7 +262,8 @@ final class ClusterRestService {
   @Post("/v1/cluster/restore")
   @Blocking
   public HttpResponse restore(AggregatedHttpRequest req) throws IOException {
-    requireCluster();
+    requireCluster("a single node restores by being stopped and given the data directory of a backup; a backup "
+        + "or a single node's snapshot restores into a running cluster (docs/operations.md, \"Backup and restore\")");
     String name = Json.parseObject(Json.utf8(req)).path("name").asText("");
     if (!name.matches("[A-Za-z0-9._-]{1,200}") || name.startsWith(".")) {
       throw LodestarException.invalid("name", "name is the file name of a backup in " + backups.toAbsolutePath());
@@ -292,10 +294,10 @@ final class ClusterRestService {
         .put("namespaces", contents.namespaces()).put("entryBytes", entryBytes));
   }
 
-  private void requireCluster() {
+  private void requireCluster(String why) {
     if (raft == null) {
       throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION,
-          "this server runs as a single node (no --cluster); membership cannot change", null);
+          "this server runs as a single node (no --cluster); " + why, null);
     }
   }
 }

@@ -30,6 +30,21 @@ class NamingRestTest {
   }
 
   @Test
+  void aSingleNodeSaysHowToBackItUpAndItsSnapshotIsTheWay() throws Exception {
+    Http.Response backup = http.post("/v1/cluster/backup", "{}");
+    assertThat(backup.status()).isEqualTo(409);
+    // it said "membership cannot change", which a backup is not about
+    assertThat(backup.json().get("error").get("message").asText()).contains("/v1/cluster/snapshot")
+        .doesNotContain("membership");
+    assertThat(http.post("/v1/cluster/restore", "{\"name\":\"x.bin\"}").json().get("error").get("message").asText())
+        .contains("data directory").doesNotContain("membership");
+    assertThat(http.post("/v1/cluster/snapshot", "").status()).isEqualTo(200);
+    try (var files = java.nio.file.Files.walk(dir)) {
+      assertThat(files.map(f -> f.getFileName().toString())).anyMatch(n -> n.matches("snapshot-.*\\.bin"));
+    }
+  }
+
+  @Test
   void registerListHeartbeatDeregister() {
     Http.Response r = http.post(BASE + "orders/instances",
         "{\"host\":\"10.1.0.1\",\"port\":8080,\"weight\":50,\"metadata\":{\"zone\":\"sh\",\"version\":\"2\"}}");
