@@ -142,6 +142,12 @@ class GovernanceRestTest {
       duplicate name        | ratelimit    | {"rules":[{"name":"a","limit":1},{"name":"a","limit":2}]} | rules[1].name
       bad action            | ratelimit    | {"rules":[{"name":"a","limit":1,"action":"queue"}]} | rules[0].action
       cluster window        | ratelimit    | {"rules":[{"name":"a","limit":1,"scope":"cluster","algorithm":"sliding_window"}]} | rules[0].algorithm
+      fractional uint32     | loadbalance  | {"policy":"adaptive","adaptive":{"updateIntervalMs":1.5}} | adaptive.updateIntervalMs
+      text for a uint32     | loadbalance  | {"policy":"adaptive","adaptive":{"updateIntervalMs":"abc"}} | adaptive.updateIntervalMs
+      negative uint32       | circuitbreaker | {"instance":{"windowMs":-1}}                | instance.windowMs
+      a null rule           | ratelimit    | {"rules":[null]}                              | rules[0]
+      a null map value      | circuitbreaker | {"methods":{"/pay":null}}                   | methods./pay
+      a number for a string | ratelimit    | {"rules":[{"name":5,"limit":1}]}              | rules[0].name
       """)
   void badRulesAreRefusedNamingTheFieldAndStoreNothing(String name, String kind, String body, String field) {
     Http.Response r = http.put(SVC + "-bad/rules/" + kind, body);

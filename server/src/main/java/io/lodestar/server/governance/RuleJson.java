@@ -20,6 +20,7 @@ import io.lodestar.core.LodestarException;
 import io.lodestar.core.governance.RuleKind;
 import io.lodestar.server.http.Json;
 import java.math.BigInteger;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -62,6 +63,9 @@ final class RuleJson {
   }
 
   private static <B extends Message.Builder> B merge(B builder, JsonNode tree) {
+    if (tree instanceof ObjectNode top) {
+      top.remove(List.of("version", "updatedAtMs")); // the server's: ignored, whatever they hold
+    }
     // an unknown field is reported before a bad enum value, as the JSON mapping reads before validation
     String[] badEnum = new String[2];
     enumsIn(builder.getDescriptorForType(), tree, "", badEnum);
@@ -73,7 +77,17 @@ final class RuleJson {
       if (m.find()) {
         throw LodestarException.invalid(m.group(1), "unknown field '" + m.group(1) + "'");
       }
+      String[] bad = new String[2];
+      typesIn(builder.getDescriptorForType(), tree, "", bad);
+      if (bad[0] != null) { // the mapping's own message names no field: name it by its JSON path
+        throw LodestarException.invalid(bad[0], bad[1]);
+      }
       throw LodestarException.invalid("body", "invalid rule: " + msg);
+    }
+    String[] bad = new String[2];
+    typesIn(builder.getDescriptorForType(), tree, "", bad); // the mapping takes 5 for a string: "5"
+    if (bad[0] != null) {
+      throw LodestarException.invalid(bad[0], bad[1]);
     }
     if (badEnum[0] != null) {
       throw LodestarException.invalid(badEnum[0], badEnum[1]);
@@ -121,6 +135,107 @@ final class RuleJson {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Finds the first value in {@code node} whose JSON type its field cannot take, as the JSON
+   * mapping reads them (a 64-bit or 32-bit integer may also be a numeric string), and notes its
+   * path and why in {@code bad}: the mapping's own refusals name no field, and it takes some
+   * values that are not of their field's type (a number for a string).
+   */
+  private static void typesIn(Descriptor type, JsonNode node, String path, String[] bad) {
+    if (!(node instanceof ObjectNode obj)) {
+      return;
+    }
+    for (FieldDescriptor f : type.getFields()) {
+      JsonNode v = obj.get(f.getJsonName());
+      if (v == null || v.isNull() || bad[0] != null) {
+        continue;
+      }
+      String p = path.isEmpty() ? f.getJsonName() : path + "." + f.getJsonName();
+      if (f.isMapField()) {
+        if (!v.isObject()) {
+          note(bad, p, p + " must be an object");
+          continue;
+        }
+        FieldDescriptor value = f.getMessageType().findFieldByName("value");
+        v.properties().forEach(e -> value(value, e.getValue(), p + "." + e.getKey(), bad));
+      } else if (f.isRepeated()) {
+        if (!v.isArray()) {
+          note(bad, p, p + " must be an array");
+          continue;
+        }
+        for (int i = 0; i < v.size(); i++) {
+          value(f, v.get(i), p + "[" + i + "]", bad);
+        }
+      } else {
+        value(f, v, p, bad);
+      }
+    }
+  }
+
+  private static void value(FieldDescriptor f, JsonNode v, String p, String[] bad) {
+    if (bad[0] != null) {
+      return;
+    }
+    if (v.isNull()) {
+      note(bad, p, p + " must not be null");
+      return;
+    }
+    switch (f.getJavaType()) {
+      case MESSAGE -> {
+        if (!v.isObject()) {
+          note(bad, p, p + " must be an object");
+        } else {
+          typesIn(f.getMessageType(), v, p, bad);
+        }
+      }
+      case INT, LONG -> {
+        boolean unsigned = switch (f.getType()) {
+          case UINT32, FIXED32, UINT64, FIXED64 -> true;
+          default -> false;
+        };
+        BigInteger max = switch (f.getType()) {
+          case UINT32, FIXED32 -> BigInteger.valueOf(0xFFFF_FFFFL);
+          case UINT64, FIXED64 -> BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+          case INT64, SINT64, SFIXED64 -> BigInteger.valueOf(Long.MAX_VALUE);
+          default -> BigInteger.valueOf(Integer.MAX_VALUE);
+        };
+        BigInteger min = unsigned ? BigInteger.ZERO : max.negate().subtract(BigInteger.ONE);
+        BigInteger n = null;
+        try {
+          n = v.isIntegralNumber() ? v.bigIntegerValue() : v.isTextual() ? new BigInteger(v.asText()) : null;
+        } catch (NumberFormatException ignored) {
+          // answered below
+        }
+        if (n == null || n.compareTo(min) < 0 || n.compareTo(max) > 0) {
+          note(bad, p, p + " must be an integer within " + min + "–" + max + ", got " + v);
+        }
+      }
+      case FLOAT, DOUBLE -> {
+        if (!v.isNumber() && !(v.isTextual() && v.asText().matches("NaN|-?Infinity|-?[0-9.eE+-]+"))) {
+          note(bad, p, p + " must be a number, got " + v);
+        }
+      }
+      case BOOLEAN -> {
+        if (!v.isBoolean()) {
+          note(bad, p, p + " must be true or false, got " + v);
+        }
+      }
+      case STRING, BYTE_STRING -> {
+        if (!v.isTextual()) {
+          note(bad, p, p + " must be a string, got " + v);
+        }
+      }
+      default -> { } // enums: named by enumsIn
+    }
+  }
+
+  private static void note(String[] bad, String path, String message) {
+    if (bad[0] == null) {
+      bad[0] = path;
+      bad[1] = message;
     }
   }
 
