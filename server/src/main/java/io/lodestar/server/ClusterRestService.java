@@ -68,7 +68,8 @@ final class ClusterRestService {
   /** Writes a snapshot of the whole state on this node now, single node or cluster member. */
   @Post("/v1/cluster/snapshot")
   @Blocking
-  public HttpResponse snapshot() {
+  public HttpResponse snapshot(AggregatedHttpRequest req) {
+    Json.requireNoBody(req);
     snapshot.run();
     ObjectNode self = local();
     return Json.ok(Json.object().put("node", self.path("id").asText()).put("index", self.path("lastApplied").asLong()));
@@ -239,7 +240,8 @@ final class ClusterRestService {
   /** Writes a backup of the whole state into {@code <data-dir>/backups/} on this node. */
   @Post("/v1/cluster/backup")
   @Blocking
-  public HttpResponse backup() throws IOException {
+  public HttpResponse backup(AggregatedHttpRequest req) throws IOException {
+    Json.requireNoBody(req);
     requireCluster("a single node has no cluster backup: POST /v1/cluster/snapshot writes a snapshot-*.bin into "
         + "its data directory, the same whole state a cluster restores (docs/operations.md, \"Backup and restore\")");
     io.lodestar.server.storage.OwnerOnly.createDirectories(backups);

@@ -94,8 +94,10 @@ public final class GrayRestService {
 
   @Post("/v1/namespaces/{ns}/configs/{group}/{name}/gray/promote")
   public CompletableFuture<HttpResponse> promote(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name, @Param("author") Optional<String> author) {
+      @Param("name") String name, @Param("author") Optional<String> author,
+      com.linecorp.armeria.common.AggregatedHttpRequest req) {
     requests.key(ns, group, name);
+    Json.requireNoBody(req);
     return commandLog.submit(Command.newBuilder().setPromoteConfigGray(PromoteConfigGray.newBuilder()
         .setNamespace(ns).setGroup(group).setName(name).setAuthor(author.orElse(ConfigRequests.ANONYMOUS))).build())
         .thenApply(r -> Json.ok(Json.object().put("version", r.getConfigVersion().getVersion())));
@@ -103,8 +105,10 @@ public final class GrayRestService {
 
   @Post("/v1/namespaces/{ns}/configs/{group}/{name}/gray/abort")
   public CompletableFuture<HttpResponse> abort(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name, @Param("author") Optional<String> author) {
+      @Param("name") String name, @Param("author") Optional<String> author,
+      com.linecorp.armeria.common.AggregatedHttpRequest req) {
     requests.key(ns, group, name);
+    Json.requireNoBody(req);
     return commandLog.submit(Command.newBuilder().setAbortConfigGray(AbortConfigGray.newBuilder()
         .setNamespace(ns).setGroup(group).setName(name).setAuthor(author.orElse(ConfigRequests.ANONYMOUS))).build())
         .thenApply(r -> Json.ok(Json.object().put("version", r.getConfigVersion().getVersion())));

@@ -53,7 +53,8 @@ public final class SecretRotation {
 
   @Post("/v1/secrets/rotate")
   @Blocking
-  public HttpResponse rotate() {
+  public HttpResponse rotate(com.linecorp.armeria.common.AggregatedHttpRequest req) {
+    io.lodestar.server.http.Json.requireNoBody(req); // {"x":1} rotated the key all the same
     if (!running.compareAndSet(false, true)) {
       throw new LodestarException(LodestarException.Code.CONFLICT, "a secret key rotation is already running", null);
     }

@@ -41,6 +41,17 @@ public final class Json {
     }
   }
 
+  /**
+   * For an action that takes no body: none, or {} (as tools send), is fine; anything else is refused
+   * rather than ignored, so that a request meant to say more does not run without it.
+   */
+  public static void requireNoBody(com.linecorp.armeria.common.AggregatedHttpRequest req) {
+    String text = utf8(req);
+    if (!text.isBlank()) {
+      onlyFields(parseObject(text), "", java.util.Set.of());
+    }
+  }
+
   /** Parses a request body that must be a JSON object. */
   public static JsonNode parseObject(String body) {
     if (body == null || body.isBlank()) {
