@@ -163,10 +163,52 @@ final class ConsulKvService {
     return o;
   }
 
-  /** The key: the path after {@code /v1/kv/}, decoded. */
-  private static String key(ServiceRequestContext ctx) {
-    String k = ctx.decodedMappedPath();
-    return k.startsWith("/") ? k.substring(1) : k;
+  /**
+   * The key: the path after {@code /v1/kv/} as received, every escape decoded as Consul decodes it.
+   * The context's own path keeps {@code %2F} encoded and drops a {@code ;} and what follows it, so
+   * {@code a%2Fb} was stored as that text and {@code semi;x=1} as {@code semi}.
+   */
+  static String key(ServiceRequestContext ctx) {
+    String raw = ctx.routingContext().requestTarget().rawPath();
+    int query = raw.indexOf('?');
+    raw = query < 0 ? raw : raw.substring(0, query);
+    if (!raw.startsWith(PREFIX)) {
+      String k = ctx.decodedMappedPath();
+      return k.startsWith("/") ? k.substring(1) : k;
+    }
+    return decode(raw.substring(PREFIX.length()));
+  }
+
+  private static final String PREFIX = "/v1/kv/";
+
+  /** Percent-decoding of a path (a '+' is a '+'), refusing an escape that is cut short and bytes that are not UTF-8. */
+  static String decode(String s) {
+    if (s.indexOf('%') < 0) {
+      return s;
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c != '%') {
+        out.writeBytes(String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        continue;
+      }
+      int hi = i + 2 < s.length() ? Character.digit(s.charAt(i + 1), 16) : -1;
+      int lo = hi < 0 ? -1 : Character.digit(s.charAt(i + 2), 16);
+      if (lo < 0) {
+        throw LodestarException.invalid("key", "Invalid key: a % not followed by two hex digits");
+      }
+      out.write(hi * 16 + lo);
+      i += 2;
+    }
+    try {
+      return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(out.toByteArray())).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw LodestarException.invalid("key", "Invalid key: its escapes are not UTF-8");
+    }
   }
 
   private static long unsigned(String field, String v) {

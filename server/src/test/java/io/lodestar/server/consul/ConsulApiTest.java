@@ -144,6 +144,17 @@ class ConsulApiTest {
     assertThat(http.get("/v1/kv/tree/?keys").json()).hasSize(3);
     assertThat(http.get("/v1/kv/tree/b?raw").body()).isEqualTo("z");
     assertThat(http.get("/v1/kv/tree/b").json().get(0).get("Flags").asLong()).isEqualTo(7);
+    // keys decode as Consul decodes them: %2F is a '/', a ';' is part of the key
+    http.put("/v1/kv/tree/enc%2Fslash", "s");
+    assertThat(http.get("/v1/kv/tree/enc/slash?raw").body()).isEqualTo("s"); // was stored as "enc%2Fslash"
+    Http consul = new Http(server.consulPort()); // the main port refuses a ';' in any path (PathGuard)
+    Http.Response semi = consul.put("/v1/kv/tree/semi;x=1", "c");
+    assertThat(semi.status()).as(semi.body()).isEqualTo(200);
+    assertThat(http.get("/v1/kv/tree/semi%3Bx=1?raw").body()).isEqualTo("c"); // was stored as "semi"
+    assertThat(http.get("/v1/kv/tree/semi").status()).isEqualTo(404);
+    assertThat(http.put("/v1/kv/tree/bad%C3%28", "x").status()).isEqualTo(400); // not UTF-8: was U+FFFD
+    http.delete("/v1/kv/tree/enc/slash");
+    http.delete("/v1/kv/tree/semi%3Bx=1");
     http.put("/v1/kv/tree/max?flags=18446744073709551615", "m"); // uint64: read back as sent, not -1
     assertThat(http.get("/v1/kv/tree/max").body()).contains("\"Flags\":18446744073709551615");
     // Lodestar's extension: a key's kept earlier values, newest first, also after a delete
