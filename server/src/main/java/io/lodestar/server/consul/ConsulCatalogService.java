@@ -58,12 +58,16 @@ final class ConsulCatalogService {
   public HttpResponse service(ServiceRequestContext ctx, @Param("name") String name) {
     ServiceKey key = serviceKey(ctx, name);
     List<String> tags = ctx.queryParams("tag");
+    Predicate<JsonNode> filter = ConsulAgentService.filter(ctx); // it was read and ignored here
     return HttpResponse.of(blockOn(ctx, key).thenApply(v -> {
       long index = directory.serviceIndex(key);
       ArrayNode out = Json.MAPPER.createArrayNode();
       for (Instance i : directory.instances(key)) {
         if (i.getTagsList().containsAll(tags)) {
-          out.add(ConsulJson.catalogService(node, i));
+          ObjectNode entry = ConsulJson.catalogService(node, i);
+          if (filter.test(entry)) {
+            out.add(entry);
+          }
         }
       }
       return ConsulResponses.json(out, index);

@@ -235,6 +235,12 @@ class ConsulApiTest {
     JsonNode list = http.get("/v1/namespaces/default/services/both/instances").json().get("instances");
     assertThat(list).extracting(i -> i.get("id").asText()).containsExactly("both-1", "both-2");
     assertThat(list.get(1).get("tags")).extracting(JsonNode::asText).containsExactly("t");
+    // catalog/service applies filter too (it was read and ignored): both instances share the port
+    assertThat(http.get("/v1/catalog/service/both?filter=" + enc("ServiceID == \"both-2\"")).json())
+        .extracting(x -> x.get("ServiceID").asText()).containsExactly("both-2");
+    assertThat(http.get("/v1/catalog/service/both?filter=" + enc("ServiceMeta.zone == sh")).json())
+        .extracting(x -> x.get("ServiceID").asText()).containsExactly("both-1");
+    assertThat(http.get("/v1/catalog/service/both?filter=" + enc("(")).status()).isEqualTo(400);
     // an instance an operator isolates is in maintenance for Consul: critical, left out of passing
     assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
         + "/v1/namespaces/default/services/both/instances/both-1")).method("PATCH",
