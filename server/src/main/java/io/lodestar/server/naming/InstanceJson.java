@@ -167,6 +167,10 @@ final class InstanceJson {
       if (!v.isTextual() && !v.isNumber() && !v.isBoolean()) {
         throw LodestarException.invalid("metadata." + k, "metadata values must be strings");
       }
+      if (v.isFloatingPointNumber() && !v.isBigDecimal() && !Double.isFinite(v.doubleValue())) {
+        // 1e400 overflows to Infinity: stored as that word, it would not be what was sent
+        throw LodestarException.invalid("metadata." + k, "metadata." + k + " is a number too large to keep; send it as a string");
+      }
       put.accept(k, v.asText());
     });
   }

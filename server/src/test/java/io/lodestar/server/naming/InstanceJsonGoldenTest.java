@@ -147,6 +147,7 @@ class InstanceJsonGoldenTest {
       "{\"host\":\"10.0.0.1\",\"port\":80,\"metadata\":{\"a\":{\"b\":1}}}",
       "{\"host\":\"10.0.0.1\",\"port\":80,\"metadata\":{\"a\":null}}",
       "{\"host\":\"10.0.0.1\",\"port\":80,\"metadata\":{\"a\":[\"b\"]}}",
+      "{\"host\":\"10.0.0.1\",\"port\":80,\"metadata\":{\"big\":1e400}}",
       "{\"host\":\"10.0.0.1\",\"port\":80,\"ephemeral\":\"yes\"}",
       "{\"host\":\"10.0.0.1\",\"port\":80,\"ephemeral\":null}",
       "{\"host\":\"10.0.0.1\",\"port\":80,\"ttlSeconds\":0}",
