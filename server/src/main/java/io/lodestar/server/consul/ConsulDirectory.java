@@ -41,9 +41,9 @@ final class ConsulDirectory implements RegistryListener {
   private final Registry registry;
   private final Map<NsId, ServiceKey> serviceIds = new ConcurrentHashMap<>();
   // Consul's service ids are one namespace-wide; Lodestar's are per service, so two services may
-  // hold one id (a REST or SDK registration beside a Consul one). The one serviceIds does not
-  // name waits here (empty unless ids collide) and takes over when that
-  // one goes, so that an instance stays addressable by its id. Kept under idsLock, as byService.
+  // hold one id (a REST or SDK registration beside a Consul one). A service that serviceIds does
+  // not name for the id waits here (empty unless ids collide) and takes over when the named one
+  // goes, so that an instance stays addressable by its id. Kept under idsLock, as byService is.
   private final Map<NsId, java.util.Set<ServiceKey>> sharedIds = new HashMap<>();
   private final Map<NsId, InstanceRef> checkIds = new ConcurrentHashMap<>();
   // per service: its instances' ids → their check ids (applier thread only), so that forgetting a
