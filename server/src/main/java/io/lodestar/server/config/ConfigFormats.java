@@ -10,11 +10,6 @@ import io.lodestar.api.v1.ConfigFormat;
 import io.lodestar.core.LodestarException;
 import java.io.IOException;
 import java.io.StringReader;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Properties;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -92,13 +87,11 @@ public final class ConfigFormats {
   }
 
   private static String utf8(byte[] content) {
-    try {
-      CharBuffer cb = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(content));
-      return cb.toString();
-    } catch (CharacterCodingException e) {
+    String text = io.lodestar.server.http.Json.utf8OrNull(content);
+    if (text == null) {
       throw LodestarException.invalid("content", "content is not valid UTF-8 text");
     }
+    return text;
   }
 
   /**

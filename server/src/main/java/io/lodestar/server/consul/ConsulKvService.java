@@ -201,14 +201,11 @@ final class ConsulKvService {
       out.write(hi * 16 + lo);
       i += 2;
     }
-    try {
-      return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-          .decode(java.nio.ByteBuffer.wrap(out.toByteArray())).toString();
-    } catch (java.nio.charset.CharacterCodingException e) {
+    String key = Json.utf8OrNull(out.toByteArray());
+    if (key == null) {
       throw LodestarException.invalid("key", "Invalid key: its escapes are not UTF-8");
     }
+    return key;
   }
 
   private static long unsigned(String field, String v) {

@@ -31,13 +31,22 @@ public final class Json {
    * replacement characters would store something other than what the client sent.
    */
   public static String utf8(com.linecorp.armeria.common.AggregatedHttpRequest req) {
+    String text = utf8OrNull(req.content().array());
+    if (text == null) {
+      throw LodestarException.invalid("body", "request body is not valid UTF-8");
+    }
+    return text;
+  }
+
+  /** Bytes as UTF-8 text, or null when they are not UTF-8 (never replacement characters). */
+  public static String utf8OrNull(byte[] bytes) {
     try {
       return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
           .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-          .decode(java.nio.ByteBuffer.wrap(req.content().array())).toString();
+          .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
     } catch (java.nio.charset.CharacterCodingException e) {
-      throw LodestarException.invalid("body", "request body is not valid UTF-8");
+      return null;
     }
   }
 
