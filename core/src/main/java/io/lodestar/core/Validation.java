@@ -100,6 +100,22 @@ public final class Validation {
     }
   }
 
+  /**
+   * A URL a health prober will request ({@code url}; {@code given} is what the client sent, a whole
+   * URL or a path): one that does not parse would never be probed healthy.
+   */
+  public static void probeUrl(String field, String given, String url) {
+    if (given.length() > 2048) {
+      throw LodestarException.invalid(field, field + " is longer than 2048 characters");
+    }
+    try {
+      new java.net.URI(url);
+    } catch (java.net.URISyntaxException e) {
+      throw LodestarException.invalid(field, field + " is not a valid URL: " + e.getReason()
+          + " (encode spaces, control characters and a lone %)");
+    }
+  }
+
   public static double share(String field, double value) {
     if (Double.isNaN(value) || value < 0 || value > 1) {
       throw LodestarException.invalid(field, field + " must be within 0–1, got " + value);

@@ -188,7 +188,7 @@ final class ClusterRestService {
   @Blocking
   public HttpResponse addMember(AggregatedHttpRequest req) throws IOException {
     requireCluster("membership cannot change");
-    JsonNode body = Json.parseObject(Json.utf8(req));
+    JsonNode body = Json.parseObject(req);
     String id = body.path("id").asText("");
     String addr = body.path("address").asText("");
     if (id.isEmpty()) {
@@ -266,7 +266,7 @@ final class ClusterRestService {
   public HttpResponse restore(AggregatedHttpRequest req) throws IOException {
     requireCluster("a single node restores by being stopped and given the data directory of a backup; a backup "
         + "or a single node's snapshot restores into a running cluster (docs/operations.md, \"Backup and restore\")");
-    String name = Json.parseObject(Json.utf8(req)).path("name").asText("");
+    String name = Json.parseObject(req).path("name").asText("");
     if (!name.matches("[A-Za-z0-9._-]{1,200}") || name.startsWith(".")) {
       throw LodestarException.invalid("name", "name is the file name of a backup in " + backups.toAbsolutePath());
     }

@@ -97,9 +97,9 @@ public final class Registry {
       // paths, and replaying it must build the state it built then.
       var http = cmd.getRegisterInstance().getInstance().getCheck().getHttp();
       if (http.getUrl().isEmpty()) {
-        requireUrl("check.http.path", http.getPath(), "http://probed.host:1" + http.getPath());
+        Validation.probeUrl("check.http.path", http.getPath(), "http://probed.host:1" + http.getPath());
       } else {
-        requireUrl("check.http.url", http.getUrl(), http.getUrl());
+        Validation.probeUrl("check.http.url", http.getUrl(), http.getUrl());
       }
     }
     if (ignoresRestoreWeight(cmd)) {
@@ -107,19 +107,6 @@ public final class Registry {
           + "needs feature level 1, and the state is at level 0: a member runs an older version (GET /v1/cluster "
           + "shows each member's level). Until every member runs this one, an instance's registration replaces "
           + "an operator's weight; set the weight to give it another", "restoreWeight");
-    }
-  }
-
-  /** The prober builds its request from this URL: one it cannot parse would never be probed healthy. */
-  private static void requireUrl(String field, String given, String url) {
-    if (given.length() > 2048) {
-      throw LodestarException.invalid(field, field + " is longer than 2048 characters");
-    }
-    try {
-      new java.net.URI(url);
-    } catch (java.net.URISyntaxException e) {
-      throw LodestarException.invalid(field, field + " is not a valid URL: " + e.getReason()
-          + " (encode spaces, control characters and a lone %)");
     }
   }
 

@@ -53,7 +53,7 @@ public final class TokenRestService {
 
   @Post("/v1/tokens")
   public CompletableFuture<HttpResponse> create(AggregatedHttpRequest req) {
-    JsonNode body = Json.parseObject(Json.utf8(req));
+    JsonNode body = Json.parseObject(req);
     Json.onlyFields(body, "", java.util.Set.of("name", "policies"));
     JsonNode name = body.get("name");
     if (name == null || !name.isTextual()) {

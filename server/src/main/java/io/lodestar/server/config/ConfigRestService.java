@@ -140,7 +140,7 @@ public final class ConfigRestService {
       @Param("name") String name, @Param("author") Optional<String> author,
       @Header("If-Match") Optional<String> ifMatch, AggregatedHttpRequest req) {
     ConfigKey key = requests.key(ns, group, name);
-    JsonNode body = Json.parseObject(Json.utf8(req));
+    JsonNode body = Json.parseObject(req);
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!f.equals("toVersion") && !f.equals("comment")) {

@@ -58,7 +58,7 @@ final class ConsulAgentService {
   public CompletableFuture<HttpResponse> register(ServiceRequestContext ctx, AggregatedHttpRequest req) {
     String ns = ConsulQuery.namespace(ctx);
     // Consul reads JSON whatever the content type says (ecwid sends text/plain)
-    JsonNode body = Json.parseObject(Json.utf8(req));
+    JsonNode body = Json.parseObject(req);
     String caller = ((InetSocketAddress) ctx.remoteAddress()).getAddress().getHostAddress();
     ConsulRegistration.Parsed p = ConsulRegistration.parse(body, ns, caller);
     Instance spec = p.instance();
@@ -125,7 +125,7 @@ final class ConsulAgentService {
   @Put("/v1/agent/check/update/{checkId}")
   public CompletableFuture<HttpResponse> update(ServiceRequestContext ctx, @Param("checkId") String checkId,
       AggregatedHttpRequest req) {
-    JsonNode body = Json.parseObject(Json.utf8(req));
+    JsonNode body = Json.parseObject(req);
     JsonNode st = body.get("Status");
     String status = st == null || st.isNull() ? "" : st.asText();
     HealthStatus h = switch (status) {

@@ -186,15 +186,15 @@ final class ConsulKvService {
     if (s.indexOf('%') < 0) {
       return s;
     }
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c != '%') {
-        out.writeBytes(String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    byte[] in = s.getBytes(java.nio.charset.StandardCharsets.UTF_8); // ASCII, or UTF-8 a client left unescaped
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(in.length);
+    for (int i = 0; i < in.length; i++) {
+      if (in[i] != '%') {
+        out.write(in[i]);
         continue;
       }
-      int hi = i + 2 < s.length() ? Character.digit(s.charAt(i + 1), 16) : -1;
-      int lo = hi < 0 ? -1 : Character.digit(s.charAt(i + 2), 16);
+      int hi = i + 2 < in.length ? Character.digit(in[i + 1], 16) : -1;
+      int lo = hi < 0 ? -1 : Character.digit(in[i + 2], 16);
       if (lo < 0) {
         throw LodestarException.invalid("key", "Invalid key: a % not followed by two hex digits");
       }

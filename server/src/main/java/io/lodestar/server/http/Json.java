@@ -61,6 +61,11 @@ public final class Json {
     }
   }
 
+  /** Parses a request's body, which must be a JSON object in UTF-8. */
+  public static JsonNode parseObject(com.linecorp.armeria.common.AggregatedHttpRequest req) {
+    return parseObject(utf8(req));
+  }
+
   /** Parses a request body that must be a JSON object. */
   public static JsonNode parseObject(String body) {
     if (body == null || body.isBlank()) {

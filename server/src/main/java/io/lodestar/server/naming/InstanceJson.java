@@ -195,25 +195,10 @@ final class InstanceJson {
   /** Checked here too so that the error names the body's field, not the stored form's (check.http.path). */
   private static String httpPath(String path) {
     if (!path.startsWith("/")) {
-      throw LodestarException.invalid("check.path", "check.path must start with /, got '" + abbreviate(path) + "'");
+      throw LodestarException.invalid("check.path", "check.path must start with /");
     }
-    if (path.length() > 2048) {
-      throw LodestarException.invalid("check.path", "check.path is longer than 2048 characters");
-    }
-    try {
-      new java.net.URI("http://h" + path); // as the prober builds its request
-    } catch (java.net.URISyntaxException e) {
-      throw LodestarException.invalid("check.path", "check.path is not a valid URL path: encode spaces, "
-          + "control characters and a lone % (got '" + abbreviate(path) + "')");
-    }
+    Validation.probeUrl("check.path", path, "http://probed.host:1" + path);
     return path;
-  }
-
-  private static String abbreviate(String s) {
-    String t = s.length() > 64 ? s.substring(0, 64) + "…" : s;
-    StringBuilder b = new StringBuilder(t.length());
-    t.codePoints().forEach(cp -> b.append(Character.isISOControl(cp) ? String.format("\\u%04x", cp) : Character.toString(cp)));
-    return b.toString();
   }
 
   private static int within(String field, long v, int max) {

@@ -92,7 +92,7 @@ public final class NamingRestService {
 
   @Post("/v1/namespaces")
   public CompletableFuture<HttpResponse> createNamespace(AggregatedHttpRequest req) {
-    JsonNode body = Json.parseObject(Json.utf8(req));
+    JsonNode body = Json.parseObject(req);
     Json.onlyFields(body, "", java.util.Set.of("name", "description"));
     String name = InstanceJson.text(body, "name", true);
     String description = InstanceJson.text(body, "description", false);
@@ -103,7 +103,7 @@ public final class NamingRestService {
   public CompletableFuture<HttpResponse> createNamespaceAt(@Param("ns") String ns, AggregatedHttpRequest req) {
     String description = null;
     if (!req.content().isEmpty()) {
-      JsonNode body = Json.parseObject(Json.utf8(req));
+      JsonNode body = Json.parseObject(req);
       Json.onlyFields(body, "", java.util.Set.of("description"));
       description = InstanceJson.text(body, "description", false);
     }
@@ -168,7 +168,7 @@ public final class NamingRestService {
       AggregatedHttpRequest req) {
     Validation.name("namespace", ns);
     Validation.name("service", svc);
-    JsonNode body = req.content().isEmpty() ? Json.object() : Json.parseObject(Json.utf8(req));
+    JsonNode body = req.content().isEmpty() ? Json.object() : Json.parseObject(req);
     PutService p = InstanceJson.parseService(body, ns, svc);
     return commandLog.submit(Command.newBuilder().setPutService(p).build())
         .thenApply(r -> Json.ok(InstanceJson.toJson(r.getService())));
@@ -189,7 +189,7 @@ public final class NamingRestService {
       AggregatedHttpRequest req) {
     Validation.name("namespace", ns);
     Validation.name("service", svc);
-    Instance spec = InstanceJson.parseRegistration(Json.parseObject(Json.utf8(req)), ns, svc);
+    Instance spec = InstanceJson.parseRegistration(Json.parseObject(req), ns, svc);
     Registry.validateInstance(spec);
     if (spec.getEphemeral()) {
       spec = spec.toBuilder().setLeaseHolder(health.localId()).build(); // its heartbeats come here
@@ -240,7 +240,7 @@ public final class NamingRestService {
     Validation.name("namespace", ns);
     Validation.name("service", svc);
     Validation.name("id", id);
-    var update = InstanceJson.parseUpdate(Json.parseObject(Json.utf8(req)), ns, svc, id);
+    var update = InstanceJson.parseUpdate(Json.parseObject(req), ns, svc, id);
     return commandLog.submit(Command.newBuilder().setUpdateInstance(update).build()).thenApply(r -> {
       Instance i = r.getInstance();
       log.info("instance {} of {}/{} updated: weight {}{}, isolated {}", id, ns, svc, i.getWeight(),
