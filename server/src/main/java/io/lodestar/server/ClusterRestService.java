@@ -8,13 +8,9 @@ import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
-import com.linecorp.armeria.server.annotation.Blocking;
-import com.linecorp.armeria.server.annotation.Delete;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Post;
 import io.lodestar.core.LodestarException;
 import io.lodestar.server.http.Json;
+import io.lodestar.server.http.Routes;
 import io.lodestar.server.storage.ClusterConfig;
 import io.lodestar.server.storage.CommandLog;
 import io.lodestar.server.storage.RaftCluster;
@@ -31,7 +27,7 @@ import java.util.function.Supplier;
  * the member itself, so a member that does not answer shows as {@code unreachable}); membership
  * changes one node at a time. Also the {@code ?consistent=true} read decorator.
  */
-final class ClusterRestService {
+final class ClusterRestService implements Routes.Owner {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClusterRestService.class);
   private final RaftCluster raft;
   private final Supplier<String> address;
@@ -65,9 +61,18 @@ final class ClusterRestService {
     this.localIndex = localIndex;
   }
 
+  @Override
+  public void bind(Routes routes) {
+    routes.blocking(HttpMethod.POST, "/v1/cluster/snapshot", "snapshot", c -> snapshot(c.request()));
+    routes.get("/v1/cluster/node", "node", c -> node());
+    routes.get("/v1/cluster", "cluster", c -> cluster());
+    routes.blocking(HttpMethod.POST, "/v1/cluster/members", "addMember", c -> addMember(c.request()));
+    routes.blocking(HttpMethod.DELETE, "/v1/cluster/members/{id}", "removeMember", c -> removeMember(c.path("id")));
+    routes.blocking(HttpMethod.POST, "/v1/cluster/backup", "backup", c -> backup(c.request()));
+    routes.blocking(HttpMethod.POST, "/v1/cluster/restore", "restore", c -> restore(c.request()));
+  }
+
   /** Writes a snapshot of the whole state on this node now, single node or cluster member. */
-  @Post("/v1/cluster/snapshot")
-  @Blocking
   public HttpResponse snapshot(AggregatedHttpRequest req) {
     Json.requireNoBody(req);
     snapshot.run();
@@ -122,12 +127,10 @@ final class ClusterRestService {
     return o;
   }
 
-  @Get("/v1/cluster/node")
   public HttpResponse node() {
     return Json.ok(local());
   }
 
-  @Get("/v1/cluster")
   public CompletableFuture<HttpResponse> cluster() {
     ObjectNode self = local();
     ObjectNode root = Json.object();
@@ -184,9 +187,7 @@ final class ClusterRestService {
   }
 
   /** Adds a member: {@code {"id":"n4","address":"host:port","raftPort":8731}} (raftPort optional). */
-  @Post("/v1/cluster/members")
-  @Blocking
-  public HttpResponse addMember(AggregatedHttpRequest req) throws IOException {
+  public HttpResponse addMember(AggregatedHttpRequest req) throws IOException  {
     requireCluster("membership cannot change");
     JsonNode body = Json.parseObject(req);
     String id = body.path("id").asText("");
@@ -212,9 +213,7 @@ final class ClusterRestService {
     return Json.respond(HttpStatus.CREATED, Json.object().put("added", id));
   }
 
-  @Delete("/v1/cluster/members/{id}")
-  @Blocking
-  public HttpResponse removeMember(@Param("id") String id) throws IOException {
+  public HttpResponse removeMember(String id) throws IOException  {
     requireCluster("membership cannot change");
     raft.removeMember(id);
     audit("remove_member", id);
@@ -238,9 +237,7 @@ final class ClusterRestService {
   }
 
   /** Writes a backup of the whole state into {@code <data-dir>/backups/} on this node. */
-  @Post("/v1/cluster/backup")
-  @Blocking
-  public HttpResponse backup(AggregatedHttpRequest req) throws IOException {
+  public HttpResponse backup(AggregatedHttpRequest req) throws IOException  {
     Json.requireNoBody(req);
     requireCluster("a single node has no cluster backup: POST /v1/cluster/snapshot writes a snapshot-*.bin into "
         + "its data directory, the same whole state a cluster restores (docs/operations.md, \"Backup and restore\")");
@@ -261,9 +258,7 @@ final class ClusterRestService {
    * node: a cluster backup ({@code backup-*.bin}, or a Raft snapshot file) or a single node's
    * {@code snapshot-*.bin}. Every node applies it at the same log index.
    */
-  @Post("/v1/cluster/restore")
-  @Blocking
-  public HttpResponse restore(AggregatedHttpRequest req) throws IOException {
+  public HttpResponse restore(AggregatedHttpRequest req) throws IOException  {
     requireCluster("a single node restores by being stopped and given the data directory of a backup; a backup "
         + "or a single node's snapshot restores into a running cluster (docs/operations.md, \"Backup and restore\")");
     String name = Json.parseObject(req).path("name").asText("");

@@ -27,6 +27,7 @@ import io.lodestar.server.prometheus.PrometheusSdService;
 import io.lodestar.server.governance.QuotaService;
 import io.lodestar.server.governance.QuotaSessionHandler;
 import io.lodestar.server.governance.RulesRestService;
+import io.lodestar.server.http.Routes;
 import io.lodestar.server.http.ErrorHandler;
 import io.lodestar.server.naming.ExpiryProtection;
 import io.lodestar.server.naming.HealthChecker;
@@ -526,23 +527,24 @@ public final class LodestarServer implements AutoCloseable {
             .intercept(new io.lodestar.server.auth.GrpcAuth(authorizer))
             .exceptionHandler(new io.lodestar.server.naming.GrpcErrors())
             .supportedSerializationFormats(GrpcSerializationFormats.PROTO)
-            .maxRequestMessageLength(MAX_REQUEST_BYTES).build(), LodestarServer::streamsOfAnyLength)
-        .annotatedService(new NamingRestService(stateMachine.registry(), writes, health, notifier, meters,
-            config.maxLongPollsPerClient))
-        .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
-            .build(new ConfigRestService(stateMachine.registry(), stateMachine.configs(), writes, secrets,
-                configClients, notifier, config.maxLongPollsPerClient, authorizer))
-        .annotatedService().maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
-            .build(new GrayRestService(stateMachine.registry(), stateMachine.configs(), writes, secrets,
-                configClients))
-        .annotatedService(new io.lodestar.server.config.SecretRotation(stateMachine.registry(), stateMachine.configs(),
-            writes, secrets))
-        .annotatedService(new RulesRestService(stateMachine.registry(), writes))
-        .annotatedService(new TopologyRestService(stateMachine.registry(), callStats, telemetry))
-        .annotatedService(clusterRest)
-        .annotatedService(new io.lodestar.server.auth.TokenRestService(stateMachine.tokens(), writes, revocations))
-        .annotatedService(new io.lodestar.server.auth.AuditRestService(stateMachine.audit()))
-        .annotatedService(new PrometheusSdService(stateMachine.registry(), authorizer))
+            .maxRequestMessageLength(MAX_REQUEST_BYTES).build(), LodestarServer::streamsOfAnyLength);
+    // the REST API: routes bound as functions (Routes: no reflection at each start)
+    Routes.install(sb, new NamingRestService(stateMachine.registry(), writes, health, notifier, meters,
+        config.maxLongPollsPerClient));
+    Routes.on(sb, new ConfigRestService(stateMachine.registry(), stateMachine.configs(), writes, secrets,
+        configClients, notifier, config.maxLongPollsPerClient, authorizer)).maxRequestLength(MAX_CONFIG_REQUEST_BYTES)
+        .install();
+    Routes.on(sb, new GrayRestService(stateMachine.registry(), stateMachine.configs(), writes, secrets, configClients))
+        .maxRequestLength(MAX_CONFIG_REQUEST_BYTES).install();
+    Routes.install(sb, new io.lodestar.server.config.SecretRotation(stateMachine.registry(), stateMachine.configs(),
+        writes, secrets));
+    Routes.install(sb, new RulesRestService(stateMachine.registry(), writes));
+    Routes.install(sb, new TopologyRestService(stateMachine.registry(), callStats, telemetry));
+    Routes.install(sb, clusterRest);
+    Routes.install(sb, new io.lodestar.server.auth.TokenRestService(stateMachine.tokens(), writes, revocations));
+    Routes.install(sb, new io.lodestar.server.auth.AuditRestService(stateMachine.audit()));
+    Routes.install(sb, new PrometheusSdService(stateMachine.registry(), authorizer));
+    sb
         .decorator(ClusterRestService.consistentReads(commandLog))
         .decorator(io.lodestar.server.http.PathGuard::new)
         // named routes: the service label in /metrics is "health" and "metrics", not a lambda's class

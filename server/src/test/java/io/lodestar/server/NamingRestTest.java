@@ -45,6 +45,23 @@ class NamingRestTest {
   }
 
   @Test
+  void writesWithoutAuthAreAuditedAsAnonymousFromTheCaller() {
+    long before = System.currentTimeMillis() - 1;
+    assertThat(http.post(BASE + "audited/instances", "{\"host\":\"10.1.9.1\",\"port\":80}").status())
+        .isEqualTo(201);
+    assertThat(http.put("/v1/namespaces/default/configs/app/audited.txt", "a").status()).isIn(200, 201);
+    JsonNode entries = http.get("/v1/audit?ns=default&since=" + before).json().path("entries");
+    // the audit stamp reads the request's context: a handler run off it would record nothing
+    for (String action : new String[] {"register_instance", "publish_config"}) {
+      assertThat(entries).as(action).anySatisfy(e -> {
+        assertThat(e.path("action").asText()).isEqualTo(action);
+        assertThat(e.path("actor").asText()).isEqualTo("anonymous");
+        assertThat(e.path("source").asText()).isEqualTo("127.0.0.1");
+      });
+    }
+  }
+
+  @Test
   void registerListHeartbeatDeregister() {
     Http.Response r = http.post(BASE + "orders/instances",
         "{\"host\":\"10.1.0.1\",\"port\":8080,\"weight\":50,\"metadata\":{\"zone\":\"sh\",\"version\":\"2\"}}");

@@ -3,18 +3,17 @@ package io.lodestar.server.auth;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
 import io.lodestar.api.v1.state.AuditEntry;
 import io.lodestar.core.LodestarException;
 import io.lodestar.core.Validation;
 import io.lodestar.core.audit.AuditLog;
 import io.lodestar.server.http.Json;
+import io.lodestar.server.http.Routes;
 import java.time.Instant;
 import java.util.Optional;
 
 /** {@code GET /v1/audit?since=&ns=&limit=}: the audit trail, oldest first. Admin only. */
-public final class AuditRestService {
+public final class AuditRestService implements Routes.Owner {
   static final int DEFAULT_LIMIT = 1000;
   private final AuditLog audit;
 
@@ -22,9 +21,12 @@ public final class AuditRestService {
     this.audit = audit;
   }
 
-  @Get("/v1/audit")
-  public HttpResponse query(@Param("since") Optional<String> since, @Param("ns") Optional<String> ns,
-      @Param("limit") Optional<String> limit) {
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/v1/audit", "query", c -> query(c.optional("since"), c.optional("ns"), c.optional("limit")));
+  }
+
+  public HttpResponse query(Optional<String> since, Optional<String> ns, Optional<String> limit) {
     long sinceMs = since.filter(s -> !s.isBlank()).map(AuditRestService::parseSince).orElse(0L);
     String namespace = ns.filter(s -> !s.isBlank()).map(s -> Validation.name("ns", s)).orElse(null);
     int max = limit.filter(s -> !s.isBlank()).map(AuditRestService::parseLimit).orElse(DEFAULT_LIMIT);

@@ -7,10 +7,6 @@ import com.linecorp.armeria.common.AggregatedHttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import com.linecorp.armeria.server.annotation.Delete;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Post;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.CreateToken;
 import io.lodestar.api.v1.state.RevokeToken;
@@ -19,6 +15,7 @@ import io.lodestar.core.LodestarException;
 import io.lodestar.core.Validation;
 import io.lodestar.core.auth.TokenStore;
 import io.lodestar.server.http.Json;
+import io.lodestar.server.http.Routes;
 import io.lodestar.server.storage.CommandLog;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -31,7 +28,7 @@ import java.util.concurrent.CompletableFuture;
  * {@code /v1/tokens}: create (the secret is in the answer, and nowhere else, ever), list (names
  * and policies, never secrets or digests) and revoke. Admin only ({@link RestPermissions}).
  */
-public final class TokenRestService {
+public final class TokenRestService implements Routes.Owner {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final TokenStore tokens;
@@ -51,7 +48,13 @@ public final class TokenRestService {
     return "lds_" + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
   }
 
-  @Post("/v1/tokens")
+  @Override
+  public void bind(Routes routes) {
+    routes.post("/v1/tokens", "create", c -> create(c.request()));
+    routes.get("/v1/tokens", "list", c -> list());
+    routes.delete("/v1/tokens/{name}", "revoke", c -> revoke(c.path("name")));
+  }
+
   public CompletableFuture<HttpResponse> create(AggregatedHttpRequest req) {
     JsonNode body = Json.parseObject(req);
     Json.onlyFields(body, "", java.util.Set.of("name", "policies"));
@@ -79,7 +82,6 @@ public final class TokenRestService {
         toJson(r.getToken()).put("secret", secret)));
   }
 
-  @Get("/v1/tokens")
   public HttpResponse list() {
     ObjectNode root = Json.object();
     ArrayNode arr = root.putArray("tokens");
@@ -87,8 +89,7 @@ public final class TokenRestService {
     return Json.ok(root);
   }
 
-  @Delete("/v1/tokens/{name}")
-  public CompletableFuture<HttpResponse> revoke(@Param("name") String name) {
+  public CompletableFuture<HttpResponse> revoke(String name) {
     Validation.name("name", name);
     // A token that revokes itself gets its answer: this request is short and its write is done,
     // so it is not among the open requests the revocation ends (its streams and polls still are).

@@ -10,12 +10,6 @@ import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.common.ResponseHeadersBuilder;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import com.linecorp.armeria.server.annotation.Delete;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Header;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Post;
-import com.linecorp.armeria.server.annotation.Put;
 import io.lodestar.api.v1.ConfigVersion;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.DeleteConfig;
@@ -27,6 +21,7 @@ import io.lodestar.core.config.ConfigStore;
 import io.lodestar.core.config.ConfigView;
 import io.lodestar.server.http.Json;
 import io.lodestar.server.http.LongPolls;
+import io.lodestar.server.http.Routes;
 import io.lodestar.server.naming.NamingRestService;
 import io.lodestar.server.storage.CommandLog;
 import java.time.Duration;
@@ -41,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * The config REST API under /v1/namespaces/{ns}/configs. Paths are a public contract
  * (docs/api.md). Reads return the raw content with its version in {@link #VERSION_HEADER}.
  */
-public final class ConfigRestService {
+public final class ConfigRestService implements Routes.Owner {
   public static final String VERSION_HEADER = "X-Lodestar-Config-Version";
   public static final String HASH_HEADER = "X-Lodestar-Config-Hash";
   public static final String GRAY_HEADER = "X-Lodestar-Config-Gray";
@@ -70,8 +65,25 @@ public final class ConfigRestService {
     store.addListener(view -> watchers.wake(view.key()));
   }
 
-  @Get("/v1/namespaces/{ns}/configs")
-  public HttpResponse list(@Param("ns") String ns, @Param("group") Optional<String> group) {
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/v1/namespaces/{ns}/configs", "list", c -> list(c.path("ns"), c.optional("group")));
+    routes.put("/v1/namespaces/{ns}/configs/{group}/{name}", "publish",
+        c -> publish(c.path("ns"), c.path("group"), c.path("name"), c.optional("format"), c.optional("comment"),
+            c.optional("secret"), c.optional("keep"), c.optional("author"), c.header("If-Match"), c.request()));
+    routes.get("/v1/namespaces/{ns}/configs/{group}/{name}", "get",
+        c -> get(c.ctx(), c.path("ns"), c.path("group"), c.path("name"), c.optional("version"), c.optional("index"),
+            c.optional("wait"), c.optional("clientId"), c.optional("labels")));
+    routes.get("/v1/namespaces/{ns}/configs/{group}/{name}/history", "history",
+        c -> history(c.path("ns"), c.path("group"), c.path("name")));
+    routes.post("/v1/namespaces/{ns}/configs/{group}/{name}/rollback", "rollback",
+        c -> rollback(c.path("ns"), c.path("group"), c.path("name"), c.optional("author"), c.header("If-Match"),
+            c.request()));
+    routes.delete("/v1/namespaces/{ns}/configs/{group}/{name}", "delete",
+        c -> delete(c.path("ns"), c.path("group"), c.path("name"), c.header("If-Match")));
+  }
+
+  public HttpResponse list(String ns, Optional<String> group) {
     requests.namespace(ns);
     group.ifPresent(g -> Validation.name("group", g));
     ObjectNode root = Json.object();
@@ -80,12 +92,9 @@ public final class ConfigRestService {
     return Json.ok(root);
   }
 
-  @Put("/v1/namespaces/{ns}/configs/{group}/{name}")
-  public CompletableFuture<HttpResponse> publish(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name, @Param("format") Optional<String> format, @Param("comment") Optional<String> comment,
-      @Param("secret") Optional<String> secret, @Param("keep") Optional<String> keep,
-      @Param("author") Optional<String> author, @Header("If-Match") Optional<String> ifMatch,
-      AggregatedHttpRequest req) {
+  public CompletableFuture<HttpResponse> publish(String ns, String group, String name, Optional<String> format,
+      Optional<String> comment, Optional<String> secret, Optional<String> keep, Optional<String> author,
+      Optional<String> ifMatch, AggregatedHttpRequest req) {
     ConfigKey key = requests.key(ns, group, name);
     var p = requests.publish(key, req.content().array(), format, secret, comment, keep, author);
     ConfigRequests.ifMatch(ifMatch).ifPresent(p::setIfVersion);
@@ -93,11 +102,8 @@ public final class ConfigRestService {
         .thenApply(r -> Json.ok(Json.object().put("version", r.getConfigVersion().getVersion())));
   }
 
-  @Get("/v1/namespaces/{ns}/configs/{group}/{name}")
-  public HttpResponse get(ServiceRequestContext ctx, @Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name, @Param("version") Optional<String> version, @Param("index") Optional<String> index,
-      @Param("wait") Optional<String> wait, @Param("clientId") Optional<String> clientId,
-      @Param("labels") Optional<String> labels) {
+  public HttpResponse get(ServiceRequestContext ctx, String ns, String group, String name, Optional<String> version,
+      Optional<String> index, Optional<String> wait, Optional<String> clientId, Optional<String> labels) {
     ConfigKey key = requests.key(ns, group, name);
     clientId.ifPresent(c -> Validation.name("clientId", c));
     Reader reader = new Reader(clientId.orElse(""), ctx.clientAddress().getHostAddress(),
@@ -130,15 +136,12 @@ public final class ConfigRestService {
     return HttpResponse.of(resp);
   }
 
-  @Get("/v1/namespaces/{ns}/configs/{group}/{name}/history")
-  public HttpResponse history(@Param("ns") String ns, @Param("group") String group, @Param("name") String name) {
+  public HttpResponse history(String ns, String group, String name) {
     return Json.ok(ConfigJson.history(requests.require(requests.key(ns, group, name))));
   }
 
-  @Post("/v1/namespaces/{ns}/configs/{group}/{name}/rollback")
-  public CompletableFuture<HttpResponse> rollback(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name, @Param("author") Optional<String> author,
-      @Header("If-Match") Optional<String> ifMatch, AggregatedHttpRequest req) {
+  public CompletableFuture<HttpResponse> rollback(String ns, String group, String name, Optional<String> author,
+      Optional<String> ifMatch, AggregatedHttpRequest req) {
     ConfigKey key = requests.key(ns, group, name);
     JsonNode body = Json.parseObject(req);
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
@@ -165,9 +168,7 @@ public final class ConfigRestService {
             .put("rollbackOf", res.getConfigVersion().getRollbackOf())));
   }
 
-  @Delete("/v1/namespaces/{ns}/configs/{group}/{name}")
-  public CompletableFuture<HttpResponse> delete(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name, @Header("If-Match") Optional<String> ifMatch) {
+  public CompletableFuture<HttpResponse> delete(String ns, String group, String name, Optional<String> ifMatch) {
     requests.key(ns, group, name);
     DeleteConfig.Builder d = DeleteConfig.newBuilder().setNamespace(ns).setGroup(group).setName(name);
     ConfigRequests.ifMatch(ifMatch).ifPresent(d::setIfVersion);

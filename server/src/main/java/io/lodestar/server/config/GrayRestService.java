@@ -4,10 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.linecorp.armeria.common.AggregatedHttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Post;
-import com.linecorp.armeria.server.annotation.Put;
 import io.lodestar.api.v1.GraySelector;
 import io.lodestar.api.v1.state.AbortConfigGray;
 import io.lodestar.api.v1.state.Command;
@@ -16,6 +12,7 @@ import io.lodestar.core.LodestarException;
 import io.lodestar.core.config.ConfigKey;
 import io.lodestar.core.config.ConfigView;
 import io.lodestar.server.http.Json;
+import io.lodestar.server.http.Routes;
 import io.lodestar.server.storage.CommandLog;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,7 +23,7 @@ import java.util.concurrent.CompletableFuture;
  * Gray releases under /v1/namespaces/{ns}/configs/{group}/{name}/gray: publish a candidate to a
  * selector, see who holds which version, promote or abort.
  */
-public final class GrayRestService {
+public final class GrayRestService implements Routes.Owner {
   private final CommandLog commandLog;
   private final ConfigRequests requests;
   private final ConfigClients clients;
@@ -38,13 +35,26 @@ public final class GrayRestService {
     this.clients = clients;
   }
 
+  @Override
+  public void bind(Routes routes) {
+    routes.put("/v1/namespaces/{ns}/configs/{group}/{name}/gray", "publishGray",
+        c -> publishGray(c.path("ns"), c.path("group"), c.path("name"), c.optional("labels"),
+            c.optional("addresses"), c.optional("percent"), c.optional("format"), c.optional("comment"),
+            c.optional("author"), c.request()));
+    routes.get("/v1/namespaces/{ns}/configs/{group}/{name}/gray", "status",
+        c -> status(c.path("ns"), c.path("group"), c.path("name")));
+    routes.get("/v1/namespaces/{ns}/configs/{group}/{name}/clients", "clients",
+        c -> clients(c.path("ns"), c.path("group"), c.path("name")));
+    routes.post("/v1/namespaces/{ns}/configs/{group}/{name}/gray/promote", "promote",
+        c -> promote(c.path("ns"), c.path("group"), c.path("name"), c.optional("author"), c.request()));
+    routes.post("/v1/namespaces/{ns}/configs/{group}/{name}/gray/abort", "abort",
+        c -> abort(c.path("ns"), c.path("group"), c.path("name"), c.optional("author"), c.request()));
+  }
+
   /** The body is the candidate's raw content; the selector comes from the query. */
-  @Put("/v1/namespaces/{ns}/configs/{group}/{name}/gray")
-  public CompletableFuture<HttpResponse> publishGray(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name, @Param("labels") Optional<String> labels,
-      @Param("addresses") Optional<String> addresses, @Param("percent") Optional<String> percent,
-      @Param("format") Optional<String> format, @Param("comment") Optional<String> comment,
-      @Param("author") Optional<String> author, AggregatedHttpRequest req) {
+  public CompletableFuture<HttpResponse> publishGray(String ns, String group, String name, Optional<String> labels,
+      Optional<String> addresses, Optional<String> percent, Optional<String> format, Optional<String> comment,
+      Optional<String> author, AggregatedHttpRequest req) {
     ConfigKey key = requests.key(ns, group, name);
     GraySelector.Builder sel = GraySelector.newBuilder();
     labels.ifPresent(l -> sel.putAllLabels(parseLabels(l)));
@@ -63,8 +73,7 @@ public final class GrayRestService {
         .thenApply(r -> Json.ok(Json.object().put("version", r.getConfigVersion().getVersion()).put("gray", true)));
   }
 
-  @Get("/v1/namespaces/{ns}/configs/{group}/{name}/gray")
-  public HttpResponse status(@Param("ns") String ns, @Param("group") String group, @Param("name") String name) {
+  public HttpResponse status(String ns, String group, String name) {
     ConfigView v = requests.require(requests.key(ns, group, name));
     ObjectNode o = Json.object();
     o.put("active", v.grayActive());
@@ -80,8 +89,7 @@ public final class GrayRestService {
   }
 
   /** Which clients hold which version of the config. */
-  @Get("/v1/namespaces/{ns}/configs/{group}/{name}/clients")
-  public HttpResponse clients(@Param("ns") String ns, @Param("group") String group, @Param("name") String name) {
+  public HttpResponse clients(String ns, String group, String name) {
     ConfigView v = requests.require(requests.key(ns, group, name));
     ObjectNode o = Json.object();
     o.put("releasedVersion", v.released().getVersion());
@@ -92,9 +100,7 @@ public final class GrayRestService {
     return Json.ok(o);
   }
 
-  @Post("/v1/namespaces/{ns}/configs/{group}/{name}/gray/promote")
-  public CompletableFuture<HttpResponse> promote(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name, @Param("author") Optional<String> author,
+  public CompletableFuture<HttpResponse> promote(String ns, String group, String name, Optional<String> author,
       com.linecorp.armeria.common.AggregatedHttpRequest req) {
     requests.key(ns, group, name);
     Json.requireNoBody(req);
@@ -103,9 +109,7 @@ public final class GrayRestService {
         .thenApply(r -> Json.ok(Json.object().put("version", r.getConfigVersion().getVersion())));
   }
 
-  @Post("/v1/namespaces/{ns}/configs/{group}/{name}/gray/abort")
-  public CompletableFuture<HttpResponse> abort(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name, @Param("author") Optional<String> author,
+  public CompletableFuture<HttpResponse> abort(String ns, String group, String name, Optional<String> author,
       com.linecorp.armeria.common.AggregatedHttpRequest req) {
     requests.key(ns, group, name);
     Json.requireNoBody(req);

@@ -2,9 +2,8 @@ package io.lodestar.server.config;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
+import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.server.annotation.Blocking;
-import com.linecorp.armeria.server.annotation.Post;
 import io.lodestar.api.v1.ConfigVersion;
 import io.lodestar.api.v1.Namespace;
 import io.lodestar.api.v1.state.Command;
@@ -15,6 +14,7 @@ import io.lodestar.core.config.ConfigStore;
 import io.lodestar.core.config.ConfigView;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.server.http.Json;
+import io.lodestar.server.http.Routes;
 import io.lodestar.server.storage.CommandLog;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * carries the next key generation's number ({@link #nextGeneration}) and every member derives its
  * key, then the re-encryptions follow through the log as on a single node.
  */
-public final class SecretRotation {
+public final class SecretRotation implements Routes.Owner {
   private static final Logger log = LoggerFactory.getLogger(SecretRotation.class);
   private final Registry registry;
   private final ConfigStore store;
@@ -51,8 +51,11 @@ public final class SecretRotation {
     this.box = box;
   }
 
-  @Post("/v1/secrets/rotate")
-  @Blocking
+  @Override
+  public void bind(Routes routes) {
+    routes.blocking(HttpMethod.POST, "/v1/secrets/rotate", "rotate", c -> rotate(c.request()));
+  }
+
   public HttpResponse rotate(com.linecorp.armeria.common.AggregatedHttpRequest req) {
     io.lodestar.server.http.Json.requireNoBody(req); // {"x":1} rotated the key all the same
     if (!running.compareAndSet(false, true)) {

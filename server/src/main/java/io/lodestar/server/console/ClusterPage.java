@@ -5,19 +5,25 @@ import static io.lodestar.server.console.Html.h;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Post;
+import io.lodestar.server.http.Routes;
 import java.util.concurrent.CompletableFuture;
 
 /** {@code /ui/cluster}: members, roles, last applied index, and the snapshot and backup actions. */
-final class ClusterPage {
+final class ClusterPage implements Routes.Owner {
   private final LoopbackApi api;
 
   ClusterPage(LoopbackApi api) {
     this.api = api;
   }
 
-  @Get("/ui/cluster")
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/ui/cluster", "page", c -> page());
+    routes.get("/ui/fragments/cluster", "fragment", c -> fragment());
+    routes.post("/ui/cluster/snapshot", "snapshot", c -> snapshot());
+    routes.post("/ui/cluster/backup", "backup", c -> backup());
+  }
+
   public CompletableFuture<HttpResponse> page() {
     return members().thenApply(m -> Html.page("Cluster", "/ui/cluster", """
         <section id="members" hx-get="/ui/fragments/cluster" hx-trigger="every 3s" hx-swap="innerHTML">%s</section>
@@ -30,7 +36,6 @@ final class ClusterPage {
         """.formatted(m)));
   }
 
-  @Get("/ui/fragments/cluster")
   public CompletableFuture<HttpResponse> fragment() {
     return members().thenApply(Html::ok);
   }
@@ -67,13 +72,11 @@ final class ClusterPage {
     });
   }
 
-  @Post("/ui/cluster/snapshot")
   public CompletableFuture<HttpResponse> snapshot() {
     return api.json(HttpMethod.POST, "/v1/cluster/snapshot", "").thenApply(r -> Html.ok(r.ok()
         ? Html.notice("Snapshot taken at index " + r.body().path("index").asLong() + ".") : Html.error(r)));
   }
 
-  @Post("/ui/cluster/backup")
   public CompletableFuture<HttpResponse> backup() {
     return api.json(HttpMethod.POST, "/v1/cluster/backup", "").thenApply(r -> Html.ok(r.ok()
         ? Html.notice("Backup written: " + r.body().path("file").asText() + " (index " + r.body().path("index").asLong()

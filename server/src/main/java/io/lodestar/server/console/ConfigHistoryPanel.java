@@ -4,18 +4,16 @@ import static io.lodestar.server.console.Html.h;
 
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Post;
 import io.lodestar.api.v1.ConfigVersion;
 import io.lodestar.core.config.ConfigKey;
 import io.lodestar.core.config.ConfigStore;
 import io.lodestar.core.config.ConfigView;
+import io.lodestar.server.http.Routes;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /** A config's kept versions: a diff between any two, and rollback (the REST API's rollback). */
-final class ConfigHistoryPanel {
+final class ConfigHistoryPanel implements Routes.Owner {
   private final ConfigStore store;
   private final LoopbackApi api;
 
@@ -66,14 +64,21 @@ final class ConfigHistoryPanel {
         """.formatted(v.historyLimit(), rows, base, from, to);
   }
 
-  @Get("/ui/configs/{ns}/{group}/{name}/history")
-  public HttpResponse history(@Param("ns") String ns, @Param("group") String group, @Param("name") String name) {
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/ui/configs/{ns}/{group}/{name}/history", "history",
+        c -> history(c.path("ns"), c.path("group"), c.path("name")));
+    routes.get("/ui/configs/{ns}/{group}/{name}/diff", "diff",
+        c -> diff(c.path("ns"), c.path("group"), c.path("name"), c.requiredLong("from"), c.requiredLong("to")));
+    routes.post("/ui/configs/{ns}/{group}/{name}/rollback", "rollback",
+        c -> rollback(c.path("ns"), c.path("group"), c.path("name"), c.requiredLong("to")));
+  }
+
+  public HttpResponse history(String ns, String group, String name) {
     return Html.ok(render(store, ConfigKey.of(ns, group, name)));
   }
 
-  @Get("/ui/configs/{ns}/{group}/{name}/diff")
-  public HttpResponse diff(@Param("ns") String ns, @Param("group") String group, @Param("name") String name,
-      @Param("from") long from, @Param("to") long to) {
+  public HttpResponse diff(String ns, String group, String name, long from, long to) {
     ConfigView v = store.view(ConfigKey.of(ns, group, name));
     ConfigVersion a = v == null ? null : v.find(from);
     ConfigVersion b = v == null ? null : v.find(to);
@@ -87,9 +92,7 @@ final class ConfigHistoryPanel {
     return Html.ok(TextDiff.html("v" + from, ConfigPages.text(v, a), "v" + to, ConfigPages.text(v, b)));
   }
 
-  @Post("/ui/configs/{ns}/{group}/{name}/rollback")
-  public CompletableFuture<HttpResponse> rollback(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name, @Param("to") long to) {
+  public CompletableFuture<HttpResponse> rollback(String ns, String group, String name, long to) {
     return api.json(HttpMethod.POST, ConfigPages.apiPath(ns, group, name) + "/rollback?author=console",
         "{\"toVersion\":" + to + ",\"comment\":\"rollback to v" + to + " from the console\"}")
         .thenApply(r -> Html.ok(r.ok()

@@ -6,10 +6,6 @@ import static io.lodestar.server.console.Html.u;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.server.annotation.Default;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Post;
 import io.lodestar.api.v1.ConfigFormat;
 import io.lodestar.api.v1.ConfigVersion;
 import io.lodestar.api.v1.Namespace;
@@ -19,6 +15,7 @@ import io.lodestar.core.config.ConfigStore;
 import io.lodestar.core.config.ConfigView;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.server.config.ConfigFormats;
+import io.lodestar.server.http.Routes;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -30,7 +27,7 @@ import java.util.concurrent.CompletableFuture;
  * releases are {@link ConfigHistoryPanel} and {@link GrayPanel}. Secret content is never sent to
  * the browser: the view holds ciphertext, and the editor shows a mask.
  */
-final class ConfigPages {
+final class ConfigPages implements Routes.Owner {
   private static final String[] FORMATS = {"text", "properties", "yaml", "json"};
   private final Registry registry;
   private final ConfigStore store;
@@ -59,8 +56,22 @@ final class ConfigPages {
 
   // ------------------------------------------------------------------ list
 
-  @Get("/ui/configs")
-  public HttpResponse list(@Param("ns") @Default("default") String ns, @Param("group") @Default("") String group) {
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/ui/configs", "list", c -> list(c.param("ns", "default"), c.param("group", "")));
+    routes.get("/ui/configs/new", "newConfig",
+        c -> newConfig(c.required("ns"), c.required("group"), c.required("name")));
+    routes.get("/ui/fragments/configs", "configRows",
+        c -> configRows(c.param("ns", "default"), c.param("group", "")));
+    routes.get("/ui/configs/{ns}/{group}/{name}", "editor",
+        c -> editor(c.path("ns"), c.path("group"), c.path("name")));
+    routes.post("/ui/configs/validate", "validate", c -> validate(c.param("format", "text"), c.param("content", "")));
+    routes.post("/ui/configs/{ns}/{group}/{name}/publish", "publish",
+        c -> publish(c.path("ns"), c.path("group"), c.path("name"), c.param("format", "text"), c.param("content",
+            ""), c.param("comment", ""), c.param("base", "0")));
+  }
+
+  public HttpResponse list(String ns, String group) {
     StringBuilder options = new StringBuilder();
     for (Namespace n : registry.namespaces()) {
       options.append("<option").append(n.getName().equals(ns) ? " selected" : "").append('>')
@@ -88,13 +99,11 @@ final class ConfigPages {
         """.formatted(options, h(group), rows(ns, group), h(ns)));
   }
 
-  @Get("/ui/configs/new")
-  public HttpResponse newConfig(@Param("ns") String ns, @Param("group") String group, @Param("name") String name) {
+  public HttpResponse newConfig(String ns, String group, String name) {
     return HttpResponse.ofRedirect(base(ns, group, name));
   }
 
-  @Get("/ui/fragments/configs")
-  public HttpResponse configRows(@Param("ns") @Default("default") String ns, @Param("group") @Default("") String group) {
+  public HttpResponse configRows(String ns, String group) {
     return Html.ok(rows(ns, group));
   }
 
@@ -128,8 +137,7 @@ final class ConfigPages {
 
   // ------------------------------------------------------------------ editor
 
-  @Get("/ui/configs/{ns}/{group}/{name}")
-  public HttpResponse editor(@Param("ns") String ns, @Param("group") String group, @Param("name") String name) {
+  public HttpResponse editor(String ns, String group, String name) {
     ConfigKey key = ConfigKey.of(ns, group, name);
     ConfigView v = store.view(key);
     ConfigFormat format = v != null ? v.released().getFormat() : ConfigFormats.guess(name);
@@ -173,9 +181,7 @@ final class ConfigPages {
   }
 
   /** The server's own format check, with the line and column it reports. */
-  @Post("/ui/configs/validate")
-  public HttpResponse validate(@Param("format") @Default("text") String format,
-      @Param("content") @Default("") String content) {
+  public HttpResponse validate(String format, String content) {
     try {
       ConfigFormat f = ConfigFormats.parse(format);
       ConfigFormats.validate(f, content.getBytes(StandardCharsets.UTF_8));
@@ -185,11 +191,8 @@ final class ConfigPages {
     }
   }
 
-  @Post("/ui/configs/{ns}/{group}/{name}/publish")
-  public CompletableFuture<HttpResponse> publish(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name, @Param("format") @Default("text") String format,
-      @Param("content") @Default("") String content, @Param("comment") @Default("") String comment,
-      @Param("base") @Default("0") String base) {
+  public CompletableFuture<HttpResponse> publish(String ns, String group, String name, String format, String content,
+      String comment, String base) {
     String path = apiPath(ns, group, name) + "?format=" + u(format) + "&comment=" + u(comment) + "&author=console";
     return api.send(HttpMethod.PUT, path, Map.of("If-Match", base), MediaType.PLAIN_TEXT_UTF_8, content)
         .thenApply(r -> {

@@ -7,6 +7,7 @@ import com.linecorp.armeria.server.file.FileService;
 import io.lodestar.core.config.ConfigStore;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.server.config.ConfigClients;
+import io.lodestar.server.http.Routes;
 import io.lodestar.server.naming.HealthChecker;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.Executors;
@@ -80,16 +81,16 @@ public final class Console implements AutoCloseable {
         .maxCacheEntries(16).cacheControl("max-age=604800").build());
     sb.serviceUnder("/ui/assets/", FileService.builder(cl, "io/lodestar/server/console/assets")
         .maxCacheEntries(16).build());
-    sb.annotatedService(new OverviewPage(registry, rates, api));
-    sb.annotatedService(new ServicePages(registry, health, api));
-    sb.annotatedService(new ConfigPages(registry, configs, configClients, api));
-    sb.annotatedService(new ConfigHistoryPanel(configs, api));
-    sb.annotatedService(new GrayPanel(configs, configClients, api));
-    sb.annotatedService(new RulePages(registry, api));
-    sb.annotatedService(new ClusterPage(api));
-    sb.annotatedService(new TopologyPage(api));
-    sb.annotatedService(events);
-    sb.annotatedService(new ConsoleLogin(authorizer));
+    Routes.install(sb, new OverviewPage(registry, rates, api));
+    Routes.install(sb, new ServicePages(registry, health, api));
+    Routes.install(sb, new ConfigPages(registry, configs, configClients, api));
+    Routes.install(sb, new ConfigHistoryPanel(configs, api));
+    Routes.install(sb, new GrayPanel(configs, configClients, api));
+    Routes.install(sb, new RulePages(registry, api));
+    Routes.install(sb, new ClusterPage(api));
+    Routes.install(sb, new TopologyPage(api));
+    Routes.install(sb, events);
+    Routes.install(sb, new ConsoleLogin(authorizer));
     sb.decoratorUnder("/ui/", gate);
   }
 

@@ -4,12 +4,12 @@ import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.sse.ServerSentEvent;
 import com.linecorp.armeria.common.stream.StreamMessage;
 import com.linecorp.armeria.common.stream.StreamWriter;
-import com.linecorp.armeria.server.annotation.Get;
 import com.linecorp.armeria.server.streaming.ServerSentEvents;
 import io.lodestar.core.config.ConfigListener;
 import io.lodestar.core.config.ConfigView;
 import io.lodestar.core.naming.RegistryListener;
 import io.lodestar.core.naming.ServiceChange;
+import io.lodestar.server.http.Routes;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * changes a burst carries. An event says only "something changed": the page asks for the current
  * state, so a dropped or merged event loses nothing.
  */
-final class ConsoleEvents implements RegistryListener, ConfigListener {
+final class ConsoleEvents implements RegistryListener, ConfigListener, Routes.Owner {
   static final long COALESCE_MS = 250;
   private static final long KEEPALIVE_SECONDS = 20;
 
@@ -44,7 +44,11 @@ final class ConsoleEvents implements RegistryListener, ConfigListener {
         KEEPALIVE_SECONDS, TimeUnit.SECONDS);
   }
 
-  @Get("/ui/events")
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/ui/events", "events", c -> events());
+  }
+
   public HttpResponse events() {
     StreamWriter<ServerSentEvent> w = StreamMessage.streaming();
     streams.add(w);

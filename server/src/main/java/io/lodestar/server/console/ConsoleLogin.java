@@ -7,12 +7,10 @@ import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Post;
 import io.lodestar.server.auth.Authorizer;
 import io.lodestar.server.auth.Credentials;
 import io.lodestar.server.auth.Principal;
+import io.lodestar.server.http.Routes;
 import java.util.Optional;
 
 /**
@@ -22,20 +20,25 @@ import java.util.Optional;
  * the console's paths receive (Path=/ui). The console passes it on as a Bearer token to the REST
  * API it writes through, so every check is the API's own.
  */
-final class ConsoleLogin {
+final class ConsoleLogin implements Routes.Owner {
   private final Authorizer authorizer;
 
   ConsoleLogin(Authorizer authorizer) {
     this.authorizer = authorizer;
   }
 
-  @Get("/ui/login")
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/ui/login", "form", c -> form());
+    routes.post("/ui/login", "login", c -> login(c.ctx(), c.optional("token")));
+    routes.post("/ui/logout", "logout", c -> logout());
+  }
+
   public HttpResponse form() {
     return page(HttpStatus.OK, "");
   }
 
-  @Post("/ui/login")
-  public HttpResponse login(ServiceRequestContext ctx, @Param("token") Optional<String> token) {
+  public HttpResponse login(ServiceRequestContext ctx, Optional<String> token) {
     String secret = token.map(String::trim).orElse("");
     Principal p = secret.isEmpty() ? null : authorizer.authenticate(secret);
     if (p == null || !p.token()) {
@@ -47,7 +50,6 @@ final class ConsoleLogin {
         .add(HttpHeaderNames.SET_COOKIE, c.toSetCookieHeader()).build());
   }
 
-  @Post("/ui/logout")
   public HttpResponse logout() {
     Cookie gone = Cookie.secureBuilder(Credentials.COOKIE, "").path("/ui").httpOnly(true).sameSite("Strict")
         .maxAge(0).build();

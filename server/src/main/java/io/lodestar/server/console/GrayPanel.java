@@ -6,15 +6,12 @@ import static io.lodestar.server.console.Html.u;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.server.annotation.Default;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Post;
 import io.lodestar.api.v1.GraySelector;
 import io.lodestar.core.config.ConfigKey;
 import io.lodestar.core.config.ConfigStore;
 import io.lodestar.core.config.ConfigView;
 import io.lodestar.server.config.ConfigClients;
+import io.lodestar.server.http.Routes;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -22,7 +19,7 @@ import java.util.concurrent.CompletableFuture;
  * A config's gray release: start one by labels, addresses or a percentage of clients; see which
  * clients hold the candidate; promote or abort. Every action is the REST API's gray call.
  */
-final class GrayPanel {
+final class GrayPanel implements Routes.Owner {
   private final ConfigStore store;
   private final ConfigClients clients;
   private final LoopbackApi api;
@@ -93,16 +90,25 @@ final class GrayPanel {
         base, v.candidate().getVersion(), base);
   }
 
-  @Get("/ui/configs/{ns}/{group}/{name}/gray")
-  public HttpResponse gray(@Param("ns") String ns, @Param("group") String group, @Param("name") String name) {
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/ui/configs/{ns}/{group}/{name}/gray", "gray",
+        c -> gray(c.path("ns"), c.path("group"), c.path("name")));
+    routes.post("/ui/configs/{ns}/{group}/{name}/gray", "start",
+        c -> start(c.path("ns"), c.path("group"), c.path("name"), c.param("content", ""), c.param("labels", ""),
+            c.param("addresses", ""), c.param("percent", ""), c.param("comment", "")));
+    routes.post("/ui/configs/{ns}/{group}/{name}/gray/promote", "promote",
+        c -> promote(c.path("ns"), c.path("group"), c.path("name")));
+    routes.post("/ui/configs/{ns}/{group}/{name}/gray/abort", "abort",
+        c -> abort(c.path("ns"), c.path("group"), c.path("name")));
+  }
+
+  public HttpResponse gray(String ns, String group, String name) {
     return Html.ok(render(store, clients, ConfigKey.of(ns, group, name)));
   }
 
-  @Post("/ui/configs/{ns}/{group}/{name}/gray")
-  public CompletableFuture<HttpResponse> start(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name, @Param("content") @Default("") String content,
-      @Param("labels") @Default("") String labels, @Param("addresses") @Default("") String addresses,
-      @Param("percent") @Default("") String percent, @Param("comment") @Default("") String comment) {
+  public CompletableFuture<HttpResponse> start(String ns, String group, String name, String content, String labels,
+      String addresses, String percent, String comment) {
     StringBuilder q = new StringBuilder("?author=console&comment=").append(u(comment));
     if (!labels.isBlank()) {
       q.append("&labels=").append(u(labels.strip()));
@@ -118,17 +124,13 @@ final class GrayPanel {
         "Gray release of version " + r.body().path("version").asLong() + " started."));
   }
 
-  @Post("/ui/configs/{ns}/{group}/{name}/gray/promote")
-  public CompletableFuture<HttpResponse> promote(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name) {
+  public CompletableFuture<HttpResponse> promote(String ns, String group, String name) {
     return api.json(HttpMethod.POST, ConfigPages.apiPath(ns, group, name) + "/gray/promote?author=console", "")
         .thenApply(r -> done(ns, group, name, r, "Promoted: version " + r.body().path("version").asLong()
             + " is the release."));
   }
 
-  @Post("/ui/configs/{ns}/{group}/{name}/gray/abort")
-  public CompletableFuture<HttpResponse> abort(@Param("ns") String ns, @Param("group") String group,
-      @Param("name") String name) {
+  public CompletableFuture<HttpResponse> abort(String ns, String group, String name) {
     return api.json(HttpMethod.POST, ConfigPages.apiPath(ns, group, name) + "/gray/abort?author=console", "")
         .thenApply(r -> done(ns, group, name, r, "Aborted: everyone is back on the release (version "
             + r.body().path("version").asLong() + ")."));

@@ -5,11 +5,11 @@ import static io.lodestar.server.console.Html.h;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.server.annotation.Get;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceView;
 import io.lodestar.core.naming.StoredInstance;
+import io.lodestar.server.http.Routes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -22,7 +22,7 @@ import java.util.concurrent.CompletableFuture;
  * connected SDK clients from the server's own meters; members, leader and term from
  * {@code GET /v1/cluster} (the same code the CLI's {@code cluster status} reads).
  */
-final class OverviewPage {
+final class OverviewPage implements Routes.Owner {
   private static final int TOP = 10;
   private final Registry registry;
   private final MeterRates rates;
@@ -34,14 +34,18 @@ final class OverviewPage {
     this.api = api;
   }
 
-  @Get("/ui/")
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/ui/", "page", c -> page());
+    routes.get("/ui/fragments/overview", "fragment", c -> fragment());
+  }
+
   public CompletableFuture<HttpResponse> page() {
     return stats().thenApply(s -> Html.page("Overview", "/ui/", """
         <section id="overview" hx-get="/ui/fragments/overview" hx-trigger="sse:naming, sse:config, every 2s" hx-swap="innerHTML">%s</section>
         """.formatted(s)));
   }
 
-  @Get("/ui/fragments/overview")
   public CompletableFuture<HttpResponse> fragment() {
     return stats().thenApply(Html::ok);
   }

@@ -7,13 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.server.annotation.Default;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Post;
 import io.lodestar.core.governance.RuleKind;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceView;
+import io.lodestar.server.http.Routes;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -21,7 +18,7 @@ import java.util.concurrent.CompletableFuture;
  * with its PUT, its validation errors shown inline with the JSON path it names), and what the
  * route rules do ({@link RouteExplainer}).
  */
-final class RulePages {
+final class RulePages implements Routes.Owner {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final Registry registry;
   private final LoopbackApi api;
@@ -35,8 +32,17 @@ final class RulePages {
     return "/v1/namespaces/" + u(ns) + "/services/" + u(svc) + "/rules";
   }
 
-  @Get("/ui/services/{ns}/{svc}/rules")
-  public CompletableFuture<HttpResponse> page(@Param("ns") String ns, @Param("svc") String svc) {
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/ui/services/{ns}/{svc}/rules", "page", c -> page(c.path("ns"), c.path("svc")));
+    routes.post("/ui/services/{ns}/{svc}/rules/{kind}", "save",
+        c -> save(c.path("ns"), c.path("svc"), c.path("kind"), c.param("body", "")));
+    routes.post("/ui/services/{ns}/{svc}/rules/{kind}/delete", "delete",
+        c -> delete(c.path("ns"), c.path("svc"), c.path("kind")));
+    routes.get("/ui/fragments/services/{ns}/{svc}/routes", "routes", c -> routes(c.path("ns"), c.path("svc")));
+  }
+
+  public CompletableFuture<HttpResponse> page(String ns, String svc) {
     return api.json(HttpMethod.GET, apiPath(ns, svc), null).thenApply(r -> {
       JsonNode own = r.ok() ? r.body().path("rules") : JSON.createObjectNode();
       JsonNode effective = r.ok() ? r.body().path("effective") : JSON.createObjectNode();
@@ -93,23 +99,18 @@ final class RulePages {
     }
   }
 
-  @Post("/ui/services/{ns}/{svc}/rules/{kind}")
-  public CompletableFuture<HttpResponse> save(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("kind") String kind, @Param("body") @Default("") String body) {
+  public CompletableFuture<HttpResponse> save(String ns, String svc, String kind, String body) {
     return api.json(HttpMethod.PUT, apiPath(ns, svc) + "/" + u(kind), body).thenApply(r -> Html.ok(r.ok()
         ? Html.notice("Saved: " + kind + " rule version " + r.body().path("version").asLong() + ".")
         : Html.error(r) + "<p>Nothing was saved.</p>"));
   }
 
-  @Post("/ui/services/{ns}/{svc}/rules/{kind}/delete")
-  public CompletableFuture<HttpResponse> delete(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("kind") String kind) {
+  public CompletableFuture<HttpResponse> delete(String ns, String svc, String kind) {
     return api.json(HttpMethod.DELETE, apiPath(ns, svc) + "/" + u(kind), null).thenApply(r -> Html.ok(r.ok()
         ? Html.notice("Deleted the " + kind + " rule.") : Html.error(r)));
   }
 
-  @Get("/ui/fragments/services/{ns}/{svc}/routes")
-  public HttpResponse routes(@Param("ns") String ns, @Param("svc") String svc) {
+  public HttpResponse routes(String ns, String svc) {
     ServiceView v = registry.view(ns, svc);
     return Html.ok(v == null ? "" : RouteExplainer.render(v));
   }

@@ -5,16 +5,13 @@ import static io.lodestar.server.console.Html.u;
 
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.server.annotation.Default;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Post;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.Namespace;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceKey;
 import io.lodestar.core.naming.ServiceView;
+import io.lodestar.server.http.Routes;
 import io.lodestar.server.naming.HealthChecker;
 import java.util.Locale;
 import java.util.TreeMap;
@@ -25,7 +22,7 @@ import java.util.concurrent.CompletableFuture;
  * state and the operator's actions (weight, isolate, restore, deregister). Reads come from the
  * registry's immutable views; every action is the REST API's call (see {@link LoopbackApi}).
  */
-final class ServicePages {
+final class ServicePages implements Routes.Owner {
   private final Registry registry;
   private final HealthChecker health;
   private final LoopbackApi api;
@@ -38,8 +35,26 @@ final class ServicePages {
 
   // ------------------------------------------------------------------ list
 
-  @Get("/ui/services")
-  public HttpResponse list(@Param("ns") @Default("default") String ns, @Param("q") @Default("") String q) {
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/ui/services", "list", c -> list(c.param("ns", "default"), c.param("q", "")));
+    routes.get("/ui/fragments/services", "serviceRows", c -> serviceRows(c.param("ns", "default"), c.param("q", "")));
+    routes.get("/ui/services/{ns}/{svc}", "service", c -> service(c.path("ns"), c.path("svc")));
+    routes.get("/ui/fragments/services/{ns}/{svc}", "instancesFragment",
+        c -> instancesFragment(c.path("ns"), c.path("svc")));
+    routes.post("/ui/services/{ns}/{svc}/instances/{id}/weight", "weight",
+        c -> weight(c.path("ns"), c.path("svc"), c.path("id"), c.param("weight", "")));
+    routes.post("/ui/services/{ns}/{svc}/instances/{id}/restore-weight", "restoreWeight",
+        c -> restoreWeight(c.path("ns"), c.path("svc"), c.path("id")));
+    routes.post("/ui/services/{ns}/{svc}/instances/{id}/isolate", "isolate",
+        c -> isolate(c.path("ns"), c.path("svc"), c.path("id")));
+    routes.post("/ui/services/{ns}/{svc}/instances/{id}/restore", "restore",
+        c -> restore(c.path("ns"), c.path("svc"), c.path("id")));
+    routes.post("/ui/services/{ns}/{svc}/instances/{id}/deregister", "deregister",
+        c -> deregister(c.path("ns"), c.path("svc"), c.path("id")));
+  }
+
+  public HttpResponse list(String ns, String q) {
     StringBuilder options = new StringBuilder();
     for (Namespace n : registry.namespaces()) {
       options.append("<option").append(n.getName().equals(ns) ? " selected" : "").append('>')
@@ -62,8 +77,7 @@ final class ServicePages {
         """.formatted(options, h(q), rows(ns, q)));
   }
 
-  @Get("/ui/fragments/services")
-  public HttpResponse serviceRows(@Param("ns") @Default("default") String ns, @Param("q") @Default("") String q) {
+  public HttpResponse serviceRows(String ns, String q) {
     return Html.ok(rows(ns, q));
   }
 
@@ -110,8 +124,7 @@ final class ServicePages {
 
   // ------------------------------------------------------------------ one service
 
-  @Get("/ui/services/{ns}/{svc}")
-  public HttpResponse service(@Param("ns") String ns, @Param("svc") String svc) {
+  public HttpResponse service(String ns, String svc) {
     String base = "/ui/services/" + u(ns) + "/" + u(svc);
     return Html.page(svc, "/ui/services", """
         <p class="crumbs"><a href="/ui/services?ns=%s">%s</a> / %s · <a href="%s/rules">Governance rules</a></p>
@@ -120,8 +133,7 @@ final class ServicePages {
         """.formatted(u(ns), h(ns), h(svc), base, u(ns), u(svc), instances(ns, svc)));
   }
 
-  @Get("/ui/fragments/services/{ns}/{svc}")
-  public HttpResponse instancesFragment(@Param("ns") String ns, @Param("svc") String svc) {
+  public HttpResponse instancesFragment(String ns, String svc) {
     return Html.ok(instances(ns, svc));
   }
 
@@ -189,35 +201,25 @@ final class ServicePages {
 
   // ------------------------------------------------------------------ actions (the REST API's calls)
 
-  @Post("/ui/services/{ns}/{svc}/instances/{id}/weight")
-  public CompletableFuture<HttpResponse> weight(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("id") String id, @Param("weight") @Default("") String weight) {
+  public CompletableFuture<HttpResponse> weight(String ns, String svc, String id, String weight) {
     String body = weight.matches("\\d{1,9}") ? "{\"weight\":" + weight + "}"
         : "{\"weight\":" + com.fasterxml.jackson.databind.node.TextNode.valueOf(weight) + "}";
     return patch(ns, svc, id, body, "Weight of " + id + " set to " + weight + ".");
   }
 
-  @Post("/ui/services/{ns}/{svc}/instances/{id}/restore-weight")
-  public CompletableFuture<HttpResponse> restoreWeight(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("id") String id) {
+  public CompletableFuture<HttpResponse> restoreWeight(String ns, String svc, String id) {
     return patch(ns, svc, id, "{\"restoreWeight\":true}", id + " carries the weight it registered with again.");
   }
 
-  @Post("/ui/services/{ns}/{svc}/instances/{id}/isolate")
-  public CompletableFuture<HttpResponse> isolate(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("id") String id) {
+  public CompletableFuture<HttpResponse> isolate(String ns, String svc, String id) {
     return patch(ns, svc, id, "{\"isolated\":true}", id + " is isolated: out of discovery, still registered.");
   }
 
-  @Post("/ui/services/{ns}/{svc}/instances/{id}/restore")
-  public CompletableFuture<HttpResponse> restore(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("id") String id) {
+  public CompletableFuture<HttpResponse> restore(String ns, String svc, String id) {
     return patch(ns, svc, id, "{\"isolated\":false}", id + " is back in discovery.");
   }
 
-  @Post("/ui/services/{ns}/{svc}/instances/{id}/deregister")
-  public CompletableFuture<HttpResponse> deregister(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("id") String id) {
+  public CompletableFuture<HttpResponse> deregister(String ns, String svc, String id) {
     return api.json(HttpMethod.DELETE, instancePath(ns, svc, id), null).thenApply(r -> result(
         r.ok() ? Html.notice(id + " was deregistered.") : Html.error(r)));
   }

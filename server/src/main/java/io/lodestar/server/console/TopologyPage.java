@@ -8,9 +8,8 @@ import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
 import io.lodestar.core.Validation;
+import io.lodestar.server.http.Routes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -25,7 +24,7 @@ import java.util.concurrent.CompletableFuture;
  * coloured by error rate. Below it, the edges as a table that reloads every 5 s; choosing an edge
  * (in the graph or the table) loads its latency over time into {@code #edge-detail}.
  */
-final class TopologyPage {
+final class TopologyPage implements Routes.Owner {
   static final String ECHARTS = "/ui/webjars/echarts/5.3.1/dist/echarts.min.js";
   private final LoopbackApi api;
 
@@ -33,8 +32,16 @@ final class TopologyPage {
     this.api = api;
   }
 
-  @Get("/ui/topology")
-  public HttpResponse page(@Param("ns") Optional<String> nsParam, @Param("window") Optional<String> windowParam) {
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/ui/topology", "page", c -> page(c.optional("ns"), c.optional("window")));
+    routes.get("/ui/topology/data", "data", c -> data(c.required("ns"), c.optional("window")));
+    routes.get("/ui/fragments/topology", "edges", c -> edges(c.required("ns"), c.optional("window")));
+    routes.get("/ui/fragments/topology/edge", "edge",
+        c -> edge(c.required("ns"), c.required("caller"), c.required("service"), c.optional("window")));
+  }
+
+  public HttpResponse page(Optional<String> nsParam, Optional<String> windowParam) {
     String ns = Validation.name("namespace", nsParam.orElse("default"));
     String window = window(windowParam);
     String data = "/ui/topology/data?ns=" + u(ns) + "&window=" + u(window);
@@ -57,15 +64,13 @@ final class TopologyPage {
   }
 
   /** The REST topology, for the graph script. */
-  @Get("/ui/topology/data")
-  public CompletableFuture<HttpResponse> data(@Param("ns") String ns, @Param("window") Optional<String> windowParam) {
+  public CompletableFuture<HttpResponse> data(String ns, Optional<String> windowParam) {
     String window = window(windowParam);
     return api.json(HttpMethod.GET, "/v1/namespaces/" + u(ns) + "/topology?window=" + u(window), null)
         .thenApply(r -> HttpResponse.of(HttpStatus.valueOf(r.status()), MediaType.JSON_UTF_8, r.body().toString()));
   }
 
-  @Get("/ui/fragments/topology")
-  public CompletableFuture<HttpResponse> edges(@Param("ns") String ns, @Param("window") Optional<String> windowParam) {
+  public CompletableFuture<HttpResponse> edges(String ns, Optional<String> windowParam) {
     String window = window(windowParam);
     return api.json(HttpMethod.GET, "/v1/namespaces/" + u(ns) + "/topology?window=" + u(window), null).thenApply(r -> {
       if (!r.ok()) {
@@ -106,9 +111,8 @@ final class TopologyPage {
   }
 
   /** One edge's latency over time: a chart (drawn by topology.js from data-series) and its table. */
-  @Get("/ui/fragments/topology/edge")
-  public CompletableFuture<HttpResponse> edge(@Param("ns") String ns, @Param("caller") String caller,
-      @Param("service") String service, @Param("window") Optional<String> windowParam) {
+  public CompletableFuture<HttpResponse> edge(String ns, String caller, String service,
+      Optional<String> windowParam) {
     String window = window(windowParam);
     String path = "/v1/namespaces/" + u(ns) + "/services/" + u(caller.isEmpty() ? "-" : caller) + "/calls?window=" + u(window);
     return api.json(HttpMethod.GET, path, null).thenApply(r -> {

@@ -5,9 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.linecorp.armeria.common.AggregatedHttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Put;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.state.Command;
@@ -17,6 +14,7 @@ import io.lodestar.core.LodestarException;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceView;
 import io.lodestar.server.http.Json;
+import io.lodestar.server.http.Routes;
 import io.lodestar.server.naming.HealthChecker;
 import io.lodestar.server.naming.HealthChecker.InstanceKey;
 import io.lodestar.server.storage.CommandLog;
@@ -33,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * instance in the registry, visible to Lodestar's own API and SDK, and every instance registered
  * through them is visible here.
  */
-final class ConsulAgentService {
+final class ConsulAgentService implements Routes.Owner {
   private static final Logger log = LoggerFactory.getLogger(ConsulAgentService.class);
 
   private final Registry registry;
@@ -54,7 +52,20 @@ final class ConsulAgentService {
         .description("instance registrations accepted").register(meters);
   }
 
-  @Put("/v1/agent/service/register")
+  @Override
+  public void bind(Routes routes) {
+    routes.put("/v1/agent/service/register", "register", c -> register(c.ctx(), c.request()));
+    routes.put("/v1/agent/service/deregister/{id}", "deregister", c -> deregister(c.ctx(), c.path("id")));
+    routes.put("/v1/agent/check/pass/{checkId}", "pass", c -> pass(c.ctx(), c.path("checkId")));
+    routes.put("/v1/agent/check/warn/{checkId}", "warn", c -> warn(c.ctx(), c.path("checkId")));
+    routes.put("/v1/agent/check/fail/{checkId}", "fail", c -> fail(c.ctx(), c.path("checkId")));
+    routes.put("/v1/agent/check/update/{checkId}", "update", c -> update(c.ctx(), c.path("checkId"), c.request()));
+    routes.get("/v1/agent/services", "services", c -> services(c.ctx()));
+    routes.get("/v1/agent/service/{id}", "service", c -> service(c.ctx(), c.path("id")));
+    routes.get("/v1/agent/checks", "checks", c -> checks(c.ctx()));
+    routes.get("/v1/agent/self", "self", c -> self());
+  }
+
   public CompletableFuture<HttpResponse> register(ServiceRequestContext ctx, AggregatedHttpRequest req) {
     String ns = ConsulQuery.namespace(ctx);
     // Consul reads JSON whatever the content type says (ecwid sends text/plain)
@@ -87,8 +98,7 @@ final class ConsulAgentService {
         });
   }
 
-  @Put("/v1/agent/service/deregister/{id}")
-  public CompletableFuture<HttpResponse> deregister(ServiceRequestContext ctx, @Param("id") String id) {
+  public CompletableFuture<HttpResponse> deregister(ServiceRequestContext ctx, String id) {
     String ns = ConsulQuery.namespace(ctx);
     Instance i = directory.byServiceId(ns, id);
     if (i == null) {
@@ -106,24 +116,20 @@ final class ConsulAgentService {
         .setService(i.getService()).setId(i.getId())).build();
   }
 
-  @Put("/v1/agent/check/pass/{checkId}")
-  public CompletableFuture<HttpResponse> pass(ServiceRequestContext ctx, @Param("checkId") String checkId) {
+  public CompletableFuture<HttpResponse> pass(ServiceRequestContext ctx, String checkId) {
     return report(ctx, checkId, HealthStatus.HEALTHY);
   }
 
   /** Lodestar has two health states: a warning keeps the instance in service, as passing does. */
-  @Put("/v1/agent/check/warn/{checkId}")
-  public CompletableFuture<HttpResponse> warn(ServiceRequestContext ctx, @Param("checkId") String checkId) {
+  public CompletableFuture<HttpResponse> warn(ServiceRequestContext ctx, String checkId) {
     return report(ctx, checkId, HealthStatus.HEALTHY);
   }
 
-  @Put("/v1/agent/check/fail/{checkId}")
-  public CompletableFuture<HttpResponse> fail(ServiceRequestContext ctx, @Param("checkId") String checkId) {
+  public CompletableFuture<HttpResponse> fail(ServiceRequestContext ctx, String checkId) {
     return report(ctx, checkId, HealthStatus.UNHEALTHY);
   }
 
-  @Put("/v1/agent/check/update/{checkId}")
-  public CompletableFuture<HttpResponse> update(ServiceRequestContext ctx, @Param("checkId") String checkId,
+  public CompletableFuture<HttpResponse> update(ServiceRequestContext ctx, String checkId,
       AggregatedHttpRequest req) {
     JsonNode body = Json.parseObject(req);
     JsonNode st = body.get("Status");
@@ -160,7 +166,6 @@ final class ConsulAgentService {
     });
   }
 
-  @Get("/v1/agent/services")
   public HttpResponse services(ServiceRequestContext ctx) {
     String ns = ConsulQuery.namespace(ctx);
     Predicate<JsonNode> filter = filter(ctx);
@@ -176,8 +181,7 @@ final class ConsulAgentService {
     return ConsulResponses.json(out, registry.revision());
   }
 
-  @Get("/v1/agent/service/{id}")
-  public HttpResponse service(ServiceRequestContext ctx, @Param("id") String id) {
+  public HttpResponse service(ServiceRequestContext ctx, String id) {
     Instance i = directory.byServiceId(ConsulQuery.namespace(ctx), id);
     if (i == null) {
       return ConsulResponses.notFound(registry.revision());  // a read: its 404 carries an index too
@@ -185,7 +189,6 @@ final class ConsulAgentService {
     return ConsulResponses.json(ConsulJson.agentService(i), i.getRevision());
   }
 
-  @Get("/v1/agent/checks")
   public HttpResponse checks(ServiceRequestContext ctx) {
     String ns = ConsulQuery.namespace(ctx);
     Predicate<JsonNode> filter = filter(ctx);
@@ -203,7 +206,6 @@ final class ConsulAgentService {
     return ConsulResponses.json(out, registry.revision());
   }
 
-  @Get("/v1/agent/self")
   public HttpResponse self() {
     ObjectNode root = Json.object();
     ObjectNode config = root.putObject("Config");

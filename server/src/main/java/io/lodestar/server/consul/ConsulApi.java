@@ -3,6 +3,7 @@ package io.lodestar.server.consul;
 import com.linecorp.armeria.server.ServerBuilder;
 import io.lodestar.core.StateMachine;
 import io.lodestar.core.kv.KvStore;
+import io.lodestar.server.http.Routes;
 import io.lodestar.server.naming.HealthChecker;
 import io.lodestar.server.storage.CommandLog;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -49,9 +50,8 @@ public final class ConsulApi {
 
   /** Serves the Consul routes on a server: the client port (beside Lodestar's own; paths do not collide) or the Consul port. */
   public void mount(ServerBuilder sb) {
-    for (Object service : List.of(agent, catalog, kv)) {
-      sb.annotatedService().decorator(s -> s.decorate(gate)).exceptionHandlers(errors).maxRequestLength(MAX_REQUEST_BYTES)
-          .build(service);
+    for (Routes.Owner service : List.of(agent, catalog, kv)) {
+      Routes.on(sb, service).decorator(gate).exceptionHandler(errors).maxRequestLength(MAX_REQUEST_BYTES).install();
     }
   }
 }

@@ -5,13 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.core.Validation;
 import io.lodestar.core.naming.ServiceKey;
 import io.lodestar.server.http.Json;
+import io.lodestar.server.http.Routes;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
@@ -24,7 +23,7 @@ import java.util.function.Supplier;
  * queries is its registry revision (it moves on each change to that service only); the index of
  * {@code catalog/services} moves only when a service appears, goes or changes its tags.
  */
-final class ConsulCatalogService {
+final class ConsulCatalogService implements Routes.Owner {
   private final ConsulDirectory directory;
   private final ConsulNode node;
   private final Supplier<String> leader;
@@ -38,7 +37,17 @@ final class ConsulCatalogService {
     this.peers = peers;
   }
 
-  @Get("/v1/catalog/services")
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/v1/catalog/services", "services", c -> services(c.ctx()));
+    routes.get("/v1/catalog/service/{name}", "service", c -> service(c.ctx(), c.path("name")));
+    routes.get("/v1/health/service/{name}", "health", c -> health(c.ctx(), c.path("name")));
+    routes.get("/v1/catalog/nodes", "nodes", c -> nodes());
+    routes.get("/v1/catalog/datacenters", "datacenters", c -> datacenters());
+    routes.get("/v1/status/leader", "leader", c -> leader());
+    routes.get("/v1/status/peers", "peers", c -> peers());
+  }
+
   public HttpResponse services(ServiceRequestContext ctx) {
     String ns = ConsulQuery.namespace(ctx);
     CompletableFuture<Void> ready = Blocking.await(ctx, directory.catalogs, ns, () -> directory.catalogIndex(ns),
@@ -54,8 +63,7 @@ final class ConsulCatalogService {
     }));
   }
 
-  @Get("/v1/catalog/service/{name}")
-  public HttpResponse service(ServiceRequestContext ctx, @Param("name") String name) {
+  public HttpResponse service(ServiceRequestContext ctx, String name) {
     ServiceKey key = serviceKey(ctx, name);
     List<String> tags = ctx.queryParams("tag");
     Predicate<JsonNode> filter = ConsulAgentService.filter(ctx); // it was read and ignored here
@@ -74,8 +82,7 @@ final class ConsulCatalogService {
     }));
   }
 
-  @Get("/v1/health/service/{name}")
-  public HttpResponse health(ServiceRequestContext ctx, @Param("name") String name) {
+  public HttpResponse health(ServiceRequestContext ctx, String name) {
     ServiceKey key = serviceKey(ctx, name);
     List<String> tags = ctx.queryParams("tag");
     boolean passing = ConsulQuery.bool(ctx, "passing");
@@ -97,7 +104,6 @@ final class ConsulCatalogService {
     }));
   }
 
-  @Get("/v1/catalog/nodes")
   public HttpResponse nodes() {
     ArrayNode out = Json.MAPPER.createArrayNode();
     ObjectNode n = ConsulJson.node(node);
@@ -106,17 +112,14 @@ final class ConsulCatalogService {
     return ConsulResponses.json(out, 1);
   }
 
-  @Get("/v1/catalog/datacenters")
   public HttpResponse datacenters() {
     return ConsulResponses.json(Json.MAPPER.createArrayNode().add(node.datacenter()), 1);
   }
 
-  @Get("/v1/status/leader")
   public HttpResponse leader() {
     return ConsulResponses.json(Json.MAPPER.getNodeFactory().textNode(leader.get()), 1);
   }
 
-  @Get("/v1/status/peers")
   public HttpResponse peers() {
     ArrayNode out = Json.MAPPER.createArrayNode();
     peers.get().forEach(out::add);

@@ -6,9 +6,6 @@ import com.google.protobuf.ByteString;
 import com.linecorp.armeria.common.AggregatedHttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import com.linecorp.armeria.server.annotation.Delete;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Put;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.KvDelete;
 import io.lodestar.api.v1.state.KvEntry;
@@ -17,6 +14,7 @@ import io.lodestar.core.LodestarException;
 import io.lodestar.core.kv.KvStore;
 import io.lodestar.server.http.Json;
 import io.lodestar.server.http.LongPolls;
+import io.lodestar.server.http.Routes;
 import io.lodestar.server.storage.CommandLog;
 import java.util.Base64;
 import java.util.LinkedHashSet;
@@ -30,7 +28,7 @@ import java.util.concurrent.Executor;
  * {@code keys}, {@code separator}, {@code raw} and blocking; writes with {@code cas} and
  * {@code flags}, answered {@code true}/{@code false} once on disk (and, in a cluster, committed).
  */
-final class ConsulKvService {
+final class ConsulKvService implements Routes.Owner {
   private final KvStore kv;
   private final CommandLog commandLog;
   final LongPolls<String> polls;
@@ -42,7 +40,13 @@ final class ConsulKvService {
     kv.addListener(polls::wake);
   }
 
-  @Get("prefix:/v1/kv/")
+  @Override
+  public void bind(Routes routes) {
+    routes.get("prefix:/v1/kv/", "get", c -> get(c.ctx()));
+    routes.put("prefix:/v1/kv/", "put", c -> put(c.ctx(), c.request()));
+    routes.delete("prefix:/v1/kv/", "delete", c -> delete(c.ctx()));
+  }
+
   public HttpResponse get(ServiceRequestContext ctx) {
     String ns = ConsulQuery.namespace(ctx);
     String key = key(ctx);
@@ -88,7 +92,6 @@ final class ConsulKvService {
     }));
   }
 
-  @Put("prefix:/v1/kv/")
   public CompletableFuture<HttpResponse> put(ServiceRequestContext ctx, AggregatedHttpRequest req) {
     if (ctx.queryParam("acquire") != null || ctx.queryParam("release") != null) {
       throw LodestarException.invalid("acquire", "Sessions are not supported: acquire and release are not available");
@@ -111,7 +114,6 @@ final class ConsulKvService {
         .thenApply(r -> ConsulResponses.bool(r.getKv().getOk()));
   }
 
-  @Delete("prefix:/v1/kv/")
   public CompletableFuture<HttpResponse> delete(ServiceRequestContext ctx) {
     boolean recurse = ConsulQuery.flag(ctx, "recurse");
     KvDelete.Builder d = KvDelete.newBuilder().setNamespace(ConsulQuery.namespace(ctx))

@@ -4,10 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.linecorp.armeria.common.AggregatedHttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.server.annotation.Delete;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Put;
 import io.lodestar.api.v1.GovernanceRules;
 import io.lodestar.api.v1.Namespace;
 import io.lodestar.api.v1.state.Command;
@@ -20,6 +16,7 @@ import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceView;
 import io.lodestar.server.http.Json;
 import io.lodestar.server.http.QueryParams;
+import io.lodestar.server.http.Routes;
 import java.util.Optional;
 import io.lodestar.server.storage.CommandLog;
 import java.util.concurrent.CompletableFuture;
@@ -31,7 +28,7 @@ import java.util.concurrent.CompletableFuture;
  * 400 naming its field and nothing is stored. {@code ?version=N} on a put or delete makes it
  * conditional (409 unless N is the current version).
  */
-public final class RulesRestService {
+public final class RulesRestService implements Routes.Owner {
   private final Registry registry;
   private final CommandLog commandLog;
 
@@ -42,8 +39,26 @@ public final class RulesRestService {
 
   // ------------------------------------------------------------------ service rules
 
-  @Get("/v1/namespaces/{ns}/services/{svc}/rules")
-  public HttpResponse getServiceRules(@Param("ns") String ns, @Param("svc") String svc) {
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/v1/namespaces/{ns}/services/{svc}/rules", "getServiceRules",
+        c -> getServiceRules(c.path("ns"), c.path("svc")));
+    routes.get("/v1/namespaces/{ns}/services/{svc}/rules/{kind}", "getServiceRule",
+        c -> getServiceRule(c.path("ns"), c.path("svc"), c.path("kind"), c.optional("effective")));
+    routes.put("/v1/namespaces/{ns}/services/{svc}/rules/{kind}", "putServiceRule",
+        c -> putServiceRule(c.path("ns"), c.path("svc"), c.path("kind"), c.optional("version"), c.request()));
+    routes.delete("/v1/namespaces/{ns}/services/{svc}/rules/{kind}", "deleteServiceRule",
+        c -> deleteServiceRule(c.path("ns"), c.path("svc"), c.path("kind"), c.optional("version")));
+    routes.get("/v1/namespaces/{ns}/rules", "getNamespaceRules", c -> getNamespaceRules(c.path("ns")));
+    routes.get("/v1/namespaces/{ns}/rules/{kind}", "getNamespaceRule",
+        c -> getNamespaceRule(c.path("ns"), c.path("kind")));
+    routes.put("/v1/namespaces/{ns}/rules/{kind}", "putNamespaceRule",
+        c -> putNamespaceRule(c.path("ns"), c.path("kind"), c.optional("version"), c.request()));
+    routes.delete("/v1/namespaces/{ns}/rules/{kind}", "deleteNamespaceRule",
+        c -> deleteNamespaceRule(c.path("ns"), c.path("kind"), c.optional("version")));
+  }
+
+  public HttpResponse getServiceRules(String ns, String svc) {
     ServiceView v = registry.requireView(ns, svc);
     ObjectNode o = Json.object();
     o.put("namespace", ns);
@@ -54,9 +69,7 @@ public final class RulesRestService {
     return Json.ok(o);
   }
 
-  @Get("/v1/namespaces/{ns}/services/{svc}/rules/{kind}")
-  public HttpResponse getServiceRule(@Param("ns") String ns, @Param("svc") String svc, @Param("kind") String kind,
-      @Param("effective") Optional<String> effectiveParam) {
+  public HttpResponse getServiceRule(String ns, String svc, String kind, Optional<String> effectiveParam) {
     boolean effective = QueryParams.bool("effective", effectiveParam, false);
     RuleKind k = RuleKind.parse("kind", kind);
     ServiceView v = registry.requireView(ns, svc);
@@ -64,17 +77,15 @@ public final class RulesRestService {
     return kindOr404(k, rules, "service " + ns + "/" + svc);
   }
 
-  @Put("/v1/namespaces/{ns}/services/{svc}/rules/{kind}")
-  public CompletableFuture<HttpResponse> putServiceRule(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("kind") String kind, @Param("version") Optional<String> versionParam, AggregatedHttpRequest req) {
+  public CompletableFuture<HttpResponse> putServiceRule(String ns, String svc, String kind,
+      Optional<String> versionParam, AggregatedHttpRequest req) {
     long version = QueryParams.number("version", versionParam, 0);
     Validation.name("service", svc);
     return put(ns, svc, kind, version, req);
   }
 
-  @Delete("/v1/namespaces/{ns}/services/{svc}/rules/{kind}")
-  public CompletableFuture<HttpResponse> deleteServiceRule(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("kind") String kind, @Param("version") Optional<String> versionParam) {
+  public CompletableFuture<HttpResponse> deleteServiceRule(String ns, String svc, String kind,
+      Optional<String> versionParam) {
     long version = QueryParams.number("version", versionParam, 0);
     Validation.name("service", svc);
     return delete(ns, svc, kind, version);
@@ -82,8 +93,7 @@ public final class RulesRestService {
 
   // ------------------------------------------------------------------ namespace defaults
 
-  @Get("/v1/namespaces/{ns}/rules")
-  public HttpResponse getNamespaceRules(@Param("ns") String ns) {
+  public HttpResponse getNamespaceRules(String ns) {
     Namespace n = registry.requireNamespace(ns);
     ObjectNode o = Json.object();
     o.put("namespace", ns);
@@ -91,22 +101,18 @@ public final class RulesRestService {
     return Json.ok(o);
   }
 
-  @Get("/v1/namespaces/{ns}/rules/{kind}")
-  public HttpResponse getNamespaceRule(@Param("ns") String ns, @Param("kind") String kind) {
+  public HttpResponse getNamespaceRule(String ns, String kind) {
     RuleKind k = RuleKind.parse("kind", kind);
     return kindOr404(k, registry.requireNamespace(ns).getRules(), "namespace " + ns);
   }
 
-  @Put("/v1/namespaces/{ns}/rules/{kind}")
-  public CompletableFuture<HttpResponse> putNamespaceRule(@Param("ns") String ns, @Param("kind") String kind,
-      @Param("version") Optional<String> versionParam, AggregatedHttpRequest req) {
+  public CompletableFuture<HttpResponse> putNamespaceRule(String ns, String kind, Optional<String> versionParam,
+      AggregatedHttpRequest req) {
     long version = QueryParams.number("version", versionParam, 0);
     return put(ns, "", kind, version, req);
   }
 
-  @Delete("/v1/namespaces/{ns}/rules/{kind}")
-  public CompletableFuture<HttpResponse> deleteNamespaceRule(@Param("ns") String ns, @Param("kind") String kind,
-      @Param("version") Optional<String> versionParam) {
+  public CompletableFuture<HttpResponse> deleteNamespaceRule(String ns, String kind, Optional<String> versionParam) {
     long version = QueryParams.number("version", versionParam, 0);
     return delete(ns, "", kind, version);
   }

@@ -11,12 +11,6 @@ import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import com.linecorp.armeria.server.annotation.Delete;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
-import com.linecorp.armeria.server.annotation.Patch;
-import com.linecorp.armeria.server.annotation.Post;
-import com.linecorp.armeria.server.annotation.Put;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.Namespace;
 import io.lodestar.api.v1.state.Command;
@@ -34,6 +28,7 @@ import io.lodestar.core.naming.ServiceView;
 import io.lodestar.server.http.Json;
 import io.lodestar.server.http.LongPolls;
 import io.lodestar.server.http.QueryParams;
+import io.lodestar.server.http.Routes;
 import io.lodestar.server.naming.HealthChecker.InstanceKey;
 import io.lodestar.server.storage.CommandLog;
 import io.micrometer.core.instrument.Counter;
@@ -48,7 +43,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The naming REST API under /v1/namespaces. Paths are a public contract (docs/api.md). */
-public final class NamingRestService {
+public final class NamingRestService implements Routes.Owner {
   private static final Logger log = LoggerFactory.getLogger(NamingRestService.class);
   static final Duration DEFAULT_WAIT = Duration.ofSeconds(30);
   static final Duration MAX_WAIT = Duration.ofMinutes(10);
@@ -82,7 +77,32 @@ public final class NamingRestService {
 
   // ------------------------------------------------------------------ namespaces
 
-  @Get("/v1/namespaces")
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/v1/namespaces", "listNamespaces", c -> listNamespaces());
+    routes.post("/v1/namespaces", "createNamespace", c -> createNamespace(c.request()));
+    routes.post("/v1/namespaces/{ns}", "createNamespaceAt", c -> createNamespaceAt(c.path("ns"), c.request()));
+    routes.get("/v1/namespaces/{ns}", "getNamespace", c -> getNamespace(c.path("ns")));
+    routes.delete("/v1/namespaces/{ns}", "deleteNamespace", c -> deleteNamespace(c.path("ns")));
+    routes.get("/v1/namespaces/{ns}/services", "listServices", c -> listServices(c.path("ns")));
+    routes.get("/v1/namespaces/{ns}/services/{svc}", "getService", c -> getService(c.path("ns"), c.path("svc")));
+    routes.put("/v1/namespaces/{ns}/services/{svc}", "putService",
+        c -> putService(c.path("ns"), c.path("svc"), c.request()));
+    routes.delete("/v1/namespaces/{ns}/services/{svc}", "deleteService",
+        c -> deleteService(c.path("ns"), c.path("svc")));
+    routes.post("/v1/namespaces/{ns}/services/{svc}/instances", "register",
+        c -> register(c.path("ns"), c.path("svc"), c.request()));
+    routes.put("/v1/namespaces/{ns}/services/{svc}/instances/{id}/heartbeat", "heartbeat",
+        c -> heartbeat(c.path("ns"), c.path("svc"), c.path("id")));
+    routes.patch("/v1/namespaces/{ns}/services/{svc}/instances/{id}", "update",
+        c -> update(c.path("ns"), c.path("svc"), c.path("id"), c.request()));
+    routes.delete("/v1/namespaces/{ns}/services/{svc}/instances/{id}", "deregister",
+        c -> deregister(c.path("ns"), c.path("svc"), c.path("id")));
+    routes.get("/v1/namespaces/{ns}/services/{svc}/instances", "instances",
+        c -> instances(c.ctx(), c.path("ns"), c.path("svc"), c.optional("healthy"), c.optional("index"),
+            c.optional("wait")));
+  }
+
   public HttpResponse listNamespaces() {
     ObjectNode root = Json.object();
     ArrayNode arr = root.putArray("namespaces");
@@ -90,7 +110,6 @@ public final class NamingRestService {
     return Json.ok(root);
   }
 
-  @Post("/v1/namespaces")
   public CompletableFuture<HttpResponse> createNamespace(AggregatedHttpRequest req) {
     JsonNode body = Json.parseObject(req);
     Json.onlyFields(body, "", java.util.Set.of("name", "description"));
@@ -99,8 +118,7 @@ public final class NamingRestService {
     return createNamespace(name, description);
   }
 
-  @Post("/v1/namespaces/{ns}")
-  public CompletableFuture<HttpResponse> createNamespaceAt(@Param("ns") String ns, AggregatedHttpRequest req) {
+  public CompletableFuture<HttpResponse> createNamespaceAt(String ns, AggregatedHttpRequest req) {
     String description = null;
     if (!req.content().isEmpty()) {
       JsonNode body = Json.parseObject(req);
@@ -120,16 +138,14 @@ public final class NamingRestService {
         .thenApply(r -> Json.respond(HttpStatus.CREATED, InstanceJson.toJson(r.getNamespace())));
   }
 
-  @Get("/v1/namespaces/{ns}")
-  public HttpResponse getNamespace(@Param("ns") String ns) {
+  public HttpResponse getNamespace(String ns) {
     Namespace n = registry.requireNamespace(ns);
     ObjectNode o = InstanceJson.toJson(n);
     o.put("services", registry.views(ns).size());
     return Json.ok(o);
   }
 
-  @Delete("/v1/namespaces/{ns}")
-  public CompletableFuture<HttpResponse> deleteNamespace(@Param("ns") String ns) {
+  public CompletableFuture<HttpResponse> deleteNamespace(String ns) {
     Validation.name("namespace", ns);
     return commandLog.submit(Command.newBuilder().setDeleteNamespace(DeleteNamespace.newBuilder().setName(ns))
         .build()).thenApply(r -> Json.ok(Json.object().put("deleted", ns)));
@@ -137,8 +153,7 @@ public final class NamingRestService {
 
   // ------------------------------------------------------------------ services
 
-  @Get("/v1/namespaces/{ns}/services")
-  public HttpResponse listServices(@Param("ns") String ns) {
+  public HttpResponse listServices(String ns) {
     registry.requireNamespace(ns);
     ObjectNode root = Json.object();
     ArrayNode arr = root.putArray("services");
@@ -154,8 +169,7 @@ public final class NamingRestService {
     return Json.ok(root);
   }
 
-  @Get("/v1/namespaces/{ns}/services/{svc}")
-  public HttpResponse getService(@Param("ns") String ns, @Param("svc") String svc) {
+  public HttpResponse getService(String ns, String svc) {
     ServiceView v = registry.requireView(ns, svc);
     ObjectNode o = InstanceJson.toJson(v.info());
     o.put("instances", v.instances().size());
@@ -163,9 +177,7 @@ public final class NamingRestService {
     return Json.ok(o);
   }
 
-  @Put("/v1/namespaces/{ns}/services/{svc}")
-  public CompletableFuture<HttpResponse> putService(@Param("ns") String ns, @Param("svc") String svc,
-      AggregatedHttpRequest req) {
+  public CompletableFuture<HttpResponse> putService(String ns, String svc, AggregatedHttpRequest req) {
     Validation.name("namespace", ns);
     Validation.name("service", svc);
     JsonNode body = req.content().isEmpty() ? Json.object() : Json.parseObject(req);
@@ -174,8 +186,7 @@ public final class NamingRestService {
         .thenApply(r -> Json.ok(InstanceJson.toJson(r.getService())));
   }
 
-  @Delete("/v1/namespaces/{ns}/services/{svc}")
-  public CompletableFuture<HttpResponse> deleteService(@Param("ns") String ns, @Param("svc") String svc) {
+  public CompletableFuture<HttpResponse> deleteService(String ns, String svc) {
     Validation.name("namespace", ns);
     Validation.name("service", svc);
     return commandLog.submit(Command.newBuilder().setDeleteService(DeleteService.newBuilder().setNamespace(ns)
@@ -184,9 +195,7 @@ public final class NamingRestService {
 
   // ------------------------------------------------------------------ instances
 
-  @Post("/v1/namespaces/{ns}/services/{svc}/instances")
-  public CompletableFuture<HttpResponse> register(@Param("ns") String ns, @Param("svc") String svc,
-      AggregatedHttpRequest req) {
+  public CompletableFuture<HttpResponse> register(String ns, String svc, AggregatedHttpRequest req) {
     Validation.name("namespace", ns);
     Validation.name("service", svc);
     Instance spec = InstanceJson.parseRegistration(Json.parseObject(req), ns, svc);
@@ -203,9 +212,7 @@ public final class NamingRestService {
         });
   }
 
-  @Put("/v1/namespaces/{ns}/services/{svc}/instances/{id}/heartbeat")
-  public CompletableFuture<HttpResponse> heartbeat(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("id") String id) {
+  public CompletableFuture<HttpResponse> heartbeat(String ns, String svc, String id) {
     Validation.name("namespace", ns);
     Validation.name("service", svc);
     Validation.name("id", id);
@@ -234,9 +241,7 @@ public final class NamingRestService {
   }
 
   /** An operator's change: weight and/or isolation (out of discovery, still registered). */
-  @Patch("/v1/namespaces/{ns}/services/{svc}/instances/{id}")
-  public CompletableFuture<HttpResponse> update(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("id") String id, AggregatedHttpRequest req) {
+  public CompletableFuture<HttpResponse> update(String ns, String svc, String id, AggregatedHttpRequest req) {
     Validation.name("namespace", ns);
     Validation.name("service", svc);
     Validation.name("id", id);
@@ -250,9 +255,7 @@ public final class NamingRestService {
     });
   }
 
-  @Delete("/v1/namespaces/{ns}/services/{svc}/instances/{id}")
-  public CompletableFuture<HttpResponse> deregister(@Param("ns") String ns, @Param("svc") String svc,
-      @Param("id") String id) {
+  public CompletableFuture<HttpResponse> deregister(String ns, String svc, String id) {
     Validation.name("namespace", ns);
     Validation.name("service", svc);
     Validation.name("id", id);
@@ -261,10 +264,8 @@ public final class NamingRestService {
         .thenApply(r -> Json.ok(Json.object().put("deregistered", id)));
   }
 
-  @Get("/v1/namespaces/{ns}/services/{svc}/instances")
-  public HttpResponse instances(ServiceRequestContext ctx, @Param("ns") String ns, @Param("svc") String svc,
-      @Param("healthy") Optional<String> healthy, @Param("index") Optional<String> index,
-      @Param("wait") Optional<String> wait) {
+  public HttpResponse instances(ServiceRequestContext ctx, String ns, String svc, Optional<String> healthy,
+      Optional<String> index, Optional<String> wait) {
     Validation.name("service", svc);
     registry.requireNamespace(ns);
     boolean healthyOnly = QueryParams.bool("healthy", healthy, false);

@@ -5,14 +5,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.core.Validation;
 import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceView;
 import io.lodestar.server.http.Json;
+import io.lodestar.server.http.Routes;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -22,7 +21,7 @@ import java.util.TreeMap;
  * per instance, labelled with its service, namespace, id, health and metadata. Debian's Prometheus
  * is built without Consul SD; this works with any Prometheus since 2.28.
  */
-public final class PrometheusSdService {
+public final class PrometheusSdService implements Routes.Owner {
   static final String PREFIX = "__meta_lodestar_";
 
   private final Registry registry;
@@ -33,9 +32,13 @@ public final class PrometheusSdService {
     this.authorizer = authorizer;
   }
 
-  @Get("/v1/prometheus/sd")
-  public HttpResponse targets(@Param("ns") Optional<String> ns, @Param("service") Optional<String> service,
-      @Param("tag") Optional<String> tag) {
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/v1/prometheus/sd", "targets",
+        c -> targets(c.optional("ns"), c.optional("service"), c.optional("tag")));
+  }
+
+  public HttpResponse targets(Optional<String> ns, Optional<String> service, Optional<String> tag) {
     String namespace = ns.filter(s -> !s.isEmpty()).orElse(Registry.DEFAULT_NAMESPACE);
     authorizer.check(io.lodestar.server.auth.Authorizer.current(), io.lodestar.core.auth.Policy.Action.READ, namespace);
     registry.requireNamespace(namespace);

@@ -7,8 +7,6 @@ import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import com.linecorp.armeria.server.annotation.Get;
-import com.linecorp.armeria.server.annotation.Param;
 import io.lodestar.api.v1.EdgeSeries;
 import io.lodestar.api.v1.EdgeSeriesList;
 import io.lodestar.api.v1.EdgeSlot;
@@ -18,6 +16,7 @@ import io.lodestar.core.naming.Registry;
 import io.lodestar.core.naming.ServiceView;
 import io.lodestar.server.http.Json;
 import io.lodestar.server.http.QueryParams;
+import io.lodestar.server.http.Routes;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +34,7 @@ import java.util.regex.Pattern;
  * 10s to the retention). In a cluster each answer merges every node's statistics
  * ({@link ClusterTelemetry}); {@code GET /v1/internal/telemetry/{ns}} is the node-to-node part.
  */
-public final class TopologyRestService {
+public final class TopologyRestService implements Routes.Owner {
   static final String DEFAULT_WINDOW = "5m";
   private static final Pattern WINDOW = Pattern.compile("([1-9][0-9]{0,6})(s|m|h)");
 
@@ -49,9 +48,17 @@ public final class TopologyRestService {
     this.cluster = cluster;
   }
 
-  @Get("/v1/namespaces/{ns}/topology")
-  public CompletableFuture<HttpResponse> topology(ServiceRequestContext ctx, @Param("ns") String ns,
-      @Param("window") Optional<String> windowParam) {
+  @Override
+  public void bind(Routes routes) {
+    routes.get("/v1/namespaces/{ns}/topology", "topology",
+        c -> topology(c.ctx(), c.path("ns"), c.optional("window")));
+    routes.get("/v1/namespaces/{ns}/services/{svc}/calls", "calls",
+        c -> calls(c.ctx(), c.path("ns"), c.path("svc"), c.optional("window")));
+    routes.get("/v1/internal/telemetry/{ns}", "internal", c -> internal(c.path("ns"), c.optional("windowMs")));
+  }
+
+  public CompletableFuture<HttpResponse> topology(ServiceRequestContext ctx, String ns,
+      Optional<String> windowParam) {
     registry.requireNamespace(ns); // 404, as everywhere: an empty 200 would read as "no traffic"
     String window = windowParam.orElse(DEFAULT_WINDOW);
     long windowMs = windowMillis(window);
@@ -91,9 +98,8 @@ public final class TopologyRestService {
     });
   }
 
-  @Get("/v1/namespaces/{ns}/services/{svc}/calls")
-  public CompletableFuture<HttpResponse> calls(ServiceRequestContext ctx, @Param("ns") String ns,
-      @Param("svc") String svc, @Param("window") Optional<String> windowParam) {
+  public CompletableFuture<HttpResponse> calls(ServiceRequestContext ctx, String ns, String svc,
+      Optional<String> windowParam) {
     registry.requireNamespace(ns);
     Validation.name("service", svc);
     String window = windowParam.orElse(DEFAULT_WINDOW);
@@ -151,8 +157,7 @@ public final class TopologyRestService {
   }
 
   /** Node to node: this node's own slots of a namespace, protobuf {@code EdgeSeriesList}. */
-  @Get("/v1/internal/telemetry/{ns}")
-  public HttpResponse internal(@Param("ns") String ns, @Param("windowMs") Optional<String> windowMsParam) {
+  public HttpResponse internal(String ns, Optional<String> windowMsParam) {
     Validation.name("namespace", ns);
     long windowMs = Math.min(QueryParams.number("windowMs", windowMsParam, 300_000), store.retentionMs());
     return HttpResponse.of(HttpStatus.OK, MediaType.PROTOBUF, store.local(ns, windowMs).toByteArray());
