@@ -268,6 +268,20 @@ class ClusterTest {
       assertThat(r.status()).isEqualTo(200);
       assertThat(r.body()).contains("\"first\"");
     }
+    // each node says what it knows committed beside what it applied, and applies all of it
+    for (String id : nodes.keySet()) {
+      await().atMost(LONG).untilAsserted(() -> {
+        String metrics = http(id).get("/metrics").body();
+        double commit = gauge(metrics, "lodestar_raft_commit_index");
+        assertThat(commit).as(id).isPositive().isEqualTo(gauge(metrics, "lodestar_raft_applied_index"));
+      });
+    }
+  }
+
+  private static double gauge(String metrics, String name) {
+    return metrics.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst()
+        .orElseThrow(() -> new AssertionError(name + " not in /metrics"));
   }
 
   /**

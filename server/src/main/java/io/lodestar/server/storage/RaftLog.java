@@ -139,6 +139,9 @@ public final class RaftLog implements CommandLog {
     this.batchSize = DistributionSummary.builder("lodestar.raft.batch.size")
         .description("commands per Raft entry").register(meters);
     meters.gauge("lodestar.raft.applied.index", adapter, RatisStateMachine::appliedIndex);
+    // beside the applied index: a node whose commit index moves while its applied index does not
+    // has stopped applying (seen once: Ratis 3.3 after a snapshot install racing a step-down)
+    meters.gauge("lodestar.raft.commit.index", this, RaftLog::commitIndex);
     meters.gauge("lodestar.log.queued", queue, BlockingQueue::size);
     meters.gauge("lodestar.raft.term", this, RaftLog::term);
     meters.gauge("lodestar.raft.leader", this, r -> r.isLeader() ? 1 : 0);
@@ -474,6 +477,11 @@ public final class RaftLog implements CommandLog {
     return config.nodeId();
   }
 
+
+  /** The highest index this node knows committed (0 before it has started). */
+  public long commitIndex() {
+    return server == null ? 0 : division().getRaftLog().getLastCommittedIndex();
+  }
 
   public long term() {
     return server == null ? 0 : division().getInfo().getCurrentTerm();
