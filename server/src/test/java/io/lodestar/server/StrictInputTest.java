@@ -47,6 +47,17 @@ class StrictInputTest {
   }
 
   @Test
+  void theConsolesVersionParametersAreRefusedByNameWhenMissingOrNotNumbers() {
+    assertThat(http.put(CFG + "app/versions.txt", "a").status()).isIn(200, 201);
+    String history = "/ui/configs/default/app/versions.txt/";
+    refused(http.get(history + "diff?from=abc&to=1"), "from");
+    refused(http.get(history + "diff?from=-1&to=1"), "from");
+    refused(http.get(history + "diff?from=1"), "to");
+    refused(http.post(history + "rollback?to=", ""), "to");
+    assertThat(http.get(history + "diff?from=1&to=1").status()).isEqualTo(200);
+  }
+
+  @Test
   void waitIsCappedWhenHugeAndRefusedWhenNonsense() {
     http.post(SVC + "w/instances", "{\"host\":\"10.0.0.1\",\"port\":1}");
     // index 0 is behind the current revision: answered at once, whatever the wait

@@ -69,9 +69,9 @@ final class ConfigHistoryPanel implements Routes.Owner {
     routes.get("/ui/configs/{ns}/{group}/{name}/history", "history",
         c -> history(c.path("ns"), c.path("group"), c.path("name")));
     routes.get("/ui/configs/{ns}/{group}/{name}/diff", "diff",
-        c -> diff(c.path("ns"), c.path("group"), c.path("name"), c.requiredLong("from"), c.requiredLong("to")));
+        c -> diff(c.path("ns"), c.path("group"), c.path("name"), c.requiredNumber("from"), c.requiredNumber("to")));
     routes.post("/ui/configs/{ns}/{group}/{name}/rollback", "rollback",
-        c -> rollback(c.path("ns"), c.path("group"), c.path("name"), c.requiredLong("to")));
+        c -> rollback(c.path("ns"), c.path("group"), c.path("name"), c.requiredNumber("to")));
   }
 
   public HttpResponse history(String ns, String group, String name) {

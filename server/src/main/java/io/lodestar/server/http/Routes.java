@@ -205,14 +205,9 @@ public final class Routes {
       return v;
     }
 
-    /** A whole-number parameter the route needs: a 400 naming it when not given or not a number. */
-    public long requiredLong(String name) {
-      String v = required(name);
-      try {
-        return Long.parseLong(v);
-      } catch (NumberFormatException e) {
-        throw io.lodestar.core.LodestarException.invalid(name, name + " must be a whole number, got '" + v + "'");
-      }
+    /** A non-negative integer the route needs: a 400 naming it when not given or not one. */
+    public long requiredNumber(String name) {
+      return io.lodestar.server.http.QueryParams.number(name, required(name));
     }
 
     /** A request header, or empty when not sent. */
