@@ -274,6 +274,7 @@ class ClusterTest {
         String metrics = http(id).get("/metrics").body();
         double commit = gauge(metrics, "lodestar_raft_commit_index");
         assertThat(commit).as(id).isPositive().isEqualTo(gauge(metrics, "lodestar_raft_applied_index"));
+        assertThat(gauge(metrics, "lodestar_raft_apply_stalled")).as(id).isZero();
       });
     }
   }

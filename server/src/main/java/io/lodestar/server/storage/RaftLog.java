@@ -77,6 +77,8 @@ public final class RaftLog implements CommandLog {
   public static final long WRITE_TIMEOUT_MILLIS = 5000;
   /** A member silent for longer than this is counted as unreachable in {@link #status()}. */
   static final long SILENCE_MILLIS = 3000;
+  /** How long a stop waits for Ratis' server to stop ({@link #closeServer()}). */
+  static final long CLOSE_MILLIS = 20_000;
   /** The largest Raft entry: a restore carries the whole state. */
   public static final long MAX_ENTRY_BYTES = 32L << 20;
 
@@ -106,6 +108,8 @@ public final class RaftLog implements CommandLog {
   /** Replaced clients, closed once what was sent through them has been answered. */
   private final Set<RaftClient> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean running;
+  private volatile ApplyStall stall = new ApplyStall(ApplyStall.STALL_NANOS);
+  private volatile long closeMillis = CLOSE_MILLIS;
 
   private record Pending(Command command, CompletableFuture<CommandResult> future) {}
 
@@ -142,6 +146,7 @@ public final class RaftLog implements CommandLog {
     // beside the applied index: a node whose commit index moves while its applied index does not
     // has stopped applying (seen once: Ratis 3.3 after a snapshot install racing a step-down)
     meters.gauge("lodestar.raft.commit.index", this, RaftLog::commitIndex);
+    meters.gauge("lodestar.raft.apply.stalled", this, r -> r.applyStall() == null ? 0 : 1);
     meters.gauge("lodestar.log.queued", queue, BlockingQueue::size);
     meters.gauge("lodestar.raft.term", this, RaftLog::term);
     meters.gauge("lodestar.raft.leader", this, r -> r.isLeader() ? 1 : 0);
@@ -542,11 +547,7 @@ public final class RaftLog implements CommandLog {
       log.warn("Closing the Raft client: {}", e.toString());
     }
     List.copyOf(retired).forEach(this::closeRetired);
-    try {
-      server.close();
-    } catch (IOException e) {
-      log.warn("Closing the Raft server: {}", e.toString());
-    }
+    closeServer();
     adapter.failWaiters(unavailable("server is shutting down"));
     acks.shutdown();
     try {
@@ -555,6 +556,33 @@ public final class RaftLog implements CommandLog {
       Thread.currentThread().interrupt();
     }
     log.info("Raft node {} stopped at applied index {}", config.nodeId(), adapter.appliedIndex());
+  }
+
+  /**
+   * Stops Ratis' server, waiting at most {@link #CLOSE_MILLIS}. Ratis 3.3's stop waits until its
+   * applier reaches the commit index, which a member that stopped applying ({@link ApplyStall})
+   * never does: a node's stop (and a test's) then hung for good. Past the bound the stop goes on
+   * without it; the process exits, and what the server applied is on disk already.
+   */
+  private void closeServer() {
+    Thread closer = new Thread(() -> {
+      try {
+        server.close();
+      } catch (IOException e) {
+        log.warn("Closing the Raft server: {}", e.toString());
+      }
+    }, "lodestar-raft-close");
+    closer.setDaemon(true);
+    closer.start();
+    try {
+      closer.join(closeMillis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (closer.isAlive()) {
+      log.error("Raft node {}: the Raft server did not stop within {} s (applied index {}); stopping without it",
+          config.nodeId(), closeMillis / 1000.0, adapter.appliedIndex());
+    }
   }
 
   /**
@@ -570,6 +598,10 @@ public final class RaftLog implements CommandLog {
     }
     if (!running) {
       return LogStatus.down("stopped");
+    }
+    String stalled = applyStall();
+    if (stalled != null) {
+      return LogStatus.down(stalled);
     }
     RoleInfoProto info;
     try {
@@ -606,6 +638,31 @@ public final class RaftLog implements CommandLog {
     }
     ServerRpcProto leader = info.getFollowerInfo().getLeaderInfo();
     return !leader.getId().getId().isEmpty() && leader.getLastRpcElapsedTimeMs() < SILENCE_MILLIS;
+  }
+
+  /**
+   * Tests, before {@link #open()}: how long the applied index stays put before the log is checked
+   * for a gap ({@link ApplyStall#STALL_NANOS} on a node), and how long a stop waits for Ratis'
+   * server ({@link #CLOSE_MILLIS}).
+   */
+  void bounds(java.time.Duration stallAfter, java.time.Duration closeWithin) {
+    stall = new ApplyStall(stallAfter.toNanos());
+    closeMillis = closeWithin.toMillis();
+  }
+
+  /** Why this member has stopped applying for good, or null ({@link ApplyStall}). */
+  String applyStall() {
+    if (server == null) {
+      return null;
+    }
+    org.apache.ratis.server.raftlog.RaftLog raftLog;
+    try {
+      raftLog = division().getRaftLog();
+    } catch (RuntimeException e) {
+      return null; // not running: status() says so
+    }
+    return stall.check(adapter.appliedIndex(), raftLog.getLastCommittedIndex(), System.nanoTime(),
+        i -> raftLog.getTermIndex(i) != null);
   }
 
   /** Membership, backup and restore, and lease-holder liveness: administration of this node's cluster. */

@@ -48,6 +48,10 @@ final class SimulatedCluster implements AutoCloseable {
 
   private final Path dir;
   private final int snapshotEvery;
+  private Duration stallAfter;
+  private Duration closeWithin;
+  /** Members whose applier waits at each change until the latch opens (holdApplies). */
+  private final Map<String, java.util.concurrent.CountDownLatch> held = new java.util.concurrent.ConcurrentHashMap<>();
   private final List<ClusterConfig.Member> members = new ArrayList<>();
   private final SimulatedNetwork network = new SimulatedNetwork();
   private final Map<String, Node> live = new LinkedHashMap<>();
@@ -68,6 +72,18 @@ final class SimulatedCluster implements AutoCloseable {
   /** Member {@code n}: its addresses are names only, as the simulated network routes by member id. */
   private static ClusterConfig.Member member(int n) {
     return new ClusterConfig.Member("n" + n, "127.0.0.1", 20_000 + 2 * n, 20_001 + 2 * n);
+  }
+
+  /** Shorter bounds for every member's RaftLog (RaftLog#bounds). */
+  SimulatedCluster bounds(Duration stallAfter, Duration closeWithin) {
+    this.stallAfter = stallAfter;
+    this.closeWithin = closeWithin;
+    return this;
+  }
+
+  /** From now on, {@code id}'s applier waits at its next change until {@code gate} opens. */
+  void holdApplies(String id, java.util.concurrent.CountDownLatch gate) {
+    held.put(id, gate);
   }
 
   /** The founding members. */
@@ -159,9 +175,22 @@ final class SimulatedCluster implements AutoCloseable {
     sm.registry().addListener((ServiceChange change) -> change.upserts().stream()
         .sorted(Comparator.comparingLong(io.lodestar.api.v1.Instance::getRevision))
         .forEach(i -> applied.add(new Applied(i.getId(), i.getRevision()))));
+    sm.registry().addListener((ServiceChange change) -> {
+      java.util.concurrent.CountDownLatch gate = held.get(id);
+      if (gate != null) {
+        try {
+          gate.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
     RaftLog log = new RaftLog(config, dir.resolve(id), sm, snapshotEvery,
         SEGMENT_BYTES, new SimpleMeterRegistry(), new RaftTransport("simulated", network::settings,
         network.parameters(id)));
+    if (stallAfter != null) {
+      log.bounds(stallAfter, closeWithin);
+    }
     network.attach(id);
     try {
       log.open();
