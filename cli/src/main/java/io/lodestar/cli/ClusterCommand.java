@@ -70,6 +70,17 @@ final class ClusterCommand extends Verb {
       if (eq <= 0 || eq == member.length() - 1) {
         throw usage("expected ID=HOST:PORT, got '" + member + "'");
       }
+      String address = member.substring(eq + 1);
+      int slash = address.indexOf('/'); // HOST:PORT/RAFTPORT, as --cluster takes it
+      String clientAddress = slash < 0 ? address : address.substring(0, slash);
+      int colon = clientAddress.lastIndexOf(':');
+      if (colon <= 0 || !validPort(clientAddress.substring(colon + 1))
+          || (slash >= 0 && !validPort(address.substring(slash + 1)))) {
+        throw usage("expected ID=HOST:PORT with a port from 1 to 65535, got '" + member + "'");
+      }
+      if (raftPort != null && (raftPort < 1 || raftPort > 65535)) {
+        throw usage("--raft-port must be from 1 to 65535, got " + raftPort);
+      }
       ObjectNode body = Json.object();
       body.put("id", member.substring(0, eq));
       body.put("address", member.substring(eq + 1));
@@ -85,6 +96,14 @@ final class ClusterCommand extends Verb {
       }
       return 0;
     }
+  }
+
+  private static boolean validPort(String s) {
+    if (s.isEmpty() || s.length() > 5 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return false;
+    }
+    int p = Integer.parseInt(s);
+    return p >= 1 && p <= 65535;
   }
 
   @Command(name = "remove", aliases = "rm", description = "Remove a member; stop its process afterwards.")

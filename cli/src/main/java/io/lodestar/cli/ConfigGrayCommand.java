@@ -44,6 +44,14 @@ final class ConfigGrayCommand extends ConfigVerb {
 
   @Override
   public Integer call() throws Exception {
+    if (action == null || action.publish == null) {
+      // these describe a candidate: taken silently elsewhere, an operator would believe them applied
+      String stray = labels != null ? "--labels" : addresses != null ? "--addresses" : percent != null ? "--percent"
+          : format != null ? "--format" : comment != null ? "--comment" : null;
+      if (stray != null) {
+        throw usage(stray + " goes with --publish (it describes the candidate)");
+      }
+    }
     if (action == null) {
       return status();
     }

@@ -72,6 +72,33 @@ class CliOfflineTest {
   }
 
   @Test
+  void aMemberAddressThatCannotBeIsAUsageErrorBeforeAnyCall() throws IOException {
+    Map<String, String> env = Map.of("LODESTAR_SERVER", "127.0.0.1:" + closedPort());
+    for (String bad : new String[] {"n4=h:abc", "n4=h:0", "n4=h:65536", "n4=:80", "n4=h", "n4=h:80/x", "n4=h:80/0"}) {
+      assertThat(CliRun.run(env, "cluster", "add", bad).expect(2).err()).as(bad)
+          .contains("expected ID=HOST:PORT with a port from 1 to 65535", bad);
+    }
+    assertThat(CliRun.run(env, "cluster", "add", "n4=h:80", "--raft-port", "70000").expect(2).err())
+        .contains("--raft-port must be from 1 to 65535");
+    // well formed: it gets as far as the (absent) server
+    assertThat(CliRun.run(env, "cluster", "add", "n4=h:80/81").expect(3).err()).contains("cannot reach");
+  }
+
+  @Test
+  void grayCandidateOptionsWithoutPublishAreUsageErrorsNotIgnored() throws IOException {
+    Map<String, String> env = Map.of("LODESTAR_SERVER", "127.0.0.1:" + closedPort());
+    assertThat(CliRun.run(env, "config", "gray", "app", "g.yaml", "--labels", "zone=a").expect(2).err())
+        .contains("--labels goes with --publish");
+    assertThat(CliRun.run(env, "config", "gray", "app", "g.yaml", "--promote", "--percent", "10").expect(2).err())
+        .contains("--percent goes with --publish");
+    assertThat(CliRun.run(env, "config", "gray", "app", "g.yaml", "--abort", "--addresses", "10.0.0.1").expect(2).err())
+        .contains("--addresses goes with --publish");
+    assertThat(CliRun.run(env, "config", "gray", "app", "g.yaml", "--promote", "-m", "why").expect(2).err())
+        .contains("--comment goes with --publish");
+    assertThat(CliRun.run(env, "config", "gray", "app", "g.yaml", "--abort").expect(3).err()).contains("cannot reach");
+  }
+
+  @Test
   void anEmptyNameIsAUsageErrorNotACallToAnotherPath() {
     // each once reached another resource: instances '' asked for a service called "instances"
     assertThat(CliRun.run(NO_ENV, "instances", "").expect(2).err()).contains("SERVICE must not be empty");
