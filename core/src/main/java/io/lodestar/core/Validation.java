@@ -38,6 +38,9 @@ public final class Validation {
     if (value == null || value.isBlank()) {
       throw LodestarException.invalid("host", "host is required");
     }
+    if (value.length() > MAX_HOST_LENGTH) {
+      throw LodestarException.invalid("host", "host is longer than " + MAX_HOST_LENGTH + " characters");
+    }
     if (!Limits.isHost(value)) {
       throw LodestarException.invalid("host", "host '" + value + "' is not a host name or IP address");
     }
@@ -47,7 +50,8 @@ public final class Validation {
   /** An IP literal (a client address as the server sees it), no host names. */
   public static String ipAddress(String field, String value) {
     if (!Limits.isIpAddress(value)) {
-      throw LodestarException.invalid(field, field + " has '" + value + "', which is not an IP address");
+      throw LodestarException.invalid(field, value.length() > 64 ? field + " is not an IP address"
+          : field + " has '" + value + "', which is not an IP address");
     }
     return value;
   }

@@ -96,6 +96,15 @@ class StrictInputTest {
   }
 
   @Test
+  void aHugeHostIsRefusedWithoutBeingEchoed() {
+    String host = "a".repeat(100_000);
+    Http.Response r = http.post(SVC + "badhost/instances", "{\"host\":\"" + host + "\",\"port\":8080}");
+    refused(r, "host");
+    assertThat(r.json().get("error").get("message").asText()).isEqualTo("host is longer than 253 characters");
+    assertThat(r.body().length()).isLessThan(1_000);
+  }
+
+  @Test
   void trailingGarbageAfterJsonIsRefused() {
     refused(http.post(SVC + "tg/instances", "{\"host\":\"10.0.0.1\",\"port\":1} {\"x\":1}"), "body");
     refused(http.post(SVC + "tg/instances", "{\"host\":\"10.0.0.1\",\"port\":1}garbage"), "body");
