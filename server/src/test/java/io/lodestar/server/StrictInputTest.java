@@ -96,6 +96,17 @@ class StrictInputTest {
   }
 
   @Test
+  void aParameterGivenTwiceWithDifferentValuesIsRefusedNotGuessed() {
+    assertThat(http.post(SVC + "twice/instances", "{\"host\":\"10.0.0.1\",\"port\":8080}").status()).isEqualTo(201);
+    Http.Response r = http.get(SVC + "twice/instances?healthy=true&healthy=false");
+    refused(r, "healthy");
+    assertThat(r.json().get("error").get("message").asText()).contains("given more than once");
+    refused(http.get("/v1/namespaces/default/configs?group=a&group=b"), "group");
+    // the same value twice is harmless
+    assertThat(http.get(SVC + "twice/instances?healthy=true&healthy=true").status()).isEqualTo(200);
+  }
+
+  @Test
   void aHugeHostIsRefusedWithoutBeingEchoed() {
     String host = "a".repeat(100_000);
     Http.Response r = http.post(SVC + "badhost/instances", "{\"host\":\"" + host + "\",\"port\":8080}");

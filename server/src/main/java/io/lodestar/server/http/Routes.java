@@ -187,18 +187,18 @@ public final class Routes {
 
     /** A parameter (query string, or a posted form's field) or empty when not given. */
     public Optional<String> optional(String name) {
-      return Optional.ofNullable(params().get(name));
+      return Optional.ofNullable(single(name));
     }
 
     /** A parameter, or {@code dflt} when not given. */
     public String param(String name, String dflt) {
-      String v = params().get(name);
+      String v = single(name);
       return v != null ? v : dflt;
     }
 
     /** A parameter the route needs: a 400 naming it when not given. */
     public String required(String name) {
-      String v = params().get(name);
+      String v = single(name);
       if (v == null) {
         throw io.lodestar.core.LodestarException.invalid(name, "the parameter " + name + " is missing");
       }
@@ -213,6 +213,25 @@ public final class Routes {
     /** A request header, or empty when not sent. */
     public Optional<String> header(String name) {
       return Optional.ofNullable(request.headers().get(name));
+    }
+
+    /**
+     * A one-valued parameter. Given twice with different values ({@code ?wait=5&wait=50}) it is a
+     * 400 naming it, not whichever comes first: the caller meant one of them and would not know
+     * which was used. The same value twice is harmless. Only the query string is checked: a
+     * console form may repeat a field the page's URL carries.
+     */
+    private String single(String name) {
+      String first = params().get(name);
+      if (first != null) {
+        for (String v : ctx.queryParams().getAll(name)) {
+          if (!v.equals(first)) {
+            throw io.lodestar.core.LodestarException.invalid(name,
+                "the parameter " + name + " is given more than once, with different values");
+          }
+        }
+      }
+      return first;
     }
 
     private QueryParams params() {
