@@ -168,7 +168,7 @@ final class ConsulAgentService implements Routes.Owner {
 
   public HttpResponse services(ServiceRequestContext ctx) {
     String ns = ConsulQuery.namespace(ctx);
-    Predicate<JsonNode> filter = filter(ctx);
+    Predicate<JsonNode> filter = filter(ctx, ConsulFilter.AGENT_SERVICE_FIELDS);
     ObjectNode out = Json.object();
     for (ServiceView v : registry.views(ns)) {
       for (Instance i : v.instances()) {
@@ -191,7 +191,7 @@ final class ConsulAgentService implements Routes.Owner {
 
   public HttpResponse checks(ServiceRequestContext ctx) {
     String ns = ConsulQuery.namespace(ctx);
-    Predicate<JsonNode> filter = filter(ctx);
+    Predicate<JsonNode> filter = filter(ctx, ConsulFilter.AGENT_CHECK_FIELDS);
     ObjectNode out = Json.object();
     for (ServiceView v : registry.views(ns)) {
       for (Instance i : v.instances()) {
@@ -226,8 +226,9 @@ final class ConsulAgentService implements Routes.Owner {
     return ConsulResponses.json(root, registry.revision());
   }
 
-  static Predicate<JsonNode> filter(ServiceRequestContext ctx) {
+  /** The request's {@code filter} over results with these top-level fields ({@link ConsulFilter}). */
+  static Predicate<JsonNode> filter(ServiceRequestContext ctx, java.util.Set<String> fields) {
     String f = ctx.queryParam("filter");
-    return f == null || f.isBlank() ? n -> true : ConsulFilter.parse(f);
+    return f == null || f.isBlank() ? n -> true : ConsulFilter.parse(f, fields);
   }
 }

@@ -66,7 +66,7 @@ final class ConsulCatalogService implements Routes.Owner {
   public HttpResponse service(ServiceRequestContext ctx, String name) {
     ServiceKey key = serviceKey(ctx, name);
     List<String> tags = ctx.queryParams("tag");
-    Predicate<JsonNode> filter = ConsulAgentService.filter(ctx); // it was read and ignored here
+    Predicate<JsonNode> filter = ConsulAgentService.filter(ctx, ConsulFilter.CATALOG_FIELDS);
     return HttpResponse.of(blockOn(ctx, key).thenApply(v -> {
       long index = directory.serviceIndex(key);
       ArrayNode out = Json.MAPPER.createArrayNode();
@@ -86,7 +86,7 @@ final class ConsulCatalogService implements Routes.Owner {
     ServiceKey key = serviceKey(ctx, name);
     List<String> tags = ctx.queryParams("tag");
     boolean passing = ConsulQuery.bool(ctx, "passing");
-    Predicate<JsonNode> filter = ConsulAgentService.filter(ctx);
+    Predicate<JsonNode> filter = ConsulAgentService.filter(ctx, ConsulFilter.HEALTH_FIELDS);
     return HttpResponse.of(blockOn(ctx, key).thenApply(v -> {
       long index = directory.serviceIndex(key);
       ArrayNode out = Json.MAPPER.createArrayNode();

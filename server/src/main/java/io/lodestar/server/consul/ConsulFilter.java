@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.lodestar.core.LodestarException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -15,16 +16,41 @@ import java.util.function.Predicate;
  * through an array of objects it matches when any element does.
  */
 final class ConsulFilter {
+  /*
+   * The top-level fields each endpoint's result has in Consul (a union over recent versions,
+   * including what Lodestar does not render: those select nothing here). Consul refuses any other
+   * selector; a typo here used to select nothing, silently, which on a health query looks like
+   * an outage. Only the first segment is checked: below it are maps and Consul's nested types.
+   */
+  static final Set<String> HEALTH_FIELDS = Set.of("Node", "Service", "Checks");
+  static final Set<String> CATALOG_FIELDS = Set.of("ID", "Node", "Address", "Datacenter", "TaggedAddresses",
+      "NodeMeta", "ServiceKind", "ServiceID", "ServiceName", "ServiceTags", "ServiceAddress",
+      "ServiceTaggedAddresses", "ServiceWeights", "ServiceMeta", "ServicePort", "ServiceSocketPath",
+      "ServiceEnableTagOverride", "ServiceProxy", "ServiceConnect", "ServiceLocality", "Locality", "Namespace",
+      "Partition", "PeerName", "CreateIndex", "ModifyIndex");
+  static final Set<String> AGENT_SERVICE_FIELDS = Set.of("Kind", "ID", "Service", "Tags", "Address",
+      "TaggedAddresses", "Meta", "Port", "SocketPath", "Weights", "EnableTagOverride", "Proxy", "Connect",
+      "LocallyRegisteredAsSidecar", "Locality", "PeerName", "Namespace", "Partition", "Datacenter", "ContentHash",
+      "CreateIndex", "ModifyIndex");
+  static final Set<String> AGENT_CHECK_FIELDS = Set.of("Node", "CheckID", "Name", "Status", "Notes", "Output",
+      "ServiceID", "ServiceName", "ServiceTags", "Type", "Interval", "Timeout", "ExposedPort", "Definition",
+      "PeerName", "Namespace", "Partition", "CreateIndex", "ModifyIndex");
+
   private final List<String> tokens;
+  private final Set<String> fields;
   private int pos;
 
-  private ConsulFilter(List<String> tokens) {
+  private ConsulFilter(List<String> tokens, Set<String> fields) {
     this.tokens = tokens;
+    this.fields = fields;
   }
 
-  /** Parses an expression; a malformed one is a 400 naming what is wrong, as Consul's. */
-  static Predicate<JsonNode> parse(String expression) {
-    ConsulFilter f = new ConsulFilter(tokenize(expression));
+  /**
+   * Parses an expression over a result whose top-level fields are {@code fields}; a malformed one,
+   * or one naming another field, is a 400 naming what is wrong, as Consul's.
+   */
+  static Predicate<JsonNode> parse(String expression, Set<String> fields) {
+    ConsulFilter f = new ConsulFilter(tokenize(expression), fields);
     Predicate<JsonNode> p = f.or();
     if (f.pos != f.tokens.size()) {
       throw invalid("unexpected '" + f.tokens.get(f.pos) + "'");
@@ -124,9 +150,13 @@ final class ConsulFilter {
     return out;
   }
 
-  private static String selector(String token) {
+  private String selector(String token) {
     if (isValue(token) || !Character.isLetter(token.charAt(0))) {
       throw invalid("expected a selector such as Service.Meta.version, got " + token);
+    }
+    int dot = token.indexOf('.');
+    if (!fields.contains(dot < 0 ? token : token.substring(0, dot))) {
+      throw invalid("Selector \"" + token + "\" is not valid");
     }
     return token;
   }

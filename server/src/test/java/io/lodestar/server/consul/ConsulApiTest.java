@@ -241,6 +241,23 @@ class ConsulApiTest {
     assertThat(http.get("/v1/catalog/service/both?filter=" + enc("ServiceMeta.zone == sh")).json())
         .extracting(x -> x.get("ServiceID").asText()).containsExactly("both-1");
     assertThat(http.get("/v1/catalog/service/both?filter=" + enc("(")).status()).isEqualTo(400);
+    // a selector Consul does not have is refused, as Consul does, instead of selecting nothing
+    for (String path : List.of("/v1/health/service/both", "/v1/catalog/service/both", "/v1/agent/services",
+        "/v1/agent/checks")) {
+      Http.Response typo = http.get(path + "?filter=" + enc("Serivce.Tags contains t"));
+      assertThat(typo.status()).as(path).isEqualTo(400);
+      assertThat(typo.body()).as(path).contains("Selector \"Serivce.Tags\" is not valid");
+    }
+    assertThat(http.get("/v1/catalog/service/both?filter=" + enc("\"t\" in ServiceTag")).status()).isEqualTo(400);
+    assertThat(http.get("/v1/health/service/both?filter=" + enc("Service.Kind != \"connect-proxy\"")).json())
+        .hasSize(2); // a Consul field Lodestar does not render selects as empty, not refused
+    // every field each endpoint renders can be selected (agent results are objects keyed by id)
+    register("{\"Name\":\"both\",\"ID\":\"both-3\",\"Port\":8081,\"Check\":{\"TTL\":\"30s\"}}");
+    assertSelectable(http.get("/v1/health/service/both").json(), ConsulFilter.HEALTH_FIELDS);
+    assertSelectable(http.get("/v1/catalog/service/both").json(), ConsulFilter.CATALOG_FIELDS);
+    assertSelectable(http.get("/v1/agent/services").json(), ConsulFilter.AGENT_SERVICE_FIELDS);
+    assertSelectable(http.get("/v1/agent/checks").json(), ConsulFilter.AGENT_CHECK_FIELDS);
+    assertThat(http.put("/v1/agent/service/deregister/both-3", "").status()).isEqualTo(200);
     // an instance an operator isolates is in maintenance for Consul: critical, left out of passing
     assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
         + "/v1/namespaces/default/services/both/instances/both-1")).method("PATCH",
@@ -346,5 +363,12 @@ class ConsulApiTest {
 
   static String enc(String s) {
     return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  private static void assertSelectable(JsonNode results, java.util.Set<String> fields) {
+    assertThat(results).isNotEmpty();
+    for (JsonNode r : results) { // an array's elements, or an object's values
+      r.fieldNames().forEachRemaining(f -> assertThat(fields).as("a field the endpoint renders").contains(f));
+    }
   }
 }
