@@ -43,6 +43,11 @@ final class ClusterCommand extends Verb {
           m.path("featureLevel").isNull() || m.path("featureLevel").isMissingNode() ? "-" : m.path("featureLevel").asText());
     }
     t.print(v.out());
+    for (JsonNode m : c.path("members")) {
+      if (m.hasNonNull("stalled")) {
+        v.out().println(m.path("id").asText() + " " + m.path("stalled").asText());
+      }
+    }
     return 0;
   }
 

@@ -115,10 +115,14 @@ final class ClusterRestService implements Routes.Owner {
     ObjectNode o = Json.object();
     if (raft == null) {
       o.put("id", address.get()).put("role", "leader").put("term", 0).put("leader", address.get())
-          .put("lastApplied", localIndex.getAsLong());
+          .put("lastApplied", localIndex.getAsLong()).put("lastCommitted", localIndex.getAsLong());
     } else {
       o.put("id", raft.nodeId()).put("role", raft.role()).put("term", raft.term()).put("leader", raft.leaderId())
-          .put("lastApplied", raft.appliedIndex());
+          .put("lastApplied", raft.appliedIndex()).put("lastCommitted", raft.commitIndex());
+      String stalled = raft.applyStall();
+      if (stalled != null) {
+        o.put("stalled", stalled); // it has stopped applying for good: restart it
+      }
     }
     o.put("secretKeyId", secretBox.keyId()).put("secretKeyGeneration", secretBox.generation());
     // the level this member agrees to (what its version knows, or a level it holds at), and the
@@ -140,7 +144,8 @@ final class ClusterRestService implements Routes.Owner {
       root.put("leader", address.get()).put("term", 0);
       ObjectNode m = root.putArray("members").addObject();
       m.put("id", address.get()).put("address", address.get()).put("role", "leader")
-          .put("lastApplied", localIndex.getAsLong()).put("featureLevel", levels.agreed());
+          .put("lastApplied", localIndex.getAsLong()).put("lastCommitted", localIndex.getAsLong())
+          .put("featureLevel", levels.agreed());
       return CompletableFuture.completedFuture(Json.ok(root));
     }
     root.put("leader", raft.leaderId()).put("term", raft.term());
@@ -177,10 +182,17 @@ final class ClusterRestService implements Routes.Owner {
     if (info != null) {
       o.put("role", info.path("role").asText());
       o.put("lastApplied", info.path("lastApplied").asLong());
+      if (info.has("lastCommitted")) { // a version before it says nothing
+        o.put("lastCommitted", info.path("lastCommitted").asLong());
+      }
+      if (info.hasNonNull("stalled")) {
+        o.put("stalled", info.path("stalled").asText());
+      }
       o.put("featureLevel", info.path("featureLevel").asInt(0)); // a version before levels says nothing: 0
     } else {
       o.put("role", p.id().equals(leader) ? "leader" : "follower");
       o.putNull("lastApplied");
+      o.putNull("lastCommitted");
       o.putNull("featureLevel");
     }
     return o;

@@ -252,6 +252,8 @@ class ClusterTest {
       for (JsonNode m : cluster.get("members")) {
         assertThat(m.get("role").asText()).isIn("leader", "follower");
         assertThat(m.get("address").asText()).isEqualTo("127.0.0.1:" + ports.get(m.get("id").asText()));
+        assertThat(m.get("lastCommitted").asLong()).isPositive();
+        assertThat(m.has("stalled")).as("a member applying normally is not stalled").isFalse();
       }
     });
 

@@ -63,6 +63,16 @@ public final class RaftCluster {
     return raftLog.isLeaderReady();
   }
 
+  /** The highest index this node knows committed. */
+  public long commitIndex() {
+    return raftLog.commitIndex();
+  }
+
+  /** Why this node has stopped applying for good, or null (see {@code ApplyStall}). */
+  public String applyStall() {
+    return raftLog.applyStall();
+  }
+
   /** The voting members of the current configuration, sorted by id. */
   public List<Peer> members() {
     Collection<RaftPeer> peers = raftLog.division().getRaftConf().getCurrentPeers();
