@@ -50,7 +50,10 @@ final class ClusterPage implements Routes.Owner {
         rows.append("<tr><td>").append(h(m.path("id").asText())).append("</td><td>")
             .append(h(m.path("address").asText())).append("</td><td><span class=\"badge ")
             .append(h(m.path("role").asText())).append("\">").append(h(m.path("role").asText()))
-            .append("</span></td><td class=\"num\">")
+            .append("</span>")
+            .append(m.hasNonNull("stalled") ? " <span class=\"badge warn\" data-stalled title=\""
+                + h(m.path("stalled").asText()) + "\">stopped applying: restart it</span>" : "")
+            .append("</td><td class=\"num\">")
             .append(m.path("lastApplied").isNull() ? "—" : h(m.path("lastApplied").asText()))
             .append("</td><td class=\"num\">")
             .append(m.path("featureLevel").isNull() ? "—" : h(m.path("featureLevel").asText())).append("</td></tr>");
