@@ -121,7 +121,7 @@ final class ClusterRestService implements Routes.Owner {
           .put("lastApplied", raft.appliedIndex()).put("lastCommitted", raft.commitIndex());
       String stalled = raft.applyStall();
       if (stalled != null) {
-        o.put("stalled", stalled); // it has stopped applying for good: restart it
+        o.put("stalled", stalled); // it has stopped applying for good: rebuild it
       }
     }
     o.put("secretKeyId", secretBox.keyId()).put("secretKeyGeneration", secretBox.generation());

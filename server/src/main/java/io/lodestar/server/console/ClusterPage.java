@@ -52,7 +52,7 @@ final class ClusterPage implements Routes.Owner {
             .append(h(m.path("role").asText())).append("\">").append(h(m.path("role").asText()))
             .append("</span>")
             .append(m.hasNonNull("stalled") ? " <span class=\"badge warn\" data-stalled title=\""
-                + h(m.path("stalled").asText()) + "\">stopped applying: restart it</span>" : "")
+                + h(m.path("stalled").asText()) + "\">stopped applying: rebuild it</span>" : "")
             .append("</td><td class=\"num\">")
             .append(m.path("lastApplied").isNull() ? "—" : h(m.path("lastApplied").asText()))
             .append("</td><td class=\"num\">")

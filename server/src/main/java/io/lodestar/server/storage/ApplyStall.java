@@ -13,9 +13,11 @@ import org.slf4j.LoggerFactory;
  * <p>Seen once with Ratis 3.3.0 (SimulatedClusterTest, 2026-12-06): a former leader rejoining
  * while two snapshot installs from the new leader ran on it loaded the older snapshot while its
  * log had moved past the newer one. Ratis' applier then spins on the missing entry, and stopping
- * the server waits for it forever. A restart heals it (the member then asks the leader for what
- * follows its snapshot: SimulatedClusterTest); this makes it loud instead of a silently stale
- * follower.
+ * the server waits for it forever. A restart heals it only when the leader no longer holds the
+ * entries after the member's log (it then sends a snapshot); rebuilding the member always does
+ * (SimulatedClusterTest). This makes it loud instead of a silently stale follower. Its log is
+ * not deleted by Lodestar: a member that lost entries it acknowledged could help elect a leader
+ * without them.
  *
  * <p>Called on every status read (each SDK heartbeat), so the usual case is two comparisons.
  * Racing callers may both observe a change; the worst case is a check deferred by one call.
@@ -58,8 +60,9 @@ final class ApplyStall {
       return null;
     }
     reason = "stopped applying at log index " + applied + " while " + committed + " is committed: this member's log "
-        + "holds no entry " + (applied + 1) + ", so it cannot catch up (a gap left by a snapshot install). Restart it: "
-        + "it loads its snapshot again and the leader sends what follows, as a snapshot if need be";
+        + "holds no entry " + (applied + 1) + ", so it cannot catch up (a gap left by a snapshot install). A restart "
+        + "does not always heal it; rebuild it: remove it from the cluster, wipe its data directory, start it with "
+        + "--join and add it again (it then receives a snapshot)";
     stalled = reason;
     log.error("Raft: {}", reason);
     return reason;

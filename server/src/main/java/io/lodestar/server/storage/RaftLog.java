@@ -110,6 +110,8 @@ public final class RaftLog implements CommandLog {
   private volatile boolean running;
   private volatile ApplyStall stall = new ApplyStall(ApplyStall.STALL_NANOS);
   private volatile long closeMillis = CLOSE_MILLIS;
+  /** False once a stop went on without Ratis' server (closeServer): its directory stays locked. */
+  private volatile boolean serverStopped = true;
 
   private record Pending(Command command, CompletableFuture<CommandResult> future) {}
 
@@ -580,6 +582,7 @@ public final class RaftLog implements CommandLog {
       Thread.currentThread().interrupt();
     }
     if (closer.isAlive()) {
+      serverStopped = false;
       log.error("Raft node {}: the Raft server did not stop within {} s (applied index {}); stopping without it",
           config.nodeId(), closeMillis / 1000.0, adapter.appliedIndex());
     }
@@ -648,6 +651,11 @@ public final class RaftLog implements CommandLog {
   void bounds(java.time.Duration stallAfter, java.time.Duration closeWithin) {
     stall = new ApplyStall(stallAfter.toNanos());
     closeMillis = closeWithin.toMillis();
+  }
+
+  /** Whether the last stop stopped Ratis' server too (it did not if it waited past the bound). */
+  boolean serverStopped() {
+    return serverStopped;
   }
 
   /** Why this member has stopped applying for good, or null ({@link ApplyStall}). */

@@ -57,6 +57,8 @@ final class SimulatedCluster implements AutoCloseable {
   private final Map<String, Node> live = new LinkedHashMap<>();
   /** Every incarnation that ever ran, live or stopped, for the checker. */
   private final List<Node> incarnations = new CopyOnWriteArrayList<>();
+  /** Members whose last stop left Ratis' server running (RaftLog#serverStopped): no restart here. */
+  private final Set<String> abandoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * @param snapshotEvery log entries between snapshots (small, so restarts and catching up use them)
@@ -168,6 +170,13 @@ final class SimulatedCluster implements AutoCloseable {
 
   private Node start(ClusterConfig config) {
     String id = config.nodeId();
+    if (abandoned.contains(id)) {
+      // a process would exit and restart (which heals a stalled member: SimulatedClusterTest); in
+      // one JVM the old server still holds the directory
+      throw new IllegalStateException(id + "'s last stop left its Raft server running (see RaftLog's "
+          + "'did not stop' error above; Ratis 3.3's applier stalled on a missing entry: ApplyStall): "
+          + "it cannot start again in this JVM");
+    }
     StateMachine sm = new StateMachine();
     List<Applied> applied = new CopyOnWriteArrayList<>();
     // upserts only come from applied commands (a snapshot load replaces the state without any);
@@ -212,6 +221,9 @@ final class SimulatedCluster implements AutoCloseable {
       node = live.remove(id);
     }
     node.log().close();
+    if (!node.log().serverStopped()) {
+      abandoned.add(id);
+    }
   }
 
   synchronized Node node(String id) {

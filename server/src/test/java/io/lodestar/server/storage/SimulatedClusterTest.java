@@ -218,30 +218,35 @@ class SimulatedClusterTest {
 
   /**
    * A member whose log holds no entry after its snapshot (what Ratis 3.3 left once at run time, a
-   * former leader rejoining while two snapshot installs ran on it: ApplyStall) is healed by a
-   * restart: it loads its snapshot, asks the leader for what follows and, as the leader's log no
-   * longer has it, gets a snapshot. The gap is made by hand while the follower is stopped: an early
-   * snapshot of its own instead of its newer ones, its log starting well after it. This is what
-   * the DOWN status of a stalled member tells the operator to do.
+   * former leader rejoining while two snapshot installs ran on it: ApplyStall). The gap is made by
+   * hand while the follower is stopped: an early snapshot of its own instead of its newer ones, its
+   * log starting well after it. No write runs meanwhile, so the leader still holds what follows the
+   * member's log and sends that, not a snapshot: restarted, the member stays stuck. It must say so
+   * (DOWN, naming the gap and the way out; the cluster view too) and never report UP, and the way
+   * out it names, a rebuild (removed, a fresh member added), brings back three members that apply
+   * every write.
    */
   @Test
-  void aMemberRestartedWithAGapAfterItsSnapshotCatchesUpFromTheLeader() throws Exception {
-    try (SimulatedCluster cluster = new SimulatedCluster(dir, 3, SNAPSHOT_EVERY).start();
-        ClientHistory history = new ClientHistory(cluster, 2, 3)) {
-      String follower = cluster.others(cluster.awaitLeader(cluster.ids())).get(0);
+  void aMemberWithAGapInItsLogSaysSoAndARebuildHealsIt() throws Exception {
+    try (SimulatedCluster cluster = new SimulatedCluster(dir, 3, SNAPSHOT_EVERY)
+        .bounds(Duration.ofSeconds(2), Duration.ofSeconds(3)).start();
+        ClientHistory history = new ClientHistory(cluster, 0, 3)) { // this test's writes, one at a time
+      String leader = cluster.awaitLeader(cluster.ids());
+      String follower = cluster.others(leader).get(0);
       RaftLog followerLog = cluster.node(follower).log();
       Path group = dir.resolve(follower).resolve(RaftLog.GROUP_ID.getUuid().toString());
       // an early snapshot kept aside, then written on until the follower's log starts well after it
-      long[] early = new long[1];
-      await().atMost(SimulatedCluster.PATIENCE).ignoreExceptions().until(() -> { // the node may purge it meanwhile
-        List<Long> snaps = snapshotIndexes(group);
-        early[0] = snaps.get(snaps.size() - 1);
-        Path attempt = dir.resolve("kept-" + early[0]);
-        return copySnapshot(group.resolve("sm"), Files.createDirectories(attempt), early[0]) == 2;
-      });
-      long older = early[0];
-      await().atMost(SimulatedCluster.PATIENCE)
-          .until(() -> followerLog.division().getRaftLog().getStartIndex() > older + 1);
+      long older = -1;
+      for (int n = 0; older < 0 || followerLog.division().getRaftLog().getStartIndex() <= older + 1
+          || followerLog.appliedIndex() < cluster.node(leader).log().appliedIndex(); n++) {
+        assertThat(history.send(cluster.node(leader), "early-" + n).acknowledged()).isTrue();
+        List<Long> snaps = older < 0 ? snapshotIndexes(group) : List.of();
+        if (!snaps.isEmpty() && copySnapshot(group.resolve("sm"),
+            Files.createDirectories(dir.resolve("kept-" + snaps.get(snaps.size() - 1))), snaps.get(snaps.size() - 1)) == 2) {
+          older = snaps.get(snaps.size() - 1);
+        }
+        assertThat(n).as("writes before the follower's log moved past its early snapshot").isLessThan(20_000);
+      }
       cluster.stop(follower);
       try (var files = Files.list(group.resolve("sm"))) {
         for (Path f : files.toList()) {
@@ -250,15 +255,32 @@ class SimulatedClusterTest {
       }
       assertThat(copySnapshot(dir.resolve("kept-" + older), group.resolve("sm"), older)).isEqualTo(2);
 
-      SimulatedCluster.Node restarted = cluster.start(follower);
-      history.awaitProgress(10);
-      String leader = cluster.awaitLeader(cluster.ids());
+      RaftLog log = cluster.start(follower).log();
+      for (int n = 0; n < 20; n++) {
+        assertThat(history.send(cluster.node(leader), "later-" + n).acknowledged()).isTrue();
+      }
+      long stuckAt = older;
       await().atMost(SimulatedCluster.PATIENCE).untilAsserted(() -> {
-        assertThat(restarted.log().appliedIndex()).isGreaterThan(restarted.log().division().getRaftLog().getStartIndex());
-        assertThat(restarted.log().appliedIndex()).isGreaterThanOrEqualTo(cluster.node(leader).log().appliedIndex() - 200);
+        LogStatus status = log.status();
+        assertThat(log.appliedIndex()).isEqualTo(stuckAt).isLessThan(log.commitIndex());
+        assertThat(status.state()).isEqualTo(LogStatus.State.DOWN);
+        assertThat(status.reason()).contains("stopped applying at log index " + stuckAt,
+            "holds no entry " + (stuckAt + 1), "rebuild it", "--join");
       });
-      assertThat(restarted.log().applyStall()).isNull();
-      history.awaitProgress(10);
+      assertThat(log.cluster().applyStall()).isEqualTo(log.status().reason());
+
+      // the rebuild: removed (its stop does not hang on the stuck applier), a fresh member added
+      assertTimeoutPreemptively(Duration.ofSeconds(120), () -> cluster.leave(follower));
+      SimulatedCluster.Node rebuilt = cluster.join(4);
+      String now = cluster.awaitLeader(List.of("n1", "n2", "n3", "n4"));
+      for (int n = 0; n < 10; n++) {
+        assertThat(history.send(cluster.node(now), "rebuilt-" + n).acknowledged()).isTrue();
+      }
+      await().atMost(SimulatedCluster.PATIENCE).untilAsserted(() -> {
+        assertThat(rebuilt.log().appliedIndex()).isGreaterThan(stuckAt)
+            .isEqualTo(cluster.node(now).log().appliedIndex());
+        assertThat(rebuilt.log().status().state()).isEqualTo(LogStatus.State.UP);
+      });
       history.check();
     }
   }
