@@ -77,6 +77,13 @@ public final class RaftLog implements CommandLog {
   public static final long WRITE_TIMEOUT_MILLIS = 5000;
   /** A member silent for longer than this is counted as unreachable in {@link #status()}. */
   static final long SILENCE_MILLIS = 3000;
+  /** How often the submitting thread looks for a stalled applier itself ({@link ApplyStall}). */
+  private static final long STALL_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /**
+   * At most one step-down by a stalled leader per this period. Its log is as long as anyone's, so
+   * the next election may pick it again: it steps down again, soon, as it can serve nothing.
+   */
+  private static final long HANDOFF_NANOS = TimeUnit.SECONDS.toNanos(3);
   /** How long a stop waits for Ratis' server to stop ({@link #closeServer()}). */
   static final long CLOSE_MILLIS = 20_000;
   /** The largest Raft entry: a restore carries the whole state. */
@@ -112,6 +119,8 @@ public final class RaftLog implements CommandLog {
   private volatile long closeMillis = CLOSE_MILLIS;
   /** False once a stop went on without Ratis' server (closeServer): its directory stays locked. */
   private volatile boolean serverStopped = true;
+  private final java.util.concurrent.atomic.AtomicLong lastHandOff = new java.util.concurrent.atomic.AtomicLong(
+      System.nanoTime() - HANDOFF_NANOS);
 
   private record Pending(Command command, CompletableFuture<CommandResult> future) {}
 
@@ -386,8 +395,13 @@ public final class RaftLog implements CommandLog {
 
   private void runSubmitter() {
     List<Pending> batch = new ArrayList<>();
+    long checked = System.nanoTime();
     while (running || !queue.isEmpty()) {
       batch.clear();
+      if (System.nanoTime() - checked > STALL_CHECK_NANOS) {
+        checked = System.nanoTime();
+        applyStall(); // noticed (and logged, and a stalled leader hands off) even with nobody asking
+      }
       try {
         Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
         if (first == null) {
@@ -658,7 +672,12 @@ public final class RaftLog implements CommandLog {
     return serverStopped;
   }
 
-  /** Why this member has stopped applying for good, or null ({@link ApplyStall}). */
+  /**
+   * Why this member has stopped applying for good, or null ({@link ApplyStall}). A stalled member
+   * that leads steps down (every {@link #HANDOFF_NANOS} while it leads): as leader it could neither
+   * apply nor answer a write, and a follower that needed what its log lacks would get its old
+   * snapshot.
+   */
   String applyStall() {
     if (server == null) {
       return null;
@@ -669,8 +688,50 @@ public final class RaftLog implements CommandLog {
     } catch (RuntimeException e) {
       return null; // not running: status() says so
     }
-    return stall.check(adapter.appliedIndex(), raftLog.getLastCommittedIndex(), System.nanoTime(),
+    String stalled = stall.check(adapter.appliedIndex(), raftLog.getLastCommittedIndex(), System.nanoTime(),
         i -> raftLog.getTermIndex(i) != null);
+    if (stalled != null && running && isLeader()) {
+      handOff();
+    }
+    return stalled;
+  }
+
+  private void handOff() {
+    long last = lastHandOff.get();
+    long now = System.nanoTime();
+    if (now - last < HANDOFF_NANOS || !lastHandOff.compareAndSet(last, now)) {
+      return;
+    }
+    // a step-down, not a transfer: Ratis serves a transfer only from a leader that has applied its
+    // term's first entry, which a stalled one never does; the next election picks among all
+    // straight to this node's server: a client's request could queue behind writes that a stalled
+    // leader never answers
+    log.warn("Raft node {}: has stopped applying while leading; stepping down", config.nodeId());
+    try {
+      server.transferLeadershipAsync(new org.apache.ratis.protocol.TransferLeadershipRequest(
+          org.apache.ratis.protocol.ClientId.randomId(), RaftPeerId.valueOf(config.nodeId()), GROUP_ID, 0, null,
+          10_000)).whenComplete((r, err) -> {
+            if (err != null || !r.isSuccess()) {
+              log.warn("Raft: stepping down failed: {}", err != null ? err.toString() : r.getException());
+            }
+          });
+    } catch (IOException | RuntimeException e) {
+      log.warn("Raft: stepping down failed: {}", e.toString());
+    }
+  }
+
+  /** Tests: asks the leader to hand leadership to {@code id}; whether it did within 10 s. */
+  boolean transferLeadership(String id) {
+    try {
+      RaftClientReply r = client.admin().transferLeadership(RaftPeerId.valueOf(id), 10_000);
+      if (!r.isSuccess()) {
+        log.warn("Raft: handing leadership to {} failed: {}", id, r.getException());
+      }
+      return r.isSuccess();
+    } catch (IOException | RuntimeException e) {
+      log.warn("Raft: handing leadership to {} failed: {}", id, e.toString());
+      return false;
+    }
   }
 
   /** Membership, backup and restore, and lease-holder liveness: administration of this node's cluster. */

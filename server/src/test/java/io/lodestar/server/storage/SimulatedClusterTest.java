@@ -222,8 +222,8 @@ class SimulatedClusterTest {
    * hand while the follower is stopped: an early snapshot of its own instead of its newer ones, its
    * log starting well after it. No write runs meanwhile, so the leader still holds what follows the
    * member's log and sends that, not a snapshot: restarted, the member stays stuck. It must say so
-   * (DOWN, naming the gap and the way out; the cluster view too) and never report UP, and the way
-   * out it names, a rebuild (removed, a fresh member added), brings back three members that apply
+   * (DOWN, naming the gap and the way out; the cluster view too) and never report UP; made leader,
+   * it hands leadership on by itself; and the way out it names, a rebuild (removed, a fresh member added), brings back three members that apply
    * every write.
    */
   @Test
@@ -268,6 +268,16 @@ class SimulatedClusterTest {
             "holds no entry " + (stuckAt + 1), "rebuild it", "--join");
       });
       assertThat(log.cluster().applyStall()).isEqualTo(log.status().reason());
+
+      // made leader, it could neither apply nor answer a write: it hands leadership on by itself
+      String current = cluster.awaitLeader(cluster.ids());
+      await().atMost(SimulatedCluster.PATIENCE).until(() -> cluster.node(current).log().transferLeadership(follower)
+          || log.isLeader());
+      await().atMost(SimulatedCluster.PATIENCE).until(() -> {
+        String l = cluster.node(current).log().leaderId();
+        return l != null && !l.equals(follower) && cluster.node(l).log().isLeaderReady();
+      });
+      assertThat(history.send(cluster.node(current), "after-hand-off").acknowledged()).isTrue();
 
       // the rebuild: removed (its stop does not hang on the stuck applier), a fresh member added
       assertTimeoutPreemptively(Duration.ofSeconds(120), () -> cluster.leave(follower));
