@@ -117,8 +117,8 @@ public final class RaftLog implements CommandLog {
   private volatile boolean running;
   private volatile ApplyStall stall = new ApplyStall(ApplyStall.STALL_NANOS);
   private volatile long closeMillis = CLOSE_MILLIS;
-  /** False once a stop went on without Ratis' server (closeServer): its directory stays locked. */
-  private volatile boolean serverStopped = true;
+  /** Open while Ratis' server is not stopped: before a stop, or after one that went on without it. */
+  private final java.util.concurrent.CountDownLatch serverClosed = new java.util.concurrent.CountDownLatch(1);
   private final java.util.concurrent.atomic.AtomicLong lastHandOff = new java.util.concurrent.atomic.AtomicLong(
       System.nanoTime() - HANDOFF_NANOS);
 
@@ -586,6 +586,8 @@ public final class RaftLog implements CommandLog {
         server.close();
       } catch (IOException e) {
         log.warn("Closing the Raft server: {}", e.toString());
+      } finally {
+        serverClosed.countDown();
       }
     }, "lodestar-raft-close");
     closer.setDaemon(true);
@@ -596,7 +598,6 @@ public final class RaftLog implements CommandLog {
       Thread.currentThread().interrupt();
     }
     if (closer.isAlive()) {
-      serverStopped = false;
       log.error("Raft node {}: the Raft server did not stop within {} s (applied index {}); stopping without it",
           config.nodeId(), closeMillis / 1000.0, adapter.appliedIndex());
     }
@@ -667,9 +668,12 @@ public final class RaftLog implements CommandLog {
     closeMillis = closeWithin.toMillis();
   }
 
-  /** Whether the last stop stopped Ratis' server too (it did not if it waited past the bound). */
+  /**
+   * Whether Ratis' server has stopped: false before a stop, and after one that went on without it
+   * until the server's own stop ends (if ever).
+   */
   boolean serverStopped() {
-    return serverStopped;
+    return serverClosed.getCount() == 0;
   }
 
   /**

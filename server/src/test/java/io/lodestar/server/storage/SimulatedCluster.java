@@ -58,7 +58,7 @@ final class SimulatedCluster implements AutoCloseable {
   /** Every incarnation that ever ran, live or stopped, for the checker. */
   private final List<Node> incarnations = new CopyOnWriteArrayList<>();
   /** Members whose last stop left Ratis' server running (RaftLog#serverStopped): no restart here. */
-  private final Set<String> abandoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Map<String, RaftLog> abandoned = new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * @param snapshotEvery log entries between snapshots (small, so restarts and catching up use them)
@@ -170,7 +170,8 @@ final class SimulatedCluster implements AutoCloseable {
 
   private Node start(ClusterConfig config) {
     String id = config.nodeId();
-    if (abandoned.contains(id)) {
+    RaftLog left = abandoned.get(id);
+    if (left != null && !left.serverStopped()) {
       // a process would exit and restart (which heals a stalled member: SimulatedClusterTest); in
       // one JVM the old server still holds the directory
       throw new IllegalStateException(id + "'s last stop left its Raft server running (see RaftLog's "
@@ -222,7 +223,7 @@ final class SimulatedCluster implements AutoCloseable {
     }
     node.log().close();
     if (!node.log().serverStopped()) {
-      abandoned.add(id);
+      abandoned.put(id, node.log());
     }
   }
 

@@ -320,6 +320,11 @@ class SimulatedClusterTest {
 
       assertTimeoutPreemptively(Duration.ofSeconds(60), () -> cluster.stop(follower),
           "a stop must not wait for an applier that cannot move");
+      assertThat(log.serverStopped()).as("its Raft server, left behind").isFalse();
+      // once the applier may move again, the server left behind ends its own stop (and stops
+      // writing into the directory the test deletes)
+      gate.countDown();
+      await().atMost(SimulatedCluster.PATIENCE).until(log::serverStopped);
     } finally {
       gate.countDown();
     }
