@@ -706,10 +706,9 @@ public final class RaftLog implements CommandLog {
     if (now - last < HANDOFF_NANOS || !lastHandOff.compareAndSet(last, now)) {
       return;
     }
-    // a step-down, not a transfer: Ratis serves a transfer only from a leader that has applied its
-    // term's first entry, which a stalled one never does; the next election picks among all
-    // straight to this node's server: a client's request could queue behind writes that a stalled
-    // leader never answers
+    // A step-down, not a transfer: Ratis serves a transfer only from a leader that has applied its
+    // term's first entry, which a stalled one never does; the next election picks among all. Sent
+    // straight to this node's server: a client's request could queue behind unanswered writes.
     log.warn("Raft node {}: has stopped applying while leading; stepping down", config.nodeId());
     try {
       server.transferLeadershipAsync(new org.apache.ratis.protocol.TransferLeadershipRequest(
