@@ -49,6 +49,11 @@ public final class CompareBench implements Callable<Integer> {
       + "(full plan: 1000000); 0 for none.")
   List<Integer> scaleTiers;
 
+  @Option(names = "--profile", description = "Also record where each JVM's Java time goes in W1, W2 and W4 (JFR "
+      + "execution samples of every JVM server and of the clients); the report gains a table. The recordings cost "
+      + "the JVM peers a little CPU and memory, so a profiled run's figures are marked as such.")
+  boolean profile;
+
   @Override
   public Integer call() throws Exception {
     Plan plan = (quick ? Plan.quick() : Plan.full()).withTiers(tiers,
@@ -68,21 +73,23 @@ public final class CompareBench implements Callable<Integer> {
     String load = loadAverage();
     String startedAt = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
     long start = System.nanoTime();
-    List<Results> all = run(chosen, plan, heap, System.out);
-    String header = String.format(Locale.ROOT, "Measured on %s with `./lodestar bench compare%s` (%s plan, "
+    List<Results> all = run(chosen, plan, heap, System.out, profile);
+    String header = String.format(Locale.ROOT, "Measured on %s with `./lodestar bench compare%s%s` (%s plan, "
         + "%.0f minutes): %d cores, %s, Java %s (every JVM peer's server and all the clients); load average %s before and %s after. Every server ran alone on "
         + "loopback, one after another, each started once the machine was quiet (90 %% idle over a second), "
         + "with its clients in the benchmark's JVM on the same cores; figures are "
-        + "from one run.", LocalDate.now(), quick ? " --quick" : "", plan.label(), (System.nanoTime() - start) / 6e10,
+        + "from one run.%s", LocalDate.now(), quick ? " --quick" : "", profile ? " --profile" : "", plan.label(), (System.nanoTime() - start) / 6e10,
         Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"), load,
-        loadAverage());
+        loadAverage(), profile ? " JFR recorded every JVM server (not etcd) and the clients throughout: their CPU "
+            + "and memory figures carry its cost." : "");
     Report r = new Report(all, plan, header);
     if (noReport) {
       System.out.println(r.markdown());
     } else {
       Path charts = file.resolveSibling("bench");
       String command = "bench compare" + (quick ? " --quick" : "") + (tiers.isEmpty() ? "" : " --tiers " + tiers)
-          + (scaleTiers == null ? "" : " --scale-tiers " + scaleTiers) + " --heap " + heap;
+          + (scaleTiers == null ? "" : " --scale-tiers " + scaleTiers) + " --heap " + heap
+          + (profile ? " --profile" : "");
       Path json = RunLog.write(charts.resolve("runs"), new RunLog.Run(startedAt, plan.label(), command, load,
           loadAverage(), LodestarPeer.gitRevision(), Report.ratios(all, plan), all));
       r.writeInto(file);
@@ -93,8 +100,17 @@ public final class CompareBench implements Callable<Integer> {
     return all.stream().anyMatch(x -> x.error != null) ? 1 : 0;
   }
 
-  /** Runs the plan against each peer in turn; a peer that fails is reported, not fatal. */
   static List<Results> run(List<Supplier<Peer>> peers, Plan plan, String heap, PrintStream out) throws Exception {
+    return run(peers, plan, heap, out, false);
+  }
+
+  /**
+   * Runs the plan against each peer in turn; a peer that fails is reported, not fatal. With
+   * {@code profile}, each JVM server and this JVM are recorded with JFR from the peer's start
+   * (after it is timed) to its last workload.
+   */
+  static List<Results> run(List<Supplier<Peer>> peers, Plan plan, String heap, PrintStream out, boolean profile)
+      throws Exception {
     List<Results> all = new ArrayList<>();
     for (Supplier<Peer> supplier : peers) {
       Path work = Files.createTempDirectory("lodestar-compare-");
@@ -115,7 +131,12 @@ public final class CompareBench implements Callable<Integer> {
             results.notes.add(peer.startNote());
           }
           out.printf("  %s: ready in %.1f s (%s)%n", peer.name(), results.startSeconds, results.version);
-          new Workloads(peer, plan, out, results).run();
+          if (profile) {
+            Results measured = results;
+            profiled(peer, work, results, out, () -> new Workloads(peer, plan, out, measured).run());
+          } else {
+            new Workloads(peer, plan, out, results).run();
+          }
         } catch (Exception e) {
           // what was measured before the failure stays in the report
           if (results == null) {
@@ -131,6 +152,47 @@ public final class CompareBench implements Callable<Integer> {
       delete(work);
     }
     return all;
+  }
+
+  interface Work {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs {@code work} with JFR recording the server (a JVM peer's) and this JVM, then cuts both
+   * recordings into the workloads' windows. A recording that cannot be made or read is noted, and
+   * the measurements stand.
+   */
+  private static void profiled(Peer peer, Path work, Results results, PrintStream out, Work workloads)
+      throws Exception {
+    JfrProfile.Recorder server = null;
+    if (peer.jvm()) {
+      try {
+        server = JfrProfile.process(peer.pid(), work);
+      } catch (java.io.IOException e) {
+        results.notes.add("the server could not be profiled: " + e.getMessage());
+      }
+    }
+    JfrProfile.Recorder clients = JfrProfile.thisJvm();
+    try {
+      settle(out); // starting JFR costs the server a moment of CPU: not W1's
+      workloads.run();
+    } finally {
+      Path clientFile = clients.stop(work.resolve("clients.jfr"));
+      results.clientProfile.putAll(JfrProfile.summarize(clientFile, results.windows));
+      if (server != null) {
+        try {
+          results.serverProfile.putAll(JfrProfile.summarize(server.stop(work.resolve("server.jfr")),
+              results.windows));
+        } catch (java.io.IOException e) {
+          results.notes.add("the server's profile could not be read: " + e.getMessage());
+        }
+      }
+      for (String w : results.windows.keySet()) {
+        out.println("  " + w + " Java samples: server " + JfrProfile.line(results.serverProfile.get(w))
+            + "; clients " + JfrProfile.line(results.clientProfile.get(w)));
+      }
+    }
   }
 
   /**

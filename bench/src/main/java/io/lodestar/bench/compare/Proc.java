@@ -218,9 +218,12 @@ final class Proc {
     return sum == 0 ? -1 : sum;
   }
 
-  private static String jcmd(long pid, String command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-        Long.toString(pid), command).redirectErrorStream(true).start();
+  /** Runs {@code jcmd pid command args...} and returns its output. */
+  static String jcmd(long pid, String command, String... args) throws IOException, InterruptedException {
+    List<String> line = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd")
+        .toString(), Long.toString(pid), command));
+    line.addAll(List.of(args));
+    Process p = new ProcessBuilder(line).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     p.waitFor();
     return out;

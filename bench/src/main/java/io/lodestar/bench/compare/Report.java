@@ -78,6 +78,7 @@ final class Report {
     }
     md.append('\n');
     md.append(cpuByThread());
+    md.append(javaTime());
 
     md.append("| Peer | Versions | Settings |\n|---|---|---|\n");
     for (Results r : results) {
@@ -345,6 +346,42 @@ final class Report {
       }
     }
     return s.append('\n').toString();
+  }
+
+  /**
+   * With {@code --profile}: where each process's Java time went in W1, W2 and W4, by the code that
+   * asked for it and by the hottest methods ({@link JfrProfile}); nothing in a run without it.
+   */
+  private String javaTime() {
+    List<String> workloads = List.of("W1 " + plan.keepAliveCounts().get(0), "W2", "W4");
+    StringBuilder rows = new StringBuilder();
+    for (String w : workloads) {
+      for (Results r : results) {
+        JfrProfile.Summary server = r.serverProfile == null ? null : r.serverProfile.get(w);
+        JfrProfile.Summary clients = r.clientProfile == null ? null : r.clientProfile.get(w);
+        if (server != null) {
+          rows.append(profileRow(w, r.peer, "server", server));
+        }
+        if (clients != null) {
+          rows.append(profileRow(w, r.peer, "clients", clients));
+        }
+      }
+    }
+    if (rows.length() == 0) {
+      return "";
+    }
+    return "Where the Java time went (`--profile`): JFR's execution samples, one per running Java thread every "
+        + JfrProfile.PERIOD.toMillis() + " ms at most, put down to the code that asked for the time (the package of the "
+        + "first frame outside the JDK) and to the method on top of the stack (its own time). Threads in native code "
+        + "(system calls), the JIT compilers and the collector are not sampled: the table above has their CPU. etcd "
+        + "is not a JVM.\n\n| Workload | Peer | Process | Samples | Code | Hottest methods |\n|---|---|---|---:|---|---|\n"
+        + rows + "\n";
+  }
+
+  private String profileRow(String workload, String peer, String process, JfrProfile.Summary s) {
+    return "| " + workloadName(workload) + " | " + peer + " | " + process + " | " + s.samples() + " | "
+        + JfrProfile.shares(s.code()).replace('|', '/') + " | " + JfrProfile.shares(s.methods()).replace('|', '/')
+        + " |\n";
   }
 
   /**

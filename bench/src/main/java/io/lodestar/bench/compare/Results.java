@@ -39,6 +39,14 @@ final class Results {
   Map<String, Map<String, Double>> serverThreadCpu = new LinkedHashMap<>();
   /** The clients' JVM's CPU seconds per thread group in W1, W2 and W4; null in runs recorded before it. */
   Map<String, Map<String, Double>> clientThreadCpu = new LinkedHashMap<>();
+  /**
+   * With {@code --profile}: where the server's and the clients' Java time went in W1, W2 and W4
+   * (JFR's execution samples, {@link JfrProfile}); empty otherwise, null in runs recorded before it.
+   */
+  Map<String, JfrProfile.Summary> serverProfile = new LinkedHashMap<>();
+  Map<String, JfrProfile.Summary> clientProfile = new LinkedHashMap<>();
+  /** Each workload's time span, to cut the profiles by; not kept in the run's JSON. */
+  transient Map<String, java.time.Instant[]> windows = new LinkedHashMap<>();
   String error;
   /** What the table cannot say: tiers not reached and the like. */
   final List<String> notes = new ArrayList<>();

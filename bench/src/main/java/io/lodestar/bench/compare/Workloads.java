@@ -99,6 +99,7 @@ final class Workloads {
     Map<String, Double> ownThreads0 = Proc.threadCpuSeconds(ProcessHandle.current().pid());
     double serverCpu0 = Proc.cpuSeconds(peer.pid());
     double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
+    java.time.Instant began = java.time.Instant.now();
     long start = System.nanoTime();
     long deadline = start + (plan.isScaleTier(count) ? plan.scaleBudget() : plan.registrationBudget()).toNanos();
     // A peer that starts refusing under load (timeouts, errors) ends the tier; it is reported, and
@@ -134,6 +135,7 @@ final class Workloads {
       pool.shutdownNow();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
+    window("W1 " + count, began);
     if (done.get() < count) {
       Exception e = failure.get();
       String why = e != null ? "registration failed (" + (e.getMessage() == null ? e.toString() : e.getMessage())
@@ -186,6 +188,11 @@ final class Workloads {
         heap < 0 ? "n/a" : String.format("%,d MiB (%.0f B/instance)", heap >> 20, k.heapBytesPerInstance()));
   }
 
+  /** Notes a workload's time span, from {@code from} to now, for the JFR profiles (when recorded). */
+  private void window(String key, java.time.Instant from) {
+    results.windows.put(key, new java.time.Instant[] {from, java.time.Instant.now()});
+  }
+
   /**
    * Keeps the server's CPU per thread group since {@code before} in the results under {@code key}
    * and prints the largest groups: a run slower than another then shows where its CPU went.
@@ -231,6 +238,7 @@ final class Workloads {
       Map<String, Double> ownThreads0 = Proc.threadCpuSeconds(ProcessHandle.current().pid());
       double serverCpu0 = Proc.cpuSeconds(peer.pid());
       double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
+      java.time.Instant from = java.time.Instant.now();
       long deadline = System.nanoTime() + plan.readWindow().toNanos();
       long start = System.nanoTime();
       List<Future<?>> futures = new ArrayList<>();
@@ -249,6 +257,7 @@ final class Workloads {
         f.get();
       }
       double seconds = (System.nanoTime() - start) / 1e9;
+      window("W4", from);
       results.readsPerSecond = reads.get() / seconds;
       // CPU per read barely moves with the machine's load, unlike reads/s: what a lever changed shows here
       double serverCpu = Proc.cpuSeconds(peer.pid()) - serverCpu0;
@@ -288,6 +297,7 @@ final class Workloads {
       Map<String, Double> ownThreads0 = Proc.threadCpuSeconds(ProcessHandle.current().pid());
       double serverCpu0 = Proc.cpuSeconds(peer.pid());
       double ownCpu0 = Proc.cpuSeconds(ProcessHandle.current().pid());
+      java.time.Instant from = java.time.Instant.now();
       ScheduledRun writes = new ScheduledRun(plan.changeEvery());
       for (int k = 0; k < changes; k++) {
         writes.next();
@@ -302,6 +312,7 @@ final class Workloads {
         Thread.sleep(50); // waiting for peers' watchers, bounded by the deadline
       }
       progress.stop();
+      window("W2", from);
       results.notifyServerCpuMsPerChange = (Proc.cpuSeconds(peer.pid()) - serverCpu0) * 1000 / changes;
       results.notifyClientCpuMsPerChange = (Proc.cpuSeconds(ProcessHandle.current().pid()) - ownCpu0) * 1000
           / changes;

@@ -54,7 +54,7 @@ class CompareBenchTest {
   void runMeasuresEveryWorkloadAndWritesTheReport(@TempDir Path dir) throws Exception {
     // ZooKeeper runs from jars on the class path, so CI needs nothing installed for it
     List<Supplier<Peer>> peers = List.of(CompareBench.peer("zookeeper"), CompareBench.peer("lodestar"));
-    List<Results> results = CompareBench.run(peers, TINY, "256m", System.out);
+    List<Results> results = CompareBench.run(peers, TINY, "256m", System.out, true); // with --profile
 
     assertThat(results).extracting(x -> x.peer).containsExactly("ZooKeeper", "Lodestar");
     assertThat(results).allSatisfy(x -> {
@@ -83,6 +83,17 @@ class CompareBenchTest {
         .allSatisfy((workload, threads) -> assertThat(threads).isNotEmpty()
             .allSatisfy((group, seconds) -> assertThat(seconds).isGreaterThanOrEqualTo(0.005))));
 
+    // --profile: both JVM servers and the clients recorded, cut into W1, W2 and W4
+    assertThat(results).allSatisfy(x -> {
+      assertThat(x.serverProfile).containsKeys("W1 10", "W2", "W4");
+      assertThat(x.clientProfile).containsKeys("W1 10", "W2", "W4");
+    });
+    JfrProfile.Summary w4 = r.serverProfile.get("W4"); // a second of reads keeps the server's threads running
+    assertThat(w4.samples()).isPositive();
+    assertThat(w4.code()).isNotEmpty().allSatisfy(x -> assertThat(x.share()).isBetween(0.0, 1.0));
+    assertThat(w4.code().stream().mapToDouble(JfrProfile.Share::share).sum()).isLessThanOrEqualTo(1.0 + 1e-9);
+    assertThat(r.clientProfile.get("W4").samples()).isPositive();
+
     Path md = dir.resolve("benchmarks.md");
     Files.writeString(md, "# Benchmarks\n\nEarlier text stays.\n");
     Report report = new Report(results, TINY, "header line");
@@ -107,6 +118,10 @@ class CompareBenchTest {
         .containsPattern("\\| W3, 10 held \\| Lodestar \\| [^|]+ \\| – \\|")
         .containsPattern("\\| W4 \\| Lodestar \\| [^|]+ [0-9]+\\.[0-9]{2}")
         .containsPattern("\\| W2, [0-9]+ changes \\| Lodestar \\| [^|]+ \\| [^|]+ \\|");
+    // and where their Java time went, when profiled
+    assertThat(text).contains("Where the Java time went")
+        .containsPattern("\\| W4 \\| Lodestar \\| server \\| " + w4.samples() + " \\| [^|]+ [0-9]+ % [^|]*\\| [^|]+\\.[^|]+ [0-9]+ %")
+        .containsPattern("\\| W1, 10 registrations \\| ZooKeeper \\| clients \\| [0-9]+ \\|");
     // what a W2 change cost each side, per peer
     assertThat(results).allSatisfy(x -> assertThat(x.notifyServerCpuMsPerChange).isPositive());
     assertThat(results).allSatisfy(x -> assertThat(x.notifyClientCpuMsPerChange).isPositive());
@@ -134,6 +149,7 @@ class CompareBenchTest {
     assertThat(back).extracting(RunLog.Run::revision).containsExactly("git x", "git y");
     assertThat(back.get(1).results()).extracting(x -> x.peer).containsExactly("ZooKeeper", "Lodestar");
     assertThat(back.get(1).results().get(1).tier(10).rssBytes()).isEqualTo(r.tier(10).rssBytes());
+    assertThat(back.get(1).results().get(1).serverProfile.get("W4")).isEqualTo(w4);
     assertThat(back.get(1).ratios()).containsOnlyKeys(ratios.keySet());
     Charts.writeTrend(back, dir.resolve("bench"));
     assertThat(ImageIO.read(dir.resolve("bench").resolve("compare-trend.png").toFile()).getWidth()).isEqualTo(960);

@@ -1,0 +1,198 @@
+package io.lodestar.bench.compare;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordingFile;
+
+/**
+ * Where a process's Java time went in each workload, from JFR's execution samples: one recording
+ * per process over a peer's whole run (the server's through {@code jcmd}, the clients' in this JVM),
+ * cut afterwards into the workloads' windows. Only {@code jdk.ExecutionSample} is enabled, every
+ * 10 ms, so the recording costs the profiled process little and adds no other events.
+ *
+ * <p>A sample is put down to two things: the code that asked for the time (the package of its first
+ * frame outside the JDK, so a {@code HashMap.get} called by the registry counts as the registry's)
+ * and the method on top of the stack (its own time). Threads in native code (a {@code writev}, an
+ * {@code epoll_wait}), the JIT compilers and the collector are not sampled; the per-thread CPU
+ * table has them.
+ */
+final class JfrProfile {
+  static final Duration PERIOD = Duration.ofMillis(10);
+  private static final String EVENT = "jdk.ExecutionSample";
+  /** Code groups and methods kept per window. */
+  static final int TOP = 5;
+  private static final String[] JDK = {"java.", "javax.", "jdk.", "sun.", "com.sun."};
+
+  private JfrProfile() {}
+
+  /** What one process spent its sampled Java time on in one window. */
+  record Summary(long samples, List<Share> code, List<Share> methods) {}
+
+  /** A code group or method and its share of the window's samples, 0–1. */
+  record Share(String name, double share) {}
+
+  /** A running recording; {@link #stop} ends it and returns its file. */
+  interface Recorder {
+    Path stop(Path file) throws Exception;
+  }
+
+  /** Records this JVM: the benchmark's clients. */
+  static Recorder thisJvm() {
+    Recording r = new Recording();
+    r.setName("bench-clients");
+    r.enable(EVENT).withPeriod(PERIOD);
+    r.setToDisk(true);
+    r.start();
+    return file -> {
+      r.stop();
+      r.dump(file);
+      r.close();
+      return file;
+    };
+  }
+
+  /** Records another JVM (a peer's server) through {@code jcmd}, with settings written to {@code dir}. */
+  static Recorder process(long pid, Path dir) throws IOException, InterruptedException {
+    Path settings = dir.resolve("execution-samples.jfc");
+    Files.writeString(settings, """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <configuration version="2.0" label="bench compare" description="Java execution samples only">
+          <event name="%s">
+            <setting name="enabled">true</setting>
+            <setting name="period">%d ms</setting>
+          </event>
+        </configuration>
+        """.formatted(EVENT, PERIOD.toMillis()), StandardCharsets.UTF_8);
+    String name = "bench-server";
+    expect(Proc.jcmd(pid, "JFR.start", "name=" + name, "settings=" + settings), "Started recording");
+    return file -> {
+      expect(Proc.jcmd(pid, "JFR.stop", "name=" + name, "filename=" + file.toAbsolutePath()), "Stopped recording");
+      return file;
+    };
+  }
+
+  private static void expect(String jcmdOutput, String success) throws IOException {
+    if (!jcmdOutput.contains(success)) {
+      throw new IOException("jcmd: " + jcmdOutput.strip());
+    }
+  }
+
+  /** Each window's summary ({@code windows}: name → [start, end)), in the windows' order. */
+  static Map<String, Summary> summarize(Path recording, Map<String, Instant[]> windows) throws IOException {
+    Map<String, Counts> counts = new LinkedHashMap<>();
+    windows.keySet().forEach(k -> counts.put(k, new Counts()));
+    try (RecordingFile file = new RecordingFile(recording)) {
+      while (file.hasMoreEvents()) {
+        RecordedEvent e = file.readEvent();
+        if (!e.getEventType().getName().equals(EVENT) || e.getStackTrace() == null
+            || e.getStackTrace().getFrames().isEmpty()) {
+          continue;
+        }
+        Instant at = e.getStartTime();
+        for (Map.Entry<String, Instant[]> w : windows.entrySet()) {
+          if (!at.isBefore(w.getValue()[0]) && at.isBefore(w.getValue()[1])) {
+            counts.get(w.getKey()).add(e.getStackTrace().getFrames());
+          }
+        }
+      }
+    }
+    Map<String, Summary> out = new LinkedHashMap<>();
+    counts.forEach((k, c) -> out.put(k, c.summary()));
+    return out;
+  }
+
+  /** One summary on one line: "812 samples: io.netty.handler 31 %, …; hottest: Foo.bar 4 %, …", or "–". */
+  static String line(Summary s) {
+    if (s == null) {
+      return "–";
+    }
+    if (s.samples() == 0) {
+      return "no samples";
+    }
+    return s.samples() + " samples: " + shares(s.code()) + "; hottest " + shares(s.methods());
+  }
+
+  /** "io.netty.handler 31 %, io.grpc.internal 12 %". */
+  static String shares(List<Share> shares) {
+    return shares.stream().map(x -> x.name() + " " + Math.round(x.share() * 100) + " %")
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
+
+  /** "io.netty.handler.codec.http2.X" → "io.netty.handler": at most three names of the class's package, the library or module that owns the code. */
+  static String codeGroup(String className) {
+    int dot = -1;
+    for (int i = 0; i < 3; i++) {
+      int next = className.indexOf('.', dot + 1);
+      if (next < 0) {
+        break;
+      }
+      dot = next;
+    }
+    return dot < 0 ? className : className.substring(0, dot);
+  }
+
+  private static boolean jdk(String className) {
+    for (String p : JDK) {
+      if (className.startsWith(p)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static final class Counts {
+    long samples;
+    final Map<String, Long> code = new HashMap<>();
+    final Map<String, Long> methods = new HashMap<>();
+
+    void add(List<RecordedFrame> frames) {
+      samples++;
+      String top = frames.get(0).getMethod().getType().getName();
+      methods.merge(simpleName(top) + "." + frames.get(0).getMethod().getName(), 1L, Long::sum);
+      String group = "JDK";
+      for (RecordedFrame f : frames) {
+        String type = f.getMethod().getType().getName();
+        if (!jdk(type)) {
+          group = codeGroup(type);
+          break;
+        }
+      }
+      code.merge(group, 1L, Long::sum);
+    }
+
+    Summary summary() {
+      return new Summary(samples, top(code), top(methods));
+    }
+
+    private List<Share> top(Map<String, Long> m) {
+      List<Share> shares = new ArrayList<>();
+      m.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()
+          .thenComparing(Map.Entry.comparingByKey())).limit(TOP)
+          .forEach(e -> shares.add(new Share(e.getKey(), e.getValue() / (double) samples)));
+      return shares;
+    }
+
+    /** "a.b.Foo" → "Foo"; a hidden class ("a.b.Foo$$Lambda$12.640935133") → "Foo$$Lambda$12". */
+    static String simpleName(String className) {
+      String name = className;
+      int dot = name.lastIndexOf('.');
+      if (dot > 0 && name.substring(dot + 1).chars().allMatch(Character::isDigit)) {
+        name = name.substring(0, dot);
+        dot = name.lastIndexOf('.');
+      }
+      return name.substring(dot + 1);
+    }
+  }
+}
