@@ -50,7 +50,7 @@ public final class CompareBench implements Callable<Integer> {
   List<Integer> scaleTiers;
 
   @Option(names = "--profile", description = "Also record where each JVM's Java time goes in W1, W2 and W4 (JFR "
-      + "execution samples of every JVM server and of the clients); the report gains a table. The recordings cost "
+      + "execution samples of every JVM server and of the clients); the report gains a table. The recordings, kept for their stacks, cost "
       + "the JVM peers a little CPU and memory, so a profiled run's figures are marked as such.")
   boolean profile;
 
@@ -107,11 +107,12 @@ public final class CompareBench implements Callable<Integer> {
   /**
    * Runs the plan against each peer in turn; a peer that fails is reported, not fatal. With
    * {@code profile}, each JVM server and this JVM are recorded with JFR from the peer's start
-   * (after it is timed) to its last workload.
+   * (after it is timed) to its last workload; the recordings are kept, for their stacks.
    */
   static List<Results> run(List<Supplier<Peer>> peers, Plan plan, String heap, PrintStream out, boolean profile)
       throws Exception {
     List<Results> all = new ArrayList<>();
+    Path recordings = profile ? Files.createTempDirectory("lodestar-compare-profiles-") : null;
     for (Supplier<Peer> supplier : peers) {
       Path work = Files.createTempDirectory("lodestar-compare-");
       try (Peer peer = supplier.get()) {
@@ -133,7 +134,7 @@ public final class CompareBench implements Callable<Integer> {
           out.printf("  %s: ready in %.1f s (%s)%n", peer.name(), results.startSeconds, results.version);
           if (profile) {
             Results measured = results;
-            profiled(peer, work, results, out, () -> new Workloads(peer, plan, out, measured).run());
+            profiled(peer, work, recordings, results, out, () -> new Workloads(peer, plan, out, measured).run());
           } else {
             new Workloads(peer, plan, out, results).run();
           }
@@ -151,6 +152,10 @@ public final class CompareBench implements Callable<Integer> {
       }
       delete(work);
     }
+    if (recordings != null) {
+      out.println("JFR recordings, with their stacks, kept in " + recordings
+          + " (read them with `jfr print --events jdk.ExecutionSample` or JDK Mission Control)");
+    }
     return all;
   }
 
@@ -163,8 +168,9 @@ public final class CompareBench implements Callable<Integer> {
    * recordings into the workloads' windows. A recording that cannot be made or read is noted, and
    * the measurements stand.
    */
-  private static void profiled(Peer peer, Path work, Results results, PrintStream out, Work workloads)
-      throws Exception {
+  private static void profiled(Peer peer, Path work, Path recordings, Results results, PrintStream out,
+      Work workloads) throws Exception {
+    String prefix = peer.name().toLowerCase(java.util.Locale.ROOT);
     JfrProfile.Recorder server = null;
     if (peer.jvm()) {
       try {
@@ -178,11 +184,11 @@ public final class CompareBench implements Callable<Integer> {
       settle(out); // starting JFR costs the server a moment of CPU: not W1's
       workloads.run();
     } finally {
-      Path clientFile = clients.stop(work.resolve("clients.jfr"));
+      Path clientFile = clients.stop(recordings.resolve(prefix + "-clients.jfr"));
       results.clientProfile.putAll(JfrProfile.summarize(clientFile, results.windows));
       if (server != null) {
         try {
-          results.serverProfile.putAll(JfrProfile.summarize(server.stop(work.resolve("server.jfr")),
+          results.serverProfile.putAll(JfrProfile.summarize(server.stop(recordings.resolve(prefix + "-server.jfr")),
               results.windows));
         } catch (java.io.IOException e) {
           results.notes.add("the server's profile could not be read: " + e.getMessage());

@@ -24,7 +24,8 @@ import jdk.jfr.consumer.RecordingFile;
  *
  * <p>A sample is put down to two things: the code that asked for the time (the package of its first
  * frame outside the JDK, so a {@code HashMap.get} called by the registry counts as the registry's)
- * and the method on top of the stack (its own time). Threads in native code (a {@code writev}, an
+ * and the method on top of the stack (its own time), with that first frame outside the JDK when the
+ * method on top is the JDK's. Threads in native code (a {@code writev}, an
  * {@code epoll_wait}), the JIT compilers and the collector are not sampled; the per-thread CPU
  * table has them.
  */
@@ -159,17 +160,16 @@ final class JfrProfile {
 
     void add(List<RecordedFrame> frames) {
       samples++;
-      String top = frames.get(0).getMethod().getType().getName();
-      methods.merge(simpleName(top) + "." + frames.get(0).getMethod().getName(), 1L, Long::sum);
-      String group = "JDK";
-      for (RecordedFrame f : frames) {
-        String type = f.getMethod().getType().getName();
-        if (!jdk(type)) {
-          group = codeGroup(type);
-          break;
+      int caller = -1;
+      for (int i = 0; i < frames.size() && caller < 0; i++) {
+        if (!jdk(frames.get(i).getMethod().getType().getName())) {
+          caller = i;
         }
       }
-      code.merge(group, 1L, Long::sum);
+      // a JDK method on top says little alone (whose String.charAt?): it names its caller
+      String method = method(frames.get(0));
+      methods.merge(caller > 0 ? method + " ← " + method(frames.get(caller)) : method, 1L, Long::sum);
+      code.merge(caller < 0 ? "JDK" : codeGroup(frames.get(caller).getMethod().getType().getName()), 1L, Long::sum);
     }
 
     Summary summary() {
@@ -182,6 +182,10 @@ final class JfrProfile {
           .thenComparing(Map.Entry.comparingByKey())).limit(TOP)
           .forEach(e -> shares.add(new Share(e.getKey(), e.getValue() / (double) samples)));
       return shares;
+    }
+
+    private static String method(RecordedFrame f) {
+      return simpleName(f.getMethod().getType().getName()) + "." + f.getMethod().getName();
     }
 
     /** "a.b.Foo" → "Foo"; a hidden class ("a.b.Foo$$Lambda$12.640935133") → "Foo$$Lambda$12". */

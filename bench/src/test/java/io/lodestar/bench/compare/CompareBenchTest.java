@@ -54,7 +54,11 @@ class CompareBenchTest {
   void runMeasuresEveryWorkloadAndWritesTheReport(@TempDir Path dir) throws Exception {
     // ZooKeeper runs from jars on the class path, so CI needs nothing installed for it
     List<Supplier<Peer>> peers = List.of(CompareBench.peer("zookeeper"), CompareBench.peer("lodestar"));
-    List<Results> results = CompareBench.run(peers, TINY, "256m", System.out, true); // with --profile
+    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+    List<Results> results = CompareBench.run(peers, TINY, "256m", new java.io.PrintStream(printed, true,
+        java.nio.charset.StandardCharsets.UTF_8), true); // with --profile
+    String output = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
+    System.out.print(output);
 
     assertThat(results).extracting(x -> x.peer).containsExactly("ZooKeeper", "Lodestar");
     assertThat(results).allSatisfy(x -> {
@@ -88,6 +92,22 @@ class CompareBenchTest {
       assertThat(x.serverProfile).containsKeys("W1 10", "W2", "W4");
       assertThat(x.clientProfile).containsKeys("W1 10", "W2", "W4");
     });
+    // the recordings are kept for their stacks, one per process and peer, and read back alike
+    var kept = java.util.regex.Pattern.compile("JFR recordings, with their stacks, kept in (\\S+) ").matcher(output);
+    assertThat(kept.find()).as(output).isTrue();
+    Path recordings = Path.of(kept.group(1));
+    try (var files = Files.list(recordings)) {
+      assertThat(files.map(f -> f.getFileName().toString())).containsExactlyInAnyOrder(
+          "zookeeper-server.jfr", "zookeeper-clients.jfr", "lodestar-server.jfr", "lodestar-clients.jfr");
+    }
+    var windows = new java.util.LinkedHashMap<String, java.time.Instant[]>();
+    windows.put("all", new java.time.Instant[] {java.time.Instant.EPOCH, java.time.Instant.now()});
+    assertThat(JfrProfile.summarize(recordings.resolve("lodestar-server.jfr"), windows).get("all").samples())
+        .isGreaterThanOrEqualTo(r.serverProfile.get("W4").samples());
+    try (var files = Files.list(recordings)) {
+      files.forEach(f -> f.toFile().delete());
+    }
+    Files.delete(recordings);
     JfrProfile.Summary w4 = r.serverProfile.get("W4"); // a second of reads keeps the server's threads running
     assertThat(w4.samples()).isPositive();
     assertThat(w4.code()).isNotEmpty().allSatisfy(x -> assertThat(x.share()).isBetween(0.0, 1.0));

@@ -37,9 +37,10 @@ class JfrProfileTest {
     // the JDK's String.hashCode is on top, but the time is this package's: it asked for it
     assertThat(spin.code().get(0).name()).isEqualTo("io.lodestar.bench");
     assertThat(spin.code().get(0).share()).isGreaterThan(0.5);
+    // a JDK method on top names the caller outside the JDK that asked for it
+    assertThat(spin.methods().get(0).name()).matches("(.+ ← )?JfrProfileTest\\.spin");
     assertThat(spin.methods()).extracting(JfrProfile.Share::name)
-        .anyMatch(m -> m.equals("JfrProfileTest.spin") || m.startsWith("String") || m.startsWith("StringLatin1")
-            || m.startsWith("Integer"));
+        .anyMatch(m -> m.matches("(String|Integer).* ← JfrProfileTest\\.spin"));
     assertThat(JfrProfile.line(spin)).startsWith(spin.samples() + " samples: io.lodestar.bench ");
   }
 
