@@ -20,18 +20,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@link StateSnapshot} streamed instead of built: the exact bytes {@code
+ * A {@link StateSnapshot} streamed instead of built: bytes that parse to what {@code
  * StateSnapshot.toByteArray()} gives for the same state, written (and read back) one instance at a
  * time. A snapshot built whole is a second, protobuf copy of the registry beside its compact one,
  * and its byte array a third: a node with a large registry needed about twice its state in heap at
  * every snapshot and at every start. Here the registry is captured as references to its immutable
  * entries ({@link Registry#capture}) and each instance is rendered to its wire form only while it
- * is sized or written; the small stores (configs, keys, tokens, audit) are captured as protobuf as
+ * is written; the small stores (configs, keys, tokens, audit) are captured as protobuf as
  * before.
  *
  * <p>Protobuf writes a message's fields in field-number order, so the registry's services (field
- * 3) all come before its instances (field 4), and its length comes first: {@link #serializedSize}
- * is a first pass over the instances, {@link #writeTo} a second.
+ * 3) all come before its instances (field 4), and its length comes first. Sizing the instances
+ * before writing them would render each twice; instead the length is left as a placeholder of
+ * fixed width and filled in by the writer of the file ({@link #writeTo}).
  */
 public final class StreamedSnapshot {
   private final long appliedIndex;
@@ -41,7 +42,6 @@ public final class StreamedSnapshot {
   private final KvSnapshot kv;
   private final TokenSnapshot tokens;
   private final AuditSnapshot audit;
-  private long registrySize = -1;  // computed once, by the thread that sizes and writes
 
   StreamedSnapshot(long appliedIndex, int featureLevel, Registry.Captured registry, ConfigSnapshot configs,
       KvSnapshot kv, TokenSnapshot tokens, AuditSnapshot audit) {
@@ -54,68 +54,79 @@ public final class StreamedSnapshot {
     this.audit = audit;
   }
 
-  /** The number of bytes {@link #writeTo} writes. Renders every instance once (transiently). */
-  public long serializedSize() {
-    long size = appliedIndex != 0 ? CodedOutputStream.computeUInt64Size(1, appliedIndex) : 0;
-    long reg = registrySize();
-    size += CodedOutputStream.computeTagSize(2) + CodedOutputStream.computeUInt64SizeNoTag(reg) + reg;
-    size += CodedOutputStream.computeMessageSize(3, configs) + CodedOutputStream.computeMessageSize(4, kv)
-        + CodedOutputStream.computeMessageSize(5, tokens) + CodedOutputStream.computeMessageSize(6, audit);
-    size += featureLevel != 0 ? CodedOutputStream.computeUInt32Size(7, featureLevel) : 0;
-    return size;
-  }
+  /**
+   * What {@link #writeTo} wrote: {@code size} bytes, whose five at {@code registryLengthAt} (from
+   * the first) are to be overwritten with {@code registryLength}.
+   */
+  public record Written(long size, long registryLengthAt, byte[] registryLength) {}
 
-  /** Writes the snapshot's bytes (then flush {@code out}). */
-  public void writeTo(CodedOutputStream out) throws IOException {
+  /**
+   * Writes the snapshot's bytes (then flush {@code out}), rendering each instance once. The
+   * registry's length comes before the registry and is known only after it, so it is written as a
+   * varint of five bytes that says 0 and is to be overwritten, once the bytes are out, with the
+   * five that say its length ({@link Written}). Varints padded so are read by every protobuf
+   * parser; with them in place the bytes parse to what {@code StateSnapshot.toByteArray()} gives
+   * for the same state, and are its bytes but for those five.
+   */
+  public Written writeTo(CodedOutputStream out) throws IOException {
+    long size = 0;
     if (appliedIndex != 0) {
       out.writeUInt64(1, appliedIndex);
-    }
-    long reg = registrySize();
-    if (reg > Integer.MAX_VALUE) {
-      throw new IOException("the registry's snapshot would be " + reg + " bytes, more than a protobuf message holds");
+      size += CodedOutputStream.computeUInt64Size(1, appliedIndex);
     }
     out.writeTag(2, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-    out.writeUInt32NoTag((int) reg);
+    size += CodedOutputStream.computeTagSize(2);
+    long lengthAt = size;
+    out.writeRawBytes(paddedVarint32(0));
+    size += PADDED;
+    // each message's size is memoized by its write: counting it renders nothing again
+    long reg = 0;
     if (registry.revision() != 0) {
       out.writeUInt64(1, registry.revision());
+      reg += CodedOutputStream.computeUInt64Size(1, registry.revision());
     }
     for (Namespace n : registry.namespaces()) {
       out.writeMessage(2, n);
+      reg += CodedOutputStream.computeMessageSize(2, n);
     }
     for (ServiceInfo s : registry.services()) {
       out.writeMessage(3, s);
+      reg += CodedOutputStream.computeMessageSize(3, s);
     }
     for (StoredInstance[] service : registry.instances()) {
       for (StoredInstance i : service) {
-        out.writeMessage(4, i.toInstance());
+        Instance m = i.toInstance();
+        out.writeMessage(4, m);
+        reg += CodedOutputStream.computeMessageSize(4, m);
       }
     }
+    if (reg > Integer.MAX_VALUE) {
+      throw new IOException("the registry's snapshot is " + reg + " bytes, more than a protobuf message holds");
+    }
+    size += reg;
     out.writeMessage(3, configs);
     out.writeMessage(4, kv);
     out.writeMessage(5, tokens);
     out.writeMessage(6, audit);
+    size += CodedOutputStream.computeMessageSize(3, configs) + CodedOutputStream.computeMessageSize(4, kv)
+        + CodedOutputStream.computeMessageSize(5, tokens) + CodedOutputStream.computeMessageSize(6, audit);
     if (featureLevel != 0) {
       out.writeUInt32(7, featureLevel);
+      size += CodedOutputStream.computeUInt32Size(7, featureLevel);
     }
+    return new Written(size, lengthAt, paddedVarint32((int) reg));
   }
 
-  private long registrySize() {
-    if (registrySize < 0) {
-      long size = registry.revision() != 0 ? CodedOutputStream.computeUInt64Size(1, registry.revision()) : 0;
-      for (Namespace n : registry.namespaces()) {
-        size += CodedOutputStream.computeMessageSize(2, n);
-      }
-      for (ServiceInfo s : registry.services()) {
-        size += CodedOutputStream.computeMessageSize(3, s);
-      }
-      for (StoredInstance[] service : registry.instances()) {
-        for (StoredInstance i : service) {
-          size += CodedOutputStream.computeMessageSize(4, i.toInstance());
-        }
-      }
-      registrySize = size;
-    }
-    return registrySize;
+  /** The bytes of a padded varint ({@link #paddedVarint32}). */
+  public static final int PADDED = 5;
+
+  /**
+   * {@code value} as a varint of exactly five bytes (continuation bits on the first four), so it can
+   * be written before the value is known and overwritten in place once it is.
+   */
+  public static byte[] paddedVarint32(int value) {
+    return new byte[] {(byte) (value | 0x80), (byte) ((value >>> 7) | 0x80), (byte) ((value >>> 14) | 0x80),
+        (byte) ((value >>> 21) | 0x80), (byte) (value >>> 28)};
   }
 
   /**

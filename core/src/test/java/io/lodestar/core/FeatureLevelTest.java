@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.CodedOutputStream;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.InstanceRef;
@@ -12,7 +11,6 @@ import io.lodestar.api.v1.state.RaiseFeatureLevel;
 import io.lodestar.api.v1.state.RegisterInstance;
 import io.lodestar.api.v1.state.StateSnapshot;
 import io.lodestar.api.v1.state.UpdateInstance;
-import java.io.ByteArrayOutputStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -100,17 +98,12 @@ class FeatureLevelTest {
     fromWhole.restore(whole);
     assertThat(fromWhole.featureLevel()).isEqualTo(1);
 
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-    StreamedSnapshot streamed = one.captureSnapshot(9);
-    streamed.writeTo(out);
-    out.flush();
-    assertThat(bytes.toByteArray()).isEqualTo(whole.toByteArray());
-    assertThat(streamed.serializedSize()).isEqualTo(bytes.size());
+    byte[] bytes = StreamedSnapshotProperties.stream(one.captureSnapshot(9));
+    assertThat(StreamedSnapshotProperties.canonical(bytes)).isEqualTo(whole.toByteArray());
     StateMachine fromStream = new StateMachine();
-    StreamedSnapshot.restore(CodedInputStream.newInstance(bytes.toByteArray()), fromStream);
+    StreamedSnapshot.restore(CodedInputStream.newInstance(bytes), fromStream);
     assertThat(fromStream.featureLevel()).isEqualTo(1);
-    assertThat(StreamedSnapshot.check(CodedInputStream.newInstance(bytes.toByteArray())).featureLevel()).isEqualTo(1);
+    assertThat(StreamedSnapshot.check(CodedInputStream.newInstance(bytes)).featureLevel()).isEqualTo(1);
 
     // a backup of an older state takes the level down with it (the leader raises it again)
     fromStream.restore(zero.snapshot(5));

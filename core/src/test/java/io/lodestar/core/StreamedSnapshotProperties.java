@@ -35,33 +35,34 @@ import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 
 /**
- * A snapshot streamed one instance at a time ({@link StreamedSnapshot}) is byte for byte the
- * snapshot built whole ({@code StateSnapshot.toByteArray()}), so that snapshot files written
- * either way read either way; and restoring from the stream gives the state that was streamed.
+ * A snapshot streamed one instance at a time ({@link StreamedSnapshot}) parses to the snapshot
+ * built whole ({@code StateSnapshot.toByteArray()}) and is its bytes but for the registry's
+ * length, padded to five bytes, so that snapshot files written either way read either way; and
+ * restoring from the stream gives the state that was streamed.
  */
 class StreamedSnapshotProperties {
 
   @Property(tries = 300)
-  void streamedBytesAreTheBuiltSnapshotsBytesAndRestoreToTheSameState(
+  void streamedBytesAreTheBuiltSnapshotsButForAPaddedLengthAndRestoreToTheSameState(
       @ForAll("states") List<Command> commands,
       @ForAll @LongRange(min = 0, max = Long.MAX_VALUE) long appliedIndex) throws IOException {
     StateMachine sm = new StateMachine();
     apply(sm, commands);
     byte[] built = sm.snapshot(appliedIndex).toByteArray();
 
-    StreamedSnapshot streamed = sm.captureSnapshot(appliedIndex);
-    assertThat(streamed.serializedSize()).isEqualTo(built.length);
-    assertThat(stream(streamed)).isEqualTo(built);
+    byte[] streamed = stream(sm.captureSnapshot(appliedIndex));
+    assertThat(canonical(streamed)).isEqualTo(built);
+    assertThat(io.lodestar.api.v1.state.StateSnapshot.parseFrom(streamed)).isEqualTo(sm.snapshot(appliedIndex));
 
     // restored over a state of its own (which a restore replaces), through a small read buffer
     StateMachine restored = new StateMachine();
     apply(restored, commands.subList(0, commands.size() / 2));
-    StreamedSnapshot.restore(CodedInputStream.newInstance(new ByteArrayInputStream(built), 64), restored);
+    StreamedSnapshot.restore(CodedInputStream.newInstance(new ByteArrayInputStream(streamed), 64), restored);
     assertThat(restored.snapshot(appliedIndex)).isEqualTo(sm.snapshot(appliedIndex));
     assertThat(restored.registry().instanceCount()).isEqualTo(sm.registry().instanceCount());
     // a read-through (a backup checked before a restore through the log) counts what a restore restores
     StreamedSnapshot.Contents contents = StreamedSnapshot.check(CodedInputStream.newInstance(
-        new ByteArrayInputStream(built), 64));
+        new ByteArrayInputStream(streamed), 64));
     assertThat(contents.instances()).isEqualTo(sm.registry().instanceCount());
     assertThat(contents.namespaces()).isEqualTo(sm.snapshot(appliedIndex).getRegistry().getNamespacesCount());
   }
@@ -70,9 +71,10 @@ class StreamedSnapshotProperties {
   void anEmptyStateStreamsAndRestores() throws IOException {
     StateMachine sm = new StateMachine();
     byte[] built = sm.snapshot(0).toByteArray();
-    assertThat(stream(sm.captureSnapshot(0))).isEqualTo(built);
+    byte[] streamed = stream(sm.captureSnapshot(0));
+    assertThat(canonical(streamed)).isEqualTo(built);
     StateMachine restored = new StateMachine();
-    StreamedSnapshot.restore(CodedInputStream.newInstance(built), restored);
+    StreamedSnapshot.restore(CodedInputStream.newInstance(streamed), restored);
     assertThat(restored.snapshot(0)).isEqualTo(sm.snapshot(0));
   }
 
@@ -106,7 +108,7 @@ class StreamedSnapshotProperties {
     apply(sm, List.of(register("s1", "a", "10.0.0.9", true), register("s2", "c", "10.0.0.3", true),
         Command.newBuilder().setTimeMs(9_000).setDeregisterInstance(io.lodestar.api.v1.state.DeregisterInstance
             .newBuilder().setNamespace("default").setService("s1").setId("b")).build()));
-    assertThat(stream(captured)).isEqualTo(before);
+    assertThat(canonical(stream(captured))).isEqualTo(before);
   }
 
   @Test
@@ -128,16 +130,46 @@ class StreamedSnapshotProperties {
     assertThat(live.leaseState()).isEqualTo(StoredInstance.LEASE_DECIDED);
     assertThat(live.leaseReported()).isEqualTo(HealthStatus.UNHEALTHY);
     held.leaseSeenNanos(99); // a late renewal of the replaced object while the capture is written
-    assertThat(captured.serializedSize()).isEqualTo(before.length);
-    assertThat(stream(captured)).isEqualTo(before);
+    assertThat(canonical(stream(captured))).isEqualTo(before);
   }
 
-  private static byte[] stream(StreamedSnapshot s) throws IOException {
+  /** The bytes as a snapshot file holds them: written, then the registry's length put in its place. */
+  static byte[] stream(StreamedSnapshot s) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     CodedOutputStream out = CodedOutputStream.newInstance(bytes, 128);
-    s.writeTo(out);
+    StreamedSnapshot.Written written = s.writeTo(out);
     out.flush();
-    return bytes.toByteArray();
+    byte[] b = bytes.toByteArray();
+    assertThat((long) b.length).isEqualTo(written.size());
+    int at = (int) written.registryLengthAt();
+    assertThat(java.util.Arrays.copyOfRange(b, at, at + StreamedSnapshot.PADDED))
+        .isEqualTo(StreamedSnapshot.paddedVarint32(0));
+    System.arraycopy(written.registryLength(), 0, b, at, StreamedSnapshot.PADDED);
+    return b;
+  }
+
+  /**
+   * A streamed snapshot's bytes with its padded registry length written as protobuf writes it: the
+   * registry is field 2, right after the applied index (field 1) when there is one.
+   */
+  static byte[] canonical(byte[] streamed) throws IOException {
+    CodedInputStream in = CodedInputStream.newInstance(streamed);
+    int tag = in.readTag();
+    if (tag == (1 << 3)) {
+      in.readUInt64();
+      tag = in.readTag();
+    }
+    assertThat(tag).isEqualTo((2 << 3) | 2);
+    int at = in.getTotalBytesRead();
+    int length = in.readRawVarint32();
+    assertThat(in.getTotalBytesRead() - at).isEqualTo(StreamedSnapshot.PADDED);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(streamed, 0, at);
+    CodedOutputStream varint = CodedOutputStream.newInstance(out, 16);
+    varint.writeUInt32NoTag(length);
+    varint.flush();
+    out.write(streamed, at + StreamedSnapshot.PADDED, streamed.length - at - StreamedSnapshot.PADDED);
+    return out.toByteArray();
   }
 
   private static void apply(StateMachine sm, List<Command> commands) {

@@ -28,7 +28,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
-import java.util.zip.CheckedOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -585,6 +584,12 @@ public final class LocalLog implements CommandLog {
     return new PreparedSnapshot(snap, lastIndex, t0);
   }
 
+  private static void writeFully(FileChannel ch, ByteBuffer bytes, long at) throws IOException {
+    for (long pos = at; bytes.hasRemaining(); ) {
+      pos += ch.write(bytes, pos);
+    }
+  }
+
   /** Synchronously, when no applier runs (closing). */
   private void writeSnapshot() throws IOException {
     persistSnapshot(prepareSnapshot());
@@ -593,34 +598,34 @@ public final class LocalLog implements CommandLog {
   /**
    * Writes a prepared snapshot next to the log (temporary file, sync, atomic rename), then drops
    * older snapshots and the segments it covers: they all end at or before its index. The body is
-   * streamed (the registry one instance at a time, {@link StreamedSnapshot}), its checksum taken on
-   * the way, and the header written last at the start of the file.
+   * streamed (the registry one instance at a time, rendered once: {@link StreamedSnapshot}), the
+   * registry's length filled in where the stream left room for it, the checksum read back from the
+   * file (the page cache: far cheaper than rendering the instances again) and the header written
+   * last at the start of the file.
    */
   private void persistSnapshot(PreparedSnapshot prepared) throws IOException {
     long t0 = prepared.startNanos();
     long at = prepared.index();
-    long size = prepared.state().serializedSize();
-    if (size > Integer.MAX_VALUE) {
-      throw new IOException("a snapshot of " + size + " bytes does not fit the snapshot file's header");
-    }
-    CRC32C crc = new CRC32C();
     Path tmp = dir.resolve("snapshot.tmp");
+    long size;
     try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING), OwnerOnly.file())) {
+        StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING), OwnerOnly.file())) {
       ch.position(SNAPSHOT_HEADER);
       // not closed: that would close the channel, whose header is still to be written
-      CodedOutputStream out = CodedOutputStream.newInstance(
-          new CheckedOutputStream(Channels.newOutputStream(ch), crc), 1 << 16);
-      prepared.state().writeTo(out);
+      CodedOutputStream out = CodedOutputStream.newInstance(Channels.newOutputStream(ch), 1 << 16);
+      StreamedSnapshot.Written written = prepared.state().writeTo(out);
       out.flush();
+      size = written.size();
       if (ch.position() != SNAPSHOT_HEADER + size) {
         throw new IOException("snapshot wrote " + (ch.position() - SNAPSHOT_HEADER) + " bytes, expected " + size);
       }
-      ByteBuffer header = ByteBuffer.allocate(SNAPSHOT_HEADER).putInt(SNAPSHOT_MAGIC).putLong(at)
-          .putInt((int) crc.getValue()).putInt((int) size).flip();
-      for (long pos = 0; header.hasRemaining(); ) {
-        pos += ch.write(header, pos);
+      if (size > Integer.MAX_VALUE) {
+        throw new IOException("a snapshot of " + size + " bytes does not fit the snapshot file's header");
       }
+      writeFully(ch, ByteBuffer.wrap(written.registryLength()), SNAPSHOT_HEADER + written.registryLengthAt());
+      int crc = FileCrc.crc32c(ch, SNAPSHOT_HEADER, SNAPSHOT_HEADER + size);
+      writeFully(ch, ByteBuffer.allocate(SNAPSHOT_HEADER).putInt(SNAPSHOT_MAGIC).putLong(at).putInt(crc)
+          .putInt((int) size).flip(), 0);
       ch.force(true);
     }
     Path target = dir.resolve(String.format("snapshot-%020d.bin", at));

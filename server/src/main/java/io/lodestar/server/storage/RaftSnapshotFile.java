@@ -9,7 +9,7 @@ import io.lodestar.core.StateMachine;
 import io.lodestar.core.StreamedSnapshot;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -18,18 +18,18 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.zip.CRC32C;
-import java.util.zip.CheckedOutputStream;
 
 /**
  * A {@link RaftSnapshot} file (a cluster node's Raft snapshot, and a cluster backup) written and
- * read as a stream: the same bytes as {@code RaftSnapshot.toByteArray()} with the state nested in
- * it, without the state built whole as a protobuf, its byte array and its copy in the message
+ * read as a stream: bytes that parse to what {@code RaftSnapshot.toByteArray()} gives with the
+ * state nested in it, without the state built whole as a protobuf, its byte array and its copy in the message
  * (about 3-6x the live state in transient heap at every snapshot, backup and start of a large
  * node). The registry is rendered one instance at a time ({@link StreamedSnapshot}).
  *
- * <p>The checksum field comes before the state in the file (protobuf writes fields in number
- * order), so the state is rendered three times: sized, checksummed, written. Reading checks the
- * checksum over the whole state first, so a damaged file changes nothing, then restores from it.
+ * <p>The checksum and the state's length come before the state in the file (protobuf writes fields
+ * in number order), so they are written as padded varints of five bytes and overwritten once the
+ * state is out, the checksum read back from the file: the state is rendered once. Reading checks
+ * the checksum over the whole state first, so a damaged file changes nothing, then restores from it.
  */
 public final class RaftSnapshotFile {
   private static final int BUFFER = 1 << 16;
@@ -45,41 +45,40 @@ public final class RaftSnapshotFile {
    * file's size.
    */
   public static long write(StreamedSnapshot state, long term, long index, Path target) throws IOException {
-    long size = state.serializedSize();
-    CRC32C crc = new CRC32C();
-    CodedOutputStream sum = CodedOutputStream.newInstance(new CheckedOutputStream(OutputStream.nullOutputStream(), crc),
-        BUFFER);
-    state.writeTo(sum);
-    sum.flush();
-    int crcValue = (int) crc.getValue();
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     long written;
     try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING), OwnerOnly.file())) {
+        StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING), OwnerOnly.file())) {
       // not closed: that would close the channel before its sync
       CodedOutputStream out = CodedOutputStream.newInstance(Channels.newOutputStream(ch), BUFFER);
-      // the fields RaftSnapshot.writeTo writes, in its order, proto3 defaults left out
+      // the fields RaftSnapshot.writeTo writes, in its order, proto3 defaults left out but the
+      // checksum and the state's length: known only once the state is out, they are padded
+      // varints overwritten then
       if (term != 0) {
         out.writeUInt64(1, term);
       }
       if (index != 0) {
         out.writeUInt64(2, index);
       }
-      if (crcValue != 0) {
-        out.writeUInt32(3, crcValue);
-      }
-      if (size != 0) {
-        out.writeTag(4, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-        out.writeUInt32NoTag((int) size);
-        long before = out.getTotalBytesWritten();
-        state.writeTo(out);
-        if (out.getTotalBytesWritten() - before != size) {
-          throw new IOException("snapshot state wrote " + (out.getTotalBytesWritten() - before) + " bytes, expected "
-              + size);
-        }
-      }
+      out.writeTag(3, WireFormat.WIRETYPE_VARINT);
+      long crcAt = out.getTotalBytesWritten();
+      out.writeRawBytes(StreamedSnapshot.paddedVarint32(0));
+      out.writeTag(4, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+      long sizeAt = out.getTotalBytesWritten();
+      out.writeRawBytes(StreamedSnapshot.paddedVarint32(0));
+      long stateAt = out.getTotalBytesWritten();
+      StreamedSnapshot.Written body = state.writeTo(out);
       out.flush();
       written = ch.position();
+      if (written != stateAt + body.size()) {
+        throw new IOException("snapshot state wrote " + (written - stateAt) + " bytes, expected " + body.size());
+      }
+      if (body.size() > Integer.MAX_VALUE) {
+        throw new IOException("a snapshot state of " + body.size() + " bytes is more than a protobuf message holds");
+      }
+      put(ch, body.registryLength(), stateAt + body.registryLengthAt());
+      put(ch, StreamedSnapshot.paddedVarint32((int) body.size()), sizeAt);
+      put(ch, StreamedSnapshot.paddedVarint32(FileCrc.crc32c(ch, stateAt, written)), crcAt);
       ch.force(true);
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -139,6 +138,13 @@ public final class RaftSnapshotFile {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       ch.position(header.stateOffset());
       StreamedSnapshot.restore(state(ch, header), into);
+    }
+  }
+
+  private static void put(FileChannel ch, byte[] bytes, long at) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    for (long pos = at; b.hasRemaining(); ) {
+      pos += ch.write(b, pos);
     }
   }
 
