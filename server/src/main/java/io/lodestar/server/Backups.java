@@ -4,7 +4,7 @@ import com.google.protobuf.CodedInputStream;
 import io.lodestar.api.v1.state.StateSnapshot;
 import io.lodestar.core.LodestarException;
 import io.lodestar.core.StreamedSnapshot;
-import io.lodestar.server.storage.FileCrc;
+import io.lodestar.server.storage.FileRegion;
 import io.lodestar.server.storage.RaftSnapshotFile;
 import java.io.IOException;
 import java.io.InputStream;
@@ -75,7 +75,7 @@ final class Backups {
         if (len != ch.size() - LOCAL_HEADER) {
           throw damaged(file, "truncated");
         }
-        if (FileCrc.crc32c(ch, LOCAL_HEADER, ch.size()) != crcValue) {
+        if (FileRegion.crc32c(ch, LOCAL_HEADER, ch.size()) != crcValue) {
           throw damaged(file, "bad checksum");
         }
         return new State(file, LOCAL_HEADER, len & 0xFFFFFFFFL);

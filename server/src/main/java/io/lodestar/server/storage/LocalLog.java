@@ -584,12 +584,6 @@ public final class LocalLog implements CommandLog {
     return new PreparedSnapshot(snap, lastIndex, t0);
   }
 
-  private static void writeFully(FileChannel ch, ByteBuffer bytes, long at) throws IOException {
-    for (long pos = at; bytes.hasRemaining(); ) {
-      pos += ch.write(bytes, pos);
-    }
-  }
-
   /** Synchronously, when no applier runs (closing). */
   private void writeSnapshot() throws IOException {
     persistSnapshot(prepareSnapshot());
@@ -622,10 +616,10 @@ public final class LocalLog implements CommandLog {
       if (size > Integer.MAX_VALUE) {
         throw new IOException("a snapshot of " + size + " bytes does not fit the snapshot file's header");
       }
-      writeFully(ch, ByteBuffer.wrap(written.registryLength()), SNAPSHOT_HEADER + written.registryLengthAt());
-      int crc = FileCrc.crc32c(ch, SNAPSHOT_HEADER, SNAPSHOT_HEADER + size);
-      writeFully(ch, ByteBuffer.allocate(SNAPSHOT_HEADER).putInt(SNAPSHOT_MAGIC).putLong(at).putInt(crc)
-          .putInt((int) size).flip(), 0);
+      FileRegion.write(ch, written.registryLength(), SNAPSHOT_HEADER + written.registryLengthAt());
+      int crc = FileRegion.crc32c(ch, SNAPSHOT_HEADER, SNAPSHOT_HEADER + size);
+      FileRegion.write(ch, ByteBuffer.allocate(SNAPSHOT_HEADER).putInt(SNAPSHOT_MAGIC).putLong(at)
+          .putInt(crc).putInt((int) size).array(), 0);
       ch.force(true);
     }
     Path target = dir.resolve(String.format("snapshot-%020d.bin", at));
@@ -733,7 +727,7 @@ public final class LocalLog implements CommandLog {
       damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (truncated)";
       return false;
     }
-    if (FileCrc.crc32c(ch, SNAPSHOT_HEADER, fileSize) != crcValue) {
+    if (FileRegion.crc32c(ch, SNAPSHOT_HEADER, fileSize) != crcValue) {
       log.warn("Ignoring snapshot {} with a bad checksum", p);
       damagedSnapshot = damagedSnapshot != null ? damagedSnapshot : "snapshot " + p + " is damaged (bad checksum)";
       return false;

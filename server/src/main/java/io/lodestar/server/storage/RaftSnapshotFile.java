@@ -76,9 +76,9 @@ public final class RaftSnapshotFile {
       if (body.size() > Integer.MAX_VALUE) {
         throw new IOException("a snapshot state of " + body.size() + " bytes is more than a protobuf message holds");
       }
-      put(ch, body.registryLength(), stateAt + body.registryLengthAt());
-      put(ch, StreamedSnapshot.paddedVarint32((int) body.size()), sizeAt);
-      put(ch, StreamedSnapshot.paddedVarint32(FileCrc.crc32c(ch, stateAt, written)), crcAt);
+      FileRegion.write(ch, body.registryLength(), stateAt + body.registryLengthAt());
+      FileRegion.write(ch, StreamedSnapshot.paddedVarint32((int) body.size()), sizeAt);
+      FileRegion.write(ch, StreamedSnapshot.paddedVarint32(FileRegion.crc32c(ch, stateAt, written)), crcAt);
       ch.force(true);
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -138,13 +138,6 @@ public final class RaftSnapshotFile {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       ch.position(header.stateOffset());
       StreamedSnapshot.restore(state(ch, header), into);
-    }
-  }
-
-  private static void put(FileChannel ch, byte[] bytes, long at) throws IOException {
-    ByteBuffer b = ByteBuffer.wrap(bytes);
-    for (long pos = at; b.hasRemaining(); ) {
-      pos += ch.write(b, pos);
     }
   }
 

@@ -6,14 +6,15 @@ import java.nio.channels.FileChannel;
 import java.util.zip.CRC32C;
 
 /**
- * The CRC32C of a region of a file, read in chunks: a snapshot or backup is checked in one pass
- * before it is parsed in a second, so a damaged file is refused before any of it is applied and
- * neither pass holds the whole file.
+ * Positional reads and writes of a region of a file. The CRC32C is read in chunks: a snapshot or
+ * backup is checked in one pass before it is parsed in a second, so a damaged file is refused
+ * before any of it is applied and neither pass holds the whole file. Writes patch fields whose
+ * values are known only after the bytes behind them are out (lengths, checksums).
  */
-public final class FileCrc {
+public final class FileRegion {
   private static final int CHUNK = 1 << 16;
 
-  private FileCrc() {}
+  private FileRegion() {}
 
   /** The checksum of {@code [from, to)}, or of what there is of it when the file is shorter. */
   public static int crc32c(FileChannel ch, long from, long to) throws IOException {
@@ -33,5 +34,13 @@ public final class FileCrc {
       pos += n;
     }
     return (int) crc.getValue();
+  }
+
+  /** Writes all of {@code bytes} at {@code at}, leaving the channel's position alone. */
+  public static void write(FileChannel ch, byte[] bytes, long at) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    for (long pos = at; b.hasRemaining(); ) {
+      pos += ch.write(b, pos);
+    }
   }
 }
