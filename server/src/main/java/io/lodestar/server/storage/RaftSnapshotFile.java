@@ -9,7 +9,6 @@ import io.lodestar.core.StateMachine;
 import io.lodestar.core.StreamedSnapshot;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
