@@ -149,6 +149,25 @@ class ReleaseTest {
     }
   }
 
+  /**
+   * JDK-8343427: before JDK 24, a JVM whose class-file load hook is on (a Java agent that transforms
+   * classes, JFR started at launch) crashes when it loads an archived class of a multi-release jar,
+   * so the launcher leaves the class-data archive out for it and says so (the source launcher's
+   * test, {@code SourceLauncherServerArchiveTest}, serves from such a node). The JDK that runs this
+   * test is the one the launcher finds first on the PATH.
+   */
+  @Test
+  void aJavaAgentTurnsTheClassArchiveOffBeforeJdk24() throws Exception {
+    Matcher m = Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)")
+        .matcher(Files.readString(Path.of(System.getProperty("java.home"), "release")));
+    assumeTrue(m.find() && Integer.parseInt(m.group(1)) < 24, "JDK 24 and later are fixed");
+    Map<String, String> agent = Map.of("LODESTAR_CACHE", dir.resolve("cds-cache").toString(),
+        "JAVA_OPTS", "-javaagent:" + ClassHookAgent.jar(dir));
+    String launcher = home.resolve("bin/lodestar").toString();
+    assertThat(run(agent, launcher, "server", "--help")).contains("class-data archive off", "Usage: lodestar server");
+    assertThat(run(agent, launcher, "services")).doesNotContain("class-data archive off");
+  }
+
   private static List<Path> archives(Path cache, String suffix) throws IOException {
     try (var files = Files.list(cache)) {
       return files.filter(p -> p.getFileName().toString().startsWith("cli-") && p.toString().endsWith(suffix)).toList();
