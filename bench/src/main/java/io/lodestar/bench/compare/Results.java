@@ -10,7 +10,9 @@ final class Results {
   final String peer;
   final String version;
   final String settings;
+  /** Start to ready: the median of {@link #startsSeconds}, each start's launch to first answer. */
   double startSeconds = Double.NaN;
+  List<Double> startsSeconds = List.of();
   /** W1: instances registered per second, and the per-call latency. */
   double registrationsPerSecond = Double.NaN;
   double registerP50Ms = Double.NaN;

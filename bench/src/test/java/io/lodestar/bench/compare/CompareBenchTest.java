@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CompareBenchTest {
   private static final Plan TINY = new Plan("tiny", 2, 5, 2, 5, 3, 3, Duration.ofMillis(50), Duration.ofSeconds(30),
       List.of(10), Duration.ofSeconds(1), 2, Duration.ofSeconds(1), Duration.ofMinutes(2), List.of(20),
-      Duration.ofMinutes(2));
+      Duration.ofMinutes(2), 2);
 
   @BeforeAll
   static void home() {
@@ -51,6 +51,12 @@ class CompareBenchTest {
   }
 
   @Test
+  void theStartRowIsTheMedianStart() {
+    assertThat(CompareBench.median(List.of(2.9, 1.2, 1.5))).isEqualTo(1.5);
+    assertThat(CompareBench.median(List.of(1.4))).isEqualTo(1.4);
+  }
+
+  @Test
   void runMeasuresEveryWorkloadAndWritesTheReport(@TempDir Path dir) throws Exception {
     // ZooKeeper runs from jars on the class path, so CI needs nothing installed for it
     List<Supplier<Peer>> peers = List.of(CompareBench.peer("zookeeper"), CompareBench.peer("lodestar"));
@@ -73,6 +79,12 @@ class CompareBenchTest {
     assertThat(r.notifyMissed).isZero();
     assertThat(r.notifyP99Ms).isPositive();
     assertThat(r.readsPerSecond).isPositive();
+    // every peer is started as often as the plan says, and the row is the median of those starts
+    assertThat(results).allSatisfy(x -> {
+      assertThat(x.startsSeconds).hasSize(2).allSatisfy(s -> assertThat(s).isPositive());
+      assertThat(x.startSeconds).isEqualTo((x.startsSeconds.get(0) + x.startsSeconds.get(1)) / 2);
+      assertThat(x.notes).anyMatch(n -> n.startsWith("start to ready is the median of 2 starts"));
+    });
     // the timed start says what it cost in CPU and whether it mapped the launcher's archive
     assertThat(r.notes).anyMatch(
         n -> n.matches("the timed start used [0-9.]+ s of CPU to ready and (mapped|did not map) .*"));
