@@ -150,6 +150,33 @@ class ReleaseTest {
   }
 
   /**
+   * The server's archive is kept only from a start that served: a first {@code server --help} (or a
+   * start that fails on a bad option) would record a few hundred classes, and every later start
+   * would map them and take twice as long. The launcher throws such a recording away and records
+   * again; a served start's recording it keeps ({@code SourceLauncherServerArchiveTest} serves).
+   */
+  @Test
+  void aServerCallThatNeverServedLeavesNoArchive() throws Exception {
+    Path cache = dir.resolve("server-cds-cache");
+    Map<String, String> env = Map.of("LODESTAR_CACHE", cache.toString());
+    String launcher = home.resolve("bin/lodestar").toString();
+    assertThat(run(env, launcher, "server", "--help")).contains("Usage: lodestar server");
+    List<Path> first = serverArchives(cache, ".tmp");
+    assertThat(first).as("what --help recorded").hasSize(1);
+    run(env, launcher, "server", "--version");
+    assertThat(serverArchives(cache, ".tmp")).doesNotContain(first.get(0)).hasSize(1);
+    assertThat(serverArchives(cache, ".jsa")).isEmpty();
+    assertThat(serverArchives(cache, ".ready")).isEmpty();
+  }
+
+  private static List<Path> serverArchives(Path cache, String suffix) throws IOException {
+    try (var files = Files.list(cache)) {
+      return files.filter(p -> p.getFileName().toString().startsWith("server-") && p.toString().endsWith(suffix))
+          .toList();
+    }
+  }
+
+  /**
    * JDK-8343427: before JDK 24, a JVM whose class-file load hook is on (a Java agent that transforms
    * classes, JFR started at launch) crashes when it loads an archived class of a multi-release jar,
    * so the launcher leaves the class-data archive out for it and says so (the source launcher's

@@ -153,6 +153,7 @@ public final class Main implements Callable<Integer> {
       System.err.println("lodestar server: cannot start: " + rootMessage(e));
       return 1;
     }
+    markReady(System.getProperty(READY_MARK));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();
@@ -242,6 +243,27 @@ public final class Main implements Callable<Integer> {
       }
     }
     return msg;
+  }
+
+  /** Set by the launchers when this JVM records a class-data archive (or AOT cache) at exit. */
+  static final String READY_MARK = "lodestar.readyMark";
+
+  /**
+   * Creates the file the launcher named, once the node serves. The launcher keeps a recording only
+   * from a start that got this far: a first call after a build that printed {@code --help}, or
+   * failed on a bad option, recorded a 2 MB archive of a few hundred classes, and every later start
+   * mapped it and took twice as long until the next build. Best effort: without the mark the
+   * launcher only records again.
+   */
+  static void markReady(String mark) {
+    if (mark == null || mark.isEmpty()) {
+      return;
+    }
+    try {
+      java.nio.file.Files.write(Path.of(mark), new byte[0]);
+    } catch (java.io.IOException | RuntimeException e) {
+      // the next start records again; nothing else depends on the mark
+    }
   }
 
   /** Armeria's system property for the size of its event-loop group, which serves every connection. */
