@@ -78,9 +78,10 @@ public final class CompareBench implements Callable<Integer> {
         + "%.0f minutes): %d cores, %s, Java %s (every JVM peer's server and all the clients); load average %s before and %s after. Every server ran alone on "
         + "loopback, one after another, each started once the machine was quiet (90 %% idle over a second), "
         + "with its clients in the benchmark's JVM on the same cores; figures are "
-        + "from one run.%s", LocalDate.now(), quick ? " --quick" : "", profile ? " --profile" : "", plan.label(), (System.nanoTime() - start) / 6e10,
+        + "from one run%s.%s", LocalDate.now(), quick ? " --quick" : "", profile ? " --profile" : "", plan.label(), (System.nanoTime() - start) / 6e10,
         Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"), load,
-        loadAverage(), profile ? " JFR recorded every JVM server (not etcd) and the clients throughout: their CPU "
+        loadAverage(), plan.timedStarts() > 1 ? ", except start to ready: the median of " + plan.timedStarts()
+            + " starts of each server, each on an empty directory (the notes list them)" : "", profile ? " JFR recorded every JVM server (not etcd) and the clients throughout: their CPU "
             + "and memory figures carry its cost." : "");
     Report r = new Report(all, plan, header);
     if (noReport) {
