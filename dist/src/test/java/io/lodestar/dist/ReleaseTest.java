@@ -169,6 +169,42 @@ class ReleaseTest {
     assertThat(serverArchives(cache, ".ready")).isEmpty();
   }
 
+  /**
+   * The launcher works out the JVM's options from the JDK's release file without starting a JVM
+   * (and without forking for each: a start and every CLI call paid ~0.1 s of forks): the serving
+   * JVM has the options its JDK takes, and a JVM that is not there is named, not a shell error.
+   */
+  @Test
+  void theServerGetsTheOptionsItsJdkTakesAndAMissingJavaIsNamed() throws Exception {
+    List<String> options = List.of(Files.readString(Path.of("/proc", Long.toString(server.pid()), "cmdline"))
+        .split("\0"));
+    assertThat(options).contains("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
+        "io.lodestar.server.Main");
+    Matcher m = Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)\\.\\d+\\.(\\d+)")
+        .matcher(Files.readString(Path.of(System.getProperty("java.home"), "release")));
+    if (m.find()) {
+      int feature = Integer.parseInt(m.group(1));
+      int update = Integer.parseInt(m.group(2));
+      boolean trims = feature >= 21 || (feature == 17 && update >= 9);
+      assertThat(options.contains("-XX:TrimNativeHeapInterval=10000")).as("trims native memory").isEqualTo(trims);
+      assertThat(options.contains("-XX:PerfDataSamplingInterval=5000")).as("samples counters every 5 s")
+          .isEqualTo(feature < 25);
+      assertThat(options.contains("-XX:AsyncDeflationInterval=5000")).isEqualTo(feature <= 25);
+    }
+
+    String launcher = home.resolve("bin/lodestar").toString();
+    for (List<String> args : List.of(List.of(launcher, "server"), List.of(launcher, "services"))) {
+      ProcessBuilder pb = process(work, args.toArray(String[]::new)).redirectErrorStream(true);
+      pb.environment().put("JAVA_HOME", dir.resolve("no-such-jdk").toString());
+      Process p = pb.start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as(out).isEqualTo(127);
+      assertThat(out).isEqualTo("lodestar: no Java at '" + dir.resolve("no-such-jdk/bin/java")
+          + "': install Java 17 or later, or set JAVA_HOME (or JAVA) to one\n");
+    }
+  }
+
   private static List<Path> serverArchives(Path cache, String suffix) throws IOException {
     try (var files = Files.list(cache)) {
       return files.filter(p -> p.getFileName().toString().startsWith("server-") && p.toString().endsWith(suffix))

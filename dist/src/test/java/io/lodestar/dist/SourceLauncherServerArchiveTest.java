@@ -38,8 +38,11 @@ class SourceLauncherServerArchiveTest {
     Path target = root.resolve("server/target");
 
     // a first call that never serves (--help) records a few hundred classes: thrown away, and the
-    // next start runs without an archive and records again (a kept one made every start twice as slow)
-    assertThat(call(root, "server", "--help")).contains("Usage: lodestar server");
+    // next start runs without an archive and records again (a kept one made every start twice as slow).
+    // It goes through a link to the launcher elsewhere (~/bin, say), which finds its checkout
+    Path link = Files.createSymbolicLink(Files.createDirectories(dir.resolve("bin")).resolve("lodestar"),
+        root.resolve("lodestar"));
+    assertThat(call(link, "server", "--help")).contains("Usage: lodestar server");
     List<Path> help = files(target, ".tmp");
     assertThat(help).as("what --help recorded").hasSize(1);
     startAndStop(root, Map.of(), pid -> assertThat(maps(pid)).doesNotContain("lodestar-server.jsa"));
@@ -173,9 +176,9 @@ class SourceLauncherServerArchiveTest {
     }
   }
 
-  /** {@code ./lodestar ARGS} to its end, with the environment a start has; what it printed. */
-  private String call(Path root, String... args) throws Exception {
-    List<String> command = new java.util.ArrayList<>(List.of(root.resolve("lodestar").toString()));
+  /** {@code LAUNCHER ARGS} to its end, with the environment a start has; what it printed. */
+  private String call(Path launcher, String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of(launcher.toString()));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
     pb.environment().clear();
