@@ -76,7 +76,7 @@ final class EtcdPeer implements Peer {
     process = Proc.start(command, log, workDir);
     endpoint = clientUrl;
     try {
-      Proc.awaitReady(process, START_TIMEOUT, log, clientPort, this::healthy);
+      Proc.awaitReady(process, START_TIMEOUT, log, this::healthy);
     } catch (Exception e) {
       Proc.stop(process);
       throw new IllegalStateException("etcd " + e.getMessage(), e);

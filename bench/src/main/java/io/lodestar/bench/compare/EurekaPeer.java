@@ -111,7 +111,7 @@ final class EurekaPeer implements Peer {
     HttpRequest apps = HttpRequest.newBuilder(URI.create(base + "/apps")).timeout(Duration.ofSeconds(5))
         .header("Accept", "application/json").GET().build();
     try {
-      Proc.awaitReady(process, START_TIMEOUT, log, port,
+      Proc.awaitReady(process, START_TIMEOUT, log,
           () -> probe.send(apps, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
     } catch (Exception e) {
       Proc.stop(process);

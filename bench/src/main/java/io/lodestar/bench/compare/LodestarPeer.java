@@ -147,7 +147,7 @@ class LodestarPeer implements Peer {
     pb.environment().put("JAVA", Proc.java());
     server = pb.start();
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    Proc.awaitReady(server, Duration.ofSeconds(120), log, port, () -> http.send(HttpRequest.newBuilder(
+    Proc.awaitReady(server, Duration.ofSeconds(120), log, () -> http.send(HttpRequest.newBuilder(
         URI.create("http://" + address + "/health")).build(), HttpResponse.BodyHandlers.discarding())
         .statusCode() == 200);
   }

@@ -46,21 +46,15 @@ final class Proc {
   }
 
   /**
-   * Waits until a starting peer answers {@code ready}, its process dies or {@code timeout} passes:
-   * waiting for a child process to start, not test synchronisation. The start row compares starts
-   * about 1 s long whose medians differ by tenths, so the wait must neither round a start up nor
-   * slow it down. Until {@code port} accepts, a bare TCP connect every 10 ms (refused by the kernel:
-   * no work for the peer, little for this JVM: the run that polled with java.net.http every 10 ms
-   * timed Lodestar's starts at 1.33-1.74 s against 1.21-1.44 with polls every 100 ms); from then on
-   * {@code ready} every 20 ms (each answer costs the peer some work).
+   * Polls {@code ready} until it returns true, the process dies or {@code timeout} passes: waiting
+   * for a child process to start, not test synchronisation. Every 100 ms, which rounds a start up by
+   * up to that, but finer polls measured worse (twentieth session, docs/benchmarks.md): each peer's
+   * check every 10 ms (java.net.http for Lodestar) slowed Lodestar's starts to 1.33-1.74 s, and a
+   * bare TCP connect every 10 ms until the port accepted, then the check every 20 ms, made two of
+   * ZooKeeper's three starts take 2.9-3.1 s.
    */
-  static void awaitReady(Process process, Duration timeout, Path log, int port, Callable<Boolean> ready)
-      throws Exception {
+  static void awaitReady(Process process, Duration timeout, Path log, Callable<Boolean> ready) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (!accepts(port)) {
-      stillStarting(process, deadline, timeout, log);
-      Thread.sleep(10);
-    }
     while (true) {
       try {
         if (ready.call()) {
@@ -69,26 +63,13 @@ final class Proc {
       } catch (Exception notYet) {
         // not up yet
       }
-      stillStarting(process, deadline, timeout, log);
-      Thread.sleep(20);
-    }
-  }
-
-  private static boolean accepts(int port) {
-    try (java.net.Socket s = new java.net.Socket()) {
-      s.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
-      return true;
-    } catch (IOException refused) {
-      return false;
-    }
-  }
-
-  private static void stillStarting(Process process, long deadline, Duration timeout, Path log) {
-    if (!process.isAlive()) {
-      throw new IllegalStateException("exited with " + process.exitValue() + " during start; see " + log);
-    }
-    if (System.nanoTime() > deadline) {
-      throw new IllegalStateException("not ready within " + timeout.toSeconds() + " s; see " + log);
+      if (!process.isAlive()) {
+        throw new IllegalStateException("exited with " + process.exitValue() + " during start; see " + log);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("not ready within " + timeout.toSeconds() + " s; see " + log);
+      }
+      Thread.sleep(100);
     }
   }
 

@@ -92,7 +92,7 @@ final class ZooKeeperPeer implements Peer {
     connectString = "127.0.0.1:" + port;
     try {
       // `srvr` first: a Curator client polling a server still starting logs a stack trace per try
-      Proc.awaitReady(process, Duration.ofSeconds(60), log, port, () -> serving(port));
+      Proc.awaitReady(process, Duration.ofSeconds(60), log, () -> serving(port));
       try (CuratorFramework probe = newCurator(connectString)) {
         if (!probe.blockUntilConnected(30, TimeUnit.SECONDS)) {
           throw new IllegalStateException("srvr answers, but a Curator client did not connect within 30 s");
