@@ -176,15 +176,20 @@ class SourceLauncherServerArchiveTest {
     }
   }
 
+  /** {@code command} in the test's directory, with only the JVM's directory and the system's on its PATH. */
+  private ProcessBuilder launch(List<String> command) {
+    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
+    pb.environment().clear();
+    pb.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":/usr/bin:/bin");
+    pb.environment().put("HOME", dir.toString());
+    return pb;
+  }
+
   /** {@code LAUNCHER ARGS} to its end, with the environment a start has; what it printed. */
   private String call(Path launcher, String... args) throws Exception {
     List<String> command = new java.util.ArrayList<>(List.of(launcher.toString()));
     command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-    pb.environment().clear();
-    pb.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":/usr/bin:/bin");
-    pb.environment().put("HOME", dir.toString());
-    Process p = pb.start();
+    Process p = launch(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(p.waitFor(3, TimeUnit.MINUTES)).as("%s finishes", command).isTrue();
     assertThat(p.exitValue()).as("%s: %s", command, out).isZero();
@@ -204,12 +209,9 @@ class SourceLauncherServerArchiveTest {
       port = s.getLocalPort();
     }
     Path log = Files.createTempFile(dir, "server", ".log");
-    ProcessBuilder pb = new ProcessBuilder(root.resolve("lodestar").toString(), "server", "--port",
-        Integer.toString(port), "--data-dir", dir.resolve("data").toString()).directory(dir.toFile())
+    ProcessBuilder pb = launch(List.of(root.resolve("lodestar").toString(), "server", "--port",
+        Integer.toString(port), "--data-dir", dir.resolve("data").toString()))
         .redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().clear();
-    pb.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":/usr/bin:/bin");
-    pb.environment().put("HOME", dir.toString());
     pb.environment().putAll(env);
     Process server = pb.start();
     try {
