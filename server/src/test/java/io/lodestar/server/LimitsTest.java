@@ -70,6 +70,7 @@ class LimitsTest {
     assertThat(refused.status()).isEqualTo(409);
     assertThat(refused.json().path("error").path("field").asText()).isEqualTo("max-services-per-namespace");
     assertThat(http.get("/v1/namespaces/small/services").body()).contains("s2").doesNotContain("s3");
+    assertThat(http.get("/v1/namespaces/small").json().path("services").asInt()).as("the namespace's count").isEqualTo(3);
   }
 
   @Test

@@ -57,6 +57,10 @@ public final class Registry {
 
   private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
   private final Map<ServiceKey, ServiceState> services = new ConcurrentHashMap<>();
+  // services per namespace, kept as services come and go (applier only writes); read by any
+  // thread: a node checks its namespace limit on every write that creates a service, and counting
+  // by walking and sorting every service made that write O(services) (the million tier's 10,000)
+  private final Map<String, Integer> serviceCounts = new ConcurrentHashMap<>();
   // owner (SDK client id) -> its instances as stored now, found by service and id, in one open
   // table per owner: a slot per instance and no key object (the stored instance is its own key).
   // Not a table per owner and service: a client with a few instances in each of many services
@@ -188,6 +192,11 @@ public final class Registry {
   public GovernanceRules ownRules(String namespace, String service) {
     ServiceState s = services.get(new ServiceKey(namespace, service));
     return s == null ? GovernanceRules.getDefaultInstance() : s.info.getRules();
+  }
+
+  /** How many services the namespace holds now (0 for one that does not exist). Any thread. */
+  public int serviceCount(String namespace) {
+    return serviceCounts.getOrDefault(namespace, 0);
   }
 
   /** Views of every service in a namespace, sorted by name. */
@@ -757,6 +766,7 @@ public final class Registry {
       dirty.add(s);
     }
     services.clear();
+    serviceCounts.clear();
     owned.clear();
     instanceCount = 0;
     namespaces.clear();
@@ -769,6 +779,7 @@ public final class Registry {
       s.revision = info.getRevision();
       s.resetBase = true;
       services.put(s.key, s);
+      serviceCounts.merge(s.key.namespace(), 1, Integer::sum);
       dirty.add(s);
     }
     return new Restore();
@@ -809,6 +820,7 @@ public final class Registry {
       s = new ServiceState(key, ServiceInfo.newBuilder().setNamespace(ns).setName(name).setCreatedAtMs(now).build());
       s.infoChanged = true;
       services.put(key, s);
+      serviceCounts.merge(ns, 1, Integer::sum);
       bump(s);
     }
     return s;
@@ -878,7 +890,9 @@ public final class Registry {
   }
 
   private void removeService(ServiceState s) {
-    services.remove(s.key);
+    if (services.remove(s.key) != null) {
+      serviceCounts.computeIfPresent(s.key.namespace(), (ns, n) -> n == 1 ? null : n - 1);
+    }
     s.deleted = true;
     bump(s);
   }

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lodestar.api.v1.HealthStatus;
 import io.lodestar.api.v1.Instance;
 import io.lodestar.api.v1.state.Command;
+import io.lodestar.api.v1.state.CreateNamespace;
+import io.lodestar.api.v1.state.DeleteNamespace;
+import io.lodestar.api.v1.state.DeleteService;
+import io.lodestar.api.v1.state.PutService;
 import io.lodestar.api.v1.state.DeregisterInstance;
 import io.lodestar.api.v1.state.DeregisterOwned;
 import io.lodestar.api.v1.state.InstanceRef;
@@ -70,6 +74,61 @@ class DeterminismProperties {
       assertThat(mirror.getOrDefault(v.key(), java.util.Map.of()).values())
           .containsExactlyInAnyOrderElementsOf(v.instances());
     }
+  }
+
+  /**
+   * The per-namespace service count (what a node checks its namespace limit against on every new
+   * service) agrees with the services there, as namespaces and services come and go, and after a
+   * restore.
+   */
+  @Property(tries = 200)
+  void serviceCountsFollowServices(@ForAll("namespaceCommands") @Size(max = 60) List<Command> commands) {
+    Registry r = new Registry();
+    for (Command c : commands) {
+      try {
+        r.apply(c);
+      } catch (LodestarException ignored) {
+        // refused commands change nothing
+      }
+      r.flush();
+      assertCountsMatch(r);
+    }
+    Registry restored = new Registry();
+    restored.apply(Command.newBuilder().setCreateNamespace(CreateNamespace.newBuilder().setName("gone")).build());
+    restored.apply(Command.newBuilder().setPutService(PutService.newBuilder().setNamespace("gone").setName("x"))
+        .build());
+    restored.restore(r.snapshot());
+    assertCountsMatch(restored);
+    assertThat(restored.serviceCount("gone")).isEqualTo(r.serviceCount("gone"));
+  }
+
+  private static void assertCountsMatch(Registry r) {
+    for (String ns : List.of("default", "ns1", "ns2", "gone")) {
+      assertThat(r.serviceCount(ns)).as(ns).isEqualTo(r.namespace(ns) == null ? 0 : r.views(ns).size());
+    }
+  }
+
+  @Provide
+  Arbitrary<List<Command>> namespaceCommands() {
+    Arbitrary<String> ns = Arbitraries.of("default", "ns1", "ns2");
+    Arbitrary<String> svc = Arbitraries.of("svc0", "svc1", "svc2");
+    Arbitrary<Command> createNs = Arbitraries.of("ns1", "ns2").map(n -> Command.newBuilder()
+        .setCreateNamespace(CreateNamespace.newBuilder().setName(n)).build());
+    Arbitrary<Command> deleteNs = Arbitraries.of("ns1", "ns2").map(n -> Command.newBuilder()
+        .setDeleteNamespace(DeleteNamespace.newBuilder().setName(n)).build());
+    Arbitrary<Command> put = Combinators.combine(ns, svc).as((n, s) -> Command.newBuilder()
+        .setPutService(PutService.newBuilder().setNamespace(n).setName(s)).build());
+    Arbitrary<Command> delete = Combinators.combine(ns, svc).as((n, s) -> Command.newBuilder()
+        .setDeleteService(DeleteService.newBuilder().setNamespace(n).setName(s)).build());
+    Arbitrary<Command> reg = Combinators.combine(ns, svc, Arbitraries.of("a", "b")).as((n, s, i) -> Command
+        .newBuilder().setTimeMs(1000L).setRegisterInstance(RegisterInstance.newBuilder().setInstance(Instance
+            .newBuilder().setNamespace(n).setService(s).setId(i).setHost("h").setPort(80))).build());
+    Arbitrary<Command> dereg = Combinators.combine(ns, svc, Arbitraries.of("a", "b")).as((n, s, i) -> Command
+        .newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder().setNamespace(n).setService(s).setId(i))
+        .build());
+    return Arbitraries.frequencyOf(
+        net.jqwik.api.Tuple.of(2, createNs), net.jqwik.api.Tuple.of(1, deleteNs), net.jqwik.api.Tuple.of(3, put),
+        net.jqwik.api.Tuple.of(2, delete), net.jqwik.api.Tuple.of(3, reg), net.jqwik.api.Tuple.of(3, dereg)).list();
   }
 
   private static Registry run(List<Command> commands) {

@@ -65,7 +65,7 @@ public final class AdmissionLog extends ForwardingCommandLog {
     if (registry.namespace(namespace) == null) {
       return;  // the state machine answers for a namespace that does not exist
     }
-    int services = registry.views(namespace).size();
+    int services = registry.serviceCount(namespace);
     if (services >= limits.maxServicesPerNamespace()) {
       throw new LodestarException(LodestarException.Code.FAILED_PRECONDITION, "namespace " + namespace
           + " already holds " + services + " services, the limit of this server (--max-services-per-namespace "

@@ -141,7 +141,7 @@ public final class NamingRestService implements Routes.Owner {
   public HttpResponse getNamespace(String ns) {
     Namespace n = registry.requireNamespace(ns);
     ObjectNode o = InstanceJson.toJson(n);
-    o.put("services", registry.views(ns).size());
+    o.put("services", registry.serviceCount(ns));
     return Json.ok(o);
   }
 
