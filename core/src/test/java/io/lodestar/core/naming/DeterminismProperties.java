@@ -62,14 +62,7 @@ class DeterminismProperties {
         c.upserts().forEach(i -> m.put(i.getId(), i));
       }
     });
-    for (Command c : commands) {
-      try {
-        r.apply(c);
-      } catch (LodestarException ignored) {
-        // refused commands change nothing
-      }
-      r.flush();
-    }
+    applyAll(r, commands, x -> { });
     for (ServiceView v : r.allViews()) {
       assertThat(mirror.getOrDefault(v.key(), java.util.Map.of()).values())
           .containsExactlyInAnyOrderElementsOf(v.instances());
@@ -84,15 +77,7 @@ class DeterminismProperties {
   @Property(tries = 200)
   void serviceCountsFollowServices(@ForAll("namespaceCommands") @Size(max = 60) List<Command> commands) {
     Registry r = new Registry();
-    for (Command c : commands) {
-      try {
-        r.apply(c);
-      } catch (LodestarException ignored) {
-        // refused commands change nothing
-      }
-      r.flush();
-      assertCountsMatch(r);
-    }
+    applyAll(r, commands, DeterminismProperties::assertCountsMatch);
     Registry restored = new Registry();
     restored.apply(Command.newBuilder().setCreateNamespace(CreateNamespace.newBuilder().setName("gone")).build());
     restored.apply(Command.newBuilder().setPutService(PutService.newBuilder().setNamespace("gone").setName("x"))
@@ -133,15 +118,21 @@ class DeterminismProperties {
 
   private static Registry run(List<Command> commands) {
     Registry r = new Registry();
+    applyAll(r, commands, x -> { });
+    return r;
+  }
+
+  /** Applies each command as the applier does (a batch each), then calls {@code afterEach}. */
+  private static void applyAll(Registry r, List<Command> commands, java.util.function.Consumer<Registry> afterEach) {
     for (Command c : commands) {
       try {
         r.apply(c);
       } catch (LodestarException ignored) {
-        // deterministic refusal
+        // a deterministic refusal changes nothing
       }
       r.flush();
+      afterEach.accept(r);
     }
-    return r;
   }
 
   @Provide
