@@ -8,10 +8,10 @@ import io.lodestar.api.v1.state.Command;
 import io.lodestar.api.v1.state.CreateNamespace;
 import io.lodestar.api.v1.state.DeleteNamespace;
 import io.lodestar.api.v1.state.DeleteService;
-import io.lodestar.api.v1.state.PutService;
 import io.lodestar.api.v1.state.DeregisterInstance;
 import io.lodestar.api.v1.state.DeregisterOwned;
 import io.lodestar.api.v1.state.InstanceRef;
+import io.lodestar.api.v1.state.PutService;
 import io.lodestar.api.v1.state.RegisterInstance;
 import io.lodestar.api.v1.state.SetHealth;
 import io.lodestar.core.LodestarException;
@@ -83,8 +83,7 @@ class DeterminismProperties {
     restored.apply(Command.newBuilder().setPutService(PutService.newBuilder().setNamespace("gone").setName("x"))
         .build());
     restored.restore(r.snapshot());
-    assertCountsMatch(restored);
-    assertThat(restored.serviceCount("gone")).isEqualTo(r.serviceCount("gone"));
+    assertCountsMatch(restored); // "gone" included: the restore dropped it and its service
   }
 
   private static void assertCountsMatch(Registry r) {
