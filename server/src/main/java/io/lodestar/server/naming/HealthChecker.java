@@ -45,15 +45,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Expiry by deadline: a scan walks the leases only when one of them can have changed state by
  * now. Each walk notes the earliest moment any lease could next lapse or be removed; renewals only
- * move that moment later, so until it comes a scan costs a clock read. What can make a transition
- * due sooner sets a flag that the next scan walks on: a lease tracked or changed, a renewal of a
- * lapsed lease (REST, Consul or a stream's keep-alive), a reported status, serving, a change of
- * leader or of a lease holder's liveness. A lease renewed by a stream's keep-alive is due no sooner
- * than that keep-alive's last renewal plus the lease's TTL, so a walk notes, per keep-alive, the
- * shortest TTL of the healthy leases it renews, and a scan checks those few keep-alives (one per
- * stream) instead of one deadline fixed at the walk: while every stream heartbeats, nothing is due
- * and nothing is walked, however many instances they hold. A lease bound to another keep-alive
- * after a walk makes the next scan walk. A walk now and then (at least every 2 minutes) is a safety net
+ * move that moment later, so until it comes a scan costs a clock read. A new healthy lease, or one
+ * bound to a stream's keep-alive, can lapse no sooner than its TTL from then: it lowers that moment
+ * instead, so registering a million instances walks once per TTL, not once per second. What can
+ * make a transition due sooner sets a flag that the next scan walks on: a lease moved, changed or
+ * tracked unhealthy, a renewal of a lapsed lease (REST, Consul or a stream's keep-alive), a
+ * reported status, serving, a change of leader or of a lease holder's liveness. A lease renewed
+ * by a stream's keep-alive is due no sooner than that keep-alive's last renewal plus the lease's
+ * TTL, so a walk notes, per keep-alive, the shortest TTL of the healthy leases it renews, and a
+ * scan checks those few keep-alives (one per stream) instead of one deadline fixed at the walk:
+ * while every stream heartbeats, nothing is due and nothing is walked, however many instances they
+ * hold. A lease bound to another keep-alive after a walk is walked by its TTL, when the walk notes
+ * that keep-alive. A walk now and then (at least every 2 minutes) is a safety net
  * under a missed flag; one that finds a transition logs it at WARN and counts it
  * ({@code lodestar_lease_safety_catches_total}). Every 2 minutes, not every 30 s: at 100,000 leases a
  * walk costs ~20 ms of CPU, which was the health thread's whole cost on a holding node.
@@ -98,6 +101,10 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   // (health thread only) the earliest moment a lease can change state without that flag
   private volatile boolean walkNext = true;
   private long nextDueNanos;
+  // the earliest moment a lease tracked or bound since the last walk started can lapse (any
+  // thread lowers it, a walk resets it): a new lease is due no sooner than its TTL from now, so it
+  // need not make the next scan walk, and a fill of new instances walks once per TTL, not per second
+  private final java.util.concurrent.atomic.AtomicLong newLeasesDue;
   // the keep-alives that renewed a healthy lease at the last walk (health thread only)
   private List<KeepAlive> walkedKeepAlives = List.of();
   private long walkCount; // numbers the walks, to tell a keep-alive's first lease of a walk
@@ -280,6 +287,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     this.scope = scope;
     this.protection = protection;
     this.mayIdle = nanoClock == SYSTEM_CLOCK && scope.localId().isEmpty();
+    this.newLeasesDue = new java.util.concurrent.atomic.AtomicLong(nanoClock.getAsLong() + NO_DEADLINE_NANOS);
   }
 
   /** The lease holder this node writes into the ephemeral instances registered through it. */
@@ -390,14 +398,18 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       return false;
     }
     SharedHeartbeat previous = l.leaseKeepAlive();
+    long now = nanoClock.getAsLong();
+    l.leaseSeenNanos(now);
     if (previous != keepAlive) {
       if (previous != null) {
         previous.leaseChanged(); // taken from another stream: that stream's check must look again
       }
       l.leaseKeepAlive(keepAlive);
-      walkSoon(); // its deadline follows another keep-alive than the last walk noted
+      // its deadline follows another keep-alive than the last walk noted, but renewed now it can
+      // lapse no sooner than a TTL from now (written after the lease, so a walk that resets the
+      // deadline sees the binding)
+      dueNoSoonerThan(now + ttlNanos(l) + 1);
     }
-    l.leaseSeenNanos(nanoClock.getAsLong());
     if (l.health() != l.leaseReported()) {
       walkSoon();
     }
@@ -583,7 +595,6 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       }
       // nothing carried over from an instance it replaced: no keep-alive, no lease kept yet
       boolean fresh = state == StoredInstance.LEASE_NEW && l.leaseKeepAlive() == null;
-      walkSoon(); // a new or changed lease: its deadline is not in the last walk's
       // a lease that moves here starts afresh; one that stays keeps its last sign of life; a new
       // one of an unhealthy instance (a check that must pass first) starts lapsed, so that only
       // a sign of life makes it healthy
@@ -594,6 +605,12 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       }
       l.leaseState(l.leaseHolder().equals(scope.localId()) ? StoredInstance.LEASE_DECIDED
           : StoredInstance.LEASE_NOT_DECIDED);
+      // after the lease's fields, so that a walk resetting the deadline or the flag sees them
+      if (fresh && l.health() == HealthStatus.HEALTHY && l.leaseReported() == HealthStatus.HEALTHY) {
+        dueNoSoonerThan(now + ttlNanos(l) + 1); // nothing to decide about it before its TTL runs out
+      } else {
+        walkSoon(); // a changed, moved or unhealthy lease: its deadline is not in the last walk's
+      }
       return !fresh;
     } else {
       if (i.hasCheck()) {
@@ -663,11 +680,25 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    */
   private long idleDelayNanos() {
     long now = nanoClock.getAsLong();
-    long delay = Math.min(nextDueNanos - now, lastWalkNanos + WALK_AT_LEAST_EVERY_NANOS - now);
+    long delay = Math.min(Math.min(nextDueNanos, newLeasesDue.get()) - now,
+        lastWalkNanos + WALK_AT_LEAST_EVERY_NANOS - now);
     for (KeepAlive k : walkedKeepAlives) {
       delay = Math.min(delay, k.lastSeen + k.shortestTtlNanos - now);
     }
     return Math.max(SCAN_EVERY_NANOS, Math.min(delay, WALK_AT_LEAST_EVERY_NANOS));
+  }
+
+  /**
+   * A lease tracked or bound now can change state no sooner than {@code deadline}: the scan at or
+   * after it walks, and a scan that sleeps longer is brought within a second to sleep until then.
+   * Free while a fill's new deadlines come after the earliest (one volatile read).
+   */
+  private void dueNoSoonerThan(long deadline) {
+    long due;
+    while (deadline - (due = newLeasesDue.get()) < 0 && !newLeasesDue.compareAndSet(due, deadline)) {
+      // lowered by another thread meanwhile: compare again
+    }
+    wake();
   }
 
   /** Flags the next scan to walk, and brings it within a second when it sleeps longer. */
@@ -742,7 +773,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
 
   /** Whether a lease can have changed state since the last walk (see the class comment), or the safety walk is due. */
   private Walk whyWalk(long now, boolean leader) {
-    if (walkNext || now - nextDueNanos >= 0 || leader != walkedAsLeader
+    if (walkNext || now - nextDueNanos >= 0 || now - newLeasesDue.get() >= 0 || leader != walkedAsLeader
         || pausedReason != null) { // a pause is re-judged every second
       return Walk.DUE;
     }
@@ -764,6 +795,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   /** Decides every lease; returns the transitions, protected. Notes when the next one can be due. */
   private List<SetHealth.Change> walk(long now, boolean leader) {
     walkNext = false; // set before reading the leases: anything that changes them from here walks again
+    newLeasesDue.set(now + NO_DEADLINE_NANOS); // likewise: a lease tracked from here sets it again
     leaseWalks++;
     long walk = ++walkCount;
     List<KeepAlive> keepAlives = new ArrayList<>();

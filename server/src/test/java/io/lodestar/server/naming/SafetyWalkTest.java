@@ -38,11 +38,7 @@ class SafetyWalkTest {
 
   SafetyWalkTest() {
     sm.registry().addListener(health);
-    sm.apply(Command.newBuilder().setTimeMs(1).setRegisterInstance(RegisterInstance.newBuilder()
-        .setInstance(Instance.newBuilder().setId(KEY.id()).setNamespace(SERVICE.namespace())
-            .setService(SERVICE.service()).setHost("10.0.0.1").setPort(80).setEphemeral(true).setOwner("c")
-            .setTtlSeconds(30))).build());
-    sm.flush();
+    register(KEY.id(), 30);
     assertThat(health.bind(KEY, keepAlive = health.newKeepAlive())).isTrue();
     health.serving();
     health.scanNow(); // the flagged first walk: the lease is decided and its keep-alive noted
@@ -53,8 +49,20 @@ class SafetyWalkTest {
     health.close();
   }
 
+  private void register(String id, int ttlSeconds) {
+    sm.apply(Command.newBuilder().setTimeMs(clock.get() / 1_000_000).setRegisterInstance(RegisterInstance.newBuilder()
+        .setInstance(Instance.newBuilder().setId(id).setNamespace(SERVICE.namespace())
+            .setService(SERVICE.service()).setHost("10.0.0.1").setPort(80).setEphemeral(true).setOwner("c")
+            .setTtlSeconds(ttlSeconds))).build());
+    sm.flush();
+  }
+
   private StoredInstance stored() {
-    return sm.registry().stored(SERVICE.namespace(), SERVICE.service(), KEY.id());
+    return stored(KEY.id());
+  }
+
+  private StoredInstance stored(String id) {
+    return sm.registry().stored(SERVICE.namespace(), SERVICE.service(), id);
   }
 
   /** Moves the clock on in steps of 10 s, the keep-alive renewing at each, with a scan after each. */
@@ -85,6 +93,44 @@ class SafetyWalkTest {
     clock.addAndGet(Duration.ofSeconds(31).toNanos()); // past the TTL with no renewal
     health.scanNow();
     assertThat(stored().health()).isEqualTo(HealthStatus.UNHEALTHY);
+    assertThat(health.safetyCatches()).isZero();
+  }
+
+  @Test
+  void newLeasesMakeNoWalkBeforeTheirTtlCouldRunOut() {
+    long walks = health.leaseWalks();
+    // a fill: a new instance a second, each bound to the stream that registered it
+    for (int k = 0; k < 20; k++) {
+      clock.addAndGet(Duration.ofSeconds(1).toNanos());
+      register("fill-" + k, 30);
+      assertThat(health.bind(new InstanceKey(SERVICE, "fill-" + k), keepAlive)).isTrue();
+      keepAlive.touch();
+      health.scanNow();
+    }
+    assertThat(health.leaseWalks()).as("no new lease can lapse within its first 30 s").isEqualTo(walks);
+    clock.addAndGet(Duration.ofSeconds(12).toNanos()); // the first new lease's TTL has passed
+    keepAlive.touch();
+    health.scanNow();
+    assertThat(health.leaseWalks()).as("walked once the first new lease could have lapsed").isEqualTo(walks + 1);
+    assertThat(stored("fill-0").health()).isEqualTo(HealthStatus.HEALTHY);
+    assertThat(health.safetyCatches()).isZero();
+  }
+
+  @Test
+  void newLeasesWhoseRenewalsStopLapseByTheirOwnTtl() {
+    clock.addAndGet(Duration.ofSeconds(1).toNanos());
+    register("rest", 5); // renewed by its own heartbeats, which never come
+    register("streamed", 5);
+    KeepAlive silent = health.newKeepAlive();
+    assertThat(health.bind(new InstanceKey(SERVICE, "streamed"), silent)).isTrue();
+    for (int s = 0; s < 6; s++) { // past both TTLs (5 s, shorter than the walked keep-alive's 30 s)
+      clock.addAndGet(Duration.ofSeconds(1).toNanos());
+      keepAlive.touch();
+      health.scanNow();
+    }
+    assertThat(stored("rest").health()).isEqualTo(HealthStatus.UNHEALTHY);
+    assertThat(stored("streamed").health()).isEqualTo(HealthStatus.UNHEALTHY);
+    assertThat(stored().health()).isEqualTo(HealthStatus.HEALTHY);
     assertThat(health.safetyCatches()).isZero();
   }
 
