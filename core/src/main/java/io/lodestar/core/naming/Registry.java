@@ -972,22 +972,49 @@ public final class Registry {
     if (size != s.instances.size()) {
       return null;
     }
+    // where each put goes: before the first of prev not below it (a replaced one is dropped), found
+    // by binary search, so a batch costs O(k log n) comparisons, not one per instance of the
+    // service; the runs of prev between drops and puts are copied whole
+    int[] at = new int[puts];
+    for (int u = 0; u < puts; u++) {
+      at[u] = lowerBound(prev, put[u], u == 0 ? 0 : at[u - 1]);
+    }
     StoredInstance[] out = new StoredInstance[size];
     int n = 0;
     int p = 0;
     int d = 0;
     int u = 0;
     while (p < prev.length || u < puts) {
-      if (d < drops && drop[d] == p) {
+      int stop = Math.min(u < puts ? at[u] : prev.length, d < drops ? drop[d] : prev.length);
+      if (stop < p) {
+        return null; // a position dropped twice: not this state's changes
+      }
+      System.arraycopy(prev, p, out, n, stop - p);
+      n += stop - p;
+      p = stop;
+      if (u < puts && at[u] == p) {
+        out[n++] = put[u++];
+      } else if (d < drops && drop[d] == p) {
         d++;
         p++;
-      } else if (u < puts && (p == prev.length || BY_ID.compare(put[u], prev[p]) < 0)) {
-        out[n++] = put[u++];
-      } else {
-        out[n++] = prev[p++];
       }
     }
     return out;
+  }
+
+  /** The first position at or after {@code from} whose instance's id is not below {@code x}'s. */
+  private static int lowerBound(StoredInstance[] sorted, StoredInstance x, int from) {
+    int lo = from;
+    int hi = sorted.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (BY_ID.compare(sorted[mid], x) < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
   }
 
   private static int indexOf(StoredInstance[] sorted, String id) {

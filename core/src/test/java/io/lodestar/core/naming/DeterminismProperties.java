@@ -70,6 +70,51 @@ class DeterminismProperties {
   }
 
   /**
+   * A large service's view stays in id order (as {@code String.compareTo} orders) when batches of a
+   * few changes are merged into its previous order instead of sorting it again: registrations of
+   * new and existing ids, deregistrations, ids of varied length, Latin-1 and beyond.
+   */
+  @Property(tries = 200)
+  void aMergedViewKeepsIdOrder(@ForAll("batches") @Size(max = 30) List<List<Command>> batches) {
+    Registry r = new Registry();
+    java.util.Set<String> ids = new java.util.TreeSet<>();
+    for (int k = 0; k < 64; k++) {
+      r.apply(RegistryTest.register(RegistryTest.inst("big", "seed-" + k, 1)));
+      ids.add("seed-" + k);
+    }
+    r.flush();
+    for (List<Command> batch : batches) {
+      for (Command c : batch) {
+        try {
+          r.apply(c);
+        } catch (LodestarException refused) {
+          continue; // deregistering an id not there: refused, nothing changed
+        }
+        if (c.hasRegisterInstance()) {
+          ids.add(c.getRegisterInstance().getInstance().getId());
+        } else {
+          ids.remove(c.getDeregisterInstance().getId());
+        }
+      }
+      r.flush();
+      assertThat(r.view("default", "big").instances()).extracting(Instance::getId).containsExactlyElementsOf(ids);
+    }
+  }
+
+  @Provide
+  Arbitrary<List<List<Command>>> batches() {
+    Arbitrary<String> id = Arbitraries.oneOf(Arbitraries.integers().between(0, 80).map(k -> "seed-" + k),
+        Arbitraries.integers().between(0, 2000).map(k -> "i" + k),
+        Arbitraries.of("", "é", "ü-1", "中", "中文", "a\u0100", "Z", "~")
+            .flatMap(p -> Arbitraries.integers().between(0, 9).map(k -> p + k)));
+    Arbitrary<Command> change = Combinators.combine(id, Arbitraries.integers().between(0, 3)).as((i, kind) -> kind == 0
+        ? Command.newBuilder().setDeregisterInstance(DeregisterInstance.newBuilder().setNamespace("default")
+            .setService("big").setId(i)).build()
+        : RegistryTest.register(RegistryTest.inst("big", i, kind)));
+    return change.list().ofMinSize(1).ofMaxSize(7).list();
+  }
+
+  /**
    * The per-namespace service count (what a node checks its namespace limit against on every new
    * service) agrees with the services there, as namespaces and services come and go, and after a
    * restore.
