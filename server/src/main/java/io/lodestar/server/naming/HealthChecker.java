@@ -603,13 +603,15 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
       } else if (state == StoredInstance.LEASE_NEW) {
         l.leaseSeenNanos(l.health() == HealthStatus.UNHEALTHY ? now - ttlNanos(l) - 1 : now);
       }
-      l.leaseState(l.leaseHolder().equals(scope.localId()) ? StoredInstance.LEASE_DECIDED
-          : StoredInstance.LEASE_NOT_DECIDED);
+      boolean heldHere = l.leaseHolder().equals(scope.localId());
+      l.leaseState(heldHere ? StoredInstance.LEASE_DECIDED : StoredInstance.LEASE_NOT_DECIDED);
       // after the lease's fields, so that a walk resetting the deadline or the flag sees them
-      if (fresh && l.health() == HealthStatus.HEALTHY && l.leaseReported() == HealthStatus.HEALTHY) {
+      if (fresh && heldHere && l.health() == HealthStatus.HEALTHY && l.leaseReported() == HealthStatus.HEALTHY) {
         dueNoSoonerThan(now + ttlNanos(l) + 1); // nothing to decide about it before its TTL runs out
       } else {
-        walkSoon(); // a changed, moved or unhealthy lease: its deadline is not in the last walk's
+        // a changed, moved or unhealthy lease, or one another node holds (the leader's walk notes
+        // its holder, to take over at once should that node go): not in the last walk's deadlines
+        walkSoon();
       }
       return !fresh;
     } else {
