@@ -664,6 +664,14 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
           if (!idle()) { // looked at again with the flag up: what flagged a walk meanwhile may not have seen it
             sleepingLong = false;
             delay = SCAN_EVERY_NANOS;
+          } else {
+            // likewise a new lease's deadline lowered since the delay was worked out: read after
+            // the flag, so a lease tracked later finds the flag up and wakes the scan itself
+            long untilDue = newLeasesDue.get() - nanoClock.getAsLong();
+            if (untilDue < delay) {
+              delay = Math.max(SCAN_EVERY_NANOS, untilDue);
+              sleepingLong = delay > SCAN_EVERY_NANOS;
+            }
           }
         }
         scheduleScan(delay);
