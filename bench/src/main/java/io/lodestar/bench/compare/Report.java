@@ -70,6 +70,7 @@ final class Report {
     md.append(absoluteTargets());
     md.append(registrationBound());
     md.append(notificationCpu());
+    md.append(notificationByChange());
     md.append(scaleTiers());
     for (Results r : results) {
       for (String note : r.notes) {
@@ -241,6 +242,44 @@ final class Report {
     return String.format(Locale.ROOT, "- W2's CPU per change, from the first write to the last sighting, server + "
         + "clients (the %d watchers and the writer), in ms: %s; each change's fan-out runs on the machine's %d cores, "
         + "which both sides share.%n", plan.watchers(), perPeer, cores);
+  }
+
+  /**
+   * W2 change by change: with every watcher seeing each change, p99 is decided by the few slowest
+   * changes; whether those came late to every watcher alike, and how far apart the first and last
+   * watcher saw a typical change, tell a stall from a fan-out that spreads.
+   */
+  private String notificationByChange() {
+    String perPeer = results.stream().filter(r -> r.notifyByChange != null && r.notifyByChange.length > 0)
+        .map(this::notificationByChange).filter(s -> !s.isEmpty())
+        .collect(java.util.stream.Collectors.joining("; "));
+    if (perPeer.isEmpty()) {
+      return "";
+    }
+    return String.format(Locale.ROOT, "- W2 change by change, in ms (medians over the changes): from issuing a "
+        + "change to its first watcher seeing it, and how much later its last watcher did; then the %d changes slowest "
+        + "at their median watcher (#the change's number, from 0: its first / median / last watcher): %s.%n",
+        SLOWEST_CHANGES, perPeer);
+  }
+
+  private static final int SLOWEST_CHANGES = 3;
+
+  private String notificationByChange(Results r) {
+    double[][] c = java.util.Arrays.stream(r.notifyByChange).filter(x -> x[0] >= 0).toArray(double[][]::new);
+    if (c.length == 0) {
+      return "";
+    }
+    double firstMedian = java.util.Arrays.stream(c).mapToDouble(x -> x[0]).sorted().toArray()[c.length / 2];
+    double spreadMedian = java.util.Arrays.stream(c).mapToDouble(x -> x[2] - x[0]).sorted().toArray()[c.length / 2];
+    String slowest = java.util.stream.IntStream.range(0, r.notifyByChange.length)
+        .filter(k -> r.notifyByChange[k][0] >= 0).boxed()
+        .sorted(java.util.Comparator.comparingDouble((Integer k) -> -r.notifyByChange[k][1]))
+        .limit(SLOWEST_CHANGES)
+        .map(k -> String.format(Locale.ROOT, "#%d %.1f / %.1f / %.1f", k, r.notifyByChange[k][0],
+            r.notifyByChange[k][1], r.notifyByChange[k][2]))
+        .collect(java.util.stream.Collectors.joining(", "));
+    return String.format(Locale.ROOT, "%s first %.1f, last +%.1f, slowest %s", r.peer, firstMedian, spreadMedian,
+        slowest);
   }
 
   private String notificationCpu(Results r) {

@@ -25,6 +25,11 @@ final class Results {
   double notifyP99Ms = Double.NaN;
   double notifyMaxMs = Double.NaN;
   long notifyMissed = -1;
+  /**
+   * W2, per change in the order issued: the first, the median and the last watcher's milliseconds
+   * to see it (-1 for a change no watcher saw); null in runs recorded before it.
+   */
+  double[][] notifyByChange;
   /** W2: CPU per change, from the first write to the last sighting, of the server and of the clients. */
   double notifyServerCpuMsPerChange = Double.NaN;
   double notifyClientCpuMsPerChange = Double.NaN;

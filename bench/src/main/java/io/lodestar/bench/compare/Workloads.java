@@ -327,6 +327,7 @@ final class Workloads {
       closeAll(watchers);
       writer.close();
     }
+    results.notifyByChange = byChange(state, changes);
     synchronized (histogram) {
       results.notifyMissed = (long) changes * watchers.size() - histogram.getTotalCount();
       if (histogram.getTotalCount() > 0) {
@@ -348,6 +349,24 @@ final class Workloads {
     return true;
   }
 
+  /**
+   * Per change: the first watcher's, the median watcher's and the last watcher's milliseconds from
+   * issuing it to seeing it (-1 where no watcher saw it). What the histogram of all sightings hides:
+   * whether a change came late to every watcher alike (a stall before the fan-out) or the fan-out
+   * itself spread out.
+   */
+  private static double[][] byChange(Watcher[] state, int changes) {
+    double[][] out = new double[changes][];
+    for (int k = 0; k < changes; k++) {
+      final int change = k;
+      double[] seen = java.util.Arrays.stream(state).mapToDouble(w -> w.latencyMs(change)).filter(ms -> ms >= 0)
+          .sorted().toArray();
+      out[k] = seen.length == 0 ? new double[] {-1, -1, -1}
+          : new double[] {seen[0], seen[seen.length / 2], seen[seen.length - 1]};
+    }
+    return out;
+  }
+
   private static long seen(Watcher[] state) {
     long n = 0;
     for (Watcher w : state) {
@@ -359,11 +378,13 @@ final class Workloads {
   /** One watcher's sightings: the first time it sees each change's instance. */
   private static final class Watcher {
     private final boolean[] seen;
+    private final long[] latencyNanos; // per change, once seen
     private int seenCount;
     private boolean started;
 
     Watcher(int changes) {
       seen = new boolean[changes];
+      latencyNanos = new long[changes];
     }
 
     synchronized void saw(Set<String> ids, AtomicLongArray issued, Histogram histogram) {
@@ -380,6 +401,7 @@ final class Workloads {
             continue; // cannot happen: issued before the write
           }
           seen[k] = true;
+          latencyNanos[k] = now - at;
           seenCount++;
           synchronized (histogram) {
             histogram.recordValue(Math.max(0, (now - at) / 1000));
@@ -394,6 +416,11 @@ final class Workloads {
 
     synchronized int seenCount() {
       return seenCount;
+    }
+
+    /** Milliseconds from issuing change {@code k} to this watcher seeing it, or -1 if it did not. */
+    synchronized double latencyMs(int k) {
+      return seen[k] ? latencyNanos[k] / 1e6 : -1;
     }
   }
 

@@ -160,6 +160,16 @@ class CompareBenchTest {
     String cost = "[0-9]+\\.[0-9]{2} \\+ [0-9]+\\.[0-9]{2}";
     assertThat(text).containsPattern("W2's CPU per change, .* ZooKeeper " + cost + " \\(" + cost
         + " without the JIT compilers\\), Lodestar " + cost + " \\(" + cost + " without the JIT compilers\\);");
+    // and each change's first, median and last watcher, in the order the changes were issued
+    assertThat(r.notifyByChange).hasDimensions(TINY.changes(), 3);
+    for (double[] c : r.notifyByChange) {
+      assertThat(c[0]).isPositive();
+      assertThat(c[1]).isBetween(c[0], c[2]);
+    }
+    String ms = "[0-9]+\\.[0-9]";
+    String change = "#[0-9]+ " + ms + " / " + ms + " / " + ms;
+    assertThat(text).containsPattern("W2 change by change, .* ZooKeeper first " + ms + ", last \\+" + ms
+        + ", slowest " + change + "(, " + change + ")*; Lodestar first " + ms);
 
     // the scale tier is Lodestar's alone, held after the compared ones
     assertThat(r.tier(20).registrationsPerSecond()).isPositive();
