@@ -98,13 +98,12 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   private final ExpiryProtection protection;
   private volatile boolean serving;
   // expiry by deadline (see the class comment): whether the next scan must walk the leases, and
-  // (health thread only) the earliest moment a lease can change state without that flag
+  // the earliest moment a lease can change state without that flag. A walk resets the moment as it
+  // starts and lowers it to what it found; a lease tracked or bound meanwhile, on any thread, lowers
+  // it to its own TTL from now (a new lease need not make the next scan walk, so a fill of new
+  // instances walks once per TTL, not per second)
   private volatile boolean walkNext = true;
-  private long nextDueNanos;
-  // the earliest moment a lease tracked or bound since the last walk started can lapse (any
-  // thread lowers it, a walk resets it): a new lease is due no sooner than its TTL from now, so it
-  // need not make the next scan walk, and a fill of new instances walks once per TTL, not per second
-  private final java.util.concurrent.atomic.AtomicLong newLeasesDue;
+  private final java.util.concurrent.atomic.AtomicLong nextDue;
   // the keep-alives that renewed a healthy lease at the last walk (health thread only)
   private List<KeepAlive> walkedKeepAlives = List.of();
   private long walkCount; // numbers the walks, to tell a keep-alive's first lease of a walk
@@ -287,7 +286,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
     this.scope = scope;
     this.protection = protection;
     this.mayIdle = nanoClock == SYSTEM_CLOCK && scope.localId().isEmpty();
-    this.newLeasesDue = new java.util.concurrent.atomic.AtomicLong(nanoClock.getAsLong() + NO_DEADLINE_NANOS);
+    this.nextDue = new java.util.concurrent.atomic.AtomicLong(nanoClock.getAsLong() + NO_DEADLINE_NANOS);
   }
 
   /** The lease holder this node writes into the ephemeral instances registered through it. */
@@ -667,7 +666,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
           } else {
             // likewise a new lease's deadline lowered since the delay was worked out: read after
             // the flag, so a lease tracked later finds the flag up and wakes the scan itself
-            long untilDue = newLeasesDue.get() - nanoClock.getAsLong();
+            long untilDue = nextDue.get() - nanoClock.getAsLong();
             if (untilDue < delay) {
               delay = Math.max(SCAN_EVERY_NANOS, untilDue);
               sleepingLong = delay > SCAN_EVERY_NANOS;
@@ -690,8 +689,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    */
   private long idleDelayNanos() {
     long now = nanoClock.getAsLong();
-    long delay = Math.min(Math.min(nextDueNanos, newLeasesDue.get()) - now,
-        lastWalkNanos + WALK_AT_LEAST_EVERY_NANOS - now);
+    long delay = Math.min(nextDue.get() - now, lastWalkNanos + WALK_AT_LEAST_EVERY_NANOS - now);
     for (KeepAlive k : walkedKeepAlives) {
       delay = Math.min(delay, k.lastSeen + k.shortestTtlNanos - now);
     }
@@ -704,11 +702,15 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
    * Free while a fill's new deadlines come after the earliest (one volatile read).
    */
   private void dueNoSoonerThan(long deadline) {
+    lowerNextDue(deadline);
+    wake();
+  }
+
+  private void lowerNextDue(long deadline) {
     long due;
-    while (deadline - (due = newLeasesDue.get()) < 0 && !newLeasesDue.compareAndSet(due, deadline)) {
+    while (deadline - (due = nextDue.get()) < 0 && !nextDue.compareAndSet(due, deadline)) {
       // lowered by another thread meanwhile: compare again
     }
-    wake();
   }
 
   /** Flags the next scan to walk, and brings it within a second when it sleeps longer. */
@@ -783,7 +785,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
 
   /** Whether a lease can have changed state since the last walk (see the class comment), or the safety walk is due. */
   private Walk whyWalk(long now, boolean leader) {
-    if (walkNext || now - nextDueNanos >= 0 || now - newLeasesDue.get() >= 0 || leader != walkedAsLeader
+    if (walkNext || now - nextDue.get() >= 0 || leader != walkedAsLeader
         || pausedReason != null) { // a pause is re-judged every second
       return Walk.DUE;
     }
@@ -805,7 +807,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
   /** Decides every lease; returns the transitions, protected. Notes when the next one can be due. */
   private List<SetHealth.Change> walk(long now, boolean leader) {
     walkNext = false; // set before reading the leases: anything that changes them from here walks again
-    newLeasesDue.set(now + NO_DEADLINE_NANOS); // likewise: a lease tracked from here sets it again
+    nextDue.set(now + NO_DEADLINE_NANOS); // likewise: a lease tracked from here lowers it again
     leaseWalks++;
     long walk = ++walkCount;
     List<KeepAlive> keepAlives = new ArrayList<>();
@@ -868,7 +870,7 @@ public final class HealthChecker implements RegistryListener, AutoCloseable {
         lapsed.holdsLapsed = true;
       }
     });
-    nextDueNanos = due[0];
+    lowerNextDue(due[0]); // not set: a lease tracked during the walk may have lowered it further
     walkedKeepAlives = keepAlives;
     alive.remove(self);
     otherHolders = alive;
