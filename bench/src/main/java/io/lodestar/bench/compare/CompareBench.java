@@ -230,10 +230,12 @@ public final class CompareBench implements Callable<Integer> {
     } finally {
       Path clientFile = clients.stop(recordings.resolve(prefix + "-clients.jfr"));
       results.clientProfile.putAll(JfrProfile.summarize(clientFile, results.windows));
+      results.clientJit.putAll(JfrProfile.jit(clientFile, results.windows));
       if (server != null) {
         try {
-          results.serverProfile.putAll(JfrProfile.summarize(server.stop(recordings.resolve(prefix + "-server.jfr")),
-              results.windows));
+          Path serverFile = server.stop(recordings.resolve(prefix + "-server.jfr"));
+          results.serverProfile.putAll(JfrProfile.summarize(serverFile, results.windows));
+          results.serverJit.putAll(JfrProfile.jit(serverFile, results.windows));
         } catch (java.io.IOException e) {
           results.notes.add("the server's profile could not be read: " + e.getMessage());
         }
@@ -241,6 +243,8 @@ public final class CompareBench implements Callable<Integer> {
       for (String w : results.windows.keySet()) {
         out.println("  " + w + " Java samples: server " + JfrProfile.line(results.serverProfile.get(w))
             + "; clients " + JfrProfile.line(results.clientProfile.get(w)));
+        out.println("  " + w + " JIT: server " + JfrProfile.line(results.serverJit.get(w))
+            + "; clients " + JfrProfile.line(results.clientJit.get(w)));
       }
     }
   }

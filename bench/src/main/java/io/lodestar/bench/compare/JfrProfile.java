@@ -28,10 +28,17 @@ import jdk.jfr.consumer.RecordingFile;
  * method on top is the JDK's. Threads in native code (a {@code writev}, an
  * {@code epoll_wait}), the JIT compilers and the collector are not sampled; the per-thread CPU
  * table has them.
+ *
+ * <p>The same recordings also hold every compilation ({@code jdk.Compilation}, no threshold), so a
+ * window whose CPU went to a compiler thread says what it compiled ({@link #jit}): a short workload
+ * on a fresh JVM spends much of its CPU there. A method compiled again at the same tier (after a
+ * deoptimisation: its profile no longer held, say because another peer's client ran the same
+ * library code with other types in this JVM) is counted apart.
  */
 final class JfrProfile {
   static final Duration PERIOD = Duration.ofMillis(10);
   private static final String EVENT = "jdk.ExecutionSample";
+  private static final String COMPILATION = "jdk.Compilation";
   /** Code groups and methods kept per window. */
   static final int TOP = 5;
   private static final String[] JDK = {"java.", "javax.", "jdk.", "sun.", "com.sun."};
@@ -44,6 +51,19 @@ final class JfrProfile {
   /** A code group or method and its share of the window's samples, 0–1. */
   record Share(String name, double share) {}
 
+  /**
+   * What one process's JIT compiled in one window: the compilations that started in it, their time
+   * (each compilation's own duration, about its compiler thread's CPU), how much of that compiled a
+   * method again at a tier it had been compiled at before in this JVM, and the time's shares by the
+   * compiled method's code group and by method.
+   */
+  record Jit(int compilations, double seconds, int again, double againSeconds, List<Share> code,
+      List<Share> methods) {}
+
+  /** One compilation: the method (its class, name and descriptor), the tier, OSR or not, and when. */
+  record Compilation(String className, String method, String descriptor, int level, boolean osr, Instant start,
+      Duration duration) {}
+
   /** A running recording; {@link #stop} ends it and returns its file. */
   interface Recorder {
     Path stop(Path file) throws Exception;
@@ -54,6 +74,7 @@ final class JfrProfile {
     Recording r = new Recording();
     r.setName("bench-clients");
     r.enable(EVENT).withPeriod(PERIOD);
+    r.enable(COMPILATION).withThreshold(Duration.ZERO);
     r.setToDisk(true);
     r.start();
     return file -> {
@@ -74,8 +95,12 @@ final class JfrProfile {
             <setting name="enabled">true</setting>
             <setting name="period">%d ms</setting>
           </event>
+          <event name="%s">
+            <setting name="enabled">true</setting>
+            <setting name="threshold">0 ms</setting>
+          </event>
         </configuration>
-        """.formatted(EVENT, PERIOD.toMillis()), StandardCharsets.UTF_8);
+        """.formatted(EVENT, PERIOD.toMillis(), COMPILATION), StandardCharsets.UTF_8);
     String name = "bench-server";
     expect(Proc.jcmd(pid, "JFR.start", "name=" + name, "settings=" + settings), "Started recording");
     return file -> {
@@ -112,6 +137,63 @@ final class JfrProfile {
     Map<String, Summary> out = new LinkedHashMap<>();
     counts.forEach((k, c) -> out.put(k, c.summary()));
     return out;
+  }
+
+  /** Each window's compilations ({@code windows}: name → [start, end)), in the windows' order. */
+  static Map<String, Jit> jit(Path recording, Map<String, Instant[]> windows) throws IOException {
+    List<Compilation> all = new ArrayList<>();
+    try (RecordingFile file = new RecordingFile(recording)) {
+      while (file.hasMoreEvents()) {
+        RecordedEvent e = file.readEvent();
+        if (!e.getEventType().getName().equals(COMPILATION) || !e.hasField("method")) {
+          continue;
+        }
+        jdk.jfr.consumer.RecordedMethod m = e.getValue("method");
+        if (m == null || m.getType() == null) {
+          continue;
+        }
+        all.add(new Compilation(m.getType().getName(), m.getName(), m.getDescriptor(),
+            ((Number) e.getValue("compileLevel")).intValue(), e.getBoolean("isOsr"), e.getStartTime(),
+            e.getDuration()));
+      }
+    }
+    return jit(all, windows);
+  }
+
+  /**
+   * Each window's compilations, from every compilation of the JVM's life (the earlier ones tell a
+   * compilation that is one again).
+   */
+  static Map<String, Jit> jit(List<Compilation> all, Map<String, Instant[]> windows) {
+    List<Compilation> byStart = new ArrayList<>(all);
+    byStart.sort(java.util.Comparator.comparing(Compilation::start));
+    Map<String, JitCounts> counts = new LinkedHashMap<>();
+    windows.keySet().forEach(k -> counts.put(k, new JitCounts()));
+    java.util.Set<String> compiled = new java.util.HashSet<>();
+    for (Compilation c : byStart) {
+      boolean again = !compiled.add(c.className() + '.' + c.method() + c.descriptor() + '@' + c.level()
+          + (c.osr() ? " osr" : ""));
+      for (Map.Entry<String, Instant[]> w : windows.entrySet()) {
+        if (!c.start().isBefore(w.getValue()[0]) && c.start().isBefore(w.getValue()[1])) {
+          counts.get(w.getKey()).add(c, again);
+        }
+      }
+    }
+    Map<String, Jit> out = new LinkedHashMap<>();
+    counts.forEach((k, c) -> out.put(k, c.jit()));
+    return out;
+  }
+
+  /** "2.71 s in 296 compilations (again: 0.62 s in 7): io.grpc.internal 38 %, …; longest MessageDeframer.deliver 11 %, …", or "–". */
+  static String line(Jit j) {
+    if (j == null) {
+      return "–";
+    }
+    if (j.compilations() == 0) {
+      return "no compilations";
+    }
+    return String.format(java.util.Locale.ROOT, "%.2f s in %d compilations (again: %.2f s in %d): %s; longest %s",
+        j.seconds(), j.compilations(), j.againSeconds(), j.again(), shares(j.code()), shares(j.methods()));
   }
 
   /** One summary on one line: "812 samples: io.netty.handler 31 %, …; hottest: Foo.bar 4 %, …", or "–". */
@@ -153,6 +235,40 @@ final class JfrProfile {
     return false;
   }
 
+  static final class JitCounts {
+    int compilations;
+    int again;
+    long nanos;
+    long againNanos;
+    final Map<String, Long> code = new HashMap<>();
+    final Map<String, Long> methods = new HashMap<>();
+
+    void add(Compilation c, boolean isAgain) {
+      long n = c.duration().toNanos();
+      compilations++;
+      nanos += n;
+      if (isAgain) {
+        again++;
+        againNanos += n;
+      }
+      code.merge(codeGroup(c.className()), n, Long::sum);
+      methods.merge(Counts.simpleName(c.className()) + "." + c.method(), n, Long::sum);
+    }
+
+    Jit jit() {
+      return new Jit(compilations, nanos / 1e9, again, againNanos / 1e9, top(code, nanos), top(methods, nanos));
+    }
+  }
+
+  /** The {@link #TOP} largest entries, as shares of {@code total}. */
+  private static List<Share> top(Map<String, Long> m, long total) {
+    List<Share> shares = new ArrayList<>();
+    m.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()
+        .thenComparing(Map.Entry.comparingByKey())).limit(TOP)
+        .forEach(e -> shares.add(new Share(e.getKey(), total == 0 ? 0 : e.getValue() / (double) total)));
+    return shares;
+  }
+
   static final class Counts {
     long samples;
     final Map<String, Long> code = new HashMap<>();
@@ -173,15 +289,7 @@ final class JfrProfile {
     }
 
     Summary summary() {
-      return new Summary(samples, top(code), top(methods));
-    }
-
-    private List<Share> top(Map<String, Long> m) {
-      List<Share> shares = new ArrayList<>();
-      m.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()
-          .thenComparing(Map.Entry.comparingByKey())).limit(TOP)
-          .forEach(e -> shares.add(new Share(e.getKey(), e.getValue() / (double) samples)));
-      return shares;
+      return new Summary(samples, top(code, samples), top(methods, samples));
     }
 
     private static String method(RecordedFrame f) {

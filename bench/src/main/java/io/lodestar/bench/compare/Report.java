@@ -80,6 +80,7 @@ final class Report {
     md.append('\n');
     md.append(cpuByThread());
     md.append(javaTime());
+    md.append(jitTime());
 
     md.append("| Peer | Versions | Settings |\n|---|---|---|\n");
     for (Results r : results) {
@@ -415,6 +416,42 @@ final class Report {
         + "(system calls), the JIT compilers and the collector are not sampled: the table above has their CPU. etcd "
         + "is not a JVM.\n\n| Workload | Peer | Process | Samples | Code | Hottest methods |\n|---|---|---|---:|---|---|\n"
         + rows + "\n";
+  }
+
+  /**
+   * With {@code --profile}: what each JVM's JIT compiled in W1, W2 and W4 ({@link JfrProfile#jit}),
+   * since a short workload on a fresh JVM spends much of its CPU there; nothing in a run without it.
+   */
+  private String jitTime() {
+    List<String> workloads = List.of("W1 " + plan.keepAliveCounts().get(0), "W2", "W4");
+    StringBuilder rows = new StringBuilder();
+    for (String w : workloads) {
+      for (Results r : results) {
+        JfrProfile.Jit server = r.serverJit == null ? null : r.serverJit.get(w);
+        JfrProfile.Jit clients = r.clientJit == null ? null : r.clientJit.get(w);
+        if (server != null) {
+          rows.append(jitRow(w, r.peer, "server", server));
+        }
+        if (clients != null) {
+          rows.append(jitRow(w, r.peer, "clients", clients));
+        }
+      }
+    }
+    if (rows.length() == 0) {
+      return "";
+    }
+    return "What the JIT compiled (`--profile`): every compilation that started in the workload (JFR's "
+        + "`jdk.Compilation`), its time (about its compiler thread's CPU), how much of it compiled a method again at "
+        + "a tier it had been compiled at before in that JVM (after a deoptimisation: in the clients' JVM, often "
+        + "library code another peer's client ran first with other types), and the time's largest shares by the "
+        + "compiled code's package and by method. etcd is not a JVM.\n\n| Workload | Peer | Process | Compilations "
+        + "| JIT s | Again (s) | Code | Longest |\n|---|---|---|---:|---:|---:|---|---|\n" + rows + "\n";
+  }
+
+  private String jitRow(String workload, String peer, String process, JfrProfile.Jit j) {
+    return String.format(java.util.Locale.ROOT, "| %s | %s | %s | %d | %.2f | %d (%.2f) | %s | %s |\n",
+        workloadName(workload), peer, process, j.compilations(), j.seconds(), j.again(), j.againSeconds(),
+        JfrProfile.shares(j.code()).replace('|', '/'), JfrProfile.shares(j.methods()).replace('|', '/'));
   }
 
   private String profileRow(String workload, String peer, String process, JfrProfile.Summary s) {

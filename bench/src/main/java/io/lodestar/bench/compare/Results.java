@@ -52,6 +52,12 @@ final class Results {
    */
   Map<String, JfrProfile.Summary> serverProfile = new LinkedHashMap<>();
   Map<String, JfrProfile.Summary> clientProfile = new LinkedHashMap<>();
+  /**
+   * With {@code --profile}: what the server's and the clients' JIT compiled in W1, W2 and W4 (JFR's
+   * compilations, {@link JfrProfile#jit}); empty otherwise, null in runs recorded before it.
+   */
+  Map<String, JfrProfile.Jit> serverJit = new LinkedHashMap<>();
+  Map<String, JfrProfile.Jit> clientJit = new LinkedHashMap<>();
   /** Each workload's time span, to cut the profiles by; not kept in the run's JSON. */
   transient Map<String, java.time.Instant[]> windows = new LinkedHashMap<>();
   String error;

@@ -103,7 +103,13 @@ class CompareBenchTest {
     assertThat(results).allSatisfy(x -> {
       assertThat(x.serverProfile).containsKeys("W1 10", "W2", "W4");
       assertThat(x.clientProfile).containsKeys("W1 10", "W2", "W4");
+      // and what their JIT compiled there: a fresh server compiles while it registers the first instances
+      assertThat(x.serverJit).containsKeys("W1 10", "W2", "W4");
+      assertThat(x.clientJit).containsKeys("W1 10", "W2", "W4");
+      assertThat(x.serverJit.get("W1 10").compilations()).isPositive();
+      assertThat(x.serverJit.get("W1 10").again()).isBetween(0, x.serverJit.get("W1 10").compilations());
     });
+    assertThat(output).containsPattern("W1 10 JIT: server [0-9.]+ s in [0-9]+ compilations \\(again: ");
     // the recordings are kept for their stacks, one per process and peer, and read back alike
     var kept = java.util.regex.Pattern.compile("JFR recordings, with their stacks, kept in (\\S+) ").matcher(output);
     assertThat(kept.find()).as(output).isTrue();
@@ -154,6 +160,10 @@ class CompareBenchTest {
     assertThat(text).contains("Where the Java time went")
         .containsPattern("\\| W4 \\| Lodestar \\| server \\| " + w4.samples() + " \\| [^|]+ [0-9]+ % [^|]*\\| [^|]+\\.[^|]+ [0-9]+ %")
         .containsPattern("\\| W1, 10 registrations \\| ZooKeeper \\| clients \\| [0-9]+ \\|");
+    // and what their JIT compiled
+    JfrProfile.Jit w1Jit = r.serverJit.get("W1 10");
+    assertThat(text).contains("What the JIT compiled").containsPattern("\\| W1, 10 registrations \\| Lodestar \\| server \\| "
+        + w1Jit.compilations() + " \\| [0-9]+\\.[0-9]{2} \\| [0-9]+ \\([0-9]+\\.[0-9]{2}\\) \\| [^|]+ [0-9]+ % [^|]*\\| [^|]+\\.[^|]+ [0-9]+ %");
     // what a W2 change cost each side, per peer
     assertThat(results).allSatisfy(x -> assertThat(x.notifyServerCpuMsPerChange).isPositive());
     assertThat(results).allSatisfy(x -> assertThat(x.notifyClientCpuMsPerChange).isPositive());
@@ -192,6 +202,7 @@ class CompareBenchTest {
     assertThat(back.get(1).results()).extracting(x -> x.peer).containsExactly("ZooKeeper", "Lodestar");
     assertThat(back.get(1).results().get(1).tier(10).rssBytes()).isEqualTo(r.tier(10).rssBytes());
     assertThat(back.get(1).results().get(1).serverProfile.get("W4")).isEqualTo(w4);
+    assertThat(back.get(1).results().get(1).serverJit.get("W1 10")).isEqualTo(w1Jit);
     assertThat(back.get(1).ratios()).containsOnlyKeys(ratios.keySet());
     Charts.writeTrend(back, dir.resolve("bench"));
     assertThat(ImageIO.read(dir.resolve("bench").resolve("compare-trend.png").toFile()).getWidth()).isEqualTo(960);
