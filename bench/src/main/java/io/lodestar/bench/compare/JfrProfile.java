@@ -53,7 +53,8 @@ final class JfrProfile {
 
   /**
    * What one process's JIT compiled in one window: the compilations that started in it, their time
-   * (each compilation's own duration, about its compiler thread's CPU), how much of that compiled a
+   * (each compilation's duration: its compiler thread's wall time, which exceeds that thread's CPU
+   * when the cores are busy), how much of that compiled a
    * method again at a tier it had been compiled at before in this JVM, and the time's shares by the
    * compiled method's code group and by method.
    */

@@ -441,11 +441,12 @@ final class Report {
       return "";
     }
     return "What the JIT compiled (`--profile`): every compilation that started in the workload (JFR's "
-        + "`jdk.Compilation`), its time (about its compiler thread's CPU), how much of it compiled a method again at "
+        + "`jdk.Compilation`), its duration (the compiler thread's wall time: its CPU when a core is free, more when "
+        + "the workload keeps both busy, so read the shares and the CPU table's compiler threads), how much of it compiled a method again at "
         + "a tier it had been compiled at before in that JVM (after a deoptimisation: in the clients' JVM, often "
         + "library code another peer's client ran first with other types), and the time's largest shares by the "
         + "compiled code's package and by method. etcd is not a JVM.\n\n| Workload | Peer | Process | Compilations "
-        + "| JIT s | Again (s) | Code | Longest |\n|---|---|---|---:|---:|---:|---|---|\n" + rows + "\n";
+        + "| JIT wall s | Again (s) | Code | Longest |\n|---|---|---|---:|---:|---:|---|---|\n" + rows + "\n";
   }
 
   private String jitRow(String workload, String peer, String process, JfrProfile.Jit j) {
