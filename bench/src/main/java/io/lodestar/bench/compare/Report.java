@@ -393,21 +393,8 @@ final class Report {
    * asked for it and by the hottest methods ({@link JfrProfile}); nothing in a run without it.
    */
   private String javaTime() {
-    List<String> workloads = List.of("W1 " + plan.keepAliveCounts().get(0), "W2", "W4");
-    StringBuilder rows = new StringBuilder();
-    for (String w : workloads) {
-      for (Results r : results) {
-        JfrProfile.Summary server = r.serverProfile == null ? null : r.serverProfile.get(w);
-        JfrProfile.Summary clients = r.clientProfile == null ? null : r.clientProfile.get(w);
-        if (server != null) {
-          rows.append(profileRow(w, r.peer, "server", server));
-        }
-        if (clients != null) {
-          rows.append(profileRow(w, r.peer, "clients", clients));
-        }
-      }
-    }
-    if (rows.length() == 0) {
+    String rows = profileRows(r -> r.serverProfile, r -> r.clientProfile, this::profileRow);
+    if (rows.isEmpty()) {
       return "";
     }
     return "Where the Java time went (`--profile`): JFR's execution samples, one per running Java thread every "
@@ -423,30 +410,41 @@ final class Report {
    * since a short workload on a fresh JVM spends much of its CPU there; nothing in a run without it.
    */
   private String jitTime() {
-    List<String> workloads = List.of("W1 " + plan.keepAliveCounts().get(0), "W2", "W4");
-    StringBuilder rows = new StringBuilder();
-    for (String w : workloads) {
-      for (Results r : results) {
-        JfrProfile.Jit server = r.serverJit == null ? null : r.serverJit.get(w);
-        JfrProfile.Jit clients = r.clientJit == null ? null : r.clientJit.get(w);
-        if (server != null) {
-          rows.append(jitRow(w, r.peer, "server", server));
-        }
-        if (clients != null) {
-          rows.append(jitRow(w, r.peer, "clients", clients));
-        }
-      }
-    }
-    if (rows.length() == 0) {
+    String rows = profileRows(r -> r.serverJit, r -> r.clientJit, this::jitRow);
+    if (rows.isEmpty()) {
       return "";
     }
     return "What the JIT compiled (`--profile`): every compilation that started in the workload (JFR's "
         + "`jdk.Compilation`), its duration (the compiler thread's wall time: its CPU when a core is free, more when "
-        + "the workload keeps both busy, so read the shares and the CPU table's compiler threads), how much of it compiled a method again at "
-        + "a tier it had been compiled at before in that JVM (after a deoptimisation: in the clients' JVM, often "
-        + "library code another peer's client ran first with other types), and the time's largest shares by the "
-        + "compiled code's package and by method. etcd is not a JVM.\n\n| Workload | Peer | Process | Compilations "
-        + "| JIT wall s | Again (s) | Code | Longest |\n|---|---|---|---:|---:|---:|---|---|\n" + rows + "\n";
+        + "the workload keeps both busy, so read the shares beside the CPU table's compiler threads), how much of it "
+        + "compiled a method again at a tier it had been compiled at before in that JVM (after a deoptimisation: a "
+        + "profile that stopped holding), and the time's largest shares by the compiled code's package and by "
+        + "method. etcd is not a JVM.\n\n| Workload | Peer | Process | Compilations | JIT wall s | Again (s) | Code "
+        + "| Longest |\n|---|---|---|---:|---:|---:|---|---|\n" + rows + "\n";
+  }
+
+  /** A profiled row's cells after the workload, peer and process. */
+  private interface ProfileRow<S> {
+    String row(String workload, String peer, String process, S summary);
+  }
+
+  /** W1's, W2's and W4's rows, each peer's server then clients, for what a profiled run kept. */
+  private <S> String profileRows(java.util.function.Function<Results, Map<String, S>> server,
+      java.util.function.Function<Results, Map<String, S>> clients, ProfileRow<S> row) {
+    StringBuilder rows = new StringBuilder();
+    for (String w : List.of("W1 " + plan.keepAliveCounts().get(0), "W2", "W4")) {
+      for (Results r : results) {
+        S s = server.apply(r) == null ? null : server.apply(r).get(w);
+        S c = clients.apply(r) == null ? null : clients.apply(r).get(w);
+        if (s != null) {
+          rows.append(row.row(w, r.peer, "server", s));
+        }
+        if (c != null) {
+          rows.append(row.row(w, r.peer, "clients", c));
+        }
+      }
+    }
+    return rows.toString();
   }
 
   private String jitRow(String workload, String peer, String process, JfrProfile.Jit j) {
