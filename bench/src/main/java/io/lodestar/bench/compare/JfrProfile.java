@@ -54,9 +54,9 @@ final class JfrProfile {
   /**
    * What one process's JIT compiled in one window: the compilations that started in it, their time
    * (each compilation's duration: its compiler thread's wall time, which exceeds that thread's CPU
-   * when the cores are busy), how much of that compiled a
-   * method again at a tier it had been compiled at before in this JVM, and the time's shares by the
-   * compiled method's code group and by method.
+   * when the cores are busy), how much of that compiled a method again at a tier it had been
+   * compiled at before in this JVM, and the time's shares by the compiled method's code group and
+   * by method.
    */
   record Jit(int compilations, double seconds, int again, double againSeconds, List<Share> code,
       List<Share> methods) {}
