@@ -229,13 +229,15 @@ public final class CompareBench implements Callable<Integer> {
       workloads.run();
     } finally {
       Path clientFile = clients.stop(recordings.resolve(prefix + "-clients.jfr"));
-      results.clientProfile.putAll(JfrProfile.summarize(clientFile, results.windows));
-      results.clientJit.putAll(JfrProfile.jit(clientFile, results.windows));
+      JfrProfile.Profile clientsProfile = JfrProfile.read(clientFile, results.windows);
+      results.clientProfile.putAll(clientsProfile.samples());
+      results.clientJit.putAll(clientsProfile.jit());
       if (server != null) {
         try {
-          Path serverFile = server.stop(recordings.resolve(prefix + "-server.jfr"));
-          results.serverProfile.putAll(JfrProfile.summarize(serverFile, results.windows));
-          results.serverJit.putAll(JfrProfile.jit(serverFile, results.windows));
+          JfrProfile.Profile serverProfile = JfrProfile.read(server.stop(recordings.resolve(prefix + "-server.jfr")),
+              results.windows);
+          results.serverProfile.putAll(serverProfile.samples());
+          results.serverJit.putAll(serverProfile.jit());
         } catch (java.io.IOException e) {
           results.notes.add("the server's profile could not be read: " + e.getMessage());
         }

@@ -116,49 +116,48 @@ final class JfrProfile {
     }
   }
 
-  /** Each window's summary ({@code windows}: name → [start, end)), in the windows' order. */
-  static Map<String, Summary> summarize(Path recording, Map<String, Instant[]> windows) throws IOException {
+  /** One recording cut into windows: each window's execution samples and compilations. */
+  record Profile(Map<String, Summary> samples, Map<String, Jit> jit) {}
+
+  /**
+   * Reads a recording once and cuts it into {@code windows} (name → [start, end)), each kept in the
+   * windows' order: the samples summarized, the compilations counted ({@link #jit(List, Map)}).
+   */
+  static Profile read(Path recording, Map<String, Instant[]> windows) throws IOException {
     Map<String, Counts> counts = new LinkedHashMap<>();
     windows.keySet().forEach(k -> counts.put(k, new Counts()));
+    List<Compilation> compilations = new ArrayList<>();
     try (RecordingFile file = new RecordingFile(recording)) {
       while (file.hasMoreEvents()) {
         RecordedEvent e = file.readEvent();
-        if (!e.getEventType().getName().equals(EVENT) || e.getStackTrace() == null
-            || e.getStackTrace().getFrames().isEmpty()) {
-          continue;
-        }
-        Instant at = e.getStartTime();
-        for (Map.Entry<String, Instant[]> w : windows.entrySet()) {
-          if (!at.isBefore(w.getValue()[0]) && at.isBefore(w.getValue()[1])) {
-            counts.get(w.getKey()).add(e.getStackTrace().getFrames());
+        String type = e.getEventType().getName();
+        if (type.equals(EVENT)) {
+          if (e.getStackTrace() == null || e.getStackTrace().getFrames().isEmpty()) {
+            continue;
+          }
+          for (Map.Entry<String, Instant[]> w : windows.entrySet()) {
+            if (within(e.getStartTime(), w.getValue())) {
+              counts.get(w.getKey()).add(e.getStackTrace().getFrames());
+            }
+          }
+        } else if (type.equals(COMPILATION) && e.hasField("method")) {
+          jdk.jfr.consumer.RecordedMethod m = e.getValue("method");
+          if (m != null && m.getType() != null) {
+            compilations.add(new Compilation(m.getType().getName(), m.getName(), m.getDescriptor(),
+                ((Number) e.getValue("compileLevel")).intValue(), e.getBoolean("isOsr"), e.getStartTime(),
+                e.getDuration()));
           }
         }
       }
     }
-    Map<String, Summary> out = new LinkedHashMap<>();
-    counts.forEach((k, c) -> out.put(k, c.summary()));
-    return out;
+    Map<String, Summary> samples = new LinkedHashMap<>();
+    counts.forEach((k, c) -> samples.put(k, c.summary()));
+    return new Profile(samples, jit(compilations, windows));
   }
 
-  /** Each window's compilations ({@code windows}: name → [start, end)), in the windows' order. */
-  static Map<String, Jit> jit(Path recording, Map<String, Instant[]> windows) throws IOException {
-    List<Compilation> all = new ArrayList<>();
-    try (RecordingFile file = new RecordingFile(recording)) {
-      while (file.hasMoreEvents()) {
-        RecordedEvent e = file.readEvent();
-        if (!e.getEventType().getName().equals(COMPILATION) || !e.hasField("method")) {
-          continue;
-        }
-        jdk.jfr.consumer.RecordedMethod m = e.getValue("method");
-        if (m == null || m.getType() == null) {
-          continue;
-        }
-        all.add(new Compilation(m.getType().getName(), m.getName(), m.getDescriptor(),
-            ((Number) e.getValue("compileLevel")).intValue(), e.getBoolean("isOsr"), e.getStartTime(),
-            e.getDuration()));
-      }
-    }
-    return jit(all, windows);
+  /** Whether {@code at} falls in {@code window}: [start, end). */
+  private static boolean within(Instant at, Instant[] window) {
+    return !at.isBefore(window[0]) && at.isBefore(window[1]);
   }
 
   /**
@@ -175,7 +174,7 @@ final class JfrProfile {
       boolean again = !compiled.add(c.className() + '.' + c.method() + c.descriptor() + '@' + c.level()
           + (c.osr() ? " osr" : ""));
       for (Map.Entry<String, Instant[]> w : windows.entrySet()) {
-        if (!c.start().isBefore(w.getValue()[0]) && c.start().isBefore(w.getValue()[1])) {
+        if (within(c.start(), w.getValue())) {
           counts.get(w.getKey()).add(c, again);
         }
       }

@@ -29,7 +29,7 @@ class JfrProfileTest {
     Map<String, Instant[]> windows = new LinkedHashMap<>();
     windows.put("spin", new Instant[] {from, to});
     windows.put("before", new Instant[] {before.minusSeconds(60), before});
-    Map<String, JfrProfile.Summary> s = JfrProfile.summarize(file, windows);
+    Map<String, JfrProfile.Summary> s = JfrProfile.read(file, windows).samples();
 
     assertThat(s).containsOnlyKeys("spin", "before");
     assertThat(s.get("before").samples()).isZero();
@@ -111,7 +111,7 @@ class JfrProfileTest {
 
     Map<String, Instant[]> windows = new LinkedHashMap<>();
     windows.put("hot", new Instant[] {from, to.plusSeconds(5)}); // a compilation may start as the loop ends
-    JfrProfile.Jit hot = JfrProfile.jit(file, windows).get("hot");
+    JfrProfile.Jit hot = JfrProfile.read(file, windows).jit().get("hot");
     assertThat(hot.compilations()).isPositive();
     assertThat(hot.seconds()).isPositive();
     // the loop's method (compiled on the stack, with hot() inlined) is this package's, and the longest
