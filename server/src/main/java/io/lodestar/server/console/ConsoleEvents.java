@@ -13,7 +13,9 @@ import io.lodestar.server.http.Routes;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -32,16 +34,21 @@ final class ConsoleEvents implements RegistryListener, ConfigListener, Routes.Ow
   private static final long KEEPALIVE_SECONDS = 20;
 
   private final ScheduledExecutorService scheduler;
+  private final long keepAliveMillis;
   private final Set<StreamWriter<ServerSentEvent>> streams = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean naming = new AtomicBoolean();
   private final AtomicBoolean config = new AtomicBoolean();
   private final AtomicBoolean scheduled = new AtomicBoolean();
+  private ScheduledFuture<?> keepAlive; // guarded by this; null while no feed is open
 
   ConsoleEvents(ScheduledExecutorService scheduler, MeterRegistry meters) {
+    this(scheduler, meters, TimeUnit.SECONDS.toMillis(KEEPALIVE_SECONDS));
+  }
+
+  ConsoleEvents(ScheduledExecutorService scheduler, MeterRegistry meters, long keepAliveMillis) {
     this.scheduler = scheduler;
+    this.keepAliveMillis = keepAliveMillis;
     meters.gauge("lodestar.console.event.streams", streams, Set::size);
-    scheduler.scheduleAtFixedRate(() -> send(ServerSentEvent.ofComment("keep-alive")), KEEPALIVE_SECONDS,
-        KEEPALIVE_SECONDS, TimeUnit.SECONDS);
   }
 
   @Override
@@ -52,7 +59,12 @@ final class ConsoleEvents implements RegistryListener, ConfigListener, Routes.Ow
   public HttpResponse events() {
     StreamWriter<ServerSentEvent> w = StreamMessage.streaming();
     streams.add(w);
-    w.whenComplete().handle((v, e) -> streams.remove(w));
+    keepAliveWhileOpen();
+    w.whenComplete().handle((v, e) -> {
+      streams.remove(w);
+      keepAliveWhileOpen();
+      return null;
+    });
     w.tryWrite(ServerSentEvent.ofComment("connected"));
     return ServerSentEvents.fromPublisher(w);
   }
@@ -91,6 +103,38 @@ final class ConsoleEvents implements RegistryListener, ConfigListener, Routes.Ow
         streams.remove(w);
       }
     }
+  }
+
+  /**
+   * Runs the keep-alive timer only while a feed is open. A node nobody watches would otherwise
+   * wake every 20 s, and its first keep-alive loaded the event classes in the middle of whatever
+   * the node was doing (a held registry's idle CPU is a benchmark of its own). Called after every
+   * change to the feeds, so the last call sees the last change.
+   */
+  private synchronized void keepAliveWhileOpen() {
+    if (streams.isEmpty()) {
+      if (keepAlive != null) {
+        keepAlive.cancel(false);
+        keepAlive = null;
+      }
+    } else if (keepAlive == null) {
+      try {
+        keepAlive = scheduler.scheduleAtFixedRate(() -> send(ServerSentEvent.ofComment("keep-alive")),
+            keepAliveMillis, keepAliveMillis, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        // the console is closing: its feeds end with it
+      }
+    }
+  }
+
+  /** Open feeds (tests). */
+  int streamCount() {
+    return streams.size();
+  }
+
+  /** Whether the keep-alive timer runs (tests). */
+  synchronized boolean keepAliveScheduled() {
+    return keepAlive != null;
   }
 
   /** Ends every open feed (server shutdown), so graceful shutdown need not wait for them. */
