@@ -434,8 +434,10 @@ final class Report {
     StringBuilder rows = new StringBuilder();
     for (String w : List.of("W1 " + plan.keepAliveCounts().get(0), "W2", "W4")) {
       for (Results r : results) {
-        S s = server.apply(r) == null ? null : server.apply(r).get(w);
-        S c = clients.apply(r) == null ? null : clients.apply(r).get(w);
+        Map<String, S> byServer = server.apply(r);
+        Map<String, S> byClients = clients.apply(r);
+        S s = byServer == null ? null : byServer.get(w);
+        S c = byClients == null ? null : byClients.get(w);
         if (s != null) {
           rows.append(row.row(w, r.peer, "server", s));
         }
